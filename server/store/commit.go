@@ -1,0 +1,488 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-negotiation/parley/server/wire"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// Exec is one command to execute.
+type Exec struct {
+	// NegotiationID names the negotiation; for CreateNegotiation, the new one.
+	NegotiationID string
+	// Principal scopes RequestID: the same id from two callers is two requests.
+	Principal string
+	// RequestID, if not empty, makes the command idempotent: a second Exec
+	// with the same Principal, RequestID and RequestHash returns the first
+	// reply and changes nothing.
+	RequestID string
+	// RequestHash is the SHA-256 of the request, so that a request id used
+	// again for a different request is refused rather than replayed.
+	RequestHash [sha256.Size]byte
+	// Actor is who acts: a participant id or workflow.AdminActor.
+	Actor   string
+	Command workflow.Command
+	// Reply builds the reply from the state after the command and its
+	// events. It runs on the committer goroutine, before the commit.
+	Reply func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error)
+	// SecretReply marks a reply holding a secret (a token): the request
+	// record keeps no copy of it, and a retry is refused with ALREADY_EXISTS
+	// TOKEN_ALREADY_SHOWN instead of showing the secret again.
+	SecretReply bool
+}
+
+// Result is what a committed command gave.
+type Result struct {
+	Reply    []byte // the encoded reply
+	Events   []workflow.Event
+	Replayed bool // the reply is the stored one of an earlier identical request
+}
+
+type op struct {
+	ctx    context.Context
+	x      Exec
+	done   chan struct{}
+	result Result
+	err    error
+}
+
+// Execute runs a command and returns once its effects are durable, or with
+// the *workflow.Error that refused it. If ctx ends first, Execute returns
+// ctx's error, and the command may or may not have been committed: retry it
+// with the same request id to find out.
+func (db *DB) Execute(ctx context.Context, x Exec) (Result, error) {
+	o := &op{ctx: ctx, x: x, done: make(chan struct{})}
+	if err := db.enqueue(ctx, o); err != nil {
+		return Result{}, err
+	}
+	select {
+	case <-o.done:
+		return o.result, o.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+func (db *DB) enqueue(ctx context.Context, o *op) error {
+	db.sendMu.RLock()
+	defer db.sendMu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	select {
+	case db.queue <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// commitLoop takes every waiting command into one batch and commits it, then
+// does it again: the next commit starts as soon as the previous one ends, so
+// a lone writer never waits for company.
+func (db *DB) commitLoop() {
+	defer close(db.stopped)
+	for first := range db.queue {
+		batch := []*op{first}
+	drain:
+		for len(batch) < MaxBatch {
+			select {
+			case o, ok := <-db.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// batch is what one transaction has touched so far.
+type batch struct {
+	locked map[string]*entry
+	dirty  map[string]*dirty
+	order  []string // negotiation ids in the order first touched
+}
+
+// dirty lists the projections of one negotiation to rewrite before commit.
+type dirty struct {
+	n           *workflow.Negotiation
+	meta, order bool
+	points      map[string]bool
+	amendments  map[string]bool
+	credentials map[string]bool
+}
+
+func (db *DB) commit(ops []*op) {
+	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}}
+	start := db.now()
+	at := start.UTC().Round(0)
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic in commit: %v\n%s", r, debug.Stack())
+			}
+		}()
+		for _, o := range ops {
+			if err := o.ctx.Err(); err != nil {
+				o.err = err
+				continue
+			}
+			if err := db.execute(tx, b, o, at); err != nil {
+				return err
+			}
+		}
+		if err := b.flush(tx); err != nil {
+			return err
+		}
+		if db.commitHook != nil {
+			db.commitHook()
+		}
+		return nil
+	})
+	last := make(map[string]int64, len(b.locked))
+	for id, e := range b.locked {
+		if err != nil {
+			// The state in memory holds effects that were rolled back:
+			// forget it, and the next reader loads the committed state.
+			e.n = nil
+		} else if e.n != nil {
+			last[id] = e.n.LastSequence
+		}
+		empty := e.n == nil
+		e.mu.Unlock()
+		if empty {
+			db.forget(id, e)
+		}
+	}
+	if err != nil {
+		db.logger.Error("commit failed; batch refused", "commands", len(ops), "err", err)
+		for _, o := range ops {
+			if o.err == nil {
+				o.result = Result{}
+				o.err = fmt.Errorf("commit: %w", err)
+			}
+		}
+	} else {
+		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
+		db.mu.Lock()
+		callbacks := db.committed
+		db.mu.Unlock()
+		for _, id := range b.order {
+			if seq, ok := last[id]; ok && b.dirty[id] != nil {
+				for _, fn := range callbacks {
+					fn(id, seq)
+				}
+			}
+		}
+	}
+	for _, o := range ops {
+		close(o.done)
+	}
+}
+
+// execute decides and writes one command inside the batch's transaction. A
+// refusal is recorded in the op; an error returned is fatal to the batch.
+func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
+	x := o.x
+	var reqKey []byte
+	if x.RequestID != "" {
+		reqKey = requestKey(x.Principal, x.RequestID)
+		if v := tx.Bucket(bucketRequests).Get(reqKey); v != nil {
+			o.result, o.err = replay(v, x.RequestHash)
+			return nil
+		}
+	}
+	_, creating := x.Command.(workflow.CreateNegotiation)
+	e, err := b.lock(db, tx, x.NegotiationID, creating)
+	if err != nil {
+		if isNotFound(err) {
+			o.err = err
+			return nil
+		}
+		return err
+	}
+	n := e.n
+	meta := workflow.Meta{Actor: x.Actor, RequestID: x.RequestID, At: at}
+	if n != nil && n.LastEventAt.After(at) {
+		meta.At = n.LastEventAt // keep event times in order if the clock steps back
+	}
+	events, err := workflow.Decide(n, meta, x.Command)
+	if err != nil {
+		o.err = err
+		return nil
+	}
+	if n == nil {
+		n = &workflow.Negotiation{}
+		e.n = n
+	}
+	d := b.touch(x.NegotiationID, n)
+	for _, ev := range events {
+		if err := writeEvent(tx, d, ev); err != nil {
+			return err
+		}
+	}
+	o.result.Events = events
+	if x.Reply != nil {
+		msg, err := x.Reply(n, events)
+		if err != nil {
+			return fmt.Errorf("build reply: %w", err)
+		}
+		if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
+			return fmt.Errorf("encode reply: %w", err)
+		}
+	}
+	if reqKey != nil {
+		if err := tx.Bucket(bucketRequests).Put(reqKey, requestRecord(x, o.result.Reply)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lock returns the negotiation's entry, write-locked for the rest of the
+// batch and loaded. For a negotiation being created, the entry's state is nil
+// if it does not exist yet.
+func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, error) {
+	if e, ok := b.locked[id]; ok {
+		if e.n == nil && !creating {
+			return nil, notFound(id)
+		}
+		return e, nil
+	}
+	e := db.entry(id)
+	e.mu.Lock()
+	b.locked[id] = e
+	if e.n == nil {
+		n, err := load(tx, id)
+		switch {
+		case err == nil:
+			e.n = n
+		case isNotFound(err) && creating:
+		default:
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (b *batch) touch(id string, n *workflow.Negotiation) *dirty {
+	d, ok := b.dirty[id]
+	if !ok {
+		d = &dirty{n: n, points: map[string]bool{}, amendments: map[string]bool{}, credentials: map[string]bool{}}
+		b.dirty[id] = d
+		b.order = append(b.order, id)
+	}
+	return d
+}
+
+// writeEvent folds one event into the state, appends its leaf to the log and
+// notes which projections it changed.
+func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
+	n := d.n
+	nb, err := negotiationBucket(tx, ev.NegotiationID, ev.Sequence == 1)
+	if err != nil {
+		return err
+	}
+	switch p := ev.Payload.(type) {
+	case workflow.CredentialIssued:
+		if err := reindexToken(tx, n.Credentials[p.Participant], p.TokenHash, ev.NegotiationID, p.Participant); err != nil {
+			return err
+		}
+	case workflow.CredentialRevoked:
+		if err := reindexToken(tx, n.Credentials[p.Participant], "", ev.NegotiationID, p.Participant); err != nil {
+			return err
+		}
+	}
+	if err := n.Apply(ev); err != nil {
+		return fmt.Errorf("fold event %d: %w", ev.Sequence, err)
+	}
+	leaf, err := wire.MarshalEvent(ev)
+	if err != nil {
+		return fmt.Errorf("encode event %d: %w", ev.Sequence, err)
+	}
+	events := nb.Bucket(bucketEvents)
+	events.FillPercent = 1 // append-only: pack pages full
+	if err := events.Put(seqKey(ev.Sequence), leaf); err != nil {
+		return err
+	}
+	switch p := ev.Payload.(type) {
+	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded:
+		d.meta = true
+	case workflow.PointAdded:
+		d.points[p.PointID] = true
+		d.order = true
+	case workflow.AmendmentProposed:
+		d.amendments[p.AmendmentID] = true
+	case workflow.VoteCast:
+		d.amendments[p.AmendmentID] = true
+	case workflow.VotingClosed:
+		d.amendments[p.AmendmentID] = true
+	case workflow.AmendmentApplied:
+		d.amendments[p.AmendmentID] = true
+		d.points[p.PointID] = true
+		d.order = d.order || n.Amendments[p.AmendmentID].Kind != workflow.KindReplace
+	case workflow.AmendmentRejected:
+		d.amendments[p.AmendmentID] = true
+	case workflow.AmendmentWithdrawn:
+		d.amendments[p.AmendmentID] = true
+	case workflow.AmendmentStaled:
+		d.amendments[p.AmendmentID] = true
+	case workflow.PointSignedOff:
+		d.points[p.PointID] = true
+	case workflow.SignOffRevoked:
+		d.points[p.PointID] = true
+	case workflow.CredentialIssued:
+		d.credentials[p.Participant] = true
+	case workflow.CredentialRevoked:
+		d.credentials[p.Participant] = true
+	}
+	return nil
+}
+
+// reindexToken moves a participant's entry in the token index from the old
+// token hash to the new one; either may be empty.
+func reindexToken(tx *bolt.Tx, oldHash, newHash, negotiationID, participant string) error {
+	tokens := tx.Bucket(bucketTokens)
+	if oldHash != "" {
+		if err := tokens.Delete([]byte(oldHash)); err != nil {
+			return err
+		}
+	}
+	if newHash != "" {
+		return tokens.Put([]byte(newHash), encodePrincipal(Principal{NegotiationID: negotiationID, Participant: participant}))
+	}
+	return nil
+}
+
+// flush rewrites every projection the batch changed, each once.
+func (b *batch) flush(tx *bolt.Tx) error {
+	for _, id := range b.order {
+		d := b.dirty[id]
+		nb, err := negotiationBucket(tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := writeProjections(nb, d); err != nil {
+			return fmt.Errorf("negotiation %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func writeProjections(nb *bolt.Bucket, d *dirty) error {
+	n := d.n
+	put := func(b *bolt.Bucket, key []byte, m proto.Message) error {
+		v, err := wire.Deterministic.Marshal(m)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, v)
+	}
+	if d.meta {
+		if err := put(nb, keyMeta, wire.NegotiationToProto(n)); err != nil {
+			return err
+		}
+	}
+	if d.order {
+		if err := nb.Put(keyOrder, encodeOrder(n.Order)); err != nil {
+			return err
+		}
+	}
+	points := nb.Bucket(bucketPoints)
+	for id := range d.points {
+		if err := put(points, []byte(id), wire.PointToProto(n, n.Points[id], true)); err != nil {
+			return err
+		}
+	}
+	amendments := nb.Bucket(bucketAmendments)
+	for id := range d.amendments {
+		if err := put(amendments, []byte(id), wire.AmendmentToProto(n, n.Amendments[id])); err != nil {
+			return err
+		}
+	}
+	credentials := nb.Bucket(bucketCredentials)
+	for participant := range d.credentials {
+		var err error
+		if hash, ok := n.Credentials[participant]; ok {
+			err = credentials.Put([]byte(participant), []byte(hash))
+		} else {
+			err = credentials.Delete([]byte(participant))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// negotiationBucket returns a negotiation's bucket, creating it with its
+// sub-buckets if create is set.
+func negotiationBucket(tx *bolt.Tx, id string, create bool) (*bolt.Bucket, error) {
+	all := tx.Bucket(bucketNegotiations)
+	if !create {
+		if nb := all.Bucket([]byte(id)); nb != nil {
+			return nb, nil
+		}
+		return nil, fmt.Errorf("bucket of negotiation %s is missing", id)
+	}
+	nb, err := all.CreateBucket([]byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("create bucket of negotiation %s: %w", id, err)
+	}
+	for _, name := range [][]byte{bucketEvents, bucketPoints, bucketAmendments, bucketCredentials} {
+		if _, err := nb.CreateBucket(name); err != nil {
+			return nil, err
+		}
+	}
+	return nb, nil
+}
+
+// Request records: a version byte, a flags byte, the request's SHA-256, then
+// the encoded reply.
+const (
+	requestRecordVersion = 1
+	flagSecretReply      = 1
+)
+
+func requestKey(principal, requestID string) []byte {
+	return []byte(principal + "\x00" + requestID)
+}
+
+func requestRecord(x Exec, reply []byte) []byte {
+	flags := byte(0)
+	if x.SecretReply {
+		flags, reply = flagSecretReply, nil
+	}
+	rec := make([]byte, 0, 2+sha256.Size+len(reply))
+	rec = append(rec, requestRecordVersion, flags)
+	rec = append(rec, x.RequestHash[:]...)
+	return append(rec, reply...)
+}
+
+func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
+	if len(rec) < 2+sha256.Size || rec[0] != requestRecordVersion {
+		return Result{}, fmt.Errorf("request record of unknown format")
+	}
+	if !bytes.Equal(rec[2:2+sha256.Size], hash[:]) {
+		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "REQUEST_ID_REUSED",
+			"this request_id was used for a different request; use a new one for each distinct request")
+	}
+	if rec[1]&flagSecretReply != 0 {
+		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "TOKEN_ALREADY_SHOWN",
+			"this request already issued a token, which is shown only once; rotate the token with a new request_id")
+	}
+	return Result{Reply: append([]byte(nil), rec[2+sha256.Size:]...), Replayed: true}, nil
+}

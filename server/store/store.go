@@ -1,0 +1,287 @@
+// Package store keeps negotiations in bbolt: each negotiation's event log,
+// the projections of its state, the idempotency records of requests and the
+// index of credentials.
+//
+// All writes go through one committer goroutine. It takes every command that
+// is waiting, decides each against the negotiation's state, writes the events,
+// projections and request records of all of them in one transaction, commits
+// (one fsync), and only then answers the callers and announces the new events.
+// A lone writer therefore waits for one fsync, and many writers share one.
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// Bucket and key names. Each negotiation has its own bucket under
+// negotiations, named by its id.
+var (
+	bucketNegotiations = []byte("negotiations")
+	bucketRequests     = []byte("requests")
+	bucketTokens       = []byte("tokens")
+
+	bucketEvents      = []byte("events")
+	bucketPoints      = []byte("points")
+	bucketAmendments  = []byte("amendments")
+	bucketCredentials = []byte("credentials")
+	keyMeta           = []byte("meta")
+	keyOrder          = []byte("order")
+)
+
+// MaxBatch bounds the commands that share one transaction, so that one batch
+// cannot hold the write lock for long.
+const MaxBatch = 256
+
+// DB is an open Parley database.
+type DB struct {
+	path   string
+	bolt   *bolt.DB
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu        sync.Mutex
+	cache     map[string]*entry // loaded negotiations by id
+	committed []func(negotiationID string, lastSequence int64)
+
+	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue
+	closed     bool
+	queue      chan *op
+	stopped    chan struct{} // closed when the committer has returned
+	commitHook func()        // tests: runs inside each write transaction, before commit
+}
+
+// entry guards one negotiation's state. The committer holds the write lock
+// from deciding a command until its transaction is committed, so readers
+// only ever see committed state.
+type entry struct {
+	mu sync.RWMutex
+	n  *workflow.Negotiation // nil until loaded, and after a failed commit
+}
+
+// Options configure Open.
+type Options struct {
+	// Logger receives the store's logs; nil discards them.
+	Logger *slog.Logger
+	// Now gives the time of commits; nil means time.Now.
+	Now func() time.Time
+	// LockTimeout bounds the wait for another process's lock on the file.
+	LockTimeout time.Duration
+}
+
+// Open opens or creates the database file at path.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketNegotiations, bucketRequests, bucketTokens} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("initialize %s: %w", path, err)
+	}
+	db := &DB{
+		path:    path,
+		bolt:    b,
+		logger:  opts.Logger,
+		now:     opts.Now,
+		cache:   map[string]*entry{},
+		queue:   make(chan *op, 4*MaxBatch),
+		stopped: make(chan struct{}),
+	}
+	go db.commitLoop()
+	return db, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// OnCommit registers fn to be called after every commit, once for each
+// negotiation the commit changed, with its new last sequence. fn runs on the
+// committer goroutine and must not block.
+func (db *DB) OnCommit(fn func(negotiationID string, lastSequence int64)) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.committed = append(db.committed, fn)
+}
+
+// Close waits for queued commands to finish, then closes the file.
+func (db *DB) Close() error {
+	db.sendMu.Lock()
+	if db.closed {
+		db.sendMu.Unlock()
+		<-db.stopped
+		return nil
+	}
+	db.closed = true
+	close(db.queue)
+	db.sendMu.Unlock()
+	<-db.stopped
+	return db.bolt.Close()
+}
+
+// entry returns the cache entry of a negotiation, creating an empty one.
+func (db *DB) entry(id string) *entry {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	e, ok := db.cache[id]
+	if !ok {
+		e = &entry{}
+		db.cache[id] = e
+	}
+	return e
+}
+
+// forget drops a cache entry whose negotiation is not loaded, so that looking
+// up ids that do not exist does not grow the cache. The caller holds e's lock,
+// or held it when it saw the entry empty.
+func (db *DB) forget(id string, e *entry) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.cache[id] == e {
+		delete(db.cache, id)
+	}
+}
+
+// View calls fn with the committed state of a negotiation, under a read lock.
+// fn must neither modify the state nor keep any part of it after returning.
+func (db *DB) View(negotiationID string, fn func(n *workflow.Negotiation) error) error {
+	e := db.entry(negotiationID)
+	e.mu.RLock()
+	if e.n != nil {
+		defer e.mu.RUnlock()
+		return fn(e.n)
+	}
+	e.mu.RUnlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == nil {
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			n, err := load(tx, negotiationID)
+			e.n = n
+			return err
+		})
+		if err != nil {
+			db.forget(negotiationID, e)
+			return err
+		}
+	}
+	return fn(e.n)
+}
+
+func notFound(id string) error {
+	return workflow.Errorf(workflow.ENOTFOUND, "NEGOTIATION_NOT_FOUND", "negotiation %s not found", id)
+}
+
+// NegotiationIDs returns up to limit ids of negotiations, in order, after the
+// given id ("" for the first).
+func (db *DB) NegotiationIDs(after string, limit int) ([]string, error) {
+	var ids []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketNegotiations).Cursor()
+		k, _ := c.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, _ = c.Next()
+		}
+		for ; k != nil && len(ids) < limit; k, _ = c.Next() {
+			ids = append(ids, string(k))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// StoredEvent is one event as the log holds it.
+type StoredEvent struct {
+	Sequence int64
+	Leaf     []byte // the exact stored bytes
+}
+
+// Events returns up to limit events of a negotiation with sequence numbers
+// after the given one, in order.
+func (db *DB) Events(negotiationID string, after int64, limit int) ([]StoredEvent, error) {
+	var out []StoredEvent
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		nb := tx.Bucket(bucketNegotiations).Bucket([]byte(negotiationID))
+		if nb == nil {
+			return notFound(negotiationID)
+		}
+		c := nb.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			out = append(out, StoredEvent{Sequence: int64(binary.BigEndian.Uint64(k)), Leaf: append([]byte(nil), v...)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Principal is who a token belongs to.
+type Principal struct {
+	NegotiationID string
+	Participant   string
+}
+
+// TokenOwner returns the participant whose current token has the given
+// SHA-256 (lowercase hex).
+func (db *DB) TokenOwner(tokenHash string) (Principal, bool, error) {
+	var p Principal
+	var found bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTokens).Get([]byte(tokenHash))
+		if v == nil {
+			return nil
+		}
+		found = true
+		p = decodePrincipal(v)
+		return nil
+	})
+	return p, found, err
+}
+
+// ErrClosed is returned for commands submitted after Close.
+var ErrClosed = workflow.Errorf(workflow.EUNAVAILABLE, "SHUTTING_DOWN", "the server is shutting down")
+
+func seqKey(seq int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(seq))
+	return k
+}
+
+// isNotFound reports whether err says a negotiation does not exist.
+func isNotFound(err error) bool {
+	var e *workflow.Error
+	return errors.As(err, &e) && e.Reason == "NEGOTIATION_NOT_FOUND"
+}

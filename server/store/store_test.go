@@ -1,0 +1,244 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// MustOpenDB opens a database in a temporary folder and closes it at the end
+// of the test.
+func MustOpenDB(tb testing.TB) *store.DB {
+	tb.Helper()
+	return mustOpenAt(tb, filepath.Join(tb.TempDir(), "parley.db"))
+}
+
+func mustOpenAt(tb testing.TB, path string) *store.DB {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+var delegations = []string{"ukraine", "russia", "united-states", "europe"}
+
+func planParticipants() []workflow.Participant {
+	ps := []workflow.Participant{}
+	for _, d := range delegations {
+		ps = append(ps, workflow.Participant{ID: d, Role: workflow.RoleDelegation})
+	}
+	return append(ps, workflow.Participant{ID: "mediator", Role: workflow.RoleMediator})
+}
+
+// mustCreatePlan creates the 28-point negotiation and returns its id and the
+// ids of its points.
+func mustCreatePlan(tb testing.TB, db *store.DB) (string, []string) {
+	tb.Helper()
+	raw, err := os.ReadFile("../../testdata/28-point-plan.txt")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	texts, err := workflow.ParseNumberedText(string(raw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id := uuid.NewString()
+	cmd := workflow.CreateNegotiation{NegotiationID: id, Title: "28-point plan", Participants: planParticipants(),
+		Rule: workflow.DecisionRule{Method: workflow.MethodConsensus}}
+	var pointIDs []string
+	for _, t := range texts {
+		pointIDs = append(pointIDs, uuid.NewString())
+		cmd.Points = append(cmd.Points, workflow.NewPoint{ID: pointIDs[len(pointIDs)-1], Text: t})
+	}
+	mustExec(tb, db, store.Exec{NegotiationID: id, Principal: "admin", Actor: workflow.AdminActor, Command: cmd})
+	return id, pointIDs
+}
+
+func mustExec(tb testing.TB, db *store.DB, x store.Exec) store.Result {
+	tb.Helper()
+	res, err := db.Execute(context.Background(), x)
+	if err != nil {
+		tb.Fatalf("%T by %s: %v", x.Command, x.Actor, err)
+	}
+	return res
+}
+
+func lastSequence(tb testing.TB, db *store.DB, id string) int64 {
+	tb.Helper()
+	var seq int64
+	if err := db.View(id, func(n *workflow.Negotiation) error { seq = n.LastSequence; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	return seq
+}
+
+// sameState compares two states on everything but derived indexes.
+func sameState(tb testing.TB, what string, want, got *workflow.Negotiation) {
+	tb.Helper()
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(workflow.Negotiation{}), cmpopts.EquateEmpty()); diff != "" {
+		tb.Fatalf("%s differs (-want +got):\n%s", what, diff)
+	}
+	if want.DocumentHash() != got.DocumentHash() {
+		tb.Fatalf("%s: document hash %s, want %s", what, got.DocumentHash(), want.DocumentHash())
+	}
+}
+
+// checkProjections asserts that the served state, the stored projections and
+// the fold of the log are the same.
+func checkProjections(tb testing.TB, db *store.DB, id string) {
+	tb.Helper()
+	folded, err := db.Rebuild(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	loaded, err := db.LoadProjections(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sameState(tb, "stored projections", folded, loaded)
+	err = db.View(id, func(n *workflow.Negotiation) error {
+		sameState(tb, "served state", folded, n)
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestExecute(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db := mustOpenAt(t, path)
+		id, points := mustCreatePlan(t, db)
+		if got := lastSequence(t, db, id); got != 29 {
+			t.Fatalf("after creation the log has %d events, want 29", got)
+		}
+		amendment := uuid.NewString()
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+			AmendmentID: amendment, Kind: workflow.KindReplace, PointID: points[5], BaseRevision: 1,
+			Text: "The size of the Armed Forces of Ukraine will be limited to 800,000 troops in peacetime."}})
+		for _, d := range delegations {
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.CastVote{AmendmentID: amendment, Choice: workflow.ChoiceApprove}})
+		}
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: amendment}})
+		first := workflow.HashText("The sovereignty of Ukraine will be confirmed.")
+		for _, d := range delegations {
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.SignOffPoint{PointID: points[0], Revision: 1, TextHash: first}})
+		}
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "russia", Command: workflow.RevokeSignOff{PointID: points[0]}})
+		checkProjections(t, db, id)
+
+		// The same holds after a restart, when nothing is cached.
+		before := lastSequence(t, db, id)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = mustOpenAt(t, path)
+		if got := lastSequence(t, db, id); got != before {
+			t.Fatalf("after restart the log has %d events, want %d", got, before)
+		}
+		checkProjections(t, db, id)
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		db := MustOpenDB(t)
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: uuid.NewString(), Actor: "ukraine",
+			Command: workflow.CastVote{AmendmentID: uuid.NewString(), Choice: workflow.ChoiceApprove}})
+		if workflow.ErrorReason(err) != "NEGOTIATION_NOT_FOUND" {
+			t.Fatalf("got %v, want NEGOTIATION_NOT_FOUND", err)
+		}
+	})
+}
+
+func TestExecute_RequestID(t *testing.T) {
+	db := MustOpenDB(t)
+	id, points := mustCreatePlan(t, db)
+	propose := func(requestHash [32]byte, text string) (store.Result, error) {
+		return db.Execute(context.Background(), store.Exec{
+			NegotiationID: id, Principal: id + "/ukraine", RequestID: "req-1", RequestHash: requestHash, Actor: "ukraine",
+			Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+				PointID: points[0], BaseRevision: 1, Text: text},
+			Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
+				return wrapperspb.String(events[0].Payload.(workflow.AmendmentProposed).AmendmentID), nil
+			},
+		})
+	}
+	hash := sha256.Sum256([]byte("request one"))
+	first, err := propose(hash, "The sovereignty of Ukraine is confirmed.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := lastSequence(t, db, id)
+
+	t.Run("OK", func(t *testing.T) {
+		again, err := propose(hash, "The sovereignty of Ukraine is confirmed.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Replayed || string(again.Reply) != string(first.Reply) {
+			t.Fatalf("retry: replayed=%v reply=%x, want the first reply %x", again.Replayed, again.Reply, first.Reply)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("retry appended events: %d → %d", seq, got)
+		}
+	})
+
+	t.Run("ErrReused", func(t *testing.T) {
+		_, err := propose(sha256.Sum256([]byte("another request")), "Another text.")
+		if workflow.ErrorReason(err) != "REQUEST_ID_REUSED" {
+			t.Fatalf("got %v, want REQUEST_ID_REUSED", err)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("reused id appended events: %d → %d", seq, got)
+		}
+	})
+}
+
+// Concurrent writers share commits, and every acknowledged write is in the log
+// exactly once.
+func TestExecute_Concurrent(t *testing.T) {
+	db := MustOpenDB(t)
+	id, points := mustCreatePlan(t, db)
+	const writers, each = 16, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: delegations[w%4],
+					Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+						PointID: points[w%len(points)], BaseRevision: 1, Text: fmt.Sprintf("Text %d of writer %d.", i, w)}})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := lastSequence(t, db, id), int64(29+writers*each); got != want {
+		t.Fatalf("log has %d events, want %d", got, want)
+	}
+	checkProjections(t, db, id)
+}

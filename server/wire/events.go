@@ -1,0 +1,143 @@
+package wire
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// MarshalEvent returns an event's leaf: the deterministic protobuf encoding of
+// its parley.v1.Event form. These are the bytes the store keeps and every
+// party hashes.
+func MarshalEvent(e workflow.Event) ([]byte, error) {
+	return Deterministic.Marshal(EventToProto(e))
+}
+
+// UnmarshalEvent decodes a leaf back into an event, and also returns its
+// protobuf form.
+func UnmarshalEvent(leaf []byte) (workflow.Event, *parleyv1.Event, error) {
+	var pe parleyv1.Event
+	if err := proto.Unmarshal(leaf, &pe); err != nil {
+		return workflow.Event{}, nil, corrupt("event does not decode: %v", err)
+	}
+	e, err := EventFromProto(&pe)
+	return e, &pe, err
+}
+
+// EventToProto returns the protobuf form of an event.
+func EventToProto(e workflow.Event) *parleyv1.Event {
+	out := &parleyv1.Event{
+		Negotiation: NegotiationName(e.NegotiationID),
+		Sequence:    e.Sequence,
+		Time:        timestamp(e.At),
+		Actor:       e.Actor,
+		RequestId:   e.RequestID,
+	}
+	switch p := e.Payload.(type) {
+	case workflow.NegotiationCreated:
+		out.Payload = &parleyv1.Event_NegotiationCreated{NegotiationCreated: &parleyv1.NegotiationCreated{
+			Title: p.Title, Participants: participantsToProto(nil, p.Participants), DecisionRule: ruleToProto(p.Rule)}}
+	case workflow.PointAdded:
+		out.Payload = &parleyv1.Event_PointAdded{PointAdded: &parleyv1.PointAdded{
+			PointId: p.PointID, Text: p.Text, TextSha256: p.TextHash}}
+	case workflow.AmendmentProposed:
+		out.Payload = &parleyv1.Event_AmendmentProposed{AmendmentProposed: &parleyv1.AmendmentProposed{
+			AmendmentId: p.AmendmentID, Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID,
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale}}
+	case workflow.VoteCast:
+		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
+			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
+	case workflow.VotingClosed:
+		out.Payload = &parleyv1.Event_VotingClosed{VotingClosed: &parleyv1.VotingClosed{
+			AmendmentId: p.AmendmentID, Tally: tallyToProto(p.Tally)}}
+	case workflow.AmendmentApplied:
+		out.Payload = &parleyv1.Event_AmendmentApplied{AmendmentApplied: &parleyv1.AmendmentApplied{
+			AmendmentId: p.AmendmentID, PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash}}
+	case workflow.AmendmentRejected:
+		out.Payload = &parleyv1.Event_AmendmentRejected{AmendmentRejected: &parleyv1.AmendmentRejected{
+			AmendmentId: p.AmendmentID, Reason: p.Reason}}
+	case workflow.AmendmentWithdrawn:
+		out.Payload = &parleyv1.Event_AmendmentWithdrawn{AmendmentWithdrawn: &parleyv1.AmendmentWithdrawn{
+			AmendmentId: p.AmendmentID}}
+	case workflow.AmendmentStaled:
+		out.Payload = &parleyv1.Event_AmendmentStaled{AmendmentStaled: &parleyv1.AmendmentStaled{
+			AmendmentId: p.AmendmentID, CauseAmendmentId: p.CauseAmendmentID}}
+	case workflow.PointSignedOff:
+		out.Payload = &parleyv1.Event_PointSignedOff{PointSignedOff: &parleyv1.PointSignedOff{
+			PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash}}
+	case workflow.SignOffRevoked:
+		out.Payload = &parleyv1.Event_SignOffRevoked{SignOffRevoked: &parleyv1.SignOffRevoked{
+			PointId: p.PointID, Revision: p.Revision}}
+	case workflow.DocumentAccepted:
+		out.Payload = &parleyv1.Event_DocumentAccepted{DocumentAccepted: &parleyv1.DocumentAccepted{
+			DocumentSha256: p.DocumentHash}}
+	case workflow.NegotiationConcluded:
+		out.Payload = &parleyv1.Event_NegotiationConcluded{NegotiationConcluded: &parleyv1.NegotiationConcluded{
+			DocumentSha256: p.DocumentHash}}
+	case workflow.CredentialIssued:
+		out.Payload = &parleyv1.Event_CredentialIssued{CredentialIssued: &parleyv1.CredentialIssued{
+			Participant: p.Participant, TokenSha256: p.TokenHash}}
+	case workflow.CredentialRevoked:
+		out.Payload = &parleyv1.Event_CredentialRevoked{CredentialRevoked: &parleyv1.CredentialRevoked{
+			Participant: p.Participant}}
+	}
+	return out
+}
+
+// EventFromProto converts the protobuf form of an event back.
+func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
+	id, err := ParseNegotiationName("event negotiation", pe.GetNegotiation())
+	if err != nil {
+		return workflow.Event{}, corrupt("event %d: %v", pe.GetSequence(), err)
+	}
+	e := workflow.Event{NegotiationID: id, Sequence: pe.GetSequence(), At: Time(pe.GetTime()),
+		Actor: pe.GetActor(), RequestID: pe.GetRequestId()}
+	switch p := pe.GetPayload().(type) {
+	case *parleyv1.Event_NegotiationCreated:
+		c := p.NegotiationCreated
+		e.Payload = workflow.NegotiationCreated{Title: c.GetTitle(), Participants: Participants(c.GetParticipants()), Rule: Rule(c.GetDecisionRule())}
+	case *parleyv1.Event_PointAdded:
+		c := p.PointAdded
+		e.Payload = workflow.PointAdded{PointID: c.GetPointId(), Text: c.GetText(), TextHash: c.GetTextSha256()}
+	case *parleyv1.Event_AmendmentProposed:
+		c := p.AmendmentProposed
+		e.Payload = workflow.AmendmentProposed{AmendmentID: c.GetAmendmentId(), Kind: Kind(c.GetKind()), PointID: c.GetPointId(),
+			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale()}
+	case *parleyv1.Event_VoteCast:
+		c := p.VoteCast
+		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}
+	case *parleyv1.Event_VotingClosed:
+		c := p.VotingClosed
+		e.Payload = workflow.VotingClosed{AmendmentID: c.GetAmendmentId(), Tally: tallyFromProto(c.GetTally())}
+	case *parleyv1.Event_AmendmentApplied:
+		c := p.AmendmentApplied
+		e.Payload = workflow.AmendmentApplied{AmendmentID: c.GetAmendmentId(), PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256()}
+	case *parleyv1.Event_AmendmentRejected:
+		c := p.AmendmentRejected
+		e.Payload = workflow.AmendmentRejected{AmendmentID: c.GetAmendmentId(), Reason: c.GetReason()}
+	case *parleyv1.Event_AmendmentWithdrawn:
+		e.Payload = workflow.AmendmentWithdrawn{AmendmentID: p.AmendmentWithdrawn.GetAmendmentId()}
+	case *parleyv1.Event_AmendmentStaled:
+		c := p.AmendmentStaled
+		e.Payload = workflow.AmendmentStaled{AmendmentID: c.GetAmendmentId(), CauseAmendmentID: c.GetCauseAmendmentId()}
+	case *parleyv1.Event_PointSignedOff:
+		c := p.PointSignedOff
+		e.Payload = workflow.PointSignedOff{PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256()}
+	case *parleyv1.Event_SignOffRevoked:
+		c := p.SignOffRevoked
+		e.Payload = workflow.SignOffRevoked{PointID: c.GetPointId(), Revision: c.GetRevision()}
+	case *parleyv1.Event_DocumentAccepted:
+		e.Payload = workflow.DocumentAccepted{DocumentHash: p.DocumentAccepted.GetDocumentSha256()}
+	case *parleyv1.Event_NegotiationConcluded:
+		e.Payload = workflow.NegotiationConcluded{DocumentHash: p.NegotiationConcluded.GetDocumentSha256()}
+	case *parleyv1.Event_CredentialIssued:
+		c := p.CredentialIssued
+		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), TokenHash: c.GetTokenSha256()}
+	case *parleyv1.Event_CredentialRevoked:
+		e.Payload = workflow.CredentialRevoked{Participant: p.CredentialRevoked.GetParticipant()}
+	default:
+		return workflow.Event{}, corrupt("event %d has no known payload", pe.GetSequence())
+	}
+	return e, nil
+}

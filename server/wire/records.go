@@ -1,0 +1,145 @@
+package wire
+
+import (
+	"slices"
+	"time"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// Records are the stored projections of one negotiation, as the store reads
+// them back. Points and amendments are stored in their API form with history;
+// fields the API computes (numbers, counts, statuses) are ignored here.
+type Records struct {
+	Meta         *parleyv1.Negotiation
+	Order        []string // point ids in document order
+	Points       []*parleyv1.Point
+	Amendments   []*parleyv1.Amendment
+	Credentials  map[string]string
+	LastSequence int64
+	LastEventAt  time.Time
+}
+
+// NegotiationFromRecords rebuilds the state from its stored projections.
+func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
+	id, err := ParseNegotiationName("stored negotiation", r.Meta.GetName())
+	if err != nil {
+		return nil, corrupt("negotiation record: %v", err)
+	}
+	n := &workflow.Negotiation{
+		ID:             id,
+		Title:          r.Meta.GetTitle(),
+		State:          workflow.NegotiationState(r.Meta.GetState()),
+		Participants:   Participants(r.Meta.GetParticipants()),
+		Rule:           Rule(r.Meta.GetDecisionRule()),
+		CreatedAt:      Time(r.Meta.GetCreateTime()),
+		ConcludedAt:    Time(r.Meta.GetConcludeTime()),
+		LastSequence:   r.LastSequence,
+		LastEventAt:    r.LastEventAt,
+		Points:         make(map[string]*workflow.Point, len(r.Points)),
+		Order:          slices.Clone(r.Order),
+		Amendments:     make(map[string]*workflow.Amendment, len(r.Amendments)),
+		AmendmentOrder: make([]string, 0, len(r.Amendments)),
+		Acceptances:    map[string]workflow.Acceptance{},
+		Credentials:    map[string]string{},
+	}
+	for k, v := range r.Credentials {
+		n.Credentials[k] = v
+	}
+	for _, a := range r.Meta.GetAcceptances() {
+		n.Acceptances[a.GetParticipant()] = workflow.Acceptance{Participant: a.GetParticipant(),
+			DocumentHash: a.GetDocumentSha256(), At: Time(a.GetAcceptTime()), Sequence: a.GetSequence()}
+	}
+	for _, rec := range r.Points {
+		p, err := pointFromRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		n.Points[p.ID] = p
+	}
+	for _, pid := range n.Order {
+		if p, ok := n.Points[pid]; !ok || p.Deleted {
+			return nil, corrupt("document order names point %s, which is missing or deleted", pid)
+		}
+	}
+	amendments := slices.Clone(r.Amendments)
+	slices.SortFunc(amendments, func(a, b *parleyv1.Amendment) int { return int(a.GetSequence() - b.GetSequence()) })
+	for _, rec := range amendments {
+		a, err := amendmentFromRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		n.Amendments[a.ID] = a
+		n.AmendmentOrder = append(n.AmendmentOrder, a.ID)
+	}
+	n.Reindex()
+	return n, nil
+}
+
+func corrupt(format string, args ...any) error {
+	return workflow.Errorf(workflow.EINTERNAL, "STORE_CORRUPT", format, args...)
+}
+
+func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
+	if len(rec.GetRevisions()) == 0 {
+		return nil, corrupt("point record %s has no revisions", rec.GetId())
+	}
+	p := &workflow.Point{
+		ID:        rec.GetId(),
+		SignOffs:  map[string]workflow.SignOff{},
+		Deleted:   rec.GetStatus() == parleyv1.PointStatus_POINT_STATUS_DELETED,
+		DeletedAt: Time(rec.GetDeleteTime()),
+	}
+	for _, r := range rec.GetRevisions() {
+		rev := workflow.Revision{Revision: r.GetRevision(), Text: r.GetText(), TextHash: r.GetTextSha256(),
+			Sequence: r.GetSequence(), At: Time(r.GetCreateTime())}
+		if r.GetAmendment() != "" {
+			_, aid, err := ParseAmendmentName("stored revision", r.GetAmendment())
+			if err != nil {
+				return nil, corrupt("point record %s: %v", rec.GetId(), err)
+			}
+			rev.AmendmentID = aid
+		}
+		p.Revisions = append(p.Revisions, rev)
+	}
+	for _, s := range append(slices.Clone(rec.GetSignOffs()), rec.GetStaleSignOffs()...) {
+		p.SignOffs[s.GetParticipant()] = workflow.SignOff{Participant: s.GetParticipant(), Revision: s.GetRevision(),
+			TextHash: s.GetTextSha256(), At: Time(s.GetSignTime()), Sequence: s.GetSequence()}
+	}
+	return p, nil
+}
+
+func amendmentFromRecord(rec *parleyv1.Amendment) (*workflow.Amendment, error) {
+	_, id, err := ParseAmendmentName("stored amendment", rec.GetName())
+	if err != nil {
+		return nil, corrupt("amendment record: %v", err)
+	}
+	a := &workflow.Amendment{
+		ID: id, Proposer: rec.GetProposer(), Kind: Kind(rec.GetKind()), BaseRevision: rec.GetBaseRevision(),
+		Text: rec.GetText(), Rationale: rec.GetRationale(), State: AmendmentState(rec.GetState()),
+		Votes: map[string]workflow.Vote{}, ProposedAt: Time(rec.GetCreateTime()), UpdatedAt: Time(rec.GetUpdateTime()),
+		Sequence: rec.GetSequence(), RejectionReason: rec.GetRejectionReason(),
+	}
+	for field, name := range map[*string]string{&a.PointID: rec.GetPoint(), &a.ResultPointID: rec.GetResultPoint()} {
+		if name != "" {
+			if _, *field, err = ParsePointName("stored amendment point", name); err != nil {
+				return nil, corrupt("amendment record %s: %v", id, err)
+			}
+		}
+	}
+	if rec.GetStaledBy() != "" {
+		if _, a.StaledBy, err = ParseAmendmentName("stored amendment", rec.GetStaledBy()); err != nil {
+			return nil, corrupt("amendment record %s: %v", id, err)
+		}
+	}
+	if rec.GetTally() != nil {
+		t := tallyFromProto(rec.GetTally())
+		a.Tally = &t
+	}
+	for _, v := range rec.GetVotes() {
+		a.Votes[v.GetParticipant()] = workflow.Vote{Participant: v.GetParticipant(), Choice: Choice(v.GetChoice()),
+			Reason: v.GetReason(), At: Time(v.GetCastTime()), Sequence: v.GetSequence()}
+	}
+	return a, nil
+}

@@ -1,0 +1,189 @@
+package wire
+
+import (
+	"sort"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// The workflow enums use the protobuf numbers, so these conversions are
+// casts; out-of-range values pass through and the rules refuse them.
+
+// Role converts a protobuf role.
+func Role(r parleyv1.Role) workflow.Role { return workflow.Role(r) }
+
+// Method converts a protobuf decision method.
+func Method(m parleyv1.DecisionMethod) workflow.DecisionMethod { return workflow.DecisionMethod(m) }
+
+// Kind converts a protobuf amendment kind.
+func Kind(k parleyv1.AmendmentKind) workflow.AmendmentKind { return workflow.AmendmentKind(k) }
+
+// Choice converts a protobuf vote choice.
+func Choice(c parleyv1.VoteChoice) workflow.VoteChoice { return workflow.VoteChoice(c) }
+
+// AmendmentState converts a protobuf amendment state.
+func AmendmentState(s parleyv1.AmendmentState) workflow.AmendmentState {
+	return workflow.AmendmentState(s)
+}
+
+// Participants converts protobuf participants.
+func Participants(in []*parleyv1.Participant) []workflow.Participant {
+	out := make([]workflow.Participant, len(in))
+	for i, p := range in {
+		out[i] = workflow.Participant{ID: p.GetId(), DisplayName: p.GetDisplayName(), Role: Role(p.GetRole()), Weight: p.GetWeight()}
+	}
+	return out
+}
+
+// Rule converts a protobuf decision rule.
+func Rule(r *parleyv1.DecisionRule) workflow.DecisionRule {
+	return workflow.DecisionRule{Method: Method(r.GetMethod()), Quorum: r.GetQuorum(), ThresholdBasisPoints: r.GetThresholdBasisPoints()}
+}
+
+func participantsToProto(n *workflow.Negotiation, in []workflow.Participant) []*parleyv1.Participant {
+	out := make([]*parleyv1.Participant, len(in))
+	for i, p := range in {
+		out[i] = &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role), Weight: p.Weight}
+		if n != nil {
+			_, out[i].HasCredential = n.Credentials[p.ID]
+		}
+	}
+	return out
+}
+
+func ruleToProto(r workflow.DecisionRule) *parleyv1.DecisionRule {
+	return &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod(r.Method), Quorum: r.Quorum, ThresholdBasisPoints: r.ThresholdBasisPoints}
+}
+
+// NegotiationToProto returns the negotiation as the API shows it. Acceptances
+// are ordered by participant.
+func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
+	out := &parleyv1.Negotiation{
+		Name:                  NegotiationName(n.ID),
+		Title:                 n.Title,
+		State:                 parleyv1.NegotiationState(n.State),
+		Participants:          participantsToProto(n, n.Participants),
+		DecisionRule:          ruleToProto(n.Rule),
+		CreateTime:            timestamp(n.CreatedAt),
+		ConcludeTime:          timestamp(n.ConcludedAt),
+		DocumentSha256:        n.DocumentHash(),
+		LastSequence:          n.LastSequence,
+		PointCount:            int32(len(n.Order)),
+		AgreedPointCount:      int32(n.AgreedPoints()),
+		PendingAmendmentCount: int32(n.PendingAmendments()),
+	}
+	for _, p := range n.Participants {
+		if a, ok := n.Acceptances[p.ID]; ok {
+			out.Acceptances = append(out.Acceptances, &parleyv1.Acceptance{
+				Participant: a.Participant, DocumentSha256: a.DocumentHash,
+				AcceptTime: timestamp(a.At), Sequence: a.Sequence, Current: n.AcceptanceCurrent(a),
+			})
+		}
+	}
+	return out
+}
+
+// PointToProto returns a point as the API shows it. With history, the
+// revisions and the stale sign-offs are filled in too.
+func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *parleyv1.Point {
+	current := p.Current()
+	out := &parleyv1.Point{
+		Name:                  PointName(n.ID, p.ID),
+		Id:                    p.ID,
+		Number:                int32(n.PointNumber(p.ID)),
+		Text:                  current.Text,
+		Revision:              current.Revision,
+		TextSha256:            current.TextHash,
+		Status:                parleyv1.PointStatus_POINT_STATUS_PENDING,
+		PendingAmendmentCount: int32(n.PendingAmendmentsOfPoint(p.ID)),
+		DeleteTime:            timestamp(p.DeletedAt),
+	}
+	switch {
+	case p.Deleted:
+		out.Status = parleyv1.PointStatus_POINT_STATUS_DELETED
+	case n.Agreed(p):
+		out.Status = parleyv1.PointStatus_POINT_STATUS_AGREED
+	}
+	for _, id := range sortedKeys(p.SignOffs) {
+		s := p.SignOffs[id]
+		ps := &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At), Sequence: s.Sequence}
+		if s.Revision == current.Revision {
+			out.SignOffs = append(out.SignOffs, ps)
+		} else if history {
+			out.StaleSignOffs = append(out.StaleSignOffs, ps)
+		}
+	}
+	if history {
+		for _, r := range p.Revisions {
+			rev := &parleyv1.PointRevision{Revision: r.Revision, Text: r.Text, TextSha256: r.TextHash, Sequence: r.Sequence, CreateTime: timestamp(r.At)}
+			if r.AmendmentID != "" {
+				rev.Amendment = AmendmentName(n.ID, r.AmendmentID)
+			}
+			out.Revisions = append(out.Revisions, rev)
+		}
+	}
+	return out
+}
+
+// AmendmentToProto returns an amendment as the API shows it. Votes are
+// ordered by participant.
+func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.Amendment {
+	out := &parleyv1.Amendment{
+		Name:            AmendmentName(n.ID, a.ID),
+		Proposer:        a.Proposer,
+		Kind:            parleyv1.AmendmentKind(a.Kind),
+		BaseRevision:    a.BaseRevision,
+		Text:            a.Text,
+		Rationale:       a.Rationale,
+		State:           parleyv1.AmendmentState(a.State),
+		CreateTime:      timestamp(a.ProposedAt),
+		UpdateTime:      timestamp(a.UpdatedAt),
+		Sequence:        a.Sequence,
+		RejectionReason: a.RejectionReason,
+	}
+	if a.PointID != "" {
+		out.Point = PointName(n.ID, a.PointID)
+		out.PointNumber = int32(n.PointNumber(a.PointID))
+	}
+	if a.ResultPointID != "" {
+		out.ResultPoint = PointName(n.ID, a.ResultPointID)
+	}
+	if a.StaledBy != "" {
+		out.StaledBy = AmendmentName(n.ID, a.StaledBy)
+	}
+	if a.Tally != nil {
+		out.Tally = tallyToProto(*a.Tally)
+	}
+	for _, id := range sortedKeys(a.Votes) {
+		v := a.Votes[id]
+		out.Votes = append(out.Votes, &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice),
+			Reason: v.Reason, CastTime: timestamp(v.At), Sequence: v.Sequence})
+	}
+	return out
+}
+
+func tallyToProto(t workflow.Tally) *parleyv1.Tally {
+	return &parleyv1.Tally{
+		Approve: t.Approve, Reject: t.Reject, Abstain: t.Abstain, NotVoted: t.NotVoted,
+		ApprovingWeight: t.ApprovingWeight, TotalWeight: t.TotalWeight,
+		QuorumMet: t.QuorumMet, Passed: t.Passed, ClosedByMediator: t.ClosedByMediator,
+	}
+}
+
+func tallyFromProto(t *parleyv1.Tally) workflow.Tally {
+	return workflow.Tally{
+		Approve: t.GetApprove(), Reject: t.GetReject(), Abstain: t.GetAbstain(), NotVoted: t.GetNotVoted(),
+		ApprovingWeight: t.GetApprovingWeight(), TotalWeight: t.GetTotalWeight(),
+		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(),
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,102 @@
+package workflow
+
+import "time"
+
+// Meta is what every command carries besides its action: who acts, the
+// request it came from, and the time the server chose for it.
+type Meta struct {
+	Actor     string // participant id, or AdminActor
+	RequestID string
+	At        time.Time
+}
+
+// Command is an action on a negotiation; one of the types below.
+type Command interface{ isCommand() }
+
+// CreateNegotiation starts a negotiation. Decide takes it with a nil state.
+type CreateNegotiation struct {
+	NegotiationID string
+	Title         string
+	Participants  []Participant
+	Rule          DecisionRule
+	Points        []NewPoint
+}
+
+// NewPoint is an initial point with the id chosen for it.
+type NewPoint struct {
+	ID   string
+	Text string
+}
+
+// ProposeAmendment proposes a change of the document.
+type ProposeAmendment struct {
+	AmendmentID  string
+	Kind         AmendmentKind
+	PointID      string // target (REPLACE, DELETE) or anchor (INSERT; empty: at the start)
+	BaseRevision int64
+	Text         string
+	Rationale    string
+}
+
+// CastVote casts or changes the actor's vote.
+type CastVote struct {
+	AmendmentID string
+	Choice      VoteChoice
+	Reason      string
+}
+
+// CloseVoting closes voting on an amendment.
+type CloseVoting struct{ AmendmentID string }
+
+// ApplyAmendment applies a passed amendment; NewPointID is the id an INSERT
+// gives its new point.
+type ApplyAmendment struct {
+	AmendmentID string
+	NewPointID  string
+}
+
+// RejectAmendment rejects a passed amendment.
+type RejectAmendment struct {
+	AmendmentID string
+	Reason      string
+}
+
+// WithdrawAmendment withdraws the actor's own amendment.
+type WithdrawAmendment struct{ AmendmentID string }
+
+// SignOffPoint signs off a point at a revision whose text has TextHash.
+type SignOffPoint struct {
+	PointID  string
+	Revision int64
+	TextHash string
+}
+
+// RevokeSignOff withdraws the actor's sign-off of a point.
+type RevokeSignOff struct{ PointID string }
+
+// AcceptDocument accepts the whole text whose hash is DocumentHash.
+type AcceptDocument struct{ DocumentHash string }
+
+// IssueCredential gives a participant a token, by its hash. With Rotate the
+// participant must already have one, which it replaces; without, it must not.
+type IssueCredential struct {
+	Participant string
+	TokenHash   string
+	Rotate      bool
+}
+
+// RevokeCredential takes a participant's token away.
+type RevokeCredential struct{ Participant string }
+
+func (CreateNegotiation) isCommand() {}
+func (ProposeAmendment) isCommand()  {}
+func (CastVote) isCommand()          {}
+func (CloseVoting) isCommand()       {}
+func (ApplyAmendment) isCommand()    {}
+func (RejectAmendment) isCommand()   {}
+func (WithdrawAmendment) isCommand() {}
+func (SignOffPoint) isCommand()      {}
+func (RevokeSignOff) isCommand()     {}
+func (AcceptDocument) isCommand()    {}
+func (IssueCredential) isCommand()   {}
+func (RevokeCredential) isCommand()  {}

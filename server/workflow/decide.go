@@ -1,0 +1,655 @@
+package workflow
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	participantIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	sha256HexPattern     = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// Decide returns the events that cmd produces on the negotiation n, or an
+// *Error saying why it is refused. It does not change n: fold the events with
+// Apply to get the new state. A command that restates what is already true
+// (the same vote, a second sign-off of the same revision, a second acceptance
+// of the same text) produces no event and no error.
+//
+// CreateNegotiation takes a nil n; every other command needs the negotiation.
+// Events get the sequence numbers following n.LastSequence and the time m.At.
+func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
+	if c, ok := cmd.(CreateNegotiation); ok {
+		if n != nil {
+			return nil, Errorf(EALREADYEXISTS, "NEGOTIATION_EXISTS", "negotiation %s exists already", c.NegotiationID)
+		}
+		return decideCreate(m, c)
+	}
+	if n == nil {
+		return nil, Errorf(ENOTFOUND, "NEGOTIATION_NOT_FOUND", "negotiation not found")
+	}
+	d := &decider{n: n, m: m}
+	var err error
+	switch c := cmd.(type) {
+	case ProposeAmendment:
+		err = d.propose(c)
+	case CastVote:
+		err = d.castVote(c)
+	case CloseVoting:
+		err = d.closeVoting(c)
+	case ApplyAmendment:
+		err = d.apply(c)
+	case RejectAmendment:
+		err = d.reject(c)
+	case WithdrawAmendment:
+		err = d.withdraw(c)
+	case SignOffPoint:
+		err = d.signOff(c)
+	case RevokeSignOff:
+		err = d.revokeSignOff(c)
+	case AcceptDocument:
+		err = d.accept(c)
+	case IssueCredential:
+		err = d.issueCredential(c)
+	case RevokeCredential:
+		err = d.revokeCredential(c)
+	default:
+		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d.events, nil
+}
+
+// decider gathers the events of one command on an existing negotiation.
+type decider struct {
+	n      *Negotiation
+	m      Meta
+	events []Event
+}
+
+func (d *decider) emit(p Payload) {
+	d.events = append(d.events, Event{
+		NegotiationID: d.n.ID,
+		Sequence:      d.n.LastSequence + int64(len(d.events)) + 1,
+		At:            d.m.At,
+		Actor:         d.m.Actor,
+		RequestID:     d.m.RequestID,
+		Payload:       p,
+	})
+}
+
+// act checks that the actor has one of the roles and that the negotiation
+// still takes changes. Roles come first so that a caller who may never do
+// something is told so whatever the state.
+func (d *decider) act(action string, roles ...Role) error {
+	if d.m.Actor == AdminActor {
+		return Errorf(EPERMISSION, "ROLE_NOT_ALLOWED", "the administrator cannot %s: only a %s can", action, roleList(roles))
+	}
+	p, ok := d.n.Participant(d.m.Actor)
+	if !ok {
+		return Errorf(EPERMISSION, "NOT_A_MEMBER", "%q is not a participant of this negotiation", d.m.Actor)
+	}
+	allowed := false
+	for _, r := range roles {
+		allowed = allowed || p.Role == r
+	}
+	if !allowed {
+		return Errorf(EPERMISSION, "ROLE_NOT_ALLOWED", "%s %q cannot %s: only a %s can", strings.ToLower(p.Role.String()), p.ID, action, roleList(roles))
+	}
+	if d.n.State == NegotiationStateConcluded {
+		return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_CONCLUDED", "the negotiation has concluded; its text is frozen")
+	}
+	return nil
+}
+
+func roleList(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = strings.ToLower(r.String())
+	}
+	return strings.Join(names, " or ")
+}
+
+func (d *decider) amendment(id string) (*Amendment, error) {
+	a, ok := d.n.Amendments[id]
+	if !ok {
+		return nil, Errorf(ENOTFOUND, "AMENDMENT_NOT_FOUND", "amendment %s not found", id)
+	}
+	return a, nil
+}
+
+// livePoint returns a point that is in the document.
+func (d *decider) livePoint(id string) (*Point, error) {
+	p, ok := d.n.Points[id]
+	if !ok {
+		return nil, Errorf(ENOTFOUND, "POINT_NOT_FOUND", "point %s not found", id)
+	}
+	if p.Deleted {
+		return nil, Errorf(EFAILEDPRECONDITION, "POINT_DELETED", "point %s was deleted from the document", id)
+	}
+	return p, nil
+}
+
+func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
+	if m.Actor != AdminActor {
+		return nil, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator can create a negotiation")
+	}
+	if c.NegotiationID == "" {
+		return nil, Errorf(EINVALID, "NEGOTIATION_ID_REQUIRED", "negotiation id is required")
+	}
+	title := strings.TrimSpace(c.Title)
+	if err := validateLine("title", "TITLE_INVALID", title, MaxTitleBytes); err != nil {
+		return nil, err
+	}
+	participants, err := validateParticipants(c.Participants)
+	if err != nil {
+		return nil, err
+	}
+	rule, err := validateRule(c.Rule, participants)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Points) == 0 {
+		return nil, Errorf(EINVALID, "POINTS_REQUIRED", "a negotiation needs at least one point")
+	}
+	if len(c.Points) > MaxPoints {
+		return nil, Errorf(EINVALID, "TOO_MANY_POINTS", "%d points; the limit is %d", len(c.Points), MaxPoints)
+	}
+	events := make([]Event, 0, len(c.Points)+1)
+	emit := func(p Payload) {
+		events = append(events, Event{NegotiationID: c.NegotiationID, Sequence: int64(len(events)) + 1,
+			At: m.At, Actor: m.Actor, RequestID: m.RequestID, Payload: p})
+	}
+	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule})
+	seen := make(map[string]bool, len(c.Points))
+	for i, p := range c.Points {
+		if p.ID == "" || seen[p.ID] {
+			return nil, Errorf(EINVALID, "POINT_ID_INVALID", "point %d has an empty or repeated id", i+1)
+		}
+		seen[p.ID] = true
+		text := NormalizeText(p.Text)
+		if err := ValidatePointText("point "+strconv.Itoa(i+1), text); err != nil {
+			return nil, err
+		}
+		emit(PointAdded{PointID: p.ID, Text: text, TextHash: HashText(text)})
+	}
+	return events, nil
+}
+
+// validateLine checks a one-line text such as a title or a display name.
+func validateLine(what, reason, s string, max int) error {
+	switch {
+	case !utf8.ValidString(s):
+		return Errorf(EINVALID, reason, "%s is not valid UTF-8", what)
+	case s == "":
+		return Errorf(EINVALID, reason, "%s is empty", what)
+	case len(s) > max:
+		return Errorf(EINVALID, reason, "%s is %d bytes; the limit is %d", what, len(s), max)
+	case strings.ContainsAny(s, "\n\t") || checkControl(what, s) != nil:
+		return Errorf(EINVALID, reason, "%s must be one line without control characters", what)
+	}
+	return nil
+}
+
+func validateParticipants(in []Participant) ([]Participant, error) {
+	if len(in) == 0 || len(in) > MaxParticipants {
+		return nil, Errorf(EINVALID, "PARTICIPANTS_INVALID", "a negotiation has 1 to %d participants, not %d", MaxParticipants, len(in))
+	}
+	out := make([]Participant, len(in))
+	seen := make(map[string]bool, len(in))
+	delegations := 0
+	for i, p := range in {
+		switch {
+		case !participantIDPattern.MatchString(p.ID):
+			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens", p.ID)
+		case p.ID == AdminActor:
+			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %q is reserved", p.ID)
+		case seen[p.ID]:
+			return nil, Errorf(EINVALID, "PARTICIPANT_DUPLICATE", "participant %q is listed twice", p.ID)
+		case p.Role < RoleDelegation || p.Role > RoleObserver:
+			return nil, Errorf(EINVALID, "ROLE_INVALID", "participant %q needs a role: delegation, mediator or observer", p.ID)
+		case p.Weight < 0 || p.Weight > MaxWeight:
+			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q has weight %d; weights are 0 to %d", p.ID, p.Weight, MaxWeight)
+		case p.Role != RoleDelegation && p.Weight != 0:
+			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
+		}
+		seen[p.ID] = true
+		p.DisplayName = strings.TrimSpace(p.DisplayName)
+		if p.DisplayName == "" {
+			p.DisplayName = p.ID
+		}
+		if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
+			return nil, err
+		}
+		if p.Role == RoleDelegation {
+			delegations++
+			if p.Weight == 0 {
+				p.Weight = 1
+			}
+		}
+		out[i] = p
+	}
+	if delegations == 0 {
+		return nil, Errorf(EINVALID, "NO_DELEGATION", "a negotiation needs at least one delegation")
+	}
+	return out, nil
+}
+
+func validateRule(r DecisionRule, participants []Participant) (DecisionRule, error) {
+	delegations := int32(0)
+	for _, p := range participants {
+		if p.Role == RoleDelegation {
+			delegations++
+		}
+	}
+	switch {
+	case r.Method < MethodConsensus || r.Method > MethodQualified:
+		return r, Errorf(EINVALID, "DECISION_RULE_INVALID", "decision rule needs a method: consensus, unanimity, majority or qualified")
+	case r.Quorum < 0 || r.Quorum > delegations:
+		return r, Errorf(EINVALID, "QUORUM_INVALID", "quorum %d is not between 0 and the %d delegations", r.Quorum, delegations)
+	case r.Method == MethodQualified && (r.ThresholdBasisPoints < 1 || r.ThresholdBasisPoints > 10000):
+		return r, Errorf(EINVALID, "THRESHOLD_INVALID", "a qualified majority needs a threshold of 1 to 10000 basis points, not %d", r.ThresholdBasisPoints)
+	case r.Method != MethodQualified && r.ThresholdBasisPoints != 0:
+		return r, Errorf(EINVALID, "THRESHOLD_INVALID", "only a qualified majority takes a threshold")
+	}
+	return r, nil
+}
+
+func (d *decider) propose(c ProposeAmendment) error {
+	if err := d.act("propose amendments", RoleDelegation); err != nil {
+		return err
+	}
+	text := NormalizeText(c.Text)
+	switch c.Kind {
+	case KindReplace, KindInsert:
+		if err := ValidatePointText("amendment text", text); err != nil {
+			return err
+		}
+	case KindDelete:
+		if text != "" {
+			return Errorf(EINVALID, "TEXT_NOT_ALLOWED", "a DELETE amendment carries no text")
+		}
+	default:
+		return Errorf(EINVALID, "KIND_INVALID", "amendment kind must be REPLACE, INSERT or DELETE")
+	}
+	rationale := strings.TrimSpace(c.Rationale)
+	if err := validateFreeText("rationale", "RATIONALE_TOO_LONG", rationale, MaxRationaleBytes); err != nil {
+		return err
+	}
+	if c.AmendmentID == "" {
+		return Errorf(EINVALID, "AMENDMENT_ID_REQUIRED", "amendment id is required")
+	}
+	if _, exists := d.n.Amendments[c.AmendmentID]; exists {
+		return Errorf(EALREADYEXISTS, "AMENDMENT_EXISTS", "amendment %s exists already", c.AmendmentID)
+	}
+	if c.Kind == KindInsert {
+		if c.BaseRevision != 0 {
+			return Errorf(EINVALID, "BASE_REVISION_INVALID", "an INSERT has no base revision; send 0")
+		}
+		if c.PointID != "" {
+			if _, err := d.livePoint(c.PointID); err != nil {
+				return err
+			}
+		}
+		if len(d.n.Order) >= MaxPoints {
+			return Errorf(ERESOURCEEXHAUSTED, "TOO_MANY_POINTS", "the document has %d points, the limit", MaxPoints)
+		}
+	} else {
+		if c.PointID == "" {
+			return Errorf(EINVALID, "POINT_REQUIRED", "a %s amendment names the point it changes", c.Kind)
+		}
+		if c.BaseRevision < 1 {
+			return Errorf(EINVALID, "BASE_REVISION_INVALID", "base revision must be the revision the amendment was drafted against, 1 or more")
+		}
+		p, err := d.livePoint(c.PointID)
+		if err != nil {
+			return err
+		}
+		if current := p.Current(); c.BaseRevision != current.Revision {
+			return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again and redraft", d.n.PointNumber(p.ID), current.Revision, c.BaseRevision)
+		} else if c.Kind == KindReplace && text == current.Text {
+			return Errorf(EINVALID, "TEXT_UNCHANGED", "the new text is the same as point %d's current text", d.n.PointNumber(p.ID))
+		}
+		if c.Kind == KindDelete && len(d.n.Order) == 1 {
+			return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
+		}
+	}
+	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: c.Kind, PointID: c.PointID,
+		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale})
+	return nil
+}
+
+func (d *decider) castVote(c CastVote) error {
+	if err := d.act("vote", RoleDelegation); err != nil {
+		return err
+	}
+	if c.Choice < ChoiceApprove || c.Choice > ChoiceAbstain {
+		return Errorf(EINVALID, "CHOICE_INVALID", "a vote is APPROVE, REJECT or ABSTAIN")
+	}
+	reason := strings.TrimSpace(c.Reason)
+	if err := validateFreeText("reason", "REASON_TOO_LONG", reason, MaxReasonBytes); err != nil {
+		return err
+	}
+	if c.Choice == ChoiceReject && reason == "" {
+		return Errorf(EINVALID, "REASON_REQUIRED", "a REJECT vote needs a reason")
+	}
+	a, err := d.amendment(c.AmendmentID)
+	if err != nil {
+		return err
+	}
+	if a.State != AmendmentStateOpen {
+		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
+	}
+	if v, ok := a.Votes[d.m.Actor]; ok && v.Choice == c.Choice && v.Reason == reason {
+		return nil
+	}
+	d.emit(VoteCast{AmendmentID: a.ID, Choice: c.Choice, Reason: reason})
+	voted := len(a.Votes)
+	if _, ok := a.Votes[d.m.Actor]; !ok {
+		voted++
+	}
+	if voted == len(d.n.Delegations()) {
+		d.emit(VotingClosed{AmendmentID: a.ID, Tally: d.n.tally(a, d.m.Actor, c.Choice, false)})
+	}
+	return nil
+}
+
+// tally counts the votes on a, with the vote of override (if not empty)
+// replaced by choice.
+func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, byMediator bool) Tally {
+	t := Tally{ClosedByMediator: byMediator}
+	delegations := n.Delegations()
+	for _, id := range delegations {
+		p, _ := n.Participant(id)
+		t.TotalWeight += int64(p.Weight)
+		c := a.Votes[id].Choice
+		if id == override {
+			c = choice
+		}
+		switch c {
+		case ChoiceApprove:
+			t.Approve++
+			t.ApprovingWeight += int64(p.Weight)
+		case ChoiceReject:
+			t.Reject++
+		case ChoiceAbstain:
+			t.Abstain++
+		default:
+			t.NotVoted++
+		}
+	}
+	t.QuorumMet = t.Approve+t.Reject+t.Abstain >= n.Rule.Quorum
+	var met bool
+	switch n.Rule.Method {
+	case MethodConsensus:
+		met = t.Reject == 0 && t.Approve >= 1
+	case MethodUnanimity:
+		met = int(t.Approve) == len(delegations)
+	case MethodMajority:
+		met = 2*int(t.Approve) > len(delegations)
+	case MethodQualified:
+		met = t.ApprovingWeight*10000 >= int64(n.Rule.ThresholdBasisPoints)*t.TotalWeight
+	}
+	t.Passed = t.QuorumMet && met
+	return t
+}
+
+func (d *decider) closeVoting(c CloseVoting) error {
+	if err := d.act("close voting", RoleMediator); err != nil {
+		return err
+	}
+	a, err := d.amendment(c.AmendmentID)
+	if err != nil {
+		return err
+	}
+	if a.State != AmendmentStateOpen {
+		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
+	}
+	d.emit(VotingClosed{AmendmentID: a.ID, Tally: d.n.tally(a, "", 0, true)})
+	return nil
+}
+
+func (d *decider) apply(c ApplyAmendment) error {
+	if err := d.act("apply amendments", RoleMediator); err != nil {
+		return err
+	}
+	a, err := d.amendment(c.AmendmentID)
+	if err != nil {
+		return err
+	}
+	if a.State != AmendmentStatePassed {
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENT_NOT_PASSED", "only a PASSED amendment can be applied; this one is %s", a.State)
+	}
+	var staled []string
+	switch a.Kind {
+	case KindReplace, KindDelete:
+		p, err := d.livePoint(a.PointID)
+		if err != nil {
+			return err
+		}
+		if p.Current().Revision != a.BaseRevision {
+			return Errorf(EABORTED, "STALE_REVISION", "point %d changed since the amendment was drafted", d.n.PointNumber(p.ID))
+		}
+		if a.Kind == KindDelete && len(d.n.Order) == 1 {
+			return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
+		}
+		if a.Kind == KindReplace {
+			text := a.Text
+			d.emit(AmendmentApplied{AmendmentID: a.ID, PointID: p.ID, Revision: p.Current().Revision + 1, TextHash: HashText(text)})
+		} else {
+			d.emit(AmendmentApplied{AmendmentID: a.ID, PointID: p.ID})
+		}
+		for _, other := range d.n.AmendmentsOfPoint(p.ID) {
+			o := d.n.Amendments[other]
+			// A new text outdates the other drafts of the point; a deletion
+			// also leaves the inserts anchored on it nowhere to go.
+			if other != a.ID && o.State.Pending() && (a.Kind == KindDelete || o.Kind != KindInsert) {
+				staled = append(staled, other)
+			}
+		}
+	case KindInsert:
+		if a.PointID != "" {
+			if _, err := d.livePoint(a.PointID); err != nil {
+				return err
+			}
+		}
+		if c.NewPointID == "" {
+			return Errorf(EINVALID, "POINT_ID_INVALID", "an INSERT needs the id of its new point")
+		}
+		if _, exists := d.n.Points[c.NewPointID]; exists {
+			return Errorf(EALREADYEXISTS, "POINT_EXISTS", "point %s exists already", c.NewPointID)
+		}
+		if len(d.n.Order) >= MaxPoints {
+			return Errorf(ERESOURCEEXHAUSTED, "TOO_MANY_POINTS", "the document has %d points, the limit", MaxPoints)
+		}
+		d.emit(AmendmentApplied{AmendmentID: a.ID, PointID: c.NewPointID, Revision: 1, TextHash: HashText(a.Text)})
+	}
+	for _, id := range staled {
+		d.emit(AmendmentStaled{AmendmentID: id, CauseAmendmentID: a.ID})
+	}
+	return nil
+}
+
+func (d *decider) reject(c RejectAmendment) error {
+	if err := d.act("reject amendments", RoleMediator); err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(c.Reason)
+	if err := validateFreeText("reason", "REASON_TOO_LONG", reason, MaxReasonBytes); err != nil {
+		return err
+	}
+	if reason == "" {
+		return Errorf(EINVALID, "REASON_REQUIRED", "a mediator's rejection needs a reason")
+	}
+	a, err := d.amendment(c.AmendmentID)
+	if err != nil {
+		return err
+	}
+	if a.State != AmendmentStatePassed {
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENT_NOT_PASSED", "only a PASSED amendment can be rejected; this one is %s", a.State)
+	}
+	d.emit(AmendmentRejected{AmendmentID: a.ID, Reason: reason})
+	return nil
+}
+
+func (d *decider) withdraw(c WithdrawAmendment) error {
+	if err := d.act("withdraw amendments", RoleDelegation); err != nil {
+		return err
+	}
+	a, err := d.amendment(c.AmendmentID)
+	if err != nil {
+		return err
+	}
+	if a.Proposer != d.m.Actor {
+		return Errorf(EPERMISSION, "NOT_PROPOSER", "only its proposer %q can withdraw this amendment", a.Proposer)
+	}
+	if !a.State.Pending() {
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENT_NOT_PENDING", "only an OPEN or PASSED amendment can be withdrawn; this one is %s", a.State)
+	}
+	d.emit(AmendmentWithdrawn{AmendmentID: a.ID})
+	return nil
+}
+
+func (d *decider) signOff(c SignOffPoint) error {
+	if err := d.act("sign off points", RoleDelegation); err != nil {
+		return err
+	}
+	if c.Revision < 1 {
+		return Errorf(EINVALID, "REVISION_INVALID", "revision must be 1 or more")
+	}
+	if !sha256HexPattern.MatchString(c.TextHash) {
+		return Errorf(EINVALID, "HASH_INVALID", "text_sha256 must be 64 lowercase hex digits")
+	}
+	p, err := d.livePoint(c.PointID)
+	if err != nil {
+		return err
+	}
+	current := p.Current()
+	if c.Revision != current.Revision {
+		return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again", d.n.PointNumber(p.ID), current.Revision, c.Revision)
+	}
+	if c.TextHash != current.TextHash {
+		return Errorf(EABORTED, "TEXT_HASH_MISMATCH", "the hash given is not that of point %d's text at revision %d", d.n.PointNumber(p.ID), current.Revision)
+	}
+	if s, ok := p.SignOffs[d.m.Actor]; ok && s.Revision == current.Revision {
+		return nil
+	}
+	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash})
+	d.concludeIfComplete(p.ID, "")
+	return nil
+}
+
+func (d *decider) revokeSignOff(c RevokeSignOff) error {
+	if err := d.act("revoke sign-offs", RoleDelegation); err != nil {
+		return err
+	}
+	p, err := d.livePoint(c.PointID)
+	if err != nil {
+		return err
+	}
+	s, ok := p.SignOffs[d.m.Actor]
+	if !ok || s.Revision != p.Current().Revision {
+		return Errorf(EFAILEDPRECONDITION, "NOT_SIGNED_OFF", "%s has not signed off point %d at its current revision", d.m.Actor, d.n.PointNumber(p.ID))
+	}
+	d.emit(SignOffRevoked{PointID: p.ID, Revision: s.Revision})
+	return nil
+}
+
+func (d *decider) accept(c AcceptDocument) error {
+	if err := d.act("accept the document", RoleDelegation); err != nil {
+		return err
+	}
+	if !sha256HexPattern.MatchString(c.DocumentHash) {
+		return Errorf(EINVALID, "HASH_INVALID", "document_sha256 must be 64 lowercase hex digits")
+	}
+	if pending := d.n.PendingAmendments(); pending > 0 {
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENTS_PENDING", "%d amendments are still OPEN or PASSED", pending)
+	}
+	if agreed := d.n.AgreedPoints(); agreed < len(d.n.Order) {
+		return Errorf(EFAILEDPRECONDITION, "POINTS_NOT_AGREED", "%d of %d points are agreed: every delegation must sign off every point first", agreed, len(d.n.Order))
+	}
+	if c.DocumentHash != d.n.DocumentHash() {
+		return Errorf(EABORTED, "DOCUMENT_HASH_MISMATCH", "the hash given is not that of the current text: read the document again")
+	}
+	if a, ok := d.n.Acceptances[d.m.Actor]; ok && a.DocumentHash == c.DocumentHash {
+		return nil
+	}
+	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash})
+	d.concludeIfComplete("", d.m.Actor)
+	return nil
+}
+
+// concludeIfComplete emits NegotiationConcluded if, counting the sign-off of
+// signedPoint or the acceptance of acceptedBy being decided, every point is
+// agreed, no amendment is pending and every delegation accepted the current
+// text.
+func (d *decider) concludeIfComplete(signedPoint, acceptedBy string) {
+	n := d.n
+	if n.PendingAmendments() > 0 {
+		return
+	}
+	hash := n.DocumentHash()
+	for _, id := range n.Delegations() {
+		if a, ok := n.Acceptances[id]; id != acceptedBy && (!ok || a.DocumentHash != hash) {
+			return
+		}
+	}
+	for _, pid := range n.Order {
+		p := n.Points[pid]
+		current := p.Current().Revision
+		for _, id := range n.Delegations() {
+			if pid == signedPoint && id == d.m.Actor {
+				continue
+			}
+			if s, ok := p.SignOffs[id]; !ok || s.Revision != current {
+				return
+			}
+		}
+	}
+	d.emit(NegotiationConcluded{DocumentHash: hash})
+}
+
+func (d *decider) credentialTarget(participant string) (bool, error) {
+	if d.m.Actor != AdminActor {
+		return false, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator manages credentials")
+	}
+	if _, ok := d.n.Participant(participant); !ok {
+		return false, Errorf(ENOTFOUND, "PARTICIPANT_NOT_FOUND", "participant %.70q not found", participant)
+	}
+	_, has := d.n.Credentials[participant]
+	return has, nil
+}
+
+func (d *decider) issueCredential(c IssueCredential) error {
+	has, err := d.credentialTarget(c.Participant)
+	if err != nil {
+		return err
+	}
+	if !sha256HexPattern.MatchString(c.TokenHash) {
+		return Errorf(EINVALID, "HASH_INVALID", "token hash must be 64 lowercase hex digits")
+	}
+	if has && !c.Rotate {
+		return Errorf(EALREADYEXISTS, "CREDENTIAL_EXISTS", "%s has a token already: rotate it instead", c.Participant)
+	}
+	if !has && c.Rotate {
+		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to rotate: issue one instead", c.Participant)
+	}
+	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash})
+	return nil
+}
+
+func (d *decider) revokeCredential(c RevokeCredential) error {
+	has, err := d.credentialTarget(c.Participant)
+	if err != nil {
+		return err
+	}
+	if !has {
+		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to revoke", c.Participant)
+	}
+	d.emit(CredentialRevoked{Participant: c.Participant})
+	return nil
+}

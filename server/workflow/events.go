@@ -1,0 +1,120 @@
+package workflow
+
+import "time"
+
+// Event is one entry of a negotiation's log.
+type Event struct {
+	NegotiationID string
+	Sequence      int64
+	At            time.Time
+	Actor         string
+	RequestID     string
+	Payload       Payload
+}
+
+// Payload is what happened; one of the types below.
+type Payload interface{ isPayload() }
+
+// NegotiationCreated starts every log.
+type NegotiationCreated struct {
+	Title        string
+	Participants []Participant
+	Rule         DecisionRule
+}
+
+// PointAdded appends one point of the initial document.
+type PointAdded struct {
+	PointID  string
+	Text     string
+	TextHash string
+}
+
+// AmendmentProposed opens voting on a new amendment.
+type AmendmentProposed struct {
+	AmendmentID  string
+	Kind         AmendmentKind
+	PointID      string
+	BaseRevision int64
+	Text         string
+	Rationale    string
+}
+
+// VoteCast records the actor's vote or change of vote.
+type VoteCast struct {
+	AmendmentID string
+	Choice      VoteChoice
+	Reason      string
+}
+
+// VotingClosed records the outcome of a vote.
+type VotingClosed struct {
+	AmendmentID string
+	Tally       Tally
+}
+
+// AmendmentApplied records a change of the document.
+type AmendmentApplied struct {
+	AmendmentID string
+	PointID     string // changed, created or removed point
+	Revision    int64  // the point's revision after the change; 0 for DELETE
+	TextHash    string // empty for DELETE
+}
+
+// AmendmentRejected records a mediator's rejection.
+type AmendmentRejected struct {
+	AmendmentID string
+	Reason      string
+}
+
+// AmendmentWithdrawn records a proposer's withdrawal.
+type AmendmentWithdrawn struct{ AmendmentID string }
+
+// AmendmentStaled records that an amendment can no longer apply.
+type AmendmentStaled struct {
+	AmendmentID      string
+	CauseAmendmentID string
+}
+
+// PointSignedOff records the actor's sign-off of a point at a revision.
+type PointSignedOff struct {
+	PointID  string
+	Revision int64
+	TextHash string
+}
+
+// SignOffRevoked records that the actor withdrew its sign-off of a point.
+type SignOffRevoked struct {
+	PointID  string
+	Revision int64
+}
+
+// DocumentAccepted records the actor's acceptance of the whole text.
+type DocumentAccepted struct{ DocumentHash string }
+
+// NegotiationConcluded records that every delegation accepted the same text.
+type NegotiationConcluded struct{ DocumentHash string }
+
+// CredentialIssued records a participant's new token, by its hash.
+type CredentialIssued struct {
+	Participant string
+	TokenHash   string
+}
+
+// CredentialRevoked records that a participant's token stopped working.
+type CredentialRevoked struct{ Participant string }
+
+func (NegotiationCreated) isPayload()   {}
+func (PointAdded) isPayload()           {}
+func (AmendmentProposed) isPayload()    {}
+func (VoteCast) isPayload()             {}
+func (VotingClosed) isPayload()         {}
+func (AmendmentApplied) isPayload()     {}
+func (AmendmentRejected) isPayload()    {}
+func (AmendmentWithdrawn) isPayload()   {}
+func (AmendmentStaled) isPayload()      {}
+func (PointSignedOff) isPayload()       {}
+func (SignOffRevoked) isPayload()       {}
+func (DocumentAccepted) isPayload()     {}
+func (NegotiationConcluded) isPayload() {}
+func (CredentialIssued) isPayload()     {}
+func (CredentialRevoked) isPayload()    {}
