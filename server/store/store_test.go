@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/store"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
@@ -50,11 +50,7 @@ func planParticipants() []workflow.Participant {
 // ids of its points.
 func mustCreatePlan(tb testing.TB, db *store.DB) (string, []string) {
 	tb.Helper()
-	raw, err := os.ReadFile("../../testdata/28-point-plan.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	texts, err := workflow.ParseNumberedText(string(raw))
+	texts, err := workflow.ParseNumberedText(demo.PlanText)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/demo"
+)
+
+// DemoTokens is the file the demo writes its participants' tokens to.
+type DemoTokens struct {
+	Server      string            `json:"server"`
+	Negotiation string            `json:"negotiation"`
+	Tokens      map[string]string `json:"tokens"` // participant id → bearer token
+}
+
+// DemoTokensFile is the name of the demo's token file in the data folder.
+const DemoTokensFile = "demo-tokens.json"
+
+// seedDemo creates the demo negotiation through the server's own API, as an
+// administrator would. Its fixed request id makes a second start find the
+// negotiation instead of creating a copy; tokens are issued once and kept in
+// the token file, and rotated only if that file is lost.
+func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
+	conn, err := grpc.NewClient(m.Listener.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminToken)
+	negotiations := parleyv1.NewNegotiationServiceClient(conn)
+	admin := parleyv1.NewAdminServiceClient(conn)
+
+	created, err := negotiations.CreateNegotiation(ctx, demo.CreateRequest())
+	if err != nil {
+		return fmt.Errorf("create the negotiation: %w", err)
+	}
+	name := created.GetNegotiation().GetName()
+	path := filepath.Join(m.Config.DataDir, DemoTokensFile)
+	if saved, err := readDemoTokens(path); err == nil && saved.Negotiation == name {
+		fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens in %s\n", name, path)
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	current, err := negotiations.GetNegotiation(ctx, &parleyv1.GetNegotiationRequest{Name: name})
+	if err != nil {
+		return err
+	}
+	out := DemoTokens{Server: m.Listener.Addr().String(), Negotiation: name, Tokens: map[string]string{}}
+	for _, p := range current.GetNegotiation().GetParticipants() {
+		var token string
+		if p.GetHasCredential() {
+			r, err := admin.RotateToken(ctx, &parleyv1.RotateTokenRequest{Negotiation: name, Participant: p.GetId()})
+			if err != nil {
+				return fmt.Errorf("rotate the token of %s: %w", p.GetId(), err)
+			}
+			token = r.GetToken()
+		} else {
+			r, err := admin.IssueToken(ctx, &parleyv1.IssueTokenRequest{Negotiation: name, Participant: p.GetId()})
+			if err != nil {
+				return fmt.Errorf("issue a token to %s: %w", p.GetId(), err)
+			}
+			token = r.GetToken()
+		}
+		out.Tokens[p.GetId()] = token
+	}
+	if err := writeDemoTokens(path, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens written to %s (mode 0600)\n", name, path)
+	return nil
+}
+
+func readDemoTokens(path string) (DemoTokens, error) {
+	var t DemoTokens
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return t, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// writeDemoTokens writes the file atomically with mode 0600.
+func writeDemoTokens(path string, t DemoTokens) error {
+	raw, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".demo-tokens-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(append(raw, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,212 @@
+// Command parleyd is the Parley server: it serves negotiations over gRPC from
+// a bbolt file in its data folder.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/parley-negotiation/parley/server/credential"
+	"github.com/parley-negotiation/parley/server/rpc"
+	"github.com/parley-negotiation/parley/server/store"
+)
+
+func main() {
+	m := NewMain()
+	if err := m.ParseFlags(os.Args[1:], os.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "parleyd:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "parleyd:", err)
+		m.Close()
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	stop()
+	fmt.Fprintln(m.Stderr, "parleyd: shutting down")
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "parleyd:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is parleyd's configuration, from flags and the environment.
+type Config struct {
+	Listen         string
+	DataDir        string
+	AdminToken     string // from PARLEY_ADMIN_TOKEN
+	AdminTokenFile string
+	Demo           bool
+	LogLevel       slog.Level
+	AllowPlaintext bool // serve without TLS on a non-loopback address
+	StopTimeout    time.Duration
+}
+
+// Main runs parleyd: open the database, serve, and stop gracefully.
+type Main struct {
+	Config Config
+	Stdout io.Writer // where the demo and start-up notes go
+	Stderr io.Writer // logs
+
+	Logger   *slog.Logger
+	DB       *store.DB
+	Server   *rpc.Server
+	GRPC     *grpc.Server
+	Listener net.Listener
+}
+
+// NewMain returns a Main with default configuration.
+func NewMain() *Main {
+	return &Main{
+		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second},
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	}
+}
+
+// ParseFlags reads the command line and the environment.
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	fs := flag.NewFlagSet("parleyd", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	c := &m.Config
+	fs.StringVar(&c.Listen, "listen", c.Listen, "`address` to serve gRPC on; plaintext is only allowed on loopback unless --allow-plaintext")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "`folder` holding the database, the admin token and the demo's tokens")
+	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "`file` holding the admin token (default: <data>/admin-token, created with mode 0600 if absent); PARLEY_ADMIN_TOKEN overrides it")
+	fs.BoolVar(&c.Demo, "demo", false, "create the 28-point demo negotiation (once) and write its participants' tokens to <data>/demo-tokens.json")
+	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", false, "allow serving without TLS on an address that is not loopback")
+	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
+	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: parleyd [flags]\n\nServes Parley negotiations over gRPC.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
+	return nil
+}
+
+// Run opens the database, starts serving and, with --demo, seeds the demo. It
+// returns once the server is serving; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	c := m.Config
+	m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	if err := checkPlaintext(c.Listen, c.AllowPlaintext); err != nil {
+		return err
+	}
+	adminToken, err := m.adminToken()
+	if err != nil {
+		return err
+	}
+	if m.DB, err = store.Open(filepath.Join(c.DataDir, "parley.db"), store.Options{Logger: m.Logger}); err != nil {
+		return err
+	}
+	m.Server = rpc.New(m.DB, adminToken, m.Logger)
+	m.GRPC = m.Server.GRPCServer()
+	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
+		return err
+	}
+	go func() {
+		if err := m.GRPC.Serve(m.Listener); err != nil {
+			m.Logger.Error("serve", "err", err)
+		}
+	}()
+	m.Logger.Info("serving", "address", m.Listener.Addr().String(), "data", c.DataDir)
+	// Scripts and tests that listen on port 0 read the address from this line.
+	fmt.Fprintf(m.Stdout, "parleyd: serving on %s\n", m.Listener.Addr())
+	if c.Demo {
+		if err := m.seedDemo(ctx, adminToken); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return nil
+}
+
+// adminToken returns the administrator's token: from the environment, from
+// the configured file, or from <data>/admin-token, created if absent.
+func (m *Main) adminToken() (string, error) {
+	if m.Config.AdminToken != "" {
+		return m.Config.AdminToken, nil
+	}
+	path := m.Config.AdminTokenFile
+	if path == "" {
+		path = filepath.Join(m.Config.DataDir, "admin-token")
+	}
+	token, created, err := credential.LoadOrCreate(path)
+	if err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	if created {
+		fmt.Fprintf(m.Stdout, "parleyd: created the admin token in %s (mode 0600)\n", path)
+	}
+	return token, nil
+}
+
+// checkPlaintext refuses to serve without TLS on an address other than
+// loopback unless allowed explicitly.
+func checkPlaintext(listen string, allowed bool) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if allowed {
+		return nil
+	}
+	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; pass --allow-plaintext to do it anyway", listen)
+}
+
+// Close stops serving gracefully, waiting up to StopTimeout for calls in
+// flight, then closes the database.
+func (m *Main) Close() error {
+	if m.GRPC != nil {
+		m.Server.Shutdown()
+		stopped := make(chan struct{})
+		go func() {
+			m.GRPC.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(m.Config.StopTimeout):
+			m.Logger.Warn("graceful stop timed out; closing remaining connections")
+			m.GRPC.Stop()
+			<-stopped
+		}
+	}
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}

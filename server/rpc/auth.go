@@ -1,0 +1,87 @@
+package rpc
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/parley-negotiation/parley/server/credential"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// Caller is who makes a call, as its token says.
+type Caller struct {
+	Admin         bool
+	NegotiationID string // the participant's negotiation; empty for the administrator
+	Participant   string // empty for the administrator
+	tokenHash     string
+}
+
+// Actor returns the caller's id in commands and events.
+func (c Caller) Actor() string {
+	if c.Admin {
+		return workflow.AdminActor
+	}
+	return c.Participant
+}
+
+// key scopes the caller's request ids.
+func (c Caller) key() string {
+	if c.Admin {
+		return workflow.AdminActor
+	}
+	return c.NegotiationID + "/" + c.Participant
+}
+
+// member checks that the caller may act on or read a negotiation: the
+// administrator may, and a participant only in its own.
+func (c Caller) member(negotiationID string) error {
+	if c.Admin || c.NegotiationID == negotiationID {
+		return nil
+	}
+	return workflow.Errorf(workflow.EPERMISSION, "NOT_A_MEMBER", "%s is not a participant of that negotiation", c.Participant)
+}
+
+func (c Caller) requireAdmin() error {
+	if c.Admin {
+		return nil
+	}
+	return workflow.Errorf(workflow.EPERMISSION, "ADMIN_ONLY", "only the administrator can do this")
+}
+
+type callerKey struct{}
+
+func callerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}
+
+// authenticate finds the caller of a call from its bearer token.
+func (s *Server) authenticate(ctx context.Context) (Caller, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	values := md.Get("authorization")
+	if len(values) == 0 {
+		return Caller{}, workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_MISSING", "send a bearer token in the authorization metadata: \"authorization: Bearer <token>\"")
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
+	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
+		return Caller{}, workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "the authorization metadata must be one \"Bearer <token>\"")
+	}
+	if credential.Equal(token, s.adminTokenHash) {
+		return Caller{Admin: true}, nil
+	}
+	return s.authenticateHash(credential.Hash(token))
+}
+
+// authenticateHash finds the participant whose current token has this hash.
+func (s *Server) authenticateHash(hash string) (Caller, error) {
+	owner, found, err := s.store.TokenOwner(hash)
+	if err != nil {
+		return Caller{}, err
+	}
+	if !found {
+		return Caller{}, workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "the token is not valid: it is unknown, rotated or revoked")
+	}
+	return Caller{NegotiationID: owner.NegotiationID, Participant: owner.Participant, tokenHash: hash}, nil
+}

@@ -1,0 +1,509 @@
+package rpc
+
+import (
+	"context"
+	"crypto/sha256"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/wire"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// MaxRequestIDBytes bounds request ids; a UUID needs 36.
+const MaxRequestIDBytes = 128
+
+// mutation is a request that changes something; all of them carry a
+// request id.
+type mutation interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// replyFunc builds a reply from the state after a command and its events.
+type replyFunc func(n *workflow.Negotiation, events []workflow.Event) proto.Message
+
+// execute runs cmd on a negotiation for the caller and decodes the reply,
+// fresh or replayed, into out.
+func (s *Server) execute(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc) error {
+	return s.run(ctx, req, negotiationID, cmd, out, reply, false)
+}
+
+func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc, secret bool) error {
+	c := callerFrom(ctx)
+	if err := c.member(negotiationID); err != nil {
+		return err
+	}
+	if err := validateRequestID(req.GetRequestId()); err != nil {
+		return err
+	}
+	encoded, err := wire.Deterministic.Marshal(req)
+	if err != nil {
+		return err
+	}
+	res, err := s.store.Execute(ctx, store.Exec{
+		NegotiationID: negotiationID,
+		Principal:     c.key(),
+		RequestID:     req.GetRequestId(),
+		RequestHash:   sha256.Sum256(encoded),
+		Actor:         c.Actor(),
+		Command:       cmd,
+		Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
+			return reply(n, events), nil
+		},
+		SecretReply: secret,
+	})
+	if err != nil {
+		return err
+	}
+	return proto.Unmarshal(res.Reply, out)
+}
+
+func validateRequestID(id string) error {
+	if len(id) > MaxRequestIDBytes {
+		return workflow.Errorf(workflow.EINVALID, "REQUEST_ID_INVALID", "request_id is %d bytes; the limit is %d", len(id), MaxRequestIDBytes)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return workflow.Errorf(workflow.EINVALID, "REQUEST_ID_INVALID", "request_id must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// view runs fn on the committed state of a negotiation the caller may read.
+func (s *Server) view(ctx context.Context, negotiationID string, fn func(n *workflow.Negotiation) error) error {
+	if err := callerFrom(ctx).member(negotiationID); err != nil {
+		return err
+	}
+	return s.store.View(negotiationID, fn)
+}
+
+// pointIn parses a point name that must belong to the given negotiation.
+func pointIn(negotiationID, field, name string) (string, error) {
+	nid, pid, err := wire.ParsePointName(field, name)
+	if err != nil {
+		return "", err
+	}
+	if nid != negotiationID {
+		return "", workflow.Errorf(workflow.EINVALID, "NAME_INVALID", "%s belongs to another negotiation", field)
+	}
+	return pid, nil
+}
+
+func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNegotiationRequest) (*parleyv1.CreateNegotiationResponse, error) {
+	if err := callerFrom(ctx).requireAdmin(); err != nil {
+		return nil, err
+	}
+	texts := req.GetPoints()
+	switch {
+	case len(texts) > 0 && req.GetNumberedText() != "":
+		return nil, workflow.Errorf(workflow.EINVALID, "POINTS_CONFLICT", "give either points or numbered_text, not both")
+	case len(texts) > workflow.MaxPoints:
+		return nil, workflow.Errorf(workflow.EINVALID, "TOO_MANY_POINTS", "%d points; the limit is %d", len(texts), workflow.MaxPoints)
+	case req.GetNumberedText() != "":
+		var err error
+		if texts, err = workflow.ParseNumberedText(req.GetNumberedText()); err != nil {
+			return nil, err
+		}
+	}
+	cmd := workflow.CreateNegotiation{
+		NegotiationID: uuid.NewString(),
+		Title:         req.GetTitle(),
+		Participants:  wire.Participants(req.GetParticipants()),
+		Rule:          wire.Rule(req.GetDecisionRule()),
+		Points:        make([]workflow.NewPoint, len(texts)),
+	}
+	for i, t := range texts {
+		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
+	}
+	out := &parleyv1.CreateNegotiationResponse{}
+	err := s.execute(ctx, req, cmd.NegotiationID, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CreateNegotiationResponse{Negotiation: wire.NegotiationToProto(n)}
+	})
+	return out, err
+}
+
+func (s *Server) GetNegotiation(ctx context.Context, req *parleyv1.GetNegotiationRequest) (*parleyv1.GetNegotiationResponse, error) {
+	id, err := wire.ParseNegotiationName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.GetNegotiationResponse{}
+	return out, s.view(ctx, id, func(n *workflow.Negotiation) error {
+		out.Negotiation = wire.NegotiationToProto(n)
+		return nil
+	})
+}
+
+func (s *Server) ListNegotiations(ctx context.Context, req *parleyv1.ListNegotiationsRequest) (*parleyv1.ListNegotiationsResponse, error) {
+	size, err := pageSize(req.GetPageSize(), 50, 500)
+	if err != nil {
+		return nil, err
+	}
+	c := callerFrom(ctx)
+	token, err := decodePageToken(req.GetPageToken(), "negotiations", scopeOf(c.key()))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if c.Admin {
+		if ids, err = s.store.NegotiationIDs(token.AfterID, size+1); err != nil {
+			return nil, err
+		}
+	} else if token.AfterID == "" {
+		ids = []string{c.NegotiationID}
+	}
+	out := &parleyv1.ListNegotiationsResponse{}
+	if len(ids) > size {
+		ids = ids[:size]
+		out.NextPageToken = encodePageToken(pageToken{Kind: "negotiations", Scope: scopeOf(c.key()), AfterID: ids[size-1]})
+	}
+	for _, id := range ids {
+		err := s.store.View(id, func(n *workflow.Negotiation) error {
+			out.Negotiations = append(out.Negotiations, wire.NegotiationToProto(n))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentRequest) (*parleyv1.GetDocumentResponse, error) {
+	id, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.GetPageSize(), 1000, workflow.MaxPoints)
+	if err != nil {
+		return nil, err
+	}
+	token, err := decodePageToken(req.GetPageToken(), "document", scopeOf(id))
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.GetDocumentResponse{}
+	return out, s.view(ctx, id, func(n *workflow.Negotiation) error {
+		hash := n.DocumentHash()
+		if token.Version != "" && token.Version != hash {
+			return workflow.Errorf(workflow.EABORTED, "DOCUMENT_CHANGED", "the document changed since the first page was read; read it again from the start")
+		}
+		out.Negotiation = wire.NegotiationToProto(n)
+		out.DocumentSha256 = hash
+		start := min(int(token.After), len(n.Order))
+		end := min(start+size, len(n.Order))
+		out.Points = make([]*parleyv1.Point, 0, end-start)
+		for _, pid := range n.Order[start:end] {
+			out.Points = append(out.Points, wire.PointToProto(n, n.Points[pid], false))
+		}
+		if end < len(n.Order) {
+			out.NextPageToken = encodePageToken(pageToken{Kind: "document", Scope: scopeOf(id), After: int64(end), Version: hash})
+		}
+		return nil
+	})
+}
+
+func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*parleyv1.GetPointResponse, error) {
+	nid, pid, err := wire.ParsePointName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.GetPointResponse{}
+	return out, s.view(ctx, nid, func(n *workflow.Negotiation) error {
+		p, ok := n.Points[pid]
+		if !ok {
+			return workflow.Errorf(workflow.ENOTFOUND, "POINT_NOT_FOUND", "point %s not found", pid)
+		}
+		out.Point = wire.PointToProto(n, p, true)
+		return nil
+	})
+}
+
+func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.ProposeAmendmentResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	var pid string
+	if req.GetPoint() != "" || req.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
+			return nil, err
+		}
+	}
+	cmd := workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
+		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale()}
+	out := &parleyv1.ProposeAmendmentResponse{}
+	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.ProposeAmendmentResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[cmd.AmendmentID])}
+	})
+	return out, err
+}
+
+func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentRequest) (*parleyv1.GetAmendmentResponse, error) {
+	nid, aid, err := wire.ParseAmendmentName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.GetAmendmentResponse{}
+	return out, s.view(ctx, nid, func(n *workflow.Negotiation) error {
+		a, ok := n.Amendments[aid]
+		if !ok {
+			return workflow.Errorf(workflow.ENOTFOUND, "AMENDMENT_NOT_FOUND", "amendment %s not found", aid)
+		}
+		out.Amendment = wire.AmendmentToProto(n, a)
+		return nil
+	})
+}
+
+func (s *Server) ListAmendments(ctx context.Context, req *parleyv1.ListAmendmentsRequest) (*parleyv1.ListAmendmentsResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	var pid string
+	if req.GetPoint() != "" {
+		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
+			return nil, err
+		}
+	}
+	wanted := map[workflow.AmendmentState]bool{}
+	stateNames := make([]string, 0, len(req.GetStates()))
+	for _, st := range req.GetStates() {
+		state := wire.AmendmentState(st)
+		if state < workflow.AmendmentStateOpen || state > workflow.AmendmentStateStale {
+			return nil, workflow.Errorf(workflow.EINVALID, "STATE_INVALID", "states holds %d, which is not an amendment state", st)
+		}
+		wanted[state] = true
+		stateNames = append(stateNames, state.String())
+	}
+	sort.Strings(stateNames)
+	size, err := pageSize(req.GetPageSize(), 50, 1000)
+	if err != nil {
+		return nil, err
+	}
+	scope := scopeOf(nid, pid, strings.Join(stateNames, ","))
+	token, err := decodePageToken(req.GetPageToken(), "amendments", scope)
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.ListAmendmentsResponse{}
+	return out, s.view(ctx, nid, func(n *workflow.Negotiation) error {
+		ids := n.AmendmentOrder
+		if pid != "" {
+			ids = n.AmendmentsOfPoint(pid)
+		}
+		// Both lists are in proposal order, that is by increasing sequence.
+		i := sort.Search(len(ids), func(i int) bool { return n.Amendments[ids[i]].Sequence > token.After })
+		for ; i < len(ids); i++ {
+			a := n.Amendments[ids[i]]
+			if len(wanted) > 0 && !wanted[a.State] {
+				continue
+			}
+			if len(out.Amendments) == size {
+				// One more matches: the list goes on after this page.
+				out.NextPageToken = encodePageToken(pageToken{Kind: "amendments", Scope: scope, After: out.Amendments[size-1].GetSequence()})
+				break
+			}
+			out.Amendments = append(out.Amendments, wire.AmendmentToProto(n, a))
+		}
+		return nil
+	})
+}
+
+// amendmentCall parses the amendment name of a request acting on one.
+func amendmentCall(name string) (nid, aid string, err error) {
+	return wire.ParseAmendmentName("amendment", name)
+}
+
+// amendmentReply returns the amendment as it is after the command.
+func amendmentReply(aid string) func(n *workflow.Negotiation) *parleyv1.Amendment {
+	return func(n *workflow.Negotiation) *parleyv1.Amendment { return wire.AmendmentToProto(n, n.Amendments[aid]) }
+}
+
+func (s *Server) WithdrawAmendment(ctx context.Context, req *parleyv1.WithdrawAmendmentRequest) (*parleyv1.WithdrawAmendmentResponse, error) {
+	nid, aid, err := wire.ParseAmendmentName("name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.WithdrawAmendmentResponse{}
+	amendment := amendmentReply(aid)
+	err = s.execute(ctx, req, nid, workflow.WithdrawAmendment{AmendmentID: aid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.WithdrawAmendmentResponse{Amendment: amendment(n)}
+	})
+	return out, err
+}
+
+func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*parleyv1.CastVoteResponse, error) {
+	nid, aid, err := amendmentCall(req.GetAmendment())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.CastVoteResponse{}
+	amendment := amendmentReply(aid)
+	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason()}
+	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CastVoteResponse{Amendment: amendment(n)}
+	})
+	return out, err
+}
+
+func (s *Server) CloseVoting(ctx context.Context, req *parleyv1.CloseVotingRequest) (*parleyv1.CloseVotingResponse, error) {
+	nid, aid, err := amendmentCall(req.GetAmendment())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.CloseVotingResponse{}
+	amendment := amendmentReply(aid)
+	err = s.execute(ctx, req, nid, workflow.CloseVoting{AmendmentID: aid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CloseVotingResponse{Amendment: amendment(n)}
+	})
+	return out, err
+}
+
+func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmentRequest) (*parleyv1.ApplyAmendmentResponse, error) {
+	nid, aid, err := amendmentCall(req.GetAmendment())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.ApplyAmendmentResponse{}
+	amendment := amendmentReply(aid)
+	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: uuid.NewString()}
+	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
+		reply := &parleyv1.ApplyAmendmentResponse{Amendment: amendment(n)}
+		for _, e := range events {
+			switch p := e.Payload.(type) {
+			case workflow.AmendmentApplied:
+				reply.Point = wire.PointToProto(n, n.Points[p.PointID], false)
+			case workflow.AmendmentStaled:
+				reply.StaledAmendments = append(reply.StaledAmendments, wire.AmendmentName(nid, p.AmendmentID))
+			}
+		}
+		return reply
+	})
+	return out, err
+}
+
+func (s *Server) RejectAmendment(ctx context.Context, req *parleyv1.RejectAmendmentRequest) (*parleyv1.RejectAmendmentResponse, error) {
+	nid, aid, err := amendmentCall(req.GetAmendment())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.RejectAmendmentResponse{}
+	amendment := amendmentReply(aid)
+	err = s.execute(ctx, req, nid, workflow.RejectAmendment{AmendmentID: aid, Reason: req.GetReason()}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.RejectAmendmentResponse{Amendment: amendment(n)}
+	})
+	return out, err
+}
+
+func (s *Server) SignOffPoint(ctx context.Context, req *parleyv1.SignOffPointRequest) (*parleyv1.SignOffPointResponse, error) {
+	nid, pid, err := wire.ParsePointName("point", req.GetPoint())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.SignOffPointResponse{}
+	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256()}
+	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.SignOffPointResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
+	})
+	return out, err
+}
+
+func (s *Server) RevokeSignOff(ctx context.Context, req *parleyv1.RevokeSignOffRequest) (*parleyv1.RevokeSignOffResponse, error) {
+	nid, pid, err := wire.ParsePointName("point", req.GetPoint())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.RevokeSignOffResponse{}
+	err = s.execute(ctx, req, nid, workflow.RevokeSignOff{PointID: pid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.RevokeSignOffResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
+	})
+	return out, err
+}
+
+func (s *Server) AcceptDocument(ctx context.Context, req *parleyv1.AcceptDocumentRequest) (*parleyv1.AcceptDocumentResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.AcceptDocumentResponse{}
+	err = s.execute(ctx, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256()}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.AcceptDocumentResponse{Negotiation: wire.NegotiationToProto(n)}
+	})
+	return out, err
+}
+
+func (s *Server) ListEvents(ctx context.Context, req *parleyv1.ListEventsRequest) (*parleyv1.ListEventsResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(req.GetPageSize(), 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	after := req.GetAfterSequence()
+	if after < 0 {
+		return nil, workflow.Errorf(workflow.EINVALID, "SEQUENCE_INVALID", "after_sequence must not be negative")
+	}
+	token, err := decodePageToken(req.GetPageToken(), "events", scopeOf(nid))
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPageToken() != "" {
+		after = token.After
+	}
+	stored, err := s.store.Events(nid, after, size+1)
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.ListEventsResponse{}
+	if len(stored) > size {
+		stored = stored[:size]
+		out.NextPageToken = encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: stored[size-1].Sequence})
+	}
+	for _, e := range stored {
+		rec, err := eventRecord(e)
+		if err != nil {
+			return nil, err
+		}
+		out.Events = append(out.Events, rec)
+	}
+	return out, nil
+}
+
+// eventRecord serves a stored event: its exact bytes, and their decoding.
+func eventRecord(e store.StoredEvent) (*parleyv1.EventRecord, error) {
+	var ev parleyv1.Event
+	if err := proto.Unmarshal(e.Leaf, &ev); err != nil {
+		return nil, workflow.Errorf(workflow.EINTERNAL, "LOG_CORRUPT", "event %d does not decode: %v", e.Sequence, err)
+	}
+	return &parleyv1.EventRecord{Sequence: e.Sequence, Leaf: e.Leaf, Event: &ev}, nil
+}
+
+func (s *Server) GetCaller(ctx context.Context, _ *parleyv1.GetCallerRequest) (*parleyv1.GetCallerResponse, error) {
+	c := callerFrom(ctx)
+	if c.Admin {
+		return &parleyv1.GetCallerResponse{Admin: true}, nil
+	}
+	out := &parleyv1.GetCallerResponse{Negotiation: wire.NegotiationName(c.NegotiationID)}
+	return out, s.store.View(c.NegotiationID, func(n *workflow.Negotiation) error {
+		p, ok := n.Participant(c.Participant)
+		if !ok {
+			return workflow.Errorf(workflow.EINTERNAL, "STORE_CORRUPT", "token owner %s is not a participant", c.key())
+		}
+		out.Participant = &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role),
+			Weight: p.Weight, HasCredential: true}
+		return nil
+	})
+}

@@ -1,0 +1,186 @@
+// Package rpc serves Parley over gRPC: it authenticates callers, checks that
+// they belong to the negotiation they touch, maps requests to the rules'
+// commands and the rules' errors to status codes, and streams committed
+// events to watchers.
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/credential"
+	"github.com/parley-negotiation/parley/server/store"
+)
+
+// Limits on the wire. The largest legitimate request is a numbered text of
+// workflow.MaxNumberedTextBytes; the largest reply a full page of a document
+// at its largest.
+const (
+	MaxRecvMsgBytes = 8 << 20
+	MaxSendMsgBytes = 256 << 20
+)
+
+// Server implements NegotiationService and AdminService.
+type Server struct {
+	parleyv1.UnimplementedNegotiationServiceServer
+	parleyv1.UnimplementedAdminServiceServer
+
+	store          *store.DB
+	logger         *slog.Logger
+	adminTokenHash string
+	hub            *hub
+	health         *health.Server
+}
+
+// New returns a server over db. adminToken is the administrator's bearer
+// token.
+func New(db *store.DB, adminToken string, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		store:          db,
+		logger:         logger,
+		adminTokenHash: credential.Hash(adminToken),
+		hub:            newHub(),
+		health:         health.NewServer(),
+	}
+	db.OnCommit(s.hub.publish)
+	return s
+}
+
+// GRPCServer returns a grpc.Server with Parley's services, health and
+// reflection registered, and its interceptors chained: recovery outermost,
+// then logging and error mapping, then authentication.
+func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, s.authStream),
+		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
+		grpc.MaxSendMsgSize(MaxSendMsgBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
+	}
+	g := grpc.NewServer(append(opts, extra...)...)
+	parleyv1.RegisterNegotiationServiceServer(g, s)
+	parleyv1.RegisterAdminServiceServer(g, s)
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{parleyv1.NegotiationService_ServiceDesc.ServiceName, parleyv1.AdminService_ServiceDesc.ServiceName} {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return g
+}
+
+// Shutdown marks the server as not serving and ends every watch stream, so
+// that a graceful stop does not wait for watchers that never leave.
+func (s *Server) Shutdown() {
+	s.health.Shutdown()
+	s.hub.close()
+}
+
+// public reports whether a method needs no token: health checks and
+// reflection, so that probes and grpcurl work out of the box.
+func public(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error; the server's log has the details")
+		}
+	}()
+	return handler(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("panic", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error; the server's log has the details")
+		}
+	}()
+	return handler(srv, ss)
+}
+
+func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	err = toStatus(ctx, s.logger, info.FullMethod, err)
+	s.logCall(ctx, info.FullMethod, start, err)
+	return resp, err
+}
+
+func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, ss))
+	s.logCall(ss.Context(), info.FullMethod, start, err)
+	return err
+}
+
+// logCall logs successful calls at debug level, so that a busy server's log
+// holds what went wrong, and refusals at info level with their reason.
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
+	st := status.Convert(err)
+	level := slog.LevelDebug
+	if st.Code() != codes.OK {
+		level = slog.LevelInfo
+	}
+	if !s.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []any{"method", method, "code", st.Code().String(), "took", time.Since(start)}
+	if c := callerFrom(ctx); c.Admin || c.Participant != "" {
+		attrs = append(attrs, "caller", c.key())
+	}
+	if st.Code() != codes.OK {
+		attrs = append(attrs, "message", st.Message())
+	}
+	s.logger.Log(ctx, level, "call", attrs...)
+}
+
+func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if public(info.FullMethod) {
+		return handler(ctx, req)
+	}
+	c, err := s.authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return handler(context.WithValue(ctx, callerKey{}, c), req)
+}
+
+func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if public(info.FullMethod) {
+		return handler(srv, ss)
+	}
+	c, err := s.authenticate(ss.Context())
+	if err != nil {
+		return err
+	}
+	return handler(srv, &callerStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), callerKey{}, c)})
+}
+
+// callerStream carries the authenticated caller in its context.
+type callerStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *callerStream) Context() context.Context { return s.ctx }
