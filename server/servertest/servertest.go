@@ -1,0 +1,256 @@
+// Package servertest runs the real parleyd binary for tests: built once per
+// test binary, started on a free loopback port with a temporary data folder,
+// and reached over gRPC.
+package servertest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/demo"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// moduleRoot is the repository's root, found from this file's path.
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Binary builds parleyd once per test process and returns its path. With
+// -race in the test flags, the binary is built with the race detector too.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "parleyd-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "parleyd")
+		args := []string{"build", "-o", binary}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/parleyd")...)
+		cmd.Dir = moduleRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build parleyd: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return binary
+}
+
+// Server is a running parleyd process.
+type Server struct {
+	tb         testing.TB
+	Addr       string // host:port it serves on
+	DataDir    string
+	AdminToken string
+	Args       []string // extra flags it was started with
+	Stdout     *syncBuffer
+	Stderr     *syncBuffer
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	conns  []*grpc.ClientConn
+}
+
+// Start starts parleyd on a free port with a new data folder. Extra flags
+// are passed on. The server is killed at the end of the test if still up.
+func Start(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, DataDir: tb.TempDir(), AdminToken: "prl_test-admin-token-" + fmt.Sprint(time.Now().UnixNano()), Args: args}
+	s.start()
+	tb.Cleanup(func() {
+		s.Kill()
+		for _, c := range s.conns {
+			c.Close()
+		}
+	})
+	return s
+}
+
+func (s *Server) start() {
+	s.tb.Helper()
+	args := append([]string{"--listen", "127.0.0.1:0", "--data", s.DataDir}, s.Args...)
+	if s.Addr != "" {
+		args[1] = s.Addr // a restart keeps its address, so open connections reconnect
+	}
+	cmd := exec.Command(Binary(s.tb), args...)
+	cmd.Env = append(os.Environ(), "PARLEY_ADMIN_TOKEN="+s.AdminToken)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	s.Stdout, s.Stderr = &syncBuffer{}, &syncBuffer{}
+	cmd.Stderr = s.Stderr
+	if err := cmd.Start(); err != nil {
+		s.tb.Fatal(err)
+	}
+	s.cmd = cmd
+	s.exited = make(chan struct{})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			s.Stdout.Write([]byte(line + "\n"))
+			if a, ok := strings.CutPrefix(line, "parleyd: serving on "); ok {
+				addr <- a
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	go func() {
+		cmd.Wait()
+		close(s.exited)
+	}()
+	select {
+	case s.Addr = <-addr:
+	case <-s.exited:
+		s.tb.Fatalf("parleyd exited before serving:\n%s", s.Stderr.String())
+	case <-time.After(30 * time.Second):
+		s.tb.Fatalf("parleyd did not start within 30s:\n%s", s.Stderr.String())
+	}
+}
+
+// Stop sends SIGTERM and waits for a graceful exit.
+func (s *Server) Stop() {
+	s.tb.Helper()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(30 * time.Second):
+		s.tb.Fatalf("parleyd did not stop within 30s")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		s.tb.Fatalf("parleyd exited with %d:\n%s", code, s.Stderr.String())
+	}
+	s.cmd = nil
+}
+
+// Kill kills the process with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same data folder and address.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Kill()
+	s.start()
+}
+
+// Exited is closed when the process ends.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
+// Conn returns a new client connection to the server, closed at the end of
+// the test.
+func (s *Server) Conn() *grpc.ClientConn {
+	s.tb.Helper()
+	conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	s.conns = append(s.conns, conn)
+	return conn
+}
+
+// Health returns the server's health client.
+func (s *Server) Health() healthpb.HealthClient { return healthpb.NewHealthClient(s.Conn()) }
+
+// As returns ctx carrying a bearer token.
+func As(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
+// Negotiation is a negotiation created for a test, with a token for each
+// participant.
+type Negotiation struct {
+	Name   string
+	Tokens map[string]string // participant id → token
+}
+
+// CreateDemo creates the 28-point demo negotiation on the server, issues a
+// token to each participant and returns them.
+func (s *Server) CreateDemo(ctx context.Context) Negotiation {
+	s.tb.Helper()
+	req := demo.CreateRequest()
+	req.RequestId = ""
+	return s.Create(ctx, req)
+}
+
+// Create creates a negotiation as the administrator and issues a token to
+// each of its participants.
+func (s *Server) Create(ctx context.Context, req *parleyv1.CreateNegotiationRequest) Negotiation {
+	s.tb.Helper()
+	conn := s.Conn()
+	admin := As(ctx, s.AdminToken)
+	created, err := parleyv1.NewNegotiationServiceClient(conn).CreateNegotiation(admin, req)
+	if err != nil {
+		s.tb.Fatalf("create negotiation: %v", err)
+	}
+	n := Negotiation{Name: created.GetNegotiation().GetName(), Tokens: map[string]string{}}
+	for _, p := range created.GetNegotiation().GetParticipants() {
+		r, err := parleyv1.NewAdminServiceClient(conn).IssueToken(admin, &parleyv1.IssueTokenRequest{
+			Negotiation: n.Name, Participant: p.GetId()})
+		if err != nil {
+			s.tb.Fatalf("issue token to %s: %v", p.GetId(), err)
+		}
+		n.Tokens[p.GetId()] = r.GetToken()
+	}
+	return n
+}
+
+// syncBuffer is a bytes buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
