@@ -19,6 +19,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/rpc"
 	"github.com/parley-negotiation/parley/server/store"
@@ -57,7 +58,8 @@ type Config struct {
 	AdminTokenFile string
 	Demo           bool
 	LogLevel       slog.Level
-	AllowPlaintext bool // serve without TLS on a non-loopback address
+	AllowPlaintext bool   // serve without TLS on a non-loopback address
+	KeyName        string // name of the checkpoint signing key
 	StopTimeout    time.Duration
 }
 
@@ -77,7 +79,7 @@ type Main struct {
 // NewMain returns a Main with default configuration.
 func NewMain() *Main {
 	return &Main{
-		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second},
+		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley"},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
@@ -93,6 +95,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.AdminTokenFile, "admin-token-file", "", "`file` holding the admin token (default: <data>/admin-token, created with mode 0600 if absent); PARLEY_ADMIN_TOKEN overrides it")
 	fs.BoolVar(&c.Demo, "demo", false, "create the 28-point demo negotiation (once) and write its participants' tokens to <data>/demo-tokens.json")
 	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", false, "allow serving without TLS on an address that is not loopback")
+	fs.StringVar(&c.KeyName, "key-name", c.KeyName, "`name` of the key that signs checkpoints, used when the key is first created in <data>/checkpoint-key")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.Usage = func() {
@@ -127,7 +130,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.DB, err = store.Open(filepath.Join(c.DataDir, "parley.db"), store.Options{Logger: m.Logger}); err != nil {
 		return err
 	}
-	m.Server = rpc.New(m.DB, adminToken, m.Logger)
+	signer, err := checkpoint.LoadOrCreate(filepath.Join(c.DataDir, "checkpoint-key"), c.KeyName)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
+	m.Server = rpc.New(m.DB, adminToken, m.Logger, rpc.WithCheckpointSigner(signer))
 	m.GRPC = m.Server.GRPCServer()
 	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
 		return err

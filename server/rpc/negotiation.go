@@ -408,8 +408,15 @@ func (s *Server) SignOffPoint(ctx context.Context, req *parleyv1.SignOffPointReq
 	if err != nil {
 		return nil, err
 	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	seen, err := s.checkpointRef(nid, req.GetCheckpoint())
+	if err != nil {
+		return nil, err
+	}
 	out := &parleyv1.SignOffPointResponse{}
-	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256()}
+	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256(), Checkpoint: seen}
 	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.SignOffPointResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
 	})
@@ -433,8 +440,15 @@ func (s *Server) AcceptDocument(ctx context.Context, req *parleyv1.AcceptDocumen
 	if err != nil {
 		return nil, err
 	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	seen, err := s.checkpointRef(nid, req.GetCheckpoint())
+	if err != nil {
+		return nil, err
+	}
 	out := &parleyv1.AcceptDocumentResponse{}
-	err = s.execute(ctx, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256()}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	err = s.execute(ctx, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256(), Checkpoint: seen}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.AcceptDocumentResponse{Negotiation: wire.NegotiationToProto(n)}
 	})
 	return out, err
@@ -473,22 +487,21 @@ func (s *Server) ListEvents(ctx context.Context, req *parleyv1.ListEventsRequest
 		out.NextPageToken = encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: stored[size-1].Sequence})
 	}
 	for _, e := range stored {
-		rec, err := eventRecord(e)
-		if err != nil {
-			return nil, err
-		}
-		out.Events = append(out.Events, rec)
+		out.Events = append(out.Events, s.eventRecord(e))
 	}
 	return out, nil
 }
 
 // eventRecord serves a stored event: its exact bytes, and their decoding.
-func eventRecord(e store.StoredEvent) (*parleyv1.EventRecord, error) {
-	var ev parleyv1.Event
-	if err := proto.Unmarshal(e.Leaf, &ev); err != nil {
-		return nil, workflow.Errorf(workflow.EINTERNAL, "LOG_CORRUPT", "event %d does not decode: %v", e.Sequence, err)
+// A leaf that does not decode is still served as it is, without the
+// decoding, so that a verifying client sees what is stored and can show it.
+func (s *Server) eventRecord(e store.StoredEvent) *parleyv1.EventRecord {
+	rec := &parleyv1.EventRecord{Sequence: e.Sequence, Leaf: e.Leaf, Event: &parleyv1.Event{}}
+	if err := proto.Unmarshal(e.Leaf, rec.Event); err != nil {
+		s.logger.Error("stored event does not decode", "sequence", e.Sequence, "err", err)
+		rec.Event = nil
 	}
-	return &parleyv1.EventRecord{Sequence: e.Sequence, Leaf: e.Leaf, Event: &ev}, nil
+	return rec
 }
 
 func (s *Server) GetCaller(ctx context.Context, _ *parleyv1.GetCallerRequest) (*parleyv1.GetCallerResponse, error) {

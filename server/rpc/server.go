@@ -6,12 +6,14 @@ package rpc
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -21,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/store"
 )
@@ -41,13 +44,24 @@ type Server struct {
 	store          *store.DB
 	logger         *slog.Logger
 	adminTokenHash string
+	signer         *checkpoint.Signer
 	hub            *hub
 	health         *health.Server
 }
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithCheckpointSigner sets the key that signs checkpoints of the audit log.
+// Without it, a key is made for the life of the process, which suits tests
+// only: parties pin the key.
+func WithCheckpointSigner(signer *checkpoint.Signer) Option {
+	return func(s *Server) { s.signer = signer }
+}
+
 // New returns a server over db. adminToken is the administrator's bearer
 // token.
-func New(db *store.DB, adminToken string, logger *slog.Logger) *Server {
+func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,8 +72,26 @@ func New(db *store.DB, adminToken string, logger *slog.Logger) *Server {
 		hub:            newHub(),
 		health:         health.NewServer(),
 	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.signer == nil {
+		s.signer = ephemeralSigner()
+	}
 	db.OnCommit(s.hub.publish)
 	return s
+}
+
+func ephemeralSigner() *checkpoint.Signer {
+	skey, _, err := note.GenerateKey(rand.Reader, "parley-ephemeral")
+	if err != nil {
+		panic(err)
+	}
+	signer, err := checkpoint.NewSigner(skey)
+	if err != nil {
+		panic(err)
+	}
+	return signer
 }
 
 // GRPCServer returns a grpc.Server with Parley's services, health and
@@ -77,10 +109,12 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 	g := grpc.NewServer(append(opts, extra...)...)
 	parleyv1.RegisterNegotiationServiceServer(g, s)
 	parleyv1.RegisterAdminServiceServer(g, s)
+	parleyv1.RegisterAuditServiceServer(g, auditServer{s: s})
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{parleyv1.NegotiationService_ServiceDesc.ServiceName, parleyv1.AdminService_ServiceDesc.ServiceName} {
+	for _, name := range []string{parleyv1.NegotiationService_ServiceDesc.ServiceName, parleyv1.AdminService_ServiceDesc.ServiceName,
+		parleyv1.AuditService_ServiceDesc.ServiceName} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	return g

@@ -73,10 +73,7 @@ func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.N
 			return err
 		}
 		for _, e := range stored {
-			rec, err := eventRecord(e)
-			if err != nil {
-				return err
-			}
+			rec := s.eventRecord(e)
 			if err := stream.Send(&parleyv1.WatchEventsResponse{Event: rec}); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
@@ -119,6 +120,7 @@ type batch struct {
 // dirty lists the projections of one negotiation to rewrite before commit.
 type dirty struct {
 	n           *workflow.Negotiation
+	tree        *compact.Range
 	meta, order bool
 	points      map[string]bool
 	amendments  map[string]bool
@@ -157,7 +159,7 @@ func (db *DB) commit(ops []*op) {
 		if err != nil {
 			// The state in memory holds effects that were rolled back:
 			// forget it, and the next reader loads the committed state.
-			e.n = nil
+			e.n, e.tree = nil, nil
 		} else if e.n != nil {
 			last[id] = e.n.LastSequence
 		}
@@ -226,9 +228,9 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 	}
 	if n == nil {
 		n = &workflow.Negotiation{}
-		e.n = n
+		e.n, e.tree = n, rangeFactory.NewEmptyRange(0)
 	}
-	d := b.touch(x.NegotiationID, n)
+	d := b.touch(x.NegotiationID, e)
 	for _, ev := range events {
 		if err := writeEvent(tx, d, ev); err != nil {
 			return err
@@ -266,10 +268,10 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 	e.mu.Lock()
 	b.locked[id] = e
 	if e.n == nil {
-		n, err := load(tx, id)
+		n, tree, err := load(tx, id)
 		switch {
 		case err == nil:
-			e.n = n
+			e.n, e.tree = n, tree
 		case isNotFound(err) && creating:
 		default:
 			return nil, err
@@ -278,10 +280,10 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 	return e, nil
 }
 
-func (b *batch) touch(id string, n *workflow.Negotiation) *dirty {
+func (b *batch) touch(id string, e *entry) *dirty {
 	d, ok := b.dirty[id]
 	if !ok {
-		d = &dirty{n: n, points: map[string]bool{}, amendments: map[string]bool{}, credentials: map[string]bool{}}
+		d = &dirty{n: e.n, tree: e.tree, points: map[string]bool{}, amendments: map[string]bool{}, credentials: map[string]bool{}}
 		b.dirty[id] = d
 		b.order = append(b.order, id)
 	}
@@ -317,6 +319,9 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	events.FillPercent = 1 // append-only: pack pages full
 	if err := events.Put(seqKey(ev.Sequence), leaf); err != nil {
 		return err
+	}
+	if err := appendLeaf(nb, d.tree, leaf); err != nil {
+		return fmt.Errorf("merkle append of event %d: %w", ev.Sequence, err)
 	}
 	switch p := ev.Payload.(type) {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded:
@@ -442,7 +447,7 @@ func negotiationBucket(tx *bolt.Tx, id string, create bool) (*bolt.Bucket, error
 	if err != nil {
 		return nil, fmt.Errorf("create bucket of negotiation %s: %w", id, err)
 	}
-	for _, name := range [][]byte{bucketEvents, bucketPoints, bucketAmendments, bucketCredentials} {
+	for _, name := range [][]byte{bucketEvents, bucketPoints, bucketAmendments, bucketCredentials, bucketMerkle} {
 		if _, err := nb.CreateBucket(name); err != nil {
 			return nil, err
 		}

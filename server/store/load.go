@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
@@ -12,13 +13,25 @@ import (
 	"github.com/parley-negotiation/parley/server/workflow"
 )
 
-// load reads a negotiation's state from its projections: the records of its
-// header, points and amendments, not its log.
-func load(tx *bolt.Tx, id string) (*workflow.Negotiation, error) {
+// load reads a negotiation's state from its projections (the records of its
+// header, points and amendments, not its log) and its Merkle tree.
+func load(tx *bolt.Tx, id string) (*workflow.Negotiation, *compact.Range, error) {
 	nb := tx.Bucket(bucketNegotiations).Bucket([]byte(id))
 	if nb == nil {
-		return nil, notFound(id)
+		return nil, nil, notFound(id)
 	}
+	n, err := loadState(nb, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := loadTree(nb, uint64(n.LastSequence))
+	if err != nil {
+		return nil, nil, fmt.Errorf("negotiation %s: merkle tree: %w", id, err)
+	}
+	return n, tree, nil
+}
+
+func loadState(nb *bolt.Bucket, id string) (*workflow.Negotiation, error) {
 	r := wire.Records{Meta: &parleyv1.Negotiation{}, Credentials: map[string]string{}}
 	if err := proto.Unmarshal(nb.Get(keyMeta), r.Meta); err != nil {
 		return nil, fmt.Errorf("negotiation %s: decode header: %w", id, err)
@@ -92,7 +105,7 @@ func (db *DB) Rebuild(negotiationID string) (*workflow.Negotiation, error) {
 func (db *DB) LoadProjections(negotiationID string) (*workflow.Negotiation, error) {
 	var n *workflow.Negotiation
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		n, err = load(tx, negotiationID)
+		n, _, err = load(tx, negotiationID)
 		return err
 	})
 	return n, err

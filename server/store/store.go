@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -65,8 +66,9 @@ type DB struct {
 // from deciding a command until its transaction is committed, so readers
 // only ever see committed state.
 type entry struct {
-	mu sync.RWMutex
-	n  *workflow.Negotiation // nil until loaded, and after a failed commit
+	mu   sync.RWMutex
+	n    *workflow.Negotiation // nil until loaded, and after a failed commit
+	tree *compact.Range        // the log's Merkle tree, loaded with n
 }
 
 // Options configure Open.
@@ -178,20 +180,24 @@ func (db *DB) forget(id string, e *entry) {
 // View calls fn with the committed state of a negotiation, under a read lock.
 // fn must neither modify the state nor keep any part of it after returning.
 func (db *DB) View(negotiationID string, fn func(n *workflow.Negotiation) error) error {
+	return db.viewEntry(negotiationID, func(e *entry) error { return fn(e.n) })
+}
+
+// viewEntry calls fn with a negotiation's loaded entry under its read lock.
+func (db *DB) viewEntry(negotiationID string, fn func(e *entry) error) error {
 	e := db.entry(negotiationID)
 	e.mu.RLock()
 	if e.n != nil {
 		defer e.mu.RUnlock()
-		return fn(e.n)
+		return fn(e)
 	}
 	e.mu.RUnlock()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.n == nil {
-		err := db.bolt.View(func(tx *bolt.Tx) error {
-			n, err := load(tx, negotiationID)
-			e.n = n
+		err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+			e.n, e.tree, err = load(tx, negotiationID)
 			return err
 		})
 		if err != nil {
@@ -199,7 +205,7 @@ func (db *DB) View(negotiationID string, fn func(n *workflow.Negotiation) error)
 			return err
 		}
 	}
-	return fn(e.n)
+	return fn(e)
 }
 
 func notFound(id string) error {

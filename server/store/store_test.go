@@ -115,6 +115,14 @@ func checkProjections(tb testing.TB, db *store.DB, id string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	leaves := mustLeaves(tb, db, id)
+	size, root, err := db.TreeHead(id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if size != uint64(len(leaves)) || string(root) != string(mth(leaves)) {
+		tb.Fatalf("merkle tree head (%d, %x) is not that of the %d stored events", size, root, len(leaves))
+	}
 }
 
 func TestExecute(t *testing.T) {

@@ -65,13 +65,13 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			AmendmentId: p.AmendmentID, CauseAmendmentId: p.CauseAmendmentID}}
 	case workflow.PointSignedOff:
 		out.Payload = &parleyv1.Event_PointSignedOff{PointSignedOff: &parleyv1.PointSignedOff{
-			PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash}}
+			PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash, Checkpoint: CheckpointToProto(p.Checkpoint)}}
 	case workflow.SignOffRevoked:
 		out.Payload = &parleyv1.Event_SignOffRevoked{SignOffRevoked: &parleyv1.SignOffRevoked{
 			PointId: p.PointID, Revision: p.Revision}}
 	case workflow.DocumentAccepted:
 		out.Payload = &parleyv1.Event_DocumentAccepted{DocumentAccepted: &parleyv1.DocumentAccepted{
-			DocumentSha256: p.DocumentHash}}
+			DocumentSha256: p.DocumentHash, Checkpoint: CheckpointToProto(p.Checkpoint)}}
 	case workflow.NegotiationConcluded:
 		out.Payload = &parleyv1.Event_NegotiationConcluded{NegotiationConcluded: &parleyv1.NegotiationConcluded{
 			DocumentSha256: p.DocumentHash}}
@@ -123,12 +123,12 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.AmendmentStaled{AmendmentID: c.GetAmendmentId(), CauseAmendmentID: c.GetCauseAmendmentId()}
 	case *parleyv1.Event_PointSignedOff:
 		c := p.PointSignedOff
-		e.Payload = workflow.PointSignedOff{PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256()}
+		e.Payload = workflow.PointSignedOff{PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256(), Checkpoint: checkpointFromProto(c.GetCheckpoint())}
 	case *parleyv1.Event_SignOffRevoked:
 		c := p.SignOffRevoked
 		e.Payload = workflow.SignOffRevoked{PointID: c.GetPointId(), Revision: c.GetRevision()}
 	case *parleyv1.Event_DocumentAccepted:
-		e.Payload = workflow.DocumentAccepted{DocumentHash: p.DocumentAccepted.GetDocumentSha256()}
+		e.Payload = workflow.DocumentAccepted{DocumentHash: p.DocumentAccepted.GetDocumentSha256(), Checkpoint: checkpointFromProto(p.DocumentAccepted.GetCheckpoint())}
 	case *parleyv1.Event_NegotiationConcluded:
 		e.Payload = workflow.NegotiationConcluded{DocumentHash: p.NegotiationConcluded.GetDocumentSha256()}
 	case *parleyv1.Event_CredentialIssued:

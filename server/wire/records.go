@@ -49,7 +49,8 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 	}
 	for _, a := range r.Meta.GetAcceptances() {
 		n.Acceptances[a.GetParticipant()] = workflow.Acceptance{Participant: a.GetParticipant(),
-			DocumentHash: a.GetDocumentSha256(), At: Time(a.GetAcceptTime()), Sequence: a.GetSequence()}
+			DocumentHash: a.GetDocumentSha256(), At: Time(a.GetAcceptTime()), Sequence: a.GetSequence(),
+			Checkpoint: checkpointFromProto(a.GetCheckpoint())}
 	}
 	for _, rec := range r.Points {
 		p, err := pointFromRecord(rec)
@@ -105,7 +106,8 @@ func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
 	}
 	for _, s := range append(slices.Clone(rec.GetSignOffs()), rec.GetStaleSignOffs()...) {
 		p.SignOffs[s.GetParticipant()] = workflow.SignOff{Participant: s.GetParticipant(), Revision: s.GetRevision(),
-			TextHash: s.GetTextSha256(), At: Time(s.GetSignTime()), Sequence: s.GetSequence()}
+			TextHash: s.GetTextSha256(), At: Time(s.GetSignTime()), Sequence: s.GetSequence(),
+			Checkpoint: checkpointFromProto(s.GetCheckpoint())}
 	}
 	return p, nil
 }

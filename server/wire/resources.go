@@ -78,6 +78,7 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 			out.Acceptances = append(out.Acceptances, &parleyv1.Acceptance{
 				Participant: a.Participant, DocumentSha256: a.DocumentHash,
 				AcceptTime: timestamp(a.At), Sequence: a.Sequence, Current: n.AcceptanceCurrent(a),
+				Checkpoint: CheckpointToProto(a.Checkpoint),
 			})
 		}
 	}
@@ -107,7 +108,8 @@ func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *par
 	}
 	for _, id := range sortedKeys(p.SignOffs) {
 		s := p.SignOffs[id]
-		ps := &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At), Sequence: s.Sequence}
+		ps := &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At),
+			Sequence: s.Sequence, Checkpoint: CheckpointToProto(s.Checkpoint)}
 		if s.Revision == current.Revision {
 			out.SignOffs = append(out.SignOffs, ps)
 		} else if history {
@@ -177,6 +179,21 @@ func tallyFromProto(t *parleyv1.Tally) workflow.Tally {
 		ApprovingWeight: t.GetApprovingWeight(), TotalWeight: t.GetTotalWeight(),
 		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(),
 	}
+}
+
+// CheckpointToProto converts a checkpoint reference; nil stays nil.
+func CheckpointToProto(c *workflow.CheckpointRef) *parleyv1.CheckpointRef {
+	if c == nil {
+		return nil
+	}
+	return &parleyv1.CheckpointRef{TreeSize: c.TreeSize, RootHash: c.RootHash}
+}
+
+func checkpointFromProto(c *parleyv1.CheckpointRef) *workflow.CheckpointRef {
+	if c == nil {
+		return nil
+	}
+	return &workflow.CheckpointRef{TreeSize: c.GetTreeSize(), RootHash: c.GetRootHash()}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -142,7 +142,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		if !ok {
 			return corrupt("event %d signs off unknown point %s", e.Sequence, p.PointID)
 		}
-		pt.SignOffs[e.Actor] = SignOff{Participant: e.Actor, Revision: p.Revision, TextHash: p.TextHash, At: e.At, Sequence: e.Sequence}
+		pt.SignOffs[e.Actor] = SignOff{Participant: e.Actor, Revision: p.Revision, TextHash: p.TextHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
 
 	case SignOffRevoked:
 		pt, ok := n.Points[p.PointID]
@@ -152,7 +152,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		delete(pt.SignOffs, e.Actor)
 
 	case DocumentAccepted:
-		n.Acceptances[e.Actor] = Acceptance{Participant: e.Actor, DocumentHash: p.DocumentHash, At: e.At, Sequence: e.Sequence}
+		n.Acceptances[e.Actor] = Acceptance{Participant: e.Actor, DocumentHash: p.DocumentHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
 
 	case NegotiationConcluded:
 		n.State = NegotiationStateConcluded

@@ -66,16 +66,20 @@ type WithdrawAmendment struct{ AmendmentID string }
 
 // SignOffPoint signs off a point at a revision whose text has TextHash.
 type SignOffPoint struct {
-	PointID  string
-	Revision int64
-	TextHash string
+	PointID    string
+	Revision   int64
+	TextHash   string
+	Checkpoint *CheckpointRef // optional, recorded with the sign-off
 }
 
 // RevokeSignOff withdraws the actor's sign-off of a point.
 type RevokeSignOff struct{ PointID string }
 
 // AcceptDocument accepts the whole text whose hash is DocumentHash.
-type AcceptDocument struct{ DocumentHash string }
+type AcceptDocument struct {
+	DocumentHash string
+	Checkpoint   *CheckpointRef // optional, recorded with the acceptance
+}
 
 // IssueCredential gives a participant a token, by its hash. With Rotate the
 // participant must already have one, which it replaces; without, it must not.

@@ -538,7 +538,7 @@ func (d *decider) signOff(c SignOffPoint) error {
 	if s, ok := p.SignOffs[d.m.Actor]; ok && s.Revision == current.Revision {
 		return nil
 	}
-	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash})
+	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
 	d.concludeIfComplete(p.ID, "")
 	return nil
 }
@@ -578,7 +578,7 @@ func (d *decider) accept(c AcceptDocument) error {
 	if a, ok := d.n.Acceptances[d.m.Actor]; ok && a.DocumentHash == c.DocumentHash {
 		return nil
 	}
-	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash})
+	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash, Checkpoint: c.Checkpoint})
 	d.concludeIfComplete("", d.m.Actor)
 	return nil
 }

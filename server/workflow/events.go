@@ -77,9 +77,10 @@ type AmendmentStaled struct {
 
 // PointSignedOff records the actor's sign-off of a point at a revision.
 type PointSignedOff struct {
-	PointID  string
-	Revision int64
-	TextHash string
+	PointID    string
+	Revision   int64
+	TextHash   string
+	Checkpoint *CheckpointRef
 }
 
 // SignOffRevoked records that the actor withdrew its sign-off of a point.
@@ -89,7 +90,10 @@ type SignOffRevoked struct {
 }
 
 // DocumentAccepted records the actor's acceptance of the whole text.
-type DocumentAccepted struct{ DocumentHash string }
+type DocumentAccepted struct {
+	DocumentHash string
+	Checkpoint   *CheckpointRef
+}
 
 // NegotiationConcluded records that every delegation accepted the same text.
 type NegotiationConcluded struct{ DocumentHash string }

@@ -235,6 +235,14 @@ type SignOff struct {
 	TextHash    string
 	At          time.Time
 	Sequence    int64
+	Checkpoint  *CheckpointRef // the log checkpoint the delegation saw, if it sent one
+}
+
+// CheckpointRef names a checkpoint of the audit log: its tree size and root
+// hash. The server checks it before it reaches the rules.
+type CheckpointRef struct {
+	TreeSize int64
+	RootHash []byte
 }
 
 // Current returns the point's current revision.
@@ -283,6 +291,7 @@ type Acceptance struct {
 	DocumentHash string
 	At           time.Time
 	Sequence     int64
+	Checkpoint   *CheckpointRef
 }
 
 // Participant returns the participant with the given id.

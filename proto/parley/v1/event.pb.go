@@ -954,7 +954,10 @@ type PointSignedOff struct {
 	// The revision signed off.
 	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Lowercase hex SHA-256 of the text signed off.
-	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	TextSha256 string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	// The checkpoint the delegation saw, if it sent one; the server checked
+	// that it is a prefix of its log.
+	Checkpoint    *CheckpointRef `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1008,6 +1011,13 @@ func (x *PointSignedOff) GetTextSha256() string {
 		return x.TextSha256
 	}
 	return ""
+}
+
+func (x *PointSignedOff) GetCheckpoint() *CheckpointRef {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
 }
 
 // SignOffRevoked records that the actor withdrew its sign-off of a point.
@@ -1070,8 +1080,11 @@ type DocumentAccepted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Lowercase hex SHA-256 of the consolidated text accepted.
 	DocumentSha256 string `protobuf:"bytes,1,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The checkpoint the delegation saw, if it sent one; the server checked
+	// that it is a prefix of its log.
+	Checkpoint    *CheckpointRef `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DocumentAccepted) Reset() {
@@ -1109,6 +1122,13 @@ func (x *DocumentAccepted) GetDocumentSha256() string {
 		return x.DocumentSha256
 	}
 	return ""
+}
+
+func (x *DocumentAccepted) GetCheckpoint() *CheckpointRef {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
 }
 
 // NegotiationConcluded records that every delegation accepted the same text.
@@ -1328,17 +1348,23 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\"b\n" +
 	"\x0fAmendmentStaled\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
-	"\x12cause_amendment_id\x18\x02 \x01(\tR\x10causeAmendmentId\"h\n" +
+	"\x12cause_amendment_id\x18\x02 \x01(\tR\x10causeAmendmentId\"\xa2\x01\n" +
 	"\x0ePointSignedOff\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"G\n" +
+	"textSha256\x128\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
+	"checkpoint\"G\n" +
 	"\x0eSignOffRevoked\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\";\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\"u\n" +
 	"\x10DocumentAccepted\x12'\n" +
-	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"?\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\x128\n" +
+	"\n" +
+	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
+	"checkpoint\"?\n" +
 	"\x14NegotiationConcluded\x12'\n" +
 	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"W\n" +
 	"\x10CredentialIssued\x12 \n" +
@@ -1383,6 +1409,7 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(AmendmentKind)(0),            // 19: parley.v1.AmendmentKind
 	(VoteChoice)(0),               // 20: parley.v1.VoteChoice
 	(*Tally)(nil),                 // 21: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 22: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
 	16, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
@@ -1406,11 +1433,13 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	19, // 18: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
 	20, // 19: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
 	21, // 20: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	22, // 21: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	22, // 22: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }

@@ -999,7 +999,10 @@ type SignOff struct {
 	// When the sign-off was made.
 	SignTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sign_time,json=signTime,proto3" json:"sign_time,omitempty"`
 	// Sequence number of the sign-off's event.
-	Sequence      int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Sequence int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The checkpoint of the audit log the delegation saw when it signed off,
+	// if it sent one.
+	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1067,6 +1070,13 @@ func (x *SignOff) GetSequence() int64 {
 		return x.Sequence
 	}
 	return 0
+}
+
+func (x *SignOff) GetCheckpoint() *CheckpointRef {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
 }
 
 // Amendment is one delegation's proposal to change the document.
@@ -1474,7 +1484,10 @@ type Acceptance struct {
 	// Sequence number of the acceptance's event.
 	Sequence int64 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Whether it was made against the current text and so counts. Output only.
-	Current       bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
+	Current bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
+	// The checkpoint of the audit log the delegation saw when it accepted, if
+	// it sent one.
+	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1544,6 +1557,69 @@ func (x *Acceptance) GetCurrent() bool {
 	return false
 }
 
+func (x *Acceptance) GetCheckpoint() *CheckpointRef {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
+}
+
+// CheckpointRef names a checkpoint of a negotiation's audit log: a party
+// that acted against it states which history it had seen.
+type CheckpointRef struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tree size, that is the number of events, of the checkpoint.
+	TreeSize int64 `protobuf:"varint,1,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// The Merkle root hash of the log at that size.
+	RootHash      []byte `protobuf:"bytes,2,opt,name=root_hash,json=rootHash,proto3" json:"root_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckpointRef) Reset() {
+	*x = CheckpointRef{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointRef) ProtoMessage() {}
+
+func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
+func (*CheckpointRef) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CheckpointRef) GetTreeSize() int64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *CheckpointRef) GetRootHash() []byte {
+	if x != nil {
+		return x.RootHash
+	}
+	return nil
+}
+
 var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
@@ -1600,14 +1676,17 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xbd\x01\n" +
+	"createTime\"\xf7\x01\n" +
 	"\aSignOff\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
 	"textSha256\x127\n" +
 	"\tsign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\x12\x1a\n" +
-	"\bsequence\x18\x05 \x01(\x03R\bsequence\"\xfa\x04\n" +
+	"\bsequence\x18\x05 \x01(\x03R\bsequence\x128\n" +
+	"\n" +
+	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
+	"checkpoint\"\xfa\x04\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -1645,7 +1724,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"quorum_met\x18\a \x01(\bR\tquorumMet\x12\x16\n" +
 	"\x06passed\x18\b \x01(\bR\x06passed\x12,\n" +
-	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\xca\x01\n" +
+	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\x84\x02\n" +
 	"\n" +
 	"Acceptance\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
@@ -1653,7 +1732,13 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\vaccept_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"acceptTime\x12\x1a\n" +
 	"\bsequence\x18\x04 \x01(\x03R\bsequence\x12\x18\n" +
-	"\acurrent\x18\x05 \x01(\bR\acurrent*r\n" +
+	"\acurrent\x18\x05 \x01(\bR\acurrent\x128\n" +
+	"\n" +
+	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
+	"checkpoint\"I\n" +
+	"\rCheckpointRef\x12\x1b\n" +
+	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash*r\n" +
 	"\x10NegotiationState\x12!\n" +
 	"\x1dNEGOTIATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NEGOTIATION_STATE_OPEN\x10\x01\x12\x1f\n" +
@@ -1708,7 +1793,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -1727,14 +1812,15 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*Vote)(nil),                  // 14: parley.v1.Vote
 	(*Tally)(nil),                 // 15: parley.v1.Tally
 	(*Acceptance)(nil),            // 16: parley.v1.Acceptance
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*CheckpointRef)(nil),         // 17: parley.v1.CheckpointRef
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	8,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
 	9,  // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	17, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	17, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	18, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	18, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
 	16, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	1,  // 6: parley.v1.Participant.role:type_name -> parley.v1.Role
 	2,  // 7: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
@@ -1742,23 +1828,25 @@ var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	12, // 9: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
 	12, // 10: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
 	11, // 11: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	17, // 12: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	17, // 13: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	17, // 14: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	4,  // 15: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 16: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	14, // 17: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	15, // 18: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	17, // 19: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	17, // 20: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 21: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	17, // 22: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	17, // 23: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 12: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	18, // 13: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	18, // 14: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	17, // 15: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 16: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 17: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	14, // 18: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	15, // 19: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	18, // 20: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	18, // 21: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 22: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	18, // 23: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	18, // 24: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	17, // 25: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -1772,7 +1860,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1536,7 +1536,12 @@ type SignOffPointRequest struct {
 	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Lowercase hex SHA-256 of the text the delegation agrees to; ABORTED if
 	// it is not the hash of the current text.
-	TextSha256    string `protobuf:"bytes,4,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	TextSha256 string `protobuf:"bytes,4,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	// Optional: a checkpoint note from AuditService.GetCheckpoint that the
+	// delegation saw. The server checks its signature and that it is a prefix
+	// of the log (else FAILED_PRECONDITION CHECKPOINT_INVALID) and records it
+	// with the sign-off.
+	Checkpoint    string `protobuf:"bytes,5,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1595,6 +1600,13 @@ func (x *SignOffPointRequest) GetRevision() int64 {
 func (x *SignOffPointRequest) GetTextSha256() string {
 	if x != nil {
 		return x.TextSha256
+	}
+	return ""
+}
+
+func (x *SignOffPointRequest) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
 	}
 	return ""
 }
@@ -1756,8 +1768,11 @@ type AcceptDocumentRequest struct {
 	// The `document_sha256` of the text the delegation accepts; ABORTED if it
 	// is not the current one.
 	DocumentSha256 string `protobuf:"bytes,3,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Optional: a checkpoint note the delegation saw, checked and recorded as
+	// in SignOffPointRequest.
+	Checkpoint    string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AcceptDocumentRequest) Reset() {
@@ -1807,6 +1822,13 @@ func (x *AcceptDocumentRequest) GetNegotiation() string {
 func (x *AcceptDocumentRequest) GetDocumentSha256() string {
 	if x != nil {
 		return x.DocumentSha256
+	}
+	return ""
+}
+
+func (x *AcceptDocumentRequest) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
 	}
 	return ""
 }
@@ -2355,14 +2377,17 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"M\n" +
 	"\x17RejectAmendmentResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\x87\x01\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xa7\x01\n" +
 	"\x13SignOffPointRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
 	"\x05point\x18\x02 \x01(\tR\x05point\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vtext_sha256\x18\x04 \x01(\tR\n" +
-	"textSha256\">\n" +
+	"textSha256\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x05 \x01(\tR\n" +
+	"checkpoint\">\n" +
 	"\x14SignOffPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"K\n" +
 	"\x14RevokeSignOffRequest\x12\x1d\n" +
@@ -2370,12 +2395,15 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
 	"\x05point\x18\x02 \x01(\tR\x05point\"?\n" +
 	"\x15RevokeSignOffResponse\x12&\n" +
-	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"\x81\x01\n" +
+	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"\xa1\x01\n" +
 	"\x15AcceptDocumentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12'\n" +
-	"\x0fdocument_sha256\x18\x03 \x01(\tR\x0edocumentSha256\"R\n" +
+	"\x0fdocument_sha256\x18\x03 \x01(\tR\x0edocumentSha256\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\tR\n" +
+	"checkpoint\"R\n" +
 	"\x16AcceptDocumentResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x98\x01\n" +
 	"\x11ListEventsRequest\x12 \n" +
