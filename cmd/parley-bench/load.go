@@ -1,0 +1,449 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+func numCPU() int { return runtime.NumCPU() }
+
+type loadConfig struct {
+	server      serverFlags
+	clients     int
+	delegations int
+	points      int
+	pool        int
+	duration    time.Duration
+	warmup      time.Duration
+	solo        time.Duration
+	mix         string
+	writeBytes  int
+	jsonPath    string
+}
+
+func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := loadConfig{}
+	fs := flag.NewFlagSet("parley-bench load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.server.register(fs)
+	fs.IntVar(&c.clients, "clients", 64, "concurrent clients, each with its own connection")
+	fs.IntVar(&c.delegations, "delegations", 16, "delegations in the negotiation (at least 2)")
+	fs.IntVar(&c.points, "points", 28, "points in the negotiation")
+	fs.IntVar(&c.pool, "amendments", 256, "open amendments the votes go to")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measured phase runs")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured run before each phase")
+	fs.DurationVar(&c.solo, "solo", 5*time.Second, "how long the one-client phases run; 0 skips them")
+	fs.StringVar(&c.mix, "mix", "vote", "operations and weights, e.g. vote:8,propose:1,signoff:1,read:2")
+	fs.IntVar(&c.writeBytes, "write-bytes", 1536, "size of each bare bbolt write in the ceiling, about what a vote writes")
+	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.delegations < 2 || c.clients < 1 || c.pool < 1 || c.points < 1 {
+		return fmt.Errorf("need --delegations >= 2 and positive --clients, --amendments, --points")
+	}
+	mix, err := parseMix(c.mix)
+	if err != nil {
+		return err
+	}
+	srv, err := c.server.start(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	fmt.Fprintf(stdout, "parley-bench load: %d clients, %d delegations, %d points, %d open amendments, mix %s, %s per phase\n",
+		c.clients, c.delegations, c.points, c.pool, c.mix, c.duration)
+	fx, err := newFixture(ctx, srv, c.delegations, c.points, c.pool)
+	if err != nil {
+		return fmt.Errorf("set up: %w", err)
+	}
+
+	var figures []Figure
+	phase := func(name string, clients int, op func(client int) opFunc) (Figure, error) {
+		f, err := fx.run(ctx, stderr, name, clients, c.warmup, c.duration, op)
+		figures = append(figures, f)
+		return f, err
+	}
+	noop, err := phase("no-op gRPC call (health check)", c.clients, fx.healthOp)
+	if err != nil {
+		return err
+	}
+	work, err := phase("workload: "+c.mix, c.clients, fx.mixOp(mix))
+	if err != nil {
+		return err
+	}
+	bare, err := bareBoltPhase(ctx, stderr, c.clients, c.writeBytes, c.warmup, c.duration)
+	if err != nil {
+		return err
+	}
+	figures = append(figures, bare)
+	var soloNoop, soloVote, soloBare Figure
+	if c.solo > 0 {
+		if soloNoop, err = fx.run(ctx, stderr, "no-op gRPC call, one client", 1, c.warmup/2, c.solo, fx.healthOp); err != nil {
+			return err
+		}
+		if soloVote, err = fx.run(ctx, stderr, "CastVote, one client alone", 1, c.warmup/2, c.solo, fx.mixOp(map[string]int{"vote": 1})); err != nil {
+			return err
+		}
+		if soloBare, err = bareBoltPhase(ctx, stderr, 1, c.writeBytes, c.warmup/2, c.solo); err != nil {
+			return err
+		}
+		soloBare.Name = "bare bbolt write, one writer"
+		figures = append(figures, soloNoop, soloVote, soloBare)
+	}
+	fmt.Fprintln(stdout)
+	printFigures(stdout, figures)
+
+	ratios := []Ratio{
+		{Name: fmt.Sprintf("workload ops/s beside no-op gRPC calls/s, %d clients", c.clients), Value: work.PerSecond,
+			Ceiling: noop.PerSecond, Target: ">= 60%", Met: work.PerSecond >= 0.6*noop.PerSecond},
+		{Name: fmt.Sprintf("workload ops/s beside bare bbolt writes/s, %d clients", c.clients), Value: work.PerSecond,
+			Ceiling: bare.PerSecond, Target: "(information)", Met: true},
+		{Name: fmt.Sprintf("workload p99 ms beside 5 ms, %d clients", c.clients), Value: work.P99Millis,
+			Ceiling: 5, Target: "<= 5 ms", Met: work.P99Millis <= 5},
+	}
+	if c.solo > 0 {
+		ratios = append(ratios,
+			Ratio{Name: "CastVote p50 ms, one client, beside 0.5 ms", Value: soloVote.P50Millis, Ceiling: 0.5,
+				Target: "<= 0.5 ms", Met: soloVote.P50Millis <= 0.5},
+			Ratio{Name: "CastVote p50 ms, one client, beside a no-op call's p50", Value: soloVote.P50Millis,
+				Ceiling: soloNoop.P50Millis, Target: "(information)", Met: true},
+			Ratio{Name: "CastVote p50 ms, one client, beside a bare bbolt write's p50", Value: soloVote.P50Millis,
+				Ceiling: soloBare.P50Millis, Target: "(information)", Met: true},
+		)
+	}
+	for i := range ratios {
+		if ratios[i].Ceiling > 0 {
+			ratios[i].Ratio = ratios[i].Value / ratios[i].Ceiling
+		}
+	}
+	printRatios(stdout, ratios)
+	return writeJSON(c.jsonPath, map[string]any{"mode": "load", "machine": machine(), "config": map[string]any{
+		"clients": c.clients, "delegations": c.delegations, "points": c.points, "amendments": c.pool,
+		"mix": c.mix, "duration_s": c.duration.Seconds()}, "figures": figures, "ratios": ratios})
+}
+
+func parseMix(s string) (map[string]int, error) {
+	mix := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		name, weight, found := strings.Cut(strings.TrimSpace(part), ":")
+		w := 1
+		if found {
+			var err error
+			if w, err = strconv.Atoi(weight); err != nil || w < 0 {
+				return nil, fmt.Errorf("--mix: weight of %q is not a whole number", name)
+			}
+		}
+		switch name {
+		case "vote", "propose", "signoff", "read":
+			mix[name] = w
+		default:
+			return nil, fmt.Errorf("--mix: unknown operation %q (vote, propose, signoff, read)", name)
+		}
+	}
+	return mix, nil
+}
+
+// fixture is a negotiation set up for load: delegation 0 proposed every
+// amendment of the pool and never votes, so voting never closes and every
+// vote is a real write.
+type fixture struct {
+	srv         *server
+	negotiation string
+	tokens      []string // of the delegations, by index
+	amendments  []string
+	points      []*parleyv1.Point
+}
+
+func newFixture(ctx context.Context, srv *server, delegations, points, pool int) (*fixture, error) {
+	conn, err := srv.dial()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	api := parleyv1.NewNegotiationServiceClient(conn)
+	admin := as(ctx, srv.adminToken)
+	req := &parleyv1.CreateNegotiationRequest{
+		Title:        "parley-bench load",
+		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS},
+	}
+	for i := range delegations {
+		req.Participants = append(req.Participants, &parleyv1.Participant{Id: fmt.Sprintf("d%03d", i), Role: parleyv1.Role_ROLE_DELEGATION})
+	}
+	req.Participants = append(req.Participants, &parleyv1.Participant{Id: "mediator", Role: parleyv1.Role_ROLE_MEDIATOR})
+	for i := range points {
+		req.Points = append(req.Points, fmt.Sprintf("Point %d. The parties agree on a provision of about the length of a real one, "+
+			"with a clause, a condition and a date by which it takes effect.", i+1))
+	}
+	created, err := api.CreateNegotiation(admin, req)
+	if err != nil {
+		return nil, err
+	}
+	fx := &fixture{srv: srv, negotiation: created.GetNegotiation().GetName()}
+	admins := parleyv1.NewAdminServiceClient(conn)
+	for i := range delegations {
+		r, err := admins.IssueToken(admin, &parleyv1.IssueTokenRequest{Negotiation: fx.negotiation, Participant: fmt.Sprintf("d%03d", i)})
+		if err != nil {
+			return nil, err
+		}
+		fx.tokens = append(fx.tokens, r.GetToken())
+	}
+	doc, err := api.GetDocument(as(ctx, fx.tokens[0]), &parleyv1.GetDocumentRequest{Negotiation: fx.negotiation})
+	if err != nil {
+		return nil, err
+	}
+	fx.points = doc.GetPoints()
+	for i := range pool {
+		p := fx.points[i%len(fx.points)]
+		r, err := api.ProposeAmendment(as(ctx, fx.tokens[0]), &parleyv1.ProposeAmendmentRequest{
+			Negotiation: fx.negotiation, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p.GetName(),
+			BaseRevision: p.GetRevision(), Text: fmt.Sprintf("Amended text %d of point %d.", i, p.GetNumber())})
+		if err != nil {
+			return nil, err
+		}
+		fx.amendments = append(fx.amendments, r.GetAmendment().GetName())
+	}
+	return fx, nil
+}
+
+// opFunc does one operation and says whether it failed.
+type opFunc func(ctx context.Context) error
+
+func (fx *fixture) healthOp(int) opFunc { return nil }
+
+// clientState is one client's connection and what it last did, so that its
+// next vote or sign-off changes something.
+type clientState struct {
+	conn   *grpc.ClientConn
+	api    parleyv1.NegotiationServiceClient
+	health healthpb.HealthClient
+	token  string
+	rng    *rand.Rand
+	choice map[string]parleyv1.VoteChoice
+	signed map[string]bool
+}
+
+func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
+	var names []string
+	for name, w := range mix {
+		for range w {
+			names = append(names, name)
+		}
+	}
+	return func(client int) opFunc {
+		return func(ctx context.Context) error {
+			st := ctx.Value(clientKey{}).(*clientState)
+			switch names[st.rng.IntN(len(names))] {
+			case "vote":
+				a := fx.amendments[st.rng.IntN(len(fx.amendments))]
+				next := parleyv1.VoteChoice_VOTE_CHOICE_APPROVE
+				if st.choice[a] == next {
+					next = parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN
+				}
+				st.choice[a] = next
+				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next})
+				return err
+			case "propose":
+				p := fx.points[st.rng.IntN(len(fx.points))]
+				_, err := st.api.ProposeAmendment(as(ctx, st.token), &parleyv1.ProposeAmendmentRequest{RequestId: uuid.NewString(),
+					Negotiation: fx.negotiation, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p.GetName(),
+					BaseRevision: p.GetRevision(), Text: fmt.Sprintf("Proposal %d on point %d.", st.rng.Int(), p.GetNumber())})
+				return err
+			case "signoff":
+				p := fx.points[st.rng.IntN(len(fx.points))]
+				var err error
+				if st.signed[p.GetName()] {
+					_, err = st.api.RevokeSignOff(as(ctx, st.token), &parleyv1.RevokeSignOffRequest{RequestId: uuid.NewString(), Point: p.GetName()})
+				} else {
+					_, err = st.api.SignOffPoint(as(ctx, st.token), &parleyv1.SignOffPointRequest{RequestId: uuid.NewString(),
+						Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+				}
+				st.signed[p.GetName()] = !st.signed[p.GetName()]
+				return err
+			default:
+				_, err := st.api.GetDocument(as(ctx, st.token), &parleyv1.GetDocumentRequest{Negotiation: fx.negotiation})
+				return err
+			}
+		}
+	}
+}
+
+type clientKey struct{}
+
+// run runs clients for warmup, then measures them for d. op nil means the
+// no-op health check.
+func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clients int, warmup, d time.Duration,
+	op func(client int) opFunc) (Figure, error) {
+	states := make([]*clientState, clients)
+	for i := range states {
+		conn, err := fx.srv.dial()
+		if err != nil {
+			return Figure{}, err
+		}
+		defer conn.Close()
+		// Clients spread over delegations 1…n-1: delegation 0 proposed the
+		// amendments and stays silent, so voting never closes.
+		states[i] = &clientState{conn: conn, api: parleyv1.NewNegotiationServiceClient(conn), health: healthpb.NewHealthClient(conn),
+			token: fx.tokens[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7)),
+			choice: map[string]parleyv1.VoteChoice{}, signed: map[string]bool{}}
+	}
+	rec := &recorder{}
+	measuring := make(chan struct{})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, st := range states {
+		f := op(i)
+		cctx := context.WithValue(ctx, clientKey{}, st)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			measured := false
+			for {
+				select {
+				case <-stop:
+					return
+				case <-measuring:
+					measured = true
+				default:
+				}
+				start := time.Now()
+				var err error
+				if f == nil {
+					_, err = st.health.Check(cctx, &healthpb.HealthCheckRequest{})
+				} else {
+					err = f(cctx)
+				}
+				if measured {
+					rec.add(time.Since(start), err)
+				}
+			}
+		}()
+	}
+	time.Sleep(warmup)
+	close(measuring)
+	began := time.Now()
+	done := make(chan struct{})
+	go progress(stderr, name, rec, done)
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+	elapsed := time.Since(began)
+	close(stop)
+	close(done)
+	wg.Wait()
+	fmt.Fprintln(stderr)
+	return rec.figure(name, clients, elapsed), ctx.Err()
+}
+
+// bareBoltPhase measures the ceiling of durable writes on this disk: writers
+// put values of the given size into a bbolt file, and one goroutine commits
+// every waiting write in one transaction as soon as the previous commit ends,
+// as parleyd's store does, with nothing else: no rules, no encoding, no gRPC.
+func bareBoltPhase(ctx context.Context, stderr io.Writer, writers, size int, warmup, d time.Duration) (Figure, error) {
+	dir, err := os.MkdirTemp("", "parley-bench-bolt-")
+	if err != nil {
+		return Figure{}, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := bolt.Open(filepath.Join(dir, "bare.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return Figure{}, err
+	}
+	defer db.Close()
+	type write struct {
+		key  []byte
+		done chan error
+	}
+	queue := make(chan write, 4*writers)
+	go func() {
+		for first := range queue {
+			batch := []write{first}
+		drain:
+			for len(batch) < 256 {
+				select {
+				case w := <-queue:
+					batch = append(batch, w)
+				default:
+					break drain
+				}
+			}
+			value := make([]byte, size)
+			err := db.Update(func(tx *bolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists([]byte("bench"))
+				if err != nil {
+					return err
+				}
+				for _, w := range batch {
+					if err := b.Put(w.key, value); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			for _, w := range batch {
+				w.done <- err
+			}
+		}
+	}()
+	defer close(queue)
+	rec := &recorder{}
+	name := fmt.Sprintf("bare bbolt write (%d B, group commit)", size)
+	measuring, stop := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done := make(chan error, 1)
+			measured := false
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				case <-measuring:
+					measured = true
+				default:
+				}
+				start := time.Now()
+				queue <- write{key: []byte(fmt.Sprintf("%04d-%012d", i, n)), done: done}
+				err := <-done
+				if measured {
+					rec.add(time.Since(start), err)
+				}
+			}
+		}()
+	}
+	time.Sleep(warmup)
+	close(measuring)
+	began := time.Now()
+	done := make(chan struct{})
+	go progress(stderr, name, rec, done)
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+	elapsed := time.Since(began)
+	close(stop)
+	close(done)
+	wg.Wait()
+	fmt.Fprintln(stderr)
+	return rec.figure(name, writers, elapsed), ctx.Err()
+}
