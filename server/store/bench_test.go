@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// benchVotes sets up the 28-point plan with open amendments that only three
+// of the four delegations vote on, so voting never closes.
+func benchVotes(b *testing.B) (*store.DB, string, []string) {
+	db := MustOpenDB(b)
+	id, points := mustCreatePlan(b, db)
+	var amendments []string
+	for i := range 64 {
+		aid := uuid.NewString()
+		mustExec(b, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+			AmendmentID: aid, Kind: workflow.KindInsert, PointID: points[i%len(points)], Text: "New point."}})
+		amendments = append(amendments, aid)
+	}
+	return db, id, amendments
+}
+
+// vote returns the i-th vote of the benchmark: it always changes a vote, so
+// that each one is a real write with a request record, like a CastVote call.
+func vote(id string, amendments []string, i int64) store.Exec {
+	voter := delegations[1+i%3]
+	choice := workflow.ChoiceApprove
+	if (i/int64(3*len(amendments)))%2 == 1 {
+		choice = workflow.ChoiceAbstain
+	}
+	return store.Exec{NegotiationID: id, Principal: id + "/" + voter, RequestID: fmt.Sprint(i),
+		RequestHash: sha256.Sum256([]byte(fmt.Sprint(i))), Actor: voter,
+		Command: workflow.CastVote{AmendmentID: amendments[(i/3)%int64(len(amendments))], Choice: choice}}
+}
+
+// BenchmarkExecute measures durable votes through the store, fsync on: one
+// writer alone (each waits for its own commit), and many writers sharing
+// commits.
+//
+//	go test ./server/store -run '^$' -bench Execute
+func BenchmarkExecute(b *testing.B) {
+	b.Run("writers=1", func(b *testing.B) {
+		db, id, amendments := benchVotes(b)
+		var i int64
+		for b.Loop() {
+			if _, err := db.Execute(context.Background(), vote(id, amendments, i)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("writers=64", func(b *testing.B) {
+		db, id, amendments := benchVotes(b)
+		var next atomic.Int64
+		b.SetParallelism(32) // × GOMAXPROCS goroutines
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := db.Execute(context.Background(), vote(id, amendments, next.Add(1))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
