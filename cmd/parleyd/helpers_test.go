@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -113,4 +114,9 @@ func documentPoints(pages []*parleyv1.GetDocumentResponse) []*parleyv1.Point {
 		out = append(out, p.GetPoints()...)
 	}
 	return out
+}
+
+// metadataCtx returns ctx carrying authorization metadata exactly as given.
+func metadataCtx(ctx context.Context, authorization string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
 }
