@@ -166,6 +166,33 @@ func TestMain_AdminTokenFromEnvironment(t *testing.T) {
 	}
 }
 
+func TestMain_AdminTokenFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secrets", "admin")
+	m := newMain(t, filepath.Join(dir, "data"), nil, "--admin-token-file", path)
+	mustRun(t, m)
+	wantMode(t, path, 0o600)
+	if _, err := os.Stat(filepath.Join(dir, "data", "admin-token")); !os.IsNotExist(err) {
+		t.Errorf("the default admin-token file was written although --admin-token-file was given: %v", err)
+	}
+	m.Close()
+
+	// A token file others can read is refused before anything is opened.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "fresh")
+	loose := newMain(t, fresh, nil, "--admin-token-file", path)
+	if err := loose.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("Run with a readable admin token file: %v, want a refusal", err)
+	}
+	loose.Close()
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a refused start created the data folder: %v", err)
+	}
+}
+
 func TestMain_DemoTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
