@@ -2,9 +2,7 @@ package main_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -231,7 +229,7 @@ func TestNegotiation(t *testing.T) {
 		del     = parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE
 	)
 
-	// The mediator's watcher starts before anything happens and must see
+	// The mediator's watcher starts before the first amendment and must see
 	// the backlog (creation, tokens) and then every live event.
 	watchCtx, stopWatch := context.WithCancel(s.as[demo.Mediator])
 	defer stopWatch()
@@ -591,8 +589,8 @@ func TestNegotiation(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the watcher was not disconnected by the stop")
 	}
-	if code, _, _ := errorInfo(w.err); code != codes.Unavailable || errors.Is(w.err, io.EOF) {
-		t.Errorf("watcher ended with %v, want UNAVAILABLE", w.err)
+	if code, reason, _ := errorInfo(w.err); code != codes.Unavailable || reason != "SHUTTING_DOWN" {
+		t.Errorf("watcher ended with %v, want UNAVAILABLE SHUTTING_DOWN", w.err)
 	}
 	srv.Restart()
 	after := snapshot(t, s)
