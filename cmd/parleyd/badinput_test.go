@@ -374,14 +374,27 @@ func TestBadInput(t *testing.T) {
 		{"rationale over 4 KiB", codes.InvalidArgument, "RATIONALE_TOO_LONG", proposeAs("europe", func(r *parleyv1.ProposeAmendmentRequest) {
 			r.Rationale = strings.Repeat("why ", 1025)
 		})},
-		// protobuf-go on the server refuses to decode the request, before any
-		// of Parley's code runs, and grpc-go reports every decoding failure
-		// as INTERNAL. See docs/design-decisions.md.
-		{"text not UTF-8 (raw bytes on the wire)", codes.Internal, "", func(ctx context.Context) error {
+		// protobuf-go on the server refuses to decode the request and
+		// grpc-go would call that INTERNAL; the server's codec marks it so
+		// that it is refused as the client's error.
+		{"text not UTF-8 (raw bytes on the wire)", codes.InvalidArgument, "TEXT_NOT_UTF8", func(ctx context.Context) error {
 			req := withInvalidUTF8(t, &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: plan.Name, Kind: replace,
 				Point: pt[2].GetName(), BaseRevision: 1, Text: "Point three, @@@@."}, "@@@@")
 			return conn.Invoke(as("europe"), parleyv1.NegotiationService_ProposeAmendment_FullMethodName, req,
 				&parleyv1.ProposeAmendmentResponse{}, grpc.ForceCodec(rawCodec{}))
+		}},
+		{"watch a name not UTF-8 (raw bytes on the wire)", codes.InvalidArgument, "TEXT_NOT_UTF8", func(ctx context.Context) error {
+			req := withInvalidUTF8(t, &parleyv1.WatchEventsRequest{Negotiation: plan.Name + "@@@@"}, "@@@@")
+			stream, err := conn.NewStream(as("europe"), &grpc.StreamDesc{ServerStreams: true},
+				parleyv1.NegotiationService_WatchEvents_FullMethodName, grpc.ForceCodec(rawCodec{}))
+			if err != nil {
+				return err
+			}
+			if err := stream.SendMsg(req); err != nil {
+				return err
+			}
+			stream.CloseSend()
+			return stream.RecvMsg(&parleyv1.WatchEventsResponse{})
 		}},
 		{"replace with the same text", codes.InvalidArgument, "TEXT_UNCHANGED", proposeAs("europe", func(r *parleyv1.ProposeAmendmentRequest) {
 			r.Text = pt[2].GetText() + "\n\n" // normalized away

@@ -101,6 +101,7 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary),
 		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, s.authStream),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -155,7 +156,13 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	resp, err := handler(ctx, req)
+	var resp any
+	var err error
+	if takeNotUTF8(req) {
+		err = errNotUTF8
+	} else {
+		resp, err = handler(ctx, req)
+	}
 	err = toStatus(ctx, s.logger, info.FullMethod, err)
 	s.logCall(ctx, info.FullMethod, start, err)
 	return resp, err
@@ -163,7 +170,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 
 func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, ss))
+	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, utf8Stream{ss}))
 	s.logCall(ss.Context(), info.FullMethod, start, err)
 	return err
 }

@@ -408,7 +408,7 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 	}
 	points := nb.Bucket(bucketPoints)
 	for id := range d.points {
-		if err := put(points, []byte(id), wire.PointToProto(n, n.Points[id], true)); err != nil {
+		if err := put(points, []byte(id), wire.PointRecord(n, n.Points[id])); err != nil {
 			return err
 		}
 	}

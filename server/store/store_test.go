@@ -133,14 +133,24 @@ func TestExecute(t *testing.T) {
 		if got := lastSequence(t, db, id); got != 29 {
 			t.Fatalf("after creation the log has %d events, want 29", got)
 		}
+		six := workflow.HashText("The size of the Armed Forces of Ukraine will be limited to 600,000 troops.")
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "europe", Command: workflow.SignOffPoint{PointID: points[5], Revision: 1, TextHash: six}})
 		amendment := uuid.NewString()
+		newSix := "The size of the Armed Forces of Ukraine will be limited to 800,000 troops in peacetime."
 		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
-			AmendmentID: amendment, Kind: workflow.KindReplace, PointID: points[5], BaseRevision: 1,
-			Text: "The size of the Armed Forces of Ukraine will be limited to 800,000 troops in peacetime."}})
+			AmendmentID: amendment, Kind: workflow.KindReplace, PointID: points[5], BaseRevision: 1, Text: newSix}})
 		for _, d := range delegations {
 			mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.CastVote{AmendmentID: amendment, Choice: workflow.ChoiceApprove}})
 		}
-		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: amendment}})
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: amendment, NewPointID: uuid.NewString()}})
+		// Signing the new revision keeps the old sign-off as history.
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "europe", Command: workflow.SignOffPoint{PointID: points[5], Revision: 2, TextHash: workflow.HashText(newSix)}})
+		db.View(id, func(n *workflow.Negotiation) error {
+			if h := n.Points[points[5]].History; len(h) != 1 || h[0].Revision != 1 || h[0].Participant != "europe" {
+				t.Fatalf("history of point 6's sign-offs: %+v, want europe's sign-off of revision 1", h)
+			}
+			return nil
+		})
 		first := workflow.HashText("The sovereignty of Ukraine will be confirmed.")
 		for _, d := range delegations {
 			mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.SignOffPoint{PointID: points[0], Revision: 1, TextHash: first}})

@@ -9,8 +9,9 @@ import (
 )
 
 // Records are the stored projections of one negotiation, as the store reads
-// them back. Points and amendments are stored in their API form with history;
-// fields the API computes (numbers, counts, statuses) are ignored here.
+// them back. Points (as PointRecord writes them) and amendments are stored in
+// their API form with history; fields the API computes (numbers, counts,
+// statuses) are ignored here.
 type Records struct {
 	Meta         *parleyv1.Negotiation
 	Order        []string // point ids in document order
@@ -104,10 +105,11 @@ func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
 		}
 		p.Revisions = append(p.Revisions, rev)
 	}
-	for _, s := range append(slices.Clone(rec.GetSignOffs()), rec.GetStaleSignOffs()...) {
-		p.SignOffs[s.GetParticipant()] = workflow.SignOff{Participant: s.GetParticipant(), Revision: s.GetRevision(),
-			TextHash: s.GetTextSha256(), At: Time(s.GetSignTime()), Sequence: s.GetSequence(),
-			Checkpoint: checkpointFromProto(s.GetCheckpoint())}
+	for _, s := range rec.GetSignOffs() {
+		p.SignOffs[s.GetParticipant()] = signOffFromProto(s)
+	}
+	for _, s := range rec.GetStaleSignOffs() {
+		p.History = append(p.History, signOffFromProto(s))
 	}
 	return p, nil
 }

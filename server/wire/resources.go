@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -108,13 +110,17 @@ func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *par
 	}
 	for _, id := range sortedKeys(p.SignOffs) {
 		s := p.SignOffs[id]
-		ps := &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At),
-			Sequence: s.Sequence, Checkpoint: CheckpointToProto(s.Checkpoint)}
 		if s.Revision == current.Revision {
-			out.SignOffs = append(out.SignOffs, ps)
+			out.SignOffs = append(out.SignOffs, signOffToProto(s))
 		} else if history {
-			out.StaleSignOffs = append(out.StaleSignOffs, ps)
+			out.StaleSignOffs = append(out.StaleSignOffs, signOffToProto(s))
 		}
+	}
+	if history {
+		for _, s := range p.History {
+			out.StaleSignOffs = append(out.StaleSignOffs, signOffToProto(s))
+		}
+		slices.SortFunc(out.StaleSignOffs, func(a, b *parleyv1.SignOff) int { return cmp.Compare(a.GetSequence(), b.GetSequence()) })
 	}
 	if history {
 		for _, r := range p.Revisions {
@@ -126,6 +132,32 @@ func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *par
 		}
 	}
 	return out
+}
+
+// PointRecord returns a point as the store keeps it: the API's form with
+// history, except that sign_offs holds each delegation's newest sign-off,
+// current or not, and stale_sign_offs those they replaced, so that the state
+// comes back exactly as folded.
+func PointRecord(n *workflow.Negotiation, p *workflow.Point) *parleyv1.Point {
+	out := PointToProto(n, p, true)
+	out.SignOffs, out.StaleSignOffs = nil, nil
+	for _, id := range sortedKeys(p.SignOffs) {
+		out.SignOffs = append(out.SignOffs, signOffToProto(p.SignOffs[id]))
+	}
+	for _, s := range p.History {
+		out.StaleSignOffs = append(out.StaleSignOffs, signOffToProto(s))
+	}
+	return out
+}
+
+func signOffToProto(s workflow.SignOff) *parleyv1.SignOff {
+	return &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At),
+		Sequence: s.Sequence, Checkpoint: CheckpointToProto(s.Checkpoint)}
+}
+
+func signOffFromProto(s *parleyv1.SignOff) workflow.SignOff {
+	return workflow.SignOff{Participant: s.GetParticipant(), Revision: s.GetRevision(), TextHash: s.GetTextSha256(),
+		At: Time(s.GetSignTime()), Sequence: s.GetSequence(), Checkpoint: checkpointFromProto(s.GetCheckpoint())}
 }
 
 // AmendmentToProto returns an amendment as the API shows it. Votes are

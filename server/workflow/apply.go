@@ -142,6 +142,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 		if !ok {
 			return corrupt("event %d signs off unknown point %s", e.Sequence, p.PointID)
 		}
+		if prev, ok := pt.SignOffs[e.Actor]; ok {
+			pt.History = append(pt.History, prev)
+		}
 		pt.SignOffs[e.Actor] = SignOff{Participant: e.Actor, Revision: p.Revision, TextHash: p.TextHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
 
 	case SignOffRevoked:

@@ -214,6 +214,7 @@ type Point struct {
 	ID        string
 	Revisions []Revision         // every version of the text; the last is current
 	SignOffs  map[string]SignOff // newest sign-off per delegation, possibly of an earlier revision
+	History   []SignOff          // sign-offs replaced by a newer one of the same delegation, oldest first
 	Deleted   bool               // removed from the document by an applied DELETE
 	DeletedAt time.Time
 }
