@@ -6,6 +6,7 @@ the repository this package sits in.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pathlib
 import queue
@@ -31,7 +32,9 @@ def parleyd_binary() -> str:
     if os.environ.get("PARLEYD"):
         return os.environ["PARLEYD"]
     if _built is None:
-        out = os.path.join(tempfile.mkdtemp(prefix="parleyd-bin-"), "parleyd")
+        folder = tempfile.mkdtemp(prefix="parleyd-bin-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        out = os.path.join(folder, "parleyd")
         subprocess.run(["go", "build", "-o", out, "./cmd/parleyd"], cwd=_repo_root(), check=True)
         _built = out
     return _built

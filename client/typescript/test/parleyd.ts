@@ -27,7 +27,9 @@ export function parleydBinary(): string {
   const fromEnv = process.env.PARLEYD;
   if (fromEnv) return fromEnv;
   if (built === undefined) {
-    const out = join(mkdtempSync(join(tmpdir(), "parleyd-bin-")), "parleyd");
+    const dir = mkdtempSync(join(tmpdir(), "parleyd-bin-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, "parleyd");
     execFileSync("go", ["build", "-o", out, "./cmd/parleyd"], { cwd: repoRoot(), stdio: "inherit" });
     built = out;
   }
