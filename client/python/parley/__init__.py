@@ -1,0 +1,24 @@
+"""Parley's Python client.
+
+The code generated from proto/ lives in ``parley.v1`` (``negotiation_pb2``,
+``event_pb2``, ``negotiation_service_pb2`` and ``admin_service_pb2`` with their
+``*_pb2_grpc`` stubs). This package adds a thin layer: ``Client`` (bearer
+token, request ids on mutations), ``EventWatch`` (a watch that resumes after
+a disconnect) and error helpers that read the stable reason of an error.
+"""
+
+from parley.client import RESUMABLE_CODES, Client, EventWatch, WatchOrderError, new_request_id
+from parley.errors import ERROR_DOMAIN, ParleyError, error_reason, is_parley_error, parley_error
+
+__all__ = [
+    "Client",
+    "EventWatch",
+    "WatchOrderError",
+    "RESUMABLE_CODES",
+    "new_request_id",
+    "ERROR_DOMAIN",
+    "ParleyError",
+    "parley_error",
+    "error_reason",
+    "is_parley_error",
+]

@@ -1,0 +1,184 @@
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from parley.v1 import negotiation_pb2 as _negotiation_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AmendmentApplied(_message.Message):
+    __slots__ = ["amendment_id", "point_id", "revision", "text_sha256"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    point_id: str
+    revision: int
+    text_sha256: str
+    def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+
+class AmendmentProposed(_message.Message):
+    __slots__ = ["amendment_id", "base_revision", "kind", "point_id", "rationale", "text"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    base_revision: int
+    kind: _negotiation_pb2.AmendmentKind
+    point_id: str
+    rationale: str
+    text: str
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ...) -> None: ...
+
+class AmendmentRejected(_message.Message):
+    __slots__ = ["amendment_id", "reason"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    reason: str
+    def __init__(self, amendment_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AmendmentStaled(_message.Message):
+    __slots__ = ["amendment_id", "cause_amendment_id"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    cause_amendment_id: str
+    def __init__(self, amendment_id: _Optional[str] = ..., cause_amendment_id: _Optional[str] = ...) -> None: ...
+
+class AmendmentWithdrawn(_message.Message):
+    __slots__ = ["amendment_id"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    def __init__(self, amendment_id: _Optional[str] = ...) -> None: ...
+
+class CredentialIssued(_message.Message):
+    __slots__ = ["participant", "token_sha256"]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_SHA256_FIELD_NUMBER: _ClassVar[int]
+    participant: str
+    token_sha256: str
+    def __init__(self, participant: _Optional[str] = ..., token_sha256: _Optional[str] = ...) -> None: ...
+
+class CredentialRevoked(_message.Message):
+    __slots__ = ["participant"]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    participant: str
+    def __init__(self, participant: _Optional[str] = ...) -> None: ...
+
+class DocumentAccepted(_message.Message):
+    __slots__ = ["document_sha256"]
+    DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    document_sha256: str
+    def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_PROPOSED_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_REJECTED_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_STALED_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_ISSUED_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_CONCLUDED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_CREATED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    POINT_ADDED_FIELD_NUMBER: _ClassVar[int]
+    POINT_SIGNED_OFF_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SIGN_OFF_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    VOTE_CAST_FIELD_NUMBER: _ClassVar[int]
+    VOTING_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    actor: str
+    amendment_applied: AmendmentApplied
+    amendment_proposed: AmendmentProposed
+    amendment_rejected: AmendmentRejected
+    amendment_staled: AmendmentStaled
+    amendment_withdrawn: AmendmentWithdrawn
+    credential_issued: CredentialIssued
+    credential_revoked: CredentialRevoked
+    document_accepted: DocumentAccepted
+    negotiation: str
+    negotiation_concluded: NegotiationConcluded
+    negotiation_created: NegotiationCreated
+    point_added: PointAdded
+    point_signed_off: PointSignedOff
+    request_id: str
+    sequence: int
+    sign_off_revoked: SignOffRevoked
+    time: _timestamp_pb2.Timestamp
+    vote_cast: VoteCast
+    voting_closed: VotingClosed
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ...) -> None: ...
+
+class NegotiationConcluded(_message.Message):
+    __slots__ = ["document_sha256"]
+    DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    document_sha256: str
+    def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
+
+class NegotiationCreated(_message.Message):
+    __slots__ = ["decision_rule", "participants", "title"]
+    DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    decision_rule: _negotiation_pb2.DecisionRule
+    participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
+    title: str
+    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ...) -> None: ...
+
+class PointAdded(_message.Message):
+    __slots__ = ["point_id", "text", "text_sha256"]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    point_id: str
+    text: str
+    text_sha256: str
+    def __init__(self, point_id: _Optional[str] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+
+class PointSignedOff(_message.Message):
+    __slots__ = ["point_id", "revision", "text_sha256"]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    point_id: str
+    revision: int
+    text_sha256: str
+    def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+
+class SignOffRevoked(_message.Message):
+    __slots__ = ["point_id", "revision"]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    point_id: str
+    revision: int
+    def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class VoteCast(_message.Message):
+    __slots__ = ["amendment_id", "choice", "reason"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHOICE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    choice: _negotiation_pb2.VoteChoice
+    reason: str
+    def __init__(self, amendment_id: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class VotingClosed(_message.Message):
+    __slots__ = ["amendment_id", "tally"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TALLY_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    tally: _negotiation_pb2.Tally
+    def __init__(self, amendment_id: _Optional[str] = ..., tally: _Optional[_Union[_negotiation_pb2.Tally, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,336 @@
+from parley.v1 import event_pb2 as _event_pb2
+from parley.v1 import negotiation_pb2 as _negotiation_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AcceptDocumentRequest(_message.Message):
+    __slots__ = ["document_sha256", "negotiation", "request_id"]
+    DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    document_sha256: str
+    negotiation: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ...) -> None: ...
+
+class AcceptDocumentResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class ApplyAmendmentRequest(_message.Message):
+    __slots__ = ["amendment", "request_id"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ...) -> None: ...
+
+class ApplyAmendmentResponse(_message.Message):
+    __slots__ = ["amendment", "point", "staled_amendments"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    STALED_AMENDMENTS_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    point: _negotiation_pb2.Point
+    staled_amendments: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., staled_amendments: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CastVoteRequest(_message.Message):
+    __slots__ = ["amendment", "choice", "reason", "request_id"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    CHOICE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    choice: _negotiation_pb2.VoteChoice
+    reason: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CastVoteResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class CloseVotingRequest(_message.Message):
+    __slots__ = ["amendment", "request_id"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ...) -> None: ...
+
+class CloseVotingResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class CreateNegotiationRequest(_message.Message):
+    __slots__ = ["decision_rule", "numbered_text", "participants", "points", "request_id", "title"]
+    DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    NUMBERED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    decision_rule: _negotiation_pb2.DecisionRule
+    numbered_text: str
+    participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
+    points: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    title: str
+    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ...) -> None: ...
+
+class CreateNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class EventRecord(_message.Message):
+    __slots__ = ["event", "leaf", "sequence"]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    LEAF_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    leaf: bytes
+    sequence: int
+    def __init__(self, sequence: _Optional[int] = ..., leaf: _Optional[bytes] = ..., event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class GetAmendmentRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetAmendmentResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class GetCallerRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class GetCallerResponse(_message.Message):
+    __slots__ = ["admin", "negotiation", "participant"]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    admin: bool
+    negotiation: str
+    participant: _negotiation_pb2.Participant
+    def __init__(self, admin: bool = ..., negotiation: _Optional[str] = ..., participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ...) -> None: ...
+
+class GetDocumentRequest(_message.Message):
+    __slots__ = ["negotiation", "page_size", "page_token"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    page_size: int
+    page_token: str
+    def __init__(self, negotiation: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetDocumentResponse(_message.Message):
+    __slots__ = ["document_sha256", "negotiation", "next_page_token", "points"]
+    DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    document_sha256: str
+    negotiation: _negotiation_pb2.Negotiation
+    next_page_token: str
+    points: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Point]
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ..., points: _Optional[_Iterable[_Union[_negotiation_pb2.Point, _Mapping]]] = ..., document_sha256: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetNegotiationRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class GetPointRequest(_message.Message):
+    __slots__ = ["name"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetPointResponse(_message.Message):
+    __slots__ = ["point"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    point: _negotiation_pb2.Point
+    def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
+
+class ListAmendmentsRequest(_message.Message):
+    __slots__ = ["negotiation", "page_size", "page_token", "point", "states"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    page_size: int
+    page_token: str
+    point: str
+    states: _containers.RepeatedScalarFieldContainer[_negotiation_pb2.AmendmentState]
+    def __init__(self, negotiation: _Optional[str] = ..., point: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_negotiation_pb2.AmendmentState, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAmendmentsResponse(_message.Message):
+    __slots__ = ["amendments", "next_page_token"]
+    AMENDMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    amendments: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Amendment]
+    next_page_token: str
+    def __init__(self, amendments: _Optional[_Iterable[_Union[_negotiation_pb2.Amendment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = ["after_sequence", "negotiation", "page_size", "page_token"]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    negotiation: str
+    page_size: int
+    page_token: str
+    def __init__(self, negotiation: _Optional[str] = ..., after_sequence: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ["events", "next_page_token"]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EventRecord]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[EventRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListNegotiationsRequest(_message.Message):
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListNegotiationsResponse(_message.Message):
+    __slots__ = ["negotiations", "next_page_token"]
+    NEGOTIATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    negotiations: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Negotiation]
+    next_page_token: str
+    def __init__(self, negotiations: _Optional[_Iterable[_Union[_negotiation_pb2.Negotiation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ProposeAmendmentRequest(_message.Message):
+    __slots__ = ["base_revision", "kind", "negotiation", "point", "rationale", "request_id", "text"]
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    base_revision: int
+    kind: _negotiation_pb2.AmendmentKind
+    negotiation: str
+    point: str
+    rationale: str
+    request_id: str
+    text: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ...) -> None: ...
+
+class ProposeAmendmentResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class RejectAmendmentRequest(_message.Message):
+    __slots__ = ["amendment", "reason", "request_id"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    reason: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RejectAmendmentResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class RevokeSignOffRequest(_message.Message):
+    __slots__ = ["point", "request_id"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    point: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ...) -> None: ...
+
+class RevokeSignOffResponse(_message.Message):
+    __slots__ = ["point"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    point: _negotiation_pb2.Point
+    def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
+
+class SignOffPointRequest(_message.Message):
+    __slots__ = ["point", "request_id", "revision", "text_sha256"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    point: str
+    request_id: str
+    revision: int
+    text_sha256: str
+    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+
+class SignOffPointResponse(_message.Message):
+    __slots__ = ["point"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    point: _negotiation_pb2.Point
+    def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
+
+class WatchEventsRequest(_message.Message):
+    __slots__ = ["after_sequence", "negotiation"]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    negotiation: str
+    def __init__(self, negotiation: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class WatchEventsResponse(_message.Message):
+    __slots__ = ["event"]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: EventRecord
+    def __init__(self, event: _Optional[_Union[EventRecord, _Mapping]] = ...) -> None: ...
+
+class WithdrawAmendmentRequest(_message.Message):
+    __slots__ = ["name", "request_id"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class WithdrawAmendmentResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,220 @@
+"""End to end against the real parleyd.
+
+Three delegations, a mediator and an observer play a short negotiation
+through the Python client while the observer watches the log from its start.
+Halfway through, the server is killed and restarted, and the watch has to
+resume on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import unittest
+
+import grpc
+
+from parley import Client, error_reason, is_parley_error, parley_error
+from parley.v1 import admin_service_pb2 as admin_pb
+from parley.v1 import negotiation_pb2 as pb
+from parley.v1 import negotiation_service_pb2 as api
+
+from tests.parleyd import Parleyd
+
+DELEGATIONS = ("ukraine", "russia", "europe")
+TEXT = "\n".join(
+    [
+        "1. A ceasefire takes effect along the current line of contact.",
+        "2. All prisoners of war are exchanged.",
+        "— civilian detainees are returned as well.",
+        "3. Elections are held within 100 days.",
+    ]
+)
+
+
+class EndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Parleyd()
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def connect(self, token: str) -> Client:
+        c = Client(self.server.address, token)
+        self.addCleanup(c.close)
+        return c
+
+    def list_all(self, c: Client, name: str):
+        events, page_token = [], ""
+        while True:
+            res = c.negotiation.ListEvents(api.ListEventsRequest(negotiation=name, page_size=7, page_token=page_token))
+            events.extend(res.events)
+            page_token = res.next_page_token
+            if not page_token:
+                return events
+
+    def test_short_negotiation_watched_from_the_start(self):
+        admin = self.connect(self.server.admin_token)
+
+        # The administrator creates the negotiation and issues the tokens.
+        created = admin.negotiation.CreateNegotiation(
+            api.CreateNegotiationRequest(
+                title="Three-point plan",
+                participants=[pb.Participant(id=d, display_name=d, role=pb.ROLE_DELEGATION) for d in DELEGATIONS]
+                + [
+                    pb.Participant(id="mediator", display_name="Mediator", role=pb.ROLE_MEDIATOR),
+                    pb.Participant(id="press", display_name="Press", role=pb.ROLE_OBSERVER),
+                ],
+                decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
+                numbered_text=TEXT,
+            )
+        ).negotiation
+        name = created.name
+        clients = {}
+        for pid in DELEGATIONS + ("mediator", "press"):
+            res = admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant=pid))
+            clients[pid] = self.connect(res.token)
+        self.assertEqual(clients["ukraine"].negotiation.GetCaller(api.GetCallerRequest()).participant.id, "ukraine")
+
+        # The observer watches from sequence 0 until the negotiation concludes.
+        seen, reconnects, failure = [], [], []
+        watch = clients["press"].watch_events(
+            name,
+            initial_backoff=0.05,
+            max_backoff=0.5,
+            on_reconnect=lambda err, after, n: reconnects.append((err.code() if err else None, after)),
+        )
+        self.addCleanup(watch.cancel)
+
+        def follow():
+            try:
+                for rec in watch:
+                    seen.append(rec)
+                    if rec.event.WhichOneof("payload") == "negotiation_concluded":
+                        return
+            except Exception as e:  # reported by the main thread
+                failure.append(e)
+
+        watcher = threading.Thread(target=follow, daemon=True)
+        watcher.start()
+
+        doc = clients["ukraine"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
+        self.assertEqual(len(doc.points), 3)
+        self.assertEqual(doc.points[1].text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.")
+
+        # Ukraine proposes to replace point 2; no request_id given: the client adds one.
+        target = doc.points[1]
+        amendment = clients["ukraine"].negotiation.ProposeAmendment(
+            api.ProposeAmendmentRequest(
+                negotiation=name,
+                kind=pb.AMENDMENT_KIND_REPLACE,
+                point=target.name,
+                base_revision=target.revision,
+                text="All prisoners of war and civilian detainees are exchanged, all for all.",
+                rationale="One sentence for both groups.",
+            )
+        ).amendment
+        self.assertEqual(amendment.state, pb.AMENDMENT_STATE_OPEN)
+
+        # Every delegation votes APPROVE; the last vote closes voting. The same
+        # request sent twice is a safe retry: same reply, no new event.
+        for pid in DELEGATIONS:
+            vote = api.CastVoteRequest(amendment=amendment.name, choice=pb.VOTE_CHOICE_APPROVE)
+            first = clients[pid].negotiation.CastVote(vote)
+            self.assertNotEqual(vote.request_id, "", "the client fills request_id into the request")
+            if pid == "ukraine":
+                again = clients[pid].negotiation.CastVote(vote)
+                self.assertEqual(again, first)
+        passed = clients["mediator"].negotiation.GetAmendment(api.GetAmendmentRequest(name=amendment.name)).amendment
+        self.assertEqual(passed.state, pb.AMENDMENT_STATE_PASSED)
+        self.assertEqual(passed.tally.approve, 3)
+
+        # A vote after voting closed: FAILED_PRECONDITION / VOTING_CLOSED.
+        with self.assertRaises(grpc.RpcError) as cm:
+            clients["russia"].negotiation.CastVote(
+                api.CastVoteRequest(amendment=amendment.name, choice=pb.VOTE_CHOICE_ABSTAIN)
+            )
+        err = parley_error(cm.exception)
+        self.assertEqual(err.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(err.code_name, "FAILED_PRECONDITION")
+        self.assertEqual(err.reason, "VOTING_CLOSED")
+        self.assertEqual(err.domain, "parley.v1")
+        self.assertTrue(is_parley_error(cm.exception, grpc.StatusCode.FAILED_PRECONDITION, "VOTING_CLOSED"))
+        # An observer may not vote: PERMISSION_DENIED with a reason.
+        with self.assertRaises(grpc.RpcError) as cm:
+            clients["press"].negotiation.CastVote(
+                api.CastVoteRequest(amendment=amendment.name, choice=pb.VOTE_CHOICE_APPROVE)
+            )
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertNotEqual(error_reason(cm.exception), "")
+
+        # Once the watcher has seen everything so far, the server crashes and
+        # comes back on the same port; the watch has to resume.
+        last = clients["press"].negotiation.GetNegotiation(api.GetNegotiationRequest(name=name)).negotiation.last_sequence
+        deadline = time.monotonic() + 10
+        while len(seen) < last and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(len(seen), last)
+        self.server.kill()
+        self.server.start()
+
+        # The mediator applies the amendment (waiting for the channel to reconnect).
+        applied = clients["mediator"].negotiation.ApplyAmendment(
+            api.ApplyAmendmentRequest(amendment=amendment.name), wait_for_ready=True, timeout=30
+        )
+        self.assertEqual(applied.amendment.state, pb.AMENDMENT_STATE_APPLIED)
+        self.assertEqual(applied.point.revision, 2)
+
+        # Every delegation signs off every point at its current revision and hash.
+        current = clients["mediator"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
+        for pid in DELEGATIONS:
+            for p in current.points:
+                clients[pid].negotiation.SignOffPoint(
+                    api.SignOffPointRequest(point=p.name, revision=p.revision, text_sha256=p.text_sha256),
+                    wait_for_ready=True,
+                    timeout=30,
+                )
+        agreed = clients["mediator"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
+        self.assertTrue(all(p.status == pb.POINT_STATUS_AGREED for p in agreed.points))
+
+        # Every delegation accepts the whole text; the last acceptance concludes.
+        state = None
+        for pid in DELEGATIONS:
+            res = clients[pid].negotiation.AcceptDocument(
+                api.AcceptDocumentRequest(negotiation=name, document_sha256=agreed.document_sha256)
+            )
+            state = res.negotiation.state
+        self.assertEqual(state, pb.NEGOTIATION_STATE_CONCLUDED)
+
+        watcher.join(timeout=30)
+        self.assertFalse(watcher.is_alive(), "the watch did not reach the conclusion")
+        self.assertEqual(failure, [])
+        self.assertGreaterEqual(len(reconnects), 1, "the watch reconnected after the crash")
+        self.assertEqual(reconnects[0][1], last, "it resumed after the last event it had seen")
+
+        # The watcher saw the whole log, in order, without gaps: the same as ListEvents.
+        listed = self.list_all(clients["press"], name)
+        self.assertEqual([r.sequence for r in seen], list(range(1, len(listed) + 1)))
+        self.assertEqual([r.sequence for r in seen], [r.sequence for r in listed])
+        self.assertEqual([r.leaf for r in seen], [r.leaf for r in listed])
+        # 1 created + 3 points + 5 credentials + 1 proposal + 3 votes + 1 close
+        # + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
+        self.assertEqual(len(listed), 28)
+        # Every mutation carried a request id.
+        for rec in listed:
+            self.assertNotEqual(rec.event.request_id, "", f"event {rec.sequence}")
+
+    def test_wrong_token_is_unauthenticated(self):
+        stranger = self.connect("prl_not-a-token")
+        with self.assertRaises(grpc.RpcError) as cm:
+            stranger.negotiation.GetCaller(api.GetCallerRequest())
+        err = parley_error(cm.exception)
+        self.assertEqual(err.code, grpc.StatusCode.UNAUTHENTICATED)
+        self.assertEqual(err.reason, "TOKEN_INVALID")
+
+
+if __name__ == "__main__":
+    unittest.main()

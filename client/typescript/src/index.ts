@@ -1,0 +1,30 @@
+// Parley's TypeScript client: the code generated from proto/ (messages,
+// enums and service descriptors, under ./gen) and a thin layer over Connect's
+// clients: the bearer token, request ids on mutations, a resuming watch and
+// error helpers.
+
+export * from "./gen/parley/v1/negotiation_pb.js";
+export * from "./gen/parley/v1/event_pb.js";
+export * from "./gen/parley/v1/negotiation_service_pb.js";
+export * from "./gen/parley/v1/admin_service_pb.js";
+export { ErrorInfoSchema, type ErrorInfo } from "./gen/google/rpc/error_details_pb.js";
+
+export {
+  createParleyClient,
+  bearerToken,
+  requestIds,
+  newRequestId,
+  baseUrlOf,
+  type ParleyClient,
+  type ParleyClientOptions,
+} from "./client.js";
+export { watchEvents, WatchOrderError, RESUMABLE_CODES, type WatchOptions } from "./watch.js";
+export {
+  parleyError,
+  errorReason,
+  isParleyError,
+  codeName,
+  ERROR_DOMAIN,
+  type ParleyErrorInfo,
+} from "./errors.js";
+export { Code, ConnectError } from "@connectrpc/connect";

@@ -1,0 +1,209 @@
+// End to end against the real parleyd: three delegations, a mediator and an
+// observer play a short negotiation through the TypeScript client while the
+// observer watches the log from its start. Halfway through, the server is
+// killed and restarted, and the watch has to resume on its own.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import {
+  createParleyClient,
+  watchEvents,
+  parleyError,
+  isParleyError,
+  errorReason,
+  Code,
+  AmendmentKind,
+  AmendmentState,
+  DecisionMethod,
+  NegotiationState,
+  PointStatus,
+  Role,
+  VoteChoice,
+  CastVoteRequestSchema,
+  type EventRecord,
+  type ParleyClient,
+} from "../src/index.js";
+import { Parleyd } from "./parleyd.js";
+
+const DELEGATIONS = ["ukraine", "russia", "europe"] as const;
+const TEXT = [
+  "1. A ceasefire takes effect along the current line of contact.",
+  "2. All prisoners of war are exchanged.",
+  "— civilian detainees are returned as well.",
+  "3. Elections are held within 100 days.",
+].join("\n");
+
+const server = new Parleyd();
+before(() => server.start());
+after(() => server.close());
+
+function connect(token: string): ParleyClient {
+  return createParleyClient({ address: server.address, token });
+}
+
+/** Every event of the log, page by page. */
+async function listAll(c: ParleyClient, negotiation: string): Promise<EventRecord[]> {
+  const all: EventRecord[] = [];
+  let pageToken = "";
+  do {
+    const res = await c.negotiation.listEvents({ negotiation, pageSize: 7, pageToken });
+    all.push(...res.events);
+    pageToken = res.nextPageToken;
+  } while (pageToken !== "");
+  return all;
+}
+
+test("a short negotiation, watched from the first event", async (t) => {
+  const admin = connect(server.adminToken);
+
+  // The administrator creates the negotiation and issues the tokens.
+  const { negotiation: created } = await admin.negotiation.createNegotiation({
+    title: "Three-point plan",
+    participants: [
+      ...DELEGATIONS.map((id) => ({ id, displayName: id, role: Role.DELEGATION })),
+      { id: "mediator", displayName: "Mediator", role: Role.MEDIATOR },
+      { id: "press", displayName: "Press", role: Role.OBSERVER },
+    ],
+    decisionRule: { method: DecisionMethod.CONSENSUS },
+    numberedText: TEXT,
+  });
+  assert.ok(created);
+  const name = created.name;
+  const clients: Record<string, ParleyClient> = {};
+  for (const id of [...DELEGATIONS, "mediator", "press"]) {
+    const { token } = await admin.admin.issueToken({ negotiation: name, participant: id });
+    clients[id] = connect(token);
+  }
+  const caller = await clients.ukraine.negotiation.getCaller({});
+  assert.equal(caller.participant?.id, "ukraine");
+
+  // The observer watches from sequence 0 until the negotiation concludes.
+  const seen: EventRecord[] = [];
+  const reconnects: { code: Code; afterSeq: bigint }[] = [];
+  const stopWatch = new AbortController();
+  t.after(() => stopWatch.abort());
+  const watching = (async () => {
+    for await (const rec of watchEvents(clients.press.negotiation, name, {
+      signal: stopWatch.signal,
+      initialBackoffMs: 50,
+      maxBackoffMs: 500,
+      onReconnect: (err, afterSeq) => reconnects.push({ code: err.code, afterSeq }),
+    })) {
+      seen.push(rec);
+      if (rec.event?.payload.case === "negotiationConcluded") return;
+    }
+  })();
+
+  const doc = await clients.ukraine.negotiation.getDocument({ negotiation: name });
+  assert.equal(doc.points.length, 3);
+  assert.equal(doc.points[1].text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.");
+
+  // Ukraine proposes to replace point 2; no request_id given: the layer adds one.
+  const target = doc.points[1];
+  const { amendment } = await clients.ukraine.negotiation.proposeAmendment({
+    negotiation: name,
+    kind: AmendmentKind.REPLACE,
+    point: target.name,
+    baseRevision: target.revision,
+    text: "All prisoners of war and civilian detainees are exchanged, all for all.",
+    rationale: "One sentence for both groups.",
+  });
+  assert.ok(amendment);
+  assert.equal(amendment.state, AmendmentState.OPEN);
+
+  // Every delegation votes APPROVE; the last vote closes voting. A vote sent
+  // twice as the same message is a safe retry: same reply, no new event.
+  for (const id of DELEGATIONS) {
+    const vote = create(CastVoteRequestSchema, { amendment: amendment.name, choice: VoteChoice.APPROVE });
+    const first = await clients[id].negotiation.castVote(vote);
+    assert.notEqual(vote.requestId, "", "the layer fills request_id into the message");
+    if (id === "ukraine") {
+      const again = await clients[id].negotiation.castVote(vote);
+      assert.equal(again.amendment?.updateTime?.nanos, first.amendment?.updateTime?.nanos);
+    }
+  }
+  const passed = await clients.mediator.negotiation.getAmendment({ name: amendment.name });
+  assert.equal(passed.amendment?.state, AmendmentState.PASSED);
+  assert.equal(passed.amendment?.tally?.approve, 3);
+
+  // A vote after voting closed: FAILED_PRECONDITION / VOTING_CLOSED.
+  await assert.rejects(
+    clients.russia.negotiation.castVote({ amendment: amendment.name, choice: VoteChoice.ABSTAIN }),
+    (err: unknown) => {
+      const e = parleyError(err);
+      assert.equal(e.code, Code.FailedPrecondition);
+      assert.equal(e.codeName, "FAILED_PRECONDITION");
+      assert.equal(e.reason, "VOTING_CLOSED");
+      assert.equal(e.domain, "parley.v1");
+      assert.ok(isParleyError(err, Code.FailedPrecondition, "VOTING_CLOSED"));
+      return true;
+    },
+  );
+  // An observer may not vote: PERMISSION_DENIED with a reason.
+  await assert.rejects(
+    clients.press.negotiation.castVote({ amendment: amendment.name, choice: VoteChoice.APPROVE }),
+    (err: unknown) => parleyError(err).code === Code.PermissionDenied && errorReason(err) !== "",
+  );
+
+  // Once the watcher has seen everything so far, the server crashes and comes
+  // back on the same port; the watch has to resume.
+  const last = (await clients.press.negotiation.getNegotiation({ name })).negotiation!.lastSequence;
+  for (const deadline = Date.now() + 10_000; BigInt(seen.length) < last && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(BigInt(seen.length), last);
+  await server.kill();
+  await server.start();
+
+  // The mediator applies the amendment.
+  const applied = await clients.mediator.negotiation.applyAmendment({ amendment: amendment.name });
+  assert.equal(applied.amendment?.state, AmendmentState.APPLIED);
+  assert.equal(applied.point?.revision, 2n);
+
+  // Every delegation signs off every point at its current revision and hash.
+  const current = await clients.mediator.negotiation.getDocument({ negotiation: name });
+  for (const id of DELEGATIONS) {
+    for (const p of current.points) {
+      await clients[id].negotiation.signOffPoint({ point: p.name, revision: p.revision, textSha256: p.textSha256 });
+    }
+  }
+  const agreed = await clients.mediator.negotiation.getDocument({ negotiation: name });
+  assert.ok(agreed.points.every((p) => p.status === PointStatus.AGREED));
+
+  // Every delegation accepts the whole text; the last acceptance concludes.
+  let state = NegotiationState.OPEN;
+  for (const id of DELEGATIONS) {
+    const res = await clients[id].negotiation.acceptDocument({ negotiation: name, documentSha256: agreed.documentSha256 });
+    state = res.negotiation!.state;
+  }
+  assert.equal(state, NegotiationState.CONCLUDED);
+
+  await watching;
+  assert.ok(reconnects.length >= 1, "the watch reconnected after the crash");
+  assert.equal(reconnects[0].afterSeq, last, "it resumed after the last event it had seen");
+
+  // The watcher saw the whole log, in order, without gaps: the same as ListEvents.
+  const listed = await listAll(clients.press, name);
+  assert.equal(seen.length, listed.length);
+  seen.forEach((rec, i) => {
+    assert.equal(rec.sequence, BigInt(i + 1));
+    assert.equal(rec.sequence, listed[i].sequence);
+    assert.deepEqual(rec.leaf, listed[i].leaf);
+  });
+  // 1 created + 3 points + 5 credentials + 1 proposal + 3 votes + 1 close
+  // + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
+  assert.equal(listed.length, 28);
+  // Every mutation carried a request id, though none was given.
+  for (const rec of listed) assert.notEqual(rec.event?.requestId, "", `event ${rec.sequence}`);
+});
+
+test("a wrong token is UNAUTHENTICATED with a reason", async () => {
+  const stranger = connect("prl_not-a-token");
+  await assert.rejects(stranger.negotiation.getCaller({}), (err: unknown) => {
+    const e = parleyError(err);
+    assert.equal(e.code, Code.Unauthenticated);
+    assert.equal(e.reason, "TOKEN_INVALID");
+    return true;
+  });
+});
