@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import grpc
 
-from parley.v1 import admin_service_pb2_grpc, negotiation_service_pb2, negotiation_service_pb2_grpc
+from parley.v1 import admin_service_pb2_grpc, audit_service_pb2_grpc, negotiation_service_pb2, negotiation_service_pb2_grpc
 
 __all__ = ["Client", "EventWatch", "WatchOrderError", "RESUMABLE_CODES", "new_request_id"]
 
@@ -131,6 +131,8 @@ class Client:
         self.negotiation = negotiation_service_pb2_grpc.NegotiationServiceStub(self.channel)
         #: AdminService: participants' tokens (administrator only).
         self.admin = admin_service_pb2_grpc.AdminServiceStub(self.channel)
+        #: AuditService: signed checkpoints and Merkle proofs of the audit log.
+        self.audit = audit_service_pb2_grpc.AuditServiceStub(self.channel)
 
     def watch_events(
         self,

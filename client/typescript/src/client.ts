@@ -7,6 +7,7 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { createGrpcTransport, type GrpcTransportOptions } from "@connectrpc/connect-node";
 import { NegotiationService } from "./gen/parley/v1/negotiation_service_pb.js";
 import { AdminService } from "./gen/parley/v1/admin_service_pb.js";
+import { AuditService } from "./gen/parley/v1/audit_service_pb.js";
 
 /** Options of createParleyClient. */
 export interface ParleyClientOptions {
@@ -34,6 +35,8 @@ export interface ParleyClient {
   negotiation: Client<typeof NegotiationService>;
   /** AdminService: participants' tokens (administrator only). */
   admin: Client<typeof AdminService>;
+  /** AuditService: signed checkpoints and Merkle proofs of the audit log. */
+  audit: Client<typeof AuditService>;
   /** The transport, for creating clients of other services. */
   transport: Transport;
 }
@@ -97,6 +100,7 @@ export function createParleyClient(options: ParleyClientOptions): ParleyClient {
   return {
     negotiation: createClient(NegotiationService, transport),
     admin: createClient(AdminService, transport),
+    audit: createClient(AuditService, transport),
     transport,
   };
 }

@@ -7,6 +7,7 @@ export * from "./gen/parley/v1/negotiation_pb.js";
 export * from "./gen/parley/v1/event_pb.js";
 export * from "./gen/parley/v1/negotiation_service_pb.js";
 export * from "./gen/parley/v1/admin_service_pb.js";
+export * from "./gen/parley/v1/audit_service_pb.js";
 export { ErrorInfoSchema, type ErrorInfo } from "./gen/google/rpc/error_details_pb.js";
 
 export {

@@ -72,10 +72,12 @@ class CredentialRevoked(_message.Message):
     def __init__(self, participant: _Optional[str] = ...) -> None: ...
 
 class DocumentAccepted(_message.Message):
-    __slots__ = ["document_sha256"]
+    __slots__ = ["checkpoint", "document_sha256"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: _negotiation_pb2.CheckpointRef
     document_sha256: str
-    def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
@@ -148,14 +150,16 @@ class PointAdded(_message.Message):
     def __init__(self, point_id: _Optional[str] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class PointSignedOff(_message.Message):
-    __slots__ = ["point_id", "revision", "text_sha256"]
+    __slots__ = ["checkpoint", "point_id", "revision", "text_sha256"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: _negotiation_pb2.CheckpointRef
     point_id: str
     revision: int
     text_sha256: str
-    def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class SignOffRevoked(_message.Message):
     __slots__ = ["point_id", "revision"]

@@ -40,18 +40,20 @@ VOTE_CHOICE_REJECT: VoteChoice
 VOTE_CHOICE_UNSPECIFIED: VoteChoice
 
 class Acceptance(_message.Message):
-    __slots__ = ["accept_time", "current", "document_sha256", "participant", "sequence"]
+    __slots__ = ["accept_time", "checkpoint", "current", "document_sha256", "participant", "sequence"]
     ACCEPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     CURRENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     accept_time: _timestamp_pb2.Timestamp
+    checkpoint: CheckpointRef
     current: bool
     document_sha256: str
     participant: str
     sequence: int
-    def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Amendment(_message.Message):
     __slots__ = ["base_revision", "create_time", "kind", "name", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes"]
@@ -90,6 +92,14 @@ class Amendment(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     votes: _containers.RepeatedCompositeFieldContainer[Vote]
     def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ...) -> None: ...
+
+class CheckpointRef(_message.Message):
+    __slots__ = ["root_hash", "tree_size"]
+    ROOT_HASH_FIELD_NUMBER: _ClassVar[int]
+    TREE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    root_hash: bytes
+    tree_size: int
+    def __init__(self, tree_size: _Optional[int] = ..., root_hash: _Optional[bytes] = ...) -> None: ...
 
 class DecisionRule(_message.Message):
     __slots__ = ["method", "quorum", "threshold_basis_points"]
@@ -190,18 +200,20 @@ class PointRevision(_message.Message):
     def __init__(self, revision: _Optional[int] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ..., amendment: _Optional[str] = ..., sequence: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignOff(_message.Message):
-    __slots__ = ["participant", "revision", "sequence", "sign_time", "text_sha256"]
+    __slots__ = ["checkpoint", "participant", "revision", "sequence", "sign_time", "text_sha256"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SIGN_TIME_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: CheckpointRef
     participant: str
     revision: int
     sequence: int
     sign_time: _timestamp_pb2.Timestamp
     text_sha256: str
-    def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Tally(_message.Message):
     __slots__ = ["abstain", "approve", "approving_weight", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]

@@ -8,14 +8,16 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AcceptDocumentRequest(_message.Message):
-    __slots__ = ["document_sha256", "negotiation", "request_id"]
+    __slots__ = ["checkpoint", "document_sha256", "negotiation", "request_id"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: str
     document_sha256: str
     negotiation: str
     request_id: str
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ...) -> None: ...
 
 class AcceptDocumentResponse(_message.Message):
     __slots__ = ["negotiation"]
@@ -290,16 +292,18 @@ class RevokeSignOffResponse(_message.Message):
     def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
 
 class SignOffPointRequest(_message.Message):
-    __slots__ = ["point", "request_id", "revision", "text_sha256"]
+    __slots__ = ["checkpoint", "point", "request_id", "revision", "text_sha256"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: str
     point: str
     request_id: str
     revision: int
     text_sha256: str
-    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ...) -> None: ...
 
 class SignOffPointResponse(_message.Message):
     __slots__ = ["point"]
