@@ -224,8 +224,11 @@ func (a *app) logoutCommand() *cobra.Command {
 				return err
 			}
 			name := firstNonEmpty(append(args, a.profileName, a.Getenv("PARLEY_PROFILE"), file.Current)...)
-			if _, ok := file.Profiles[name]; !ok || name == "" {
-				return configf("no profile %q to forget (there are: %s)", name, strings.Join(file.names(), ", "))
+			if name == "" {
+				return configf("no profile to forget: name one")
+			}
+			if _, _, err := file.pick(name, path); err != nil {
+				return err
 			}
 			delete(file.Profiles, name)
 			if file.Current == name {
@@ -302,8 +305,8 @@ func (a *app) useCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, ok := file.Profiles[args[0]]; !ok {
-				return configf("no profile %q (there are: %s)", args[0], strings.Join(file.names(), ", "))
+			if _, _, err := file.pick(args[0], path); err != nil {
+				return err
 			}
 			file.Current = args[0]
 			if err := file.save(path); err != nil {

@@ -38,17 +38,26 @@ func wordDiff(before, after string) []segment {
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = 0 // exact: texts are at most a few thousand words
 	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(a, b, false))
-	out := make([]segment, 0, len(diffs))
-	for _, d := range diffs {
+	for i, d := range diffs {
 		var text strings.Builder
 		for _, r := range d.Text {
 			text.WriteString(tokens[symbolIndex(r)])
 		}
-		if n := len(out); n > 0 && out[n-1].op == d.Type {
-			out[n-1].text += text.String()
+		diffs[i].Text = text.String()
+	}
+	// On the real text, slide each change to the nicest boundary, e.g. a
+	// line added between two lines starts at a line start.
+	diffs = dmp.DiffCleanupSemanticLossless(diffs)
+	out := make([]segment, 0, len(diffs))
+	for _, d := range diffs {
+		if d.Text == "" {
 			continue
 		}
-		out = append(out, segment{op: d.Type, text: text.String()})
+		if n := len(out); n > 0 && out[n-1].op == d.Type {
+			out[n-1].text += d.Text
+			continue
+		}
+		out = append(out, segment{op: d.Type, text: d.Text})
 	}
 	return out
 }

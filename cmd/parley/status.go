@@ -267,7 +267,7 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 			if len(stale) > 0 {
 				note = fmt.Sprintf(" (stale: %s)", numberRanges(stale))
 			}
-			fmt.Fprintf(t, "    %s\t%s:\t%s%s\n", d, plural(len(missing), "point", "points"), numberRanges(missing), note)
+			fmt.Fprintf(t, "    %s\t%s\t%s%s\n", d, padLeft(plural(len(missing), "point", "points"), 9), numberRanges(missing), note)
 		}
 		t.Flush()
 	}
@@ -300,7 +300,7 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	case blocked:
 		fmt.Fprintf(w, "  Acceptance: %s accepted this text; still to accept: %s.\n", strings.Join(v.Accepted, ", "), strings.Join(waiting, ", "))
 	default:
-		fmt.Fprintf(w, "  Only acceptance: every point is agreed and no amendment is pending; still to accept: %s.\n", strings.Join(waiting, ", "))
+		fmt.Fprintf(w, "  Only acceptances remain: every point is agreed and no amendment is pending; still to accept: %s.\n", strings.Join(waiting, ", "))
 	}
 	if len(v.AcceptedEarly) > 0 {
 		fmt.Fprintf(w, "  Accepted an earlier text, to accept again: %s.\n", strings.Join(v.AcceptedEarly, ", "))
