@@ -63,32 +63,32 @@ func (a *app) describe(cmd *cobra.Command, err error) (int, string) {
 	case errors.As(err, &config):
 		return ExitConfig, prefix + err.Error()
 	case errors.As(err, &ce):
-		return a.describeCall(prefix, ce)
+		return a.describeCall(prefix, err, ce)
 	}
 	return ExitFailed, prefix + err.Error()
 }
 
 // describeCall explains a failed call, with what to do where the reason
-// alone does not say it.
-func (a *app) describeCall(prefix string, e *client.Error) (int, string) {
+// alone does not say it. err is e, or wraps it with context ("point 6: …").
+func (a *app) describeCall(prefix string, err error, e *client.Error) (int, string) {
 	server := a.conn.Server
 	switch e.Code {
 	case codes.Unavailable:
 		if e.Reason != "" { // the server answered: it is shutting down
-			return ExitUnreachable, prefix + e.Error()
+			return ExitUnreachable, prefix + err.Error()
 		}
 		return ExitUnreachable, fmt.Sprintf("%scannot reach the server at %s (UNAVAILABLE: %s): is parleyd running there? Check the profile's server with 'parley profiles', or pass --server",
 			prefix, server, transportCause(e.Message))
 	case codes.DeadlineExceeded:
 		return ExitUnreachable, fmt.Sprintf("%sthe server at %s did not answer in time (DEADLINE_EXCEEDED); try again, or allow more with --timeout", prefix, server)
 	case codes.Unauthenticated:
-		return ExitAuth, fmt.Sprintf("%s%v; log in again with a valid token: 'parley login --server %s --token TOKEN'", prefix, e, server)
+		return ExitAuth, fmt.Sprintf("%s%v; log in again with a valid token: 'parley login --server %s --token TOKEN'", prefix, err, server)
 	case codes.PermissionDenied:
-		return ExitAuth, prefix + e.Error()
+		return ExitAuth, prefix + err.Error()
 	case codes.Aborted:
-		return ExitConflict, prefix + e.Error()
+		return ExitConflict, prefix + err.Error()
 	}
-	return ExitFailed, prefix + e.Error()
+	return ExitFailed, prefix + err.Error()
 }
 
 // transportCause shortens gRPC's transport messages to their cause, e.g.
