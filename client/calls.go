@@ -1,0 +1,186 @@
+package client
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+// invoke makes one call with the client's retry policy. A mutating request
+// already holds its request_id, so every attempt sends the same one.
+func invoke[Req, Resp any](ctx context.Context, c *Client, req Req, call func(context.Context, Req, ...grpc.CallOption) (Resp, error)) (Resp, error) {
+	var resp Resp
+	err := c.do(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = call(ctx, req)
+		return err
+	})
+	return resp, err
+}
+
+// idFor fills in a mutating request's id unless the caller chose one.
+func (c *Client) idFor(ctx context.Context, current string) string {
+	if current != "" {
+		return current
+	}
+	return c.requestID(ctx)
+}
+
+// Caller says who the client's token belongs to.
+func (c *Client) Caller(ctx context.Context) (*parleyv1.GetCallerResponse, error) {
+	return invoke(ctx, c, &parleyv1.GetCallerRequest{}, c.svc.GetCaller)
+}
+
+// CreateNegotiation creates a negotiation (administrator only).
+func (c *Client) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNegotiationRequest) (*parleyv1.Negotiation, error) {
+	req.RequestId = c.idFor(ctx, req.GetRequestId())
+	resp, err := invoke(ctx, c, req, c.svc.CreateNegotiation)
+	return resp.GetNegotiation(), err
+}
+
+// Negotiation gets a negotiation by resource name.
+func (c *Client) Negotiation(ctx context.Context, name string) (*parleyv1.Negotiation, error) {
+	resp, err := invoke(ctx, c, &parleyv1.GetNegotiationRequest{Name: name}, c.svc.GetNegotiation)
+	return resp.GetNegotiation(), err
+}
+
+// Negotiations lists every negotiation the caller may read, all pages.
+func (c *Client) Negotiations(ctx context.Context) ([]*parleyv1.Negotiation, error) {
+	var out []*parleyv1.Negotiation
+	req := &parleyv1.ListNegotiationsRequest{PageSize: 500}
+	for {
+		resp, err := invoke(ctx, c, req, c.svc.ListNegotiations)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp.GetNegotiations()...)
+		if resp.GetNextPageToken() == "" {
+			return out, nil
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+}
+
+// Point gets one point by resource name, with its revisions and all its
+// sign-offs.
+func (c *Client) Point(ctx context.Context, name string) (*parleyv1.Point, error) {
+	resp, err := invoke(ctx, c, &parleyv1.GetPointRequest{Name: name}, c.svc.GetPoint)
+	return resp.GetPoint(), err
+}
+
+// ProposeAmendment proposes an amendment and opens voting on it.
+func (c *Client) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.Amendment, error) {
+	req.RequestId = c.idFor(ctx, req.GetRequestId())
+	resp, err := invoke(ctx, c, req, c.svc.ProposeAmendment)
+	return resp.GetAmendment(), err
+}
+
+// Amendment gets an amendment by resource name.
+func (c *Client) Amendment(ctx context.Context, name string) (*parleyv1.Amendment, error) {
+	resp, err := invoke(ctx, c, &parleyv1.GetAmendmentRequest{Name: name}, c.svc.GetAmendment)
+	return resp.GetAmendment(), err
+}
+
+// Amendments lists the amendments that match req's filters, all pages, in
+// the order they were proposed. req's page fields are ignored.
+func (c *Client) Amendments(ctx context.Context, req *parleyv1.ListAmendmentsRequest) ([]*parleyv1.Amendment, error) {
+	var out []*parleyv1.Amendment
+	r := &parleyv1.ListAmendmentsRequest{Negotiation: req.GetNegotiation(), Point: req.GetPoint(), States: req.GetStates(), PageSize: 1000}
+	for {
+		resp, err := invoke(ctx, c, r, c.svc.ListAmendments)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp.GetAmendments()...)
+		if resp.GetNextPageToken() == "" {
+			return out, nil
+		}
+		r.PageToken = resp.GetNextPageToken()
+	}
+}
+
+// WithdrawAmendment withdraws an OPEN or PASSED amendment (its proposer
+// only).
+func (c *Client) WithdrawAmendment(ctx context.Context, amendment string) (*parleyv1.Amendment, error) {
+	req := &parleyv1.WithdrawAmendmentRequest{RequestId: c.requestID(ctx), Name: amendment}
+	resp, err := invoke(ctx, c, req, c.svc.WithdrawAmendment)
+	return resp.GetAmendment(), err
+}
+
+// CastVote casts or changes the caller's vote. A REJECT needs a reason.
+func (c *Client) CastVote(ctx context.Context, amendment string, choice parleyv1.VoteChoice, reason string) (*parleyv1.Amendment, error) {
+	req := &parleyv1.CastVoteRequest{RequestId: c.requestID(ctx), Amendment: amendment, Choice: choice, Reason: reason}
+	resp, err := invoke(ctx, c, req, c.svc.CastVote)
+	return resp.GetAmendment(), err
+}
+
+// CloseVoting closes voting on an amendment (mediators only).
+func (c *Client) CloseVoting(ctx context.Context, amendment string) (*parleyv1.Amendment, error) {
+	req := &parleyv1.CloseVotingRequest{RequestId: c.requestID(ctx), Amendment: amendment}
+	resp, err := invoke(ctx, c, req, c.svc.CloseVoting)
+	return resp.GetAmendment(), err
+}
+
+// ApplyAmendment applies a PASSED amendment (mediators only). The reply
+// holds the changed point and the amendments that went stale.
+func (c *Client) ApplyAmendment(ctx context.Context, amendment string) (*parleyv1.ApplyAmendmentResponse, error) {
+	req := &parleyv1.ApplyAmendmentRequest{RequestId: c.requestID(ctx), Amendment: amendment}
+	return invoke(ctx, c, req, c.svc.ApplyAmendment)
+}
+
+// RejectAmendment rejects a PASSED amendment with a reason (mediators only).
+func (c *Client) RejectAmendment(ctx context.Context, amendment, reason string) (*parleyv1.Amendment, error) {
+	req := &parleyv1.RejectAmendmentRequest{RequestId: c.requestID(ctx), Amendment: amendment, Reason: reason}
+	resp, err := invoke(ctx, c, req, c.svc.RejectAmendment)
+	return resp.GetAmendment(), err
+}
+
+// SignOff signs off a point at the revision and text hash of p, the point as
+// the caller read it: if the point changed since, the server refuses with
+// ABORTED rather than record agreement to a text the caller has not seen.
+func (c *Client) SignOff(ctx context.Context, p *parleyv1.Point) (*parleyv1.Point, error) {
+	req := &parleyv1.SignOffPointRequest{RequestId: c.requestID(ctx), Point: p.GetName(),
+		Revision: p.GetRevision(), TextSha256: p.GetTextSha256()}
+	resp, err := invoke(ctx, c, req, c.svc.SignOffPoint)
+	return resp.GetPoint(), err
+}
+
+// RevokeSignOff revokes the caller's sign-off of a point.
+func (c *Client) RevokeSignOff(ctx context.Context, point string) (*parleyv1.Point, error) {
+	req := &parleyv1.RevokeSignOffRequest{RequestId: c.requestID(ctx), Point: point}
+	resp, err := invoke(ctx, c, req, c.svc.RevokeSignOff)
+	return resp.GetPoint(), err
+}
+
+// AcceptDocument accepts the whole document at the given hash, the
+// document_sha256 of the text the caller read (see Document.Verify).
+func (c *Client) AcceptDocument(ctx context.Context, negotiation, documentSHA256 string) (*parleyv1.Negotiation, error) {
+	req := &parleyv1.AcceptDocumentRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, DocumentSha256: documentSHA256}
+	resp, err := invoke(ctx, c, req, c.svc.AcceptDocument)
+	return resp.GetNegotiation(), err
+}
+
+// IssueToken issues a participant its first token (administrator only). The
+// token is shown once: a retry of a call that reached the server fails with
+// ALREADY_EXISTS / TOKEN_ALREADY_SHOWN rather than show it again, and the
+// way out is RotateToken.
+func (c *Client) IssueToken(ctx context.Context, negotiation, participant string) (*parleyv1.IssueTokenResponse, error) {
+	req := &parleyv1.IssueTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant}
+	return invoke(ctx, c, req, c.admin.IssueToken)
+}
+
+// RotateToken replaces a participant's token (administrator only); see
+// IssueToken about retries.
+func (c *Client) RotateToken(ctx context.Context, negotiation, participant string) (*parleyv1.RotateTokenResponse, error) {
+	req := &parleyv1.RotateTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant}
+	return invoke(ctx, c, req, c.admin.RotateToken)
+}
+
+// RevokeToken revokes a participant's token (administrator only).
+func (c *Client) RevokeToken(ctx context.Context, negotiation, participant string) error {
+	req := &parleyv1.RevokeTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant}
+	_, err := invoke(ctx, c, req, c.admin.RevokeToken)
+	return err
+}

@@ -1,0 +1,527 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-negotiation/parley/client"
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+// minPrefix is the shortest amendment id prefix taken from the command line.
+const minPrefix = 4
+
+// resolveAmendment finds an amendment from its resource name, its id, or a
+// unique prefix of its id.
+func (a *app) resolveAmendment(ctx context.Context, arg string) (string, error) {
+	n, err := a.negotiationName(ctx)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(arg, "/amendments/") {
+		return arg, nil
+	}
+	id := strings.ToLower(arg)
+	if len(id) == 36 {
+		return n + "/amendments/" + id, nil
+	}
+	if len(id) < minPrefix {
+		return "", usagef("amendment %q: give at least %d characters of its id", arg, minPrefix)
+	}
+	all, err := a.cl.Amendments(ctx, &parleyv1.ListAmendmentsRequest{Negotiation: n})
+	if err != nil {
+		return "", err
+	}
+	var matches []string
+	for _, am := range all {
+		if strings.HasPrefix(lastPart(am.GetName()), id) {
+			matches = append(matches, am.GetName())
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", &client.Error{Code: codes.NotFound, Reason: "AMENDMENT_NOT_FOUND",
+			Message: fmt.Sprintf("no amendment id starts with %q (list them with 'parley amendments')", arg)}
+	case 1:
+		return matches[0], nil
+	}
+	var ids []string
+	for _, m := range matches {
+		ids = append(ids, lastPart(m)[:min(len(id)+4, 36)])
+	}
+	return "", usagef("amendment %q is ambiguous: it starts %s; give more characters", arg, strings.Join(ids, ", "))
+}
+
+// pointText names the point an amendment is about.
+func pointText(am *parleyv1.Amendment) string {
+	num := am.GetPointNumber()
+	switch {
+	case am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && am.GetPoint() == "":
+		return "at start"
+	case am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && num == 0:
+		return "after a deleted point"
+	case am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+		return fmt.Sprintf("after %d", num)
+	case num == 0:
+		return "deleted point"
+	}
+	return fmt.Sprintf("%d", num)
+}
+
+// describeAmendment says what an amendment does: "REPLACE point 6".
+func describeAmendment(am *parleyv1.Amendment) string {
+	where := pointText(am)
+	if am.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && am.GetPointNumber() != 0 {
+		where = "point " + where
+	}
+	return kindName(am.GetKind()) + " " + where
+}
+
+// votesText counts votes: "✓2 ✗1 ○0 ·1" (approve, reject, abstain, not
+// voted).
+func votesText(am *parleyv1.Amendment, delegations int) string {
+	var approve, reject, abstain int
+	for _, v := range am.GetVotes() {
+		switch v.GetChoice() {
+		case parleyv1.VoteChoice_VOTE_CHOICE_APPROVE:
+			approve++
+		case parleyv1.VoteChoice_VOTE_CHOICE_REJECT:
+			reject++
+		case parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN:
+			abstain++
+		}
+	}
+	return fmt.Sprintf("✓%d ✗%d ○%d ·%d", approve, reject, abstain, max(delegations-len(am.GetVotes()), 0))
+}
+
+func tallyText(t *parleyv1.Tally) string {
+	s := fmt.Sprintf("approve %d, reject %d, abstain %d, not voted %d", t.GetApprove(), t.GetReject(), t.GetAbstain(), t.GetNotVoted())
+	if !t.GetQuorumMet() {
+		s += "; quorum not met"
+	}
+	return s
+}
+
+func (a *app) printAmendments(w io.Writer, doc *client.Document, list []*parleyv1.Amendment) {
+	dels := len(delegations(doc.Negotiation))
+	t := table(w)
+	fmt.Fprintln(t, "  ID\tKIND\tPOINT\tSTATE\tBY\tVOTES\tTEXT")
+	for _, am := range list {
+		text := am.GetText()
+		if am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
+			text = "(delete) " + am.GetRationale()
+		}
+		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(am.GetName()), kindName(am.GetKind()), pointText(am),
+			stateName(am.GetState()), am.GetProposer(), votesText(am, dels), firstLine(text, 50))
+	}
+	t.Flush()
+}
+
+func (a *app) amendCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "amend",
+		Short: "Propose an amendment: replace, insert or delete a point (delegations)",
+	}
+	var text, file, rationale, after string
+	var base int64
+	var atStart bool
+	propose := func(kind parleyv1.AmendmentKind) func(context.Context, []string) error {
+		return func(ctx context.Context, args []string) error {
+			req := &parleyv1.ProposeAmendmentRequest{Kind: kind, Rationale: rationale}
+			if kind != parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
+				switch {
+				case text != "" && file != "":
+					return usagef("give the new text with --text or --file, not both")
+				case file != "":
+					t, err := a.readText(file)
+					if err != nil {
+						return err
+					}
+					req.Text = t
+				case text != "":
+					req.Text = text
+				default:
+					return usagef("give the new text with --text TEXT or --file FILE")
+				}
+			}
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			req.Negotiation = doc.Negotiation.GetName()
+			var target *parleyv1.Point
+			if kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+				switch {
+				case after != "" && atStart, after == "" && !atStart:
+					return usagef("say where the new point goes: --after N or --at-start")
+				case after != "":
+					if target, err = pointArg(doc, after); err != nil {
+						return err
+					}
+					req.Point = target.GetName()
+				}
+			} else {
+				if target, err = pointArg(doc, args[0]); err != nil {
+					return err
+				}
+				// The amendment is drafted against the revision read now,
+				// unless the author says which one they read.
+				req.Point, req.BaseRevision = target.GetName(), target.GetRevision()
+				if base != 0 {
+					req.BaseRevision = base
+				}
+			}
+			am, err := a.cl.ProposeAmendment(a.mutationContext(ctx, ""), req)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Proposed %s: %s", shortID(am.GetName()), describeAmendment(am))
+			if am.GetBaseRevision() > 0 {
+				fmt.Fprintf(a.Stdout, " (against revision %d)", am.GetBaseRevision())
+			}
+			fmt.Fprintf(a.Stdout, ". Voting is %s.\n", stateName(am.GetState()))
+			switch kind {
+			case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
+				fmt.Fprintf(a.Stdout, "\n%s\n\n", renderRedline(wordDiff(target.GetText(), am.GetText()), a.st.redlineFormat()))
+			case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+				fmt.Fprintf(a.Stdout, "\n%s\n\n", renderRedline(wordDiff("", am.GetText()), a.st.redlineFormat()))
+			}
+			fmt.Fprintf(a.Stdout, "Delegations vote with: parley vote approve|reject|abstain %s\n", shortID(am.GetName()))
+			return nil
+		}
+	}
+	textFlags := func(c *cobra.Command) {
+		c.Flags().StringVar(&text, "text", "", "the new text")
+		c.Flags().StringVar(&file, "file", "", "read the new text from a file (- for standard input)")
+	}
+	replace := &cobra.Command{Use: "replace N (--text TEXT | --file FILE)", Short: "Propose a new text for point N",
+		Args: args(1, 1, "a point number"), RunE: a.run(propose(parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE))}
+	textFlags(replace)
+	insert := &cobra.Command{Use: "insert (--after N | --at-start) (--text TEXT | --file FILE)", Short: "Propose a new point",
+		Args: args(0, 0, ""), RunE: a.run(propose(parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT))}
+	textFlags(insert)
+	insert.Flags().StringVar(&after, "after", "", "insert after point N")
+	insert.Flags().BoolVar(&atStart, "at-start", false, "insert before point 1")
+	del := &cobra.Command{Use: "delete N", Short: "Propose to delete point N",
+		Args: args(1, 1, "a point number"), RunE: a.run(propose(parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE))}
+	for _, c := range []*cobra.Command{replace, insert, del} {
+		c.Flags().StringVar(&rationale, "rationale", "", "why you propose it")
+	}
+	for _, c := range []*cobra.Command{replace, del} {
+		c.Flags().Int64Var(&base, "base-revision", 0, "the revision you drafted against (default: the current one); if the point changed since, the server refuses")
+	}
+	cmd.AddCommand(replace, insert, del)
+	return cmd
+}
+
+func (a *app) amendmentsCommand() *cobra.Command {
+	var point, states, proposer, kind string
+	cmd := &cobra.Command{
+		Use:   "amendments",
+		Short: "List amendments, optionally filtered",
+		Long: `amendments lists amendments in the order they were proposed. Filter with
+--point N, --state open,passed (open, passed, failed, applied, rejected,
+withdrawn, stale, or pending for open and passed), --by DELEGATION and
+--kind replace|insert|delete.`,
+		Args: args(0, 0, ""),
+		RunE: a.run(func(ctx context.Context, _ []string) error {
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			req := &parleyv1.ListAmendmentsRequest{Negotiation: doc.Negotiation.GetName()}
+			if point != "" {
+				p, err := pointArg(doc, point)
+				if err != nil {
+					return err
+				}
+				req.Point = p.GetName()
+			}
+			if states != "" {
+				for _, s := range strings.Split(states, ",") {
+					s = strings.ToUpper(strings.TrimSpace(s))
+					if s == "PENDING" {
+						req.States = append(req.States, parleyv1.AmendmentState_AMENDMENT_STATE_OPEN, parleyv1.AmendmentState_AMENDMENT_STATE_PASSED)
+						continue
+					}
+					v, ok := parleyv1.AmendmentState_value["AMENDMENT_STATE_"+s]
+					if !ok || v == 0 {
+						return usagef("--state %q: use open, passed, failed, applied, rejected, withdrawn, stale or pending", s)
+					}
+					req.States = append(req.States, parleyv1.AmendmentState(v))
+				}
+			}
+			var wantKind parleyv1.AmendmentKind
+			if kind != "" {
+				v, ok := parleyv1.AmendmentKind_value["AMENDMENT_KIND_"+strings.ToUpper(kind)]
+				if !ok || v == 0 {
+					return usagef("--kind %q: use replace, insert or delete", kind)
+				}
+				wantKind = parleyv1.AmendmentKind(v)
+			}
+			all, err := a.cl.Amendments(ctx, req)
+			if err != nil {
+				return err
+			}
+			list := all[:0]
+			for _, am := range all {
+				if (proposer == "" || am.GetProposer() == proposer) && (wantKind == 0 || am.GetKind() == wantKind) {
+					list = append(list, am)
+				}
+			}
+			if a.json() {
+				return printJSON(a.Stdout, &parleyv1.ListAmendmentsResponse{Amendments: list})
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(a.Stdout, "No amendments.")
+				return nil
+			}
+			a.printAmendments(a.Stdout, doc, list)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&point, "point", "", "only amendments of point N (or inserting after it)")
+	cmd.Flags().StringVar(&states, "state", "", "only these states, comma-separated")
+	cmd.Flags().StringVar(&proposer, "by", "", "only those proposed by this delegation")
+	cmd.Flags().StringVar(&kind, "kind", "", "only replace, insert or delete")
+	return cmd
+}
+
+func (a *app) amendmentCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "amendment ID",
+		Short: "Show an amendment: its text, redline, votes and outcome",
+		Args:  args(1, 1, "an amendment id or a unique prefix"),
+		RunE: a.run(func(ctx context.Context, args []string) error {
+			name, err := a.resolveAmendment(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			am, err := a.cl.Amendment(ctx, name)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			return a.printAmendment(ctx, a.Stdout, am)
+		}),
+	}
+}
+
+func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amendment) error {
+	fmt.Fprintf(w, "%s %s · %s · proposed by %s\n", a.st.bold("Amendment "+shortID(am.GetName())), describeAmendment(am),
+		stateName(am.GetState()), am.GetProposer())
+	fmt.Fprintf(w, "%s\n", am.GetName())
+	if am.GetRationale() != "" {
+		fmt.Fprintf(w, "\nRationale: %s\n", am.GetRationale())
+	}
+	switch am.GetKind() {
+	case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
+		p, err := a.cl.Point(ctx, am.GetPoint())
+		if err != nil {
+			return err
+		}
+		if revs := p.GetRevisions(); am.GetBaseRevision() >= 1 && am.GetBaseRevision() <= int64(len(revs)) {
+			fmt.Fprintf(w, "\nAgainst revision %d:\n%s\n", am.GetBaseRevision(),
+				renderRedline(wordDiff(revs[am.GetBaseRevision()-1].GetText(), am.GetText()), a.st.redlineFormat()))
+		}
+	case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+		fmt.Fprintf(w, "\nNew point:\n%s\n", am.GetText())
+	}
+	fmt.Fprintln(w, "\nVotes:")
+	if len(am.GetVotes()) == 0 {
+		fmt.Fprintln(w, "  none yet")
+	}
+	t := table(w)
+	for _, v := range am.GetVotes() {
+		reason := ""
+		if v.GetReason() != "" {
+			reason = "— " + v.GetReason()
+		}
+		fmt.Fprintf(t, "  %s\t%s\t%s\n", v.GetParticipant(), choiceName(v.GetChoice()), reason)
+	}
+	t.Flush()
+	if am.GetTally() != nil {
+		by := "every delegation voted"
+		if am.GetTally().GetClosedByMediator() {
+			by = "closed by a mediator"
+		}
+		fmt.Fprintf(w, "\nOutcome: %s (%s; %s)\n", passedText(am.GetTally()), tallyText(am.GetTally()), by)
+	}
+	switch {
+	case am.GetRejectionReason() != "":
+		fmt.Fprintf(w, "Rejected by the mediator: %s\n", am.GetRejectionReason())
+	case am.GetStaledBy() != "":
+		fmt.Fprintf(w, "Stale: amendment %s changed the point first; propose again against the new text.\n", shortID(am.GetStaledBy()))
+	}
+	return nil
+}
+
+func passedText(t *parleyv1.Tally) string {
+	if t.GetPassed() {
+		return "PASSED"
+	}
+	return "FAILED"
+}
+
+func (a *app) voteCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "vote approve|reject|abstain ID [--reason WHY]",
+		Short: "Vote on an amendment, or change your vote while voting is open (delegations)",
+		Args:  args(2, 2, "a choice (approve, reject or abstain) and an amendment id"),
+		RunE: a.run(func(ctx context.Context, args []string) error {
+			v, ok := parleyv1.VoteChoice_value["VOTE_CHOICE_"+strings.ToUpper(args[0])]
+			if !ok || v == 0 {
+				return usagef("vote %q: choose approve, reject or abstain", args[0])
+			}
+			choice := parleyv1.VoteChoice(v)
+			if choice == parleyv1.VoteChoice_VOTE_CHOICE_REJECT && strings.TrimSpace(reason) == "" {
+				return usagef("a reject vote needs --reason")
+			}
+			name, err := a.resolveAmendment(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			am, err := a.cl.CastVote(a.mutationContext(ctx, ""), name, choice, reason)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Voted %s on %s (%s).\n", choiceName(choice), shortID(am.GetName()), describeAmendment(am))
+			a.printVotingState(am)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why; required to reject")
+	return cmd
+}
+
+// printVotingState says where voting on an amendment stands.
+func (a *app) printVotingState(am *parleyv1.Amendment) {
+	if t := am.GetTally(); t != nil {
+		fmt.Fprintf(a.Stdout, "Voting closed: %s (%s).\n", passedText(t), tallyText(t))
+		if t.GetPassed() {
+			fmt.Fprintf(a.Stdout, "A mediator applies it with 'parley apply %s' or rejects it with 'parley reject %s --reason WHY'.\n",
+				shortID(am.GetName()), shortID(am.GetName()))
+		}
+		return
+	}
+	fmt.Fprintf(a.Stdout, "Voting is open: %s.\n", plural(len(am.GetVotes()), "delegation has voted", "delegations have voted"))
+}
+
+// amendmentAction is a command that acts on one amendment.
+func (a *app) amendmentAction(use, short string, act func(ctx context.Context, name string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args(1, 1, "an amendment id or a unique prefix"),
+		RunE: a.run(func(ctx context.Context, args []string) error {
+			name, err := a.resolveAmendment(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return act(a.mutationContext(ctx, ""), name)
+		}),
+	}
+}
+
+func (a *app) closeVoteCommand() *cobra.Command {
+	return a.amendmentAction("close-vote ID", "Close voting on an amendment and compute the outcome (mediators)",
+		func(ctx context.Context, name string) error {
+			am, err := a.cl.CloseVoting(ctx, name)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Closed voting on %s (%s).\n", shortID(am.GetName()), describeAmendment(am))
+			a.printVotingState(am)
+			return nil
+		})
+}
+
+func (a *app) applyCommand() *cobra.Command {
+	return a.amendmentAction("apply ID", "Apply an amendment that passed to the document (mediators)",
+		func(ctx context.Context, name string) error {
+			// Read first only to name a deleted point: its number is gone after.
+			before, err := a.cl.Amendment(ctx, name)
+			if err != nil {
+				return err
+			}
+			resp, err := a.cl.ApplyAmendment(ctx, name)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, resp)
+			}
+			am, p := resp.GetAmendment(), resp.GetPoint()
+			switch am.GetKind() {
+			case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
+				fmt.Fprintf(a.Stdout, "Applied %s: point %d is now at revision %d (text sha256 %s).\n", shortID(am.GetName()),
+					p.GetNumber(), p.GetRevision(), shortHash(p.GetTextSha256()))
+				fmt.Fprintf(a.Stdout, "Its earlier sign-offs are stale: every delegation signs off point %d again.\n", p.GetNumber())
+			case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+				fmt.Fprintf(a.Stdout, "Applied %s: inserted point %d; the points after it are renumbered.\n", shortID(am.GetName()), p.GetNumber())
+			case parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE:
+				fmt.Fprintf(a.Stdout, "Applied %s: deleted point %d; the points after it are renumbered.\n", shortID(am.GetName()), before.GetPointNumber())
+			}
+			if s := resp.GetStaledAmendments(); len(s) > 0 {
+				var ids []string
+				for _, n := range s {
+					ids = append(ids, shortID(n))
+				}
+				fmt.Fprintf(a.Stdout, "Now stale, to be proposed again against the new text: %s.\n", strings.Join(ids, ", "))
+			}
+			return nil
+		})
+}
+
+func (a *app) rejectCommand() *cobra.Command {
+	var reason string
+	cmd := a.amendmentAction("reject ID --reason WHY", "Reject an amendment that passed (mediators)",
+		func(ctx context.Context, name string) error {
+			if strings.TrimSpace(reason) == "" {
+				return usagef("rejecting needs --reason")
+			}
+			am, err := a.cl.RejectAmendment(ctx, name, reason)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Rejected %s (%s): %s\n", shortID(am.GetName()), describeAmendment(am), am.GetRejectionReason())
+			return nil
+		})
+	cmd.Flags().StringVar(&reason, "reason", "", "why the mediator rejects it (required)")
+	return cmd
+}
+
+func (a *app) withdrawCommand() *cobra.Command {
+	return a.amendmentAction("withdraw ID", "Withdraw your own amendment while it is open or passed (delegations)",
+		func(ctx context.Context, name string) error {
+			am, err := a.cl.WithdrawAmendment(ctx, name)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Withdrew %s (%s).\n", shortID(am.GetName()), describeAmendment(am))
+			return nil
+		})
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+func (a *app) negotiationsCommand() *cobra.Command {
+	list := a.run(func(ctx context.Context, _ []string) error {
+		cl, err := a.client()
+		if err != nil {
+			return err
+		}
+		all, err := cl.Negotiations(ctx)
+		if err != nil {
+			return err
+		}
+		if a.json() {
+			return printJSON(a.Stdout, &parleyv1.ListNegotiationsResponse{Negotiations: all})
+		}
+		w := table(a.Stdout)
+		fmt.Fprintln(w, "NAME\tTITLE\tSTATE\tPOINTS\tAGREED\tPENDING\tACCEPTED")
+		for _, n := range all {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d/%d\n", n.GetName(), truncate(n.GetTitle(), 50, false), negotiationState(n.GetState()),
+				n.GetPointCount(), n.GetAgreedPointCount(), n.GetPendingAmendmentCount(), currentAcceptances(n), len(delegations(n)))
+		}
+		return w.Flush()
+	})
+	cmd := &cobra.Command{
+		Use:   "negotiations",
+		Short: "List, show or create negotiations",
+		Args:  args(0, 0, "a subcommand: list, show or create"),
+		RunE:  list,
+	}
+	cmd.AddCommand(
+		&cobra.Command{Use: "list", Short: "List the negotiations you may read", Args: args(0, 0, ""), RunE: list},
+		&cobra.Command{Use: "show [NAME]", Short: "Show a negotiation: rule, participants, counts, acceptances",
+			Args: args(0, 1, "at most one negotiation name"),
+			RunE: a.run(func(ctx context.Context, args []string) error {
+				if len(args) == 1 {
+					a.negotiation = args[0]
+				}
+				name, err := a.negotiationName(ctx)
+				if err != nil {
+					return err
+				}
+				n, err := a.cl.Negotiation(ctx, name)
+				if err != nil {
+					return err
+				}
+				if a.json() {
+					return printJSON(a.Stdout, n)
+				}
+				return a.printNegotiation(a.Stdout, n)
+			})},
+		a.createCommand(),
+	)
+	return cmd
+}
+
+// currentAcceptances counts the acceptances of the current text.
+func currentAcceptances(n *parleyv1.Negotiation) int {
+	count := 0
+	for _, acc := range n.GetAcceptances() {
+		if acc.GetCurrent() {
+			count++
+		}
+	}
+	return count
+}
+
+func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
+	fmt.Fprintf(w, "%s\n%s\n\n", a.st.bold(n.GetTitle()), n.GetName())
+	t := table(w)
+	fmt.Fprintf(t, "state\t%s\n", negotiationState(n.GetState()))
+	if n.GetState() == parleyv1.NegotiationState_NEGOTIATION_STATE_CONCLUDED {
+		fmt.Fprintf(t, "concluded\t%s\n", timeText(n.GetConcludeTime()))
+	}
+	fmt.Fprintf(t, "decision rule\t%s\n", ruleText(n.GetDecisionRule()))
+	fmt.Fprintf(t, "created\t%s\n", timeText(n.GetCreateTime()))
+	fmt.Fprintf(t, "document\t%d points, %d agreed, %s pending\n", n.GetPointCount(), n.GetAgreedPointCount(),
+		plural(int(n.GetPendingAmendmentCount()), "amendment", "amendments"))
+	fmt.Fprintf(t, "sha256\t%s\n", n.GetDocumentSha256())
+	fmt.Fprintf(t, "last event\t%d\n", n.GetLastSequence())
+	t.Flush()
+	accepted := map[string]*parleyv1.Acceptance{}
+	for _, acc := range n.GetAcceptances() {
+		accepted[acc.GetParticipant()] = acc
+	}
+	fmt.Fprintln(w, "\nParticipants:")
+	t = table(w)
+	fmt.Fprintln(t, "  ID\tNAME\tROLE\tWEIGHT\tTOKEN\tACCEPTED")
+	for _, p := range n.GetParticipants() {
+		weight, acc := "-", "-"
+		if p.GetRole() == parleyv1.Role_ROLE_DELEGATION {
+			weight = strconv.Itoa(int(max(p.GetWeight(), 1)))
+			acc = "no"
+			if x, ok := accepted[p.GetId()]; ok {
+				acc = "yes, sha256 " + shortHash(x.GetDocumentSha256())
+				if !x.GetCurrent() {
+					acc = "an earlier text"
+				}
+			}
+		}
+		token := "none"
+		if p.GetHasCredential() {
+			token = "issued"
+		}
+		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()), weight, token, acc)
+	}
+	return t.Flush()
+}
+
+func (a *app) createCommand() *cobra.Command {
+	var (
+		title, file, rule string
+		dels, meds, obs   []string
+		quorum            int32
+		threshold         float64
+	)
+	cmd := &cobra.Command{
+		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID [--rule RULE]",
+		Short: "Create a negotiation from a numbered text file (administrator)",
+		Long: `create starts a negotiation from a plain numbered text: a line that starts with
+the next number and a dot ("1. ", "2. ", …) starts a point; other lines belong
+to the point above them, so sub-items stay with their point. --file - reads
+standard input.
+
+Participants are given as ID, ID=Display Name, or for a weighted delegation
+ID:WEIGHT=Display Name:
+
+  parley negotiations create --title "28-point peace plan" --file plan.txt \
+    --delegation ukraine=Ukraine --delegation russia=Russia \
+    --delegation united-states="United States" --delegation europe=Europe \
+    --mediator mediator=Mediator --rule consensus
+
+Rules: consensus (no delegation rejects, one approves), unanimity, majority
+(more than half approve), qualified (--threshold percent of the weight).`,
+		Args: args(0, 0, ""),
+		RunE: a.run(func(ctx context.Context, _ []string) error {
+			if title == "" || file == "" || len(dels) == 0 {
+				return usagef("create needs --title, --file and at least one --delegation")
+			}
+			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: &parleyv1.DecisionRule{Quorum: quorum}}
+			method, ok := map[string]parleyv1.DecisionMethod{
+				"consensus": parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS,
+				"unanimity": parleyv1.DecisionMethod_DECISION_METHOD_UNANIMITY,
+				"majority":  parleyv1.DecisionMethod_DECISION_METHOD_MAJORITY,
+				"qualified": parleyv1.DecisionMethod_DECISION_METHOD_QUALIFIED,
+			}[strings.ToLower(rule)]
+			if !ok {
+				return usagef("--rule %q: use consensus, unanimity, majority or qualified", rule)
+			}
+			req.DecisionRule.Method = method
+			if method == parleyv1.DecisionMethod_DECISION_METHOD_QUALIFIED {
+				if threshold <= 0 || threshold > 100 {
+					return usagef("--rule qualified needs --threshold PERCENT, above 0 and at most 100")
+				}
+				req.DecisionRule.ThresholdBasisPoints = int32(threshold*100 + 0.5)
+			} else if threshold != 0 {
+				return usagef("--threshold goes with --rule qualified")
+			}
+			for _, group := range []struct {
+				role  parleyv1.Role
+				specs []string
+			}{{parleyv1.Role_ROLE_DELEGATION, dels}, {parleyv1.Role_ROLE_MEDIATOR, meds}, {parleyv1.Role_ROLE_OBSERVER, obs}} {
+				for _, spec := range group.specs {
+					p, err := parseParticipant(spec, group.role)
+					if err != nil {
+						return err
+					}
+					req.Participants = append(req.Participants, p)
+				}
+			}
+			text, err := a.readText(file)
+			if err != nil {
+				return err
+			}
+			req.NumberedText = text
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			n, err := cl.CreateNegotiation(a.mutationContext(ctx, ""), req)
+			if err != nil {
+				return err
+			}
+			defaulted := a.adoptNegotiation(n.GetName())
+			if a.json() {
+				return printJSON(a.Stdout, n)
+			}
+			var ids []string
+			for _, p := range n.GetParticipants() {
+				ids = append(ids, p.GetId())
+			}
+			fmt.Fprintf(a.Stdout, "Created %s %q: %d points, %s, rule %s.\n", n.GetName(), n.GetTitle(), n.GetPointCount(),
+				plural(len(delegations(n)), "delegation", "delegations"), ruleText(n.GetDecisionRule()))
+			if defaulted {
+				fmt.Fprintf(a.Stdout, "Profile %s now acts on it by default.\n", a.connName)
+			}
+			fmt.Fprintf(a.Stdout, "Next, issue the participants' tokens: parley token issue %s -n %s\n", strings.Join(ids, " "), n.GetName())
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&title, "title", "", "the negotiation's title")
+	f.StringVar(&file, "file", "", "the numbered text (- for standard input)")
+	f.StringArrayVar(&dels, "delegation", nil, "a delegation: ID, ID=NAME or ID:WEIGHT=NAME (repeat)")
+	f.StringArrayVar(&meds, "mediator", nil, "a mediator: ID or ID=NAME (repeat)")
+	f.StringArrayVar(&obs, "observer", nil, "an observer: ID or ID=NAME (repeat)")
+	f.StringVar(&rule, "rule", "consensus", "decision rule: consensus, unanimity, majority or qualified")
+	f.Int32Var(&quorum, "quorum", 0, "delegations that must vote for a vote to count (0: none)")
+	f.Float64Var(&threshold, "threshold", 0, "for --rule qualified: the percentage of the weight that must approve")
+	return cmd
+}
+
+// adoptNegotiation makes a negotiation the default of the administrator's
+// profile that created it, so that the next commands need no --negotiation.
+func (a *app) adoptNegotiation(name string) bool {
+	if a.connName == "" || a.conn.Role != "admin" || a.negotiation != "" {
+		return false
+	}
+	path, file, err := a.profiles()
+	if err != nil {
+		return false
+	}
+	p, ok := file.Profiles[a.connName]
+	if !ok || p.Token != a.conn.Token {
+		return false
+	}
+	p.Negotiation = name
+	return file.save(path) == nil
+}
+
+// parseParticipant reads ID, ID=NAME or ID:WEIGHT=NAME.
+func parseParticipant(spec string, role parleyv1.Role) (*parleyv1.Participant, error) {
+	left, name, _ := strings.Cut(spec, "=")
+	id, weightText, weighted := strings.Cut(left, ":")
+	p := &parleyv1.Participant{Id: strings.TrimSpace(id), DisplayName: strings.TrimSpace(name), Role: role}
+	if weighted {
+		w, err := strconv.Atoi(weightText)
+		if err != nil || w < 1 {
+			return nil, usagef("participant %q: the weight after ':' must be a whole number, 1 or more", spec)
+		}
+		if role != parleyv1.Role_ROLE_DELEGATION {
+			return nil, usagef("participant %q: only delegations have a weight", spec)
+		}
+		p.Weight = int32(w)
+	}
+	if p.GetId() == "" {
+		return nil, usagef("participant %q has no id", spec)
+	}
+	return p, nil
+}
+
+// readText reads a file, or standard input for "-".
+func (a *app) readText(path string) (string, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = io.ReadAll(io.LimitReader(a.Stdin, 16<<20))
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return string(raw), nil
+}

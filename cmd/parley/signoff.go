@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-negotiation/parley/client"
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+// me returns the caller's participant id.
+func (a *app) me(ctx context.Context) (string, error) {
+	if a.conn.Participant != "" {
+		return a.conn.Participant, nil
+	}
+	caller, err := a.cl.Caller(ctx)
+	if err != nil {
+		return "", err
+	}
+	a.conn.Participant = caller.GetParticipant().GetId()
+	return a.conn.Participant, nil
+}
+
+func signedBy(p *parleyv1.Point, who string) bool {
+	for _, s := range p.GetSignOffs() {
+		if s.GetParticipant() == who {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) signOffCommand() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "sign-off N... | --all",
+		Short: "Sign off points at their current revision and text, as you read them (delegations)",
+		Long: `sign-off states that your delegation agrees to points at the revision and text
+hash read just before: if a point changed in between, the server refuses and
+nothing is signed. --all signs off every point you have not signed off at its
+current revision.`,
+		RunE: a.run(func(ctx context.Context, args []string) error {
+			if all == (len(args) > 0) {
+				return usagef("give point numbers, or --all")
+			}
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			var points []*parleyv1.Point
+			if all {
+				me, err := a.me(ctx)
+				if err != nil {
+					return err
+				}
+				for _, p := range doc.Points {
+					if !signedBy(p, me) {
+						points = append(points, p)
+					}
+				}
+			} else {
+				for _, arg := range args {
+					p, err := pointArg(doc, arg)
+					if err != nil {
+						return err
+					}
+					points = append(points, p)
+				}
+			}
+			for _, p := range points {
+				after, err := a.cl.SignOff(a.mutationContext(ctx, p.GetId()), p)
+				if err != nil {
+					return fmt.Errorf("point %d: %w", p.GetNumber(), err)
+				}
+				if a.json() {
+					if err := printJSONLine(a.Stdout, after); err != nil {
+						return err
+					}
+					continue
+				}
+				note := ""
+				if after.GetStatus() == parleyv1.PointStatus_POINT_STATUS_AGREED {
+					note = "; it is now agreed by every delegation"
+				}
+				fmt.Fprintf(a.Stdout, "Signed off point %d at revision %d (text sha256 %s)%s.\n", p.GetNumber(), p.GetRevision(), shortHash(p.GetTextSha256()), note)
+			}
+			if !a.json() && all {
+				fmt.Fprintf(a.Stdout, "Signed off %s; you have now signed off all %d points.\n", plural(len(points), "point", "points"), len(doc.Points))
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "sign off every point you have not signed off at its current revision")
+	return cmd
+}
+
+func (a *app) revokeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke N...",
+		Short: "Revoke your sign-off of points (delegations)",
+		Args:  args(1, -1, "one or more point numbers"),
+		RunE: a.run(func(ctx context.Context, args []string) error {
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			for _, arg := range args {
+				p, err := pointArg(doc, arg)
+				if err != nil {
+					return err
+				}
+				after, err := a.cl.RevokeSignOff(a.mutationContext(ctx, p.GetId()), p.GetName())
+				if err != nil {
+					return fmt.Errorf("point %d: %w", p.GetNumber(), err)
+				}
+				if a.json() {
+					if err := printJSONLine(a.Stdout, after); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(a.Stdout, "Revoked your sign-off of point %d (revision %d).\n", p.GetNumber(), p.GetRevision())
+			}
+			return nil
+		}),
+	}
+}
+
+func (a *app) acceptCommand() *cobra.Command {
+	var hash string
+	cmd := &cobra.Command{
+		Use:   "accept [--hash SHA256]",
+		Short: "Accept the whole document at its hash (delegations)",
+		Long: `accept reads the document, checks that its text hashes to the document hash,
+shows that hash, and accepts the document at it. With --hash, it accepts only
+if the document still has that hash (for instance the one shown by 'parley doc'
+or an export you read). When every delegation has accepted the same text, the
+negotiation concludes and the text is frozen.`,
+		Args: args(0, 0, ""),
+		RunE: a.run(func(ctx context.Context, _ []string) error {
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			if hash != "" && hash != doc.SHA256 {
+				return &client.Error{Code: codes.Aborted, Reason: "DOCUMENT_HASH_MISMATCH", Message: fmt.Sprintf(
+					"the document's hash is now %s, not %s: read it again ('parley diff', 'parley doc') before accepting", doc.SHA256, hash)}
+			}
+			n, err := a.cl.AcceptDocument(a.mutationContext(ctx, ""), doc.Negotiation.GetName(), doc.SHA256)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, n)
+			}
+			fmt.Fprintf(a.Stdout, "Accepted the document of %d points with sha256\n  %s\n", len(doc.Points), doc.SHA256)
+			if n.GetState() == parleyv1.NegotiationState_NEGOTIATION_STATE_CONCLUDED {
+				fmt.Fprintf(a.Stdout, "Every delegation has accepted this text: the negotiation is CONCLUDED and its text frozen.\n")
+				return nil
+			}
+			fmt.Fprintf(a.Stdout, "%d of %d delegations have accepted this text.\n", currentAcceptances(n), len(delegations(n)))
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&hash, "hash", "", "accept only if the document still has this SHA-256")
+	return cmd
+}
