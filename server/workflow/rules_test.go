@@ -729,6 +729,22 @@ func TestAcceptance(t *testing.T) {
 			t.Errorf("state %s", f.n.State)
 		}
 	})
+	t.Run("OK/a sign-off does not conclude with an amendment pending", func(t *testing.T) {
+		// As above, but with an amendment open: nothing is agreed until
+		// everything is agreed, and that amendment is not.
+		f := newFixture(t)
+		f.signAll()
+		hash := f.n.DocumentHash()
+		for _, d := range delegations[:3] {
+			f.accept(d)
+		}
+		f.do(russia, workflow.RevokeSignOff{PointID: "p2"})
+		f.forge(europe, workflow.DocumentAccepted{DocumentHash: hash})
+		f.propose(europe, workflow.KindInsert, "", "Preamble.")
+		if events := f.do(russia, f.signOffCmd("p2")); len(events) != 1 || f.n.State != workflow.NegotiationStateOpen {
+			t.Errorf("sign-off gave %v; state %s", payloads(events), f.n.State)
+		}
+	})
 	t.Run("OK/a sign-off does not conclude with an acceptance missing", func(t *testing.T) {
 		f := newFixture(t)
 		f.signAll()
