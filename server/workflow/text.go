@@ -99,7 +99,8 @@ func checkControl(what, text string) error {
 // line that starts with any other number ("2022. was…") is text, not a new
 // point, which keeps numbering unambiguous. Blank lines before the first point
 // are ignored; any other text there is an error. Each point's text is
-// normalized and validated like any point text.
+// normalized, stripped of white space at its start, and validated like any
+// point text.
 func ParseNumberedText(s string) ([]string, error) {
 	if len(s) > MaxNumberedTextBytes {
 		return nil, Errorf(EINVALID, "TEXT_TOO_LONG", "numbered text is %d bytes; the limit is %d", len(s), MaxNumberedTextBytes)
@@ -110,10 +111,14 @@ func ParseNumberedText(s string) ([]string, error) {
 	var points []string
 	var current strings.Builder
 	started := 0 // points started so far
-	for lineNo, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+	// A lone CR ends a line here as it does in NormalizeText: were it kept
+	// inside a line, a point starting after it would come back as one when
+	// the parsed points are written down again.
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	for lineNo, line := range strings.Split(s, "\n") {
 		if rest, ok := startsPoint(line, started+1); ok {
 			if started > 0 {
-				points = append(points, NormalizeText(current.String()))
+				points = append(points, pointText(current.String()))
 			}
 			current.Reset()
 			current.WriteString(rest)
@@ -132,7 +137,7 @@ func ParseNumberedText(s string) ([]string, error) {
 	if started == 0 {
 		return nil, Errorf(EINVALID, "NUMBERED_TEXT_INVALID", "numbered text holds no point: the first point must start with \"1. \"")
 	}
-	points = append(points, NormalizeText(current.String()))
+	points = append(points, pointText(current.String()))
 	if len(points) > MaxPoints {
 		return nil, Errorf(EINVALID, "TOO_MANY_POINTS", "numbered text holds %d points; the limit is %d", len(points), MaxPoints)
 	}
@@ -142,6 +147,14 @@ func ParseNumberedText(s string) ([]string, error) {
 		}
 	}
 	return points, nil
+}
+
+// pointText normalizes the text gathered for one point. White space at its
+// start goes too: it can only come from a first line below the number
+// ("1." then "   text"), and written after "1. " it would be lost when the
+// text is parsed again, giving another text and another hash.
+func pointText(s string) string {
+	return strings.TrimLeftFunc(NormalizeText(s), unicode.IsSpace)
 }
 
 // startsPoint reports whether line starts point number want, and returns the
