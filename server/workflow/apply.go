@@ -69,6 +69,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 		n.hashAppendedPoint(p.PointID)
 
 	case AmendmentProposed:
+		if _, exists := n.Amendments[p.AmendmentID]; exists {
+			return corrupt("event %d proposes amendment %s twice", e.Sequence, p.AmendmentID)
+		}
 		n.Amendments[p.AmendmentID] = &Amendment{
 			ID: p.AmendmentID, Proposer: e.Actor, Kind: p.Kind, PointID: p.PointID,
 			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale,

@@ -94,6 +94,10 @@ var corruptLogs = []struct {
 	{name: "point added twice", build: func(f *fixture) []workflow.Event {
 		return appendEvent(f.log, negotiationID, f.log[1].Payload)
 	}},
+	{name: "amendment proposed twice", build: func(f *fixture) []workflow.Event {
+		f.propose(ukraine, workflow.KindReplace, "p1", "New.")
+		return appendEvent(f.log, negotiationID, f.log[len(f.log)-1].Payload)
+	}},
 	{name: "vote on an unknown amendment", build: func(f *fixture) []workflow.Event {
 		return appendEvent(f.log, negotiationID, workflow.VoteCast{AmendmentID: "am-nope", Choice: workflow.ChoiceApprove})
 	}},

@@ -84,7 +84,7 @@ func validateFreeText(what, reasonTooLong, text string, max int) error {
 
 func checkControl(what, text string) error {
 	for i, r := range text {
-		if r != '\n' && r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError) {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
 			return Errorf(EINVALID, "TEXT_CONTROL_CHARACTER", "%s holds the control character %U at byte %d", what, r, i)
 		}
 	}

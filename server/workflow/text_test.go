@@ -60,6 +60,8 @@ var parseCases = []struct {
 	{name: "one byte too long", input: "1. " + strings.Repeat("a", workflow.MaxNumberedTextBytes-2), reason: "TEXT_TOO_LONG"},
 	{name: "a point too long", input: "1. " + strings.Repeat("a", workflow.MaxPointTextBytes+1), reason: "TEXT_TOO_LONG"},
 	{name: "not UTF-8", input: "1. Caf\xe9.", reason: "TEXT_NOT_UTF8"},
+	{name: "the replacement character is text, not a control", input: "1. A name in an unknown script: \ufffd.",
+		want: []string{"A name in an unknown script: \ufffd."}},
 	{name: "a NUL", input: "1. First.\n2. Sec\x00ond.", reason: "TEXT_CONTROL_CHARACTER"},
 	{name: "an escape sequence", input: "1. \x1b[1mBold\x1b[0m.", reason: "TEXT_CONTROL_CHARACTER"},
 	{name: "an empty point", input: "1.\n2. Second.", reason: "TEXT_EMPTY"},
