@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,4 +225,73 @@ func asLogError(err error, target **client.LogError) bool {
 		return true
 	}
 	return false
+}
+
+// A Client with a LogVerifier checks every event it lists or watches, and
+// stops at the first that does not belong to the signed log.
+func TestLogVerifier(t *testing.T) {
+	f := newAuditFixture(t)
+	trust := &client.TrustStore{Dir: t.TempDir()}
+	newClient := func() *client.Client {
+		v, err := client.NewLogVerifier(f.verifierKey, trust)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.New(f.s.Addr, client.Options{Token: f.s.AdminToken, Verifier: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	count := func(c *client.Client, after int64) (int, error) {
+		n := 0
+		for _, err := range c.Events(context.Background(), f.negotiation, after) {
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+		return n, nil
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		c := newClient()
+		all := len(f.events(t))
+		if n, err := count(c, 0); err != nil || n != all {
+			t.Fatalf("listed %d of %d events: %v", n, all, err)
+		}
+		// From the middle, events are checked by inclusion proofs.
+		if n, err := count(newClient(), 10); err != nil || n != all-10 {
+			t.Fatalf("listed %d of %d events after 10: %v", n, all-10, err)
+		}
+		// A live event is checked as it arrives.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		got := make(chan error, 2)
+		go func() {
+			for rec, err := range c.Watch(ctx, f.negotiation, int64(all)) {
+				got <- err
+				if err == nil && rec.GetSequence() != int64(all+1) {
+					got <- fmt.Errorf("watched event %d, want %d", rec.GetSequence(), all+1)
+				}
+				return
+			}
+		}()
+		parleyv1.NewAdminServiceClient(f.s.Conn()).RotateToken(f.ctx(), &parleyv1.RotateTokenRequest{Negotiation: f.negotiation, Participant: "russia"})
+		if err := <-got; err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("ErrRewrittenHistory", func(t *testing.T) {
+		f.tamper(t, func(events, merkle *bolt.Bucket) {
+			v := append([]byte(nil), events.Get(seq(3))...)
+			v[len(v)-3] ^= 0x01
+			events.Put(seq(3), v)
+			rewriteTree(events, merkle)
+		})
+		_, err := count(newClient(), 0)
+		assertLogError(t, err, "FORK")
+	})
 }

@@ -131,6 +131,9 @@ func New(target string, opts Options) (*Client, error) {
 	if c.newID == nil {
 		c.newID = newRequestID
 	}
+	if v, ok := opts.Verifier.(*LogVerifier); ok {
+		v.useConn(conn)
+	}
 	return c, nil
 }
 

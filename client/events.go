@@ -81,6 +81,12 @@ func (c *Client) Events(ctx context.Context, negotiation string, after int64) it
 				yield(nil, err)
 				return
 			}
+			if pv, ok := c.verifier.(PageVerifier); ok {
+				if err := pv.VerifyPage(ctx, negotiation, resp.GetEvents()); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
 			for _, rec := range resp.GetEvents() {
 				rec, err := g.accept(ctx, rec)
 				if err != nil {

@@ -58,7 +58,8 @@ number (parley point 21), amendments by their id or a unique prefix of it.
 
 Exit codes: 0 done, 1 refused or failed, 2 bad command line, 3 no usable profile
 or negotiation, 4 token unknown or not allowed, 5 server unreachable,
-6 the document changed under you (read again).`,
+6 the document changed under you (read again), 7 the audit log or the state
+rebuilt from it does not verify (the output is the evidence).`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		PersistentPreRunE: a.before,
@@ -92,7 +93,7 @@ or negotiation, 4 token unknown or not allowed, 5 server unreachable,
 		}
 	}
 	add("read", a.statusCommand(), a.docCommand(), a.pointCommand(), a.diffCommand(), a.amendmentsCommand(),
-		a.amendmentCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand())
+		a.amendmentCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
 	add("act", a.amendCommand(), a.voteCommand(), a.closeVoteCommand(), a.applyCommand(), a.rejectCommand(),
 		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand())
 	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand())
@@ -221,6 +222,11 @@ func (a *app) client() (*client.Client, error) {
 	}
 	opts := clientOptions(p)
 	opts.Retry = a.retry
+	if p.VerifierKey != "" {
+		if opts.Verifier, err = a.logVerifier(p.VerifierKey); err != nil {
+			return nil, err
+		}
+	}
 	cl, err := client.New(p.Server, opts)
 	if err != nil {
 		return nil, configf("%v", err)

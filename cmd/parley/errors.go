@@ -62,6 +62,8 @@ func (a *app) describe(cmd *cobra.Command, err error) (int, string) {
 		return ExitUsage, prefix + err.Error()
 	case errors.As(err, &config):
 		return ExitConfig, prefix + err.Error()
+	case isUnverified(err) || client.IsLogError(err):
+		return ExitUnverified, prefix + err.Error()
 	case errors.As(err, &ce):
 		return a.describeCall(prefix, err, ce)
 	}

@@ -73,6 +73,11 @@ func (a *app) verify(ctx context.Context, p *Profile) error {
 	if err != nil {
 		return err
 	}
+	key, err := parleyv1.NewAuditServiceClient(cl.Conn()).GetVerifierKey(ctx, &parleyv1.GetVerifierKeyRequest{})
+	if err != nil {
+		return err
+	}
+	p.VerifierKey = key.GetVerifierKey()
 	if caller.GetAdmin() {
 		p.Negotiation, p.Participant, p.Role = "", "", "admin"
 		return nil
@@ -118,6 +123,10 @@ func (a *app) login(ctx context.Context, name, tokenFile string) error {
 	if err != nil {
 		return err
 	}
+	if old, ok := file.Profiles[name]; ok && old.Server == p.Server && old.VerifierKey != "" && old.VerifierKey != p.VerifierKey {
+		return fmt.Errorf("the server's checkpoint key changed from %s to %s: someone may be replacing the server; "+
+			"if the change is expected, 'parley logout %s' first", old.VerifierKey, p.VerifierKey, name)
+	}
 	file.Profiles[name] = &p
 	file.Current = name
 	if err := file.save(path); err != nil {
@@ -131,6 +140,7 @@ func (a *app) login(ctx context.Context, name, tokenFile string) error {
 		who = fmt.Sprintf("%s (%s) in %s", p.Participant, p.Role, p.Negotiation)
 	}
 	fmt.Fprintf(a.Stdout, "Logged in to %s as %s.\nSaved profile %q in %s; it is now the current profile.\n", p.Server, who, name, path)
+	fmt.Fprintf(a.Stdout, "Pinned the server's checkpoint key %s: compare it with the one parleyd printed when it started.\n", p.VerifierKey)
 	return nil
 }
 

@@ -27,6 +27,9 @@ type Profile struct {
 	ServerName  string `json:"server_name,omitempty"`
 	TLS         bool   `json:"tls,omitempty"`       // TLS even to a loopback server
 	Plaintext   bool   `json:"plaintext,omitempty"` // no TLS even to a remote server
+	// VerifierKey is the server's checkpoint key, pinned at login; with it
+	// every event read is checked against the server's signed checkpoints.
+	VerifierKey string `json:"verifier_key,omitempty"`
 }
 
 // profileFile is the file holding every profile, and which one is used when

@@ -1,0 +1,136 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+)
+
+// PageVerifier is an EventVerifier that can also check a whole page of
+// listed events at once, with one proof instead of one per event. Events
+// calls VerifyPage before it passes the page's events to VerifyEvent.
+type PageVerifier interface {
+	EventVerifier
+	VerifyPage(ctx context.Context, negotiation string, page []*parleyv1.EventRecord) error
+}
+
+// LogVerifier checks every event a Client lists or watches against the
+// server's signed checkpoints, and keeps the last checkpoint it trusted per
+// negotiation in a TrustStore: set it as Options.Verifier. Events read from
+// the start of a log are folded into a Merkle tree that must be a prefix of
+// a signed checkpoint; an event read without its predecessors is checked
+// with an inclusion proof. A failure is a *LogError carrying the evidence.
+type LogVerifier struct {
+	key   string
+	trust *TrustStore
+
+	mu   sync.Mutex
+	conn grpc.ClientConnInterface
+	logs map[string]*verifiedLog
+}
+
+// verifiedLog is one negotiation's log as far as it was checked.
+type verifiedLog struct {
+	*AuditLog
+	page map[int64][]byte // leaf hashes of the last page checked with VerifyPage, by sequence
+}
+
+// NewLogVerifier returns a verifier of checkpoints signed by verifierKey
+// ("name+hash+data", pinned out of band), keeping trusted checkpoints in
+// trust (nil keeps them in memory only).
+func NewLogVerifier(verifierKey string, trust *TrustStore) (*LogVerifier, error) {
+	if _, err := note.NewVerifier(verifierKey); err != nil {
+		return nil, fmt.Errorf("verifier key: %w", err)
+	}
+	return &LogVerifier{key: verifierKey, trust: trust, logs: map[string]*verifiedLog{}}, nil
+}
+
+// useConn gives the verifier the connection of the Client it verifies for.
+func (v *LogVerifier) useConn(conn grpc.ClientConnInterface) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.conn = conn
+}
+
+func (v *LogVerifier) log(negotiation string) (*verifiedLog, error) {
+	if l, ok := v.logs[negotiation]; ok {
+		return l, nil
+	}
+	if v.conn == nil {
+		return nil, fmt.Errorf("client: the LogVerifier is not attached to a Client; pass it in Options.Verifier")
+	}
+	al, err := NewAuditLog(v.conn, negotiation, v.key, v.trust)
+	if err != nil {
+		return nil, err
+	}
+	l := &verifiedLog{AuditLog: al}
+	v.logs[negotiation] = l
+	return l, nil
+}
+
+// VerifyPage checks a page of listed events. If the page continues the
+// events checked before (or starts the log), they join the tree and one
+// consistency proof checks them all.
+func (v *LogVerifier) VerifyPage(ctx context.Context, negotiation string, page []*parleyv1.EventRecord) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l, err := v.log(negotiation)
+	if err != nil || len(page) == 0 || uint64(page[0].GetSequence()) != l.Size()+1 {
+		return err // not contiguous: each event gets an inclusion proof
+	}
+	if err := l.Add(page...); err != nil {
+		return err
+	}
+	if err := l.Verify(ctx); err != nil {
+		return err
+	}
+	l.page = make(map[int64][]byte, len(page))
+	for _, rec := range page {
+		l.page[rec.GetSequence()] = rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf())
+	}
+	return nil
+}
+
+// VerifyEvent checks one event: one checked with its page must have the same
+// bytes; one that continues the tree joins it and the tree is checked
+// against a checkpoint; any other gets an inclusion proof.
+func (v *LogVerifier) VerifyEvent(ctx context.Context, negotiation string, rec *parleyv1.EventRecord) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l, err := v.log(negotiation)
+	if err != nil {
+		return err
+	}
+	if want, ok := l.page[rec.GetSequence()]; ok {
+		delete(l.page, rec.GetSequence())
+		if !bytes.Equal(want, rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf())) {
+			return l.fail("EVENT_MISMATCH", fmt.Sprintf("event %d changed after its page was verified", rec.GetSequence()), "", nil)
+		}
+		return nil
+	}
+	if uint64(rec.GetSequence()) == l.Size()+1 {
+		if err := l.Add(rec); err != nil {
+			return err
+		}
+		return l.Verify(ctx)
+	}
+	return l.VerifyInclusion(ctx, rec)
+}
+
+// Verify checks that the events added so far are a prefix of a trusted
+// checkpoint, fetching a newer checkpoint when they go beyond the trusted
+// one.
+func (l *AuditLog) Verify(ctx context.Context) error {
+	if l.trusted == nil || l.Size() > l.trusted.Size {
+		_, err := l.Sync(ctx)
+		return err
+	}
+	return l.consistent(ctx, l.Size(), l.Root(), l.trusted, "ROOT_MISMATCH")
+}

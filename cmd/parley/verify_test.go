@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	binenc "encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parley-negotiation/parley/server/servertest"
+)
+
+// TestVerify checks a negotiation from scratch with 'parley verify', then
+// tampers with the stopped server's file: verify must fail with exit code 7
+// and the evidence, and a read through the pinned profile must fail too.
+func TestVerify(t *testing.T) {
+	c := newCLI(t)
+	s := servertest.Start(t)
+	n := s.CreateDemo(context.Background())
+	raw, _ := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
+	tokens := filepath.Join(c.dir, "demo-tokens.json")
+	if err := os.WriteFile(tokens, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("login", "--import", tokens, "--as", "ukraine")
+
+	out := c.ok("verify")
+	for _, want := range []string{"negotiation  " + n.Name, "log          34 events", "checkpoint   size 34, root ",
+		"rebuilt from the log, it is the served document (28 points", "\nverified\n"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+	var v verification
+	if err := json.Unmarshal([]byte(c.ok("verify", "-o", "json")), &v); err != nil || !v.Verified || v.Events != 34 || !v.KeyPinned {
+		t.Fatalf("verify -o json: %+v %v", v, err)
+	}
+
+	// tamper stops the server, rewrites "confirmed" as "cancelled" in a
+	// record of the negotiation's bucket, and starts it again.
+	tamper := func(bucket string, key func(b *bolt.Bucket) []byte) {
+		t.Helper()
+		s.Stop()
+		db, err := bolt.Open(filepath.Join(s.DataDir, "parley.db"), 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("negotiations")).Bucket([]byte(strings.TrimPrefix(n.Name, "negotiations/"))).Bucket([]byte(bucket))
+			k := key(b)
+			return b.Put(k, []byte(strings.ReplaceAll(string(b.Get(k)), "confirmed", "cancelled")))
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Restart()
+	}
+
+	// First the stored state: the log still verifies, the served document
+	// is not what the log says.
+	tamper("points", func(b *bolt.Bucket) []byte {
+		var key []byte
+		b.ForEach(func(k, v []byte) error {
+			if strings.Contains(string(v), "sovereignty of Ukraine will be confirmed") {
+				key = append([]byte(nil), k...)
+			}
+			return nil
+		})
+		return key
+	})
+	if r := c.run("verify"); r.code != ExitUnverified || !strings.Contains(r.stderr, "document hash") {
+		t.Fatalf("verify of a tampered state: exit %d, want %d\n%s%s", r.code, ExitUnverified, r.stdout, r.stderr)
+	}
+
+	// Then the log itself: event 2 (point 1's text) is rewritten, the Merkle
+	// nodes are left as they were.
+	tamper("events", func(*bolt.Bucket) []byte { return binenc.BigEndian.AppendUint64(nil, 2) })
+	r := c.run("verify")
+	if r.code != ExitUnverified || !strings.Contains(r.stderr, "ROOT_MISMATCH") || !strings.Contains(r.stderr, "--- trusted checkpoint ---") {
+		t.Fatalf("verify of a tampered log: exit %d, want %d with the evidence\n%s%s", r.code, ExitUnverified, r.stdout, r.stderr)
+	}
+	// Reading the log through the profile, which pinned the key, fails the
+	// same way: the client checks every event it lists.
+	if r := c.run("log"); r.code != ExitUnverified || !strings.Contains(r.stderr, "cannot be trusted") {
+		t.Fatalf("log of a tampered log: exit %d, want %d\n%s%s", r.code, ExitUnverified, r.stdout, r.stderr)
+	}
+}
