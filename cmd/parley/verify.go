@@ -230,4 +230,3 @@ func isUnverified(err error) bool {
 	var u unverifiedError
 	return errors.As(err, &u)
 }
-
