@@ -140,9 +140,15 @@ func (c *Client) RejectAmendment(ctx context.Context, amendment, reason string) 
 // SignOff signs off a point at the revision and text hash of p, the point as
 // the caller read it: if the point changed since, the server refuses with
 // ABORTED rather than record agreement to a text the caller has not seen.
+// With a LogVerifier, the sign-off also names the checkpoint of the log the
+// client has just verified, and the server records it.
 func (c *Client) SignOff(ctx context.Context, p *parleyv1.Point) (*parleyv1.Point, error) {
+	seen, err := c.seenCheckpoint(ctx, negotiationOf(p.GetName()))
+	if err != nil {
+		return nil, err
+	}
 	req := &parleyv1.SignOffPointRequest{RequestId: c.requestID(ctx), Point: p.GetName(),
-		Revision: p.GetRevision(), TextSha256: p.GetTextSha256()}
+		Revision: p.GetRevision(), TextSha256: p.GetTextSha256(), Checkpoint: seen}
 	resp, err := invoke(ctx, c, req, c.svc.SignOffPoint)
 	return resp.GetPoint(), err
 }
@@ -157,7 +163,11 @@ func (c *Client) RevokeSignOff(ctx context.Context, point string) (*parleyv1.Poi
 // AcceptDocument accepts the whole document at the given hash, the
 // document_sha256 of the text the caller read (see Document.Verify).
 func (c *Client) AcceptDocument(ctx context.Context, negotiation, documentSHA256 string) (*parleyv1.Negotiation, error) {
-	req := &parleyv1.AcceptDocumentRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, DocumentSha256: documentSHA256}
+	seen, err := c.seenCheckpoint(ctx, negotiation)
+	if err != nil {
+		return nil, err
+	}
+	req := &parleyv1.AcceptDocumentRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, DocumentSha256: documentSHA256, Checkpoint: seen}
 	resp, err := invoke(ctx, c, req, c.svc.AcceptDocument)
 	return resp.GetNegotiation(), err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -122,6 +123,36 @@ func (v *LogVerifier) VerifyEvent(ctx context.Context, negotiation string, rec *
 		return l.Verify(ctx)
 	}
 	return l.VerifyInclusion(ctx, rec)
+}
+
+// seenCheckpoint returns the signed note of a checkpoint the client has just
+// verified, for a sign-off or an acceptance to name; "" without a
+// LogVerifier.
+func (c *Client) seenCheckpoint(ctx context.Context, negotiation string) (string, error) {
+	v, ok := c.verifier.(*LogVerifier)
+	if !ok {
+		return "", nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l, err := v.log(negotiation)
+	if err != nil {
+		return "", err
+	}
+	cp, err := l.Sync(ctx)
+	if err != nil {
+		return "", err
+	}
+	return cp.Note, nil
+}
+
+// negotiationOf returns the negotiation part of a resource name.
+func negotiationOf(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 2 {
+		return name
+	}
+	return parts[0] + "/" + parts[1]
 }
 
 // Verify checks that the events added so far are a prefix of a trusted

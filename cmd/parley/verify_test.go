@@ -28,15 +28,23 @@ func TestVerify(t *testing.T) {
 	}
 	c.ok("login", "--import", tokens, "--as", "ukraine")
 
+	// A sign-off through a pinned profile names the checkpoint the client
+	// verified just before, and the log records it.
+	c.ok("sign-off", "1")
+	last := strings.TrimSpace(c.ok("log", "--last", "1", "-o", "json"))
+	if !strings.Contains(last, `"checkpoint"`) || !strings.Contains(last, `"treeSize":"34"`) {
+		t.Fatalf("the sign-off's event does not name the checkpoint of 34 events:\n%s", last)
+	}
+
 	out := c.ok("verify")
-	for _, want := range []string{"negotiation  " + n.Name, "log          34 events", "checkpoint   size 34, root ",
+	for _, want := range []string{"negotiation  " + n.Name, "log          35 events", "checkpoint   size 35, root ",
 		"rebuilt from the log, it is the served document (28 points", "\nverified\n"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("verify output lacks %q:\n%s", want, out)
 		}
 	}
 	var v verification
-	if err := json.Unmarshal([]byte(c.ok("verify", "-o", "json")), &v); err != nil || !v.Verified || v.Events != 34 || !v.KeyPinned {
+	if err := json.Unmarshal([]byte(c.ok("verify", "-o", "json")), &v); err != nil || !v.Verified || v.Events != 35 || !v.KeyPinned {
 		t.Fatalf("verify -o json: %+v %v", v, err)
 	}
 
