@@ -43,11 +43,12 @@ type Server struct {
 	adminTokenHash string
 	hub            *hub
 	health         *health.Server
+	limiter        *limiter // nil: no rate limit
 }
 
 // New returns a server over db. adminToken is the administrator's bearer
-// token.
-func New(db *store.DB, adminToken string, logger *slog.Logger) *Server {
+// token. With no options, no rate limit applies.
+func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,17 +59,27 @@ func New(db *store.DB, adminToken string, logger *slog.Logger) *Server {
 		hub:            newHub(),
 		health:         health.NewServer(),
 	}
+	for _, opt := range opts {
+		opt(s)
+	}
 	db.OnCommit(s.hub.publish)
 	return s
 }
 
 // GRPCServer returns a grpc.Server with Parley's services, health and
 // reflection registered, and its interceptors chained: recovery outermost,
-// then logging and error mapping, then authentication.
+// then logging and error mapping, then authentication, then the rate limit if
+// there is one (it counts by caller, so it needs the caller).
 func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
+	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, s.authUnary}
+	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.logStream, s.authStream}
+	if s.limiter != nil {
+		unary = append(unary, s.rateUnary)
+		stream = append(stream, s.rateStream)
+	}
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, s.authStream),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
