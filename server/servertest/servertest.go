@@ -73,8 +73,12 @@ type Server struct {
 	DataDir    string
 	AdminToken string
 	Args       []string // extra flags it was started with
-	Stdout     *syncBuffer
-	Stderr     *syncBuffer
+	// DialOptions are added to every connection Conn makes, after its own:
+	// set them, for instance to TLS credentials, before calling Conn,
+	// Create or CreateDemo.
+	DialOptions []grpc.DialOption
+	Stdout      *syncBuffer
+	Stderr      *syncBuffer
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -179,11 +183,14 @@ func (s *Server) Restart() {
 func (s *Server) Exited() <-chan struct{} { return s.exited }
 
 // Conn returns a new client connection to the server, closed at the end of
-// the test.
-func (s *Server) Conn() *grpc.ClientConn {
+// the test. It is plaintext unless DialOptions or opts say otherwise; opts
+// come last.
+func (s *Server) Conn(opts ...grpc.DialOption) *grpc.ClientConn {
 	s.tb.Helper()
-	conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	all := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 << 20))}
+	all = append(append(all, s.DialOptions...), opts...)
+	conn, err := grpc.NewClient(s.Addr, all...)
 	if err != nil {
 		s.tb.Fatal(err)
 	}
