@@ -28,9 +28,9 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
+	buildMu  sync.Mutex
+	binary   string
+	buildErr error
 )
 
 // moduleRoot is the repository's root, found from this file's path.
@@ -40,27 +40,35 @@ func moduleRoot() string {
 }
 
 // Binary builds parleyd once per test process and returns its path. With
-// -race in the test flags, the binary is built with the race detector too.
+// -race in the test flags, the binary is built with the race detector too. If
+// the binary has gone since (a cleaner of the temporary folder on a shared
+// machine), it is built again rather than failing every later test.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "parleyd-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "parleyd")
-		args := []string{"build", "-o", binary}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/parleyd")...)
-		cmd.Dir = moduleRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build parleyd: %v\n%s", err, out)
-		}
-	})
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	if binary != "" {
+		if _, err := os.Stat(binary); err == nil {
+			return binary
+		}
+	}
+	dir, err := os.MkdirTemp("", "parleyd-bin-")
+	if err != nil {
+		buildErr = err
+		tb.Fatal(buildErr)
+	}
+	binary = filepath.Join(dir, "parleyd")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/parleyd")...)
+	cmd.Dir = moduleRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		buildErr = fmt.Errorf("go build parleyd: %v\n%s", err, out)
 		tb.Fatal(buildErr)
 	}
 	return binary
