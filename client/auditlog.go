@@ -63,6 +63,22 @@ func (e *LogError) Error() string {
 	return b.String()
 }
 
+// retried makes a read of the log with the default retry policy: the
+// verifier's own calls must ride out a restart or a rate limit as the
+// client's calls do.
+func retried[T any](ctx context.Context, call func() (T, error)) (T, error) {
+	p := DefaultRetryPolicy
+	for n := 1; ; n++ {
+		resp, err := call()
+		if err == nil || n >= p.MaxAttempts || !retryable(ctx, toError(err)) {
+			return resp, err
+		}
+		if sleep(ctx, p.backoff(n)) != nil {
+			return resp, err
+		}
+	}
+}
+
 // IsLogError reports whether err says the log cannot be trusted.
 func IsLogError(err error) bool {
 	var e *LogError
@@ -201,7 +217,9 @@ func (l *AuditLog) Sync(ctx context.Context) (*Checkpoint, error) {
 			l.trusted = c
 		}
 	}
-	resp, err := l.audit.GetCheckpoint(ctx, &parleyv1.GetCheckpointRequest{Negotiation: l.negotiation})
+	resp, err := retried(ctx, func() (*parleyv1.GetCheckpointResponse, error) {
+		return l.audit.GetCheckpoint(ctx, &parleyv1.GetCheckpointRequest{Negotiation: l.negotiation})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +258,10 @@ func (l *AuditLog) consistent(ctx context.Context, size uint64, root []byte, c *
 		}
 		return nil
 	}
-	resp, err := l.audit.GetConsistencyProof(ctx, &parleyv1.GetConsistencyProofRequest{
-		Negotiation: l.negotiation, FromSize: int64(size), ToSize: int64(c.Size)})
+	resp, err := retried(ctx, func() (*parleyv1.GetConsistencyProofResponse, error) {
+		return l.audit.GetConsistencyProof(ctx, &parleyv1.GetConsistencyProofRequest{
+			Negotiation: l.negotiation, FromSize: int64(size), ToSize: int64(c.Size)})
+	})
 	if err != nil {
 		return err
 	}
@@ -261,8 +281,10 @@ func (l *AuditLog) VerifyInclusion(ctx context.Context, rec *parleyv1.EventRecor
 			return err
 		}
 	}
-	resp, err := l.audit.GetInclusionProof(ctx, &parleyv1.GetInclusionProofRequest{
-		Negotiation: l.negotiation, Sequence: rec.GetSequence(), TreeSize: int64(c.Size)})
+	resp, err := retried(ctx, func() (*parleyv1.GetInclusionProofResponse, error) {
+		return l.audit.GetInclusionProof(ctx, &parleyv1.GetInclusionProofRequest{
+			Negotiation: l.negotiation, Sequence: rec.GetSequence(), TreeSize: int64(c.Size)})
+	})
 	if err != nil {
 		return err
 	}

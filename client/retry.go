@@ -12,9 +12,10 @@ import (
 // RetryPolicy says how calls are retried after transient failures.
 //
 // A call is retried when it fails with UNAVAILABLE (the server could not be
-// reached or is restarting), or with DEADLINE_EXCEEDED when only the
-// attempt's own timeout (AttemptTimeout) ran out and the caller's context
-// still has time. Every attempt of a mutating call carries the same
+// reached or is restarting), with RESOURCE_EXHAUSTED / RATE_LIMITED (the
+// server refused it before doing anything), or with DEADLINE_EXCEEDED when
+// only the attempt's own timeout (AttemptTimeout) ran out and the caller's
+// context still has time. Every attempt of a mutating call carries the same
 // request_id, so the server acts at most once however many attempts reach it:
 // a retry of a call that did act gets the first reply back.
 type RetryPolicy struct {
@@ -77,6 +78,8 @@ func retryable(ctx context.Context, err error) bool {
 	switch CodeOf(err) {
 	case codes.Unavailable:
 		return true
+	case codes.ResourceExhausted:
+		return ReasonOf(err) == "RATE_LIMITED"
 	case codes.DeadlineExceeded:
 		// The caller's context is alive, so the attempt's own timeout ran out.
 		return true

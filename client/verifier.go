@@ -40,8 +40,14 @@ type LogVerifier struct {
 // verifiedLog is one negotiation's log as far as it was checked.
 type verifiedLog struct {
 	*AuditLog
-	page map[int64][]byte // leaf hashes of the last page checked with VerifyPage, by sequence
+	// page holds the leaf hashes of events checked ahead of their delivery
+	// (a listed page, or what a checkpoint covered), by sequence.
+	page map[int64][]byte
 }
+
+// aheadLimit bounds how many events a live check fetches ahead of the one it
+// checks; beyond it, a consistency proof covers the rest.
+const aheadLimit = 10_000
 
 // NewLogVerifier returns a verifier of checkpoints signed by verifierKey
 // ("name+hash+data", pinned out of band), keeping trusted checkpoints in
@@ -109,20 +115,70 @@ func (v *LogVerifier) VerifyEvent(ctx context.Context, negotiation string, rec *
 	if err != nil {
 		return err
 	}
-	if want, ok := l.page[rec.GetSequence()]; ok {
-		delete(l.page, rec.GetSequence())
-		if !bytes.Equal(want, rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf())) {
-			return l.fail("EVENT_MISMATCH", fmt.Sprintf("event %d changed after its page was verified", rec.GetSequence()), "", nil)
-		}
-		return nil
+	if _, ok := l.page[rec.GetSequence()]; ok {
+		return v.verifyCached(l, rec)
 	}
 	if uint64(rec.GetSequence()) == l.Size()+1 {
+		if err := v.catchUp(ctx, l); err != nil {
+			return err
+		}
+		if _, ok := l.page[rec.GetSequence()]; ok {
+			return v.verifyCached(l, rec)
+		}
 		if err := l.Add(rec); err != nil {
 			return err
 		}
 		return l.Verify(ctx)
 	}
 	return l.VerifyInclusion(ctx, rec)
+}
+
+// catchUp checks a live event cheaply: one checkpoint, and one page of the
+// events it covers beyond the tree, checked at once against its root. The
+// events that follow in the watch are then already checked, so a burst of
+// events costs a few calls, not a few per event.
+func (v *LogVerifier) catchUp(ctx context.Context, l *verifiedLog) error {
+	cp, err := l.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	if cp.Size <= l.Size() {
+		return nil
+	}
+	svc := parleyv1.NewNegotiationServiceClient(v.conn)
+	until := min(cp.Size, l.Size()+aheadLimit)
+	l.page = map[int64][]byte{}
+	for l.Size() < until {
+		resp, err := retried(ctx, func() (*parleyv1.ListEventsResponse, error) {
+			return svc.ListEvents(ctx, &parleyv1.ListEventsRequest{Negotiation: l.negotiation,
+				AfterSequence: int64(l.Size()), PageSize: int32(min(1000, until-l.Size()))})
+		})
+		if err != nil {
+			return err
+		}
+		recs := resp.GetEvents()
+		if len(recs) == 0 {
+			return l.fail("ROLLBACK", fmt.Sprintf("the server signed a log of %d events but lists only %d", cp.Size, l.Size()), cp.Note, nil)
+		}
+		if err := l.Add(recs...); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			l.page[r.GetSequence()] = rfc6962.DefaultHasher.HashLeaf(r.GetLeaf())
+		}
+	}
+	return l.Verify(ctx)
+}
+
+// verifyCached checks an event against the leaf hash checked ahead for its
+// sequence.
+func (v *LogVerifier) verifyCached(l *verifiedLog, rec *parleyv1.EventRecord) error {
+	want := l.page[rec.GetSequence()]
+	delete(l.page, rec.GetSequence())
+	if !bytes.Equal(want, rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf())) {
+		return l.fail("EVENT_MISMATCH", fmt.Sprintf("event %d is not the one checked against the signed log", rec.GetSequence()), "", nil)
+	}
+	return nil
 }
 
 // seenCheckpoint returns the signed note of a checkpoint the client has just

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/test/bufconn"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/demo"
@@ -31,8 +33,18 @@ const DemoTokensFile = "demo-tokens.json"
 // administrator would. Its fixed request id makes a second start find the
 // negotiation instead of creating a copy; tokens are issued once and kept in
 // the token file, and rotated only if that file is lost.
+//
+// It calls the API in memory, on a private gRPC server with the same
+// services, rather than on the listener: the listener may require TLS and
+// client certificates that parleyd itself does not hold.
 func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
-	conn, err := grpc.NewClient(m.Listener.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	lis := bufconn.Listen(1 << 20)
+	private := m.Server.GRPCServer()
+	go private.Serve(lis)
+	defer private.Stop()
+	conn, err := grpc.NewClient("passthrough:///parleyd-demo",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
 	}

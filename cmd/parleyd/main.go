@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
@@ -61,7 +64,28 @@ type Config struct {
 	AllowPlaintext bool   // serve without TLS on a non-loopback address
 	KeyName        string // name of the checkpoint signing key
 	StopTimeout    time.Duration
+
+	// TLS: a certificate and its key in PEM files turn TLS on; a client CA
+	// then also requires every client to present a certificate it signed.
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
+
+	// RateLimit is the calls a second each token may make on average, with
+	// bursts of RateBurst; 0 disables the limit.
+	RateLimit float64
+	RateBurst int
+
+	// Verify checks the whole database before serving.
+	Verify bool
 }
+
+// Default rate limit: far above what a person or a client tool does, well
+// below what a runaway script does.
+const (
+	DefaultRateLimit = 100
+	DefaultRateBurst = 200
+)
 
 // Main runs parleyd: open the database, serve, and stop gracefully.
 type Main struct {
@@ -79,7 +103,8 @@ type Main struct {
 // NewMain returns a Main with default configuration.
 func NewMain() *Main {
 	return &Main{
-		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley"},
+		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley",
+			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
@@ -96,6 +121,12 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Demo, "demo", false, "create the 28-point demo negotiation (once) and write its participants' tokens to <data>/demo-tokens.json")
 	fs.BoolVar(&c.AllowPlaintext, "allow-plaintext", false, "allow serving without TLS on an address that is not loopback")
 	fs.StringVar(&c.KeyName, "key-name", c.KeyName, "`name` of the key that signs checkpoints, used when the key is first created in <data>/checkpoint-key")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM `file` with the server's certificate (and any intermediates); with --tls-key, serve TLS only")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM `file` with the private key of --tls-cert")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM `file` of the CA certificates that sign clients' certificates: every client must then present one (mutual TLS)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "`calls` a second each caller (the administrator, or one participant) may make on average; over it, RESOURCE_EXHAUSTED RATE_LIMITED; 0 disables the limit")
+	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "`calls` a caller may make at once before --rate-limit applies")
+	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.Usage = func() {
@@ -111,6 +142,16 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	case c.TLSClientCA != "" && c.TLSCert == "":
+		return errors.New("--tls-client-ca needs TLS: give --tls-cert and --tls-key too")
+	case c.RateLimit < 0:
+		return fmt.Errorf("--rate-limit %g: must be 0 (no limit) or more", c.RateLimit)
+	case c.RateLimit > 0 && c.RateBurst < 1:
+		return fmt.Errorf("--rate-burst %d: must be 1 or more", c.RateBurst)
+	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
 }
@@ -120,7 +161,11 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 func (m *Main) Run(ctx context.Context) error {
 	c := m.Config
 	m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
-	if err := checkPlaintext(c.Listen, c.AllowPlaintext); err != nil {
+	tlsConfig, err := loadTLS(c.TLSCert, c.TLSKey, c.TLSClientCA)
+	if err != nil {
+		return err
+	}
+	if err := checkPlaintext(c.Listen, c.AllowPlaintext || tlsConfig != nil); err != nil {
 		return err
 	}
 	adminToken, err := m.adminToken()
@@ -130,13 +175,24 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.DB, err = store.Open(filepath.Join(c.DataDir, "parley.db"), store.Options{Logger: m.Logger}); err != nil {
 		return err
 	}
+	if c.Verify {
+		start := time.Now()
+		if err := m.DB.VerifyAll(ctx); err != nil {
+			return fmt.Errorf("--verify: the database does not verify, refusing to serve it: %w", err)
+		}
+		m.Logger.Info("database verified", "took", time.Since(start))
+	}
 	signer, err := checkpoint.LoadOrCreate(filepath.Join(c.DataDir, "checkpoint-key"), c.KeyName)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
-	m.Server = rpc.New(m.DB, adminToken, m.Logger, rpc.WithCheckpointSigner(signer))
-	m.GRPC = m.Server.GRPCServer()
+	m.Server = rpc.New(m.DB, adminToken, m.Logger, rpc.WithCheckpointSigner(signer), rpc.WithRateLimit(c.RateLimit, c.RateBurst))
+	var serverOpts []grpc.ServerOption
+	if tlsConfig != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tlsConfig)))
+	}
+	m.GRPC = m.Server.GRPCServer(serverOpts...)
 	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
 		return err
 	}
@@ -145,7 +201,8 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("serve", "err", err)
 		}
 	}()
-	m.Logger.Info("serving", "address", m.Listener.Addr().String(), "data", c.DataDir)
+	m.Logger.Info("serving", "address", m.Listener.Addr().String(), "data", c.DataDir,
+		"tls", tlsConfig != nil, "client_certificates", c.TLSClientCA != "", "rate_limit", c.RateLimit, "rate_burst", c.RateBurst)
 	// Scripts and tests that listen on port 0 read the address from this line.
 	fmt.Fprintf(m.Stdout, "parleyd: serving on %s\n", m.Listener.Addr())
 	if c.Demo {
@@ -176,8 +233,36 @@ func (m *Main) adminToken() (string, error) {
 	return token, nil
 }
 
+// loadTLS returns the server's TLS configuration, or nil without a
+// certificate. With a client CA, a client must present a certificate signed
+// by it: the handshake fails otherwise, before any call. The files are read
+// once, at start; a new certificate takes a restart.
+func loadTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if clientCAFile != "" {
+		pem, err := os.ReadFile(clientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-client-ca: %s holds no PEM certificate", clientCAFile)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}
+
 // checkPlaintext refuses to serve without TLS on an address other than
-// loopback unless allowed explicitly.
+// loopback unless allowed explicitly (or TLS is on).
 func checkPlaintext(listen string, allowed bool) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -192,7 +277,7 @@ func checkPlaintext(listen string, allowed bool) error {
 	if allowed {
 		return nil
 	}
-	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; pass --allow-plaintext to do it anyway", listen)
+	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; serve TLS with --tls-cert and --tls-key, or pass --allow-plaintext to do it anyway", listen)
 }
 
 // Close stops serving gracefully, waiting up to StopTimeout for calls in

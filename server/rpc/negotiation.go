@@ -100,16 +100,31 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 	if err := callerFrom(ctx).requireAdmin(); err != nil {
 		return nil, err
 	}
+	cmd, err := createCommand(req)
+	if err != nil {
+		return nil, err
+	}
+	out := &parleyv1.CreateNegotiationResponse{}
+	err = s.execute(ctx, req, cmd.NegotiationID, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CreateNegotiationResponse{Negotiation: wire.NegotiationToProto(n)}
+	})
+	return out, err
+}
+
+// createCommand maps a request to the rules' command, choosing the new ids.
+// It checks what only the request shows (points given one way, the numbered
+// text); the rules check the rest.
+func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegotiation, error) {
 	texts := req.GetPoints()
 	switch {
 	case len(texts) > 0 && req.GetNumberedText() != "":
-		return nil, workflow.Errorf(workflow.EINVALID, "POINTS_CONFLICT", "give either points or numbered_text, not both")
+		return workflow.CreateNegotiation{}, workflow.Errorf(workflow.EINVALID, "POINTS_CONFLICT", "give either points or numbered_text, not both")
 	case len(texts) > workflow.MaxPoints:
-		return nil, workflow.Errorf(workflow.EINVALID, "TOO_MANY_POINTS", "%d points; the limit is %d", len(texts), workflow.MaxPoints)
+		return workflow.CreateNegotiation{}, workflow.Errorf(workflow.EINVALID, "TOO_MANY_POINTS", "%d points; the limit is %d", len(texts), workflow.MaxPoints)
 	case req.GetNumberedText() != "":
 		var err error
 		if texts, err = workflow.ParseNumberedText(req.GetNumberedText()); err != nil {
-			return nil, err
+			return workflow.CreateNegotiation{}, err
 		}
 	}
 	cmd := workflow.CreateNegotiation{
@@ -122,11 +137,7 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 	for i, t := range texts {
 		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
 	}
-	out := &parleyv1.CreateNegotiationResponse{}
-	err := s.execute(ctx, req, cmd.NegotiationID, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.CreateNegotiationResponse{Negotiation: wire.NegotiationToProto(n)}
-	})
-	return out, err
+	return cmd, nil
 }
 
 func (s *Server) GetNegotiation(ctx context.Context, req *parleyv1.GetNegotiationRequest) (*parleyv1.GetNegotiationResponse, error) {
@@ -227,23 +238,33 @@ func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*
 }
 
 func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.ProposeAmendmentResponse, error) {
-	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	nid, cmd, err := proposeCommand(req)
 	if err != nil {
 		return nil, err
 	}
-	var pid string
-	if req.GetPoint() != "" || req.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
-		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
-			return nil, err
-		}
-	}
-	cmd := workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
-		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale()}
 	out := &parleyv1.ProposeAmendmentResponse{}
 	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.ProposeAmendmentResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[cmd.AmendmentID])}
 	})
 	return out, err
+}
+
+// proposeCommand maps a request to its negotiation's id and the rules'
+// command, choosing the amendment's id. Only an INSERT may leave the point
+// out (to insert at the start); a point must be in the same negotiation.
+func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.ProposeAmendment, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return "", workflow.ProposeAmendment{}, err
+	}
+	var pid string
+	if req.GetPoint() != "" || req.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
+			return "", workflow.ProposeAmendment{}, err
+		}
+	}
+	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
+		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale()}, nil
 }
 
 func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentRequest) (*parleyv1.GetAmendmentResponse, error) {

@@ -47,6 +47,7 @@ type Server struct {
 	signer         *checkpoint.Signer
 	hub            *hub
 	health         *health.Server
+	limiter        *limiter // nil: no rate limit
 }
 
 // Option configures a Server.
@@ -60,7 +61,7 @@ func WithCheckpointSigner(signer *checkpoint.Signer) Option {
 }
 
 // New returns a server over db. adminToken is the administrator's bearer
-// token.
+// token. With no options, no rate limit applies.
 func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -96,11 +97,18 @@ func ephemeralSigner() *checkpoint.Signer {
 
 // GRPCServer returns a grpc.Server with Parley's services, health and
 // reflection registered, and its interceptors chained: recovery outermost,
-// then logging and error mapping, then authentication.
+// then logging and error mapping, then authentication, then the rate limit if
+// there is one (it counts by caller, so it needs the caller).
 func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
+	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, s.authUnary}
+	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.logStream, s.authStream}
+	if s.limiter != nil {
+		unary = append(unary, s.rateUnary)
+		stream = append(stream, s.rateStream)
+	}
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.logUnary, s.authUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.logStream, s.authStream),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),

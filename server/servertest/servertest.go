@@ -29,9 +29,9 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
+	buildMu  sync.Mutex
+	binary   string
+	buildErr error
 )
 
 // moduleRoot is the repository's root, found from this file's path.
@@ -41,28 +41,36 @@ func moduleRoot() string {
 }
 
 // Binary builds parleyd once per test process and returns its path. With
-// -race in the test flags, the binary is built with the race detector too.
+// -race in the test flags, the binary is built with the race detector too. If
+// the binary has gone since (a cleaner of the temporary folder on a shared
+// machine), it is built again rather than failing every later test.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		removeStaleBinaries()
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("parleyd-bin-%d", os.Getpid()))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "parleyd")
-		args := []string{"build", "-o", binary}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/parleyd")...)
-		cmd.Dir = moduleRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build parleyd: %v\n%s", err, out)
-		}
-	})
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	if binary != "" {
+		if _, err := os.Stat(binary); err == nil {
+			return binary
+		}
+	}
+	removeStaleBinaries()
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("parleyd-bin-%d", os.Getpid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		buildErr = err
+		tb.Fatal(buildErr)
+	}
+	binary = filepath.Join(dir, "parleyd")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/parleyd")...)
+	cmd.Dir = moduleRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		buildErr = fmt.Errorf("go build parleyd: %v\n%s", err, out)
 		tb.Fatal(buildErr)
 	}
 	return binary
@@ -70,12 +78,13 @@ func Binary(tb testing.TB) string {
 
 // removeStaleBinaries deletes the binaries built by test processes that have
 // ended: a test binary has no hook at exit, so each one cleans up after the
-// ones before it.
+// ones before it. Only folders named after a process that no longer exists
+// are removed; anything else may belong to someone running now.
 func removeStaleBinaries() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "parleyd-bin-*"))
 	for _, dir := range dirs {
 		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), "parleyd-bin-"))
-		if err != nil || syscall.Kill(pid, 0) == syscall.ESRCH {
+		if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
 			os.RemoveAll(dir)
 		}
 	}
@@ -88,8 +97,12 @@ type Server struct {
 	DataDir    string
 	AdminToken string
 	Args       []string // extra flags it was started with
-	Stdout     *syncBuffer
-	Stderr     *syncBuffer
+	// DialOptions are added to every connection Conn makes, after its own:
+	// set them, for instance to TLS credentials, before calling Conn,
+	// Create or CreateDemo.
+	DialOptions []grpc.DialOption
+	Stdout      *syncBuffer
+	Stderr      *syncBuffer
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -194,11 +207,14 @@ func (s *Server) Restart() {
 func (s *Server) Exited() <-chan struct{} { return s.exited }
 
 // Conn returns a new client connection to the server, closed at the end of
-// the test.
-func (s *Server) Conn() *grpc.ClientConn {
+// the test. It is plaintext unless DialOptions or opts say otherwise; opts
+// come last.
+func (s *Server) Conn(opts ...grpc.DialOption) *grpc.ClientConn {
 	s.tb.Helper()
-	conn, err := grpc.NewClient(s.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	all := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 << 20))}
+	all = append(append(all, s.DialOptions...), opts...)
+	conn, err := grpc.NewClient(s.Addr, all...)
 	if err != nil {
 		s.tb.Fatal(err)
 	}

@@ -360,6 +360,110 @@ func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
 	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{5}
 }
 
+// BackupRequest is the request of Backup.
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{6}
+}
+
+// BackupResponse is one message of the Backup stream. Every message but the
+// last carries the next bytes of the snapshot; the last carries no bytes, and
+// the size and hash of all of them.
+type BackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of the snapshot, in order; empty in the last message.
+	Data []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// Last message only: the number of bytes sent in all `data` fields.
+	SizeBytes int64 `protobuf:"varint,2,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Last message only: lowercase hex SHA-256 of all `data` bytes in order.
+	// Its presence marks the last message.
+	Sha256        string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BackupResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *BackupResponse) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *BackupResponse) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 var File_parley_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_admin_service_proto_rawDesc = "" +
@@ -386,12 +490,19 @@ const file_parley_v1_admin_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
 	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"\x15\n" +
-	"\x13RevokeTokenResponse2\xf5\x01\n" +
+	"\x13RevokeTokenResponse\"\x0f\n" +
+	"\rBackupRequest\"[\n" +
+	"\x0eBackupResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\xb6\x02\n" +
 	"\fAdminService\x12I\n" +
 	"\n" +
 	"IssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n" +
 	"\vRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n" +
-	"\vRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\vRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12?\n" +
+	"\x06Backup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01B?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_admin_service_proto_rawDescOnce sync.Once
@@ -405,7 +516,7 @@ func file_parley_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_admin_service_proto_rawDescData
 }
 
-var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_parley_v1_admin_service_proto_goTypes = []any{
 	(*IssueTokenRequest)(nil),   // 0: parley.v1.IssueTokenRequest
 	(*IssueTokenResponse)(nil),  // 1: parley.v1.IssueTokenResponse
@@ -413,16 +524,20 @@ var file_parley_v1_admin_service_proto_goTypes = []any{
 	(*RotateTokenResponse)(nil), // 3: parley.v1.RotateTokenResponse
 	(*RevokeTokenRequest)(nil),  // 4: parley.v1.RevokeTokenRequest
 	(*RevokeTokenResponse)(nil), // 5: parley.v1.RevokeTokenResponse
+	(*BackupRequest)(nil),       // 6: parley.v1.BackupRequest
+	(*BackupResponse)(nil),      // 7: parley.v1.BackupResponse
 }
 var file_parley_v1_admin_service_proto_depIdxs = []int32{
 	0, // 0: parley.v1.AdminService.IssueToken:input_type -> parley.v1.IssueTokenRequest
 	2, // 1: parley.v1.AdminService.RotateToken:input_type -> parley.v1.RotateTokenRequest
 	4, // 2: parley.v1.AdminService.RevokeToken:input_type -> parley.v1.RevokeTokenRequest
-	1, // 3: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
-	3, // 4: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
-	5, // 5: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
+	6, // 3: parley.v1.AdminService.Backup:input_type -> parley.v1.BackupRequest
+	1, // 4: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
+	3, // 5: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
+	5, // 6: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
+	7, // 7: parley.v1.AdminService.Backup:output_type -> parley.v1.BackupResponse
+	4, // [4:8] is the sub-list for method output_type
+	0, // [0:4] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -439,7 +554,7 @@ func file_parley_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_admin_service_proto_rawDesc), len(file_parley_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,13 +22,15 @@ const (
 	AdminService_IssueToken_FullMethodName  = "/parley.v1.AdminService/IssueToken"
 	AdminService_RotateToken_FullMethodName = "/parley.v1.AdminService/RotateToken"
 	AdminService_RevokeToken_FullMethodName = "/parley.v1.AdminService/RevokeToken"
+	AdminService_Backup_FullMethodName      = "/parley.v1.AdminService/Backup"
 )
 
 // AdminServiceClient is the client API for AdminService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// AdminService manages participants' credentials. Administrator only.
+// AdminService manages participants' credentials and takes backups.
+// Administrator only.
 //
 // A token is 256 random bits, shown once in the reply that issues it and
 // stored by the server only as its SHA-256. A retry of an issuing request with
@@ -41,6 +43,13 @@ type AdminServiceClient interface {
 	RotateToken(ctx context.Context, in *RotateTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error)
 	// Revokes a participant's token; the participant can no longer call.
 	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
+	// Streams a consistent snapshot of the whole database while writes go on:
+	// a bbolt file that parleyd can serve as it is (see docs/operations.md for
+	// the restore). The snapshot is the state at one moment: it holds every
+	// write acknowledged before the call started, and no half of any write.
+	// The last message carries the size and SHA-256 of all the bytes sent; a
+	// stream that ends without it is incomplete and must be thrown away.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error)
 }
 
 type adminServiceClient struct {
@@ -81,11 +90,31 @@ func (c *adminServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenReq
 	return out, nil
 }
 
+func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[0], AdminService_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
 //
-// AdminService manages participants' credentials. Administrator only.
+// AdminService manages participants' credentials and takes backups.
+// Administrator only.
 //
 // A token is 256 random bits, shown once in the reply that issues it and
 // stored by the server only as its SHA-256. A retry of an issuing request with
@@ -98,6 +127,13 @@ type AdminServiceServer interface {
 	RotateToken(context.Context, *RotateTokenRequest) (*RotateTokenResponse, error)
 	// Revokes a participant's token; the participant can no longer call.
 	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
+	// Streams a consistent snapshot of the whole database while writes go on:
+	// a bbolt file that parleyd can serve as it is (see docs/operations.md for
+	// the restore). The snapshot is the state at one moment: it holds every
+	// write acknowledged before the call started, and no half of any write.
+	// The last message carries the size and SHA-256 of all the bytes sent; a
+	// stream that ends without it is incomplete and must be thrown away.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -116,6 +152,9 @@ func (UnimplementedAdminServiceServer) RotateToken(context.Context, *RotateToken
 }
 func (UnimplementedAdminServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeToken not implemented")
+}
+func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -192,6 +231,17 @@ func _AdminService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServiceServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdminService_BackupServer = grpc.ServerStreamingServer[BackupResponse]
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -212,6 +262,12 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AdminService_RevokeToken_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Backup",
+			Handler:       _AdminService_Backup_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "parley/v1/admin_service.proto",
 }

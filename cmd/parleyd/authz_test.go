@@ -1,0 +1,540 @@
+package main_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/servertest"
+)
+
+// authzWho is what a caller is, as far as authorization goes.
+type authzWho string
+
+const (
+	authzAdmin      authzWho = "admin"      // the server's administrator
+	authzDelegation authzWho = "delegation" // a delegation of negotiation A
+	authzProposer   authzWho = "proposer"   // the delegation that proposed A's amendment under test
+	authzMediator   authzWho = "mediator"   // the mediator of A
+	authzObserver   authzWho = "observer"   // an observer of A
+	authzOutsider   authzWho = "outsider"   // a delegation of negotiation B
+	authzNobody     authzWho = ""           // no valid token
+)
+
+// authzMember is everyone who may read negotiation A.
+var authzMember = []authzWho{authzAdmin, authzDelegation, authzMediator, authzObserver}
+
+// authzRow says who may call one RPC on negotiation A's resources. Anyone
+// else is refused: with UNAUTHENTICATED without a valid token, with
+// PERMISSION_DENIED with one.
+type authzRow struct {
+	method  string
+	allowed []authzWho
+}
+
+// authzMatrix has a row for every RPC of every parley.v1 service, in the
+// order the test calls them: a sign-off before its revocation, a token
+// issued before it is rotated and revoked.
+var authzMatrix = []authzRow{
+	{"parley.v1.NegotiationService/CreateNegotiation", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/GetNegotiation", authzMember},
+	{"parley.v1.NegotiationService/ListNegotiations", append(slices.Clone(authzMember), authzOutsider)}, // each sees its own
+	{"parley.v1.NegotiationService/GetDocument", authzMember},
+	{"parley.v1.NegotiationService/GetPoint", authzMember},
+	{"parley.v1.NegotiationService/ProposeAmendment", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/GetAmendment", authzMember},
+	{"parley.v1.NegotiationService/ListAmendments", authzMember},
+	{"parley.v1.NegotiationService/WithdrawAmendment", []authzWho{authzProposer}},
+	{"parley.v1.NegotiationService/CastVote", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/CloseVoting", []authzWho{authzMediator}},
+	{"parley.v1.NegotiationService/ApplyAmendment", []authzWho{authzMediator}},
+	{"parley.v1.NegotiationService/RejectAmendment", []authzWho{authzMediator}},
+	{"parley.v1.NegotiationService/SignOffPoint", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/RevokeSignOff", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/AcceptDocument", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/ListEvents", authzMember},
+	{"parley.v1.NegotiationService/WatchEvents", authzMember},
+	{"parley.v1.NegotiationService/GetCaller", append(slices.Clone(authzMember), authzOutsider)},
+	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/RevokeToken", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/Backup", []authzWho{authzAdmin}},
+	{"parley.v1.AuditService/GetCheckpoint", authzMember},
+	{"parley.v1.AuditService/GetInclusionProof", authzMember},
+	{"parley.v1.AuditService/GetConsistencyProof", authzMember},
+	// The key is public: any caller with a valid token may read it.
+	{"parley.v1.AuditService/GetVerifierKey", append(slices.Clone(authzMember), authzOutsider)},
+}
+
+// authzPrincipal is one caller of the matrix.
+type authzPrincipal struct {
+	name  string
+	is    []authzWho
+	token string // "" for no authorization metadata at all
+	raw   string // authorization metadata sent as is, if set
+}
+
+func (p authzPrincipal) ctx(ctx context.Context) context.Context {
+	switch {
+	case p.raw != "":
+		return metadata.AppendToOutgoingContext(ctx, "authorization", p.raw)
+	case p.token != "":
+		return servertest.As(ctx, p.token)
+	}
+	return ctx
+}
+
+func (p authzPrincipal) may(allowed []authzWho) bool {
+	for _, w := range p.is {
+		if slices.Contains(allowed, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p authzPrincipal) authenticated() bool { return len(p.is) > 0 && p.is[0] != authzNobody }
+
+// TestAuthorization calls every RPC as every kind of caller and checks that
+// each call is allowed or refused as authzMatrix says; that a refused call
+// changes nothing; and that a participant of negotiation B reads nothing of
+// negotiation A.
+func TestAuthorization(t *testing.T) {
+	s := servertest.Start(t, "--rate-limit", "0")
+	ctx := context.Background()
+	conn := s.Conn()
+	api := parleyv1.NewNegotiationServiceClient(conn)
+	adminAPI := parleyv1.NewAdminServiceClient(conn)
+	auditAPI := parleyv1.NewAuditServiceClient(conn)
+	admin := servertest.As(ctx, s.AdminToken)
+
+	// Negotiation A: four delegations, a mediator, an observer, and three
+	// observers whose tokens the test issues, rotates and revokes.
+	delegations := []string{"ukraine", "russia", "united-states", "europe"}
+	var participants []*parleyv1.Participant
+	for _, d := range delegations {
+		participants = append(participants, &parleyv1.Participant{Id: d, Role: parleyv1.Role_ROLE_DELEGATION})
+	}
+	for _, o := range []string{"observer", "gone", "rotated", "spare"} {
+		participants = append(participants, &parleyv1.Participant{Id: o, Role: parleyv1.Role_ROLE_OBSERVER})
+	}
+	participants = append(participants, &parleyv1.Participant{Id: "mediator", Role: parleyv1.Role_ROLE_MEDIATOR})
+	const secretTitle, secretText = "Negotiation A: confidential", "Point one of A, which B must never read."
+	a := s.Create(ctx, &parleyv1.CreateNegotiationRequest{Title: secretTitle, Participants: participants,
+		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS},
+		Points:       []string{secretText, "Point two of A.", "Point three of A."}})
+	b := s.Create(ctx, &parleyv1.CreateNegotiationRequest{Title: "Negotiation B", Participants: []*parleyv1.Participant{
+		{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "poland", Role: parleyv1.Role_ROLE_DELEGATION},
+		{Id: "mediator", Role: parleyv1.Role_ROLE_MEDIATOR}},
+		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS},
+		Points:       []string{"Point one of B."}})
+	rotatedOld := a.Tokens["rotated"]
+	if _, err := adminAPI.RotateToken(admin, &parleyv1.RotateTokenRequest{Negotiation: a.Name, Participant: "rotated"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminAPI.RevokeToken(admin, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminAPI.RevokeToken(admin, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "spare"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A's resources the calls name: its first point, and amendments by
+	// Ukraine to read, withdraw, vote on and close, and two that passed, to
+	// apply and to reject, on points of their own so that applying one
+	// leaves the others as they are.
+	ukraine := servertest.As(ctx, a.Tokens["ukraine"])
+	doc, err := api.GetDocument(ukraine, &parleyv1.GetDocumentRequest{Negotiation: a.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	point := doc.GetPoints()[0]
+	propose := func(p *parleyv1.Point, text string) string {
+		t.Helper()
+		r, err := api.ProposeAmendment(ukraine, &parleyv1.ProposeAmendmentRequest{Negotiation: a.Name,
+			Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p.GetName(), BaseRevision: 1, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetAmendment().GetName()
+	}
+	const secretDraft = "A draft of A, which B must never read."
+	amendment := propose(point, secretDraft)
+	toWithdraw, toVote, toClose := propose(point, "Withdraw me."), propose(point, "Vote on me."), propose(point, "Close me.")
+	toApply, toReject := propose(doc.GetPoints()[1], "Apply me."), propose(doc.GetPoints()[2], "Reject me.")
+	for _, passed := range []string{toApply, toReject} {
+		for _, d := range delegations {
+			if _, err := api.CastVote(servertest.As(ctx, a.Tokens[d]), &parleyv1.CastVoteRequest{Amendment: passed,
+				Choice: parleyv1.VoteChoice_VOTE_CHOICE_APPROVE}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	principals := []authzPrincipal{{name: "admin", is: []authzWho{authzAdmin}, token: s.AdminToken}}
+	for _, d := range delegations {
+		is := []authzWho{authzDelegation}
+		if d == "ukraine" {
+			is = append(is, authzProposer)
+		}
+		principals = append(principals, authzPrincipal{name: "A/" + d, is: is, token: a.Tokens[d]})
+	}
+	principals = append(principals,
+		authzPrincipal{name: "A/mediator", is: []authzWho{authzMediator}, token: a.Tokens["mediator"]},
+		authzPrincipal{name: "A/observer", is: []authzWho{authzObserver}, token: a.Tokens["observer"]},
+		authzPrincipal{name: "B/ukraine", is: []authzWho{authzOutsider}, token: b.Tokens["ukraine"]},
+		authzPrincipal{name: "revoked", is: []authzWho{authzNobody}, token: a.Tokens["gone"]},
+		authzPrincipal{name: "rotated-away", is: []authzWho{authzNobody}, token: rotatedOld},
+		authzPrincipal{name: "unknown", is: []authzWho{authzNobody}, token: "prl_" + strings.Repeat("x", 43)},
+		authzPrincipal{name: "malformed", is: []authzWho{authzNobody}, raw: "Basic " + s.AdminToken},
+		authzPrincipal{name: "none", is: []authzWho{authzNobody}},
+	)
+
+	// calls makes one call of each RPC on A's resources.
+	calls := map[string]func(ctx context.Context) error{
+		"parley.v1.NegotiationService/CreateNegotiation": func(ctx context.Context) error {
+			_, err := api.CreateNegotiation(ctx, &parleyv1.CreateNegotiationRequest{Title: "New", Points: []string{"One."},
+				Participants: []*parleyv1.Participant{{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}},
+				DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}})
+			return err
+		},
+		"parley.v1.NegotiationService/GetNegotiation": func(ctx context.Context) error {
+			_, err := api.GetNegotiation(ctx, &parleyv1.GetNegotiationRequest{Name: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/ListNegotiations": func(ctx context.Context) error {
+			_, err := api.ListNegotiations(ctx, &parleyv1.ListNegotiationsRequest{})
+			return err
+		},
+		"parley.v1.NegotiationService/GetDocument": func(ctx context.Context) error {
+			_, err := api.GetDocument(ctx, &parleyv1.GetDocumentRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/GetPoint": func(ctx context.Context) error {
+			_, err := api.GetPoint(ctx, &parleyv1.GetPointRequest{Name: point.GetName()})
+			return err
+		},
+		"parley.v1.NegotiationService/ProposeAmendment": func(ctx context.Context) error {
+			_, err := api.ProposeAmendment(ctx, &parleyv1.ProposeAmendmentRequest{Negotiation: a.Name,
+				Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT, Text: "An insert at the start."})
+			return err
+		},
+		"parley.v1.NegotiationService/GetAmendment": func(ctx context.Context) error {
+			_, err := api.GetAmendment(ctx, &parleyv1.GetAmendmentRequest{Name: amendment})
+			return err
+		},
+		"parley.v1.NegotiationService/ListAmendments": func(ctx context.Context) error {
+			_, err := api.ListAmendments(ctx, &parleyv1.ListAmendmentsRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/WithdrawAmendment": func(ctx context.Context) error {
+			_, err := api.WithdrawAmendment(ctx, &parleyv1.WithdrawAmendmentRequest{Name: toWithdraw})
+			return err
+		},
+		"parley.v1.NegotiationService/CastVote": func(ctx context.Context) error {
+			_, err := api.CastVote(ctx, &parleyv1.CastVoteRequest{Amendment: toVote, Choice: parleyv1.VoteChoice_VOTE_CHOICE_APPROVE})
+			return err
+		},
+		"parley.v1.NegotiationService/CloseVoting": func(ctx context.Context) error {
+			_, err := api.CloseVoting(ctx, &parleyv1.CloseVotingRequest{Amendment: toClose})
+			return err
+		},
+		"parley.v1.NegotiationService/ApplyAmendment": func(ctx context.Context) error {
+			_, err := api.ApplyAmendment(ctx, &parleyv1.ApplyAmendmentRequest{Amendment: toApply})
+			return err
+		},
+		"parley.v1.NegotiationService/RejectAmendment": func(ctx context.Context) error {
+			_, err := api.RejectAmendment(ctx, &parleyv1.RejectAmendmentRequest{Amendment: toReject, Reason: "Not now."})
+			return err
+		},
+		"parley.v1.NegotiationService/SignOffPoint": func(ctx context.Context) error {
+			_, err := api.SignOffPoint(ctx, &parleyv1.SignOffPointRequest{Point: point.GetName(), Revision: 1, TextSha256: point.GetTextSha256()})
+			return err
+		},
+		"parley.v1.NegotiationService/RevokeSignOff": func(ctx context.Context) error {
+			_, err := api.RevokeSignOff(ctx, &parleyv1.RevokeSignOffRequest{Point: point.GetName()})
+			return err
+		},
+		"parley.v1.NegotiationService/AcceptDocument": func(ctx context.Context) error {
+			_, err := api.AcceptDocument(ctx, &parleyv1.AcceptDocumentRequest{Negotiation: a.Name, DocumentSha256: doc.GetDocumentSha256()})
+			return err
+		},
+		"parley.v1.NegotiationService/ListEvents": func(ctx context.Context) error {
+			_, err := api.ListEvents(ctx, &parleyv1.ListEventsRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/WatchEvents": func(ctx context.Context) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			stream, err := api.WatchEvents(ctx, &parleyv1.WatchEventsRequest{Negotiation: a.Name})
+			if err != nil {
+				return err
+			}
+			_, err = stream.Recv()
+			return err
+		},
+		"parley.v1.NegotiationService/GetCaller": func(ctx context.Context) error {
+			_, err := api.GetCaller(ctx, &parleyv1.GetCallerRequest{})
+			return err
+		},
+		"parley.v1.AuditService/GetCheckpoint": func(ctx context.Context) error {
+			_, err := auditAPI.GetCheckpoint(ctx, &parleyv1.GetCheckpointRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.AuditService/GetInclusionProof": func(ctx context.Context) error {
+			_, err := auditAPI.GetInclusionProof(ctx, &parleyv1.GetInclusionProofRequest{Negotiation: a.Name, Sequence: 1, TreeSize: 2})
+			return err
+		},
+		"parley.v1.AuditService/GetConsistencyProof": func(ctx context.Context) error {
+			_, err := auditAPI.GetConsistencyProof(ctx, &parleyv1.GetConsistencyProofRequest{Negotiation: a.Name, FromSize: 1, ToSize: 2})
+			return err
+		},
+		"parley.v1.AuditService/GetVerifierKey": func(ctx context.Context) error {
+			_, err := auditAPI.GetVerifierKey(ctx, &parleyv1.GetVerifierKeyRequest{})
+			return err
+		},
+		"parley.v1.AdminService/IssueToken": func(ctx context.Context) error {
+			_, err := adminAPI.IssueToken(ctx, &parleyv1.IssueTokenRequest{Negotiation: a.Name, Participant: "spare"})
+			return err
+		},
+		"parley.v1.AdminService/RotateToken": func(ctx context.Context) error {
+			_, err := adminAPI.RotateToken(ctx, &parleyv1.RotateTokenRequest{Negotiation: a.Name, Participant: "spare"})
+			return err
+		},
+		"parley.v1.AdminService/RevokeToken": func(ctx context.Context) error {
+			_, err := adminAPI.RevokeToken(ctx, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "spare"})
+			return err
+		},
+		"parley.v1.AdminService/Backup": func(ctx context.Context) error {
+			stream, err := adminAPI.Backup(ctx, &parleyv1.BackupRequest{})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := stream.Recv(); err != nil {
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					return err
+				}
+			}
+		},
+	}
+
+	// Every RPC the API defines has a row and a call: a new RPC cannot slip
+	// in without saying who may call it.
+	var methods []string
+	protoregistry.GlobalFiles.RangeFilesByPackage("parley.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			svc := fd.Services().Get(i)
+			for j := range svc.Methods().Len() {
+				methods = append(methods, string(svc.FullName())+"/"+string(svc.Methods().Get(j).Name()))
+			}
+		}
+		return true
+	})
+	rows := map[string]bool{}
+	for _, row := range authzMatrix {
+		rows[row.method] = true
+		if !slices.Contains(methods, row.method) {
+			t.Errorf("authzMatrix has a row for %s, which the API does not define", row.method)
+		}
+	}
+	for _, m := range methods {
+		if !rows[m] {
+			t.Errorf("%s has no row in authzMatrix: say who may call it", m)
+		}
+		if _, ok := calls[m]; !ok {
+			t.Errorf("%s has no call in TestAuthorization", m)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// state is what a refused call must leave alone: A's log and the list
+	// of negotiations.
+	state := func() string {
+		t.Helper()
+		got, err := api.GetNegotiation(admin, &parleyv1.GetNegotiationRequest{Name: a.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := api.ListNegotiations(admin, &parleyv1.ListNegotiationsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("A at event %d, %d negotiations", got.GetNegotiation().GetLastSequence(), len(list.GetNegotiations()))
+	}
+
+	var table strings.Builder
+	for _, row := range authzMatrix {
+		method, allowed := row.method, row.allowed
+		fmt.Fprintf(&table, "%-50s", method)
+		for _, p := range principals {
+			before := state()
+			callCtx, cancel := context.WithTimeout(p.ctx(ctx), 30*time.Second)
+			err := calls[method](callCtx)
+			cancel()
+			code := status.Code(err)
+			fmt.Fprintf(&table, " %s=%s", p.name, code)
+			switch {
+			case p.may(allowed):
+				if code == codes.PermissionDenied || code == codes.Unauthenticated || code == codes.Unimplemented || code == codes.Internal {
+					t.Errorf("%s as %s: got %v, want it allowed", method, p.name, err)
+				}
+			case p.authenticated():
+				if code != codes.PermissionDenied {
+					t.Errorf("%s as %s: got %v, want PERMISSION_DENIED", method, p.name, err)
+				}
+			default:
+				if code != codes.Unauthenticated {
+					t.Errorf("%s as %s: got %v, want UNAUTHENTICATED", method, p.name, err)
+				}
+			}
+			if code == codes.PermissionDenied || code == codes.Unauthenticated {
+				if after := state(); after != before {
+					t.Errorf("%s as %s was refused but changed the state: %s, then %s", method, p.name, before, after)
+				}
+			}
+		}
+		table.WriteString("\n")
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("matrix:\n%s", table.String())
+	}
+
+	t.Run("NoLeakAcrossNegotiations", func(t *testing.T) {
+		authzNoLeak(t, api, servertest.As(ctx, b.Tokens["ukraine"]), a, b, point.GetName(), amendment,
+			[]string{secretTitle, secretText, secretDraft})
+	})
+}
+
+// authzNoLeak checks, as a delegation of negotiation b, that nothing of
+// negotiation a comes back: reads of a's resources are refused the same way
+// as reads of a negotiation that does not exist, names that pair b's id with
+// a's resources find nothing, and b's own lists and log hold nothing of a.
+func authzNoLeak(t *testing.T, api parleyv1.NegotiationServiceClient, outsider context.Context, a, b servertest.Negotiation, aPoint, aAmendment string, secrets []string) {
+	aID := strings.TrimPrefix(a.Name, "negotiations/")
+	bID := strings.TrimPrefix(b.Name, "negotiations/")
+	ghost := "negotiations/" + uuid.NewString()
+	swap := func(name string) string { return strings.Replace(name, aID, bID, 1) }
+	pointID := aPoint[strings.LastIndex(aPoint, "/")+1:]
+
+	// leaks reports whether a reply or an error holds anything of a.
+	leaks := func(reply proto.Message, err error) string {
+		text := status.Convert(err).Message()
+		if reply != nil {
+			text += protojson.Format(reply)
+		}
+		for _, s := range append([]string{aID}, secrets...) {
+			if strings.Contains(text, s) {
+				return s
+			}
+		}
+		return ""
+	}
+	check := func(what string, reply proto.Message, err error, want codes.Code) {
+		t.Helper()
+		if status.Code(err) != want {
+			t.Errorf("%s: got %v, want %v", what, err, want)
+		}
+		if s := leaks(reply, err); s != "" {
+			t.Errorf("%s leaks %q", what, s)
+		}
+	}
+	var err error
+
+	// Reads of a's resources: refused, and refused the same way as for a
+	// negotiation that does not exist, so the refusal says nothing either.
+	reads := []struct {
+		name string
+		call func(negotiation, point, amendment string) (proto.Message, error)
+	}{
+		{"GetNegotiation", func(n, _, _ string) (proto.Message, error) {
+			return api.GetNegotiation(outsider, &parleyv1.GetNegotiationRequest{Name: n})
+		}},
+		{"GetDocument", func(n, _, _ string) (proto.Message, error) {
+			return api.GetDocument(outsider, &parleyv1.GetDocumentRequest{Negotiation: n})
+		}},
+		{"GetPoint", func(_, p, _ string) (proto.Message, error) {
+			return api.GetPoint(outsider, &parleyv1.GetPointRequest{Name: p})
+		}},
+		{"GetAmendment", func(_, _, am string) (proto.Message, error) {
+			return api.GetAmendment(outsider, &parleyv1.GetAmendmentRequest{Name: am})
+		}},
+		{"ListAmendments", func(n, _, _ string) (proto.Message, error) {
+			return api.ListAmendments(outsider, &parleyv1.ListAmendmentsRequest{Negotiation: n})
+		}},
+		{"ListEvents", func(n, _, _ string) (proto.Message, error) {
+			return api.ListEvents(outsider, &parleyv1.ListEventsRequest{Negotiation: n})
+		}},
+		{"WatchEvents", func(n, _, _ string) (proto.Message, error) {
+			stream, err := api.WatchEvents(outsider, &parleyv1.WatchEventsRequest{Negotiation: n})
+			if err != nil {
+				return nil, err
+			}
+			return stream.Recv()
+		}},
+	}
+	for _, r := range reads {
+		reply, err := r.call(a.Name, aPoint, aAmendment)
+		check(r.name+" of A", reply, err, codes.PermissionDenied)
+		ghostReply, ghostErr := r.call(ghost, ghost+"/points/"+uuid.NewString(), ghost+"/amendments/"+uuid.NewString())
+		if status.Code(ghostErr) != status.Code(err) || limitsReason(ghostErr) != limitsReason(err) {
+			t.Errorf("%s: A gives %v, a negotiation that does not exist %v: the difference says A exists", r.name, err, ghostErr)
+		}
+		_ = ghostReply
+	}
+
+	// b's name with a's resources: not found in b.
+	reply, err := api.GetPoint(outsider, &parleyv1.GetPointRequest{Name: swap(aPoint)})
+	check("GetPoint of A's point under B's name", reply, err, codes.NotFound)
+	reply2, err := api.GetAmendment(outsider, &parleyv1.GetAmendmentRequest{Name: swap(aAmendment)})
+	check("GetAmendment of A's amendment under B's name", reply2, err, codes.NotFound)
+	reply3, err := api.ListAmendments(outsider, &parleyv1.ListAmendmentsRequest{Negotiation: b.Name, Point: aPoint})
+	check("ListAmendments of B filtered by A's point", reply3, err, codes.InvalidArgument)
+	reply4, err := api.ProposeAmendment(outsider, &parleyv1.ProposeAmendmentRequest{Negotiation: b.Name,
+		Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: b.Name + "/points/" + pointID, BaseRevision: 1, Text: "Hijack."})
+	check("ProposeAmendment on A's point under B's name", reply4, err, codes.NotFound)
+	reply5, err := api.SignOffPoint(outsider, &parleyv1.SignOffPointRequest{Point: b.Name + "/points/" + pointID,
+		Revision: 1, TextSha256: strings.Repeat("0", 64)})
+	check("SignOffPoint of A's point under B's name", reply5, err, codes.NotFound)
+
+	// b's own lists and log: b only.
+	list, err := api.ListNegotiations(outsider, &parleyv1.ListNegotiationsRequest{PageSize: 500})
+	check("ListNegotiations", list, err, codes.OK)
+	if len(list.GetNegotiations()) != 1 || list.GetNegotiations()[0].GetName() != b.Name {
+		t.Errorf("ListNegotiations as B's delegation: %d negotiations, want B alone", len(list.GetNegotiations()))
+	}
+	events, err := api.ListEvents(outsider, &parleyv1.ListEventsRequest{Negotiation: b.Name, PageSize: 1000})
+	check("ListEvents of B", events, err, codes.OK)
+	watch, err := api.WatchEvents(outsider, &parleyv1.WatchEventsRequest{Negotiation: b.Name})
+	if err == nil {
+		var first *parleyv1.WatchEventsResponse
+		first, err = watch.Recv()
+		check("WatchEvents of B", first, err, codes.OK)
+	}
+	document, err := api.GetDocument(outsider, &parleyv1.GetDocumentRequest{Negotiation: b.Name})
+	check("GetDocument of B", document, err, codes.OK)
+	caller, err := api.GetCaller(outsider, &parleyv1.GetCallerRequest{})
+	check("GetCaller", caller, err, codes.OK)
+	if caller.GetNegotiation() != b.Name {
+		t.Errorf("GetCaller as B's delegation names %s", caller.GetNegotiation())
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+// The reliability flags: their defaults, and the combinations refused before
+// anything starts.
+func TestParseFlags_Reliability(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	parse := func(args ...string) (Config, error) {
+		m := NewMain()
+		m.Stderr = io.Discard
+		err := m.ParseFlags(args, noEnv)
+		return m.Config, err
+	}
+
+	t.Run("Defaults", func(t *testing.T) {
+		c, err := parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.RateLimit != DefaultRateLimit || c.RateBurst != DefaultRateBurst {
+			t.Fatalf("rate limit %g burst %d, want %d and %d", c.RateLimit, c.RateBurst, DefaultRateLimit, DefaultRateBurst)
+		}
+		if c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != "" || c.Verify {
+			t.Fatalf("TLS or --verify on by default: %+v", c)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		c, err := parse("--rate-limit", "0", "--rate-burst", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+			"--tls-client-ca", "ca.pem", "--verify")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.RateLimit != 0 || c.TLSCert != "c.pem" || c.TLSKey != "k.pem" || c.TLSClientCA != "ca.pem" || !c.Verify {
+			t.Fatalf("got %+v", c)
+		}
+	})
+
+	t.Run("Err", func(t *testing.T) {
+		tests := []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--rate-limit", "-1"}, "--rate-limit"},
+			{[]string{"--rate-limit", "5", "--rate-burst", "0"}, "--rate-burst"},
+			{[]string{"--rate-limit", "many"}, "invalid value"},
+			{[]string{"--tls-cert", "c.pem"}, "go together"},
+			{[]string{"--tls-key", "k.pem"}, "go together"},
+			{[]string{"--tls-client-ca", "ca.pem"}, "needs TLS"},
+		}
+		for _, tt := range tests {
+			if _, err := parse(tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%v: got %v, want an error with %q", tt.args, err, tt.want)
+			}
+		}
+	})
+}
