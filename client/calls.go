@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/parley-negotiation/parley/client/backup"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
 
@@ -193,4 +194,16 @@ func (c *Client) RevokeToken(ctx context.Context, negotiation, participant strin
 	req := &parleyv1.RevokeTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant}
 	_, err := invoke(ctx, c, req, c.admin.RevokeToken)
 	return err
+}
+
+// Backup downloads a consistent snapshot of the server's whole database to
+// path (administrator only), checked against the size and SHA-256 the server
+// sends; see package backup. It is not retried: a failed download leaves
+// nothing behind and can simply be run again.
+func (c *Client) Backup(ctx context.Context, path string) (backup.Result, error) {
+	res, err := backup.ToFile(ctx, c.admin, path)
+	if err != nil {
+		return res, toError(err)
+	}
+	return res, nil
 }

@@ -96,7 +96,7 @@ rebuilt from it does not verify (the output is the evidence).`,
 		a.amendmentCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
 	add("act", a.amendCommand(), a.voteCommand(), a.closeVoteCommand(), a.applyCommand(), a.rejectCommand(),
 		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand())
-	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand())
+	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.backupCommand())
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
 	return root
@@ -121,7 +121,7 @@ func (a *app) before(cmd *cobra.Command, _ []string) error {
 	if a.tlsFlags.Plaintext && (a.tlsFlags.TLS || a.tlsFlags.CAFile != "" || a.tlsFlags.CertFile != "" || a.tlsFlags.ServerName != "") {
 		return usagef("--plaintext cannot be combined with TLS flags")
 	}
-	if cmd.Name() != "watch" && a.timeout > 0 {
+	if cmd.Name() != "watch" && cmd.Name() != "backup" && a.timeout > 0 {
 		ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
 		a.cancel = cancel
 		cmd.SetContext(ctx)

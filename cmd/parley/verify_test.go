@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/parley-negotiation/parley/server/servertest"
+	"github.com/parley-negotiation/parley/server/store"
 )
 
 // TestVerify checks a negotiation from scratch with 'parley verify', then
@@ -96,5 +97,35 @@ func TestVerify(t *testing.T) {
 	// same way: the client checks every event it lists.
 	if r := c.run("log"); r.code != ExitUnverified || !strings.Contains(r.stderr, "cannot be trusted") {
 		t.Fatalf("log of a tampered log: exit %d, want %d\n%s%s", r.code, ExitUnverified, r.stdout, r.stderr)
+	}
+}
+
+// TestBackup downloads a backup as the administrator and opens it: it is a
+// database of its own whose log verifies.
+func TestBackup(t *testing.T) {
+	c := newCLI(t)
+	s := servertest.Start(t)
+	n := s.CreateDemo(context.Background())
+	c.ok("login", "--server", s.Addr, "--token", s.AdminToken)
+	file := filepath.Join(c.dir, "copy.db")
+	out := c.ok("backup", file)
+	if !strings.HasPrefix(out, "Wrote "+file+": ") || !strings.Contains(out, "sha256 ") {
+		t.Fatalf("backup output:\n%s", out)
+	}
+	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v %v", info, err)
+	}
+	db, err := store.Open(file, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Verify(strings.TrimPrefix(n.Name, "negotiations/")); err != nil {
+		t.Fatalf("the backup does not verify: %v", err)
+	}
+	// A delegation may not take one.
+	c.ok("login", "--server", s.Addr, "--token", n.Tokens["ukraine"])
+	if line := c.fails(ExitAuth, "backup", file+".2"); !strings.Contains(line, "PERMISSION_DENIED ADMIN_ONLY") {
+		t.Fatalf("backup as a delegation: %s", line)
 	}
 }

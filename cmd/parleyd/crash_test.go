@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/servertest"
@@ -96,6 +97,14 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	points := doc.GetPoints()
+	key, err := parleyv1.NewAuditServiceClient(conn).GetVerifierKey(servertest.As(ctx, n.Tokens["europe"]), &parleyv1.GetVerifierKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoints a delegation trusted before each crash must still hold
+	// after it: recovery may not rewrite history.
+	trust := &client.TrustStore{Dir: t.TempDir()}
+	crashCheckpoint(t, conn, n, key.GetVerifierKey(), trust)
 
 	journal := &crashJournal{tried: map[string]bool{}}
 	var crashes atomic.Int64
@@ -151,6 +160,7 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Restart()
+		crashCheckpoint(t, conn, n, key.GetVerifierKey(), trust)
 		t.Logf("crash %d: %d writes acknowledged, log at event %d", cycle, len(acked), state.LastSequence)
 	}
 	stopWorkers()
@@ -175,6 +185,7 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("resending acknowledged requests added %d events", after-before)
 	}
 	crashVerifyLogOverAPI(t, api, n)
+	crashVerifyMerkle(t, conn, n, key.GetVerifierKey(), trust)
 
 	// The final state, read from the file: every write exactly once, and the
 	// state the writes make.
@@ -423,9 +434,8 @@ func crashVerifyLog(t *testing.T, db *store.DB, nid string) {
 
 // crashVerifyLogOverAPI checks the log as a client sees it: ListEvents gives
 // sequences 1..N without gaps, each leaf decodes to the event served beside
-// it, and N is the negotiation's last sequence. When the verifiable log's
-// RPCs exist, check here that a checkpoint covers the N leaves and that it is
-// consistent with the checkpoints seen before the crashes.
+// it, and N is the negotiation's last sequence. crashVerifyMerkle checks the
+// same leaves against the signed checkpoints.
 func crashVerifyLogOverAPI(t *testing.T, api parleyv1.NegotiationServiceClient, n servertest.Negotiation) {
 	t.Helper()
 	ctx := servertest.As(context.Background(), n.Tokens["europe"])
@@ -449,6 +459,47 @@ func crashVerifyLogOverAPI(t *testing.T, api parleyv1.NegotiationServiceClient, 
 	}
 	if last := crashLastSequence(t, api, n); last != want-1 {
 		t.Fatalf("ListEvents gave %d events; the negotiation is at %d", want-1, last)
+	}
+}
+
+// crashCheckpoint fetches the server's checkpoint and checks that it is
+// consistent with the one trusted before; it becomes the trusted one.
+func crashCheckpoint(t *testing.T, conn grpc.ClientConnInterface, n servertest.Negotiation, key string, trust *client.TrustStore) {
+	t.Helper()
+	log, err := client.NewAuditLog(conn, n.Name, key, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Sync(servertest.As(context.Background(), n.Tokens["europe"])); err != nil {
+		t.Fatalf("checkpoint after a crash: %v", err)
+	}
+}
+
+// crashVerifyMerkle checks the whole log as a client verifying from
+// scratch would: its leaves hash to the root of a signed checkpoint that is
+// consistent with every checkpoint trusted across the crashes.
+func crashVerifyMerkle(t *testing.T, conn grpc.ClientConnInterface, n servertest.Negotiation, key string, trust *client.TrustStore) {
+	t.Helper()
+	ctx := servertest.As(context.Background(), n.Tokens["europe"])
+	log, err := client.NewAuditLog(conn, n.Name, key, trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := parleyv1.NewNegotiationServiceClient(conn)
+	for {
+		page, err := api.ListEvents(ctx, &parleyv1.ListEventsRequest{Negotiation: n.Name, AfterSequence: int64(log.Size()), PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.GetEvents()) == 0 {
+			break
+		}
+		if err := log.Add(page.GetEvents()...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := log.Sync(ctx); err != nil {
+		t.Fatalf("the log after the crashes: %v", err)
 	}
 }
 
