@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/admin_service.proto\x12\tparley.v1\"v\n\x11IssueTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"M\n\x12IssueTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RotateTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"N\n\x13RotateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RevokeTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"\x15\n\x13RevokeTokenResponse2\xf5\x01\n\x0c\x41\x64minService\x12I\n\nIssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n\x0bRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n\x0bRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/admin_service.proto\x12\tparley.v1\"v\n\x11IssueTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"M\n\x12IssueTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RotateTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"N\n\x13RotateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RevokeTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"\x15\n\x13RevokeTokenResponse\"\x0f\n\rBackupRequest\"[\n\x0e\x42\x61\x63kupResponse\x12\x12\n\x04\x64\x61ta\x18\x01 \x01(\x0cR\x04\x64\x61ta\x12\x1d\n\nsize_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha2562\xb6\x02\n\x0c\x41\x64minService\x12I\n\nIssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n\x0bRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n\x0bRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12?\n\x06\x42\x61\x63kup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01\x42?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.admin_service_pb2', globals())
@@ -33,6 +33,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _REVOKETOKENREQUEST._serialized_end=563
   _REVOKETOKENRESPONSE._serialized_start=565
   _REVOKETOKENRESPONSE._serialized_end=586
-  _ADMINSERVICE._serialized_start=589
-  _ADMINSERVICE._serialized_end=834
+  _BACKUPREQUEST._serialized_start=588
+  _BACKUPREQUEST._serialized_end=603
+  _BACKUPRESPONSE._serialized_start=605
+  _BACKUPRESPONSE._serialized_end=696
+  _ADMINSERVICE._serialized_start=699
+  _ADMINSERVICE._serialized_end=1009
 # @@protoc_insertion_point(module_scope)

@@ -6,7 +6,8 @@ from parley.v1 import admin_service_pb2 as parley_dot_v1_dot_admin__service__pb2
 
 
 class AdminServiceStub(object):
-    """AdminService manages participants' credentials. Administrator only.
+    """AdminService manages participants' credentials and takes backups.
+    Administrator only.
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -35,10 +36,16 @@ class AdminServiceStub(object):
                 request_serializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.FromString,
                 )
+        self.Backup = channel.unary_stream(
+                '/parley.v1.AdminService/Backup',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.BackupResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
-    """AdminService manages participants' credentials. Administrator only.
+    """AdminService manages participants' credentials and takes backups.
+    Administrator only.
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -67,6 +74,18 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Backup(self, request, context):
+        """Streams a consistent snapshot of the whole database while writes go on:
+        a bbolt file that parleyd can serve as it is (see docs/operations.md for
+        the restore). The snapshot is the state at one moment: it holds every
+        write acknowledged before the call started, and no half of any write.
+        The last message carries the size and SHA-256 of all the bytes sent; a
+        stream that ends without it is incomplete and must be thrown away.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -85,6 +104,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.FromString,
                     response_serializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.SerializeToString,
             ),
+            'Backup': grpc.unary_stream_rpc_method_handler(
+                    servicer.Backup,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.BackupResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'parley.v1.AdminService', rpc_method_handlers)
@@ -93,7 +117,8 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService(object):
-    """AdminService manages participants' credentials. Administrator only.
+    """AdminService manages participants' credentials and takes backups.
+    Administrator only.
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -149,5 +174,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/RevokeToken',
             parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.SerializeToString,
             parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Backup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/parley.v1.AdminService/Backup',
+            parley_dot_v1_dot_admin__service__pb2.BackupRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.BackupResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/admin_service.proto.
  */
 export const file_parley_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIlEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkiOQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSb3RhdGVUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSI6ChNSb3RhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSZXZva2VUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlMvUBCgxBZG1pblNlcnZpY2USSQoKSXNzdWVUb2tlbhIcLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVxdWVzdBodLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVzcG9uc2USTAoLUm90YXRlVG9rZW4SHS5wYXJsZXkudjEuUm90YXRlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJvdGF0ZVRva2VuUmVzcG9uc2USTAoLUmV2b2tlVG9rZW4SHS5wYXJsZXkudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJldm9rZVRva2VuUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z");
+  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIlEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkiOQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSb3RhdGVUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSI6ChNSb3RhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSZXZva2VUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIg8KDUJhY2t1cFJlcXVlc3QiQgoOQmFja3VwUmVzcG9uc2USDAoEZGF0YRgBIAEoDBISCgpzaXplX2J5dGVzGAIgASgDEg4KBnNoYTI1NhgDIAEoCTK2AgoMQWRtaW5TZXJ2aWNlEkkKCklzc3VlVG9rZW4SHC5wYXJsZXkudjEuSXNzdWVUb2tlblJlcXVlc3QaHS5wYXJsZXkudjEuSXNzdWVUb2tlblJlc3BvbnNlEkwKC1JvdGF0ZVRva2VuEh0ucGFybGV5LnYxLlJvdGF0ZVRva2VuUmVxdWVzdBoeLnBhcmxleS52MS5Sb3RhdGVUb2tlblJlc3BvbnNlEkwKC1Jldm9rZVRva2VuEh0ucGFybGV5LnYxLlJldm9rZVRva2VuUmVxdWVzdBoeLnBhcmxleS52MS5SZXZva2VUb2tlblJlc3BvbnNlEj8KBkJhY2t1cBIYLnBhcmxleS52MS5CYWNrdXBSZXF1ZXN0GhkucGFybGV5LnYxLkJhY2t1cFJlc3BvbnNlMAFCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z");
 
 /**
  * IssueTokenRequest is the request of IssueToken.
@@ -189,7 +189,61 @@ export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__P
   messageDesc(file_parley_v1_admin_service, 5);
 
 /**
- * AdminService manages participants' credentials. Administrator only.
+ * BackupRequest is the request of Backup.
+ *
+ * @generated from message parley.v1.BackupRequest
+ */
+export type BackupRequest = Message<"parley.v1.BackupRequest"> & {
+};
+
+/**
+ * Describes the message parley.v1.BackupRequest.
+ * Use `create(BackupRequestSchema)` to create a new message.
+ */
+export const BackupRequestSchema: GenMessage<BackupRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 6);
+
+/**
+ * BackupResponse is one message of the Backup stream. Every message but the
+ * last carries the next bytes of the snapshot; the last carries no bytes, and
+ * the size and hash of all of them.
+ *
+ * @generated from message parley.v1.BackupResponse
+ */
+export type BackupResponse = Message<"parley.v1.BackupResponse"> & {
+  /**
+   * The next bytes of the snapshot, in order; empty in the last message.
+   *
+   * @generated from field: bytes data = 1;
+   */
+  data: Uint8Array;
+
+  /**
+   * Last message only: the number of bytes sent in all `data` fields.
+   *
+   * @generated from field: int64 size_bytes = 2;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Last message only: lowercase hex SHA-256 of all `data` bytes in order.
+   * Its presence marks the last message.
+   *
+   * @generated from field: string sha256 = 3;
+   */
+  sha256: string;
+};
+
+/**
+ * Describes the message parley.v1.BackupResponse.
+ * Use `create(BackupResponseSchema)` to create a new message.
+ */
+export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 7);
+
+/**
+ * AdminService manages participants' credentials and takes backups.
+ * Administrator only.
  *
  * A token is 256 random bits, shown once in the reply that issues it and
  * stored by the server only as its SHA-256. A retry of an issuing request with
@@ -228,6 +282,21 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeTokenRequestSchema;
     output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * Streams a consistent snapshot of the whole database while writes go on:
+   * a bbolt file that parleyd can serve as it is (see docs/operations.md for
+   * the restore). The snapshot is the state at one moment: it holds every
+   * write acknowledged before the call started, and no half of any write.
+   * The last message carries the size and SHA-256 of all the bytes sent; a
+   * stream that ends without it is incomplete and must be thrown away.
+   *
+   * @generated from rpc parley.v1.AdminService.Backup
+   */
+  backup: {
+    methodKind: "server_streaming";
+    input: typeof BackupRequestSchema;
+    output: typeof BackupResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_admin_service, 0);
