@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
+	"github.com/parley-negotiation/parley/server/metrics"
 	"github.com/parley-negotiation/parley/server/rpc"
 	"github.com/parley-negotiation/parley/server/store"
 )
@@ -78,6 +80,10 @@ type Config struct {
 
 	// Verify checks the whole database before serving.
 	Verify bool
+
+	// MetricsListen, if set, serves Prometheus metrics on /metrics and Go's
+	// profiles on /debug/pprof/ there, over plain HTTP.
+	MetricsListen string
 }
 
 // Default rate limit: far above what a person or a client tool does, well
@@ -98,6 +104,9 @@ type Main struct {
 	Server   *rpc.Server
 	GRPC     *grpc.Server
 	Listener net.Listener
+	// MetricsListener serves /metrics, with --metrics-listen.
+	MetricsListener net.Listener
+	metricsServer   *http.Server
 }
 
 // NewMain returns a Main with default configuration.
@@ -126,6 +135,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM `file` of the CA certificates that sign clients' certificates: every client must then present one (mutual TLS)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "`calls` a second each caller (the administrator, or one participant) may make on average; over it, RESOURCE_EXHAUSTED RATE_LIMITED; 0 disables the limit")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "`calls` a caller may make at once before --rate-limit applies")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "`address` to serve Prometheus metrics (/metrics) and Go profiles (/debug/pprof/) on, over plain HTTP; empty: off. Keep it on loopback or a private network")
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
@@ -172,7 +182,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.DB, err = store.Open(filepath.Join(c.DataDir, "parley.db"), store.Options{Logger: m.Logger}); err != nil {
+	var mx *metrics.Metrics
+	storeOpts := store.Options{Logger: m.Logger}
+	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst)}
+	if c.MetricsListen != "" {
+		mx = metrics.New()
+		storeOpts.Observer = mx
+		rpcOpts = append(rpcOpts, rpc.WithOuterInterceptors(mx.GRPC.UnaryServerInterceptor(), mx.GRPC.StreamServerInterceptor()))
+	}
+	if m.DB, err = store.Open(filepath.Join(c.DataDir, "parley.db"), storeOpts); err != nil {
 		return err
 	}
 	if c.Verify {
@@ -187,12 +205,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
-	m.Server = rpc.New(m.DB, adminToken, m.Logger, rpc.WithCheckpointSigner(signer), rpc.WithRateLimit(c.RateLimit, c.RateBurst))
+	m.Server = rpc.New(m.DB, adminToken, m.Logger, append(rpcOpts, rpc.WithCheckpointSigner(signer))...)
 	var serverOpts []grpc.ServerOption
 	if tlsConfig != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tlsConfig)))
 	}
 	m.GRPC = m.Server.GRPCServer(serverOpts...)
+	if mx != nil {
+		if err := m.serveMetrics(mx); err != nil {
+			return err
+		}
+	}
 	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
 		return err
 	}
@@ -282,6 +305,28 @@ func checkPlaintext(listen string, allowed bool) error {
 
 // Close stops serving gracefully, waiting up to StopTimeout for calls in
 // flight, then closes the database.
+// serveMetrics registers the server's own gauges and serves the metrics.
+func (m *Main) serveMetrics(mx *metrics.Metrics) error {
+	mx.Initialize(m.GRPC)
+	mx.Gauge("parley_watchers", "WatchEvents streams open now.", func() float64 { return float64(m.Server.Watchers()) })
+	mx.Gauge("parley_store_file_bytes", "Size of the bbolt file.", func() float64 {
+		info, err := os.Stat(m.DB.Path())
+		if err != nil {
+			return 0
+		}
+		return float64(info.Size())
+	})
+	lis, err := net.Listen("tcp", m.Config.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("--metrics-listen: %w", err)
+	}
+	m.MetricsListener = lis
+	m.metricsServer = &http.Server{Handler: mx.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go m.metricsServer.Serve(lis)
+	fmt.Fprintf(m.Stdout, "parleyd: metrics on http://%s/metrics\n", lis.Addr())
+	return nil
+}
+
 func (m *Main) Close() error {
 	if m.GRPC != nil {
 		m.Server.Shutdown()
@@ -297,6 +342,9 @@ func (m *Main) Close() error {
 			m.GRPC.Stop()
 			<-stopped
 		}
+	}
+	if m.metricsServer != nil {
+		m.metricsServer.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -383,5 +385,36 @@ func TestMain_CloseWithWatcher(t *testing.T) {
 			t.Errorf("the watcher ended with %v %q, want UNAVAILABLE SHUTTING_DOWN", st.Code(), reason)
 		}
 		break
+	}
+}
+
+// TestMain_Metrics serves Prometheus metrics that count calls and commits.
+func TestMain_Metrics(t *testing.T) {
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	dir := t.TempDir()
+	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data", dir, "--metrics-listen", "127.0.0.1:0", "--demo"}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	resp, err := http.Get("http://" + m.MetricsListener.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateNegotiation",grpc_service="parley.v1.NegotiationService",grpc_type="unary"} 1`,
+		"parley_store_commit_seconds_count ",
+		"parley_store_events_appended_total 34", // the demo: creation, 28 points, 5 tokens
+		"parley_watchers 0",
+		"parley_store_file_bytes ",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

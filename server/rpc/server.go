@@ -48,7 +48,22 @@ type Server struct {
 	hub            *hub
 	health         *health.Server
 	limiter        *limiter // nil: no rate limit
+	outerUnary     []grpc.UnaryServerInterceptor
+	outerStream    []grpc.StreamServerInterceptor
 }
+
+// WithOuterInterceptors adds interceptors right inside the recovery one,
+// before logging and authentication, so that they see every call: metrics,
+// for instance.
+func WithOuterInterceptors(unary grpc.UnaryServerInterceptor, stream grpc.StreamServerInterceptor) Option {
+	return func(s *Server) {
+		s.outerUnary = append(s.outerUnary, unary)
+		s.outerStream = append(s.outerStream, stream)
+	}
+}
+
+// Watchers returns the number of WatchEvents streams open now.
+func (s *Server) Watchers() int { return int(s.hub.watchers.Load()) }
 
 // Option configures a Server.
 type Option func(*Server)
@@ -100,8 +115,8 @@ func ephemeralSigner() *checkpoint.Signer {
 // then logging and error mapping, then authentication, then the rate limit if
 // there is one (it counts by caller, so it needs the caller).
 func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
-	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.logUnary, s.authUnary}
-	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.logStream, s.authStream}
+	unary := append(append([]grpc.UnaryServerInterceptor{s.recoverUnary}, s.outerUnary...), s.logUnary, s.authUnary)
+	stream := append(append([]grpc.StreamServerInterceptor{s.recoverStream}, s.outerStream...), s.logStream, s.authStream)
 	if s.limiter != nil {
 		unary = append(unary, s.rateUnary)
 		stream = append(stream, s.rateStream)

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"sync"
+	"sync/atomic"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/wire"
@@ -15,6 +16,8 @@ const watchBatch = 256
 // It carries no events: each watcher reads the log from where it is, so none
 // can skip or reorder events, and a slow one holds up nobody.
 type hub struct {
+	watchers atomic.Int64 // streams open now
+
 	mu     sync.Mutex
 	wakes  map[string]chan struct{} // closed and replaced at each commit
 	closed chan struct{}
@@ -66,6 +69,8 @@ func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.N
 	if after < 0 {
 		return workflow.Errorf(workflow.EINVALID, "SEQUENCE_INVALID", "after_sequence must not be negative")
 	}
+	s.hub.watchers.Add(1)
+	defer s.hub.watchers.Add(-1)
 	for {
 		wake := s.hub.wake(nid)
 		stored, err := s.store.Events(nid, after, watchBatch)

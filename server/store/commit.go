@@ -169,6 +169,15 @@ func (db *DB) commit(ops []*op) {
 			db.forget(id, e)
 		}
 	}
+	if db.observer != nil {
+		events := 0
+		for _, o := range ops {
+			if o.err == nil && !o.result.Replayed {
+				events += len(o.result.Events)
+			}
+		}
+		db.observer.ObserveCommit(len(ops), events, db.now().Sub(start), err != nil)
+	}
 	if err != nil {
 		db.logger.Error("commit failed; batch refused", "commands", len(ops), "err", err)
 		for _, o := range ops {

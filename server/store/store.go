@@ -48,8 +48,9 @@ const MaxBatch = 256
 type DB struct {
 	path   string
 	bolt   *bolt.DB
-	logger *slog.Logger
-	now    func() time.Time
+	logger   *slog.Logger
+	now      func() time.Time
+	observer CommitObserver
 
 	mu        sync.Mutex
 	cache     map[string]*entry // loaded negotiations by id
@@ -79,6 +80,14 @@ type Options struct {
 	Now func() time.Time
 	// LockTimeout bounds the wait for another process's lock on the file.
 	LockTimeout time.Duration
+	// Observer, if set, hears of every commit.
+	Observer CommitObserver
+}
+
+// CommitObserver hears of every commit: how many commands shared it, how
+// many events they appended, how long it took, and whether it failed.
+type CommitObserver interface {
+	ObserveCommit(commands, events int, took time.Duration, failed bool)
 }
 
 // Open opens or creates the database file at path.
@@ -117,8 +126,9 @@ func Open(path string, opts Options) (*DB, error) {
 	db := &DB{
 		path:    path,
 		bolt:    b,
-		logger:  opts.Logger,
-		now:     opts.Now,
+		logger:   opts.Logger,
+		now:      opts.Now,
+		observer: opts.Observer,
 		cache:   map[string]*entry{},
 		queue:   make(chan *op, 4*MaxBatch),
 		stopped: make(chan struct{}),
