@@ -46,8 +46,8 @@ const MaxBatch = 256
 
 // DB is an open Parley database.
 type DB struct {
-	path   string
-	bolt   *bolt.DB
+	path     string
+	bolt     *bolt.DB
 	logger   *slog.Logger
 	now      func() time.Time
 	observer CommitObserver
@@ -124,14 +124,14 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("initialize %s: %w", path, err)
 	}
 	db := &DB{
-		path:    path,
-		bolt:    b,
+		path:     path,
+		bolt:     b,
 		logger:   opts.Logger,
 		now:      opts.Now,
 		observer: opts.Observer,
-		cache:   map[string]*entry{},
-		queue:   make(chan *op, 4*MaxBatch),
-		stopped: make(chan struct{}),
+		cache:    map[string]*entry{},
+		queue:    make(chan *op, 4*MaxBatch),
+		stopped:  make(chan struct{}),
 	}
 	go db.commitLoop()
 	return db, nil
