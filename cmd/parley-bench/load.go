@@ -339,6 +339,7 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 	time.Sleep(warmup)
 	close(measuring)
 	began := time.Now()
+	cpu := cpuClock{serverPID: fx.srv.pid()}.start()
 	done := make(chan struct{})
 	go progress(stderr, name, rec, done)
 	select {
@@ -346,11 +347,13 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 	case <-ctx.Done():
 	}
 	elapsed := time.Since(began)
+	f := rec.figure(name, clients, elapsed)
+	cpu(&f)
 	close(stop)
 	close(done)
 	wg.Wait()
 	fmt.Fprintln(stderr)
-	return rec.figure(name, clients, elapsed), ctx.Err()
+	return f, ctx.Err()
 }
 
 // bareBoltPhase measures the ceiling of durable writes on this disk: writers
@@ -434,6 +437,7 @@ func bareBoltPhase(ctx context.Context, stderr io.Writer, writers, size int, war
 	time.Sleep(warmup)
 	close(measuring)
 	began := time.Now()
+	cpu := cpuClock{}.start()
 	done := make(chan struct{})
 	go progress(stderr, name, rec, done)
 	select {
@@ -441,9 +445,11 @@ func bareBoltPhase(ctx context.Context, stderr io.Writer, writers, size int, war
 	case <-ctx.Done():
 	}
 	elapsed := time.Since(began)
+	f := rec.figure(name, writers, elapsed)
+	cpu(&f)
 	close(stop)
 	close(done)
 	wg.Wait()
 	fmt.Fprintln(stderr)
-	return rec.figure(name, writers, elapsed), ctx.Err()
+	return f, ctx.Err()
 }

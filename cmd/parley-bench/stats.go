@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,6 +50,49 @@ type Figure struct {
 	MaxMillis  float64 `json:"max_ms"`
 	LastError  string  `json:"last_error,omitempty"`
 	Annotation string  `json:"note,omitempty"`
+	// CPU spent per operation while measuring, in microseconds: by the
+	// server process (0 if not known) and by this process, the clients.
+	ServerCPUMicros float64 `json:"server_cpu_us_per_op,omitempty"`
+	ClientCPUMicros float64 `json:"client_cpu_us_per_op,omitempty"`
+}
+
+// cpuClock reads the CPU time of the server and of this process.
+type cpuClock struct{ serverPID int }
+
+// cpu returns the CPU time a process has used so far (user and system);
+// pid 0 means this process.
+func cpuOf(pid int) time.Duration {
+	path := "/proc/self/stat"
+	if pid != 0 {
+		path = fmt.Sprintf("/proc/%d/stat", pid)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after ")".
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // clock ticks of 1/100 s on Linux
+}
+
+// measureCPU returns a function that, called at the end of a phase of ops
+// operations, sets the figure's CPU per operation.
+func (c cpuClock) start() func(f *Figure) {
+	server, self := cpuOf(c.serverPID), cpuOf(0)
+	return func(f *Figure) {
+		if f.Ops == 0 {
+			return
+		}
+		if c.serverPID != 0 {
+			f.ServerCPUMicros = float64((cpuOf(c.serverPID) - server).Microseconds()) / float64(f.Ops)
+		}
+		f.ClientCPUMicros = float64((cpuOf(0) - self).Microseconds()) / float64(f.Ops)
+	}
 }
 
 func (r *recorder) figure(name string, clients int, elapsed time.Duration) Figure {
@@ -71,10 +117,11 @@ func (r *recorder) figure(name string, clients int, elapsed time.Duration) Figur
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func printFigures(w io.Writer, figures []Figure) {
-	fmt.Fprintf(w, "%-34s %7s %9s %11s %8s %8s %8s %8s %6s\n", "operation", "clients", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
+	fmt.Fprintf(w, "%-40s %7s %9s %9s %8s %8s %8s %8s %6s %10s %10s\n", "operation", "clients", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms",
+		"max ms", "errors", "server µs", "client µs")
 	for _, f := range figures {
-		fmt.Fprintf(w, "%-34s %7d %9d %11.0f %8.3f %8.3f %8.3f %8.3f %6d\n",
-			f.Name, f.Clients, f.Ops, f.PerSecond, f.P50Millis, f.P90Millis, f.P99Millis, f.MaxMillis, f.Errors)
+		fmt.Fprintf(w, "%-40s %7d %9d %9.0f %8.3f %8.3f %8.3f %8.3f %6d %10.1f %10.1f\n",
+			f.Name, f.Clients, f.Ops, f.PerSecond, f.P50Millis, f.P90Millis, f.P99Millis, f.MaxMillis, f.Errors, f.ServerCPUMicros, f.ClientCPUMicros)
 		if f.LastError != "" {
 			fmt.Fprintf(w, "    last error: %s\n", f.LastError)
 		}

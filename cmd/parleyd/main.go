@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -84,6 +86,10 @@ type Config struct {
 	// MetricsListen, if set, serves Prometheus metrics on /metrics and Go's
 	// profiles on /debug/pprof/ there, over plain HTTP.
 	MetricsListen string
+
+	// MemoryLimit, if positive, is a soft limit on the Go heap: the garbage
+	// collector works harder as the heap nears it (runtime/debug).
+	MemoryLimit int64
 }
 
 // Default rate limit: far above what a person or a client tool does, well
@@ -136,6 +142,11 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "`calls` a second each caller (the administrator, or one participant) may make on average; over it, RESOURCE_EXHAUSTED RATE_LIMITED; 0 disables the limit")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "`calls` a caller may make at once before --rate-limit applies")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "`address` to serve Prometheus metrics (/metrics) and Go profiles (/debug/pprof/) on, over plain HTTP; empty: off. Keep it on loopback or a private network")
+	fs.Func("memory-limit", "soft limit on the server's memory, e.g. 200MiB or 1GiB: the garbage collector works harder near it; default: none (GOMEMLIMIT applies)", func(v string) error {
+		n, err := parseBytes(v)
+		c.MemoryLimit = n
+		return err
+	})
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
@@ -171,6 +182,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 func (m *Main) Run(ctx context.Context) error {
 	c := m.Config
 	m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	if c.MemoryLimit > 0 {
+		debug.SetMemoryLimit(c.MemoryLimit)
+	}
 	tlsConfig, err := loadTLS(c.TLSCert, c.TLSKey, c.TLSClientCA)
 	if err != nil {
 		return err
@@ -282,6 +296,24 @@ func loadTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return cfg, nil
+}
+
+// parseBytes reads a size such as 512MiB, 1GiB or 200000000.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		scale  int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("%q is not a size such as 200MiB", s)
+			}
+			return n * u.scale, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a size such as 200MiB", s)
 }
 
 // checkPlaintext refuses to serve without TLS on an address other than

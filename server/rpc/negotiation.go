@@ -200,25 +200,40 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.GetDocumentResponse{}
-	return out, s.view(ctx, id, func(n *workflow.Negotiation) error {
+	var out *parleyv1.GetDocumentResponse
+	err = s.view(ctx, id, func(n *workflow.Negotiation) error {
 		hash := n.DocumentHash()
 		if token.Version != "" && token.Version != hash {
 			return workflow.Errorf(workflow.EABORTED, "DOCUMENT_CHANGED", "the document changed since the first page was read; read it again from the start")
 		}
+		// Every change of a negotiation appends an event, so its last
+		// sequence versions the whole reply: a page read again at the same
+		// version is the same page.
+		key := documentPage{sequence: n.LastSequence, start: int(token.After), size: size}
+		if cached, ok := s.documents.Load(id); ok && cached.(documentPage).sequence == key.sequence &&
+			cached.(documentPage).start == key.start && cached.(documentPage).size == key.size {
+			out = cached.(documentPage).reply
+			return nil
+		}
+		out = &parleyv1.GetDocumentResponse{}
+		defer func() {
+			key.reply = out
+			s.documents.Store(id, key)
+		}()
 		out.Negotiation = wire.NegotiationToProto(n)
 		out.DocumentSha256 = hash
 		start := min(int(token.After), len(n.Order))
 		end := min(start+size, len(n.Order))
 		out.Points = make([]*parleyv1.Point, 0, end-start)
-		for _, pid := range n.Order[start:end] {
-			out.Points = append(out.Points, wire.PointToProto(n, n.Points[pid], false))
+		for i, pid := range n.Order[start:end] {
+			out.Points = append(out.Points, wire.DocumentPoint(n, n.Points[pid], start+i+1))
 		}
 		if end < len(n.Order) {
 			out.NextPageToken = encodePageToken(pageToken{Kind: "document", Scope: scopeOf(id), After: int64(end), Version: hash})
 		}
 		return nil
 	})
+	return out, err
 }
 
 func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*parleyv1.GetPointResponse, error) {

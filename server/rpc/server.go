@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"sync"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -50,6 +51,15 @@ type Server struct {
 	limiter        *limiter // nil: no rate limit
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
+	documents      sync.Map // negotiation id → documentPage: the last page of its document served
+}
+
+// documentPage is a GetDocument reply and the version and page it is of.
+// Replies are never modified once built, so one can be sent to many callers.
+type documentPage struct {
+	sequence    int64
+	start, size int
+	reply       *parleyv1.GetDocumentResponse
 }
 
 // WithOuterInterceptors adds interceptors right inside the recovery one,

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
@@ -28,8 +29,17 @@ func load(tx *bolt.Tx, id string) (*workflow.Negotiation, *compact.Range, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("negotiation %s: merkle tree: %w", id, err)
 	}
+	if len(n.Amendments)+len(n.Points) >= largeNegotiation {
+		// Decoding the records made garbage several times the size of the
+		// state; give it back now rather than keep the process at its peak.
+		debug.FreeOSMemory()
+	}
 	return n, tree, nil
 }
+
+// largeNegotiation is the number of points and amendments above which
+// loading a negotiation returns its garbage to the system at once.
+const largeNegotiation = 20_000
 
 func loadState(nb *bolt.Bucket, id string) (*workflow.Negotiation, error) {
 	r := wire.Records{Meta: &parleyv1.Negotiation{}, Credentials: map[string]string{}}

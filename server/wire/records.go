@@ -53,8 +53,12 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 			DocumentHash: a.GetDocumentSha256(), At: Time(a.GetAcceptTime()), Sequence: a.GetSequence(),
 			Checkpoint: checkpointFromProto(a.GetCheckpoint())}
 	}
+	ids := interner{}
+	for _, p := range n.Participants {
+		ids.of(p.ID)
+	}
 	for _, rec := range r.Points {
-		p, err := pointFromRecord(rec)
+		p, err := pointFromRecord(rec, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -68,7 +72,7 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 	amendments := slices.Clone(r.Amendments)
 	slices.SortFunc(amendments, func(a, b *parleyv1.Amendment) int { return int(a.GetSequence() - b.GetSequence()) })
 	for _, rec := range amendments {
-		a, err := amendmentFromRecord(rec)
+		a, err := amendmentFromRecord(rec, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +87,20 @@ func corrupt(format string, args ...any) error {
 	return workflow.Errorf(workflow.EINTERNAL, "STORE_CORRUPT", format, args...)
 }
 
-func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
+// interner gives one copy of each participant id, so that the hundreds of
+// thousands of votes and sign-offs of a large negotiation do not each hold
+// their own.
+type interner map[string]string
+
+func (in interner) of(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func pointFromRecord(rec *parleyv1.Point, ids interner) (*workflow.Point, error) {
 	if len(rec.GetRevisions()) == 0 {
 		return nil, corrupt("point record %s has no revisions", rec.GetId())
 	}
@@ -106,7 +123,9 @@ func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
 		p.Revisions = append(p.Revisions, rev)
 	}
 	for _, s := range rec.GetSignOffs() {
-		p.SignOffs[s.GetParticipant()] = signOffFromProto(s)
+		so := signOffFromProto(s)
+		so.Participant = ids.of(so.Participant)
+		p.SignOffs[so.Participant] = so
 	}
 	for _, s := range rec.GetStaleSignOffs() {
 		p.History = append(p.History, signOffFromProto(s))
@@ -114,13 +133,13 @@ func pointFromRecord(rec *parleyv1.Point) (*workflow.Point, error) {
 	return p, nil
 }
 
-func amendmentFromRecord(rec *parleyv1.Amendment) (*workflow.Amendment, error) {
+func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amendment, error) {
 	_, id, err := ParseAmendmentName("stored amendment", rec.GetName())
 	if err != nil {
 		return nil, corrupt("amendment record: %v", err)
 	}
 	a := &workflow.Amendment{
-		ID: id, Proposer: rec.GetProposer(), Kind: Kind(rec.GetKind()), BaseRevision: rec.GetBaseRevision(),
+		ID: id, Proposer: ids.of(rec.GetProposer()), Kind: Kind(rec.GetKind()), BaseRevision: rec.GetBaseRevision(),
 		Text: rec.GetText(), Rationale: rec.GetRationale(), State: AmendmentState(rec.GetState()),
 		Votes: map[string]workflow.Vote{}, ProposedAt: Time(rec.GetCreateTime()), UpdatedAt: Time(rec.GetUpdateTime()),
 		Sequence: rec.GetSequence(), RejectionReason: rec.GetRejectionReason(),
@@ -142,7 +161,8 @@ func amendmentFromRecord(rec *parleyv1.Amendment) (*workflow.Amendment, error) {
 		a.Tally = &t
 	}
 	for _, v := range rec.GetVotes() {
-		a.Votes[v.GetParticipant()] = workflow.Vote{Participant: v.GetParticipant(), Choice: Choice(v.GetChoice()),
+		who := ids.of(v.GetParticipant())
+		a.Votes[who] = workflow.Vote{Participant: who, Choice: Choice(v.GetChoice()),
 			Reason: v.GetReason(), At: Time(v.GetCastTime()), Sequence: v.GetSequence()}
 	}
 	return a, nil

@@ -90,11 +90,21 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 // PointToProto returns a point as the API shows it. With history, the
 // revisions and the stale sign-offs are filled in too.
 func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *parleyv1.Point {
+	return pointToProto(n, p, n.PointNumber(p.ID), history)
+}
+
+// DocumentPoint returns a point of the document whose number the caller
+// knows, without its history, as GetDocument shows it.
+func DocumentPoint(n *workflow.Negotiation, p *workflow.Point, number int) *parleyv1.Point {
+	return pointToProto(n, p, number, false)
+}
+
+func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, history bool) *parleyv1.Point {
 	current := p.Current()
 	out := &parleyv1.Point{
 		Name:                  PointName(n.ID, p.ID),
 		Id:                    p.ID,
-		Number:                int32(n.PointNumber(p.ID)),
+		Number:                int32(number),
 		Text:                  current.Text,
 		Revision:              current.Revision,
 		TextSha256:            current.TextHash,

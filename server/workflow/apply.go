@@ -81,6 +81,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		n.AmendmentOrder = append(n.AmendmentOrder, p.AmendmentID)
 		if p.PointID != "" {
 			n.derived.byPoint[p.PointID] = append(n.derived.byPoint[p.PointID], p.AmendmentID)
+			n.derived.pendingOf[p.PointID]++
 		}
 		n.derived.pending++
 
@@ -194,6 +195,11 @@ func (n *Negotiation) settle(a *Amendment, state AmendmentState, e Event) {
 	a.State = state
 	a.UpdatedAt = e.At
 	n.derived.pending--
+	if a.PointID != "" {
+		if n.derived.pendingOf[a.PointID]--; n.derived.pendingOf[a.PointID] == 0 {
+			delete(n.derived.pendingOf, a.PointID)
+		}
+	}
 }
 
 // applyChange changes the document as an applied amendment says.

@@ -596,6 +596,17 @@ func (m *model) check(t *rapid.T) {
 	if n.PendingAmendments() != pending {
 		t.Fatalf("PendingAmendments = %d, counted %d", n.PendingAmendments(), pending)
 	}
+	perPoint := map[string]int{}
+	for _, a := range n.Amendments {
+		if a.State.Pending() && a.PointID != "" {
+			perPoint[a.PointID]++
+		}
+	}
+	for pid := range n.Points {
+		if got := n.PendingAmendmentsOfPoint(pid); got != perPoint[pid] {
+			t.Fatalf("PendingAmendmentsOfPoint(%s) = %d, counted %d", pid, got, perPoint[pid])
+		}
+	}
 	for _, id := range n.AmendmentOrder {
 		if tl := n.Amendments[id].Tally; tl != nil && int(tl.Approve+tl.Reject+tl.Abstain+tl.NotVoted) != len(dels) {
 			t.Fatalf("tally of %s counts %+v for %d delegations", id, tl, len(dels))

@@ -204,6 +204,7 @@ type derived struct {
 	number       map[string]int      // point id → display number
 	byPoint      map[string][]string // point id → ids of amendments targeting it, in proposal order
 	pending      int                 // amendments OPEN or PASSED
+	pendingOf    map[string]int      // point id → its amendments OPEN or PASSED
 	delegations  []string            // ids of the delegations, in order
 	documentHash string
 	docHasher    hash.Hash // has hashed the rendered document so far, for appends
@@ -325,13 +326,7 @@ func (n *Negotiation) AmendmentsOfPoint(pointID string) []string { return n.deri
 // PendingAmendmentsOfPoint returns the number of OPEN or PASSED amendments
 // that target or anchor on a point.
 func (n *Negotiation) PendingAmendmentsOfPoint(pointID string) int {
-	count := 0
-	for _, id := range n.derived.byPoint[pointID] {
-		if n.Amendments[id].State.Pending() {
-			count++
-		}
-	}
-	return count
+	return n.derived.pendingOf[pointID]
 }
 
 // Agreed reports whether every delegation signed off the point's current
@@ -372,6 +367,7 @@ func (n *Negotiation) Reindex() {
 	n.derived = derived{
 		participant: make(map[string]int, len(n.Participants)),
 		byPoint:     make(map[string][]string),
+		pendingOf:   make(map[string]int),
 	}
 	for i, p := range n.Participants {
 		n.derived.participant[p.ID] = i
@@ -386,6 +382,9 @@ func (n *Negotiation) Reindex() {
 		}
 		if a.State.Pending() {
 			n.derived.pending++
+			if a.PointID != "" {
+				n.derived.pendingOf[a.PointID]++
+			}
 		}
 	}
 	n.renumber()
