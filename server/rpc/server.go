@@ -8,10 +8,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"sync"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
