@@ -121,6 +121,7 @@ type batch struct {
 type dirty struct {
 	n           *workflow.Negotiation
 	tree        *compact.Range
+	appended    []StoredEvent // the events the batch appended, in order
 	meta, order bool
 	points      map[string]bool
 	amendments  map[string]bool
@@ -154,14 +155,11 @@ func (db *DB) commit(ops []*op) {
 		}
 		return nil
 	})
-	last := make(map[string]int64, len(b.locked))
 	for id, e := range b.locked {
 		if err != nil {
 			// The state in memory holds effects that were rolled back:
 			// forget it, and the next reader loads the committed state.
 			e.n, e.tree = nil, nil
-		} else if e.n != nil {
-			last[id] = e.n.LastSequence
 		}
 		empty := e.n == nil
 		e.mu.Unlock()
@@ -192,9 +190,9 @@ func (db *DB) commit(ops []*op) {
 		callbacks := db.committed
 		db.mu.Unlock()
 		for _, id := range b.order {
-			if seq, ok := last[id]; ok && b.dirty[id] != nil {
+			if appended := b.dirty[id].appended; len(appended) > 0 {
 				for _, fn := range callbacks {
-					fn(id, seq)
+					fn(id, appended)
 				}
 			}
 		}
@@ -332,6 +330,7 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	if err := appendLeaf(nb, d.tree, leaf); err != nil {
 		return fmt.Errorf("merkle append of event %d: %w", ev.Sequence, err)
 	}
+	d.appended = append(d.appended, StoredEvent{Sequence: ev.Sequence, Leaf: leaf})
 	switch p := ev.Payload.(type) {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded:
 		d.meta = true

@@ -54,7 +54,7 @@ type DB struct {
 
 	mu        sync.Mutex
 	cache     map[string]*entry // loaded negotiations by id
-	committed []func(negotiationID string, lastSequence int64)
+	committed []func(negotiationID string, events []StoredEvent)
 
 	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue
 	closed     bool
@@ -141,9 +141,10 @@ func Open(path string, opts Options) (*DB, error) {
 func (db *DB) Path() string { return db.path }
 
 // OnCommit registers fn to be called after every commit, once for each
-// negotiation the commit changed, with its new last sequence. fn runs on the
-// committer goroutine and must not block.
-func (db *DB) OnCommit(fn func(negotiationID string, lastSequence int64)) {
+// negotiation the commit changed, with the events it appended, in order. fn
+// runs on the committer goroutine, in commit order, and must not block nor
+// keep the slice (it may keep its elements).
+func (db *DB) OnCommit(fn func(negotiationID string, events []StoredEvent)) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.committed = append(db.committed, fn)
