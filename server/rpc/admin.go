@@ -19,31 +19,30 @@ type credentialRequest interface {
 }
 
 // issue gives a participant a new token, replacing its current one if rotate.
-func (s *Server) issue(ctx context.Context, req credentialRequest, rotate bool, out proto.Message, reply func(token, hash string) proto.Message) error {
+func issue[T proto.Message](ctx context.Context, s *Server, req credentialRequest, rotate bool, reply func(token, hash string) T) (T, error) {
+	var zero T
 	if err := callerFrom(ctx).requireAdmin(); err != nil {
-		return err
+		return zero, err
 	}
 	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
 	if err != nil {
-		return err
+		return zero, err
 	}
 	token, hash := credential.NewToken()
 	cmd := workflow.IssueCredential{Participant: req.GetParticipant(), TokenHash: hash, Rotate: rotate}
-	return s.run(ctx, req, nid, cmd, out, func(*workflow.Negotiation, []workflow.Event) proto.Message {
+	return runAs[T](ctx, s, req, nid, cmd, func(*workflow.Negotiation, []workflow.Event) proto.Message {
 		return reply(token, hash)
 	}, true)
 }
 
 func (s *Server) IssueToken(ctx context.Context, req *parleyv1.IssueTokenRequest) (*parleyv1.IssueTokenResponse, error) {
-	out := &parleyv1.IssueTokenResponse{}
-	return out, s.issue(ctx, req, false, out, func(token, hash string) proto.Message {
+	return issue(ctx, s, req, false, func(token, hash string) *parleyv1.IssueTokenResponse {
 		return &parleyv1.IssueTokenResponse{Token: token, TokenSha256: hash}
 	})
 }
 
 func (s *Server) RotateToken(ctx context.Context, req *parleyv1.RotateTokenRequest) (*parleyv1.RotateTokenResponse, error) {
-	out := &parleyv1.RotateTokenResponse{}
-	return out, s.issue(ctx, req, true, out, func(token, hash string) proto.Message {
+	return issue(ctx, s, req, true, func(token, hash string) *parleyv1.RotateTokenResponse {
 		return &parleyv1.RotateTokenResponse{Token: token, TokenSha256: hash}
 	})
 }
@@ -56,7 +55,6 @@ func (s *Server) RevokeToken(ctx context.Context, req *parleyv1.RevokeTokenReque
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.RevokeTokenResponse{}
-	return out, s.execute(ctx, req, nid, workflow.RevokeCredential{Participant: req.GetParticipant()}, out,
+	return executeAs[*parleyv1.RevokeTokenResponse](ctx, s, req, nid, workflow.RevokeCredential{Participant: req.GetParticipant()},
 		func(*workflow.Negotiation, []workflow.Event) proto.Message { return &parleyv1.RevokeTokenResponse{} })
 }

@@ -28,29 +28,44 @@ type mutation interface {
 // replyFunc builds a reply from the state after a command and its events.
 type replyFunc func(n *workflow.Negotiation, events []workflow.Event) proto.Message
 
-// execute runs cmd on a negotiation for the caller and decodes the reply,
-// fresh or replayed, into out.
-func (s *Server) execute(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc) error {
-	return s.run(ctx, req, negotiationID, cmd, out, reply, false)
+// executeAs runs cmd on a negotiation for the caller and returns the reply:
+// the one just built, or the stored one of an earlier identical request.
+func executeAs[T proto.Message](ctx context.Context, s *Server, req mutation, negotiationID string, cmd workflow.Command, reply replyFunc) (T, error) {
+	return runAs[T](ctx, s, req, negotiationID, cmd, reply, false)
 }
 
-func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc, secret bool) error {
+func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negotiationID string, cmd workflow.Command, reply replyFunc, secret bool) (T, error) {
+	var zero T
+	msg, err := s.run(ctx, req, negotiationID, cmd, zero.ProtoReflect().Type().New().Interface(), reply, secret)
+	if err != nil {
+		return zero, err
+	}
+	return msg.(T), nil
+}
+
+// run executes cmd and returns its reply: the message built now, or the
+// stored reply decoded into out.
+func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc, secret bool) (proto.Message, error) {
 	c := callerFrom(ctx)
 	if err := c.member(negotiationID); err != nil {
-		return err
+		return nil, err
 	}
 	if err := validateRequestID(req.GetRequestId()); err != nil {
-		return err
+		return nil, err
 	}
-	encoded, err := wire.Deterministic.Marshal(req)
-	if err != nil {
-		return err
+	var hash [sha256.Size]byte
+	if req.GetRequestId() != "" {
+		encoded, err := wire.Deterministic.Marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		hash = sha256.Sum256(encoded)
 	}
 	res, err := s.store.Execute(ctx, store.Exec{
 		NegotiationID: negotiationID,
 		Principal:     c.key(),
 		RequestID:     req.GetRequestId(),
-		RequestHash:   sha256.Sum256(encoded),
+		RequestHash:   hash,
 		Actor:         c.Actor(),
 		Command:       cmd,
 		Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
@@ -59,9 +74,12 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 		SecretReply: secret,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return proto.Unmarshal(res.Reply, out)
+	if res.Message != nil {
+		return res.Message, nil
+	}
+	return out, proto.Unmarshal(res.Reply, out)
 }
 
 func validateRequestID(id string) error {
@@ -104,11 +122,9 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.CreateNegotiationResponse{}
-	err = s.execute(ctx, req, cmd.NegotiationID, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.CreateNegotiationResponse](ctx, s, req, cmd.NegotiationID, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.CreateNegotiationResponse{Negotiation: wire.NegotiationToProto(n)}
 	})
-	return out, err
 }
 
 // createCommand maps a request to the rules' command, choosing the new ids.
@@ -257,11 +273,9 @@ func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmen
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.ProposeAmendmentResponse{}
-	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.ProposeAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.ProposeAmendmentResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[cmd.AmendmentID])}
 	})
-	return out, err
 }
 
 // proposeCommand maps a request to its negotiation's id and the rules'
@@ -368,12 +382,10 @@ func (s *Server) WithdrawAmendment(ctx context.Context, req *parleyv1.WithdrawAm
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.WithdrawAmendmentResponse{}
 	amendment := amendmentReply(aid)
-	err = s.execute(ctx, req, nid, workflow.WithdrawAmendment{AmendmentID: aid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.WithdrawAmendmentResponse](ctx, s, req, nid, workflow.WithdrawAmendment{AmendmentID: aid}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.WithdrawAmendmentResponse{Amendment: amendment(n)}
 	})
-	return out, err
 }
 
 func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*parleyv1.CastVoteResponse, error) {
@@ -381,13 +393,11 @@ func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.CastVoteResponse{}
 	amendment := amendmentReply(aid)
 	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason()}
-	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.CastVoteResponse{Amendment: amendment(n)}
 	})
-	return out, err
 }
 
 func (s *Server) CloseVoting(ctx context.Context, req *parleyv1.CloseVotingRequest) (*parleyv1.CloseVotingResponse, error) {
@@ -395,12 +405,10 @@ func (s *Server) CloseVoting(ctx context.Context, req *parleyv1.CloseVotingReque
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.CloseVotingResponse{}
 	amendment := amendmentReply(aid)
-	err = s.execute(ctx, req, nid, workflow.CloseVoting{AmendmentID: aid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.CloseVotingResponse](ctx, s, req, nid, workflow.CloseVoting{AmendmentID: aid}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.CloseVotingResponse{Amendment: amendment(n)}
 	})
-	return out, err
 }
 
 func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmentRequest) (*parleyv1.ApplyAmendmentResponse, error) {
@@ -408,10 +416,9 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.ApplyAmendmentResponse{}
 	amendment := amendmentReply(aid)
 	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: uuid.NewString()}
-	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.ApplyAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
 		reply := &parleyv1.ApplyAmendmentResponse{Amendment: amendment(n)}
 		for _, e := range events {
 			switch p := e.Payload.(type) {
@@ -423,7 +430,6 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 		}
 		return reply
 	})
-	return out, err
 }
 
 func (s *Server) RejectAmendment(ctx context.Context, req *parleyv1.RejectAmendmentRequest) (*parleyv1.RejectAmendmentResponse, error) {
@@ -431,12 +437,10 @@ func (s *Server) RejectAmendment(ctx context.Context, req *parleyv1.RejectAmendm
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.RejectAmendmentResponse{}
 	amendment := amendmentReply(aid)
-	err = s.execute(ctx, req, nid, workflow.RejectAmendment{AmendmentID: aid, Reason: req.GetReason()}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.RejectAmendmentResponse](ctx, s, req, nid, workflow.RejectAmendment{AmendmentID: aid, Reason: req.GetReason()}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.RejectAmendmentResponse{Amendment: amendment(n)}
 	})
-	return out, err
 }
 
 func (s *Server) SignOffPoint(ctx context.Context, req *parleyv1.SignOffPointRequest) (*parleyv1.SignOffPointResponse, error) {
@@ -451,12 +455,10 @@ func (s *Server) SignOffPoint(ctx context.Context, req *parleyv1.SignOffPointReq
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.SignOffPointResponse{}
 	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256(), Checkpoint: seen}
-	err = s.execute(ctx, req, nid, cmd, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.SignOffPointResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.SignOffPointResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
 	})
-	return out, err
 }
 
 func (s *Server) RevokeSignOff(ctx context.Context, req *parleyv1.RevokeSignOffRequest) (*parleyv1.RevokeSignOffResponse, error) {
@@ -464,11 +466,9 @@ func (s *Server) RevokeSignOff(ctx context.Context, req *parleyv1.RevokeSignOffR
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.RevokeSignOffResponse{}
-	err = s.execute(ctx, req, nid, workflow.RevokeSignOff{PointID: pid}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.RevokeSignOffResponse](ctx, s, req, nid, workflow.RevokeSignOff{PointID: pid}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.RevokeSignOffResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
 	})
-	return out, err
 }
 
 func (s *Server) AcceptDocument(ctx context.Context, req *parleyv1.AcceptDocumentRequest) (*parleyv1.AcceptDocumentResponse, error) {
@@ -483,11 +483,9 @@ func (s *Server) AcceptDocument(ctx context.Context, req *parleyv1.AcceptDocumen
 	if err != nil {
 		return nil, err
 	}
-	out := &parleyv1.AcceptDocumentResponse{}
-	err = s.execute(ctx, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256(), Checkpoint: seen}, out, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	return executeAs[*parleyv1.AcceptDocumentResponse](ctx, s, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256(), Checkpoint: seen}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.AcceptDocumentResponse{Negotiation: wire.NegotiationToProto(n)}
 	})
-	return out, err
 }
 
 func (s *Server) ListEvents(ctx context.Context, req *parleyv1.ListEventsRequest) (*parleyv1.ListEventsResponse, error) {

@@ -43,7 +43,11 @@ type Exec struct {
 
 // Result is what a committed command gave.
 type Result struct {
-	Reply    []byte // the encoded reply
+	// Message is the reply as Exec.Reply built it, for a command that ran
+	// now; Reply is its encoding (only when the request has an id, or it was
+	// replayed), as stored for a retry.
+	Message  proto.Message
+	Reply    []byte
 	Events   []workflow.Event
 	Replayed bool // the reply is the stored one of an earlier identical request
 }
@@ -249,8 +253,11 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("build reply: %w", err)
 		}
-		if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
-			return fmt.Errorf("encode reply: %w", err)
+		o.result.Message = msg
+		if reqKey != nil {
+			if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
+				return fmt.Errorf("encode reply: %w", err)
+			}
 		}
 	}
 	if reqKey != nil {
