@@ -113,6 +113,8 @@ type Main struct {
 	// MetricsListener serves /metrics, with --metrics-listen.
 	MetricsListener net.Listener
 	metricsServer   *http.Server
+	preloaded       chan struct{} // closed when the background load of negotiations ends
+	stopPreload     func()
 }
 
 // NewMain returns a Main with default configuration.
@@ -242,6 +244,21 @@ func (m *Main) Run(ctx context.Context) error {
 		"tls", tlsConfig != nil, "client_certificates", c.TLSClientCA != "", "rate_limit", c.RateLimit, "rate_burst", c.RateBurst)
 	// Scripts and tests that listen on port 0 read the address from this line.
 	fmt.Fprintf(m.Stdout, "parleyd: serving on %s\n", m.Listener.Addr())
+	// Load every negotiation while already serving, so that the first call
+	// to a large one need not wait for it (a call that comes first waits).
+	preloadCtx, cancel := context.WithCancel(ctx)
+	m.stopPreload = func() { cancel(); <-m.preloaded }
+	m.preloaded = make(chan struct{})
+	go func() {
+		defer close(m.preloaded)
+		start := time.Now()
+		n, err := m.DB.Preload(preloadCtx)
+		if err != nil && preloadCtx.Err() == nil {
+			m.Logger.Error("preload", "err", err)
+			return
+		}
+		m.Logger.Info("negotiations loaded", "count", n, "took", time.Since(start))
+	}()
 	if c.Demo {
 		if err := m.seedDemo(ctx, adminToken); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -360,6 +377,9 @@ func (m *Main) serveMetrics(mx *metrics.Metrics) error {
 }
 
 func (m *Main) Close() error {
+	if m.stopPreload != nil {
+		m.stopPreload()
+	}
 	if m.GRPC != nil {
 		m.Server.Shutdown()
 		stopped := make(chan struct{})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"runtime/debug"
@@ -81,6 +82,27 @@ func loadState(nb *bolt.Bucket, id string) (*workflow.Negotiation, error) {
 		r.LastSequence, r.LastEventAt = last.Sequence, last.At
 	}
 	return wire.NegotiationFromRecords(r)
+}
+
+// Preload loads every negotiation's state into memory, so that the first
+// call to each does not wait for it. It stops at the first error or when ctx
+// ends, and returns how many it loaded.
+func (db *DB) Preload(ctx context.Context) (int, error) {
+	loaded, after := 0, ""
+	for ctx.Err() == nil {
+		ids, err := db.NegotiationIDs(after, 100)
+		if err != nil || len(ids) == 0 {
+			return loaded, err
+		}
+		for _, id := range ids {
+			if err := db.View(id, func(*workflow.Negotiation) error { return nil }); err != nil {
+				return loaded, err
+			}
+			loaded++
+		}
+		after = ids[len(ids)-1]
+	}
+	return loaded, ctx.Err()
 }
 
 // Rebuild folds a negotiation's whole log into a fresh state, without the

@@ -256,3 +256,17 @@ func TestExecute_Concurrent(t *testing.T) {
 	}
 	checkProjections(t, db, id)
 }
+
+func TestPreload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db := mustOpenAt(t, path)
+	id, _ := mustCreatePlan(t, db)
+	mustCreatePlan(t, db)
+	db.Close()
+	db = mustOpenAt(t, path)
+	n, err := db.Preload(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Preload loaded %d negotiations, %v; want 2", n, err)
+	}
+	checkProjections(t, db, id)
+}
