@@ -304,13 +304,30 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 			token: fx.tokens[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7)),
 			choice: map[string]parleyv1.VoteChoice{}, signed: map[string]bool{}}
 	}
-	rec := &recorder{}
-	measuring := make(chan struct{})
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	ops := make([]opFunc, clients)
 	for i, st := range states {
 		f := op(i)
 		cctx := context.WithValue(ctx, clientKey{}, st)
+		if f == nil {
+			ops[i] = func(context.Context) error {
+				_, err := st.health.Check(cctx, &healthpb.HealthCheckRequest{})
+				return err
+			}
+		} else {
+			ops[i] = func(context.Context) error { return f(cctx) }
+		}
+	}
+	return phase(ctx, stderr, name, fx.srv.pid(), ops, warmup, d)
+}
+
+// phase runs each op in a loop on its own goroutine: unmeasured for warmup,
+// then measured for d, with the progress shown, and the CPU the server (if
+// serverPID is not 0) and this process spent meanwhile.
+func phase(ctx context.Context, stderr io.Writer, name string, serverPID int, ops []opFunc, warmup, d time.Duration) (Figure, error) {
+	rec := &recorder{}
+	measuring, stop := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for _, op := range ops {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -324,12 +341,7 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 				default:
 				}
 				start := time.Now()
-				var err error
-				if f == nil {
-					_, err = st.health.Check(cctx, &healthpb.HealthCheckRequest{})
-				} else {
-					err = f(cctx)
-				}
+				err := op(ctx)
 				if measured {
 					rec.add(time.Since(start), err)
 				}
@@ -339,15 +351,14 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 	time.Sleep(warmup)
 	close(measuring)
 	began := time.Now()
-	cpu := cpuClock{serverPID: fx.srv.pid()}.start()
+	cpu := cpuClock{serverPID: serverPID}.start()
 	done := make(chan struct{})
 	go progress(stderr, name, rec, done)
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
 	}
-	elapsed := time.Since(began)
-	f := rec.figure(name, clients, elapsed)
+	f := rec.figure(name, len(ops), time.Since(began))
 	cpu(&f)
 	close(stop)
 	close(done)
@@ -407,49 +418,14 @@ func bareBoltPhase(ctx context.Context, stderr io.Writer, writers, size int, war
 		}
 	}()
 	defer close(queue)
-	rec := &recorder{}
-	name := fmt.Sprintf("bare bbolt write (%d B, group commit)", size)
-	measuring, stop := make(chan struct{}), make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			done := make(chan error, 1)
-			measured := false
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				case <-measuring:
-					measured = true
-				default:
-				}
-				start := time.Now()
-				queue <- write{key: []byte(fmt.Sprintf("%04d-%012d", i, n)), done: done}
-				err := <-done
-				if measured {
-					rec.add(time.Since(start), err)
-				}
-			}
-		}()
+	ops := make([]opFunc, writers)
+	for i := range ops {
+		done, n := make(chan error, 1), 0
+		ops[i] = func(context.Context) error {
+			n++
+			queue <- write{key: []byte(fmt.Sprintf("%04d-%012d", i, n)), done: done}
+			return <-done
+		}
 	}
-	time.Sleep(warmup)
-	close(measuring)
-	began := time.Now()
-	cpu := cpuClock{}.start()
-	done := make(chan struct{})
-	go progress(stderr, name, rec, done)
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-	}
-	elapsed := time.Since(began)
-	f := rec.figure(name, writers, elapsed)
-	cpu(&f)
-	close(stop)
-	close(done)
-	wg.Wait()
-	fmt.Fprintln(stderr)
-	return f, ctx.Err()
+	return phase(ctx, stderr, fmt.Sprintf("bare bbolt write (%d B, group commit)", size), 0, ops, warmup, d)
 }
