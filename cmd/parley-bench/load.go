@@ -17,7 +17,9 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
@@ -268,15 +270,22 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 				return err
 			case "signoff":
 				p := fx.points[st.rng.IntN(len(fx.points))]
-				var err error
-				if st.signed[p.GetName()] {
-					_, err = st.api.RevokeSignOff(as(ctx, st.token), &parleyv1.RevokeSignOffRequest{RequestId: uuid.NewString(), Point: p.GetName()})
-				} else {
-					_, err = st.api.SignOffPoint(as(ctx, st.token), &parleyv1.SignOffPointRequest{RequestId: uuid.NewString(),
+				signOff := func() error {
+					_, err := st.api.SignOffPoint(as(ctx, st.token), &parleyv1.SignOffPointRequest{RequestId: uuid.NewString(),
 						Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+					return err
 				}
 				st.signed[p.GetName()] = !st.signed[p.GetName()]
-				return err
+				if !st.signed[p.GetName()] {
+					_, err := st.api.RevokeSignOff(as(ctx, st.token), &parleyv1.RevokeSignOffRequest{RequestId: uuid.NewString(), Point: p.GetName()})
+					// Another client of the same delegation revoked it first.
+					if status.Code(err) == codes.FailedPrecondition {
+						st.signed[p.GetName()] = true
+						return signOff()
+					}
+					return err
+				}
+				return signOff()
 			default:
 				_, err := st.api.GetDocument(as(ctx, st.token), &parleyv1.GetDocumentRequest{Negotiation: fx.negotiation})
 				return err

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parley-negotiation/parley/server/servertest"
+)
+
+// TestModes runs each mode briefly against the real parleyd and checks the
+// figures it writes: operations done, none failed, each beside a ceiling.
+func TestModes(t *testing.T) {
+	parleyd := servertest.Binary(t)
+	for _, tc := range []struct {
+		mode    string
+		args    []string
+		figures []string // names of figures that must have run without errors
+	}{
+		{"load", []string{"--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "300ms", "--warmup", "100ms", "--solo", "200ms",
+			"--mix", "vote:4,propose:1,signoff:1,read:1"},
+			[]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone"}},
+		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
+			[]string{"commit → delivery, 1 watcher(s)", "commit → delivery, 20 watcher(s)"}},
+		{"scale", []string{"--points", "50", "--amendments", "200", "--delegations", "3", "--requests", "5"},
+			[]string{"GetDocument, 50 points", "ListEvents, page of 1000 at a random place"}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "figures.json")
+			var stdout bytes.Buffer
+			args := append([]string{tc.mode, "--parleyd", parleyd, "--json", out}, tc.args...)
+			if err := run(context.Background(), args, &stdout, &bytes.Buffer{}); err != nil {
+				t.Fatalf("%v\n%s", err, stdout.String())
+			}
+			raw, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var result struct {
+				Figures []Figure `json:"figures"`
+				Ratios  []Ratio  `json:"ratios"`
+			}
+			if err := json.Unmarshal(raw, &result); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range tc.figures {
+				found := false
+				for _, f := range result.Figures {
+					if f.Name == name {
+						found = true
+						if f.Ops == 0 || f.Errors != 0 {
+							t.Errorf("%s: %d operations, %d errors (%s)", name, f.Ops, f.Errors, f.LastError)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no figure %q in %s", name, raw)
+				}
+			}
+			if len(result.Ratios) == 0 || !strings.Contains(stdout.String(), "figure beside its ceiling") {
+				t.Errorf("no figure beside its ceiling:\n%s", stdout.String())
+			}
+		})
+	}
+}
