@@ -139,8 +139,7 @@ func (fx *fixture) fanout(ctx context.Context, stderr io.Writer, watchers, conne
 	}
 	ready.Wait()
 	time.Sleep(500 * time.Millisecond) // let every stream reach the server
-	done := make(chan struct{})
-	go progress(stderr, name, rec, done)
+	stopProgress := showProgress(stderr, name, rec)
 	writer := parleyv1.NewNegotiationServiceClient(conns[0])
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	began := time.Now()
@@ -151,7 +150,7 @@ func (fx *fixture) fanout(ctx context.Context, stderr io.Writer, watchers, conne
 		r, err := writer.CastVote(as(ctx, fx.tokens[1]), &parleyv1.CastVoteRequest{Amendment: fx.amendments[0], Choice: choice})
 		if err != nil {
 			tick.Stop()
-			close(done)
+			stopProgress()
 			return Figure{}, fmt.Errorf("writer: %w", err)
 		}
 		for _, v := range r.GetAmendment().GetVotes() {
@@ -178,8 +177,7 @@ func (fx *fixture) fanout(ctx context.Context, stderr io.Writer, watchers, conne
 	}
 	cancel()
 	wg.Wait()
-	close(done)
-	fmt.Fprintln(stderr)
+	stopProgress()
 	f := rec.figure(name, watchers, elapsed)
 	f.PerSecond = float64(f.Ops) / elapsed.Seconds() // deliveries per second
 	f.Annotation = fmt.Sprintf("%d events, each to %d watchers", seq-start, watchers)

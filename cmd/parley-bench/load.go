@@ -361,8 +361,7 @@ func phase(ctx context.Context, stderr io.Writer, name string, serverPID int, op
 	close(measuring)
 	began := time.Now()
 	cpu := cpuClock{serverPID: serverPID}.start()
-	done := make(chan struct{})
-	go progress(stderr, name, rec, done)
+	stopProgress := showProgress(stderr, name, rec)
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
@@ -370,9 +369,8 @@ func phase(ctx context.Context, stderr io.Writer, name string, serverPID int, op
 	f := rec.figure(name, len(ops), time.Since(began))
 	cpu(&f)
 	close(stop)
-	close(done)
 	wg.Wait()
-	fmt.Fprintln(stderr)
+	stopProgress()
 	return f, ctx.Err()
 }
 

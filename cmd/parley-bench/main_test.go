@@ -7,10 +7,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parley-negotiation/parley/server/servertest"
 )
+
+// lockedWriter takes writes from several goroutines: the progress lines and
+// the started parleyd's standard error.
+type lockedWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
 
 // TestModes runs each mode briefly against the real parleyd and checks the
 // figures it writes: operations done, none failed, each beside a ceiling.
@@ -33,7 +47,7 @@ func TestModes(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "figures.json")
 			var stdout bytes.Buffer
 			args := append([]string{tc.mode, "--parleyd", parleyd, "--json", out}, tc.args...)
-			if err := run(context.Background(), args, &stdout, &bytes.Buffer{}); err != nil {
+			if err := run(context.Background(), args, &stdout, &lockedWriter{}); err != nil {
 				t.Fatalf("%v\n%s", err, stdout.String())
 			}
 			raw, err := os.ReadFile(out)

@@ -149,6 +149,21 @@ func printRatios(w io.Writer, ratios []Ratio) {
 	}
 }
 
+// showProgress prints the running count of operations every second until
+// the returned function is called, which waits for the last line.
+func showProgress(w io.Writer, label string, rec *recorder) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		progress(w, label, rec, done)
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		fmt.Fprintln(w)
+	}
+}
+
 // progress prints the running count of operations every second until done.
 func progress(w io.Writer, label string, rec *recorder, done <-chan struct{}) {
 	t := time.NewTicker(time.Second)
