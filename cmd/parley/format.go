@@ -30,7 +30,6 @@ func (s style) bold(t string) string   { return s.wrap("1", t) }
 func (s style) dim(t string) string    { return s.wrap("2", t) }
 func (s style) green(t string) string  { return s.wrap("32", t) }
 func (s style) yellow(t string) string { return s.wrap("33", t) }
-func (s style) red(t string) string    { return s.wrap("31", t) }
 
 // printJSON writes a message in the API's JSON mapping.
 func printJSON(w io.Writer, m proto.Message) error {

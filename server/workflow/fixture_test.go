@@ -253,15 +253,6 @@ func derivedView(n *workflow.Negotiation) derived {
 	return v
 }
 
-// point returns the point at a display number.
-func (f *fixture) point(number int) *workflow.Point {
-	f.t.Helper()
-	if number < 1 || number > len(f.n.Order) {
-		f.t.Fatalf("no point %d in a document of %d", number, len(f.n.Order))
-	}
-	return f.n.Points[f.n.Order[number-1]]
-}
-
 func (f *fixture) amendment(id string) *workflow.Amendment {
 	f.t.Helper()
 	a, ok := f.n.Amendments[id]
