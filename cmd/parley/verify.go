@@ -112,8 +112,8 @@ not verify; the output is the evidence.`,
 			if !v.KeyPinned {
 				fmt.Fprintf(a.Stdout, " (taken from the server, not pinned: pass --key, or log in again to pin it)")
 			}
-			fmt.Fprintf(a.Stdout, "\nstate        rebuilt from the log, it is the served document (%d points, sha256 %s) and its %d amendments\n",
-				v.Points, v.Document, v.Amendments)
+			fmt.Fprintf(a.Stdout, "\nstate        rebuilt from the log, it is the served document (%s, sha256 %s) and its %s\n",
+				plural(v.Points, "point", "points"), v.Document, plural(v.Amendments, "amendment", "amendments"))
 			fmt.Fprintln(a.Stdout, "verified")
 			return nil
 		}),
