@@ -9,13 +9,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/parley-negotiation/parley/server/credential"
 )
 
 // Checkpoint is the signed statement "the log of origin had size leaves with
@@ -63,28 +62,14 @@ type Signer struct {
 // LoadOrCreate reads the note signing key in path, or creates one named name
 // there, with mode 0600, if the file does not exist.
 func LoadOrCreate(path, name string) (*Signer, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	skey, _, err := credential.LoadOrCreateSecret(path, "checkpoint key", func() (string, error) {
 		skey, _, err := note.GenerateKey(rand.Reader, name)
-		if err != nil {
-			return nil, fmt.Errorf("generate checkpoint key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("write checkpoint key: %w", err)
-		}
-		raw = []byte(skey)
-	} else if err != nil {
-		return nil, fmt.Errorf("read checkpoint key: %w", err)
-	}
-	if info, err := os.Stat(path); err != nil {
+		return skey, err
+	})
+	if err != nil {
 		return nil, err
-	} else if info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("checkpoint key %s has mode %v: others can read it; chmod 600 it", path, info.Mode().Perm())
 	}
-	return NewSigner(strings.TrimSpace(string(raw)))
+	return NewSigner(skey)
 }
 
 // NewSigner returns a signer for an encoded note signer key

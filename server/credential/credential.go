@@ -46,39 +46,58 @@ func Equal(presented, expectedHash string) bool {
 // creates it with a new token and mode 0600. It refuses a file that others
 // can read, and an empty one.
 func LoadOrCreate(path string) (token string, created bool, err error) {
+	return LoadOrCreateSecret(path, "token file", func() (string, error) {
+		token, _ := NewToken()
+		return token, nil
+	})
+}
+
+// LoadOrCreateSecret reads a one-line secret from a file, or, if the file
+// does not exist, creates it with the secret generate returns: with mode
+// 0600, only if still absent, and synced before it is used. It refuses a
+// file that others can read, and an empty one. what names the file in
+// errors.
+func LoadOrCreateSecret(path, what string, generate func() (string, error)) (secret string, created bool, err error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		token, _ = NewToken()
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return "", false, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		secret, err := generate()
 		if err != nil {
-			return "", false, fmt.Errorf("create token file: %w", err)
+			return "", false, fmt.Errorf("make %s: %w", what, err)
 		}
-		if _, err := f.WriteString(token + "\n"); err != nil {
-			f.Close()
-			return "", false, err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return "", false, err
-		}
-		return token, true, f.Close()
+		return secret, true, createSecret(path, what, secret)
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read token file: %w", err)
+		return "", false, fmt.Errorf("read %s: %w", what, err)
 	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return "", false, err
 	}
 	if info.Mode().Perm()&0o077 != 0 {
-		return "", false, fmt.Errorf("token file %s has mode %v: others can read it; chmod 600 it", path, info.Mode().Perm())
+		return "", false, fmt.Errorf("%s %s has mode %v: others can read it; chmod 600 it", what, path, info.Mode().Perm())
 	}
-	token = strings.TrimSpace(string(raw))
-	if token == "" {
-		return "", false, fmt.Errorf("token file %s is empty", path)
+	secret = strings.TrimSpace(string(raw))
+	if secret == "" {
+		return "", false, fmt.Errorf("%s %s is empty", what, path)
 	}
-	return token, false, nil
+	return secret, false, nil
+}
+
+func createSecret(path, what, secret string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", what, err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
