@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/parley-negotiation/parley/client/atomicfile"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
 
@@ -114,23 +115,7 @@ func (t *TrustStore) Save(negotiation, signed string) error {
 	if err := os.MkdirAll(t.Dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(t.Dir, ".checkpoint-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(signed); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), t.path(negotiation))
+	return atomicfile.Write(t.path(negotiation), []byte(signed))
 }
 
 // AuditLog verifies one negotiation's log: the events added to it, in order

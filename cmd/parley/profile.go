@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/parley-negotiation/parley/client/atomicfile"
 )
 
 // Profile is how to reach a server as one participant (or as the
@@ -86,27 +88,13 @@ func (f *profileFile) save(path string) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return configf("profile folder: %v", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".profiles-*")
-	if err != nil {
+	if err := atomicfile.Write(path, append(raw, '\n')); err != nil {
 		return configf("profile file: %v", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(raw, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // names returns the profile names in order.
