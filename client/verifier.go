@@ -98,11 +98,16 @@ func (v *LogVerifier) VerifyPage(ctx context.Context, negotiation string, page [
 	if err := l.Verify(ctx); err != nil {
 		return err
 	}
-	l.page = make(map[int64][]byte, len(page))
-	for _, rec := range page {
+	l.page = map[int64][]byte{}
+	l.remember(page)
+	return nil
+}
+
+// remember keeps the leaf hashes of events checked ahead of their delivery.
+func (l *verifiedLog) remember(recs []*parleyv1.EventRecord) {
+	for _, rec := range recs {
 		l.page[rec.GetSequence()] = rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf())
 	}
-	return nil
 }
 
 // VerifyEvent checks one event: one checked with its page must have the same
@@ -163,9 +168,7 @@ func (v *LogVerifier) catchUp(ctx context.Context, l *verifiedLog) error {
 		if err := l.Add(recs...); err != nil {
 			return err
 		}
-		for _, r := range recs {
-			l.page[r.GetSequence()] = rfc6962.DefaultHasher.HashLeaf(r.GetLeaf())
-		}
+		l.remember(recs)
 	}
 	return l.Verify(ctx)
 }

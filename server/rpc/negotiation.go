@@ -549,8 +549,7 @@ func (s *Server) GetCaller(ctx context.Context, _ *parleyv1.GetCallerRequest) (*
 		if !ok {
 			return workflow.Errorf(workflow.EINTERNAL, "STORE_CORRUPT", "token owner %s is not a participant", c.key())
 		}
-		out.Participant = &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role),
-			Weight: p.Weight, HasCredential: true}
+		out.Participant = wire.ParticipantToProto(n, p)
 		return nil
 	})
 }

@@ -46,10 +46,17 @@ func Rule(r *parleyv1.DecisionRule) workflow.DecisionRule {
 func participantsToProto(n *workflow.Negotiation, in []workflow.Participant) []*parleyv1.Participant {
 	out := make([]*parleyv1.Participant, len(in))
 	for i, p := range in {
-		out[i] = &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role), Weight: p.Weight}
-		if n != nil {
-			_, out[i].HasCredential = n.Credentials[p.ID]
-		}
+		out[i] = ParticipantToProto(n, p)
+	}
+	return out
+}
+
+// ParticipantToProto returns a participant as the API shows it; with a
+// negotiation, has_credential says whether it holds a token now.
+func ParticipantToProto(n *workflow.Negotiation, p workflow.Participant) *parleyv1.Participant {
+	out := &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role), Weight: p.Weight}
+	if n != nil {
+		_, out.HasCredential = n.Credentials[p.ID]
 	}
 	return out
 }
