@@ -226,10 +226,11 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 		// sequence versions the whole reply: a page read again at the same
 		// version is the same page.
 		key := documentPage{sequence: n.LastSequence, start: int(token.After), size: size}
-		if cached, ok := s.documents.Load(id); ok && cached.(documentPage).sequence == key.sequence &&
-			cached.(documentPage).start == key.start && cached.(documentPage).size == key.size {
-			out = cached.(documentPage).reply
-			return nil
+		if cached, ok := s.documents.Load(id); ok {
+			if page := cached.(documentPage); page.sequence == key.sequence && page.start == key.start && page.size == key.size {
+				out = page.reply
+				return nil
+			}
 		}
 		out = &parleyv1.GetDocumentResponse{}
 		defer func() {

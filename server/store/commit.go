@@ -173,10 +173,8 @@ func (db *DB) commit(ops []*op) {
 	}
 	if db.observer != nil {
 		events := 0
-		for _, o := range ops {
-			if o.err == nil && !o.result.Replayed {
-				events += len(o.result.Events)
-			}
+		for _, d := range b.dirty {
+			events += len(d.appended)
 		}
 		db.observer.ObserveCommit(len(ops), events, db.now().Sub(start), err != nil)
 	}
