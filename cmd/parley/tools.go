@@ -15,4 +15,6 @@ func (a *app) addToolCommands(root *cobra.Command) {
 	root.AddCommand(version)
 	root.Version = buildinfo.Read().String()
 	root.SetVersionTemplate("parley {{.Version}}\n")
+	root.AddCommand(a.manCommand())
+	a.registerCompletions(root)
 }
