@@ -99,6 +99,7 @@ rebuilt from it does not verify (the output is the evidence).`,
 	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.backupCommand())
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
+	a.addToolCommands(root)
 	return root
 }
 

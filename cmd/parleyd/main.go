@@ -41,18 +41,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "parleyd:", err)
 		os.Exit(2)
 	}
+	if m.Config.ShowVersion {
+		printVersion(m.Stdout)
+		os.Exit(0)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := m.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "parleyd:", err)
+		m.fail(err)
 		m.Close()
 		os.Exit(1)
 	}
 	<-ctx.Done()
 	stop()
-	fmt.Fprintln(m.Stderr, "parleyd: shutting down")
+	m.Logger.Info("shutting down")
 	if err := m.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "parleyd:", err)
+		m.fail(err)
 		os.Exit(1)
 	}
 }
@@ -65,6 +69,8 @@ type Config struct {
 	AdminTokenFile string
 	Demo           bool
 	LogLevel       slog.Level
+	LogFormat      string // text or json
+	ShowVersion    bool   // print the version and exit
 	AllowPlaintext bool   // serve without TLS on a non-loopback address
 	KeyName        string // name of the checkpoint signing key
 	StopTimeout    time.Duration
@@ -152,6 +158,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", LogText, "log `format`: text (key=value lines) or json (one object a line, for log collectors)")
+	fs.BoolVar(&c.ShowVersion, "version", false, "print the version (module version, commit, Go toolchain) and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: parleyd [flags]\n\nServes Parley negotiations over gRPC.\n\nFlags:")
 		fs.PrintDefaults()
@@ -164,6 +172,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
+	}
+	if _, err := logHandler(io.Discard, c.LogFormat, c.LogLevel); err != nil {
+		return err
 	}
 	switch {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
@@ -183,7 +194,11 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 // returns once the server is serving; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.Config
-	m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	handler, err := logHandler(m.Stderr, c.LogFormat, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	m.Logger = slog.New(handler)
 	if c.MemoryLimit > 0 {
 		debug.SetMemoryLimit(c.MemoryLimit)
 	}

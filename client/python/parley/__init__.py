@@ -4,11 +4,23 @@ The code generated from proto/ lives in ``parley.v1`` (``negotiation_pb2``,
 ``event_pb2``, ``negotiation_service_pb2`` and ``admin_service_pb2`` with their
 ``*_pb2_grpc`` stubs). This package adds a thin layer: ``Client`` (bearer
 token, request ids on mutations), ``EventWatch`` (a watch that resumes after
-a disconnect) and error helpers that read the stable reason of an error.
+a disconnect), paging helpers (``Client.document`` with ``point_by_number``,
+``Client.amendments``, ``Client.events``, ``Client.negotiations``) and error
+helpers that read the stable reason of an error.
 """
 
 from parley.client import RESUMABLE_CODES, Client, EventWatch, WatchOrderError, new_request_id
 from parley.errors import ERROR_DOMAIN, ParleyError, error_reason, is_parley_error, parley_error
+from parley.paging import (
+    DOCUMENT_READS,
+    Document,
+    DocumentHashError,
+    document_text,
+    list_amendments,
+    list_events,
+    list_negotiations,
+    read_document,
+)
 
 __all__ = [
     "Client",
@@ -21,4 +33,12 @@ __all__ = [
     "parley_error",
     "error_reason",
     "is_parley_error",
+    "Document",
+    "DocumentHashError",
+    "DOCUMENT_READS",
+    "document_text",
+    "read_document",
+    "list_negotiations",
+    "list_amendments",
+    "list_events",
 ]

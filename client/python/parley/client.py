@@ -5,7 +5,9 @@
 ``request_id`` of every mutating request with a new UUID. Its ``negotiation``
 and ``admin`` attributes are the generated stubs, unchanged: the API is the
 one in proto/, called as ``client.negotiation.CastVote(CastVoteRequest(...))``.
-``Client.watch_events`` follows the audit log and resumes after a disconnect.
+``Client.watch_events`` follows the audit log and resumes after a disconnect;
+``Client.document``, ``negotiations``, ``amendments`` and ``events`` read
+whole collections page after page (see parley.paging).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import grpc
 
+from parley import paging
 from parley.v1 import admin_service_pb2_grpc, audit_service_pb2_grpc, negotiation_service_pb2, negotiation_service_pb2_grpc
 
 __all__ = ["Client", "EventWatch", "WatchOrderError", "RESUMABLE_CODES", "new_request_id"]
@@ -154,6 +157,27 @@ class Client:
             max_retries=max_retries,
             on_reconnect=on_reconnect,
         )
+
+    def document(self, negotiation: str, *, page_size: int = 0, **call_options) -> paging.Document:
+        """The whole document, one version of it, hash checked: see paging.read_document.
+
+        ``doc.point_by_number(6)`` then finds a point by its number.
+        """
+        return paging.read_document(self.negotiation, negotiation, page_size=page_size, **call_options)
+
+    def negotiations(self, *, page_size: int = 500, **call_options):
+        """Every negotiation the caller may read, page after page (an iterator)."""
+        return paging.list_negotiations(self.negotiation, page_size=page_size, **call_options)
+
+    def amendments(self, negotiation: str, *, point: str = "", states: Sequence[int] = (), page_size: int = 1000, **call_options):
+        """The amendments of a negotiation, filtered by point and states, page after page (an iterator)."""
+        return paging.list_amendments(
+            self.negotiation, negotiation, point=point, states=states, page_size=page_size, **call_options
+        )
+
+    def events(self, negotiation: str, after_sequence: int = 0, *, page_size: int = 1000, **call_options):
+        """The log after ``after_sequence`` up to its current end, page after page (an iterator)."""
+        return paging.list_events(self.negotiation, negotiation, after_sequence, page_size=page_size, **call_options)
 
     def close(self) -> None:
         """Closes the channel; calls still running are cancelled."""

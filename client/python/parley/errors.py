@@ -61,6 +61,11 @@ def parley_error(err: BaseException) -> ParleyError:
     Any exception works: one that is not a grpc.RpcError is reported as
     UNKNOWN without a reason.
     """
+    reason = getattr(err, "reason", None)
+    if not isinstance(err, grpc.RpcError) and isinstance(getattr(err, "code", None), grpc.StatusCode) and isinstance(reason, str):
+        # Raised by this package's own checks (DocumentHashError): a code and
+        # a reason like the server's.
+        return ParleyError(err.code, reason, ERROR_DOMAIN, str(err), {})
     if not isinstance(err, grpc.RpcError) or not hasattr(err, "code"):
         return ParleyError(grpc.StatusCode.UNKNOWN, "", "", str(err), {})
     code = err.code()

@@ -16,7 +16,7 @@ import unittest
 
 import grpc
 
-from parley import Client, error_reason, is_parley_error, parley_error
+from parley import Client, Document, DocumentHashError, error_reason, is_parley_error, parley_error
 from parley.v1 import admin_service_pb2 as admin_pb
 from parley.v1 import audit_service_pb2 as audit_pb
 from parley.v1 import negotiation_pb2 as pb
@@ -47,6 +47,25 @@ def merkle_tree_hash(leaves):
     return hashlib.sha256(b"\x01" + merkle_tree_hash(leaves[:k]) + merkle_tree_hash(leaves[k:])).digest()
 
 
+class ApplyAfterFirstPage(grpc.UnaryUnaryClientInterceptor):
+    """Counts GetDocument calls, and runs ``apply`` once the first page is served."""
+
+    def __init__(self, apply):
+        self.calls = 0
+        self._apply = apply
+        self.applied = None
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        if not client_call_details.method.endswith("/GetDocument"):
+            return continuation(client_call_details, request)
+        self.calls += 1
+        outcome = continuation(client_call_details, request)
+        if self.calls == 1:
+            outcome.result()  # the first page is served before the document changes
+            self.applied = self._apply()
+        return outcome
+
+
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -57,19 +76,10 @@ class EndToEnd(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.close()
 
-    def connect(self, token: str) -> Client:
-        c = Client(self.server.address, token)
+    def connect(self, token: str, **kwargs) -> Client:
+        c = Client(self.server.address, token, **kwargs)
         self.addCleanup(c.close)
         return c
-
-    def list_all(self, c: Client, name: str):
-        events, page_token = [], ""
-        while True:
-            res = c.negotiation.ListEvents(api.ListEventsRequest(negotiation=name, page_size=7, page_token=page_token))
-            events.extend(res.events)
-            page_token = res.next_page_token
-            if not page_token:
-                return events
 
     def test_short_negotiation_watched_from_the_start(self):
         admin = self.connect(self.server.admin_token)
@@ -88,10 +98,12 @@ class EndToEnd(unittest.TestCase):
             )
         ).negotiation
         name = created.name
-        clients = {}
+        clients, tokens = {}, {}
         for pid in DELEGATIONS + ("mediator", "press"):
             res = admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant=pid))
+            tokens[pid] = res.token
             clients[pid] = self.connect(res.token)
+        self.assertIn(name, [n.name for n in admin.negotiations(page_size=1)])
         self.assertEqual(clients["ukraine"].negotiation.GetCaller(api.GetCallerRequest()).participant.id, "ukraine")
 
         # The observer watches from sequence 0 until the negotiation concludes.
@@ -116,12 +128,17 @@ class EndToEnd(unittest.TestCase):
         watcher = threading.Thread(target=follow, daemon=True)
         watcher.start()
 
-        doc = clients["ukraine"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
+        # The whole document, one point a page, its hash checked; points by number.
+        doc = clients["ukraine"].document(name, page_size=1)
         self.assertEqual(len(doc.points), 3)
-        self.assertEqual(doc.points[1].text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.")
+        target = doc.point_by_number(2)
+        self.assertEqual(target.text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.")
+        self.assertEqual(doc.point_by_name(target.name), target)
+        self.assertIsNone(doc.point_by_number(4))
+        self.assertIsNone(doc.point_by_number(0))
+        self.assertTrue(doc.text().startswith("1. A ceasefire takes effect"))
 
         # Ukraine proposes to replace point 2; no request_id given: the client adds one.
-        target = doc.points[1]
         amendment = clients["ukraine"].negotiation.ProposeAmendment(
             api.ProposeAmendmentRequest(
                 negotiation=name,
@@ -146,6 +163,9 @@ class EndToEnd(unittest.TestCase):
         passed = clients["mediator"].negotiation.GetAmendment(api.GetAmendmentRequest(name=amendment.name)).amendment
         self.assertEqual(passed.state, pb.AMENDMENT_STATE_PASSED)
         self.assertEqual(passed.tally.approve, 3)
+        passed_list = list(clients["mediator"].amendments(name, states=[pb.AMENDMENT_STATE_PASSED], page_size=1))
+        self.assertEqual([a.name for a in passed_list], [amendment.name])
+        self.assertEqual(list(clients["mediator"].amendments(name, point=doc.point_by_number(1).name)), [])
 
         # A vote after voting closed: FAILED_PRECONDITION / VOTING_CLOSED.
         with self.assertRaises(grpc.RpcError) as cm:
@@ -176,15 +196,26 @@ class EndToEnd(unittest.TestCase):
         self.server.kill()
         self.server.start()
 
-        # The mediator applies the amendment (waiting for the channel to reconnect).
-        applied = clients["mediator"].negotiation.ApplyAmendment(
-            api.ApplyAmendmentRequest(amendment=amendment.name), wait_for_ready=True, timeout=30
+        # The mediator applies the amendment (waiting for the channel to
+        # reconnect) while the observer reads the document one point a page:
+        # the document changes between two pages, the server refuses the
+        # stale page token (ABORTED / DOCUMENT_CHANGED), and document() reads
+        # again from the start rather than mix two versions.
+        pager = ApplyAfterFirstPage(
+            lambda: clients["mediator"].negotiation.ApplyAmendment(
+                api.ApplyAmendmentRequest(amendment=amendment.name), wait_for_ready=True, timeout=30
+            )
         )
+        reader = self.connect(tokens["press"], interceptors=[pager])
+        current = reader.document(name, page_size=1, wait_for_ready=True, timeout=30)
+        applied = pager.applied
         self.assertEqual(applied.amendment.state, pb.AMENDMENT_STATE_APPLIED)
         self.assertEqual(applied.point.revision, 2)
+        self.assertEqual(pager.calls, 5, "one page, one refused page, then the three pages again")
+        self.assertEqual(current.point_by_number(2).revision, 2)
+        self.assertEqual(current.point_by_number(2).text, "All prisoners of war and civilian detainees are exchanged, all for all.")
 
         # Every delegation signs off every point at its current revision and hash.
-        current = clients["mediator"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
         for pid in DELEGATIONS:
             for p in current.points:
                 clients[pid].negotiation.SignOffPoint(
@@ -192,14 +223,18 @@ class EndToEnd(unittest.TestCase):
                     wait_for_ready=True,
                     timeout=30,
                 )
-        agreed = clients["mediator"].negotiation.GetDocument(api.GetDocumentRequest(negotiation=name))
+        agreed = clients["mediator"].document(name)
         self.assertTrue(all(p.status == pb.POINT_STATUS_AGREED for p in agreed.points))
+        # A text that does not hash to the hash sent with it is refused.
+        with self.assertRaises(DocumentHashError) as cm:
+            Document(agreed.negotiation, agreed.points, "0" * 64).verify()
+        self.assertTrue(is_parley_error(cm.exception, grpc.StatusCode.DATA_LOSS, "DOCUMENT_HASH"))
 
         # Every delegation accepts the whole text; the last acceptance concludes.
         state = None
         for pid in DELEGATIONS:
             res = clients[pid].negotiation.AcceptDocument(
-                api.AcceptDocumentRequest(negotiation=name, document_sha256=agreed.document_sha256)
+                api.AcceptDocumentRequest(negotiation=name, document_sha256=agreed.sha256)
             )
             state = res.negotiation.state
         self.assertEqual(state, pb.NEGOTIATION_STATE_CONCLUDED)
@@ -211,7 +246,7 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(reconnects[0][1], last, "it resumed after the last event it had seen")
 
         # The watcher saw the whole log, in order, without gaps: the same as ListEvents.
-        listed = self.list_all(clients["press"], name)
+        listed = list(clients["press"].events(name, page_size=7))
         self.assertEqual([r.sequence for r in seen], list(range(1, len(listed) + 1)))
         self.assertEqual([r.sequence for r in seen], [r.sequence for r in listed])
         self.assertEqual([r.leaf for r in seen], [r.leaf for r in listed])
@@ -221,6 +256,9 @@ class EndToEnd(unittest.TestCase):
         # Every mutation carried a request id.
         for rec in listed:
             self.assertNotEqual(rec.event.request_id, "", f"event {rec.sequence}")
+        # From a sequence on: the rest of the log.
+        tail = [r.sequence for r in clients["press"].events(name, after_sequence=20, page_size=3)]
+        self.assertEqual(tail, list(range(21, 29)))
 
         # The signed checkpoint's root is the Merkle tree hash of the leaves
         # as served: a party in Python checks the log with hashlib alone.

@@ -1,7 +1,8 @@
 // Parley's TypeScript client: the code generated from proto/ (messages,
 // enums and service descriptors, under ./gen) and a thin layer over Connect's
-// clients: the bearer token, request ids on mutations, a resuming watch and
-// error helpers.
+// clients: the bearer token, request ids on mutations, a resuming watch,
+// paging helpers (the whole document, point by number, every amendment or
+// event) and error helpers.
 
 export * from "./gen/parley/v1/negotiation_pb.js";
 export * from "./gen/parley/v1/event_pb.js";
@@ -20,6 +21,18 @@ export {
   type ParleyClientOptions,
 } from "./client.js";
 export { watchEvents, WatchOrderError, RESUMABLE_CODES, type WatchOptions } from "./watch.js";
+export {
+  readDocument,
+  ParleyDocument,
+  documentText,
+  listNegotiations,
+  listAmendments,
+  listEvents,
+  collect,
+  DOCUMENT_READS,
+  type PageOptions,
+  type AmendmentFilter,
+} from "./paging.js";
 export {
   parleyError,
   errorReason,

@@ -21,6 +21,13 @@ import {
   Role,
   VoteChoice,
   CastVoteRequestSchema,
+  readDocument,
+  ParleyDocument,
+  listNegotiations,
+  listAmendments,
+  listEvents,
+  collect,
+  type ApplyAmendmentResponse,
   type EventRecord,
   type ParleyClient,
 } from "../src/index.js";
@@ -42,17 +49,6 @@ function connect(token: string): ParleyClient {
   return createParleyClient({ address: server.address, token });
 }
 
-/** Every event of the log, page by page. */
-async function listAll(c: ParleyClient, negotiation: string): Promise<EventRecord[]> {
-  const all: EventRecord[] = [];
-  let pageToken = "";
-  do {
-    const res = await c.negotiation.listEvents({ negotiation, pageSize: 7, pageToken });
-    all.push(...res.events);
-    pageToken = res.nextPageToken;
-  } while (pageToken !== "");
-  return all;
-}
 
 test("a short negotiation, watched from the first event", async (t) => {
   const admin = connect(server.adminToken);
@@ -71,10 +67,14 @@ test("a short negotiation, watched from the first event", async (t) => {
   assert.ok(created);
   const name = created.name;
   const clients: Record<string, ParleyClient> = {};
+  const tokens: Record<string, string> = {};
   for (const id of [...DELEGATIONS, "mediator", "press"]) {
     const { token } = await admin.admin.issueToken({ negotiation: name, participant: id });
+    tokens[id] = token;
     clients[id] = connect(token);
   }
+  const listed = await collect(listNegotiations(admin.negotiation, { pageSize: 1 }));
+  assert.ok(listed.some((n) => n.name === name), "the administrator's list holds the new negotiation");
   const caller = await clients.ukraine.negotiation.getCaller({});
   assert.equal(caller.participant?.id, "ukraine");
 
@@ -95,12 +95,18 @@ test("a short negotiation, watched from the first event", async (t) => {
     }
   })();
 
-  const doc = await clients.ukraine.negotiation.getDocument({ negotiation: name });
+  // The whole document, one point a page, its hash checked; points by number.
+  const doc = await readDocument(clients.ukraine.negotiation, name, { pageSize: 1 });
   assert.equal(doc.points.length, 3);
-  assert.equal(doc.points[1].text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.");
+  const target = doc.pointByNumber(2);
+  assert.ok(target);
+  assert.equal(target.text, "All prisoners of war are exchanged.\n— civilian detainees are returned as well.");
+  assert.equal(doc.pointByName(target.name), target);
+  assert.equal(doc.pointByNumber(4), undefined);
+  assert.equal(doc.pointByNumber(0), undefined);
+  assert.ok(doc.text().startsWith("1. A ceasefire takes effect"));
 
   // Ukraine proposes to replace point 2; no request_id given: the layer adds one.
-  const target = doc.points[1];
   const { amendment } = await clients.ukraine.negotiation.proposeAmendment({
     negotiation: name,
     kind: AmendmentKind.REPLACE,
@@ -126,6 +132,12 @@ test("a short negotiation, watched from the first event", async (t) => {
   const passed = await clients.mediator.negotiation.getAmendment({ name: amendment.name });
   assert.equal(passed.amendment?.state, AmendmentState.PASSED);
   assert.equal(passed.amendment?.tally?.approve, 3);
+  const passedList = await collect(
+    listAmendments(clients.mediator.negotiation, { negotiation: name, states: [AmendmentState.PASSED] }, { pageSize: 1 }),
+  );
+  assert.deepEqual(passedList.map((a) => a.name), [amendment.name]);
+  const ofPoint1 = await collect(listAmendments(clients.mediator.negotiation, { negotiation: name, point: doc.pointByNumber(1)!.name }));
+  assert.equal(ofPoint1.length, 0);
 
   // A vote after voting closed: FAILED_PRECONDITION / VOTING_CLOSED.
   await assert.rejects(
@@ -156,25 +168,50 @@ test("a short negotiation, watched from the first event", async (t) => {
   await server.kill();
   await server.start();
 
-  // The mediator applies the amendment.
-  const applied = await clients.mediator.negotiation.applyAmendment({ amendment: amendment.name });
-  assert.equal(applied.amendment?.state, AmendmentState.APPLIED);
-  assert.equal(applied.point?.revision, 2n);
+  // The mediator applies the amendment while the observer reads the document
+  // one point a page: the document changes between two pages, the server
+  // refuses the stale page token (ABORTED / DOCUMENT_CHANGED), and
+  // readDocument reads again from the start rather than mix two versions.
+  let applied: ApplyAmendmentResponse | undefined;
+  let documentCalls = 0;
+  const reader = createParleyClient({
+    address: server.address,
+    token: tokens.press,
+    interceptors: [
+      (next) => async (req) => {
+        if (req.method.name !== "GetDocument") return next(req);
+        documentCalls++;
+        const res = await next(req);
+        if (documentCalls === 1) applied = await clients.mediator.negotiation.applyAmendment({ amendment: amendment.name });
+        return res;
+      },
+    ],
+  });
+  const current = await readDocument(reader.negotiation, name, { pageSize: 1 });
+  assert.equal(applied?.amendment?.state, AmendmentState.APPLIED);
+  assert.equal(applied?.point?.revision, 2n);
+  assert.equal(documentCalls, 5, "one page, one refused page, then the three pages again");
+  assert.equal(current.pointByNumber(2)?.revision, 2n);
+  assert.equal(current.pointByNumber(2)?.text, "All prisoners of war and civilian detainees are exchanged, all for all.");
 
   // Every delegation signs off every point at its current revision and hash.
-  const current = await clients.mediator.negotiation.getDocument({ negotiation: name });
   for (const id of DELEGATIONS) {
     for (const p of current.points) {
       await clients[id].negotiation.signOffPoint({ point: p.name, revision: p.revision, textSha256: p.textSha256 });
     }
   }
-  const agreed = await clients.mediator.negotiation.getDocument({ negotiation: name });
+  const agreed = await readDocument(clients.mediator.negotiation, name);
   assert.ok(agreed.points.every((p) => p.status === PointStatus.AGREED));
+  // A text that does not hash to the hash sent with it is refused.
+  assert.throws(
+    () => new ParleyDocument(agreed.negotiation, agreed.points, "0".repeat(64)).verify(),
+    (err: unknown) => isParleyError(err, Code.DataLoss, "DOCUMENT_HASH"),
+  );
 
   // Every delegation accepts the whole text; the last acceptance concludes.
   let state = NegotiationState.OPEN;
   for (const id of DELEGATIONS) {
-    const res = await clients[id].negotiation.acceptDocument({ negotiation: name, documentSha256: agreed.documentSha256 });
+    const res = await clients[id].negotiation.acceptDocument({ negotiation: name, documentSha256: agreed.sha256 });
     state = res.negotiation!.state;
   }
   assert.equal(state, NegotiationState.CONCLUDED);
@@ -184,18 +221,21 @@ test("a short negotiation, watched from the first event", async (t) => {
   assert.equal(reconnects[0].afterSeq, last, "it resumed after the last event it had seen");
 
   // The watcher saw the whole log, in order, without gaps: the same as ListEvents.
-  const listed = await listAll(clients.press, name);
-  assert.equal(seen.length, listed.length);
+  const events: EventRecord[] = await collect(listEvents(clients.press.negotiation, name, { pageSize: 7 }));
+  assert.equal(seen.length, events.length);
   seen.forEach((rec, i) => {
     assert.equal(rec.sequence, BigInt(i + 1));
-    assert.equal(rec.sequence, listed[i].sequence);
-    assert.deepEqual(rec.leaf, listed[i].leaf);
+    assert.equal(rec.sequence, events[i].sequence);
+    assert.deepEqual(rec.leaf, events[i].leaf);
   });
   // 1 created + 3 points + 5 credentials + 1 proposal + 3 votes + 1 close
   // + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
-  assert.equal(listed.length, 28);
+  assert.equal(events.length, 28);
   // Every mutation carried a request id, though none was given.
-  for (const rec of listed) assert.notEqual(rec.event?.requestId, "", `event ${rec.sequence}`);
+  for (const rec of events) assert.notEqual(rec.event?.requestId, "", `event ${rec.sequence}`);
+  // From a sequence on: the rest of the log.
+  const tail = await collect(listEvents(clients.press.negotiation, name, { afterSequence: 20n, pageSize: 3 }));
+  assert.deepEqual(tail.map((r) => r.sequence), [21n, 22n, 23n, 24n, 25n, 26n, 27n, 28n]);
 });
 
 test("a wrong token is UNAUTHENTICATED with a reason", async () => {
