@@ -206,6 +206,7 @@ func buildScale(ctx context.Context, stdout io.Writer, c scaleConfig) (scaleInfo
 	for i := range c.delegations {
 		create.Participants = append(create.Participants, workflow.Participant{ID: fmt.Sprintf("d%03d", i), Role: workflow.RoleDelegation})
 	}
+	create.Participants = append(create.Participants, workflow.Participant{ID: "mediator", Role: workflow.RoleMediator})
 	pointIDs := make([]string, c.points)
 	for i := range pointIDs {
 		pointIDs[i] = uuid.NewString()
