@@ -138,6 +138,14 @@ each event is one line of JSON holding the exact bytes the server stored
 (leaf), for anyone who wants to check them.`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
+			switch {
+			case a.flagChanged("last") && a.flagChanged("after"):
+				return usagef("give --last N or --after SEQUENCE, not both")
+			case a.flagChanged("last") && last < 1:
+				return usagef("--last %d: give how many of the latest events to show, 1 or more", last)
+			case after < 0:
+				return usagef("--after %d: give a sequence number, 0 or more", after)
+			}
 			doc, err := a.document(ctx)
 			if err != nil {
 				return err
@@ -174,6 +182,9 @@ connection drops or the server restarts, it reconnects and resumes after the
 last event it printed: no event is missed or printed twice.`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
+			if after < 0 {
+				return usagef("--after %d: give a sequence number, 0 or more", after)
+			}
 			// Ride out a server restart or a short outage.
 			a.retry = client.RetryPolicy{MaxAttempts: 30, InitialBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second}
 			doc, err := a.document(ctx)
