@@ -31,8 +31,9 @@ type app struct {
 	ran      bool               // a command's RunE started: later errors are not usage errors
 	current  *cobra.Command     // the command running
 	retry    client.RetryPolicy // zero: the client's default
-	conn     Profile            // the settings the client was made with
-	connName string             // the profile's name, "" if none
+	onRetry  func(failures int, wait time.Duration, err error)
+	conn     Profile // the settings the client was made with
+	connName string  // the profile's name, "" if none
 	cl       *client.Client
 	cancel   context.CancelFunc
 	st       style
@@ -277,7 +278,7 @@ func (a *app) client() (*client.Client, error) {
 		return nil, err
 	}
 	opts := clientOptions(p)
-	opts.Retry = a.retry
+	opts.Retry, opts.OnRetry = a.retry, a.onRetry
 	if p.VerifierKey != "" {
 		if opts.Verifier, err = a.logVerifier(p.VerifierKey); err != nil {
 			return nil, err
