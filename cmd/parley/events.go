@@ -190,6 +190,8 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "accepted the document, sha256 " + shortHash(ev.GetDocumentAccepted().GetDocumentSha256())
 	case ev.GetNegotiationConcluded() != nil:
 		return "CONCLUDED: every delegation accepted sha256 " + shortHash(ev.GetNegotiationConcluded().GetDocumentSha256())
+	case ev.GetCredentialIssued().GetRotated():
+		return "rotated the token of " + ev.GetCredentialIssued().GetParticipant()
 	case ev.GetCredentialIssued() != nil:
 		return "issued a token to " + ev.GetCredentialIssued().GetParticipant()
 	case ev.GetCredentialRevoked() != nil:

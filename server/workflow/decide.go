@@ -652,7 +652,7 @@ func (d *decider) issueCredential(c IssueCredential) error {
 	if !has && c.Rotate {
 		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to rotate: issue one instead", c.Participant)
 	}
-	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash})
+	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash, Rotated: c.Rotate})
 	return nil
 }
 

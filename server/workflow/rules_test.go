@@ -810,7 +810,7 @@ func TestCredentials(t *testing.T) {
 		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: goodHash}})
 	rotated := workflow.HashText("rotated")
 	checkPayloads(t, f.do(admin, workflow.IssueCredential{Participant: observer, TokenHash: rotated, Rotate: true}),
-		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: rotated}})
+		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: rotated, Rotated: true}})
 	if f.n.Credentials[observer] != rotated {
 		t.Errorf("credential = %q", f.n.Credentials[observer])
 	}
