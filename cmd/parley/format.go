@@ -253,6 +253,16 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// ofCount returns "1 of 4 delegations has" or "2 of 4 delegations have":
+// the verb agrees with the first number.
+func ofCount(n, total int, one, many string) string {
+	noun, verb, _ := strings.Cut(many, " ")
+	if n == 1 {
+		_, verb, _ = strings.Cut(one, " ")
+	}
+	return fmt.Sprintf("%d of %d %s %s", n, total, noun, verb)
+}
+
 // indent prefixes every line but the first of text.
 func indent(text, prefix string) string {
 	return strings.ReplaceAll(text, "\n", "\n"+prefix)

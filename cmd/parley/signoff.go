@@ -173,7 +173,7 @@ negotiation concludes and the text is frozen.`,
 				fmt.Fprintf(a.Stdout, "Every delegation has accepted this text: the negotiation is CONCLUDED and its text frozen.\n")
 				return nil
 			}
-			fmt.Fprintf(a.Stdout, "%d of %d delegations have accepted this text.\n", currentAcceptances(n), len(delegations(n)))
+			fmt.Fprintf(a.Stdout, "%s accepted this text.\n", ofCount(currentAcceptances(n), len(delegations(n)), "delegation has", "delegations have"))
 			return nil
 		}),
 	}

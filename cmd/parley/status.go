@@ -189,6 +189,63 @@ func cmpErr(first, next error) error {
 	return next
 }
 
+// A long list of pending amendments is summarised: so many per point, so
+// many in all, and a count of the rest with the command that lists them.
+const (
+	statusPendingPerPoint = 3
+	statusPendingShown    = 20
+)
+
+// printPending lists the pending amendments, point by point in the order
+// they were proposed, summarised when there are many.
+func (a *app) printPending(w io.Writer, v *statusView) {
+	var points []string // in order of the first amendment on each
+	byPoint := map[string][]int{}
+	for i, am := range v.amendments {
+		key := am.GetPoint()
+		if _, ok := byPoint[key]; !ok {
+			points = append(points, key)
+		}
+		byPoint[key] = append(byPoint[key], i)
+	}
+	t := table(w)
+	shown := 0
+	var notes []string
+	for _, key := range points {
+		list := byPoint[key]
+		for j, i := range list {
+			if j == statusPendingPerPoint || shown == statusPendingShown {
+				if rest := len(list) - j; shown < statusPendingShown {
+					notes = append(notes, fmt.Sprintf("    … and %d more on %s", rest, pendingWhere(v.amendments[i])))
+				}
+				break
+			}
+			p := v.Pending[i]
+			next := "to apply or reject (mediator)"
+			if p.State == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN.String() {
+				next = fmt.Sprintf("%s  waiting for %s", votesText(v.amendments[i], len(v.Delegations)), strings.Join(p.Waiting, ", "))
+			}
+			fmt.Fprintf(t, "    %s\t%s\t%s\t%s\n", p.ID, p.What, strings.TrimPrefix(p.State, "AMENDMENT_STATE_"), next)
+			shown++
+		}
+	}
+	t.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+	if shown < len(v.Pending) {
+		fmt.Fprintf(w, "    Shown: %d of %d; list them all with 'parley amendments --state pending' (or one point's with --point N).\n", shown, len(v.Pending))
+	}
+}
+
+// pendingWhere names the place of an amendment for a summary line.
+func pendingWhere(am *parleyv1.Amendment) string {
+	if am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+		return "insertions " + pointText(am)
+	}
+	return "point " + pointText(am)
+}
+
 // statusTextWidth is how much of each point's text the matrix shows.
 const statusTextWidth = 44
 
@@ -275,15 +332,7 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	if len(v.Pending) > 0 {
 		blocked = true
 		fmt.Fprintf(w, "  Amendments pending (%d):\n", len(v.Pending))
-		t := table(w)
-		for i, p := range v.Pending {
-			next := "to apply or reject (mediator)"
-			if p.State == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN.String() {
-				next = fmt.Sprintf("%s  waiting for %s", votesText(v.amendments[i], len(v.Delegations)), strings.Join(p.Waiting, ", "))
-			}
-			fmt.Fprintf(t, "    %s\t%s\t%s\t%s\n", p.ID, p.What, strings.TrimPrefix(p.State, "AMENDMENT_STATE_"), next)
-		}
-		t.Flush()
+		a.printPending(w, v)
 	}
 	accepted := map[string]bool{}
 	for _, d := range v.Accepted {

@@ -581,10 +581,11 @@ func (d *decider) accept(c AcceptDocument) error {
 		return Errorf(EINVALID, "HASH_INVALID", "document_sha256 must be 64 lowercase hex digits")
 	}
 	if pending := d.n.PendingAmendments(); pending > 0 {
-		return Errorf(EFAILEDPRECONDITION, "AMENDMENTS_PENDING", "%d amendments are still OPEN or PASSED", pending)
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENTS_PENDING", "%s still OPEN or PASSED", countVerb(pending, "amendment is", "amendments are"))
 	}
 	if agreed := d.n.AgreedPoints(); agreed < len(d.n.Order) {
-		return Errorf(EFAILEDPRECONDITION, "POINTS_NOT_AGREED", "%d of %d points are agreed: every delegation must sign off every point first", agreed, len(d.n.Order))
+		return Errorf(EFAILEDPRECONDITION, "POINTS_NOT_AGREED", "%d of %d points %s agreed: every delegation must sign off every point first",
+			agreed, len(d.n.Order), map[bool]string{true: "is", false: "are"}[agreed == 1])
 	}
 	if c.DocumentHash != d.n.DocumentHash() {
 		return Errorf(EABORTED, "DOCUMENT_HASH_MISMATCH", "the hash given is not that of the current text: read the document again")
@@ -666,4 +667,13 @@ func (d *decider) revokeCredential(c RevokeCredential) error {
 	}
 	d.emit(CredentialRevoked{Participant: c.Participant})
 	return nil
+}
+
+// countVerb writes a count with its noun and verb: "1 amendment is", "2
+// amendments are".
+func countVerb(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
