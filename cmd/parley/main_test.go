@@ -150,7 +150,8 @@ func TestNegotiation(t *testing.T) {
 	}
 
 	// The mediator applies the three that passed.
-	if out := c.ok("--profile", "mediator", "apply", six); !strings.Contains(out, "point 6 is now at revision 2") {
+	if out := c.ok("--profile", "mediator", "apply", six); !strings.Contains(out, "point 6 is now at revision 2") ||
+		!strings.Contains(out, "The sign-offs of russia are now stale: they sign off point 6 again.") {
 		t.Fatalf("apply replace:\n%s", out)
 	}
 	if out := c.ok("--profile", "mediator", "apply", del); !strings.Contains(out, "deleted point 9") {
