@@ -354,8 +354,9 @@ export type ProposeAmendmentRequest = Message<"parley.v1.ProposeAmendmentRequest
 
   /**
    * REPLACE, DELETE: the revision of `point` the amendment was drafted
-   * against; if it is no longer current the call fails with ABORTED.
-   * INSERT: must be 0.
+   * against; if it is no longer current the call fails with ABORTED
+   * (STALE_REVISION), and if the point never had it with INVALID_ARGUMENT
+   * (REVISION_UNKNOWN). INSERT: must be 0.
    *
    * @generated from field: int64 base_revision = 5;
    */
@@ -825,7 +826,8 @@ export type SignOffPointRequest = Message<"parley.v1.SignOffPointRequest"> & {
   point: string;
 
   /**
-   * The revision the delegation agrees to; ABORTED if not current.
+   * The revision the delegation agrees to; ABORTED if not current,
+   * INVALID_ARGUMENT (REVISION_UNKNOWN) if the point never had it.
    *
    * @generated from field: int64 revision = 3;
    */
