@@ -29,7 +29,9 @@ type CreateNegotiationRequest struct {
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The negotiation's title, 1 to 200 characters.
 	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	// The participants, 1 to 64, with unique ids; at least one delegation.
+	// The participants, 2 to 64, with unique ids: at least one delegation
+	// (else INVALID_ARGUMENT NO_DELEGATION) and at least one mediator, who
+	// alone applies what passed (else INVALID_ARGUMENT NO_MEDIATOR).
 	Participants []*Participant `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
 	// The decision rule.
 	DecisionRule *DecisionRule `protobuf:"bytes,4,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`

@@ -38,7 +38,9 @@ export type CreateNegotiationRequest = Message<"parley.v1.CreateNegotiationReque
   title: string;
 
   /**
-   * The participants, 1 to 64, with unique ids; at least one delegation.
+   * The participants, 2 to 64, with unique ids: at least one delegation
+   * (else INVALID_ARGUMENT NO_DELEGATION) and at least one mediator, who
+   * alone applies what passed (else INVALID_ARGUMENT NO_MEDIATOR).
    *
    * @generated from field: repeated parley.v1.Participant participants = 3;
    */
