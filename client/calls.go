@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"github.com/parley-negotiation/parley/client/backup"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -199,11 +200,14 @@ func (c *Client) RevokeToken(ctx context.Context, negotiation, participant strin
 // Backup downloads a consistent snapshot of the server's whole database to
 // path (administrator only), checked against the size and SHA-256 the server
 // sends; see package backup. It is not retried: a failed download leaves
-// nothing behind and can simply be run again.
+// nothing behind and can simply be run again. A failure of the call is an
+// *Error; a local one (the file exists already, the disk is full) or a
+// download that does not match is returned as it is, so that it is not
+// taken for the server's.
 func (c *Client) Backup(ctx context.Context, path string) (backup.Result, error) {
 	res, err := backup.ToFile(ctx, c.admin, path)
-	if err != nil {
+	if _, fromServer := status.FromError(err); err != nil && (fromServer || ctx.Err() != nil) {
 		return res, toError(err)
 	}
-	return res, nil
+	return res, err
 }

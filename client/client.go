@@ -49,6 +49,12 @@ type Options struct {
 	// Retry is the retry policy; the zero value means DefaultRetryPolicy.
 	Retry RetryPolicy
 
+	// OnRetry, if set, is called before each wait for another attempt of a
+	// call or a watch's reconnection: the number of attempts that failed so
+	// far, the wait, and the last failure (an *Error). It lets a program
+	// tell its user that it is retrying rather than hanging silently.
+	OnRetry func(failures int, wait time.Duration, err error)
+
 	// Verifier, if set, checks every event before the caller sees it (see
 	// EventVerifier).
 	Verifier EventVerifier
@@ -81,6 +87,7 @@ type Client struct {
 	svc      parleyv1.NegotiationServiceClient
 	admin    parleyv1.AdminServiceClient
 	retry    RetryPolicy
+	onRetry  func(failures int, wait time.Duration, err error)
 	verifier EventVerifier
 	newID    func() string
 	target   string
@@ -124,6 +131,7 @@ func New(target string, opts Options) (*Client, error) {
 		svc:      parleyv1.NewNegotiationServiceClient(conn),
 		admin:    parleyv1.NewAdminServiceClient(conn),
 		retry:    opts.Retry.withDefaults(),
+		onRetry:  opts.OnRetry,
 		verifier: opts.Verifier,
 		newID:    opts.NewRequestID,
 		target:   target,

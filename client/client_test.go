@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -412,5 +413,28 @@ func TestNew_Options(t *testing.T) {
 	}
 	if _, err := client.New("", client.Options{}); err == nil {
 		t.Fatal("empty target accepted")
+	}
+}
+
+// TestClient_OnRetry tells the program before each wait to retry, so that
+// it can say so rather than seem to hang.
+func TestClient_OnRetry(t *testing.T) {
+	s := servertest.Start(t)
+	addr := s.Addr
+	s.Kill()
+	var failures []int
+	var reasons []codes.Code
+	c := newClient(t, addr, "prl_any", client.Options{
+		Retry: client.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond},
+		OnRetry: func(n int, wait time.Duration, err error) {
+			failures = append(failures, n)
+			reasons = append(reasons, client.CodeOf(err))
+		},
+	})
+	if _, err := c.Caller(context.Background()); client.CodeOf(err) != codes.Unavailable {
+		t.Fatalf("call to a dead server: %v", err)
+	}
+	if !slices.Equal(failures, []int{1, 2}) || !slices.Equal(reasons, []codes.Code{codes.Unavailable, codes.Unavailable}) {
+		t.Fatalf("OnRetry saw failures %v with codes %v; want 1, 2, both UNAVAILABLE", failures, reasons)
 	}
 }

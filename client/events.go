@@ -138,7 +138,7 @@ func (c *Client) Watch(ctx context.Context, negotiation string, after int64) ite
 				yield(nil, toError(err))
 				return
 			}
-			if sleep(ctx, c.retry.backoff(failures)) != nil {
+			if sleep(ctx, c.waitToRetry(failures, err)) != nil {
 				return
 			}
 		}

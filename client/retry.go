@@ -105,10 +105,20 @@ func (c *Client) do(ctx context.Context, attempt func(ctx context.Context) error
 		if n >= p.MaxAttempts || !retryable(ctx, err) {
 			return err
 		}
-		if sleep(ctx, p.backoff(n)) != nil {
+		if sleep(ctx, c.waitToRetry(n, err)) != nil {
 			return err // the caller gave up; the last failure says more than "cancelled"
 		}
 	}
+}
+
+// waitToRetry returns the wait before another attempt, after telling the
+// OnRetry hook.
+func (c *Client) waitToRetry(failures int, err error) time.Duration {
+	wait := c.retry.backoff(failures)
+	if c.onRetry != nil {
+		c.onRetry(failures, wait, toError(err))
+	}
+	return wait
 }
 
 // sleep waits for d or until ctx ends.

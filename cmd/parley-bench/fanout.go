@@ -34,7 +34,7 @@ func runFanout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&c.rate, "rate", 20, "events committed per second while measuring")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long events are committed")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if c.watchers < 1 || c.connections < 1 || c.rate < 1 {

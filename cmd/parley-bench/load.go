@@ -55,7 +55,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&c.mix, "mix", "vote", "operations and weights, e.g. vote:8,propose:1,signoff:1,read:2")
 	fs.IntVar(&c.writeBytes, "write-bytes", 1536, "size of each bare bbolt write in the ceiling, about what a vote writes")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if c.delegations < 2 || c.clients < 1 || c.pool < 1 || c.points < 1 {

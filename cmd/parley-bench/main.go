@@ -41,20 +41,47 @@ Run 'parley-bench <mode> -h' for its flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "parley-bench:", err)
+	os.Exit(exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// usageError is a mistake on the command line: exit 2, as flag does.
+type usageError struct{ error }
+
+// exitCode prints err and returns the exit code: 0 when help was asked
+// for, 2 for a wrong command line, 1 when a measurement failed.
+func exitCode(err error, stderr io.Writer) int {
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &usage):
+		if usage.error != nil {
+			fmt.Fprintln(stderr, "parley-bench:", err)
 		}
-		os.Exit(1)
+		return 2
 	}
+	fmt.Fprintln(stderr, "parley-bench:", err)
+	return 1
+}
+
+// parseFlags parses a mode's flags; flag has already printed what is wrong.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{}
+	}
+	return err
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return usageError{errors.New("name a mode: load, fanout or scale")}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
 	case "load":
 		return runLoad(ctx, args[1:], stdout, stderr)
 	case "fanout":
@@ -63,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runScale(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown mode %q", args[0])
+	return usageError{fmt.Errorf("unknown mode %q: use load, fanout or scale", args[0])}
 }
 
 // serverFlags are the flags that say which server to measure.

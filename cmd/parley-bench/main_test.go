@@ -81,3 +81,30 @@ func TestModes(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandLine checks what a newcomer types first: help is shown and
+// exits 0; a missing or unknown mode is a usage error (exit 2).
+func TestCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		stdout   string // printed on standard output, if not empty
+		stderror string // printed on standard error, if not empty
+	}{
+		{[]string{"--help"}, 0, "Usage: parley-bench <mode> [flags]", ""},
+		{[]string{"-h"}, 0, "Modes:", ""},
+		{[]string{"help"}, 0, "Modes:", ""},
+		{[]string{"load", "-h"}, 0, "", "Usage of parley-bench load:"},
+		{nil, 2, "", "name a mode: load, fanout or scale"},
+		{[]string{"lod"}, 2, "", `unknown mode "lod": use load, fanout or scale`},
+		{[]string{"scale", "--points", "many"}, 2, "", `invalid value "many" for flag -points`},
+	} {
+		t.Run(strings.Join(append([]string{"args"}, tc.args...), " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := exitCode(run(context.Background(), tc.args, &stdout, &stderr), &stderr)
+			if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderror) {
+				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
+			}
+		})
+	}
+}

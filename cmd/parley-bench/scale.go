@@ -55,7 +55,7 @@ func runScale(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&c.delegations, "delegations", 8, "delegations; each amendment adds delegations+2 events")
 	fs.IntVar(&c.requests, "requests", 50, "requests measured for each read")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if c.server.target != "" {
@@ -206,6 +206,7 @@ func buildScale(ctx context.Context, stdout io.Writer, c scaleConfig) (scaleInfo
 	for i := range c.delegations {
 		create.Participants = append(create.Participants, workflow.Participant{ID: fmt.Sprintf("d%03d", i), Role: workflow.RoleDelegation})
 	}
+	create.Participants = append(create.Participants, workflow.Participant{ID: "mediator", Role: workflow.RoleMediator})
 	pointIDs := make([]string, c.points)
 	for i := range pointIDs {
 		pointIDs[i] = uuid.NewString()

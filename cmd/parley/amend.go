@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -101,6 +102,11 @@ func votesText(am *parleyv1.Amendment, delegations int) string {
 
 func tallyText(t *parleyv1.Tally) string {
 	s := fmt.Sprintf("approve %d, reject %d, abstain %d, not voted %d", t.GetApprove(), t.GetReject(), t.GetAbstain(), t.GetNotVoted())
+	if heads := int64(t.GetApprove() + t.GetReject() + t.GetAbstain() + t.GetNotVoted()); t.GetTotalWeight() > 0 && t.GetTotalWeight() != heads {
+		// Weighted delegations: a qualified majority counts weight, not heads.
+		s += fmt.Sprintf("; weight approving %d of %d (%s%%)", t.GetApprovingWeight(), t.GetTotalWeight(),
+			strconv.FormatFloat(float64(t.GetApprovingWeight())*100/float64(t.GetTotalWeight()), 'f', 1, 64))
+	}
 	if !t.GetQuorumMet() {
 		s += "; quorum not met"
 	}
@@ -456,10 +462,21 @@ func (a *app) closeVoteCommand() *cobra.Command {
 func (a *app) applyCommand() *cobra.Command {
 	return a.amendmentAction("apply ID", "Apply an amendment that passed to the document (mediators)",
 		func(ctx context.Context, name string) error {
-			// Read first only to name a deleted point: its number is gone after.
+			// Read first to name a deleted point (its number is gone after)
+			// and the sign-offs a replacement makes stale.
 			before, err := a.cl.Amendment(ctx, name)
 			if err != nil {
 				return err
+			}
+			var signedBefore []string
+			if before.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE {
+				p, err := a.cl.Point(ctx, before.GetPoint())
+				if err != nil {
+					return err
+				}
+				for _, s := range p.GetSignOffs() {
+					signedBefore = append(signedBefore, s.GetParticipant())
+				}
 			}
 			resp, err := a.cl.ApplyAmendment(ctx, name)
 			if err != nil {
@@ -473,7 +490,9 @@ func (a *app) applyCommand() *cobra.Command {
 			case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
 				fmt.Fprintf(a.Stdout, "Applied %s: point %d is now at revision %d (text sha256 %s).\n", shortID(am.GetName()),
 					p.GetNumber(), p.GetRevision(), shortHash(p.GetTextSha256()))
-				fmt.Fprintf(a.Stdout, "Its earlier sign-offs are stale: every delegation signs off point %d again.\n", p.GetNumber())
+				if len(signedBefore) > 0 {
+					fmt.Fprintf(a.Stdout, "The sign-offs of %s are now stale: they sign off point %d again.\n", strings.Join(signedBefore, ", "), p.GetNumber())
+				}
 			case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
 				fmt.Fprintf(a.Stdout, "Applied %s: inserted point %d; the points after it are renumbered.\n", shortID(am.GetName()), p.GetNumber())
 			case parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE:
@@ -494,10 +513,17 @@ func (a *app) rejectCommand() *cobra.Command {
 	var reason string
 	cmd := a.amendmentAction("reject ID --reason WHY", "Reject an amendment that passed (mediators)",
 		func(ctx context.Context, name string) error {
+			voteHint := fmt.Sprintf("a delegation votes against an amendment with 'parley vote reject %s --reason WHY'", shortID(name))
 			if strings.TrimSpace(reason) == "" {
+				if a.conn.Role == "delegation" {
+					return usagef("only a mediator rejects an amendment that passed; %s", voteHint)
+				}
 				return usagef("rejecting needs --reason")
 			}
 			am, err := a.cl.RejectAmendment(ctx, name, reason)
+			if client.ReasonOf(err) == "ROLE_NOT_ALLOWED" {
+				return fmt.Errorf("%w; %s", err, voteHint)
+			}
 			if err != nil {
 				return err
 			}

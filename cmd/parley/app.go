@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -29,8 +31,9 @@ type app struct {
 	ran      bool               // a command's RunE started: later errors are not usage errors
 	current  *cobra.Command     // the command running
 	retry    client.RetryPolicy // zero: the client's default
-	conn     Profile            // the settings the client was made with
-	connName string             // the profile's name, "" if none
+	onRetry  func(failures int, wait time.Duration, err error)
+	conn     Profile // the settings the client was made with
+	connName string  // the profile's name, "" if none
 	cl       *client.Client
 	cancel   context.CancelFunc
 	st       style
@@ -100,15 +103,66 @@ rebuilt from it does not verify (the output is the evidence).`,
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
 	a.addToolCommands(root)
+	rejectUnknownSubcommands(root)
 	return root
+}
+
+// rejectUnknownSubcommands makes every command that only groups others
+// refuse a word that is none of them, with a suggestion, instead of printing
+// its help and exiting 0 as cobra does: 'parley amend replce 6' is a typing
+// mistake, not a request for help. Alone, such a command prints its help.
+func rejectUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		rejectUnknownSubcommands(c)
+	}
+	if !cmd.HasAvailableSubCommands() || cmd.RunE != nil || cmd.Run != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return unknownSubcommand(c, args[0])
+	}
+}
+
+// unknownSubcommand is the error for a word that names no subcommand of cmd.
+func unknownSubcommand(cmd *cobra.Command, word string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only on its own path
+	}
+	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean %q?", cmd.CommandPath()+" "+s[0])
+	} else if cmd.HasParent() { // the root's help lists its many commands
+		msg += ": use " + strings.Join(names, ", ")
+	}
+	return usageError{errors.New(msg)}
 }
 
 // before checks the global flags and bounds the command's time.
 func (a *app) before(cmd *cobra.Command, _ []string) error {
+	// An empty value given on purpose is a mistake, not a request for the
+	// profile's value: '--token "$T"' with T unset must not act as someone else.
+	for _, name := range []string{"token", "server", "profile", "negotiation", "request-id"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+			return usagef("--%s is empty: give a value, or leave the flag out", name)
+		}
+	}
 	switch a.output {
 	case "table", "json":
 	default:
 		return usagef("-o %q: use table or json", a.output)
+	}
+	if a.json() && cmd.Annotations[noJSON] != "" {
+		return usagef("-o json: %s", cmd.Annotations[noJSON])
 	}
 	switch a.color {
 	case "always":
@@ -152,6 +206,9 @@ func args(min, max int, what string) cobra.PositionalArgs {
 }
 
 func (a *app) json() bool { return a.output == "json" }
+
+// noJSON annotates a command that refuses -o json, with the reason why.
+const noJSON = "parley/no-json"
 
 // settings returns the connection settings: the chosen profile, overridden
 // by flags and the environment.
@@ -222,7 +279,7 @@ func (a *app) client() (*client.Client, error) {
 		return nil, err
 	}
 	opts := clientOptions(p)
-	opts.Retry = a.retry
+	opts.Retry, opts.OnRetry = a.retry, a.onRetry
 	if p.VerifierKey != "" {
 		if opts.Verifier, err = a.logVerifier(p.VerifierKey); err != nil {
 			return nil, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -27,7 +26,11 @@ with --verify (docs/operations.md). No --timeout applies: a large database takes
 				return err
 			}
 			if a.json() {
-				return json.NewEncoder(a.Stdout).Encode(map[string]any{"file": args[0], "size_bytes": res.Size, "sha256": res.SHA256})
+				return printJSON(a.Stdout, struct {
+					File      string `json:"file"`
+					SizeBytes int64  `json:"sizeBytes,string"`
+					SHA256    string `json:"sha256"`
+				}{args[0], res.Size, res.SHA256})
 			}
 			fmt.Fprintf(a.Stdout, "Wrote %s: %d bytes, sha256 %s\n", args[0], res.Size, res.SHA256)
 			return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -50,6 +49,9 @@ sign-offs it has, and the amendments pending on it.
 SHA-256 is the document hash that 'parley accept' accepts.`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
+			if text && a.json() {
+				return usagef("-o json: --text prints the text exactly as hashed; the JSON of 'parley doc -o json' has each point's text")
+			}
 			doc, err := a.document(ctx)
 			if err != nil {
 				return err
@@ -227,7 +229,7 @@ output is piped, and in red and green on a terminal.`,
 			if from < 1 || to < 1 || from > int64(len(revs)) || to > int64(len(revs)) {
 				return usagef("point %d has revisions 1 to %d", p.GetNumber(), len(revs))
 			}
-			c := change{Kind: "changed", Number: int(p.GetNumber()), Revision: to, Before: revs[from-1].GetText(), After: revs[to-1].GetText()}
+			c := change{Kind: changeChanged, Number: int(p.GetNumber()), Revision: to, Before: revs[from-1].GetText(), After: revs[to-1].GetText()}
 			if a.json() {
 				return writeChangesJSON(a.Stdout, []change{c})
 			}
@@ -248,20 +250,27 @@ output is piped, and in red and green on a terminal.`,
 // change is one point that differs between the original text and the
 // current one.
 type change struct {
-	Kind     string `json:"kind"`                      // changed, new or deleted
-	Number   int    `json:"number,omitempty"`          // current number; 0 if deleted
-	Original int    `json:"original_number,omitempty"` // number in the original; 0 if new
-	Revision int64  `json:"revision,omitempty"`        // current revision; 0 if deleted
+	Kind     string `json:"kind"`            // CHANGED, NEW or DELETED
+	Number   int    `json:"number"`          // current number; 0 if deleted
+	Original int    `json:"originalNumber"`  // number in the original; 0 if new
+	Revision int64  `json:"revision,string"` // current revision (or the one compared to); 0 if deleted
 	Before   string `json:"before"`
 	After    string `json:"after"`
 }
 
+// Kinds of change.
+const (
+	changeChanged = "CHANGED"
+	changeNew     = "NEW"
+	changeDeleted = "DELETED"
+)
+
 // title names a change for people.
 func (c change) title() string {
 	switch c.Kind {
-	case "new":
+	case changeNew:
 		return fmt.Sprintf("Point %d — new", c.Number)
-	case "deleted":
+	case changeDeleted:
 		return fmt.Sprintf("Original point %d — deleted", c.Original)
 	}
 	if c.Number == c.Original {
@@ -314,16 +323,16 @@ func (a *app) changes(ctx context.Context, doc *client.Document) ([]change, erro
 			anchor = id
 			continue
 		}
-		deletedAfter[anchor] = append(deletedAfter[anchor], change{Kind: "deleted", Original: i + 1, Before: texts[id]})
+		deletedAfter[anchor] = append(deletedAfter[anchor], change{Kind: changeDeleted, Original: i + 1, Before: texts[id]})
 	}
 	out := append([]change(nil), deletedAfter[""]...)
 	for _, p := range doc.Points {
 		before, existed := texts[p.GetId()]
 		switch {
 		case !existed:
-			out = append(out, change{Kind: "new", Number: int(p.GetNumber()), Revision: p.GetRevision(), After: p.GetText()})
+			out = append(out, change{Kind: changeNew, Number: int(p.GetNumber()), Revision: p.GetRevision(), After: p.GetText()})
 		case before != p.GetText():
-			out = append(out, change{Kind: "changed", Number: int(p.GetNumber()), Original: originalNumber[p.GetId()],
+			out = append(out, change{Kind: changeChanged, Number: int(p.GetNumber()), Original: originalNumber[p.GetId()],
 				Revision: p.GetRevision(), Before: before, After: p.GetText()})
 		}
 		out = append(out, deletedAfter[p.GetId()]...)
@@ -338,9 +347,9 @@ func summary(changes []change) string {
 		counts[c.Kind]++
 	}
 	var parts []string
-	for _, k := range []string{"changed", "new", "deleted"} {
+	for _, k := range []string{changeChanged, changeNew, changeDeleted} {
 		if counts[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], strings.ToLower(k)))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -370,12 +379,10 @@ func writeChangesJSON(w io.Writer, changes []change) error {
 	for _, c := range changes {
 		o := out{change: c, Redline: []seg{}}
 		for _, s := range wordDiff(c.Before, c.After) {
-			op := map[diffmatchpatch.Operation]string{diffmatchpatch.DiffEqual: "equal", diffmatchpatch.DiffDelete: "delete", diffmatchpatch.DiffInsert: "insert"}[s.op]
+			op := map[diffmatchpatch.Operation]string{diffmatchpatch.DiffEqual: "EQUAL", diffmatchpatch.DiffDelete: "DELETE", diffmatchpatch.DiffInsert: "INSERT"}[s.op]
 			o.Redline = append(o.Redline, seg{op, s.text})
 		}
 		list = append(list, o)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"changes": list})
+	return printJSON(w, map[string]any{"changes": list})
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,12 +39,47 @@ func configf(format string, args ...any) error { return configError{fmt.Errorf(f
 // loginHint says how to get a profile.
 const loginHint = "log in first: 'parley login --server HOST:PORT --token TOKEN', or for the demo 'parley login --import parley-data/demo-tokens.json --as ukraine'"
 
+// failure is what a run that failed reports: its exit code, and the one
+// line for people or, with -o json, the JSON object for programs.
+type failure struct {
+	ExitCode int    `json:"exitCode"`
+	Command  string `json:"command"` // "vote", "token issue"; "" for parley itself
+	Code     string `json:"code"`    // the gRPC code, or INVALID_ARGUMENT for the command line, FAILED_PRECONDITION for the set-up, DATA_LOSS for a log that does not verify, UNKNOWN for a local failure
+	Reason   string `json:"reason"`  // the server's ErrorInfo reason, or the CLI's: USAGE, CONFIG, UNVERIFIED, LOCAL
+	Message  string `json:"message"` // what failed and why, as in the line
+	line     string
+}
+
+// Reasons of the failures that happen before, or without, a server's answer.
+const (
+	reasonUsage      = "USAGE"      // the command line is wrong
+	reasonConfig     = "CONFIG"     // no usable profile or negotiation
+	reasonUnverified = "UNVERIFIED" // the audit log does not verify
+	reasonLocal      = "LOCAL"      // a local file or system call failed
+)
+
+// print writes the failure on w: one line, or one line of JSON.
+func (f failure) print(w io.Writer, asJSON bool) {
+	if asJSON {
+		raw, _ := json.Marshal(map[string]failure{"error": f})
+		w.Write(append(raw, '\n'))
+		return
+	}
+	io.WriteString(w, f.line+"\n")
+}
+
 // describe turns the error of a run into its exit code and one line:
 // "parley: <command>: <what failed and why>".
-func (a *app) describe(cmd *cobra.Command, err error) (int, string) {
+func (a *app) describe(cmd *cobra.Command, err error) failure {
+	f := failure{}
 	prefix := "parley: "
 	if cmd != nil && cmd.HasParent() {
-		prefix += strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ") + ": "
+		f.Command = strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		prefix += f.Command + ": "
+	}
+	local := func(exit int, code codes.Code, reason, message string) failure {
+		f.ExitCode, f.Code, f.Reason, f.Message, f.line = exit, client.CodeName(code), reason, message, prefix+message
+		return f
 	}
 	var (
 		usage  usageError
@@ -57,40 +94,51 @@ func (a *app) describe(cmd *cobra.Command, err error) (int, string) {
 		if cmd != nil {
 			help = cmd.CommandPath() + " --help"
 		}
-		return ExitUsage, fmt.Sprintf("%s%v (see '%s')", prefix, err, help)
+		return local(ExitUsage, codes.InvalidArgument, reasonUsage, fmt.Sprintf("%v (see '%s')", err, help))
 	case errors.As(err, &usage):
-		return ExitUsage, prefix + err.Error()
+		return local(ExitUsage, codes.InvalidArgument, reasonUsage, err.Error())
 	case errors.As(err, &config):
-		return ExitConfig, prefix + err.Error()
+		return local(ExitConfig, codes.FailedPrecondition, reasonConfig, err.Error())
 	case isUnverified(err) || client.IsLogError(err):
-		return ExitUnverified, prefix + err.Error()
+		f = local(ExitUnverified, codes.DataLoss, reasonUnverified, err.Error())
+		if errors.As(err, &ce) && ce.Reason != "" {
+			f.Reason = ce.Reason
+		}
+		return f
 	case errors.As(err, &ce):
-		return a.describeCall(prefix, err, ce)
+		exit, message := a.describeCall(err, ce)
+		f.ExitCode, f.Code, f.Reason, f.Message, f.line = exit, client.CodeName(ce.Code), ce.Reason, message, prefix+message
+		return f
 	}
-	return ExitFailed, prefix + err.Error()
+	return local(ExitFailed, codes.Unknown, reasonLocal, err.Error())
 }
 
 // describeCall explains a failed call, with what to do where the reason
 // alone does not say it. err is e, or wraps it with context ("point 6: …").
-func (a *app) describeCall(prefix string, err error, e *client.Error) (int, string) {
+func (a *app) describeCall(err error, e *client.Error) (int, string) {
 	server := a.conn.Server
 	switch e.Code {
 	case codes.Unavailable:
 		if e.Reason != "" { // the server answered: it is shutting down
-			return ExitUnreachable, prefix + err.Error()
+			return ExitUnreachable, err.Error()
 		}
-		return ExitUnreachable, fmt.Sprintf("%scannot reach the server at %s (UNAVAILABLE: %s): is parleyd running there? Check the profile's server with 'parley profiles', or pass --server",
-			prefix, server, transportCause(e.Message))
+		return ExitUnreachable, fmt.Sprintf("cannot reach the server at %s (UNAVAILABLE: %s): is parleyd running there? Check the profile's server with 'parley profiles', or pass --server",
+			server, transportCause(e.Message))
 	case codes.DeadlineExceeded:
-		return ExitUnreachable, fmt.Sprintf("%sthe server at %s did not answer in time (DEADLINE_EXCEEDED); try again, or allow more with --timeout", prefix, server)
+		return ExitUnreachable, fmt.Sprintf("the server at %s did not answer in time (DEADLINE_EXCEEDED); try again, or allow more with --timeout", server)
 	case codes.Unauthenticated:
-		return ExitAuth, fmt.Sprintf("%s%v; log in again with a valid token: 'parley login --server %s --token TOKEN'", prefix, err, server)
+		return ExitAuth, fmt.Sprintf("%v; log in again with a valid token: 'parley login --server %s --token TOKEN'", err, server)
 	case codes.PermissionDenied:
-		return ExitAuth, prefix + err.Error()
+		return ExitAuth, err.Error()
 	case codes.Aborted:
-		return ExitConflict, prefix + err.Error()
+		return ExitConflict, err.Error()
 	}
-	return ExitFailed, prefix + err.Error()
+	if e.Reason == "NEGOTIATION_NOT_FOUND" {
+		// The profile or --negotiation names a negotiation that is not
+		// there: a set-up problem, as when there is no profile at all.
+		return ExitConfig, fmt.Sprintf("%v; list the negotiations you may read with 'parley negotiations'", err)
+	}
+	return ExitFailed, err.Error()
 }
 
 // transportCause shortens gRPC's transport messages to their cause, e.g.

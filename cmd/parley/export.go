@@ -24,7 +24,8 @@ sign-offs, followed by a word-level redline of every change since the original
 text. It names the document hash and the last event, so that an export says
 exactly which state of the negotiation it shows; it holds no clock time, so
 two exports of the same state are identical.`,
-		Args: args(0, 0, ""),
+		Args:        args(0, 0, ""),
+		Annotations: map[string]string{noJSON: "export writes markdown or html; 'parley doc -o json' and 'parley diff -o json' give the same content as JSON"},
 		RunE: a.run(func(ctx context.Context, _ []string) error {
 			if format != "markdown" && format != "html" {
 				return usagef("--format %q: use markdown or html", format)

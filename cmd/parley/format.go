@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,24 +33,66 @@ func (s style) dim(t string) string    { return s.wrap("2", t) }
 func (s style) green(t string) string  { return s.wrap("32", t) }
 func (s style) yellow(t string) string { return s.wrap("33", t) }
 
-// printJSON writes a message in the API's JSON mapping.
-func printJSON(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", EmitUnpopulated: true}.Marshal(m)
+// The output of -o json follows one convention, the API's own JSON mapping
+// (protojson), for every command (docs/cli.md): field names in lowerCamelCase,
+// enumerated values in UPPER_SNAKE (the API's enums by their full name),
+// 64-bit integers as strings, times in RFC 3339, every field present. A
+// command prints one JSON object; log and watch print one object per line.
+// Views the API has no message for (status, diff, verify, profiles) are Go
+// structs whose tags follow the same rules.
+
+// printJSON writes v, a proto message or a struct following the convention,
+// as one indented JSON object.
+func printJSON(w io.Writer, v any) error {
+	raw, err := marshalJSON(v)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
 	return err
 }
 
-// printJSONLine writes a message as one line of JSON, for streams.
-func printJSONLine(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(m)
+// printJSONLine writes v as one line of JSON, for streams.
+func printJSONLine(w io.Writer, v any) error {
+	raw, err := marshalJSON(v)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	var out bytes.Buffer
+	if err := json.Compact(&out, raw); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
 	return err
+}
+
+func marshalJSON(v any) ([]byte, error) {
+	if m, ok := v.(proto.Message); ok {
+		return protoJSON.Marshal(m)
+	}
+	return json.Marshal(v)
+}
+
+var protoJSON = protojson.MarshalOptions{EmitUnpopulated: true}
+
+// apiJSON embeds an API message in a struct printed with printJSON.
+type apiJSON struct{ proto.Message }
+
+func (m apiJSON) MarshalJSON() ([]byte, error) { return protoJSON.Marshal(m.Message) }
+
+// apiJSONList embeds a list of API messages.
+func apiJSONList[M proto.Message](list []M) []apiJSON {
+	out := make([]apiJSON, len(list))
+	for i, m := range list {
+		out[i] = apiJSON{m}
+	}
+	return out
 }
 
 // table returns a tab-separated table writer; call Flush.
@@ -207,6 +251,16 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// ofCount returns "1 of 4 delegations has" or "2 of 4 delegations have":
+// the verb agrees with the first number.
+func ofCount(n, total int, one, many string) string {
+	noun, verb, _ := strings.Cut(many, " ")
+	if n == 1 {
+		_, verb, _ = strings.Cut(one, " ")
+	}
+	return fmt.Sprintf("%d of %d %s %s", n, total, noun, verb)
 }
 
 // indent prefixes every line but the first of text.

@@ -247,6 +247,9 @@ func (a *app) logoutCommand() *cobra.Command {
 			if err := file.save(path); err != nil {
 				return err
 			}
+			if a.json() {
+				return a.printProfiles(file)
+			}
 			fmt.Fprintf(a.Stdout, "Forgot profile %q. The server still accepts its token until the administrator rotates or revokes it.\n", name)
 			return nil
 		}),
@@ -291,18 +294,20 @@ func (a *app) printProfiles(file *profileFile) error {
 		Name        string `json:"name"`
 		Current     bool   `json:"current"`
 		Server      string `json:"server"`
-		Negotiation string `json:"negotiation,omitempty"`
-		Participant string `json:"participant,omitempty"`
-		Role        string `json:"role,omitempty"`
+		Negotiation string `json:"negotiation"`
+		Participant string `json:"participant"` // "" for the administrator
+		Role        string `json:"role"`        // ROLE_DELEGATION, ROLE_MEDIATOR, ROLE_OBSERVER, or ADMIN
 	}
 	out := []entry{}
 	for _, n := range file.names() {
 		p := file.Profiles[n]
-		out = append(out, entry{n, n == file.Current, p.Server, p.Negotiation, p.Participant, p.Role})
+		role := "ADMIN"
+		if p.Role != "admin" {
+			role = "ROLE_" + strings.ToUpper(p.Role)
+		}
+		out = append(out, entry{n, n == file.Current, p.Server, p.Negotiation, p.Participant, role})
 	}
-	enc := json.NewEncoder(a.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"profiles": out})
+	return printJSON(a.Stdout, map[string]any{"current": file.Current, "profiles": out})
 }
 
 func (a *app) useCommand() *cobra.Command {
@@ -321,6 +326,9 @@ func (a *app) useCommand() *cobra.Command {
 			file.Current = args[0]
 			if err := file.save(path); err != nil {
 				return err
+			}
+			if a.json() {
+				return a.printProfiles(file)
 			}
 			fmt.Fprintf(a.Stdout, "Current profile: %s (%s).\n", args[0], file.Profiles[args[0]])
 			return nil
@@ -389,6 +397,12 @@ func (a *app) tokenCommand() *cobra.Command {
 					roles[p.GetId()] = roleName(p.GetRole())
 				}
 			}
+			type issued struct {
+				Participant string `json:"participant"`
+				Token       string `json:"token"`
+				TokenSha256 string `json:"tokenSha256"`
+			}
+			all := []issued{}
 			out := &parleyv1.IssueTokenResponse{}
 			w := table(a.Stdout)
 			for _, id := range args {
@@ -403,10 +417,7 @@ func (a *app) tokenCommand() *cobra.Command {
 					return fmt.Errorf("%s: %w", id, err)
 				}
 				if a.json() {
-					line := map[string]string{"participant": id, "token": out.GetToken(), "token_sha256": out.GetTokenSha256()}
-					if err := json.NewEncoder(a.Stdout).Encode(line); err != nil {
-						return err
-					}
+					all = append(all, issued{id, out.GetToken(), out.GetTokenSha256()})
 				} else {
 					fmt.Fprintf(w, "%s\t%s\n", id, out.GetToken())
 				}
@@ -424,10 +435,13 @@ func (a *app) tokenCommand() *cobra.Command {
 				if err := file.save(path); err != nil {
 					return err
 				}
-				if !a.json() {
-					fmt.Fprintf(a.Stdout, "Saved as profiles in %s.\n", path)
-				}
-			} else if !a.json() {
+			}
+			if a.json() {
+				return printJSON(a.Stdout, map[string]any{"tokens": all})
+			}
+			if save {
+				fmt.Fprintf(a.Stdout, "Saved as profiles in %s.\n", path)
+			} else {
 				fmt.Fprintln(a.Stdout, "Each token is shown this once: hand it to its participant over a safe channel.")
 			}
 			return nil
@@ -441,7 +455,8 @@ func (a *app) tokenCommand() *cobra.Command {
 		c.Flags().BoolVar(&save, "save-profiles", false, "also save each token as a profile named after its participant")
 	}
 	revokeCmd := &cobra.Command{Use: "revoke PARTICIPANT...", Short: "Revoke participants' tokens",
-		Args: args(1, -1, "one or more participant ids"),
+		Args:        args(1, -1, "one or more participant ids"),
+		Annotations: map[string]string{noJSON: "token revoke prints only a confirmation; its exit code says whether it worked"},
 		RunE: a.run(func(ctx context.Context, args []string) error {
 			n, err := a.negotiationName(ctx)
 			if err != nil {

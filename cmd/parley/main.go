@@ -48,9 +48,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
-	code, line := a.describe(cmd, err)
-	io.WriteString(m.Stderr, line+"\n")
-	return code
+	f := a.describe(cmd, err)
+	f.print(m.Stderr, a.json())
+	return f.ExitCode
 }
 
 // isTerminal reports whether w is a character device, such as a terminal.

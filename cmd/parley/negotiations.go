@@ -37,8 +37,13 @@ func (a *app) negotiationsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "negotiations",
 		Short: "List, show or create negotiations",
-		Args:  args(0, 0, "a subcommand: list, show or create"),
 		RunE:  list,
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownSubcommand(c, args[0])
+		}
+		return nil
 	}
 	cmd.AddCommand(
 		&cobra.Command{Use: "list", Short: "List the negotiations you may read", Args: args(0, 0, ""), RunE: list},
@@ -127,15 +132,17 @@ func (a *app) createCommand() *cobra.Command {
 		threshold         float64
 	)
 	cmd := &cobra.Command{
-		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID [--rule RULE]",
+		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID... [--rule RULE]",
 		Short: "Create a negotiation from a numbered text file (administrator)",
 		Long: `create starts a negotiation from a plain numbered text: a line that starts with
 the next number and a dot ("1. ", "2. ", …) starts a point; other lines belong
 to the point above them, so sub-items stay with their point. --file - reads
 standard input.
 
-Participants are given as ID, ID=Display Name, or for a weighted delegation
-ID:WEIGHT=Display Name:
+A negotiation needs at least one delegation and at least one mediator: only
+delegations vote, sign off and accept, and only a mediator applies or rejects
+an amendment that passed. Participants are given as ID, ID=Display Name, or
+for a weighted delegation ID:WEIGHT=Display Name:
 
   parley negotiations create --title "28-point peace plan" --file plan.txt \
     --delegation ukraine=Ukraine --delegation russia=Russia \
@@ -146,8 +153,8 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 (more than half approve), qualified (--threshold percent of the weight).`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
-			if title == "" || file == "" || len(dels) == 0 {
-				return usagef("create needs --title, --file and at least one --delegation")
+			if title == "" || file == "" || len(dels) == 0 || len(meds) == 0 {
+				return usagef("create needs --title, --file, at least one --delegation and at least one --mediator (only a mediator applies what passed)")
 			}
 			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: &parleyv1.DecisionRule{Quorum: quorum}}
 			method, ok := map[string]parleyv1.DecisionMethod{

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
@@ -70,15 +72,14 @@ current revision.`,
 					points = append(points, p)
 				}
 			}
+			signed := []*parleyv1.Point{}
 			for _, p := range points {
 				after, err := a.cl.SignOff(a.mutationContext(ctx, p.GetId()), p)
 				if err != nil {
 					return fmt.Errorf("point %d: %w", p.GetNumber(), err)
 				}
 				if a.json() {
-					if err := printJSONLine(a.Stdout, after); err != nil {
-						return err
-					}
+					signed = append(signed, after)
 					continue
 				}
 				note := ""
@@ -87,7 +88,10 @@ current revision.`,
 				}
 				fmt.Fprintf(a.Stdout, "Signed off point %d at revision %d (text sha256 %s)%s.\n", p.GetNumber(), p.GetRevision(), shortHash(p.GetTextSha256()), note)
 			}
-			if !a.json() && all {
+			if a.json() {
+				return printJSON(a.Stdout, map[string]any{"points": apiJSONList(signed)})
+			}
+			if all {
 				fmt.Fprintf(a.Stdout, "Signed off %s; you have now signed off all %d points.\n", plural(len(points), "point", "points"), len(doc.Points))
 			}
 			return nil
@@ -107,6 +111,7 @@ func (a *app) revokeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			revoked := []*parleyv1.Point{}
 			for _, arg := range args {
 				p, err := pointArg(doc, arg)
 				if err != nil {
@@ -117,12 +122,13 @@ func (a *app) revokeCommand() *cobra.Command {
 					return fmt.Errorf("point %d: %w", p.GetNumber(), err)
 				}
 				if a.json() {
-					if err := printJSONLine(a.Stdout, after); err != nil {
-						return err
-					}
+					revoked = append(revoked, after)
 					continue
 				}
 				fmt.Fprintf(a.Stdout, "Revoked your sign-off of point %d (revision %d).\n", p.GetNumber(), p.GetRevision())
+			}
+			if a.json() {
+				return printJSON(a.Stdout, map[string]any{"points": apiJSONList(revoked)})
 			}
 			return nil
 		}),
@@ -141,6 +147,12 @@ or an export you read). When every delegation has accepted the same text, the
 negotiation concludes and the text is frozen.`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
+			if hash != "" {
+				if !isSHA256Hex(hash) {
+					return usagef("--hash %q is not a SHA-256: give the 64 hex digits 'parley doc' shows (or 'parley doc --text | sha256sum')", hash)
+				}
+				hash = strings.ToLower(hash)
+			}
 			doc, err := a.document(ctx)
 			if err != nil {
 				return err
@@ -161,10 +173,17 @@ negotiation concludes and the text is frozen.`,
 				fmt.Fprintf(a.Stdout, "Every delegation has accepted this text: the negotiation is CONCLUDED and its text frozen.\n")
 				return nil
 			}
-			fmt.Fprintf(a.Stdout, "%d of %d delegations have accepted this text.\n", currentAcceptances(n), len(delegations(n)))
+			fmt.Fprintf(a.Stdout, "%s accepted this text.\n", ofCount(currentAcceptances(n), len(delegations(n)), "delegation has", "delegations have"))
 			return nil
 		}),
 	}
 	cmd.Flags().StringVar(&hash, "hash", "", "accept only if the document still has this SHA-256")
 	return cmd
+}
+
+// isSHA256Hex reports whether s is a SHA-256 written in hex, as the API and
+// sha256sum write it.
+func isSHA256Hex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return len(s) == 64 && err == nil
 }

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -16,9 +17,9 @@ import (
 
 // Sign-off states of one delegation on one point.
 const (
-	signedCurrent = "signed"  // at the current revision
-	signedStale   = "stale"   // only at an earlier revision
-	signedNone    = "missing" // not at all
+	signedCurrent = "SIGNED"  // at the current revision
+	signedStale   = "STALE"   // only at an earlier revision
+	signedNone    = "MISSING" // not at all
 )
 
 // statusView is the mediator's view: who signed what, what is pending, what
@@ -26,36 +27,37 @@ const (
 type statusView struct {
 	Negotiation    string          `json:"negotiation"`
 	Title          string          `json:"title"`
-	State          string          `json:"state"`
-	LastSequence   int64           `json:"last_sequence"`
-	DocumentSHA256 string          `json:"document_sha256"`
+	State          string          `json:"state"` // NEGOTIATION_STATE_…
+	LastSequence   int64           `json:"lastSequence,string"`
+	DocumentSHA256 string          `json:"documentSha256"`
 	Delegations    []string        `json:"delegations"`
 	Points         []statusPoint   `json:"points"`
-	Pending        []statusPending `json:"pending_amendments"`
-	Accepted       []string        `json:"accepted"`         // the current text
-	AcceptedEarly  []string        `json:"accepted_earlier"` // an earlier text only
-	ConcludeTime   string          `json:"conclude_time,omitempty"`
+	Pending        []statusPending `json:"pendingAmendments"`
+	Accepted       []string        `json:"accepted"`        // the current text
+	AcceptedEarly  []string        `json:"acceptedEarlier"` // an earlier text only
+	ConcludeTime   *string         `json:"concludeTime"`    // RFC 3339; null until concluded
 
 	amendments []*parleyv1.Amendment
+	concluded  *timestamppb.Timestamp
 }
 
 type statusPoint struct {
-	Number            int               `json:"number"`
+	Number            int32             `json:"number"`
 	Name              string            `json:"name"`
-	Revision          int64             `json:"revision"`
-	Status            string            `json:"status"`
-	SignOffs          map[string]string `json:"sign_offs"` // delegation → signed, stale or missing
-	PendingAmendments int               `json:"pending_amendments"`
+	Revision          int64             `json:"revision,string"`
+	Status            string            `json:"status"`   // POINT_STATUS_…
+	SignOffs          map[string]string `json:"signOffs"` // delegation → SIGNED, STALE or MISSING
+	PendingAmendments int32             `json:"pendingAmendmentCount"`
 	Text              string            `json:"-"`
 }
 
 type statusPending struct {
-	ID       string   `json:"id"`
 	Name     string   `json:"name"`
+	ID       string   `json:"shortId"`
 	What     string   `json:"what"`
-	State    string   `json:"state"`
+	State    string   `json:"state"` // AMENDMENT_STATE_OPEN or _PASSED
 	Proposer string   `json:"proposer"`
-	Waiting  []string `json:"waiting_for,omitempty"` // delegations yet to vote
+	Waiting  []string `json:"waitingFor"` // delegations yet to vote
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -78,9 +80,7 @@ apply or reject, and acceptances.`,
 				return err
 			}
 			if a.json() {
-				enc := json.NewEncoder(a.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return printJSON(a.Stdout, v)
 			}
 			a.printStatus(a.Stdout, v)
 			return nil
@@ -95,11 +95,12 @@ const staleFetchers = 8
 // stale sign-offs, so only those are read one by one.
 func (a *app) status(ctx context.Context, doc *client.Document) (*statusView, error) {
 	n := doc.Negotiation
-	v := &statusView{Negotiation: n.GetName(), Title: n.GetTitle(), State: negotiationState(n.GetState()),
+	v := &statusView{Negotiation: n.GetName(), Title: n.GetTitle(), State: n.GetState().String(),
 		LastSequence: n.GetLastSequence(), DocumentSHA256: doc.SHA256, Delegations: delegations(n),
-		Accepted: []string{}, AcceptedEarly: []string{}, Pending: []statusPending{}}
+		Accepted: []string{}, AcceptedEarly: []string{}, Pending: []statusPending{}, Points: []statusPoint{}}
 	if n.GetState() == parleyv1.NegotiationState_NEGOTIATION_STATE_CONCLUDED {
-		v.ConcludeTime = timeText(n.GetConcludeTime())
+		t := n.GetConcludeTime().AsTime().UTC().Format(time.RFC3339Nano)
+		v.ConcludeTime, v.concluded = &t, n.GetConcludeTime()
 	}
 
 	stale := make([]map[string]bool, len(doc.Points))
@@ -139,9 +140,9 @@ func (a *app) status(ctx context.Context, doc *client.Document) (*statusView, er
 	}
 
 	for i, p := range doc.Points {
-		sp := statusPoint{Number: int(p.GetNumber()), Name: p.GetName(), Revision: p.GetRevision(),
-			Status: strings.ToLower(pointStatus(p.GetStatus())), SignOffs: map[string]string{},
-			PendingAmendments: int(p.GetPendingAmendmentCount()), Text: p.GetText()}
+		sp := statusPoint{Number: p.GetNumber(), Name: p.GetName(), Revision: p.GetRevision(),
+			Status: p.GetStatus().String(), SignOffs: map[string]string{},
+			PendingAmendments: p.GetPendingAmendmentCount(), Text: p.GetText()}
 		for _, d := range v.Delegations {
 			switch {
 			case signedBy(p, d):
@@ -156,7 +157,7 @@ func (a *app) status(ctx context.Context, doc *client.Document) (*statusView, er
 	}
 	for _, am := range pending {
 		sp := statusPending{ID: shortID(am.GetName()), Name: am.GetName(), What: describeAmendment(am),
-			State: stateName(am.GetState()), Proposer: am.GetProposer()}
+			State: am.GetState().String(), Proposer: am.GetProposer(), Waiting: []string{}}
 		if am.GetState() == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN {
 			voted := map[string]bool{}
 			for _, vote := range am.GetVotes() {
@@ -188,6 +189,63 @@ func cmpErr(first, next error) error {
 	return next
 }
 
+// A long list of pending amendments is summarised: so many per point, so
+// many in all, and a count of the rest with the command that lists them.
+const (
+	statusPendingPerPoint = 3
+	statusPendingShown    = 20
+)
+
+// printPending lists the pending amendments, point by point in the order
+// they were proposed, summarised when there are many.
+func (a *app) printPending(w io.Writer, v *statusView) {
+	var points []string // in order of the first amendment on each
+	byPoint := map[string][]int{}
+	for i, am := range v.amendments {
+		key := am.GetPoint()
+		if _, ok := byPoint[key]; !ok {
+			points = append(points, key)
+		}
+		byPoint[key] = append(byPoint[key], i)
+	}
+	t := table(w)
+	shown := 0
+	var notes []string
+	for _, key := range points {
+		list := byPoint[key]
+		for j, i := range list {
+			if j == statusPendingPerPoint || shown == statusPendingShown {
+				if rest := len(list) - j; shown < statusPendingShown {
+					notes = append(notes, fmt.Sprintf("    … and %d more on %s", rest, pendingWhere(v.amendments[i])))
+				}
+				break
+			}
+			p := v.Pending[i]
+			next := "to apply or reject (mediator)"
+			if p.State == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN.String() {
+				next = fmt.Sprintf("%s  waiting for %s", votesText(v.amendments[i], len(v.Delegations)), strings.Join(p.Waiting, ", "))
+			}
+			fmt.Fprintf(t, "    %s\t%s\t%s\t%s\n", p.ID, p.What, strings.TrimPrefix(p.State, "AMENDMENT_STATE_"), next)
+			shown++
+		}
+	}
+	t.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+	if shown < len(v.Pending) {
+		fmt.Fprintf(w, "    Shown: %d of %d; list them all with 'parley amendments --state pending' (or one point's with --point N).\n", shown, len(v.Pending))
+	}
+}
+
+// pendingWhere names the place of an amendment for a summary line.
+func pendingWhere(am *parleyv1.Amendment) string {
+	if am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+		return "insertions " + pointText(am)
+	}
+	return "point " + pointText(am)
+}
+
 // statusTextWidth is how much of each point's text the matrix shows.
 const statusTextWidth = 44
 
@@ -195,12 +253,12 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	st := a.st
 	agreed := 0
 	for _, p := range v.Points {
-		if p.Status == "agreed" {
+		if p.Status == parleyv1.PointStatus_POINT_STATUS_AGREED.String() {
 			agreed++
 		}
 	}
 	fmt.Fprintf(w, "%s\n", st.bold(v.Title))
-	fmt.Fprintf(w, "%s · last event %d · document sha256 %s\n", v.State, v.LastSequence, v.DocumentSHA256)
+	fmt.Fprintf(w, "%s · last event %d · document sha256 %s\n", strings.TrimPrefix(v.State, "NEGOTIATION_STATE_"), v.LastSequence, v.DocumentSHA256)
 	fmt.Fprintf(w, "%d points, %d agreed · %s pending · accepted by %d of %d delegations\n\n", len(v.Points), agreed,
 		plural(len(v.Pending), "amendment", "amendments"), len(v.Accepted), len(v.Delegations))
 
@@ -239,8 +297,8 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	}
 	fmt.Fprintf(w, "%s\n\n", st.dim("✓ signed at the current revision   ~ signed an earlier revision only (stale)   · not signed"))
 
-	if v.State == "CONCLUDED" {
-		fmt.Fprintf(w, "CONCLUDED at %s: every delegation accepted this text, which is now frozen.\n", v.ConcludeTime)
+	if v.ConcludeTime != nil {
+		fmt.Fprintf(w, "CONCLUDED at %s: every delegation accepted this text, which is now frozen.\n", timeText(v.concluded))
 		return
 	}
 	fmt.Fprintln(w, st.bold("Still blocking conclusion:"))
@@ -254,10 +312,10 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 			for _, p := range v.Points {
 				switch p.SignOffs[d] {
 				case signedStale:
-					stale = append(stale, p.Number)
-					missing = append(missing, p.Number)
+					stale = append(stale, int(p.Number))
+					missing = append(missing, int(p.Number))
 				case signedNone:
-					missing = append(missing, p.Number)
+					missing = append(missing, int(p.Number))
 				}
 			}
 			if len(missing) == 0 {
@@ -274,15 +332,7 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	if len(v.Pending) > 0 {
 		blocked = true
 		fmt.Fprintf(w, "  Amendments pending (%d):\n", len(v.Pending))
-		t := table(w)
-		for i, p := range v.Pending {
-			next := "to apply or reject (mediator)"
-			if p.State == "OPEN" {
-				next = fmt.Sprintf("%s  waiting for %s", votesText(v.amendments[i], len(v.Delegations)), strings.Join(p.Waiting, ", "))
-			}
-			fmt.Fprintf(t, "    %s\t%s\t%s\t%s\n", p.ID, p.What, p.State, next)
-		}
-		t.Flush()
+		a.printPending(w, v)
 	}
 	accepted := map[string]bool{}
 	for _, d := range v.Accepted {

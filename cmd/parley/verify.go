@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -50,15 +49,15 @@ func (a *app) logVerifier(key string) (*client.LogVerifier, error) {
 // verification is what 'parley verify' found.
 type verification struct {
 	Negotiation string `json:"negotiation"`
-	Events      int64  `json:"events"`
-	TreeSize    uint64 `json:"checkpoint_tree_size"`
-	RootHash    string `json:"checkpoint_root_hash"`
+	Events      int64  `json:"events,string"`
+	TreeSize    uint64 `json:"checkpointTreeSize,string"`
+	RootHash    string `json:"checkpointRootHash"` // base64, as the API writes bytes
 	Checkpoint  string `json:"checkpoint"`
-	Key         string `json:"verifier_key"`
-	KeyPinned   bool   `json:"verifier_key_pinned"`
+	Key         string `json:"verifierKey"`
+	KeyPinned   bool   `json:"verifierKeyPinned"`
 	Points      int    `json:"points"`
 	Amendments  int    `json:"amendments"`
-	Document    string `json:"document_sha256"`
+	Document    string `json:"documentSha256"`
 	Verified    bool   `json:"verified"`
 }
 
@@ -101,9 +100,7 @@ not verify; the output is the evidence.`,
 			}
 			v.Verified = true
 			if a.json() {
-				enc := json.NewEncoder(a.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return printJSON(a.Stdout, v)
 			}
 			fmt.Fprintf(a.Stdout, "negotiation  %s\n", v.Negotiation)
 			fmt.Fprintf(a.Stdout, "log          %d events, in order, without gaps; each decodes to itself\n", v.Events)

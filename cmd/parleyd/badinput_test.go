@@ -157,11 +157,11 @@ func TestBadInput(t *testing.T) {
 	must("small: apply delete", err)
 	deletedPoint, lastPoint := smallDoc.GetPoints()[0], smallDoc.GetPoints()[1]
 
-	// One delegation alone: in "agreed" every point is signed off, in
-	// "unsigned" none is.
+	// One delegation alone (and a mediator): in "agreed" every point is
+	// signed off, in "unsigned" none is.
 	solo := func(title string) servertest.Negotiation {
 		return srv.Create(ctx, &parleyv1.CreateNegotiationRequest{Title: title,
-			Participants: []*parleyv1.Participant{{Id: "solo", Role: parleyv1.Role_ROLE_DELEGATION}},
+			Participants: []*parleyv1.Participant{{Id: "solo", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "chair", Role: parleyv1.Role_ROLE_MEDIATOR}},
 			DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_UNANIMITY},
 			NumberedText: "1. One.\n2. Two.\n"})
 	}
@@ -181,10 +181,11 @@ func TestBadInput(t *testing.T) {
 	delegation := func(id string) *parleyv1.Participant {
 		return &parleyv1.Participant{Id: id, Role: parleyv1.Role_ROLE_DELEGATION}
 	}
+	mediator := &parleyv1.Participant{Id: "m", Role: parleyv1.Role_ROLE_MEDIATOR}
 	consensus := &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}
 	create := func(mod func(r *parleyv1.CreateNegotiationRequest)) func(context.Context) error {
 		return func(context.Context) error {
-			r := &parleyv1.CreateNegotiationRequest{RequestId: rid(), Title: "T", Participants: people(delegation("a")),
+			r := &parleyv1.CreateNegotiationRequest{RequestId: rid(), Title: "T", Participants: people(delegation("a"), mediator),
 				DecisionRule: consensus, Points: []string{"One."}}
 			mod(r)
 			_, err := svc.CreateNegotiation(admin, r)
@@ -344,6 +345,12 @@ func TestBadInput(t *testing.T) {
 		})},
 		{"sign off a stale revision", codes.Aborted, "STALE_REVISION", func(ctx context.Context) error {
 			return signOff(as("europe"), pt[5].GetName(), 1, pt[5].GetTextSha256())
+		}},
+		{"amend a revision that does not exist", codes.InvalidArgument, "REVISION_UNKNOWN", proposeAs("europe", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Point, r.BaseRevision = pt[0].GetName(), 5
+		})},
+		{"sign off a revision that does not exist", codes.InvalidArgument, "REVISION_UNKNOWN", func(ctx context.Context) error {
+			return signOff(as("europe"), pt[0].GetName(), 5, pt[0].GetTextSha256())
 		}},
 		{"sign off with the wrong text hash", codes.Aborted, "TEXT_HASH_MISMATCH", func(ctx context.Context) error {
 			return signOff(as("europe"), pt[0].GetName(), 1, sha(pt[1].GetText()))
@@ -529,7 +536,10 @@ func TestBadInput(t *testing.T) {
 			r.Participants = people(delegation("a"), &parleyv1.Participant{Id: "b", Role: parleyv1.Role_ROLE_OBSERVER, Weight: 3})
 		})},
 		{"no delegation", codes.InvalidArgument, "NO_DELEGATION", create(func(r *parleyv1.CreateNegotiationRequest) {
-			r.Participants = people(&parleyv1.Participant{Id: "m", Role: parleyv1.Role_ROLE_MEDIATOR})
+			r.Participants = people(mediator)
+		})},
+		{"no mediator", codes.InvalidArgument, "NO_MEDIATOR", create(func(r *parleyv1.CreateNegotiationRequest) {
+			r.Participants = people(delegation("a"), delegation("b"), &parleyv1.Participant{Id: "press", Role: parleyv1.Role_ROLE_OBSERVER})
 		})},
 		{"no decision method", codes.InvalidArgument, "DECISION_RULE_INVALID", create(func(r *parleyv1.CreateNegotiationRequest) {
 			r.DecisionRule = nil

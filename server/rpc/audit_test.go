@@ -85,8 +85,9 @@ func TestCheckpointInSignOff(t *testing.T) {
 	signer := newSigner(t)
 	a := startAuditServer(t, filepath.Join(dir, "a.db"), signer)
 	created, err := a.svc.CreateNegotiation(bearer(adminToken), &parleyv1.CreateNegotiationRequest{
-		Title:        "One point",
-		Participants: []*parleyv1.Participant{{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "russia", Role: parleyv1.Role_ROLE_DELEGATION}},
+		Title: "One point",
+		Participants: []*parleyv1.Participant{{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "russia", Role: parleyv1.Role_ROLE_DELEGATION},
+			{Id: "mediator", Role: parleyv1.Role_ROLE_MEDIATOR}},
 		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS},
 		Points:       []string{"The sovereignty of Ukraine will be confirmed.", "A second point."},
 	})
@@ -187,7 +188,7 @@ func TestCheckpointInSignOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherNegotiation, err := a.svc.CreateNegotiation(bearer(adminToken), &parleyv1.CreateNegotiationRequest{Title: "Other",
-		Participants: []*parleyv1.Participant{{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}},
+		Participants: []*parleyv1.Participant{{Id: "ukraine", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "mediator", Role: parleyv1.Role_ROLE_MEDIATOR}},
 		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}, Points: []string{"x"}})
 	if err != nil {
 		t.Fatal(err)

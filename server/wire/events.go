@@ -77,7 +77,7 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			DocumentSha256: p.DocumentHash}}
 	case workflow.CredentialIssued:
 		out.Payload = &parleyv1.Event_CredentialIssued{CredentialIssued: &parleyv1.CredentialIssued{
-			Participant: p.Participant, TokenSha256: p.TokenHash}}
+			Participant: p.Participant, TokenSha256: p.TokenHash, Rotated: p.Rotated}}
 	case workflow.CredentialRevoked:
 		out.Payload = &parleyv1.Event_CredentialRevoked{CredentialRevoked: &parleyv1.CredentialRevoked{
 			Participant: p.Participant}}
@@ -133,7 +133,7 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.NegotiationConcluded{DocumentHash: p.NegotiationConcluded.GetDocumentSha256()}
 	case *parleyv1.Event_CredentialIssued:
 		c := p.CredentialIssued
-		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), TokenHash: c.GetTokenSha256()}
+		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), TokenHash: c.GetTokenSha256(), Rotated: c.GetRotated()}
 	case *parleyv1.Event_CredentialRevoked:
 		e.Payload = workflow.CredentialRevoked{Participant: p.CredentialRevoked.GetParticipant()}
 	default:

@@ -201,7 +201,7 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 	}
 	out := make([]Participant, len(in))
 	seen := make(map[string]bool, len(in))
-	delegations := 0
+	delegations, mediators := 0, 0
 	for i, p := range in {
 		switch {
 		case !participantIDPattern.MatchString(p.ID):
@@ -225,16 +225,25 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 		if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
 			return nil, err
 		}
-		if p.Role == RoleDelegation {
+		switch p.Role {
+		case RoleDelegation:
 			delegations++
 			if p.Weight == 0 {
 				p.Weight = 1
 			}
+		case RoleMediator:
+			mediators++
 		}
 		out[i] = p
 	}
-	if delegations == 0 {
-		return nil, Errorf(EINVALID, "NO_DELEGATION", "a negotiation needs at least one delegation")
+	// Only a mediator applies or rejects what passed, and only delegations
+	// vote, sign off and accept: without either, the negotiation could
+	// never conclude.
+	switch {
+	case delegations == 0:
+		return nil, Errorf(EINVALID, "NO_DELEGATION", "a negotiation needs at least one delegation: only delegations vote, sign off and accept")
+	case mediators == 0:
+		return nil, Errorf(EINVALID, "NO_MEDIATOR", "a negotiation needs at least one mediator: only a mediator applies or rejects an amendment that passed, so without one the negotiation could never conclude")
 	}
 	return out, nil
 }
@@ -309,7 +318,9 @@ func (d *decider) propose(c ProposeAmendment) error {
 		if err != nil {
 			return err
 		}
-		if current := p.Current(); c.BaseRevision != current.Revision {
+		if current := p.Current(); c.BaseRevision > current.Revision {
+			return Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.BaseRevision, current.Revision)
+		} else if c.BaseRevision != current.Revision {
 			return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again and redraft", d.n.PointNumber(p.ID), current.Revision, c.BaseRevision)
 		} else if c.Kind == KindReplace && text == current.Text {
 			return Errorf(EINVALID, "TEXT_UNCHANGED", "the new text is the same as point %d's current text", d.n.PointNumber(p.ID))
@@ -529,6 +540,9 @@ func (d *decider) signOff(c SignOffPoint) error {
 		return err
 	}
 	current := p.Current()
+	if c.Revision > current.Revision {
+		return Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.Revision, current.Revision)
+	}
 	if c.Revision != current.Revision {
 		return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again", d.n.PointNumber(p.ID), current.Revision, c.Revision)
 	}
@@ -567,10 +581,11 @@ func (d *decider) accept(c AcceptDocument) error {
 		return Errorf(EINVALID, "HASH_INVALID", "document_sha256 must be 64 lowercase hex digits")
 	}
 	if pending := d.n.PendingAmendments(); pending > 0 {
-		return Errorf(EFAILEDPRECONDITION, "AMENDMENTS_PENDING", "%d amendments are still OPEN or PASSED", pending)
+		return Errorf(EFAILEDPRECONDITION, "AMENDMENTS_PENDING", "%s still OPEN or PASSED", countVerb(pending, "amendment is", "amendments are"))
 	}
 	if agreed := d.n.AgreedPoints(); agreed < len(d.n.Order) {
-		return Errorf(EFAILEDPRECONDITION, "POINTS_NOT_AGREED", "%d of %d points are agreed: every delegation must sign off every point first", agreed, len(d.n.Order))
+		return Errorf(EFAILEDPRECONDITION, "POINTS_NOT_AGREED", "%d of %d points %s agreed: every delegation must sign off every point first",
+			agreed, len(d.n.Order), map[bool]string{true: "is", false: "are"}[agreed == 1])
 	}
 	if c.DocumentHash != d.n.DocumentHash() {
 		return Errorf(EABORTED, "DOCUMENT_HASH_MISMATCH", "the hash given is not that of the current text: read the document again")
@@ -638,7 +653,7 @@ func (d *decider) issueCredential(c IssueCredential) error {
 	if !has && c.Rotate {
 		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to rotate: issue one instead", c.Participant)
 	}
-	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash})
+	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash, Rotated: c.Rotate})
 	return nil
 }
 
@@ -652,4 +667,13 @@ func (d *decider) revokeCredential(c RevokeCredential) error {
 	}
 	d.emit(CredentialRevoked{Participant: c.Participant})
 	return nil
+}
+
+// countVerb writes a count with its noun and verb: "1 amendment is", "2
+// amendments are".
+func countVerb(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -98,10 +98,12 @@ type DocumentAccepted struct {
 // NegotiationConcluded records that every delegation accepted the same text.
 type NegotiationConcluded struct{ DocumentHash string }
 
-// CredentialIssued records a participant's new token, by its hash.
+// CredentialIssued records a participant's new token, by its hash. Rotated
+// says that it replaced one the participant held.
 type CredentialIssued struct {
 	Participant string
 	TokenHash   string
+	Rotated     bool
 }
 
 // CredentialRevoked records that a participant's token stopped working.

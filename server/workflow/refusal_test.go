@@ -145,7 +145,7 @@ var refusals = []refusal{
 	{name: "no participant", code: workflow.EINVALID, reason: "PARTICIPANTS_INVALID", nilState: true,
 		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants = nil })},
 	{name: "too many participants", code: workflow.EINVALID, reason: "PARTICIPANTS_INVALID", nilState: true,
-		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants = manyDelegations(workflow.MaxParticipants + 1) })},
+		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants = manyParticipants(workflow.MaxParticipants + 1) })},
 	{name: "participant id in capitals", code: workflow.EINVALID, reason: "PARTICIPANT_ID_INVALID", nilState: true,
 		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants[0].ID = "Ukraine" })},
 	{name: "participant id starting with a digit", code: workflow.EINVALID, reason: "PARTICIPANT_ID_INVALID", nilState: true,
@@ -182,6 +182,8 @@ var refusals = []refusal{
 		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants[0].DisplayName = "Ukraine\x7f" })},
 	{name: "only a mediator and an observer", code: workflow.EINVALID, reason: "NO_DELEGATION", nilState: true,
 		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants = c.Participants[4:] })},
+	{name: "no mediator", code: workflow.EINVALID, reason: "NO_MEDIATOR", nilState: true,
+		run: createWith(func(c *workflow.CreateNegotiation) { c.Participants = c.Participants[:4] })},
 	{name: "no decision method", code: workflow.EINVALID, reason: "DECISION_RULE_INVALID", nilState: true,
 		run: createWith(func(c *workflow.CreateNegotiation) { c.Rule.Method = 0 })},
 	{name: "unknown decision method", code: workflow.EINVALID, reason: "DECISION_RULE_INVALID", nilState: true,
@@ -314,7 +316,7 @@ var refusals = []refusal{
 			deleteP1(f)
 			return russia, workflow.ProposeAmendment{AmendmentID: "am-new", Kind: workflow.KindDelete, PointID: "p1", BaseRevision: 1}
 		}},
-	{name: "replace at a revision from the future", code: workflow.EABORTED, reason: "STALE_REVISION",
+	{name: "replace at a revision from the future", code: workflow.EINVALID, reason: "REVISION_UNKNOWN",
 		run: proposeWith(func(c *workflow.ProposeAmendment) { c.BaseRevision = 2 })},
 	{name: "replace at the revision before the last change", code: workflow.EABORTED, reason: "STALE_REVISION",
 		run: func(f *fixture) (string, workflow.Command) {
@@ -489,7 +491,7 @@ var refusals = []refusal{
 			deleteP1(f)
 			return ukraine, c
 		}},
-	{name: "sign off a revision from the future", code: workflow.EABORTED, reason: "STALE_REVISION",
+	{name: "sign off a revision from the future", code: workflow.EINVALID, reason: "REVISION_UNKNOWN",
 		run: func(f *fixture) (string, workflow.Command) {
 			c := f.signOffCmd("p1")
 			c.Revision = 2
@@ -623,9 +625,12 @@ var refusals = []refusal{
 		}},
 }
 
-func manyDelegations(count int) []workflow.Participant {
+// manyParticipants returns count participants: a mediator and count-1
+// delegations.
+func manyParticipants(count int) []workflow.Participant {
 	ps := make([]workflow.Participant, count)
-	for i := range ps {
+	ps[0] = workflow.Participant{ID: mediator, Role: workflow.RoleMediator}
+	for i := 1; i < count; i++ {
 		ps[i] = workflow.Participant{ID: fmt.Sprintf("d%d", i), Role: workflow.RoleDelegation}
 	}
 	return ps

@@ -87,7 +87,7 @@ func TestCreateNegotiation(t *testing.T) {
 		mod  func(c *workflow.CreateNegotiation)
 	}{
 		{"title of the largest size", func(c *workflow.CreateNegotiation) { c.Title = strings.Repeat("t", workflow.MaxTitleBytes) }},
-		{"most participants", func(c *workflow.CreateNegotiation) { c.Participants = manyDelegations(workflow.MaxParticipants) }},
+		{"most participants", func(c *workflow.CreateNegotiation) { c.Participants = manyParticipants(workflow.MaxParticipants) }},
 		{"longest participant id", func(c *workflow.CreateNegotiation) {
 			c.Participants[0].ID = "u" + strings.Repeat("-", workflow.MaxParticipantID-1)
 		}},
@@ -105,7 +105,9 @@ func TestCreateNegotiation(t *testing.T) {
 		{"longest point", func(c *workflow.CreateNegotiation) {
 			c.Points[0].Text = strings.Repeat("x", workflow.MaxPointTextBytes)
 		}},
-		{"a single delegation", func(c *workflow.CreateNegotiation) { c.Participants = c.Participants[:1] }},
+		{"a single delegation and a mediator", func(c *workflow.CreateNegotiation) {
+			c.Participants = []workflow.Participant{c.Participants[0], c.Participants[4]}
+		}},
 	} {
 		t.Run("OK/"+tc.name, func(t *testing.T) {
 			c := validCreate()
@@ -808,7 +810,7 @@ func TestCredentials(t *testing.T) {
 		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: goodHash}})
 	rotated := workflow.HashText("rotated")
 	checkPayloads(t, f.do(admin, workflow.IssueCredential{Participant: observer, TokenHash: rotated, Rotate: true}),
-		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: rotated}})
+		[]workflow.Payload{workflow.CredentialIssued{Participant: observer, TokenHash: rotated, Rotated: true}})
 	if f.n.Credentials[observer] != rotated {
 		t.Errorf("credential = %q", f.n.Credentials[observer])
 	}

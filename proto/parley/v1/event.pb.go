@@ -1185,7 +1185,11 @@ type CredentialIssued struct {
 	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
 	// Lowercase hex SHA-256 of the token. The token itself is 256 random bits,
 	// shown once to the administrator and never stored.
-	TokenSha256   string `protobuf:"bytes,2,opt,name=token_sha256,json=tokenSha256,proto3" json:"token_sha256,omitempty"`
+	TokenSha256 string `protobuf:"bytes,2,opt,name=token_sha256,json=tokenSha256,proto3" json:"token_sha256,omitempty"`
+	// Whether the token replaced one the participant held (RotateToken), as
+	// opposed to a first token (IssueToken). False in events recorded before
+	// this field existed.
+	Rotated       bool `protobuf:"varint,3,opt,name=rotated,proto3" json:"rotated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1232,6 +1236,13 @@ func (x *CredentialIssued) GetTokenSha256() string {
 		return x.TokenSha256
 	}
 	return ""
+}
+
+func (x *CredentialIssued) GetRotated() bool {
+	if x != nil {
+		return x.Rotated
+	}
+	return false
 }
 
 // CredentialRevoked records that a participant's token stopped working.
@@ -1366,10 +1377,11 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\"?\n" +
 	"\x14NegotiationConcluded\x12'\n" +
-	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"W\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"q\n" +
 	"\x10CredentialIssued\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12!\n" +
-	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\"5\n" +
+	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\x12\x18\n" +
+	"\arotated\x18\x03 \x01(\bR\arotated\"5\n" +
 	"\x11CredentialRevoked\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipantB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 

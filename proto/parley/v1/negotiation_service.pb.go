@@ -29,7 +29,9 @@ type CreateNegotiationRequest struct {
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The negotiation's title, 1 to 200 characters.
 	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	// The participants, 1 to 64, with unique ids; at least one delegation.
+	// The participants, 2 to 64, with unique ids: at least one delegation
+	// (else INVALID_ARGUMENT NO_DELEGATION) and at least one mediator, who
+	// alone applies what passed (else INVALID_ARGUMENT NO_MEDIATOR).
 	Participants []*Participant `protobuf:"bytes,3,rep,name=participants,proto3" json:"participants,omitempty"`
 	// The decision rule.
 	DecisionRule *DecisionRule `protobuf:"bytes,4,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
@@ -609,8 +611,9 @@ type ProposeAmendmentRequest struct {
 	// point to insert after; empty to insert at the start.
 	Point string `protobuf:"bytes,4,opt,name=point,proto3" json:"point,omitempty"`
 	// REPLACE, DELETE: the revision of `point` the amendment was drafted
-	// against; if it is no longer current the call fails with ABORTED.
-	// INSERT: must be 0.
+	// against; if it is no longer current the call fails with ABORTED
+	// (STALE_REVISION), and if the point never had it with INVALID_ARGUMENT
+	// (REVISION_UNKNOWN). INSERT: must be 0.
 	BaseRevision int64 `protobuf:"varint,5,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
 	// REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
 	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
@@ -1532,7 +1535,8 @@ type SignOffPointRequest struct {
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The point's resource name.
 	Point string `protobuf:"bytes,2,opt,name=point,proto3" json:"point,omitempty"`
-	// The revision the delegation agrees to; ABORTED if not current.
+	// The revision the delegation agrees to; ABORTED if not current,
+	// INVALID_ARGUMENT (REVISION_UNKNOWN) if the point never had it.
 	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Lowercase hex SHA-256 of the text the delegation agrees to; ABORTED if
 	// it is not the hash of the current text.

@@ -58,12 +58,14 @@ class AmendmentWithdrawn(_message.Message):
     def __init__(self, amendment_id: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
-    __slots__ = ["participant", "token_sha256"]
+    __slots__ = ["participant", "rotated", "token_sha256"]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    ROTATED_FIELD_NUMBER: _ClassVar[int]
     TOKEN_SHA256_FIELD_NUMBER: _ClassVar[int]
     participant: str
+    rotated: bool
     token_sha256: str
-    def __init__(self, participant: _Optional[str] = ..., token_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., token_sha256: _Optional[str] = ..., rotated: bool = ...) -> None: ...
 
 class CredentialRevoked(_message.Message):
     __slots__ = ["participant"]

@@ -38,7 +38,9 @@ export type CreateNegotiationRequest = Message<"parley.v1.CreateNegotiationReque
   title: string;
 
   /**
-   * The participants, 1 to 64, with unique ids; at least one delegation.
+   * The participants, 2 to 64, with unique ids: at least one delegation
+   * (else INVALID_ARGUMENT NO_DELEGATION) and at least one mediator, who
+   * alone applies what passed (else INVALID_ARGUMENT NO_MEDIATOR).
    *
    * @generated from field: repeated parley.v1.Participant participants = 3;
    */
@@ -354,8 +356,9 @@ export type ProposeAmendmentRequest = Message<"parley.v1.ProposeAmendmentRequest
 
   /**
    * REPLACE, DELETE: the revision of `point` the amendment was drafted
-   * against; if it is no longer current the call fails with ABORTED.
-   * INSERT: must be 0.
+   * against; if it is no longer current the call fails with ABORTED
+   * (STALE_REVISION), and if the point never had it with INVALID_ARGUMENT
+   * (REVISION_UNKNOWN). INSERT: must be 0.
    *
    * @generated from field: int64 base_revision = 5;
    */
@@ -825,7 +828,8 @@ export type SignOffPointRequest = Message<"parley.v1.SignOffPointRequest"> & {
   point: string;
 
   /**
-   * The revision the delegation agrees to; ABORTED if not current.
+   * The revision the delegation agrees to; ABORTED if not current,
+   * INVALID_ARGUMENT (REVISION_UNKNOWN) if the point never had it.
    *
    * @generated from field: int64 revision = 3;
    */
