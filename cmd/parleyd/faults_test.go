@@ -1,0 +1,275 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/parley-negotiation/parley/client"
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/servertest"
+)
+
+// faultsRun runs parleyd on a data folder until it serves (then kills it and
+// returns -1) or exits (its status), with its output.
+func faultsRun(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(servertest.Binary(t), append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var errBuf, outBuf strings.Builder
+	cmd.Stderr = &errBuf
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			outBuf.WriteString(sc.Text() + "\n")
+			if strings.HasPrefix(sc.Text(), "parleyd: serving on ") {
+				served <- true
+				return
+			}
+		}
+		served <- false
+	}()
+	select {
+	case ok := <-served:
+		if ok {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return -1, outBuf.String(), errBuf.String()
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("parleyd neither served nor exited within 60s:\n%s", errBuf.String())
+	}
+	cmd.Wait()
+	return cmd.ProcessState.ExitCode(), outBuf.String(), errBuf.String()
+}
+
+// eventCount returns how many events a negotiation's log holds.
+func eventCount(t *testing.T, ctx context.Context, api parleyv1.NegotiationServiceClient, name string) int64 {
+	t.Helper()
+	got, err := api.GetNegotiation(ctx, &parleyv1.GetNegotiationRequest{Name: name})
+	if err != nil {
+		t.Fatalf("GetNegotiation: %v", err)
+	}
+	return got.GetNegotiation().GetLastSequence()
+}
+
+// TestFaults_StorageFull fills the disk under a running parleyd: a write is
+// refused with RESOURCE_EXHAUSTED STORAGE_FULL and changes nothing, and once
+// space is freed the same write succeeds, without a restart. The disk is a
+// small tmpfs, so the test needs to be root where mount works.
+func TestFaults_StorageFull(t *testing.T) {
+	t.Parallel()
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", mnt, err, out)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	data := filepath.Join(mnt, "data")
+	s := servertest.Start(t, "--data", data) // the last --data wins
+	n := s.CreateDemo(ctx)
+	api := parleyv1.NewNegotiationServiceClient(s.Conn())
+	ukraine := servertest.As(ctx, n.Tokens["ukraine"])
+	doc, err := api.GetDocument(ukraine, &parleyv1.GetDocumentRequest{Negotiation: n.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	point := doc.GetPoints()[0]
+	propose := func(i int) *parleyv1.ProposeAmendmentRequest {
+		return &parleyv1.ProposeAmendmentRequest{Negotiation: n.Name, RequestId: fmt.Sprintf("full-%d", i),
+			Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: point.GetName(), BaseRevision: point.GetRevision(),
+			Text: strings.Repeat(fmt.Sprintf("text %d of a long amendment. ", i), 300), Rationale: "fill the disk"}
+	}
+
+	// Fill the file system, leaving parleyd no room to grow its file.
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill: %v", err)
+			}
+			break
+		}
+	}
+	f.Close()
+
+	// Some writes may still fit in pages the file already holds; the disk
+	// being full, one soon does not.
+	var failed *parleyv1.ProposeAmendmentRequest
+	for i := 0; i < 200 && failed == nil; i++ {
+		before := eventCount(t, ukraine, api, n.Name)
+		req := propose(i)
+		_, err := api.ProposeAmendment(ukraine, req)
+		if err == nil {
+			continue
+		}
+		wantError(t, "a write on a full disk", err, codes.ResourceExhausted, "STORAGE_FULL")
+		if after := eventCount(t, ukraine, api, n.Name); after != before {
+			t.Fatalf("a refused write changed the log: %d events, then %d", before, after)
+		}
+		failed = req
+	}
+	if failed == nil {
+		t.Fatal("200 writes of 9 KB fitted on a full 4 MiB disk")
+	}
+	if !strings.Contains(s.Stderr.String(), "no space left on device") {
+		t.Errorf("the log does not give the cause:\n%s", s.Stderr.String())
+	}
+
+	// Space comes back: the same request now succeeds, on the same process.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	before := eventCount(t, ukraine, api, n.Name)
+	if _, err := api.ProposeAmendment(ukraine, failed); err != nil {
+		t.Fatalf("the write once space is back: %v", err)
+	}
+	if after := eventCount(t, ukraine, api, n.Name); after != before+1 {
+		t.Fatalf("after the write: %d events, want %d", after, before+1)
+	}
+	select {
+	case <-s.Exited():
+		t.Fatal("parleyd exited")
+	default:
+	}
+	s.Stop()
+	s.Args = append(s.Args, "--verify")
+	s.Restart()
+	if got := eventCount(t, ukraine, parleyv1.NewNegotiationServiceClient(s.Conn()), n.Name); got != before+1 {
+		t.Fatalf("after a restart: %d events, want %d", got, before+1)
+	}
+}
+
+// damageNewestMeta corrupts the checksum of the bbolt meta page with the
+// higher transaction id, as a bad sector would: bbolt then opens the file as
+// it was one transaction earlier.
+func damageNewestMeta(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const header, txidAt, checksumAt = 16, 48, 56
+	read := func(off int64, n int) []byte {
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			t.Fatal(err)
+		}
+		return buf
+	}
+	pageSize := int64(binary.NativeEndian.Uint32(read(header+8, 4)))
+	txid0 := binary.NativeEndian.Uint64(read(header+txidAt, 8))
+	txid1 := binary.NativeEndian.Uint64(read(pageSize+header+txidAt, 8))
+	newest := int64(0)
+	if txid1 > txid0 {
+		newest = pageSize
+	}
+	sum := read(newest+header+checksumAt, 1)
+	if _, err := f.WriteAt([]byte{^sum[0]}, newest+header+checksumAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFaults_GoneBackInTime damages the newest meta page of a stopped
+// server's database: parleyd refuses to serve it, with or without --verify,
+// naming the last event it knew. An operator who accepts the older state
+// anyway (by deleting the record) gets a server that clients which trusted
+// a newer checkpoint report as rolled back.
+func TestFaults_GoneBackInTime(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := servertest.Start(t)
+	n := s.CreateDemo(ctx)
+	conn := s.Conn()
+	api := parleyv1.NewNegotiationServiceClient(conn)
+	ukraine := servertest.As(ctx, n.Tokens["ukraine"])
+	doc, err := api.GetDocument(ukraine, &parleyv1.GetDocumentRequest{Negotiation: n.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range doc.GetPoints()[:3] {
+		if _, err := api.SignOffPoint(ukraine, &parleyv1.SignOffPointRequest{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256(), RequestId: rid()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := eventCount(t, ukraine, api, n.Name)
+	key, err := parleyv1.NewAuditServiceClient(conn).GetVerifierKey(ukraine, &parleyv1.GetVerifierKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := &client.TrustStore{Dir: t.TempDir()}
+	audit, err := client.NewAuditLog(conn, n.Name, key.GetVerifierKey(), trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := audit.Sync(ukraine); err != nil || cp.Size != uint64(last) {
+		t.Fatalf("trust the checkpoint of %d events: %v %v", last, cp, err)
+	}
+	s.Stop()
+	db := filepath.Join(s.DataDir, "parley.db")
+	damageNewestMeta(t, db)
+
+	env := []string{"PARLEY_ADMIN_TOKEN=" + s.AdminToken}
+	for _, args := range [][]string{{"--data", s.DataDir}, {"--data", s.DataDir, "--verify"}} {
+		code, _, stderr := faultsRun(t, env, args...)
+		want := fmt.Sprintf("negotiation %s had reached event %d", strings.TrimPrefix(n.Name, "negotiations/"), last)
+		if code != 1 || !strings.Contains(stderr, "gone back in time") || !strings.Contains(stderr, want) || !strings.Contains(stderr, "backup") {
+			t.Errorf("parleyd %v on a database gone back in time: exit %d, stderr:\n%s\nwant exit 1, %q and how to recover", args, code, stderr, want)
+		}
+	}
+
+	// The operator accepts the older state: the client that trusted the
+	// newer checkpoint says the log was rolled back.
+	if err := os.Remove(db + ".last-commit"); err != nil {
+		t.Fatal(err)
+	}
+	s.Restart()
+	conn = s.Conn()
+	if got := eventCount(t, ukraine, parleyv1.NewNegotiationServiceClient(conn), n.Name); got != last-1 {
+		t.Fatalf("the damaged file serves %d events, want %d (one transaction back)", got, last-1)
+	}
+	again, err := client.NewAuditLog(conn, n.Name, key.GetVerifierKey(), trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = again.Sync(ukraine)
+	var logErr *client.LogError
+	if !errors.As(err, &logErr) || logErr.Reason != "ROLLBACK" {
+		t.Fatalf("a client that trusted %d events, on a log of %d: %v, want a ROLLBACK LogError", last, last-1, err)
+	}
+}
