@@ -273,3 +273,76 @@ func TestFaults_GoneBackInTime(t *testing.T) {
 		t.Fatalf("a client that trusted %d events, on a log of %d: %v, want a ROLLBACK LogError", last, last-1, err)
 	}
 }
+
+// TestFaults_StartUp checks what parleyd refuses before it serves, and that
+// a refused start writes nothing into a new data folder.
+func TestFaults_StartUp(t *testing.T) {
+	t.Parallel()
+	strong := "PARLEY_ADMIN_TOKEN=prl_startup-test-admin-token-0123456789"
+
+	t.Run("ErrDataFolderInUse", func(t *testing.T) {
+		s := servertest.Start(t)
+		code, _, stderr := faultsRun(t, []string{strong}, "--data", s.DataDir)
+		want := fmt.Sprintf("in use by process %d", s.Pid())
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("a second parleyd on the same data folder: exit %d, stderr:\n%s\nwant exit 1 and %q", code, stderr, want)
+		}
+	})
+
+	t.Run("ErrAddressInUse", func(t *testing.T) {
+		s := servertest.Start(t)
+		fresh := filepath.Join(t.TempDir(), "data")
+		code, _, stderr := faultsRun(t, nil, "--data", fresh, "--listen", s.Addr)
+		if code != 1 || !strings.Contains(stderr, "address already in use") {
+			t.Errorf("parleyd on a port in use: exit %d, stderr:\n%s", code, stderr)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Errorf("the refused start made the data folder (admin token, key...): %v", err)
+		}
+	})
+
+	t.Run("ErrWeakAdminToken", func(t *testing.T) {
+		dir := t.TempDir()
+		code, _, stderr := faultsRun(t, []string{"PARLEY_ADMIN_TOKEN=x"}, "--data", dir)
+		if code != 1 || !strings.Contains(stderr, "PARLEY_ADMIN_TOKEN: the token is too short") {
+			t.Errorf("a one-character admin token: exit %d, stderr:\n%s", code, stderr)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "admin-token"), []byte("0123456789abcdef0123456789abcde\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr = faultsRun(t, nil, "--data", dir)
+		if code != 1 || !strings.Contains(stderr, "at most 124 bits") {
+			t.Errorf("an admin token file of 31 hex digits: exit %d, stderr:\n%s", code, stderr)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("refused starts left files: %v", entries)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "admin-token"), []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := faultsRun(t, nil, "--data", dir); code != -1 {
+			t.Errorf("an admin token of 32 hex digits: exit %d, stderr:\n%s", code, stderr)
+		}
+	})
+
+	t.Run("ErrDemoTokensGone", func(t *testing.T) {
+		s := servertest.Start(t, "--demo")
+		for deadline := time.Now().Add(time.Minute); !strings.Contains(s.Stdout.String(), "demo negotiation"); {
+			if time.Now().After(deadline) {
+				t.Fatalf("the demo was not made:\n%s", s.Stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		s.Stop()
+		if err := os.Remove(filepath.Join(s.DataDir, "demo-tokens.json")); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := faultsRun(t, []string{"PARLEY_ADMIN_TOKEN=" + s.AdminToken}, "--data", s.DataDir, "--demo")
+		if code != 1 || !strings.Contains(stderr, "demo-tokens.json is gone") || !strings.Contains(stderr, "parley token rotate") {
+			t.Errorf("--demo without its token file: exit %d, stderr:\n%s", code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(s.DataDir, "demo-tokens.json")); !os.IsNotExist(err) {
+			t.Errorf("the refused start wrote new tokens: %v", err)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -194,9 +195,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := checkPlaintext(c.Listen, c.AllowPlaintext || tlsConfig != nil); err != nil {
 		return err
 	}
-	adminToken, err := m.adminToken()
+	// Everything that can be checked is checked before anything is written
+	// into the data folder: the admin token given, the folder, the
+	// addresses to listen on, and bbolt's lock on the database.
+	adminToken, adminTokenPath, err := m.readAdminToken()
 	if err != nil {
 		return err
+	}
+	if info, err := os.Stat(c.DataDir); err == nil && !info.IsDir() {
+		return fmt.Errorf("--data %s is not a folder", c.DataDir)
+	}
+	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	if c.MetricsListen != "" {
+		if m.MetricsListener, err = net.Listen("tcp", c.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
 	}
 	var mx *metrics.Metrics
 	storeOpts := store.Options{Logger: m.Logger}
@@ -216,6 +231,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("database verified", "took", time.Since(start))
 	}
+	if adminToken == "" {
+		if adminToken, err = m.createAdminToken(adminTokenPath); err != nil {
+			return err
+		}
+	}
 	signer, err := checkpoint.LoadOrCreate(filepath.Join(c.DataDir, "checkpoint-key"), c.KeyName)
 	if err != nil {
 		return err
@@ -228,12 +248,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.GRPC = m.Server.GRPCServer(serverOpts...)
 	if mx != nil {
-		if err := m.serveMetrics(mx); err != nil {
-			return err
-		}
+		m.serveMetrics(mx)
 	}
-	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
-		return err
+	// The demo is made before serving (over a private in-memory server), so
+	// that its token file is there when "serving on" is printed.
+	if c.Demo {
+		if err := m.seedDemo(ctx, adminToken); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	go func() {
 		if err := m.GRPC.Serve(m.Listener); err != nil {
@@ -259,31 +281,43 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("negotiations loaded", "count", n, "took", time.Since(start))
 	}()
-	if c.Demo {
-		if err := m.seedDemo(ctx, adminToken); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
 	return nil
 }
 
-// adminToken returns the administrator's token: from the environment, from
-// the configured file, or from <data>/admin-token, created if absent.
-func (m *Main) adminToken() (string, error) {
+// readAdminToken returns the administrator's token from the environment or
+// from its file, refusing a weak one. If the file does not exist yet, it
+// returns "" and the file's path, for createAdminToken.
+func (m *Main) readAdminToken() (token, path string, err error) {
 	if m.Config.AdminToken != "" {
-		return m.Config.AdminToken, nil
+		if err := credential.CheckStrength(m.Config.AdminToken); err != nil {
+			return "", "", fmt.Errorf("PARLEY_ADMIN_TOKEN: %w", err)
+		}
+		return m.Config.AdminToken, "", nil
 	}
-	path := m.Config.AdminTokenFile
+	path = m.Config.AdminTokenFile
 	if path == "" {
 		path = filepath.Join(m.Config.DataDir, "admin-token")
 	}
-	token, created, err := credential.LoadOrCreate(path)
+	token, err = credential.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", path, nil
+	}
+	if err == nil {
+		err = credential.CheckStrength(token)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("admin token %s: %w", path, err)
+	}
+	return token, path, nil
+}
+
+// createAdminToken makes the administrator's token file.
+func (m *Main) createAdminToken(path string) (string, error) {
+	token, _, err := credential.LoadOrCreate(path)
 	if err != nil {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
-	if created {
-		fmt.Fprintf(m.Stdout, "parleyd: created the admin token in %s (mode 0600)\n", path)
-	}
+	fmt.Fprintf(m.Stdout, "parleyd: created the admin token in %s (mode 0600)\n", path)
 	return token, nil
 }
 
@@ -352,10 +386,9 @@ func checkPlaintext(listen string, allowed bool) error {
 	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; serve TLS with --tls-cert and --tls-key, or pass --allow-plaintext to do it anyway", listen)
 }
 
-// Close stops serving gracefully, waiting up to StopTimeout for calls in
-// flight, then closes the database.
-// serveMetrics registers the server's own gauges and serves the metrics.
-func (m *Main) serveMetrics(mx *metrics.Metrics) error {
+// serveMetrics registers the server's own gauges and serves the metrics on
+// the listener opened at start.
+func (m *Main) serveMetrics(mx *metrics.Metrics) {
 	mx.Initialize(m.GRPC)
 	mx.Gauge("parley_watchers", "WatchEvents streams open now.", func() float64 { return float64(m.Server.Watchers()) })
 	mx.Gauge("parley_store_file_bytes", "Size of the bbolt file.", func() float64 {
@@ -365,17 +398,13 @@ func (m *Main) serveMetrics(mx *metrics.Metrics) error {
 		}
 		return float64(info.Size())
 	})
-	lis, err := net.Listen("tcp", m.Config.MetricsListen)
-	if err != nil {
-		return fmt.Errorf("--metrics-listen: %w", err)
-	}
-	m.MetricsListener = lis
 	m.metricsServer = &http.Server{Handler: mx.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go m.metricsServer.Serve(lis)
-	fmt.Fprintf(m.Stdout, "parleyd: metrics on http://%s/metrics\n", lis.Addr())
-	return nil
+	go m.metricsServer.Serve(m.MetricsListener)
+	fmt.Fprintf(m.Stdout, "parleyd: metrics on http://%s/metrics\n", m.MetricsListener.Addr())
 }
 
+// Close stops serving gracefully, waiting up to StopTimeout for calls in
+// flight, then closes the database.
 func (m *Main) Close() error {
 	if m.stopPreload != nil {
 		m.stopPreload()
@@ -395,8 +424,13 @@ func (m *Main) Close() error {
 			<-stopped
 		}
 	}
+	if m.GRPC == nil && m.Listener != nil {
+		m.Listener.Close() // a start that failed after listening
+	}
 	if m.metricsServer != nil {
 		m.metricsServer.Close()
+	} else if m.MetricsListener != nil {
+		m.MetricsListener.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()

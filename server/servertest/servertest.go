@@ -203,6 +203,14 @@ func (s *Server) Restart() {
 	s.start()
 }
 
+// Pid returns the process id of the running server, 0 if it is not running.
+func (s *Server) Pid() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Exited is closed when the process ends.
 func (s *Server) Exited() <-chan struct{} { return s.exited }
 
