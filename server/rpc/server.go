@@ -191,9 +191,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	start := time.Now()
 	var resp any
 	var err error
-	if takeNotUTF8(req) {
-		err = errNotUTF8
-	} else {
+	if err = takeUndecodable(req); err == nil {
 		resp, err = handler(ctx, req)
 	}
 	err = toStatus(ctx, s.logger, info.FullMethod, err)
@@ -203,7 +201,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 
 func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, utf8Stream{ss}))
+	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, decodedStream{ss}))
 	s.logCall(ss.Context(), info.FullMethod, start, err)
 	return err
 }
