@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/parley-negotiation/parley/client"
@@ -345,4 +347,77 @@ func TestFaults_StartUp(t *testing.T) {
 			t.Errorf("the refused start wrote new tokens: %v", err)
 		}
 	})
+}
+
+// TestFaults_AuthFailureFlood sends a flood of calls with wrong tokens from
+// one address: past the burst they are refused with RESOURCE_EXHAUSTED
+// AUTH_RATE_LIMITED, another address is not affected, and the log holds a
+// few lines with counts rather than a line a call.
+func TestFaults_AuthFailureFlood(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := servertest.Start(t, "--auth-failure-limit", "5", "--auth-failure-burst", "20")
+	n := s.CreateDemo(ctx)
+	from := func(ip string) parleyv1.NegotiationServiceClient {
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return parleyv1.NewNegotiationServiceClient(s.Conn(grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "tcp", addr)
+		})))
+	}
+	flooder := from("127.0.0.1")
+	const calls = 500
+	limited := 0
+	for i := 0; i < calls; i++ {
+		_, err := flooder.GetCaller(servertest.As(ctx, fmt.Sprintf("prl_guess-%d", i)), &parleyv1.GetCallerRequest{})
+		code, reason, _ := errorInfo(err)
+		switch {
+		case code == codes.ResourceExhausted && reason == "AUTH_RATE_LIMITED":
+			limited++
+		case code == codes.Unauthenticated:
+		default:
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if limited < calls-100 {
+		t.Errorf("%d of %d wrong tokens were refused as AUTH_RATE_LIMITED, want nearly all past the burst of 20", limited, calls)
+	}
+	// While the address is limited, even a valid token from it waits: the
+	// token is not looked at.
+	_, err := flooder.GetCaller(servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.GetCallerRequest{})
+	wantError(t, "a valid token from the flooding address", err, codes.ResourceExhausted, "AUTH_RATE_LIMITED")
+	// Another address is not affected.
+	if _, err := from("127.0.0.2").GetCaller(servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.GetCallerRequest{}); err != nil {
+		t.Errorf("a valid token from another address: %v", err)
+	}
+	// The flooding address recovers as its bucket refills; meanwhile the
+	// log's period ends and it writes the count.
+	time.Sleep(1200 * time.Millisecond)
+	if _, err := flooder.GetCaller(servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.GetCallerRequest{}); err != nil {
+		t.Errorf("a valid token from the flooding address once it refilled: %v", err)
+	}
+
+	s.Stop()
+	logged := 0
+	counted := 0
+	for _, line := range strings.Split(s.Stderr.String(), "\n") {
+		if !strings.Contains(line, "peer=127.0.0.1") {
+			continue
+		}
+		logged++
+		if i := strings.Index(line, " count="); i >= 0 {
+			var c int
+			fmt.Sscanf(line[i+len(" count="):], "%d", &c)
+			counted += c
+		} else {
+			counted++
+		}
+	}
+	if logged > 20 || counted != calls+1 {
+		t.Errorf("%d refusals from 127.0.0.1 took %d log lines counting %d, want a few lines counting all of them:\n%s",
+			calls+1, logged, counted, s.Stderr.String())
+	}
+	if !strings.Contains(s.Stderr.String(), "refusals in the last") {
+		t.Errorf("no counted line in the log:\n%s", s.Stderr.String())
+	}
 }

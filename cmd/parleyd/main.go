@@ -81,6 +81,12 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
+	// AuthFailureLimit is the failed authentications a second each peer
+	// address may make on average, with bursts of AuthFailureBurst; 0
+	// disables the limit.
+	AuthFailureLimit float64
+	AuthFailureBurst int
+
 	// Verify checks the whole database before serving.
 	Verify bool
 
@@ -98,6 +104,11 @@ type Config struct {
 const (
 	DefaultRateLimit = 100
 	DefaultRateBurst = 200
+
+	// A client with a wrong token fails a few times and stops; a guesser
+	// does not.
+	DefaultAuthFailureLimit = 10
+	DefaultAuthFailureBurst = 100
 )
 
 // Main runs parleyd: open the database, serve, and stop gracefully.
@@ -122,7 +133,8 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley",
-			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst},
+			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst,
+			AuthFailureLimit: DefaultAuthFailureLimit, AuthFailureBurst: DefaultAuthFailureBurst},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
@@ -144,6 +156,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM `file` of the CA certificates that sign clients' certificates: every client must then present one (mutual TLS)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "`calls` a second each caller (the administrator, or one participant) may make on average; over it, RESOURCE_EXHAUSTED RATE_LIMITED; 0 disables the limit")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "`calls` a caller may make at once before --rate-limit applies")
+	fs.Float64Var(&c.AuthFailureLimit, "auth-failure-limit", c.AuthFailureLimit, "failed authentications a second each peer address may make on average; over it, every call from that address is refused with RESOURCE_EXHAUSTED AUTH_RATE_LIMITED until it refills; 0 disables the limit")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", c.AuthFailureBurst, "failed authentications a peer address may make at once before --auth-failure-limit applies")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "`address` to serve Prometheus metrics (/metrics) and Go profiles (/debug/pprof/) on, over plain HTTP; empty: off. Keep it on loopback or a private network")
 	fs.Func("memory-limit", "soft limit on the server's memory, e.g. 200MiB or 1GiB: the garbage collector works harder near it; default: none (GOMEMLIMIT applies)", func(v string) error {
 		n, err := parseBytes(v)
@@ -175,6 +189,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return fmt.Errorf("--rate-limit %g: must be 0 (no limit) or more", c.RateLimit)
 	case c.RateLimit > 0 && c.RateBurst < 1:
 		return fmt.Errorf("--rate-burst %d: must be 1 or more", c.RateBurst)
+	case c.AuthFailureLimit < 0:
+		return fmt.Errorf("--auth-failure-limit %g: must be 0 (no limit) or more", c.AuthFailureLimit)
+	case c.AuthFailureLimit > 0 && c.AuthFailureBurst < 1:
+		return fmt.Errorf("--auth-failure-burst %d: must be 1 or more", c.AuthFailureBurst)
 	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
@@ -215,7 +233,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var mx *metrics.Metrics
 	storeOpts := store.Options{Logger: m.Logger}
-	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst)}
+	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst)}
 	if c.MetricsListen != "" {
 		mx = metrics.New()
 		storeOpts.Observer = mx

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -49,6 +50,8 @@ type Server struct {
 	hub            *hub
 	health         *health.Server
 	limiter        *limiter // nil: no rate limit
+	authFailures   *limiter // per peer address; nil: no limit
+	refusals       *refusalLog
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
 	documents      sync.Map // negotiation id → documentPage: the last page of its document served
@@ -97,6 +100,7 @@ func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *
 		adminTokenHash: credential.Hash(adminToken),
 		hub:            newHub(),
 		health:         health.NewServer(),
+		refusals:       newRefusalLog(logger),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -159,6 +163,7 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 func (s *Server) Shutdown() {
 	s.health.Shutdown()
 	s.hub.close()
+	s.refusals.close()
 }
 
 // public reports whether a method needs no token: health checks and
@@ -224,14 +229,29 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 	if st.Code() != codes.OK {
 		attrs = append(attrs, "message", st.Message())
 	}
+	if reason := reasonOf(st); st.Code() == codes.Unauthenticated || reason == "AUTH_RATE_LIMITED" || reason == "RATE_LIMITED" {
+		// Anyone can cause these at will: log them at a bounded rate.
+		s.refusals.note(ctx, append(attrs, "reason", reason, "peer", peerAddress(ctx)))
+		return
+	}
 	s.logger.Log(ctx, level, "call", attrs...)
+}
+
+// reasonOf returns the ErrorInfo reason of a status, if it has one.
+func reasonOf(st *status.Status) string {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if public(info.FullMethod) {
 		return handler(ctx, req)
 	}
-	c, err := s.authenticate(ctx)
+	c, err := s.authenticateLimited(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +262,7 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if public(info.FullMethod) {
 		return handler(srv, ss)
 	}
-	c, err := s.authenticate(ss.Context())
+	c, err := s.authenticateLimited(ss.Context())
 	if err != nil {
 		return err
 	}
