@@ -26,7 +26,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/metrics"
 	"github.com/parley-negotiation/parley/server/rpc"
@@ -89,6 +88,10 @@ type Config struct {
 
 	// Verify checks the whole database before serving.
 	Verify bool
+
+	// RotateCheckpointKey allows a new checkpoint key for a database whose
+	// checkpoints were signed by another; the rotation is logged.
+	RotateCheckpointKey bool
 
 	// MetricsListen, if set, serves Prometheus metrics on /metrics and Go's
 	// profiles on /debug/pprof/ there, over plain HTTP.
@@ -165,6 +168,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return err
 	})
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
+	fs.BoolVar(&c.RotateCheckpointKey, "rotate-checkpoint-key", false, "if <data>/checkpoint-key is missing or is not the key on record, make or take the new key anyway and record the rotation as an event in every negotiation's log; without it parleyd refuses to start then")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.Usage = func() {
@@ -254,7 +258,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	signer, err := checkpoint.LoadOrCreate(filepath.Join(c.DataDir, "checkpoint-key"), c.KeyName)
+	signer, err := m.checkpointSigner(ctx)
 	if err != nil {
 		return err
 	}

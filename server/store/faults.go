@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -148,6 +149,7 @@ func checkNotRolledBack(path string, fileTxid uint64, exists bool) error {
 // lastCommitFile keeps the record open to rewrite it in place after each
 // commit.
 type lastCommitFile struct {
+	mu   sync.Mutex // the committer writes it, and SetCheckpointKey
 	f    *os.File
 	last lastCommit
 }
@@ -168,6 +170,11 @@ func openLastCommit(path string) (*lastCommitFile, error) {
 // of them. A failure to write it is returned for logging only: the commit
 // stands.
 func (l *lastCommitFile) record(txid uint64, negotiation string, sequence int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if txid < l.last.Txid {
+		return nil // a later commit recorded itself first
+	}
 	l.last.Txid = txid
 	if negotiation != "" {
 		l.last.Negotiation, l.last.Sequence = negotiation, sequence

@@ -138,7 +138,7 @@ func Open(path string, opts Options) (*DB, error) {
 	var txid uint64
 	err = b.Update(func(tx *bolt.Tx) error {
 		txid = uint64(tx.ID())
-		for _, name := range [][]byte{bucketNegotiations, bucketRequests, bucketTokens} {
+		for _, name := range serverBucketsAtOpen {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
