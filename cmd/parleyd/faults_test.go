@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
@@ -420,4 +422,123 @@ func TestFaults_AuthFailureFlood(t *testing.T) {
 	if !strings.Contains(s.Stderr.String(), "refusals in the last") {
 		t.Errorf("no counted line in the log:\n%s", s.Stderr.String())
 	}
+}
+
+// TestFaults_CheckpointKey removes the checkpoint key of a database with
+// history: parleyd refuses to start, and writes no new key; with
+// --rotate-checkpoint-key it makes one and records the rotation in the log,
+// and a client that pinned the old key follows it, loudly, and keeps the new
+// key for later runs.
+func TestFaults_CheckpointKey(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := servertest.Start(t)
+	n := s.CreateDemo(ctx)
+	ukraine := servertest.As(ctx, n.Tokens["ukraine"])
+	conn := s.Conn()
+	old, err := parleyv1.NewAuditServiceClient(conn).GetVerifierKey(ukraine, &parleyv1.GetVerifierKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := &client.TrustStore{Dir: t.TempDir()}
+	audit, err := client.NewAuditLog(conn, n.Name, old.GetVerifierKey(), trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted, err := audit.Sync(ukraine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+
+	keyPath := filepath.Join(s.DataDir, "checkpoint-key")
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := faultsRun(t, []string{"PARLEY_ADMIN_TOKEN=" + s.AdminToken}, "--data", s.DataDir)
+	if code != 1 || !strings.Contains(stderr, "checkpoint-key is missing") || !strings.Contains(stderr, old.GetVerifierKey()) ||
+		!strings.Contains(stderr, "--rotate-checkpoint-key") {
+		t.Errorf("parleyd without its checkpoint key: exit %d, stderr:\n%s\nwant a refusal naming the pinned key and the flag", code, stderr)
+	}
+	if _, err := os.Stat(keyPath); !os.IsNotExist(err) {
+		t.Fatalf("the refused start made a key: %v", err)
+	}
+
+	s.Args = append(s.Args, "--rotate-checkpoint-key")
+	s.Restart()
+	if !strings.Contains(s.Stdout.String(), "ROTATED the checkpoint key") {
+		t.Errorf("the rotation is not announced:\n%s", s.Stdout.String())
+	}
+	conn = s.Conn()
+	api := parleyv1.NewNegotiationServiceClient(conn)
+	next, err := parleyv1.NewAuditServiceClient(conn).GetVerifierKey(ukraine, &parleyv1.GetVerifierKeyRequest{})
+	if err != nil || next.GetVerifierKey() == old.GetVerifierKey() {
+		t.Fatalf("the key after the rotation: %v %v", next, err)
+	}
+	events := listAllEvents(t, ukraine, api, n.Name, 1000)
+	last := events[len(events)-1].GetEvent()
+	if r := last.GetCheckpointKeyRotated(); last.GetSequence() != int64(trusted.Size)+1 || last.GetActor() != "admin" ||
+		r.GetVerifierKey() != next.GetVerifierKey() || r.GetPreviousVerifierKey() != old.GetVerifierKey() {
+		t.Fatalf("the last event: %v, want the rotation from the old key to the new one at %d", last, trusted.Size+1)
+	}
+
+	// The client that pinned the old key follows the rotation, and says so.
+	var followed []client.KeyRotation
+	pinnedOld, err := client.NewAuditLog(conn, n.Name, old.GetVerifierKey(), trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinnedOld.OnKeyRotation = func(r client.KeyRotation) { followed = append(followed, r) }
+	cp, err := pinnedOld.Sync(ukraine)
+	if err != nil {
+		t.Fatalf("a client that pinned the old key: %v", err)
+	}
+	want := client.KeyRotation{Negotiation: n.Name, Sequence: int64(trusted.Size) + 1, From: old.GetVerifierKey(),
+		To: next.GetVerifierKey(), TrustedSize: trusted.Size}
+	if len(followed) != 1 || followed[0] != want || cp.Size != trusted.Size+1 {
+		t.Fatalf("followed %+v to a checkpoint of %d, want %+v", followed, cp.Size, want)
+	}
+	// A later run starts from the key it learned: nothing to follow again.
+	followed = nil
+	again, err := client.NewAuditLog(conn, n.Name, old.GetVerifierKey(), trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.OnKeyRotation = pinnedOld.OnKeyRotation
+	if _, err := again.Sync(ukraine); err != nil || len(followed) != 0 || again.Key() != next.GetVerifierKey() {
+		t.Fatalf("the next run: %v, followed %v, key %s", err, followed, again.Key())
+	}
+	// A client that never trusted anything of this log, with the old key,
+	// follows it from the start.
+	fresh, err := client.NewAuditLog(conn, n.Name, old.GetVerifierKey(), &client.TrustStore{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Sync(ukraine); err != nil || fresh.Key() != next.GetVerifierKey() {
+		t.Fatalf("a new client with the old key: %v", err)
+	}
+
+	// The key is now on record: a start without the flag serves, and one
+	// with another key file is refused.
+	s.Args = s.Args[:len(s.Args)-1]
+	s.Restart()
+	s.Stop()
+	if err := os.WriteFile(keyPath, []byte(mustKey(t)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = faultsRun(t, []string{"PARLEY_ADMIN_TOKEN=" + s.AdminToken}, "--data", s.DataDir)
+	if code != 1 || !strings.Contains(stderr, "but the database's checkpoints are signed by "+next.GetVerifierKey()) {
+		t.Errorf("parleyd with another key file: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// mustKey returns a new note signing key.
+func mustKey(t *testing.T) string {
+	t.Helper()
+	skey, _, err := note.GenerateKey(rand.Reader, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return skey
 }
