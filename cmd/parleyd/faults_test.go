@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -174,40 +173,6 @@ func TestFaults_StorageFull(t *testing.T) {
 	}
 }
 
-// damageNewestMeta corrupts the checksum of the bbolt meta page with the
-// higher transaction id, as a bad sector would: bbolt then opens the file as
-// it was one transaction earlier.
-func damageNewestMeta(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	const header, txidAt, checksumAt = 16, 48, 56
-	read := func(off int64, n int) []byte {
-		buf := make([]byte, n)
-		if _, err := f.ReadAt(buf, off); err != nil {
-			t.Fatal(err)
-		}
-		return buf
-	}
-	pageSize := int64(binary.NativeEndian.Uint32(read(header+8, 4)))
-	txid0 := binary.NativeEndian.Uint64(read(header+txidAt, 8))
-	txid1 := binary.NativeEndian.Uint64(read(pageSize+header+txidAt, 8))
-	newest := int64(0)
-	if txid1 > txid0 {
-		newest = pageSize
-	}
-	sum := read(newest+header+checksumAt, 1)
-	if _, err := f.WriteAt([]byte{^sum[0]}, newest+header+checksumAt); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Sync(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestFaults_GoneBackInTime damages the newest meta page of a stopped
 // server's database: parleyd refuses to serve it, with or without --verify,
 // naming the last event it knew. An operator who accepts the older state
@@ -246,7 +211,7 @@ func TestFaults_GoneBackInTime(t *testing.T) {
 	}
 	s.Stop()
 	db := filepath.Join(s.DataDir, "parley.db")
-	damageNewestMeta(t, db)
+	s.DamageNewestMeta()
 
 	env := []string{"PARLEY_ADMIN_TOKEN=" + s.AdminToken}
 	for _, args := range [][]string{{"--data", s.DataDir}, {"--data", s.DataDir, "--verify"}} {

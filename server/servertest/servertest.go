@@ -6,6 +6,7 @@ package servertest
 import (
 	"bufio"
 	"context"
+	binenc "encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -201,6 +202,45 @@ func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Kill()
 	s.start()
+}
+
+// DamageNewestMeta corrupts the checksum of the newest bbolt meta page of the
+// stopped server's database, as a bad sector would: bbolt then opens the file
+// as it was one transaction earlier. bbolt keeps two meta pages, in pages 0
+// and 1; the newest has the higher transaction id.
+func (s *Server) DamageNewestMeta() {
+	s.tb.Helper()
+	if s.cmd != nil {
+		s.tb.Fatal("DamageNewestMeta: stop the server first")
+	}
+	f, err := os.OpenFile(filepath.Join(s.DataDir, "parley.db"), os.O_RDWR, 0)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	defer f.Close()
+	// Offsets in a meta page: a page header of 16 bytes, then the meta
+	// record, with the page size at 8, the transaction id at 48 and the
+	// checksum at 56, in the machine's byte order.
+	const header, pageSizeAt, txidAt, checksumAt = 16, 8, 48, 56
+	read := func(off int64, n int) []byte {
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			s.tb.Fatal(err)
+		}
+		return buf
+	}
+	pageSize := int64(binenc.NativeEndian.Uint32(read(header+pageSizeAt, 4)))
+	newest := int64(0)
+	if binenc.NativeEndian.Uint64(read(pageSize+header+txidAt, 8)) > binenc.NativeEndian.Uint64(read(header+txidAt, 8)) {
+		newest = pageSize
+	}
+	sum := read(newest+header+checksumAt, 1)
+	if _, err := f.WriteAt([]byte{^sum[0]}, newest+header+checksumAt); err != nil {
+		s.tb.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		s.tb.Fatal(err)
+	}
 }
 
 // Pid returns the process id of the running server, 0 if it is not running.
