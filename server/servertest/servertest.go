@@ -213,9 +213,16 @@ func (s *Server) DamageNewestMeta() {
 	if s.cmd != nil {
 		s.tb.Fatal("DamageNewestMeta: stop the server first")
 	}
-	f, err := os.OpenFile(filepath.Join(s.DataDir, "parley.db"), os.O_RDWR, 0)
+	DamageNewestMeta(s.tb, filepath.Join(s.DataDir, "parley.db"))
+}
+
+// DamageNewestMeta corrupts the newest meta page of the bbolt file at path,
+// which no process may have open.
+func DamageNewestMeta(tb testing.TB, path string) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		s.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer f.Close()
 	// Offsets in a meta page: a page header of 16 bytes, then the meta
@@ -225,7 +232,7 @@ func (s *Server) DamageNewestMeta() {
 	read := func(off int64, n int) []byte {
 		buf := make([]byte, n)
 		if _, err := f.ReadAt(buf, off); err != nil {
-			s.tb.Fatal(err)
+			tb.Fatal(err)
 		}
 		return buf
 	}
@@ -236,10 +243,10 @@ func (s *Server) DamageNewestMeta() {
 	}
 	sum := read(newest+header+checksumAt, 1)
 	if _, err := f.WriteAt([]byte{^sum[0]}, newest+header+checksumAt); err != nil {
-		s.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := f.Sync(); err != nil {
-		s.tb.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
