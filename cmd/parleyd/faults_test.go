@@ -486,8 +486,11 @@ func TestFaults_CheckpointKey(t *testing.T) {
 
 	// The key is now on record: a start without the flag serves, and one
 	// with another key file is refused.
-	s.Args = s.Args[:len(s.Args)-1]
+	s.Args = append(s.Args[:len(s.Args)-1], "--verify")
 	s.Restart()
+	if !strings.Contains(s.Stderr.String(), "database verified") {
+		t.Errorf("--verify after the rotation:\n%s", s.Stderr.String())
+	}
 	s.Stop()
 	if err := os.WriteFile(keyPath, []byte(mustKey(t)+"\n"), 0o600); err != nil {
 		t.Fatal(err)

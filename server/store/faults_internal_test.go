@@ -1,7 +1,11 @@
 package store
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -37,5 +41,22 @@ func TestLastCommitRoundTrip(t *testing.T) {
 	raw[30] ^= 1
 	if _, err := decodeLastCommit(raw); err == nil {
 		t.Fatal("a damaged record decodes")
+	}
+}
+
+func TestStorageError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{&os.PathError{Op: "write", Path: "parley.db", Err: syscall.ENOSPC}, ErrStorageFull},
+		{fmt.Errorf("file resize error: %s", syscall.EDQUOT), ErrStorageFull}, // bbolt's %s
+		{&os.PathError{Op: "write", Path: "parley.db", Err: syscall.EIO}, ErrStorageFailed},
+		{fmt.Errorf("file sync error: %s", syscall.EROFS), ErrStorageFailed},
+		{errors.New("panic in commit: a bug"), nil},
+	} {
+		if got := storageError(tc.err); got != tc.want {
+			t.Errorf("storageError(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
