@@ -229,10 +229,12 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 	if st.Code() != codes.OK {
 		attrs = append(attrs, "message", st.Message())
 	}
-	if reason := reasonOf(st); st.Code() == codes.Unauthenticated || reason == "AUTH_RATE_LIMITED" || reason == "RATE_LIMITED" {
+	if st.Code() == codes.Unauthenticated || st.Code() == codes.ResourceExhausted {
 		// Anyone can cause these at will: log them at a bounded rate.
-		s.refusals.note(ctx, append(attrs, "reason", reason, "peer", peerAddress(ctx)))
-		return
+		if reason := reasonOf(st); st.Code() == codes.Unauthenticated || reason == "AUTH_RATE_LIMITED" || reason == "RATE_LIMITED" {
+			s.refusals.note(ctx, append(attrs, "reason", reason, "peer", peerAddress(ctx)))
+			return
+		}
 	}
 	s.logger.Log(ctx, level, "call", attrs...)
 }
