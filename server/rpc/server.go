@@ -229,15 +229,21 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 	if st.Code() != codes.OK {
 		attrs = append(attrs, "message", st.Message())
 	}
-	if st.Code() == codes.Unauthenticated || st.Code() == codes.ResourceExhausted {
-		// Anyone can cause these at will: log them at a bounded rate.
-		if reason := reasonOf(st); st.Code() == codes.Unauthenticated || reason == "AUTH_RATE_LIMITED" || reason == "RATE_LIMITED" {
+	if st.Code() == codes.Unauthenticated || st.Code() == codes.ResourceExhausted || st.Code() == codes.InvalidArgument {
+		// Anyone can cause these at will, without a token (undecodable
+		// requests are refused before authentication): log them at a
+		// bounded rate.
+		if reason := reasonOf(st); st.Code() == codes.Unauthenticated || floodReasons[reason] {
 			s.refusals.note(ctx, append(attrs, "reason", reason, "peer", peerAddress(ctx)))
 			return
 		}
 	}
 	s.logger.Log(ctx, level, "call", attrs...)
 }
+
+// floodReasons are the refusals, besides UNAUTHENTICATED, that a caller
+// without a valid token can cause as often as it likes.
+var floodReasons = map[string]bool{"AUTH_RATE_LIMITED": true, "RATE_LIMITED": true, "REQUEST_UNDECODABLE": true, "TEXT_NOT_UTF8": true}
 
 // reasonOf returns the ErrorInfo reason of a status, if it has one.
 func reasonOf(st *status.Status) string {
