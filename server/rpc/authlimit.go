@@ -31,16 +31,22 @@ func WithAuthFailureLimit(perSecond float64, burst int) Option {
 }
 
 // peerAddress is the caller's network address without its port: the IP
-// address for TCP.
+// address for TCP, or for IPv6 its /64 prefix, which one host usually holds
+// whole (counting its addresses one by one would let it pass the limit, and
+// grow the limiter's map, at will).
 func peerAddress(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
 		return ""
 	}
-	if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
-		return host
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
 	}
-	return p.Addr.String()
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+	}
+	return host
 }
 
 // authenticateLimited authenticates a call unless its address has failed

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/peer"
 )
 
 func TestLimiterEmpty(t *testing.T) {
@@ -73,5 +76,23 @@ func TestRefusalLog(t *testing.T) {
 	r.close()
 	if lines := out.lines(); len(lines) != 3 || !strings.Contains(lines[2], "peer=192.0.2.9") {
 		t.Fatalf("after a quiet spell: %q", lines)
+	}
+}
+
+func TestPeerAddress(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7:50123":              "192.0.2.7",
+		"[2001:db8:1:2:3:4:5:6]:50123": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::9]:1":     "2001:db8:1:2::/64",
+		"[::ffff:192.0.2.7]:50123":     "192.0.2.7",
+	} {
+		tcp, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: tcp})
+		if got := peerAddress(ctx); got != want {
+			t.Errorf("peerAddress(%s) = %q, want %q", addr, got, want)
+		}
 	}
 }
