@@ -253,14 +253,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("database verified", "took", time.Since(start))
 	}
+	// The checkpoint key is checked against the database before anything
+	// else is written.
+	signer, err := m.checkpointSigner(ctx)
+	if err != nil {
+		return err
+	}
 	if adminToken == "" {
 		if adminToken, err = m.createAdminToken(adminTokenPath); err != nil {
 			return err
 		}
-	}
-	signer, err := m.checkpointSigner(ctx)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
 	m.Server = rpc.New(m.DB, adminToken, m.Logger, append(rpcOpts, rpc.WithCheckpointSigner(signer))...)
