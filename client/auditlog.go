@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,34 @@ func (t *TrustStore) path(negotiation string) string {
 	return filepath.Join(t.Dir, strings.ReplaceAll(negotiation, "/", "_")+".checkpoint")
 }
 
+func (t *TrustStore) keyPath(negotiation string) string {
+	return filepath.Join(t.Dir, strings.ReplaceAll(negotiation, "/", "_")+".verifier-key")
+}
+
+// LoadKey returns the checkpoint key learned for a negotiation by following
+// a key rotation in its log, or "" if none was.
+func (t *TrustStore) LoadKey(negotiation string) (string, error) {
+	if t == nil || t.Dir == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(t.keyPath(negotiation))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(raw)), err
+}
+
+// SaveKey records the checkpoint key learned through a key rotation.
+func (t *TrustStore) SaveKey(negotiation, verifierKey string) error {
+	if t == nil || t.Dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(t.Dir, 0o700); err != nil {
+		return err
+	}
+	return atomicfile.Write(t.keyPath(negotiation), []byte(verifierKey+"\n"))
+}
+
 // Load returns the signed note trusted for a negotiation, or "" if none.
 func (t *TrustStore) Load(negotiation string) (string, error) {
 	if t == nil || t.Dir == "" {
@@ -124,10 +153,29 @@ func (t *TrustStore) Save(negotiation, signed string) error {
 type AuditLog struct {
 	negotiation string
 	audit       parleyv1.AuditServiceClient
-	verifiers   note.Verifiers
+	events      parleyv1.NegotiationServiceClient
+	key         string         // checkpoints must be signed by it: the pinned key, or one a rotation introduced
+	verifiers   note.Verifiers // of key
+	knownKeys   []string       // every key trusted for this log, to read the trusted checkpoint on disk
 	trust       *TrustStore
 	tree        *compact.Range // over the leaves added so far
 	trusted     *Checkpoint
+
+	// OnKeyRotation, if set, hears of each key rotation the log follows:
+	// tell the user, loudly.
+	OnKeyRotation func(KeyRotation)
+}
+
+// KeyRotation is a change of the server's checkpoint key that an AuditLog
+// followed: the log recorded it at Sequence, and a checkpoint signed by the
+// new key is consistent with the last one trusted under the old key.
+// Everything after TrustedSize is vouched for by the new key only.
+type KeyRotation struct {
+	Negotiation string `json:"negotiation"`
+	Sequence    int64  `json:"sequence"` // of the CheckpointKeyRotated event
+	From        string `json:"from"`     // verifier keys
+	To          string `json:"to"`
+	TrustedSize uint64 `json:"trusted_size"` // size of the last checkpoint trusted under From; 0 if none
 }
 
 var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
@@ -136,17 +184,32 @@ var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren
 // on conn, with checkpoints signed by the key verifierKey ("name+hash+data",
 // pinned out of band). trust may be nil to keep nothing across runs.
 func NewAuditLog(conn grpc.ClientConnInterface, negotiation, verifierKey string, trust *TrustStore) (*AuditLog, error) {
-	v, err := note.NewVerifier(verifierKey)
+	pinned, err := note.NewVerifier(verifierKey)
 	if err != nil {
 		return nil, fmt.Errorf("verifier key: %w", err)
 	}
-	return &AuditLog{
+	l := &AuditLog{
 		negotiation: negotiation,
 		audit:       parleyv1.NewAuditServiceClient(conn),
-		verifiers:   note.VerifierList(v),
+		events:      parleyv1.NewNegotiationServiceClient(conn),
+		key:         verifierKey,
+		verifiers:   note.VerifierList(pinned),
+		knownKeys:   []string{verifierKey},
 		trust:       trust,
 		tree:        rangeFactory.NewEmptyRange(0),
-	}, nil
+	}
+	learned, err := trust.LoadKey(negotiation)
+	if err != nil {
+		return nil, err
+	}
+	if learned != "" && learned != verifierKey {
+		v, err := note.NewVerifier(learned)
+		if err != nil {
+			return nil, fmt.Errorf("key learned from a rotation, on disk: %w", err)
+		}
+		l.key, l.verifiers, l.knownKeys = learned, note.VerifierList(v), append(l.knownKeys, learned)
+	}
+	return l, nil
 }
 
 // Size returns the number of events added.
@@ -195,7 +258,7 @@ func (l *AuditLog) Sync(ctx context.Context) (*Checkpoint, error) {
 			return nil, err
 		}
 		if signed != "" {
-			c, err := l.open(signed)
+			c, err := l.openWith(signed, note.VerifierList(verifiersOf(l.knownKeys)...))
 			if err != nil {
 				return nil, fmt.Errorf("trusted checkpoint on disk: %w", err)
 			}
@@ -209,7 +272,14 @@ func (l *AuditLog) Sync(ctx context.Context) (*Checkpoint, error) {
 		return nil, err
 	}
 	c, err := l.open(resp.GetCheckpoint())
-	if err != nil {
+	var rotation *KeyRotation
+	var unknownKey *note.UnverifiedNoteError
+	if errors.As(err, &unknownKey) {
+		c, rotation, err = l.followRotation(ctx, resp.GetCheckpoint())
+		if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
 		return nil, l.fail("BAD_CHECKPOINT", err.Error(), resp.GetCheckpoint(), nil)
 	}
 	if t := l.trusted; t != nil {
@@ -225,11 +295,134 @@ func (l *AuditLog) Sync(ctx context.Context) (*Checkpoint, error) {
 			return nil, err
 		}
 	}
+	if rotation != nil {
+		if err := l.adopt(*rotation); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.trust.Save(l.negotiation, c.Note); err != nil {
 		return nil, err
 	}
 	l.trusted = c
 	return c, nil
+}
+
+// followRotation handles a checkpoint signed by a key this log does not
+// accept. It is accepted only if the log, after the last checkpoint
+// trusted, records a rotation to the key that signed it, and that event is
+// in the checkpoint (an inclusion proof). Sync then checks, as for any
+// checkpoint, that it is consistent with the one trusted under the old key.
+// The old key cannot vouch for the new one (it may be lost: that is why keys
+// are rotated), so a rotation is always reported to the user.
+func (l *AuditLog) followRotation(ctx context.Context, signed string) (*Checkpoint, *KeyRotation, error) {
+	size, err := claimedSize(signed)
+	if err != nil {
+		return nil, nil, l.fail("BAD_CHECKPOINT", err.Error(), signed, nil)
+	}
+	from := uint64(0)
+	if l.trusted != nil {
+		from = l.trusted.Size
+	}
+	if size <= from {
+		return nil, nil, l.fail("BAD_CHECKPOINT", fmt.Sprintf("the checkpoint is signed by a key that is not %s, "+
+			"and covers no event after the %d trusted under it, so no key rotation can introduce it", l.key, from), signed, nil)
+	}
+	var found *parleyv1.EventRecord
+	var foundKey string
+	var c *Checkpoint
+	for after := from; after < size; {
+		resp, err := retried(ctx, func() (*parleyv1.ListEventsResponse, error) {
+			return l.events.ListEvents(ctx, &parleyv1.ListEventsRequest{Negotiation: l.negotiation,
+				AfterSequence: int64(after), PageSize: int32(min(1000, size-after))})
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(resp.GetEvents()) == 0 {
+			break
+		}
+		for _, rec := range resp.GetEvents() {
+			var e parleyv1.Event
+			if rec.GetSequence() != int64(after)+1 || proto.Unmarshal(rec.GetLeaf(), &e) != nil || e.GetSequence() != rec.GetSequence() {
+				return nil, nil, l.fail("EVENT_MISMATCH", fmt.Sprintf("event %d, listed while looking for a key rotation, is not itself", after+1), "", nil)
+			}
+			after++
+			key := e.GetCheckpointKeyRotated().GetVerifierKey()
+			if key == "" {
+				continue
+			}
+			v, err := note.NewVerifier(key)
+			if err != nil {
+				continue
+			}
+			if opened, err := l.openWith(signed, note.VerifierList(v)); err == nil {
+				found, foundKey, c = rec, key, opened
+			}
+		}
+	}
+	if found == nil {
+		return nil, nil, l.fail("BAD_CHECKPOINT", fmt.Sprintf("the checkpoint is signed by a key that is not %s, and the "+
+			"log after the %d events trusted records no rotation to that key", l.key, from), signed, nil)
+	}
+	proofResp, err := retried(ctx, func() (*parleyv1.GetInclusionProofResponse, error) {
+		return l.audit.GetInclusionProof(ctx, &parleyv1.GetInclusionProofRequest{
+			Negotiation: l.negotiation, Sequence: found.GetSequence(), TreeSize: int64(c.Size)})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(found.GetLeaf())
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(found.GetSequence()-1), c.Size, leaf, proofResp.GetHashes(), c.Root); err != nil {
+		return nil, nil, l.fail("ROOT_MISMATCH", fmt.Sprintf("the key rotation at event %d is not in the checkpoint its key signed: %v",
+			found.GetSequence(), err), signed, proofResp.GetHashes())
+	}
+	return c, &KeyRotation{Negotiation: l.negotiation, Sequence: found.GetSequence(), From: l.key, To: foundKey, TrustedSize: from}, nil
+}
+
+// adopt makes the key a rotation introduced the one checkpoints must be
+// signed by, keeps it for later runs, and tells the user.
+func (l *AuditLog) adopt(r KeyRotation) error {
+	v, err := note.NewVerifier(r.To)
+	if err != nil {
+		return err
+	}
+	if err := l.trust.SaveKey(l.negotiation, r.To); err != nil {
+		return err
+	}
+	l.key, l.verifiers = r.To, note.VerifierList(v)
+	if !slices.Contains(l.knownKeys, r.To) {
+		l.knownKeys = append(l.knownKeys, r.To)
+	}
+	if l.OnKeyRotation != nil {
+		l.OnKeyRotation(r)
+	}
+	return nil
+}
+
+// Key returns the verifier key checkpoints of this log must be signed by
+// now: the pinned one, or the last a followed rotation introduced.
+func (l *AuditLog) Key() string { return l.key }
+
+// verifiersOf returns the verifiers of keys, for a note.VerifierList.
+func verifiersOf(keys []string) []note.Verifier {
+	var out []note.Verifier
+	for _, k := range keys {
+		if v, err := note.NewVerifier(k); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// claimedSize reads the tree size a checkpoint note states, without checking
+// its signature.
+func claimedSize(signed string) (uint64, error) {
+	text, _, ok := strings.Cut(signed, "\n\n")
+	lines := strings.Split(text, "\n")
+	if !ok || len(lines) < 3 {
+		return 0, errors.New("the checkpoint is not a signed note")
+	}
+	return strconv.ParseUint(lines[1], 10, 64)
 }
 
 // consistent checks that the log of size with root is a prefix of c.
@@ -292,7 +485,11 @@ func (l *AuditLog) fail(reason, detail, presented string, proof [][]byte) error 
 // name this negotiation, then the size in decimal, then the root hash in
 // base64.
 func (l *AuditLog) open(signed string) (*Checkpoint, error) {
-	n, err := note.Open([]byte(signed), l.verifiers)
+	return l.openWith(signed, l.verifiers)
+}
+
+func (l *AuditLog) openWith(signed string, verifiers note.Verifiers) (*Checkpoint, error) {
+	n, err := note.Open([]byte(signed), verifiers)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint signature: %w", err)
 	}

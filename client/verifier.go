@@ -32,6 +32,11 @@ type LogVerifier struct {
 	key   string
 	trust *TrustStore
 
+	// OnKeyRotation, if set, hears of each rotation of the server's
+	// checkpoint key a log follows (see AuditLog.OnKeyRotation). Set it
+	// before the first call.
+	OnKeyRotation func(KeyRotation)
+
 	mu   sync.Mutex
 	conn grpc.ClientConnInterface
 	logs map[string]*verifiedLog
@@ -77,6 +82,7 @@ func (v *LogVerifier) log(negotiation string) (*verifiedLog, error) {
 	if err != nil {
 		return nil, err
 	}
+	al.OnKeyRotation = v.OnKeyRotation
 	l := &verifiedLog{AuditLog: al}
 	v.logs[negotiation] = l
 	return l, nil

@@ -20,6 +20,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/store"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -200,6 +201,11 @@ func buildScale(ctx context.Context, stdout io.Writer, c scaleConfig) (scaleInfo
 		return info, err
 	}
 	defer db.Close()
+	// parleyd refuses a database with negotiations and no checkpoint key:
+	// make the key its first start adopts.
+	if _, err := checkpoint.LoadOrCreate(filepath.Join(c.server.data, "checkpoint-key"), "parley"); err != nil {
+		return info, err
+	}
 	id := uuid.NewString()
 	create := workflow.CreateNegotiation{NegotiationID: id, Title: "parley-bench scale",
 		Rule: workflow.DecisionRule{Method: workflow.MethodConsensus}}

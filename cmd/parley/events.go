@@ -196,6 +196,8 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "issued a token to " + ev.GetCredentialIssued().GetParticipant()
 	case ev.GetCredentialRevoked() != nil:
 		return "revoked the token of " + ev.GetCredentialRevoked().GetParticipant()
+	case ev.GetCheckpointKeyRotated() != nil:
+		return "ROTATED the server's checkpoint key: checkpoints are now signed by " + ev.GetCheckpointKeyRotated().GetVerifierKey()
 	}
 	return "an event of a kind this client does not know"
 }

@@ -43,7 +43,18 @@ func (a *app) logVerifier(key string) (*client.LogVerifier, error) {
 	if err != nil {
 		return nil, configf("the profile's verifier key: %v", err)
 	}
+	v.OnKeyRotation = a.warnKeyRotation
 	return v, nil
+}
+
+// warnKeyRotation tells the user that the server's operator replaced the
+// key that signs checkpoints, and what that means for what they trust.
+func (a *app) warnKeyRotation(r client.KeyRotation) {
+	fmt.Fprintf(a.Stderr, "WARNING: the server's operator ROTATED the key that signs the checkpoints of %s, at event %d of its log.\n"+
+		"  old key: %s\n  new key: %s\n"+
+		"  The log up to event %d, which you trusted under the old key, is unchanged. Events after it are vouched for\n"+
+		"  by the new key only: ask the operator why the key changed, and compare the new key with the one parleyd printed.\n",
+		r.Negotiation, r.Sequence, r.From, r.To, r.TrustedSize)
 }
 
 // verification is what 'parley verify' found.
@@ -59,6 +70,8 @@ type verification struct {
 	Amendments  int    `json:"amendments"`
 	Document    string `json:"documentSha256"`
 	Verified    bool   `json:"verified"`
+	// Rotations are the key rotations this run followed.
+	Rotations []client.KeyRotation `json:"key_rotations,omitempty"`
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -109,6 +122,9 @@ not verify; the output is the evidence.`,
 			if !v.KeyPinned {
 				fmt.Fprintf(a.Stdout, " (taken from the server, not pinned: pass --key, or log in again to pin it)")
 			}
+			for _, r := range v.Rotations {
+				fmt.Fprintf(a.Stdout, "\nkey ROTATED  at event %d by the server's operator, from %s", r.Sequence, r.From)
+			}
 			fmt.Fprintf(a.Stdout, "\nstate        rebuilt from the log, it is the served document (%s, sha256 %s) and its %s\n",
 				plural(v.Points, "point", "points"), v.Document, plural(v.Amendments, "amendment", "amendments"))
 			fmt.Fprintln(a.Stdout, "verified")
@@ -137,6 +153,10 @@ func (a *app) verifyLog(ctx context.Context, cl *client.Client, v *verification)
 		log, err := client.NewAuditLog(cl.Conn(), v.Negotiation, v.Key, &client.TrustStore{Dir: trustDir})
 		if err != nil {
 			return configf("%v", err)
+		}
+		log.OnKeyRotation = func(r client.KeyRotation) {
+			a.warnKeyRotation(r)
+			v.Rotations = append(v.Rotations, r)
 		}
 		var events []workflow.Event
 		for int64(log.Size()) < snapshot {
@@ -167,7 +187,7 @@ func (a *app) verifyLog(ctx context.Context, cl *client.Client, v *verification)
 			}
 			return err
 		}
-		v.Events, v.TreeSize, v.Checkpoint = int64(log.Size()), cp.Size, cp.Note
+		v.Events, v.TreeSize, v.Checkpoint, v.Key = int64(log.Size()), cp.Size, cp.Note, log.Key()
 		v.RootHash = base64.StdEncoding.EncodeToString(cp.Root)
 		n, err := workflow.Fold(events)
 		if err != nil {

@@ -403,6 +403,24 @@ func TestBadInput(t *testing.T) {
 			stream.CloseSend()
 			return stream.RecvMsg(&parleyv1.WatchEventsResponse{})
 		}},
+		{"request bytes that are not protobuf", codes.InvalidArgument, "REQUEST_UNDECODABLE", func(ctx context.Context) error {
+			// Field 1 as a length-delimited string claiming 100 bytes, with 3.
+			req := preEncoded{0x0a, 100, 'a', 'b', 'c'}
+			return conn.Invoke(as("europe"), parleyv1.NegotiationService_ProposeAmendment_FullMethodName, req,
+				&parleyv1.ProposeAmendmentResponse{}, grpc.ForceCodec(rawCodec{}))
+		}},
+		{"watch with bytes that are not protobuf", codes.InvalidArgument, "REQUEST_UNDECODABLE", func(ctx context.Context) error {
+			stream, err := conn.NewStream(as("europe"), &grpc.StreamDesc{ServerStreams: true},
+				parleyv1.NegotiationService_WatchEvents_FullMethodName, grpc.ForceCodec(rawCodec{}))
+			if err != nil {
+				return err
+			}
+			if err := stream.SendMsg(preEncoded{0xff, 0xff, 0xff}); err != nil {
+				return err
+			}
+			stream.CloseSend()
+			return stream.RecvMsg(&parleyv1.WatchEventsResponse{})
+		}},
 		{"replace with the same text", codes.InvalidArgument, "TEXT_UNCHANGED", proposeAs("europe", func(r *parleyv1.ProposeAmendmentRequest) {
 			r.Text = pt[2].GetText() + "\n\n" // normalized away
 		})},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -33,7 +34,8 @@ const DemoTokensFile = "demo-tokens.json"
 // seedDemo creates the demo negotiation through the server's own API, as an
 // administrator would. Its fixed request id makes a second start find the
 // negotiation instead of creating a copy; tokens are issued once and kept in
-// the token file, and rotated only if that file is lost.
+// the token file. If that file is lost, parleyd refuses to go on rather than
+// replace the tokens: it says how to issue new ones.
 //
 // It calls the API in memory, on a private gRPC server with the same
 // services, rather than on the listener: the listener may require TLS and
@@ -60,33 +62,43 @@ func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
 	}
 	name := created.GetNegotiation().GetName()
 	path := filepath.Join(m.Config.DataDir, DemoTokensFile)
-	if saved, err := readDemoTokens(path); err == nil && saved.Negotiation == name {
+	saved, readErr := readDemoTokens(path)
+	if readErr == nil && saved.Negotiation == name {
 		fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens in %s\n", name, path)
 		return nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	} else if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
+		return readErr
 	}
 	current, err := negotiations.GetNegotiation(ctx, &parleyv1.GetNegotiationRequest{Name: name})
 	if err != nil {
 		return err
 	}
+	var ids []string
+	issued := false
+	for _, p := range current.GetNegotiation().GetParticipants() {
+		ids = append(ids, p.GetId())
+		issued = issued || p.GetHasCredential()
+	}
+	if issued {
+		// Tokens are shown once. Replacing them here would cut off every
+		// client that holds them, without a word to anyone.
+		what := "is gone"
+		if readErr == nil {
+			what = "holds the tokens of another negotiation, " + saved.Negotiation
+		}
+		return fmt.Errorf("the demo negotiation %s exists and its participants have tokens, but %s %s: parleyd does not "+
+			"replace tokens behind their holders' backs. To issue new ones, log in as the administrator "+
+			"(the token is in the admin token file) and run: parley token rotate --negotiation %s %s. "+
+			"To start the demo afresh instead, give parleyd a new --data folder",
+			name, path, what, name, strings.Join(ids, " "))
+	}
 	out := DemoTokens{Server: m.Listener.Addr().String(), Negotiation: name, Tokens: map[string]string{}}
 	for _, p := range current.GetNegotiation().GetParticipants() {
-		var token string
-		if p.GetHasCredential() {
-			r, err := admin.RotateToken(ctx, &parleyv1.RotateTokenRequest{Negotiation: name, Participant: p.GetId()})
-			if err != nil {
-				return fmt.Errorf("rotate the token of %s: %w", p.GetId(), err)
-			}
-			token = r.GetToken()
-		} else {
-			r, err := admin.IssueToken(ctx, &parleyv1.IssueTokenRequest{Negotiation: name, Participant: p.GetId()})
-			if err != nil {
-				return fmt.Errorf("issue a token to %s: %w", p.GetId(), err)
-			}
-			token = r.GetToken()
+		r, err := admin.IssueToken(ctx, &parleyv1.IssueTokenRequest{Negotiation: name, Participant: p.GetId()})
+		if err != nil {
+			return fmt.Errorf("issue a token to %s: %w", p.GetId(), err)
 		}
-		out.Tokens[p.GetId()] = token
+		out.Tokens[p.GetId()] = r.GetToken()
 	}
 	if err := writeDemoTokens(path, out); err != nil {
 		return err

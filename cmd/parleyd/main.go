@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,7 +26,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/metrics"
 	"github.com/parley-negotiation/parley/server/rpc"
@@ -86,8 +86,18 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
+	// AuthFailureLimit is the failed authentications a second each peer
+	// address may make on average, with bursts of AuthFailureBurst; 0
+	// disables the limit.
+	AuthFailureLimit float64
+	AuthFailureBurst int
+
 	// Verify checks the whole database before serving.
 	Verify bool
+
+	// RotateCheckpointKey allows a new checkpoint key for a database whose
+	// checkpoints were signed by another; the rotation is logged.
+	RotateCheckpointKey bool
 
 	// MetricsListen, if set, serves Prometheus metrics on /metrics and Go's
 	// profiles on /debug/pprof/ there, over plain HTTP.
@@ -103,6 +113,11 @@ type Config struct {
 const (
 	DefaultRateLimit = 100
 	DefaultRateBurst = 200
+
+	// A client with a wrong token fails a few times and stops; a guesser
+	// does not.
+	DefaultAuthFailureLimit = 10
+	DefaultAuthFailureBurst = 100
 )
 
 // Main runs parleyd: open the database, serve, and stop gracefully.
@@ -127,7 +142,8 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley",
-			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst},
+			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst,
+			AuthFailureLimit: DefaultAuthFailureLimit, AuthFailureBurst: DefaultAuthFailureBurst},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
@@ -149,6 +165,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM `file` of the CA certificates that sign clients' certificates: every client must then present one (mutual TLS)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", c.RateLimit, "`calls` a second each caller (the administrator, or one participant) may make on average; over it, RESOURCE_EXHAUSTED RATE_LIMITED; 0 disables the limit")
 	fs.IntVar(&c.RateBurst, "rate-burst", c.RateBurst, "`calls` a caller may make at once before --rate-limit applies")
+	fs.Float64Var(&c.AuthFailureLimit, "auth-failure-limit", c.AuthFailureLimit, "failed authentications a second each peer address may make on average; over it, every call from that address is refused with RESOURCE_EXHAUSTED AUTH_RATE_LIMITED until it refills; 0 disables the limit")
+	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", c.AuthFailureBurst, "failed authentications a peer address may make at once before --auth-failure-limit applies")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "`address` to serve Prometheus metrics (/metrics) and Go profiles (/debug/pprof/) on, over plain HTTP; empty: off. Keep it on loopback or a private network")
 	fs.Func("memory-limit", "soft limit on the server's memory, e.g. 200MiB or 1GiB: the garbage collector works harder near it; default: none (GOMEMLIMIT applies)", func(v string) error {
 		n, err := parseBytes(v)
@@ -156,6 +174,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return err
 	})
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
+	fs.BoolVar(&c.RotateCheckpointKey, "rotate-checkpoint-key", false, "if <data>/checkpoint-key is missing or is not the key on record, make or take the new key anyway and record the rotation as an event in every negotiation's log; without it parleyd refuses to start then")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", LogText, "log `format`: text (key=value lines) or json (one object a line, for log collectors)")
@@ -185,6 +204,10 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return fmt.Errorf("--rate-limit %g: must be 0 (no limit) or more", c.RateLimit)
 	case c.RateLimit > 0 && c.RateBurst < 1:
 		return fmt.Errorf("--rate-burst %d: must be 1 or more", c.RateBurst)
+	case c.AuthFailureLimit < 0:
+		return fmt.Errorf("--auth-failure-limit %g: must be 0 (no limit) or more", c.AuthFailureLimit)
+	case c.AuthFailureLimit > 0 && c.AuthFailureBurst < 1:
+		return fmt.Errorf("--auth-failure-burst %d: must be 1 or more", c.AuthFailureBurst)
 	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
@@ -209,13 +232,27 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := checkPlaintext(c.Listen, c.AllowPlaintext || tlsConfig != nil); err != nil {
 		return err
 	}
-	adminToken, err := m.adminToken()
+	// Everything that can be checked is checked before anything is written
+	// into the data folder: the admin token given, the folder, the
+	// addresses to listen on, and bbolt's lock on the database.
+	adminToken, adminTokenPath, err := m.readAdminToken()
 	if err != nil {
 		return err
 	}
+	if info, err := os.Stat(c.DataDir); err == nil && !info.IsDir() {
+		return fmt.Errorf("--data %s is not a folder", c.DataDir)
+	}
+	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	if c.MetricsListen != "" {
+		if m.MetricsListener, err = net.Listen("tcp", c.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+	}
 	var mx *metrics.Metrics
 	storeOpts := store.Options{Logger: m.Logger}
-	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst)}
+	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst)}
 	if c.MetricsListen != "" {
 		mx = metrics.New()
 		storeOpts.Observer = mx
@@ -231,9 +268,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("database verified", "took", time.Since(start))
 	}
-	signer, err := checkpoint.LoadOrCreate(filepath.Join(c.DataDir, "checkpoint-key"), c.KeyName)
+	// The checkpoint key is checked against the database before anything
+	// else is written.
+	signer, err := m.checkpointSigner(ctx)
 	if err != nil {
 		return err
+	}
+	if adminToken == "" {
+		if adminToken, err = m.createAdminToken(adminTokenPath); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
 	m.Server = rpc.New(m.DB, adminToken, m.Logger, append(rpcOpts, rpc.WithCheckpointSigner(signer))...)
@@ -243,12 +287,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.GRPC = m.Server.GRPCServer(serverOpts...)
 	if mx != nil {
-		if err := m.serveMetrics(mx); err != nil {
-			return err
-		}
+		m.serveMetrics(mx)
 	}
-	if m.Listener, err = net.Listen("tcp", c.Listen); err != nil {
-		return err
+	// The demo is made before serving (over a private in-memory server), so
+	// that its token file is there when "serving on" is printed.
+	if c.Demo {
+		if err := m.seedDemo(ctx, adminToken); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	go func() {
 		if err := m.GRPC.Serve(m.Listener); err != nil {
@@ -274,31 +320,43 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("negotiations loaded", "count", n, "took", time.Since(start))
 	}()
-	if c.Demo {
-		if err := m.seedDemo(ctx, adminToken); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
 	return nil
 }
 
-// adminToken returns the administrator's token: from the environment, from
-// the configured file, or from <data>/admin-token, created if absent.
-func (m *Main) adminToken() (string, error) {
+// readAdminToken returns the administrator's token from the environment or
+// from its file, refusing a weak one. If the file does not exist yet, it
+// returns "" and the file's path, for createAdminToken.
+func (m *Main) readAdminToken() (token, path string, err error) {
 	if m.Config.AdminToken != "" {
-		return m.Config.AdminToken, nil
+		if err := credential.CheckStrength(m.Config.AdminToken); err != nil {
+			return "", "", fmt.Errorf("PARLEY_ADMIN_TOKEN: %w", err)
+		}
+		return m.Config.AdminToken, "", nil
 	}
-	path := m.Config.AdminTokenFile
+	path = m.Config.AdminTokenFile
 	if path == "" {
 		path = filepath.Join(m.Config.DataDir, "admin-token")
 	}
-	token, created, err := credential.LoadOrCreate(path)
+	token, err = credential.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", path, nil
+	}
+	if err == nil {
+		err = credential.CheckStrength(token)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("admin token %s: %w", path, err)
+	}
+	return token, path, nil
+}
+
+// createAdminToken makes the administrator's token file.
+func (m *Main) createAdminToken(path string) (string, error) {
+	token, _, err := credential.LoadOrCreate(path)
 	if err != nil {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
-	if created {
-		fmt.Fprintf(m.Stdout, "parleyd: created the admin token in %s (mode 0600)\n", path)
-	}
+	fmt.Fprintf(m.Stdout, "parleyd: created the admin token in %s (mode 0600)\n", path)
 	return token, nil
 }
 
@@ -367,10 +425,9 @@ func checkPlaintext(listen string, allowed bool) error {
 	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; serve TLS with --tls-cert and --tls-key, or pass --allow-plaintext to do it anyway", listen)
 }
 
-// Close stops serving gracefully, waiting up to StopTimeout for calls in
-// flight, then closes the database.
-// serveMetrics registers the server's own gauges and serves the metrics.
-func (m *Main) serveMetrics(mx *metrics.Metrics) error {
+// serveMetrics registers the server's own gauges and serves the metrics on
+// the listener opened at start.
+func (m *Main) serveMetrics(mx *metrics.Metrics) {
 	mx.Initialize(m.GRPC)
 	mx.Gauge("parley_watchers", "WatchEvents streams open now.", func() float64 { return float64(m.Server.Watchers()) })
 	mx.Gauge("parley_store_file_bytes", "Size of the bbolt file.", func() float64 {
@@ -380,17 +437,13 @@ func (m *Main) serveMetrics(mx *metrics.Metrics) error {
 		}
 		return float64(info.Size())
 	})
-	lis, err := net.Listen("tcp", m.Config.MetricsListen)
-	if err != nil {
-		return fmt.Errorf("--metrics-listen: %w", err)
-	}
-	m.MetricsListener = lis
 	m.metricsServer = &http.Server{Handler: mx.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go m.metricsServer.Serve(lis)
-	fmt.Fprintf(m.Stdout, "parleyd: metrics on http://%s/metrics\n", lis.Addr())
-	return nil
+	go m.metricsServer.Serve(m.MetricsListener)
+	fmt.Fprintf(m.Stdout, "parleyd: metrics on http://%s/metrics\n", m.MetricsListener.Addr())
 }
 
+// Close stops serving gracefully, waiting up to StopTimeout for calls in
+// flight, then closes the database.
 func (m *Main) Close() error {
 	if m.stopPreload != nil {
 		m.stopPreload()
@@ -410,8 +463,13 @@ func (m *Main) Close() error {
 			<-stopped
 		}
 	}
+	if m.GRPC == nil && m.Listener != nil {
+		m.Listener.Close() // a start that failed after listening
+	}
 	if m.metricsServer != nil {
 		m.metricsServer.Close()
+	} else if m.MetricsListener != nil {
+		m.MetricsListener.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()

@@ -141,7 +141,7 @@ func tlsHealth(t *testing.T, s *servertest.Server, opts ...grpc.DialOption) erro
 func tlsRun(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(servertest.Binary(t), append([]string{"--data", t.TempDir()}, args...)...)
-	cmd.Env = append(os.Environ(), "PARLEY_ADMIN_TOKEN=prl_tls-test-admin")
+	cmd.Env = append(os.Environ(), "PARLEY_ADMIN_TOKEN=prl_tls-test-admin-0123456789")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Prefix starts every token Parley makes, so that a leaked token is easy to
@@ -40,6 +42,49 @@ func Hash(token string) string {
 // constant time.
 func Equal(presented, expectedHash string) bool {
 	return subtle.ConstantTimeCompare([]byte(Hash(presented)), []byte(expectedHash)) == 1
+}
+
+// MinTokenBits is the least strength of a token an operator chooses (the
+// administrator's): what guessing it would take.
+const MinTokenBits = 128
+
+// Bits estimates the strength of a token as the most its length and
+// alphabet can hold: 4 bits a character of hex, 6 of base64, about 6.5 of
+// any printable text. A token of random characters holds that much; a
+// chosen word holds far less, which no count can see.
+func Bits(token string) float64 {
+	hex, b64 := true, true
+	for _, r := range token {
+		isHex := '0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F'
+		isB64 := isHex || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || strings.ContainsRune("+/-_=", r)
+		hex, b64 = hex && isHex, b64 && isB64
+	}
+	perChar := math.Log2(95)
+	switch {
+	case hex:
+		perChar = 4
+	case b64:
+		perChar = 6
+	}
+	return float64(utf8.RuneCountInString(token)) * perChar
+}
+
+// CheckStrength refuses a token shorter than MinTokenBits.
+func CheckStrength(token string) error {
+	if bits := Bits(token); bits < MinTokenBits {
+		return fmt.Errorf("the token is too short: %d characters hold at most %.0f bits, and at least %d are needed "+
+			"(32 hex digits, 22 characters of base64; 'openssl rand -hex 32' makes one)", utf8.RuneCountInString(token), bits, MinTokenBits)
+	}
+	return nil
+}
+
+// Load reads a token from a file, as LoadOrCreate does, without creating
+// it: a missing file is an error that wraps fs.ErrNotExist.
+func Load(path string) (string, error) {
+	token, _, err := LoadOrCreateSecret(path, "token file", func() (string, error) {
+		return "", fmt.Errorf("token file %s: %w", path, fs.ErrNotExist)
+	})
+	return token, err
 }
 
 // LoadOrCreate reads a token from a file, or, if the file does not exist,

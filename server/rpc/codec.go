@@ -13,13 +13,14 @@ import (
 )
 
 // grpc-go answers every request it cannot decode with INTERNAL, before any
-// interceptor runs. A string field that is not UTF-8 is the client's error,
-// not the server's, so requestCodec lets such a request through, marked, and
-// the interceptors refuse it with INVALID_ARGUMENT / TEXT_NOT_UTF8.
+// interceptor runs. Bytes that do not decode, or a string field that is not
+// UTF-8, are the client's error, not the server's, so requestCodec lets such
+// a request through, marked with its refusal, and the interceptors refuse it
+// with INVALID_ARGUMENT before any handler sees it.
 
-// notUTF8 holds the request messages that held invalid UTF-8, until an
-// interceptor takes them out.
-var notUTF8 sync.Map
+// undecodable holds the request messages that did not decode, with their
+// refusal, until an interceptor takes them out.
+var undecodable sync.Map
 
 type requestCodec struct{ encoding.CodecV2 }
 
@@ -27,30 +28,39 @@ func newRequestCodec() requestCodec { return requestCodec{encoding.GetCodecV2(pr
 
 func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.CodecV2.Unmarshal(data, v)
-	if err != nil && strings.Contains(err.Error(), "invalid UTF-8") {
-		notUTF8.Store(v, struct{}{})
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "invalid UTF-8"):
+		undecodable.Store(v, errNotUTF8)
+	default:
+		undecodable.Store(v, errUndecodable)
+	}
+	return nil
+}
+
+var (
+	errNotUTF8     = workflow.Errorf(workflow.EINVALID, "TEXT_NOT_UTF8", "a string field of the request is not valid UTF-8")
+	errUndecodable = workflow.Errorf(workflow.EINVALID, "REQUEST_UNDECODABLE", "the request's bytes are not a valid encoding of the method's request message")
+)
+
+// takeUndecodable returns the refusal of a request that did not decode, and
+// unmarks it; nil for a request that decoded.
+func takeUndecodable(req any) error {
+	err, marked := undecodable.LoadAndDelete(req)
+	if !marked {
 		return nil
 	}
-	return err
+	return err.(error)
 }
 
-var errNotUTF8 = workflow.Errorf(workflow.EINVALID, "TEXT_NOT_UTF8", "a string field of the request is not valid UTF-8")
+// decodedStream refuses a streamed request that was marked when it is
+// received.
+type decodedStream struct{ grpc.ServerStream }
 
-// takeNotUTF8 reports whether a decoded request was marked, and unmarks it.
-func takeNotUTF8(req any) bool {
-	_, marked := notUTF8.LoadAndDelete(req)
-	return marked
-}
-
-// utf8Stream refuses a streamed request that was marked when it is received.
-type utf8Stream struct{ grpc.ServerStream }
-
-func (s utf8Stream) RecvMsg(m any) error {
+func (s decodedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if takeNotUTF8(m) {
-		return errNotUTF8
-	}
-	return nil
+	return takeUndecodable(m)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -49,6 +50,8 @@ type Server struct {
 	hub            *hub
 	health         *health.Server
 	limiter        *limiter // nil: no rate limit
+	authFailures   *limiter // per peer address; nil: no limit
+	refusals       *refusalLog
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
 	documents      sync.Map // negotiation id → documentPage: the last page of its document served
@@ -97,6 +100,7 @@ func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *
 		adminTokenHash: credential.Hash(adminToken),
 		hub:            newHub(),
 		health:         health.NewServer(),
+		refusals:       newRefusalLog(logger),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -159,6 +163,7 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 func (s *Server) Shutdown() {
 	s.health.Shutdown()
 	s.hub.close()
+	s.refusals.close()
 }
 
 // public reports whether a method needs no token: health checks and
@@ -191,9 +196,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	start := time.Now()
 	var resp any
 	var err error
-	if takeNotUTF8(req) {
-		err = errNotUTF8
-	} else {
+	if err = takeUndecodable(req); err == nil {
 		resp, err = handler(ctx, req)
 	}
 	err = toStatus(ctx, s.logger, info.FullMethod, err)
@@ -203,7 +206,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 
 func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, utf8Stream{ss}))
+	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, decodedStream{ss}))
 	s.logCall(ss.Context(), info.FullMethod, start, err)
 	return err
 }
@@ -226,14 +229,37 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 	if st.Code() != codes.OK {
 		attrs = append(attrs, "message", st.Message())
 	}
+	if st.Code() == codes.Unauthenticated || st.Code() == codes.ResourceExhausted || st.Code() == codes.InvalidArgument {
+		// Anyone can cause these at will, without a token (undecodable
+		// requests are refused before authentication): log them at a
+		// bounded rate.
+		if reason := reasonOf(st); st.Code() == codes.Unauthenticated || floodReasons[reason] {
+			s.refusals.note(ctx, append(attrs, "reason", reason, "peer", peerAddress(ctx)))
+			return
+		}
+	}
 	s.logger.Log(ctx, level, "call", attrs...)
+}
+
+// floodReasons are the refusals, besides UNAUTHENTICATED, that a caller
+// without a valid token can cause as often as it likes.
+var floodReasons = map[string]bool{"AUTH_RATE_LIMITED": true, "RATE_LIMITED": true, "REQUEST_UNDECODABLE": true, "TEXT_NOT_UTF8": true}
+
+// reasonOf returns the ErrorInfo reason of a status, if it has one.
+func reasonOf(st *status.Status) string {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }
 
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if public(info.FullMethod) {
 		return handler(ctx, req)
 	}
-	c, err := s.authenticate(ctx)
+	c, err := s.authenticateLimited(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +270,7 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if public(info.FullMethod) {
 		return handler(srv, ss)
 	}
-	c, err := s.authenticate(ss.Context())
+	c, err := s.authenticateLimited(ss.Context())
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ package servertest
 import (
 	"bufio"
 	"context"
+	binenc "encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -201,6 +202,60 @@ func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Kill()
 	s.start()
+}
+
+// DamageNewestMeta corrupts the checksum of the newest bbolt meta page of the
+// stopped server's database, as a bad sector would: bbolt then opens the file
+// as it was one transaction earlier. bbolt keeps two meta pages, in pages 0
+// and 1; the newest has the higher transaction id.
+func (s *Server) DamageNewestMeta() {
+	s.tb.Helper()
+	if s.cmd != nil {
+		s.tb.Fatal("DamageNewestMeta: stop the server first")
+	}
+	DamageNewestMeta(s.tb, filepath.Join(s.DataDir, "parley.db"))
+}
+
+// DamageNewestMeta corrupts the newest meta page of the bbolt file at path,
+// which no process may have open.
+func DamageNewestMeta(tb testing.TB, path string) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	// Offsets in a meta page: a page header of 16 bytes, then the meta
+	// record, with the page size at 8, the transaction id at 48 and the
+	// checksum at 56, in the machine's byte order.
+	const header, pageSizeAt, txidAt, checksumAt = 16, 8, 48, 56
+	read := func(off int64, n int) []byte {
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, off); err != nil {
+			tb.Fatal(err)
+		}
+		return buf
+	}
+	pageSize := int64(binenc.NativeEndian.Uint32(read(header+pageSizeAt, 4)))
+	newest := int64(0)
+	if binenc.NativeEndian.Uint64(read(pageSize+header+txidAt, 8)) > binenc.NativeEndian.Uint64(read(header+txidAt, 8)) {
+		newest = pageSize
+	}
+	sum := read(newest+header+checksumAt, 1)
+	if _, err := f.WriteAt([]byte{^sum[0]}, newest+header+checksumAt); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Pid returns the process id of the running server, 0 if it is not running.
+func (s *Server) Pid() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Exited is closed when the process ends.

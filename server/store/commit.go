@@ -136,7 +136,9 @@ func (db *DB) commit(ops []*op) {
 	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}}
 	start := db.now()
 	at := start.UTC().Round(0)
+	var txid uint64
 	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		txid = uint64(tx.ID())
 		defer func() {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("panic in commit: %v\n%s", r, debug.Stack())
@@ -180,13 +182,18 @@ func (db *DB) commit(ops []*op) {
 	}
 	if err != nil {
 		db.logger.Error("commit failed; batch refused", "commands", len(ops), "err", err)
+		refusal := storageError(err)
+		if refusal == nil {
+			refusal = fmt.Errorf("commit: %w", err)
+		}
 		for _, o := range ops {
 			if o.err == nil {
 				o.result = Result{}
-				o.err = fmt.Errorf("commit: %w", err)
+				o.err = refusal
 			}
 		}
 	} else {
+		db.recordCommit(txid, b)
 		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
 		db.mu.Lock()
 		callbacks := db.committed
@@ -201,6 +208,20 @@ func (db *DB) commit(ops []*op) {
 	}
 	for _, o := range ops {
 		close(o.done)
+	}
+}
+
+// recordCommit notes the transaction just committed, and the last event it
+// appended, in the last-commit record.
+func (db *DB) recordCommit(txid uint64, b *batch) {
+	negotiation, sequence := "", int64(0)
+	for _, id := range b.order {
+		if appended := b.dirty[id].appended; len(appended) > 0 {
+			negotiation, sequence = id, appended[len(appended)-1].Sequence
+		}
+	}
+	if err := db.lastCommit.record(txid, negotiation, sequence); err != nil {
+		db.logger.Error("cannot write the last-commit record; a rollback of the database may go unnoticed", "err", err)
 	}
 }
 

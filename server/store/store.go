@@ -21,6 +21,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/parley-negotiation/parley/server/workflow"
 )
@@ -51,6 +52,8 @@ type DB struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	observer CommitObserver
+
+	lastCommit *lastCommitFile // written by the committer after each commit
 
 	mu        sync.Mutex
 	cache     map[string]*entry // loaded negotiations by id
@@ -104,34 +107,66 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
+	_, statErr := os.Stat(path)
+	existed := statErr == nil
 	b, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
 	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, inUse(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Checked under bbolt's lock, so that no other process commits between
+	// reading the file's transaction id and the record.
+	var fileTxid uint64
+	b.View(func(tx *bolt.Tx) error { fileTxid = uint64(tx.ID()); return nil })
+	if err := checkNotRolledBack(path, fileTxid, existed); err != nil {
+		b.Close()
+		return nil, err
+	}
+	lastCommit, err := openLastCommit(path)
+	if err == nil {
+		err = writeOwner(path)
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	var txid uint64
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketNegotiations, bucketRequests, bucketTokens} {
+		txid = uint64(tx.ID())
+		for _, name := range serverBucketsAtOpen {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		err = lastCommit.record(txid, "", 0)
+	}
 	if err != nil {
+		lastCommit.close()
+		removeOwner(path)
 		b.Close()
+		if classified := storageError(err); classified != nil {
+			err = fmt.Errorf("%w: %w", classified, err)
+		}
 		return nil, fmt.Errorf("initialize %s: %w", path, err)
 	}
 	db := &DB{
-		path:     path,
-		bolt:     b,
-		logger:   opts.Logger,
-		now:      opts.Now,
-		observer: opts.Observer,
-		cache:    map[string]*entry{},
-		queue:    make(chan *op, 4*MaxBatch),
-		stopped:  make(chan struct{}),
+		path:       path,
+		bolt:       b,
+		lastCommit: lastCommit,
+		logger:     opts.Logger,
+		now:        opts.Now,
+		observer:   opts.Observer,
+		cache:      map[string]*entry{},
+		queue:      make(chan *op, 4*MaxBatch),
+		stopped:    make(chan struct{}),
 	}
 	go db.commitLoop()
 	return db, nil
@@ -162,6 +197,8 @@ func (db *DB) Close() error {
 	close(db.queue)
 	db.sendMu.Unlock()
 	<-db.stopped
+	db.lastCommit.close()
+	removeOwner(db.path) // before the lock goes, so as never to remove the next owner's file
 	return db.bolt.Close()
 }
 

@@ -81,6 +81,9 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 	case workflow.CredentialRevoked:
 		out.Payload = &parleyv1.Event_CredentialRevoked{CredentialRevoked: &parleyv1.CredentialRevoked{
 			Participant: p.Participant}}
+	case workflow.CheckpointKeyRotated:
+		out.Payload = &parleyv1.Event_CheckpointKeyRotated{CheckpointKeyRotated: &parleyv1.CheckpointKeyRotated{
+			VerifierKey: p.VerifierKey, PreviousVerifierKey: p.PreviousVerifierKey}}
 	}
 	return out
 }
@@ -136,6 +139,9 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), TokenHash: c.GetTokenSha256(), Rotated: c.GetRotated()}
 	case *parleyv1.Event_CredentialRevoked:
 		e.Payload = workflow.CredentialRevoked{Participant: p.CredentialRevoked.GetParticipant()}
+	case *parleyv1.Event_CheckpointKeyRotated:
+		c := p.CheckpointKeyRotated
+		e.Payload = workflow.CheckpointKeyRotated{VerifierKey: c.GetVerifierKey(), PreviousVerifierKey: c.GetPreviousVerifierKey()}
 	default:
 		return workflow.Event{}, corrupt("event %d has no known payload", pe.GetSequence())
 	}

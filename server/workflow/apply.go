@@ -171,6 +171,8 @@ func (n *Negotiation) applyPayload(e Event) error {
 	case CredentialRevoked:
 		delete(n.Credentials, p.Participant)
 
+	case CheckpointKeyRotated:
+
 	default:
 		return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
 	}

@@ -92,15 +92,25 @@ type IssueCredential struct {
 // RevokeCredential takes a participant's token away.
 type RevokeCredential struct{ Participant string }
 
-func (CreateNegotiation) isCommand() {}
-func (ProposeAmendment) isCommand()  {}
-func (CastVote) isCommand()          {}
-func (CloseVoting) isCommand()       {}
-func (ApplyAmendment) isCommand()    {}
-func (RejectAmendment) isCommand()   {}
-func (WithdrawAmendment) isCommand() {}
-func (SignOffPoint) isCommand()      {}
-func (RevokeSignOff) isCommand()     {}
-func (AcceptDocument) isCommand()    {}
-func (IssueCredential) isCommand()   {}
-func (RevokeCredential) isCommand()  {}
+// RotateCheckpointKey records that checkpoints are signed by a new key from
+// now on. Only the administrator (the server itself, at start) gives it; it
+// is taken in every state, a concluded negotiation included, since it changes
+// nothing but who vouches for the log.
+type RotateCheckpointKey struct {
+	VerifierKey         string
+	PreviousVerifierKey string
+}
+
+func (CreateNegotiation) isCommand()   {}
+func (ProposeAmendment) isCommand()    {}
+func (CastVote) isCommand()            {}
+func (CloseVoting) isCommand()         {}
+func (ApplyAmendment) isCommand()      {}
+func (RejectAmendment) isCommand()     {}
+func (WithdrawAmendment) isCommand()   {}
+func (SignOffPoint) isCommand()        {}
+func (RevokeSignOff) isCommand()       {}
+func (AcceptDocument) isCommand()      {}
+func (IssueCredential) isCommand()     {}
+func (RevokeCredential) isCommand()    {}
+func (RotateCheckpointKey) isCommand() {}

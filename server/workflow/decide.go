@@ -55,6 +55,8 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.issueCredential(c)
 	case RevokeCredential:
 		err = d.revokeCredential(c)
+	case RotateCheckpointKey:
+		err = d.rotateCheckpointKey(c)
 	default:
 		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
 	}
@@ -676,4 +678,15 @@ func countVerb(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+func (d *decider) rotateCheckpointKey(c RotateCheckpointKey) error {
+	if d.m.Actor != AdminActor {
+		return Errorf(EPERMISSION, "ADMIN_ONLY", "only the server's operator rotates the checkpoint key")
+	}
+	if c.VerifierKey == "" || c.VerifierKey == c.PreviousVerifierKey {
+		return Errorf(EINVALID, "VERIFIER_KEY_INVALID", "a key rotation names a new key")
+	}
+	d.emit(CheckpointKeyRotated{VerifierKey: c.VerifierKey, PreviousVerifierKey: c.PreviousVerifierKey})
+	return nil
 }

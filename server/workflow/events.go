@@ -109,6 +109,14 @@ type CredentialIssued struct {
 // CredentialRevoked records that a participant's token stopped working.
 type CredentialRevoked struct{ Participant string }
 
+// CheckpointKeyRotated records that the server's operator replaced the key
+// that signs the log's checkpoints. It changes nothing in the negotiation:
+// it is there so that parties who pinned the old key can follow the change.
+type CheckpointKeyRotated struct {
+	VerifierKey         string
+	PreviousVerifierKey string // empty if the server had none on record
+}
+
 func (NegotiationCreated) isPayload()   {}
 func (PointAdded) isPayload()           {}
 func (AmendmentProposed) isPayload()    {}
@@ -124,3 +132,4 @@ func (DocumentAccepted) isPayload()     {}
 func (NegotiationConcluded) isPayload() {}
 func (CredentialIssued) isPayload()     {}
 func (CredentialRevoked) isPayload()    {}
+func (CheckpointKeyRotated) isPayload() {}

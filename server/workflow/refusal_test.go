@@ -623,6 +623,16 @@ var refusals = []refusal{
 			f.do(admin, workflow.RevokeCredential{Participant: mediator})
 			return admin, workflow.RevokeCredential{Participant: mediator}
 		}},
+
+	// The checkpoint key.
+	{name: "a delegation rotates the checkpoint key", code: workflow.EPERMISSION, reason: "ADMIN_ONLY",
+		run: func(*fixture) (string, workflow.Command) {
+			return ukraine, workflow.RotateCheckpointKey{VerifierKey: "parley+1234abcd+new"}
+		}},
+	{name: "a rotation without a new key", code: workflow.EINVALID, reason: "VERIFIER_KEY_INVALID",
+		run: func(*fixture) (string, workflow.Command) {
+			return admin, workflow.RotateCheckpointKey{VerifierKey: "parley+1234abcd+same", PreviousVerifierKey: "parley+1234abcd+same"}
+		}},
 }
 
 // manyParticipants returns count participants: a mediator and count-1

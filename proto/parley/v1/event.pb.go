@@ -58,6 +58,7 @@ type Event struct {
 	//	*Event_NegotiationConcluded
 	//	*Event_CredentialIssued
 	//	*Event_CredentialRevoked
+	//	*Event_CheckpointKeyRotated
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -270,6 +271,15 @@ func (x *Event) GetCredentialRevoked() *CredentialRevoked {
 	return nil
 }
 
+func (x *Event) GetCheckpointKeyRotated() *CheckpointKeyRotated {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CheckpointKeyRotated); ok {
+			return x.CheckpointKeyRotated
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -349,6 +359,11 @@ type Event_CredentialRevoked struct {
 	CredentialRevoked *CredentialRevoked `protobuf:"bytes,24,opt,name=credential_revoked,json=credentialRevoked,proto3,oneof"`
 }
 
+type Event_CheckpointKeyRotated struct {
+	// The server's operator replaced the key that signs checkpoints.
+	CheckpointKeyRotated *CheckpointKeyRotated `protobuf:"bytes,40,opt,name=checkpoint_key_rotated,json=checkpointKeyRotated,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -378,6 +393,8 @@ func (*Event_NegotiationConcluded) isEvent_Payload() {}
 func (*Event_CredentialIssued) isEvent_Payload() {}
 
 func (*Event_CredentialRevoked) isEvent_Payload() {}
+
+func (*Event_CheckpointKeyRotated) isEvent_Payload() {}
 
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
@@ -1291,11 +1308,74 @@ func (x *CredentialRevoked) GetParticipant() string {
 	return ""
 }
 
+// CheckpointKeyRotated records that the server's operator replaced the key
+// that signs the checkpoints of this log (parleyd --rotate-checkpoint-key),
+// typically because the old key was lost. Every checkpoint that covers this
+// event is signed by the new key. A client that pinned the previous key
+// accepts the new one only through this event: the new key's checkpoint must
+// be consistent with the last checkpoint it trusted under the old key, and
+// must include this event. docs/audit.md gives the argument and its limits.
+// The actor is `admin`.
+type CheckpointKeyRotated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new key, as a note verifier key ("<name>+<hash>+<key data>").
+	VerifierKey string `protobuf:"bytes,1,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	// The key it replaces, as the server had it on record; empty if the server
+	// had none on record.
+	PreviousVerifierKey string `protobuf:"bytes,2,opt,name=previous_verifier_key,json=previousVerifierKey,proto3" json:"previous_verifier_key,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *CheckpointKeyRotated) Reset() {
+	*x = CheckpointKeyRotated{}
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckpointKeyRotated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckpointKeyRotated) ProtoMessage() {}
+
+func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckpointKeyRotated.ProtoReflect.Descriptor instead.
+func (*CheckpointKeyRotated) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CheckpointKeyRotated) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+func (x *CheckpointKeyRotated) GetPreviousVerifierKey() string {
+	if x != nil {
+		return x.PreviousVerifierKey
+	}
+	return ""
+}
+
 var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\x87\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe0\n" +
 	"\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
@@ -1320,7 +1400,8 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x11document_accepted\x18\x15 \x01(\v2\x1b.parley.v1.DocumentAcceptedH\x00R\x10documentAccepted\x12V\n" +
 	"\x15negotiation_concluded\x18\x16 \x01(\v2\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n" +
 	"\x11credential_issued\x18\x17 \x01(\v2\x1b.parley.v1.CredentialIssuedH\x00R\x10credentialIssued\x12M\n" +
-	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevokedB\t\n" +
+	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevoked\x12W\n" +
+	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotatedB\t\n" +
 	"\apayload\"\xa4\x01\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
@@ -1383,7 +1464,10 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\x12\x18\n" +
 	"\arotated\x18\x03 \x01(\bR\arotated\"5\n" +
 	"\x11CredentialRevoked\x12 \n" +
-	"\vparticipant\x18\x01 \x01(\tR\vparticipantB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"m\n" +
+	"\x14CheckpointKeyRotated\x12!\n" +
+	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
+	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKeyB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_event_proto_rawDescOnce sync.Once
@@ -1397,7 +1481,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -1415,16 +1499,17 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*NegotiationConcluded)(nil),  // 13: parley.v1.NegotiationConcluded
 	(*CredentialIssued)(nil),      // 14: parley.v1.CredentialIssued
 	(*CredentialRevoked)(nil),     // 15: parley.v1.CredentialRevoked
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
-	(*Participant)(nil),           // 17: parley.v1.Participant
-	(*DecisionRule)(nil),          // 18: parley.v1.DecisionRule
-	(AmendmentKind)(0),            // 19: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 20: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 21: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 22: parley.v1.CheckpointRef
+	(*CheckpointKeyRotated)(nil),  // 16: parley.v1.CheckpointKeyRotated
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*Participant)(nil),           // 18: parley.v1.Participant
+	(*DecisionRule)(nil),          // 19: parley.v1.DecisionRule
+	(AmendmentKind)(0),            // 20: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 21: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 22: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 23: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	16, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	17, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -1440,18 +1525,19 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	13, // 13: parley.v1.Event.negotiation_concluded:type_name -> parley.v1.NegotiationConcluded
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
-	17, // 16: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	18, // 17: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	19, // 18: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	20, // 19: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	21, // 20: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	22, // 21: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	22, // 22: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	16, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
+	18, // 17: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	19, // 18: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	20, // 19: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	21, // 20: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	22, // 21: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	23, // 22: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	23, // 23: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -1476,6 +1562,7 @@ func file_parley_v1_event_proto_init() {
 		(*Event_NegotiationConcluded)(nil),
 		(*Event_CredentialIssued)(nil),
 		(*Event_CredentialRevoked)(nil),
+		(*Event_CheckpointKeyRotated)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1483,7 +1570,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

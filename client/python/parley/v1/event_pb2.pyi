@@ -57,6 +57,14 @@ class AmendmentWithdrawn(_message.Message):
     amendment_id: str
     def __init__(self, amendment_id: _Optional[str] = ...) -> None: ...
 
+class CheckpointKeyRotated(_message.Message):
+    __slots__ = ["previous_verifier_key", "verifier_key"]
+    PREVIOUS_VERIFIER_KEY_FIELD_NUMBER: _ClassVar[int]
+    VERIFIER_KEY_FIELD_NUMBER: _ClassVar[int]
+    previous_verifier_key: str
+    verifier_key: str
+    def __init__(self, verifier_key: _Optional[str] = ..., previous_verifier_key: _Optional[str] = ...) -> None: ...
+
 class CredentialIssued(_message.Message):
     __slots__ = ["participant", "rotated", "token_sha256"]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
@@ -82,13 +90,14 @@ class DocumentAccepted(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
+    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_PROPOSED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_REJECTED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_STALED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_KEY_ROTATED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ISSUED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +118,7 @@ class Event(_message.Message):
     amendment_rejected: AmendmentRejected
     amendment_staled: AmendmentStaled
     amendment_withdrawn: AmendmentWithdrawn
+    checkpoint_key_rotated: CheckpointKeyRotated
     credential_issued: CredentialIssued
     credential_revoked: CredentialRevoked
     document_accepted: DocumentAccepted
@@ -123,7 +133,7 @@ class Event(_message.Message):
     time: _timestamp_pb2.Timestamp
     vote_cast: VoteCast
     voting_closed: VotingClosed
-    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ...) -> None: ...
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ...) -> None: ...
 
 class NegotiationConcluded(_message.Message):
     __slots__ = ["document_sha256"]
