@@ -35,7 +35,7 @@ func TestModes(t *testing.T) {
 		args    []string
 		figures []string // names of figures that must have run without errors
 	}{
-		{"load", []string{"--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "300ms", "--warmup", "100ms", "--solo", "200ms",
+		{"load", []string{"--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "1s", "--warmup", "100ms", "--solo", "500ms",
 			"--mix", "vote:4,propose:1,signoff:1,read:1"},
 			[]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone"}},
 		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
