@@ -52,6 +52,8 @@ type Server struct {
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
 	documents      sync.Map // negotiation id → documentPage: the last page of its document served
+	replyMemory    replyMemory
+	watches        watchLimits
 }
 
 // documentPage is a GetDocument reply and the version and page it is of.
@@ -60,6 +62,7 @@ type documentPage struct {
 	sequence    int64
 	start, size int
 	reply       *parleyv1.GetDocumentResponse
+	bytes       int // its size, as counted against the reply memory
 }
 
 // WithOuterInterceptors adds interceptors right inside the recovery one,
@@ -97,6 +100,8 @@ func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *
 		adminTokenHash: credential.Hash(adminToken),
 		hub:            newHub(),
 		health:         health.NewServer(),
+		replyMemory:    replyMemory{limit: DefaultReplyMemory},
+		watches:        defaultWatchLimits(),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -135,6 +140,7 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.StatsHandler(replyStats{m: &s.replyMemory}),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -1,8 +1,10 @@
 package rpc
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/store"
@@ -11,7 +13,8 @@ import (
 )
 
 const (
-	// watchBatch is how many events a watcher takes at a time.
+	// watchBatch is how many events a watcher takes at a time, at most: it
+	// takes fewer when they would pass half its backlog in bytes.
 	watchBatch = 256
 	// tailSize is how many of each negotiation's newest events the hub
 	// keeps decoded for its watchers.
@@ -110,6 +113,82 @@ func (s *Server) record(e *tailEvent) *parleyv1.EventRecord {
 
 var errShuttingDown = workflow.Errorf(workflow.EUNAVAILABLE, "SHUTTING_DOWN", "the server is shutting down; reconnect and resume from the last sequence received")
 
+// Defaults of the watch limits (WithWatchLimits).
+const (
+	DefaultWatchBacklog         = 256 << 10
+	DefaultWatchStall           = 10 * time.Second
+	DefaultWatchStreamsPerToken = 16
+)
+
+// watchLimits bound what each watcher holds and how many one token opens.
+type watchLimits struct {
+	// backlog is the bytes of events a watcher may hold read but not yet
+	// taken by gRPC, which takes them only as fast as the client reads.
+	backlog int
+	// stall is how long a watcher's backlog may stay full, gRPC taking
+	// nothing, before the watcher is cut off.
+	stall time.Duration
+	// perToken caps the streams open at once with one participant's token.
+	perToken int
+
+	mu   sync.Mutex
+	open map[string]int // token hash → streams open now
+}
+
+func defaultWatchLimits() watchLimits {
+	return watchLimits{backlog: DefaultWatchBacklog, stall: DefaultWatchStall, perToken: DefaultWatchStreamsPerToken, open: map[string]int{}}
+}
+
+// WithWatchLimits bounds each WatchEvents stream. backlog is the bytes of
+// events a watcher may hold that gRPC has not taken yet (it takes them as
+// the client reads); a watcher whose backlog stays full for stall is cut off
+// with RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW, and resumes from its last
+// sequence (stall 0: as soon as its backlog is full). perToken caps the
+// streams one participant's token may have open; one more is refused with
+// RESOURCE_EXHAUSTED, reason TOO_MANY_WATCHES. Values below 0 leave the
+// default; backlog 0 means one event at a time, perToken 0 no cap.
+func WithWatchLimits(backlog int, stall time.Duration, perToken int) Option {
+	return func(s *Server) {
+		if backlog >= 0 {
+			s.watches.backlog = backlog
+		}
+		if stall >= 0 {
+			s.watches.stall = stall
+		}
+		if perToken >= 0 {
+			s.watches.perToken = perToken
+		}
+	}
+}
+
+// enter counts a stream of the caller's, refusing one over the cap. The
+// administrator is not capped: it is the operator, not a party.
+func (w *watchLimits) enter(c Caller) (leave func(), err error) {
+	if c.Admin || w.perToken == 0 {
+		return func() {}, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.open[c.tokenHash] >= w.perToken {
+		return nil, workflow.Errorf(workflow.ERESOURCEEXHAUSTED, "TOO_MANY_WATCHES",
+			"this token has %d WatchEvents streams open, the most allowed; close one first", w.perToken)
+	}
+	w.open[c.tokenHash]++
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.open[c.tokenHash]--; w.open[c.tokenHash] <= 0 {
+			delete(w.open, c.tokenHash)
+		}
+	}, nil
+}
+
+// WatchEvents streams a negotiation's events after a sequence, then live
+// ones. One goroutine reads events, from the hub's tail or the log, in
+// batches bounded in bytes, and hands them to another that sends them; gRPC
+// takes a message only as fast as the client reads, so a client that stops
+// reading fills its watcher's backlog, and after the stall time it is cut off
+// rather than held.
 func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.NegotiationService_WatchEventsServer) error {
 	ctx := stream.Context()
 	c := callerFrom(ctx)
@@ -124,53 +203,166 @@ func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.N
 	if after < 0 {
 		return workflow.Errorf(workflow.EINVALID, "SEQUENCE_INVALID", "after_sequence must not be negative")
 	}
+	leave, err := s.watches.enter(c)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	s.hub.watchers.Add(1)
 	defer s.hub.watchers.Add(-1)
-	send := func(rec *parleyv1.EventRecord) error {
-		if err := stream.Send(&parleyv1.WatchEventsResponse{Event: rec}); err != nil {
-			return err
-		}
-		after = rec.GetSequence()
-		if touchesCredential(rec.GetEvent(), c) {
-			if _, err := s.authenticateHash(c.tokenHash); err != nil {
-				return workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "this watcher's token was rotated or revoked")
-			}
-		}
-		return nil
-	}
+
+	w := &watchSender{s: s, stream: stream, caller: c, from: after, sent: after,
+		batches: make(chan []*parleyv1.EventRecord), failed: make(chan error, 1), progress: make(chan struct{}, 1)}
+	go w.run()
+	defer close(w.batches)
+
+	batchBytes := max(s.watches.backlog/2, 1)
 	for {
 		wake := s.hub.wake(nid)
-		n := 0
-		if tail, ok := s.hub.since(nid, after, watchBatch); ok {
-			for _, e := range tail {
-				if err := send(s.record(e)); err != nil {
-					return err
-				}
-			}
-			n = len(tail)
-		} else {
-			stored, err := s.store.Events(nid, after, watchBatch)
-			if err != nil {
+		batch, full, err := s.watchBatch(nid, after, batchBytes)
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := w.hand(ctx, batch, s.watches.stall); err != nil {
 				return err
 			}
-			for _, e := range stored {
-				if err := send(s.eventRecord(e)); err != nil {
-					return err
-				}
-			}
-			n = len(stored)
+			after = batch[len(batch)-1].GetSequence()
 		}
-		if n == watchBatch {
+		if full {
 			continue
 		}
 		select {
 		case <-wake:
+		case err := <-w.failed:
+			return err
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.hub.closed:
 			return errShuttingDown
 		}
 	}
+}
+
+// watchBatch reads the events after a sequence, from the tail when it
+// reaches back that far and from the log otherwise, up to watchBatch events
+// and about maxBytes of them (at least one). full says more may follow at
+// once.
+func (s *Server) watchBatch(nid string, after int64, maxBytes int) (batch []*parleyv1.EventRecord, full bool, err error) {
+	if tail, ok := s.hub.since(nid, after, watchBatch); ok {
+		size := 0
+		for _, e := range tail {
+			if len(batch) > 0 && size+2*len(e.stored.Leaf) > maxBytes {
+				return batch, true, nil
+			}
+			size += 2 * len(e.stored.Leaf) // a record holds its leaf and its decoding
+			batch = append(batch, s.record(e))
+		}
+		return batch, len(tail) == watchBatch, nil
+	}
+	stored, more, err := s.store.EventsWithin(nid, after, watchBatch, max(maxBytes/2, 1))
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range stored {
+		batch = append(batch, s.eventRecord(e))
+	}
+	return batch, more, nil
+}
+
+// watchSender sends a watcher's events on its own goroutine, so that the
+// watcher can tell when gRPC stops taking them.
+type watchSender struct {
+	s        *Server
+	stream   parleyv1.NegotiationService_WatchEventsServer
+	caller   Caller
+	batches  chan []*parleyv1.EventRecord
+	failed   chan error    // the error that ended the sender
+	progress chan struct{} // a message was taken since the last look
+	from     int64         // the sequence the stream started after
+
+	sentMu sync.Mutex
+	sent   int64 // the last sequence gRPC took
+}
+
+func (w *watchSender) run() {
+	for batch := range w.batches {
+		for _, rec := range batch {
+			if err := w.send(rec); err != nil {
+				w.failed <- err // the watcher returns it; nothing more is sent
+				return
+			}
+		}
+	}
+}
+
+func (w *watchSender) send(rec *parleyv1.EventRecord) error {
+	if err := w.stream.Send(&parleyv1.WatchEventsResponse{Event: rec}); err != nil {
+		return err
+	}
+	w.sentMu.Lock()
+	w.sent = rec.GetSequence()
+	w.sentMu.Unlock()
+	select {
+	case w.progress <- struct{}{}:
+	default:
+	}
+	if touchesCredential(rec.GetEvent(), w.caller) {
+		if _, err := w.s.authenticateHash(w.caller.tokenHash); err != nil {
+			return workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "this watcher's token was rotated or revoked")
+		}
+	}
+	return nil
+}
+
+// hand gives a batch to the sender, waiting while it sends the previous one.
+// If the sender then takes nothing for the stall time, the watcher is cut
+// off; not before the stream has taken one event, so that each stream a
+// client opens moves it forward.
+func (w *watchSender) hand(ctx context.Context, batch []*parleyv1.EventRecord, stall time.Duration) error {
+	select {
+	case w.batches <- batch:
+		return nil
+	default:
+	}
+	// The backlog is full: this batch and the one being sent.
+	select {
+	case <-w.progress: // forget progress made before the backlog filled
+	default:
+	}
+	var timeout <-chan time.Time
+	arm := func() {
+		if _, ok := w.lastSent(); ok {
+			timeout = time.After(stall)
+		}
+	}
+	arm()
+	for {
+		select {
+		case w.batches <- batch:
+			return nil
+		case <-w.progress:
+			arm()
+		case <-timeout:
+			sent, _ := w.lastSent()
+			return workflow.Errorf(workflow.ERESOURCEEXHAUSTED, "WATCH_TOO_SLOW",
+				"this watcher stopped reading: events waited %s for it; resume from sequence %d", stall, sent)
+		case err := <-w.failed:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.s.hub.closed:
+			return errShuttingDown
+		}
+	}
+}
+
+// lastSent returns the last sequence gRPC took on this stream, and whether
+// it took any.
+func (w *watchSender) lastSent() (int64, bool) {
+	w.sentMu.Lock()
+	defer w.sentMu.Unlock()
+	return w.sent, w.sent != w.from
 }
 
 // touchesCredential reports whether an event issues or revokes a token of
