@@ -31,15 +31,16 @@ type env struct {
 	ctx   context.Context
 	svc   parleyv1.NegotiationServiceClient
 	admin parleyv1.AdminServiceClient
+	srv   *rpc.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...rpc.Option) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "parley.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rpc.New(db, adminToken, nil)
+	srv := rpc.New(db, adminToken, nil, opts...)
 	g := srv.GRPCServer()
 	lis := bufconn.Listen(1 << 20)
 	go g.Serve(lis)
@@ -57,7 +58,7 @@ func newEnv(t *testing.T) *env {
 		g.Stop()
 		db.Close()
 	})
-	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn)}
+	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn), srv: srv}
 }
 
 // as returns the test's context carrying a bearer token.
