@@ -580,31 +580,40 @@ func (s *Server) ListEvents(ctx context.Context, req *parleyv1.ListEventsRequest
 	if req.GetPageToken() != "" {
 		after = token.After
 	}
-	// A record carries its leaf twice, as bytes and decoded, so half the
-	// page's bytes of leaves fill a page.
-	stored, more, err := s.store.EventsWithin(nid, after, size, MaxPageBytes/2)
-	if err != nil {
-		return nil, err
-	}
+	// The page is read from the log in small chunks, each admitted before
+	// the next is read, so that a call refused for want of reply memory has
+	// read little.
 	out := &parleyv1.ListEventsResponse{}
 	p := newPage(ctx)
-	for _, e := range stored {
-		rec := s.eventRecord(e)
-		ok, err := p.admit(rec)
+	next := func() string { return encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: after}) }
+	for len(out.Events) < size {
+		stored, more, err := s.store.EventsWithin(nid, after, size-len(out.Events), eventChunkBytes)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			more = true
-			break
+		for _, e := range stored {
+			rec := s.eventRecord(e)
+			ok, err := p.admit(rec)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				out.NextPageToken = next() // the page is full; the log goes on
+				return out, nil
+			}
+			out.Events = append(out.Events, rec)
+			after = e.Sequence
 		}
-		out.Events = append(out.Events, rec)
+		if !more {
+			return out, nil
+		}
 	}
-	if more {
-		out.NextPageToken = encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: out.Events[len(out.Events)-1].GetSequence()})
-	}
+	out.NextPageToken = next()
 	return out, nil
 }
+
+// eventChunkBytes is how many bytes of leaves ListEvents reads at a time.
+const eventChunkBytes = 256 << 10
 
 // eventRecord serves a stored event: its exact bytes, and their decoding.
 // A leaf that does not decode is still served as it is, without the
