@@ -40,20 +40,22 @@ func WithReplyMemory(bytes int64) Option {
 	}
 }
 
-// replyMemory counts the bytes of the replies in flight against a limit.
-// A call takes bytes as it builds its reply and gives them all back when the
-// call ends, after gRPC has encoded and written the reply, so a reply that a
-// client is slow to read keeps its bytes counted.
+// replyMemory counts the bytes of the replies in flight against a limit:
+// those being built, which a call takes as it builds its reply and gives
+// back when the call ends, and those encoded that gRPC has not written out
+// yet, which the codec counts until gRPC frees them. A reply a client is slow
+// to read thus stays counted after its call has ended.
 type replyMemory struct {
-	limit int64
-	used  atomic.Int64
+	limit   int64
+	used    atomic.Int64 // taken by calls building replies
+	encoded atomic.Int64 // encoded messages not yet written out
 }
 
 // take reserves n bytes if they fit under the limit.
 func (m *replyMemory) take(n int64) bool {
 	for {
 		used := m.used.Load()
-		if used+n > m.limit {
+		if used+m.encoded.Load()+n > m.limit {
 			return false
 		}
 		if m.used.CompareAndSwap(used, used+n) {
@@ -64,8 +66,11 @@ func (m *replyMemory) take(n int64) bool {
 
 func (m *replyMemory) give(n int64) { m.used.Add(-n) }
 
-// InFlightReplyBytes returns the reply bytes the calls in progress hold now.
-func (s *Server) InFlightReplyBytes() int64 { return s.replyMemory.used.Load() }
+// InFlightReplyBytes returns the reply bytes the calls in progress hold now,
+// being built or waiting to be written out.
+func (s *Server) InFlightReplyBytes() int64 {
+	return s.replyMemory.used.Load() + s.replyMemory.encoded.Load()
+}
 
 // replyGrant is what one call holds of the reply memory.
 type replyGrant struct {
