@@ -7,7 +7,7 @@ token, request ids on mutations), ``EventWatch`` (a watch that resumes after
 a disconnect) and error helpers that read the stable reason of an error.
 """
 
-from parley.client import RESUMABLE_CODES, Client, EventWatch, WatchOrderError, new_request_id
+from parley.client import RESUMABLE_CODES, WATCH_TOO_SLOW, Client, EventWatch, WatchOrderError, new_request_id
 from parley.errors import ERROR_DOMAIN, ParleyError, error_reason, is_parley_error, parley_error
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "EventWatch",
     "WatchOrderError",
     "RESUMABLE_CODES",
+    "WATCH_TOO_SLOW",
     "new_request_id",
     "ERROR_DOMAIN",
     "ParleyError",
