@@ -3,10 +3,12 @@ package rpc_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -326,4 +328,42 @@ func TestWatchEvents_StreamsPerToken(t *testing.T) {
 			time.Sleep(10 * time.Millisecond) // the server sees the cancellation shortly
 		}
 	})
+}
+
+// Replies gRPC still holds for a client that stopped reading count against
+// the reply memory, and stop counting once the client's connection closes,
+// though gRPC drops them then without giving their buffers back.
+func TestReplyMemory_ConnectionClosed(t *testing.T) {
+	e := newEnv(t)
+	n := e.createDemo()
+	// Events of 16 KiB: each record is some 33 KiB, over the size counted.
+	for i := range 20 {
+		e.propose(n, "ukraine", parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, n.points[0], longText(i))
+	}
+	conn := e.dial(grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	ctx, cancel := context.WithCancel(e.as(n.tokens["russia"]))
+	defer cancel()
+	w, err := parleyv1.NewNegotiationServiceClient(conn).WatchEvents(ctx, &parleyv1.WatchEventsRequest{Negotiation: n.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Header(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.srv.InFlightReplyBytes() == 0 { // the events past the window wait in gRPC
+		if time.Now().After(deadline) {
+			t.Fatal("no reply bytes counted for a watcher that does not read")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	conn.Close()
+	deadline = time.Now().Add(10 * time.Second)
+	for e.srv.InFlightReplyBytes() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reply bytes still counted after the connection closed", e.srv.InFlightReplyBytes())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,8 +1,11 @@
 package rpc
 
 import (
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
@@ -22,10 +25,11 @@ import (
 // interceptor takes them out.
 var notUTF8 sync.Map
 
-// It also counts the replies it encodes against the server's reply memory
-// until gRPC has written them out: a reply a client is slow to read stays in
-// gRPC's buffers after its call has ended, and those bytes are what one
-// participant's reads piled up without bound.
+// requestCodec is gRPC's proto codec, but for those requests; it also counts
+// the large replies it encodes against the server's reply memory until gRPC
+// has written them out: a reply a client is slow to read stays in gRPC's
+// buffers after its call has ended, and such bytes are what one
+// participant's reads once piled up without bound.
 type requestCodec struct {
 	encoding.CodecV2
 	pool encodedPool
@@ -35,15 +39,15 @@ func newRequestCodec(m *replyMemory) requestCodec {
 	return requestCodec{CodecV2: encoding.GetCodecV2(proto.Name), pool: encodedPool{m: m}}
 }
 
-// Marshal encodes as gRPC's own codec does, with buffers from a pool that
-// counts them until gRPC gives them back.
+// Marshal encodes as gRPC's own codec does. A message of countFrom bytes or
+// more gets a buffer of its own, counted until gRPC gives it back.
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	msg, ok := v.(protov2.Message)
 	if !ok {
 		return c.CodecV2.Marshal(v)
 	}
 	size := protov2.Size(msg) // then UseCachedSize, as gRPC's codec does
-	if mem.IsBelowBufferPoolingThreshold(size) {
+	if size < countFrom {
 		return c.CodecV2.Marshal(v)
 	}
 	buf := c.pool.Get(size)
@@ -54,31 +58,42 @@ func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	return mem.BufferSlice{mem.NewBuffer(buf, c.pool)}, nil
 }
 
-// encodedPool counts the bytes of the buffers out. Small ones come from
-// gRPC's pool; larger ones are allocated to size, because gRPC's pool hands
-// out its next size up, 1 MiB for any message over 32 KiB, and a watcher's
-// queued events of 33 KiB each then held 1 MiB apiece.
+// countFrom is the size from which an encoded message is counted: smaller
+// ones, the replies of the write path among them, take gRPC's pooled buffers
+// as before, and each stream's write quota bounds what they hold.
+const countFrom = 32 << 10
+
+// encodedPool hands out buffers allocated to size (gRPC's pool would hand
+// out its next size up, 1 MiB for anything over 32 KiB: a watcher's queued
+// events of 33 KiB then held 1 MiB apiece) and counts them until they come
+// back. gRPC gives a buffer back once written, but drops without giving back
+// those still queued on a connection that closes: the garbage collector's
+// cleanup then uncounts them.
 type encodedPool struct{ m *replyMemory }
 
-// pooledUpTo is the largest buffer taken from gRPC's pool.
-const pooledUpTo = 32 << 10
+// countedBuffer is a buffer and whether it is still counted; data comes
+// first, so that the *[]byte gRPC holds is also the *countedBuffer.
+type countedBuffer struct {
+	data    []byte
+	counted *atomic.Bool
+}
 
 func (p encodedPool) Get(n int) *[]byte {
-	var buf *[]byte
-	if n <= pooledUpTo {
-		buf = mem.DefaultBufferPool().Get(n)
-	} else {
-		b := make([]byte, n)
-		buf = &b
-	}
-	p.m.encoded.Add(int64(cap(*buf)))
-	return buf
+	b := &countedBuffer{data: make([]byte, n), counted: new(atomic.Bool)}
+	b.counted.Store(true)
+	p.m.encoded.Add(int64(n))
+	runtime.AddCleanup(b, func(counted *atomic.Bool) {
+		if counted.Swap(false) {
+			p.m.encoded.Add(-int64(n))
+		}
+	}, b.counted)
+	return &b.data
 }
 
 func (p encodedPool) Put(buf *[]byte) {
-	p.m.encoded.Add(-int64(cap(*buf)))
-	if cap(*buf) <= pooledUpTo {
-		mem.DefaultBufferPool().Put(buf)
+	b := (*countedBuffer)(unsafe.Pointer(buf))
+	if b.counted.Swap(false) {
+		p.m.encoded.Add(-int64(cap(b.data)))
 	}
 }
 

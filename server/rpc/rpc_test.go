@@ -32,6 +32,8 @@ type env struct {
 	svc   parleyv1.NegotiationServiceClient
 	admin parleyv1.AdminServiceClient
 	srv   *rpc.Server
+	// dial opens another connection to the server, closed with the test.
+	dial func(opts ...grpc.DialOption) *grpc.ClientConn
 }
 
 func newEnv(t *testing.T, opts ...rpc.Option) *env {
@@ -58,7 +60,17 @@ func newEnv(t *testing.T, opts ...rpc.Option) *env {
 		g.Stop()
 		db.Close()
 	})
-	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn), srv: srv}
+	dial := func(opts ...grpc.DialOption) *grpc.ClientConn {
+		c, err := grpc.NewClient("passthrough:///parley", append([]grpc.DialOption{
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn), srv: srv, dial: dial}
 }
 
 // as returns the test's context carrying a bearer token.
