@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
-	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -42,8 +42,8 @@ func WithReplyMemory(bytes int64) Option {
 
 // replyMemory counts the bytes of the replies in flight against a limit:
 // those being built, which a call takes as it builds its reply and gives
-// back when the call ends, and those encoded that gRPC has not written out
-// yet, which the codec counts until gRPC frees them. A reply a client is slow
+// back when its handler returns, and those encoded that gRPC has not written
+// out yet, which the codec counts until gRPC frees them. A reply a client is slow
 // to read thus stays counted after its call has ended.
 type replyMemory struct {
 	limit   int64
@@ -96,25 +96,14 @@ func grantFrom(ctx context.Context) *replyGrant {
 	return g
 }
 
-// replyStats gives each call a grant of reply memory and takes it back when
-// the call ends: gRPC reports the end after the reply and its status are
-// written, which no interceptor sees.
-type replyStats struct{ m *replyMemory }
-
-func (h replyStats) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
-	return context.WithValue(ctx, grantKey{}, &replyGrant{m: h.m})
+// replyUnary gives each call a grant of reply memory and takes it back when
+// the handler returns. gRPC encodes the reply right after, and the codec
+// counts a large encoding from then until it is written out.
+func (s *Server) replyUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	g := &replyGrant{m: &s.replyMemory}
+	defer func() { g.m.give(g.bytes.Load()) }()
+	return handler(context.WithValue(ctx, grantKey{}, g), req)
 }
-
-func (h replyStats) HandleRPC(ctx context.Context, st stats.RPCStats) {
-	if _, ok := st.(*stats.End); ok {
-		if g := grantFrom(ctx); g != nil {
-			g.m.give(g.bytes.Swap(0))
-		}
-	}
-}
-
-func (replyStats) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
-func (replyStats) HandleConn(context.Context, stats.ConnStats)                       {}
 
 // page fills one reply of a list: it admits items while the page stays
 // within MaxPageBytes and the server's reply memory has room for them.

@@ -39,23 +39,33 @@ func newRequestCodec(m *replyMemory) requestCodec {
 	return requestCodec{CodecV2: encoding.GetCodecV2(proto.Name), pool: encodedPool{m: m}}
 }
 
-// Marshal encodes as gRPC's own codec does. A message of countFrom bytes or
-// more gets a buffer of its own, counted until gRPC gives it back.
+// Marshal encodes as gRPC's own codec does (computing the size once, then
+// encoding with it). A message of countFrom bytes or more gets a buffer of its
+// own, counted until gRPC gives it back.
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	msg, ok := v.(protov2.Message)
 	if !ok {
 		return c.CodecV2.Marshal(v)
 	}
-	size := protov2.Size(msg) // then UseCachedSize, as gRPC's codec does
-	if size < countFrom {
-		return c.CodecV2.Marshal(v)
+	size := protov2.Size(msg)
+	encode := protov2.MarshalOptions{UseCachedSize: true} // safe: the size was just computed
+	if mem.IsBelowBufferPoolingThreshold(size) {
+		buf, err := encode.Marshal(msg)
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(buf)}, nil
 	}
-	buf := c.pool.Get(size)
-	if _, err := (protov2.MarshalOptions{UseCachedSize: true}).MarshalAppend((*buf)[:0], msg); err != nil {
-		c.pool.Put(buf)
+	var pool mem.BufferPool = c.pool
+	if size < countFrom {
+		pool = mem.DefaultBufferPool()
+	}
+	buf := pool.Get(size)
+	if _, err := encode.MarshalAppend((*buf)[:0], msg); err != nil {
+		pool.Put(buf)
 		return nil, err
 	}
-	return mem.BufferSlice{mem.NewBuffer(buf, c.pool)}, nil
+	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
 }
 
 // countFrom is the size from which an encoded message is counted: smaller

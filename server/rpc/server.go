@@ -128,7 +128,8 @@ func ephemeralSigner() *checkpoint.Signer {
 // GRPCServer returns a grpc.Server with Parley's services, health and
 // reflection registered, and its interceptors chained: recovery outermost,
 // then logging and error mapping, then authentication, then the rate limit if
-// there is one (it counts by caller, so it needs the caller).
+// there is one (it counts by caller, so it needs the caller), then the grant
+// of reply memory for unary calls.
 func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 	unary := append(append([]grpc.UnaryServerInterceptor{s.recoverUnary}, s.outerUnary...), s.logUnary, s.authUnary)
 	stream := append(append([]grpc.StreamServerInterceptor{s.recoverStream}, s.outerStream...), s.logStream, s.authStream)
@@ -136,11 +137,11 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 		unary = append(unary, s.rateUnary)
 		stream = append(stream, s.rateStream)
 	}
+	unary = append(unary, s.replyUnary)
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.ForceServerCodecV2(newRequestCodec(&s.replyMemory)),
-		grpc.StatsHandler(replyStats{m: &s.replyMemory}),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

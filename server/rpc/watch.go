@@ -14,7 +14,7 @@ import (
 
 const (
 	// watchBatch is how many events a watcher takes at a time, at most: it
-	// takes fewer when they would pass half its backlog in bytes.
+	// takes fewer when they would pass its backlog in bytes.
 	watchBatch = 256
 	// tailSize is how many of each negotiation's newest events the hub
 	// keeps decoded for its watchers.
@@ -125,8 +125,8 @@ type watchLimits struct {
 	// backlog is the bytes of events a watcher may hold read but not yet
 	// taken by gRPC, which takes them only as fast as the client reads.
 	backlog int
-	// stall is how long a watcher's backlog may stay full, gRPC taking
-	// nothing, before the watcher is cut off.
+	// stall is how long gRPC may leave one of a watcher's events waiting,
+	// its client not reading, before the watcher is cut off.
 	stall time.Duration
 	// perToken caps the streams open at once with one participant's token.
 	perToken int
@@ -140,10 +140,10 @@ func defaultWatchLimits() watchLimits {
 }
 
 // WithWatchLimits bounds each WatchEvents stream. backlog is the bytes of
-// events a watcher may hold that gRPC has not taken yet (it takes them as
-// the client reads); a watcher whose backlog stays full for stall is cut off
+// events a watcher may read ahead of gRPC (which takes them as the client
+// reads); a watcher whose next event gRPC leaves waiting for stall is cut off
 // with RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW, and resumes from its last
-// sequence (stall 0: as soon as its backlog is full). perToken caps the
+// sequence (stall 0: at the first check that finds it waiting, within 5 ms). perToken caps the
 // streams one participant's token may have open; one more is refused with
 // RESOURCE_EXHAUSTED, reason TOO_MANY_WATCHES. Values below 0 leave the
 // default; backlog 0 means one event at a time, perToken 0 no cap.
@@ -184,11 +184,12 @@ func (w *watchLimits) enter(c Caller) (leave func(), err error) {
 }
 
 // WatchEvents streams a negotiation's events after a sequence, then live
-// ones. One goroutine reads events, from the hub's tail or the log, in
-// batches bounded in bytes, and hands them to another that sends them; gRPC
-// takes a message only as fast as the client reads, so a client that stops
-// reading fills its watcher's backlog, and after the stall time it is cut off
-// rather than held.
+// ones. A follower goroutine reads events, from the hub's tail or the log, in
+// batches bounded in bytes, and sends them; gRPC takes a message only as fast
+// as the client reads, so the follower of a client that stops reading blocks
+// in Send holding at most one batch. This goroutine, the stream's own, watches
+// it and cuts the stream off once one Send has waited for the stall time: only
+// the handler's return ends a gRPC stream.
 func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.NegotiationService_WatchEventsServer) error {
 	ctx := stream.Context()
 	c := callerFrom(ctx)
@@ -211,37 +212,94 @@ func (s *Server) WatchEvents(req *parleyv1.WatchEventsRequest, stream parleyv1.N
 	s.hub.watchers.Add(1)
 	defer s.hub.watchers.Add(-1)
 
-	w := &watchSender{s: s, stream: stream, caller: c, from: after, sent: after,
-		batches: make(chan []*parleyv1.EventRecord), failed: make(chan error, 1), progress: make(chan struct{}, 1)}
-	go w.run()
-	defer close(w.batches)
-
-	batchBytes := max(s.watches.backlog/2, 1)
+	f := &follower{s: s, stream: stream, caller: c, negotiation: nid, from: after, batchBytes: max(s.watches.backlog, 1)}
+	f.sent.Store(after)
+	done := make(chan error, 1)
+	go func() { done <- f.follow(ctx) }()
+	stall := s.watches.stall
+	tick := time.NewTicker(min(max(stall/4, 5*time.Millisecond), time.Second))
+	defer tick.Stop()
 	for {
-		wake := s.hub.wake(nid)
-		batch, full, err := s.watchBatch(nid, after, batchBytes)
-		if err != nil {
-			return err
-		}
-		if len(batch) > 0 {
-			if err := w.hand(ctx, batch, s.watches.stall); err != nil {
-				return err
-			}
-			after = batch[len(batch)-1].GetSequence()
-		}
-		if full {
-			continue
-		}
 		select {
-		case <-wake:
-		case err := <-w.failed:
+		case err := <-done:
 			return err
+		case <-tick.C:
+			if f.stalled(stall) {
+				return workflow.Errorf(workflow.ERESOURCEEXHAUSTED, "WATCH_TOO_SLOW",
+					"this watcher stopped reading: an event waited %s for it; resume from sequence %d", stall, f.sent.Load())
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.hub.closed:
 			return errShuttingDown
 		}
 	}
+}
+
+// follower reads a watcher's events and sends them.
+type follower struct {
+	s           *Server
+	stream      parleyv1.NegotiationService_WatchEventsServer
+	caller      Caller
+	negotiation string
+	from        int64 // the sequence the stream started after
+	batchBytes  int   // the backlog: bytes of events read ahead of gRPC
+
+	sent      atomic.Int64 // the last sequence gRPC took
+	sendStart atomic.Int64 // when the Send in progress began (Unix ns); 0 if none
+}
+
+// follow sends every event after f.from, then live ones, until the stream
+// or the server ends.
+func (f *follower) follow(ctx context.Context) error {
+	after := f.from
+	for {
+		wake := f.s.hub.wake(f.negotiation)
+		batch, full, err := f.s.watchBatch(f.negotiation, after, f.batchBytes)
+		if err != nil {
+			return err
+		}
+		for _, rec := range batch {
+			if err := f.send(rec); err != nil {
+				return err
+			}
+			after = rec.GetSequence()
+		}
+		if full {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.s.hub.closed:
+			return errShuttingDown
+		}
+	}
+}
+
+func (f *follower) send(rec *parleyv1.EventRecord) error {
+	f.sendStart.Store(time.Now().UnixNano())
+	err := f.stream.Send(&parleyv1.WatchEventsResponse{Event: rec})
+	f.sendStart.Store(0)
+	if err != nil {
+		return err
+	}
+	f.sent.Store(rec.GetSequence())
+	if touchesCredential(rec.GetEvent(), f.caller) {
+		if _, err := f.s.authenticateHash(f.caller.tokenHash); err != nil {
+			return workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "this watcher's token was rotated or revoked")
+		}
+	}
+	return nil
+}
+
+// stalled reports whether gRPC has left a Send waiting for the stall time,
+// its client not reading. Not before the stream has taken one event, so that
+// each stream a client opens moves it forward.
+func (f *follower) stalled(stall time.Duration) bool {
+	start := f.sendStart.Load()
+	return start != 0 && time.Since(time.Unix(0, start)) >= stall && f.sent.Load() != f.from
 }
 
 // watchBatch reads the events after a sequence, from the tail when it
@@ -268,101 +326,6 @@ func (s *Server) watchBatch(nid string, after int64, maxBytes int) (batch []*par
 		batch = append(batch, s.eventRecord(e))
 	}
 	return batch, more, nil
-}
-
-// watchSender sends a watcher's events on its own goroutine, so that the
-// watcher can tell when gRPC stops taking them.
-type watchSender struct {
-	s        *Server
-	stream   parleyv1.NegotiationService_WatchEventsServer
-	caller   Caller
-	batches  chan []*parleyv1.EventRecord
-	failed   chan error    // the error that ended the sender
-	progress chan struct{} // a message was taken since the last look
-	from     int64         // the sequence the stream started after
-
-	sentMu sync.Mutex
-	sent   int64 // the last sequence gRPC took
-}
-
-func (w *watchSender) run() {
-	for batch := range w.batches {
-		for _, rec := range batch {
-			if err := w.send(rec); err != nil {
-				w.failed <- err // the watcher returns it; nothing more is sent
-				return
-			}
-		}
-	}
-}
-
-func (w *watchSender) send(rec *parleyv1.EventRecord) error {
-	if err := w.stream.Send(&parleyv1.WatchEventsResponse{Event: rec}); err != nil {
-		return err
-	}
-	w.sentMu.Lock()
-	w.sent = rec.GetSequence()
-	w.sentMu.Unlock()
-	select {
-	case w.progress <- struct{}{}:
-	default:
-	}
-	if touchesCredential(rec.GetEvent(), w.caller) {
-		if _, err := w.s.authenticateHash(w.caller.tokenHash); err != nil {
-			return workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "this watcher's token was rotated or revoked")
-		}
-	}
-	return nil
-}
-
-// hand gives a batch to the sender, waiting while it sends the previous one.
-// If the sender then takes nothing for the stall time, the watcher is cut
-// off; not before the stream has taken one event, so that each stream a
-// client opens moves it forward.
-func (w *watchSender) hand(ctx context.Context, batch []*parleyv1.EventRecord, stall time.Duration) error {
-	select {
-	case w.batches <- batch:
-		return nil
-	default:
-	}
-	// The backlog is full: this batch and the one being sent.
-	select {
-	case <-w.progress: // forget progress made before the backlog filled
-	default:
-	}
-	var timeout <-chan time.Time
-	arm := func() {
-		if _, ok := w.lastSent(); ok {
-			timeout = time.After(stall)
-		}
-	}
-	arm()
-	for {
-		select {
-		case w.batches <- batch:
-			return nil
-		case <-w.progress:
-			arm()
-		case <-timeout:
-			sent, _ := w.lastSent()
-			return workflow.Errorf(workflow.ERESOURCEEXHAUSTED, "WATCH_TOO_SLOW",
-				"this watcher stopped reading: events waited %s for it; resume from sequence %d", stall, sent)
-		case err := <-w.failed:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-w.s.hub.closed:
-			return errShuttingDown
-		}
-	}
-}
-
-// lastSent returns the last sequence gRPC took on this stream, and whether
-// it took any.
-func (w *watchSender) lastSent() (int64, bool) {
-	w.sentMu.Lock()
-	defer w.sentMu.Unlock()
-	return w.sent, w.sent != w.from
 }
 
 // touchesCredential reports whether an event issues or revokes a token of
