@@ -164,12 +164,12 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		c.ReplyMemory = n
 		return err
 	})
-	fs.Func("watch-backlog", "`bytes` of events a watch stream may hold for a client that is not reading, e.g. 256KiB (default 256KiB)", func(v string) error {
+	fs.Func("watch-backlog", "`bytes` of events a watch stream reads ahead of its client, e.g. 256KiB (default 256KiB)", func(v string) error {
 		n, err := parseBytes(v)
 		c.WatchBacklog = n
 		return err
 	})
-	fs.DurationVar(&c.WatchStall, "watch-stall", c.WatchStall, "how long a watch stream's backlog may stay full before it is cut off with RESOURCE_EXHAUSTED WATCH_TOO_SLOW (the client resumes); 0: at once")
+	fs.DurationVar(&c.WatchStall, "watch-stall", c.WatchStall, "how long gRPC may leave a watch stream's next event waiting, its client not reading, before the stream is cut off with RESOURCE_EXHAUSTED WATCH_TOO_SLOW (the client resumes); 0: at once")
 	fs.IntVar(&c.WatchStreamsPerToken, "watch-streams-per-token", c.WatchStreamsPerToken, "`streams` of WatchEvents one participant's token may have open; one more is refused with RESOURCE_EXHAUSTED TOO_MANY_WATCHES; 0: no cap")
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
