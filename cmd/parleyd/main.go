@@ -196,8 +196,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return fmt.Errorf("--rate-limit %g: must be 0 (no limit) or more", c.RateLimit)
 	case c.RateLimit > 0 && c.RateBurst < 1:
 		return fmt.Errorf("--rate-burst %d: must be 1 or more", c.RateBurst)
-	case c.ReplyMemory < rpc.MaxPageBytes:
-		return fmt.Errorf("--reply-memory %d: must be at least one page, %d bytes", c.ReplyMemory, rpc.MaxPageBytes)
+	case c.ReplyMemory < rpc.MinReplyMemory:
+		return fmt.Errorf("--reply-memory %d: must be at least %dMiB, room for the largest event", c.ReplyMemory, rpc.MinReplyMemory>>20)
 	case c.WatchStall < 0:
 		return fmt.Errorf("--watch-stall %s: must not be negative", c.WatchStall)
 	case c.WatchStreamsPerToken < 0:

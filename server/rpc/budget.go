@@ -20,6 +20,10 @@ const (
 	// DefaultReplyMemory is the default budget of reply bytes in flight
 	// across all calls (WithReplyMemory).
 	DefaultReplyMemory = 64 << 20
+	// MinReplyMemory is the smallest budget that can send any single item:
+	// the largest event holds a whole request (MaxRecvMsgBytes), and its
+	// record carries it twice, as stored bytes and decoded.
+	MinReplyMemory = 2 * MaxRecvMsgBytes
 )
 
 // errServerBusy refuses a read when the replies in flight already hold the
@@ -31,7 +35,9 @@ var errServerBusy = workflow.Errorf(workflow.ERESOURCEEXHAUSTED, "SERVER_BUSY",
 // reads build and send at a time (pages of events, amendments, points,
 // negotiations, a point's history). A page that finds the budget spent ends
 // early; a read that cannot get room for a single item is refused with
-// RESOURCE_EXHAUSTED, reason SERVER_BUSY. bytes <= 0 leaves the default.
+// RESOURCE_EXHAUSTED, reason SERVER_BUSY. bytes <= 0 leaves the default; a
+// budget under MinReplyMemory could never send the largest items, but tests
+// use one to make the budget run out.
 func WithReplyMemory(bytes int64) Option {
 	return func(s *Server) {
 		if bytes > 0 {
