@@ -143,8 +143,9 @@ func defaultWatchLimits() watchLimits {
 // events a watcher may read ahead of gRPC (which takes them as the client
 // reads); a watcher whose next event gRPC leaves waiting for stall is cut off
 // with RESOURCE_EXHAUSTED, reason WATCH_TOO_SLOW, and resumes from its last
-// sequence (stall 0: at the first check that finds it waiting, within 5 ms). perToken caps the
-// streams one participant's token may have open; one more is refused with
+// sequence (stall 0: at the first check that finds one waiting; checks come
+// every stall/4, between 5 ms and 1 s). perToken caps the streams one
+// participant's token may have open; one more is refused with
 // RESOURCE_EXHAUSTED, reason TOO_MANY_WATCHES. Values below 0 leave the
 // default; backlog 0 means one event at a time, perToken 0 no cap.
 func WithWatchLimits(backlog int, stall time.Duration, perToken int) Option {
