@@ -17,8 +17,11 @@ const (
 	// takes fewer when they would pass its backlog in bytes.
 	watchBatch = 256
 	// tailSize is how many of each negotiation's newest events the hub
-	// keeps decoded for its watchers.
-	tailSize = 1024
+	// keeps decoded for its watchers, and tailBytes how many bytes of them
+	// at most (they are held twice once decoded): a negotiation of long
+	// texts keeps fewer.
+	tailSize  = 1024
+	tailBytes = 4 << 20
 )
 
 // hub tells the watchers of a negotiation of each commit and keeps the
@@ -37,8 +40,9 @@ type hub struct {
 
 // topic is one negotiation's wake-up channel and tail.
 type topic struct {
-	wake chan struct{} // closed and replaced at each commit
-	tail []*tailEvent  // the newest events, in order, without gaps
+	wake  chan struct{} // closed and replaced at each commit
+	tail  []*tailEvent  // the newest events, in order, without gaps
+	bytes int           // of the tail's leaves
 }
 
 // tailEvent is a committed event whose record is decoded at most once.
@@ -68,12 +72,18 @@ func (h *hub) publish(negotiationID string, events []store.StoredEvent) {
 	t := h.topic(negotiationID)
 	for _, e := range events {
 		if n := len(t.tail); n > 0 && t.tail[n-1].stored.Sequence != e.Sequence-1 {
-			t.tail = t.tail[:0] // cannot happen: commits come in order; start a new tail
+			t.tail, t.bytes = t.tail[:0], 0 // cannot happen: commits come in order; start a new tail
 		}
 		t.tail = append(t.tail, &tailEvent{stored: e})
+		t.bytes += len(e.Leaf)
 	}
-	if over := len(t.tail) - tailSize; over > 0 {
-		t.tail = append(t.tail[:0:0], t.tail[over:]...)
+	drop := 0
+	for drop < len(t.tail) && (len(t.tail)-drop > tailSize || t.bytes > tailBytes) {
+		t.bytes -= len(t.tail[drop].stored.Leaf)
+		drop++
+	}
+	if drop > 0 {
+		t.tail = append(t.tail[:0:0], t.tail[drop:]...)
 	}
 	close(t.wake)
 	t.wake = make(chan struct{})
