@@ -66,10 +66,26 @@ func (c *Client) Negotiations(ctx context.Context) ([]*parleyv1.Negotiation, err
 }
 
 // Point gets one point by resource name, with its revisions and all its
-// sign-offs.
+// sign-offs, reading its history page after page when it is long.
 func (c *Client) Point(ctx context.Context, name string) (*parleyv1.Point, error) {
-	resp, err := invoke(ctx, c, &parleyv1.GetPointRequest{Name: name}, c.svc.GetPoint)
-	return resp.GetPoint(), err
+	req := &parleyv1.GetPointRequest{Name: name}
+	var point *parleyv1.Point
+	for {
+		resp, err := invoke(ctx, c, req, c.svc.GetPoint)
+		if err != nil {
+			return nil, err
+		}
+		if point == nil {
+			point = resp.GetPoint()
+		} else {
+			point.Revisions = append(point.Revisions, resp.GetPoint().GetRevisions()...)
+			point.StaleSignOffs = append(point.StaleSignOffs, resp.GetPoint().GetStaleSignOffs()...)
+		}
+		if resp.GetNextPageToken() == "" {
+			return point, nil
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
 }
 
 // ProposeAmendment proposes an amendment and opens voting on it.

@@ -438,3 +438,58 @@ func TestClient_OnRetry(t *testing.T) {
 		t.Fatalf("OnRetry saw failures %v with codes %v; want 1, 2, both UNAVAILABLE", failures, reasons)
 	}
 }
+
+// A watcher the server cuts off as too slow resumes from its last event:
+// the caller sees every event once, in order. The server here cuts a stream
+// off as soon as gRPC leaves one event waiting for it (--watch-backlog 1B
+// --watch-stall 0), so the watch goes through several streams.
+func TestClient_WatchResumesAfterCutOff(t *testing.T) {
+	s := servertest.Start(t, "--rate-limit", "0", "--watch-backlog", "1B", "--watch-stall", "0")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n := s.CreateDemo(ctx)
+	p := demoParties(t, s, n, client.Options{})
+	doc, err := p["ukraine"].Document(ctx, n.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		if _, err := p["ukraine"].ProposeAmendment(ctx, &parleyv1.ProposeAmendmentRequest{Negotiation: n.Name,
+			Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: doc.Points[0].GetName(),
+			BaseRevision: doc.Points[0].GetRevision(), Text: fmt.Sprintf("Text %d. %s", i, strings.Repeat("z", 8000))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := p["russia"].Negotiation(ctx, n.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := got.GetLastSequence()
+	var seen int64
+	for rec, err := range p["russia"].Watch(ctx, n.Name, 0) {
+		if err != nil {
+			t.Fatalf("after event %d: %v", seen, err)
+		}
+		if rec.GetSequence() != seen+1 {
+			t.Fatalf("event %d after %d", rec.GetSequence(), seen)
+		}
+		seen = rec.GetSequence()
+		// A reader slower than the server, that stops for a while after the
+		// first event.
+		if seen == 1 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		time.Sleep(time.Millisecond)
+		if seen == last {
+			break
+		}
+	}
+	cutOffs := strings.Count(s.Stderr.String(), "stopped reading")
+	t.Logf("%d events through %d cut-offs", seen, cutOffs)
+	if cutOffs == 0 {
+		t.Error("the server never cut the watcher off: the test did not test the resumption")
+	}
+	if strings.Contains(s.Stderr.String(), "DATA RACE") {
+		t.Errorf("parleyd reported a data race:\n%s", s.Stderr.String())
+	}
+}

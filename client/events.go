@@ -109,7 +109,9 @@ func (c *Client) Events(ctx context.Context, negotiation string, after int64) it
 // context ends, the loop breaks, or an error that is not transient.
 //
 // When the stream breaks (the server restarts, the network drops), Watch
-// reconnects with backoff and resumes after the last event it yielded, so
+// reconnects with backoff and resumes after the last event it yielded; when
+// the server cuts off a stream the caller read too slowly
+// (ReasonWatchTooSlow), Watch resumes at once. Either way
 // the caller sees every event once, in order, without gaps; anything else
 // from the server is an error (codes.DataLoss, SEQUENCE_GAP or
 // SEQUENCE_DUPLICATE). The retry policy's MaxAttempts bounds the
@@ -129,6 +131,10 @@ func (c *Client) Watch(ctx context.Context, negotiation string, after int64) ite
 			switch {
 			case err == errStopped || ctx.Err() != nil:
 				return
+			case failures == 0 && ReasonOf(toError(err)) == ReasonWatchTooSlow:
+				// The server cut off a stream this client read too slowly,
+				// after events it took: resume from the last one at once.
+				continue
 			case !watchRetryable(err):
 				yield(nil, toError(err))
 				return
@@ -181,5 +187,10 @@ func watchRetryable(err error) bool {
 	if errors.As(err, &e) {
 		return false // the gate refused an event, or the verifier did
 	}
-	return CodeOf(err) == codes.Unavailable
+	return CodeOf(err) == codes.Unavailable || ReasonOf(toError(err)) == ReasonWatchTooSlow
 }
+
+// ReasonWatchTooSlow is the server's reason, with codes.ResourceExhausted,
+// for cutting off a watch stream whose client stopped reading: Watch resumes
+// from the last event it yielded.
+const ReasonWatchTooSlow = "WATCH_TOO_SLOW"

@@ -79,7 +79,9 @@ func retryable(ctx context.Context, err error) bool {
 	case codes.Unavailable:
 		return true
 	case codes.ResourceExhausted:
-		return ReasonOf(err) == "RATE_LIMITED"
+		// Over the caller's rate, or the server's memory for replies in
+		// flight: both pass shortly.
+		return ReasonOf(err) == "RATE_LIMITED" || ReasonOf(err) == "SERVER_BUSY"
 	case codes.DeadlineExceeded:
 		// The caller's context is alive, so the attempt's own timeout ran out.
 		return true

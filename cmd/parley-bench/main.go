@@ -107,7 +107,7 @@ func (s *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.adminToken, "admin-token", os.Getenv("PARLEY_ADMIN_TOKEN"), "admin `token` of the --target server (default $PARLEY_ADMIN_TOKEN)")
 	fs.StringVar(&s.parleyd, "parleyd", "", "parleyd `binary` to start (default: parleyd beside this binary, then on PATH)")
 	fs.StringVar(&s.data, "data", "", "data `folder` for the started server (default: a new temporary folder)")
-	fs.StringVar(&s.extra, "server-flags", "--rate-limit=0", "extra `flags` for the started server, space separated")
+	fs.StringVar(&s.extra, "server-flags", "--rate-limit=0 --watch-streams-per-token=0", "extra `flags` for the started server, space separated")
 }
 
 // server is the parleyd under measurement.

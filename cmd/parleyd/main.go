@@ -106,6 +106,14 @@ type Config struct {
 	// MemoryLimit, if positive, is a soft limit on the Go heap: the garbage
 	// collector works harder as the heap nears it (runtime/debug).
 	MemoryLimit int64
+
+	// Memory in flight: the bytes of replies being built and sent at once,
+	// and per watcher the bytes of events waiting for a client that is not
+	// reading, how long they may wait, and the streams one token may open.
+	ReplyMemory          int64
+	WatchBacklog         int64
+	WatchStall           time.Duration
+	WatchStreamsPerToken int
 }
 
 // Default rate limit: far above what a person or a client tool does, well
@@ -143,7 +151,9 @@ func NewMain() *Main {
 	return &Main{
 		Config: Config{Listen: "127.0.0.1:50051", DataDir: "parley-data", StopTimeout: 10 * time.Second, KeyName: "parley",
 			RateLimit: DefaultRateLimit, RateBurst: DefaultRateBurst,
-			AuthFailureLimit: DefaultAuthFailureLimit, AuthFailureBurst: DefaultAuthFailureBurst},
+			AuthFailureLimit: DefaultAuthFailureLimit, AuthFailureBurst: DefaultAuthFailureBurst,
+			ReplyMemory: rpc.DefaultReplyMemory, WatchBacklog: rpc.DefaultWatchBacklog, WatchStall: rpc.DefaultWatchStall,
+			WatchStreamsPerToken: rpc.DefaultWatchStreamsPerToken},
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
 	}
@@ -173,6 +183,18 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		c.MemoryLimit = n
 		return err
 	})
+	fs.Func("reply-memory", "`bytes` of replies the server builds and sends at once, e.g. 64MiB; a read over it is refused with RESOURCE_EXHAUSTED SERVER_BUSY (default 64MiB)", func(v string) error {
+		n, err := parseBytes(v)
+		c.ReplyMemory = n
+		return err
+	})
+	fs.Func("watch-backlog", "`bytes` of events a watch stream reads ahead of its client, e.g. 256KiB (default 256KiB)", func(v string) error {
+		n, err := parseBytes(v)
+		c.WatchBacklog = n
+		return err
+	})
+	fs.DurationVar(&c.WatchStall, "watch-stall", c.WatchStall, "how long gRPC may leave a watch stream's next event waiting, its client not reading, before the stream is cut off with RESOURCE_EXHAUSTED WATCH_TOO_SLOW (the client resumes); 0: at once")
+	fs.IntVar(&c.WatchStreamsPerToken, "watch-streams-per-token", c.WatchStreamsPerToken, "`streams` of WatchEvents one participant's token may have open; one more is refused with RESOURCE_EXHAUSTED TOO_MANY_WATCHES; 0: no cap")
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.BoolVar(&c.RotateCheckpointKey, "rotate-checkpoint-key", false, "if <data>/checkpoint-key is missing or is not the key on record, make or take the new key anyway and record the rotation as an event in every negotiation's log; without it parleyd refuses to start then")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
@@ -208,6 +230,12 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return fmt.Errorf("--auth-failure-limit %g: must be 0 (no limit) or more", c.AuthFailureLimit)
 	case c.AuthFailureLimit > 0 && c.AuthFailureBurst < 1:
 		return fmt.Errorf("--auth-failure-burst %d: must be 1 or more", c.AuthFailureBurst)
+	case c.ReplyMemory < rpc.MinReplyMemory:
+		return fmt.Errorf("--reply-memory %d: must be at least %dMiB, room for the largest event", c.ReplyMemory, rpc.MinReplyMemory>>20)
+	case c.WatchStall < 0:
+		return fmt.Errorf("--watch-stall %s: must not be negative", c.WatchStall)
+	case c.WatchStreamsPerToken < 0:
+		return fmt.Errorf("--watch-streams-per-token %d: must be 0 (no cap) or more", c.WatchStreamsPerToken)
 	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
@@ -252,7 +280,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var mx *metrics.Metrics
 	storeOpts := store.Options{Logger: m.Logger}
-	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst)}
+	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst),
+		rpc.WithReplyMemory(c.ReplyMemory), rpc.WithWatchLimits(int(c.WatchBacklog), c.WatchStall, c.WatchStreamsPerToken)}
 	if c.MetricsListen != "" {
 		mx = metrics.New()
 		storeOpts.Observer = mx

@@ -1,13 +1,17 @@
 package rpc
 
 import (
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	protov2 "google.golang.org/protobuf/proto"
 
 	"github.com/parley-negotiation/parley/server/workflow"
 )
@@ -22,9 +26,87 @@ import (
 // refusal, until an interceptor takes them out.
 var undecodable sync.Map
 
-type requestCodec struct{ encoding.CodecV2 }
+// requestCodec is gRPC's proto codec, but for those requests; it also counts
+// the large replies it encodes against the server's reply memory until gRPC
+// has written them out: a reply a client is slow to read stays in gRPC's
+// buffers after its call has ended, and such bytes are what one
+// participant's reads once piled up without bound.
+type requestCodec struct {
+	encoding.CodecV2
+	pool encodedPool
+}
 
-func newRequestCodec() requestCodec { return requestCodec{encoding.GetCodecV2(proto.Name)} }
+func newRequestCodec(m *replyMemory) requestCodec {
+	return requestCodec{CodecV2: encoding.GetCodecV2(proto.Name), pool: encodedPool{m: m}}
+}
+
+// Marshal encodes as gRPC's own codec does (computing the size once, then
+// encoding with it). A message of countFrom bytes or more gets a buffer of its
+// own, counted until gRPC gives it back.
+func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	msg, ok := v.(protov2.Message)
+	if !ok {
+		return c.CodecV2.Marshal(v)
+	}
+	size := protov2.Size(msg)
+	encode := protov2.MarshalOptions{UseCachedSize: true} // safe: the size was just computed
+	if mem.IsBelowBufferPoolingThreshold(size) {
+		buf, err := encode.Marshal(msg)
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(buf)}, nil
+	}
+	var pool mem.BufferPool = c.pool
+	if size < countFrom {
+		pool = mem.DefaultBufferPool()
+	}
+	buf := pool.Get(size)
+	if _, err := encode.MarshalAppend((*buf)[:0], msg); err != nil {
+		pool.Put(buf)
+		return nil, err
+	}
+	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
+}
+
+// countFrom is the size from which an encoded message is counted: smaller
+// ones, the replies of the write path among them, take gRPC's pooled buffers
+// as before, and each stream's write quota bounds what they hold.
+const countFrom = 32 << 10
+
+// encodedPool hands out buffers allocated to size (gRPC's pool would hand
+// out its next size up, 1 MiB for anything over 32 KiB: a watcher's queued
+// events of 33 KiB then held 1 MiB apiece) and counts them until they come
+// back. gRPC gives a buffer back once written, but drops without giving back
+// those still queued on a connection that closes: the garbage collector's
+// cleanup then uncounts them.
+type encodedPool struct{ m *replyMemory }
+
+// countedBuffer is a buffer and whether it is still counted; data comes
+// first, so that the *[]byte gRPC holds is also the *countedBuffer.
+type countedBuffer struct {
+	data    []byte
+	counted *atomic.Bool
+}
+
+func (p encodedPool) Get(n int) *[]byte {
+	b := &countedBuffer{data: make([]byte, n), counted: new(atomic.Bool)}
+	b.counted.Store(true)
+	p.m.encoded.Add(int64(n))
+	runtime.AddCleanup(b, func(counted *atomic.Bool) {
+		if counted.Swap(false) {
+			p.m.encoded.Add(-int64(n))
+		}
+	}, b.counted)
+	return &b.data
+}
+
+func (p encodedPool) Put(buf *[]byte) {
+	b := (*countedBuffer)(unsafe.Pointer(buf))
+	if b.counted.Swap(false) {
+		p.m.encoded.Add(-int64(cap(b.data)))
+	}
+}
 
 func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.CodecV2.Unmarshal(data, v)

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"crypto/sha256"
+	"math"
 	"sort"
 	"strings"
 
@@ -187,18 +188,30 @@ func (s *Server) ListNegotiations(ctx context.Context, req *parleyv1.ListNegotia
 		ids = []string{c.NegotiationID}
 	}
 	out := &parleyv1.ListNegotiationsResponse{}
-	if len(ids) > size {
-		ids = ids[:size]
-		out.NextPageToken = encodePageToken(pageToken{Kind: "negotiations", Scope: scopeOf(c.key()), AfterID: ids[size-1]})
-	}
+	more := len(ids) > size
+	ids = ids[:min(len(ids), size)]
+	p := newPage(ctx)
 	for _, id := range ids {
+		var item *parleyv1.Negotiation
 		err := s.store.View(id, func(n *workflow.Negotiation) error {
-			out.Negotiations = append(out.Negotiations, wire.NegotiationToProto(n))
+			item = wire.NegotiationToProto(n)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		ok, err := p.admit(item)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			more = true
+			break
+		}
+		out.Negotiations = append(out.Negotiations, item)
+	}
+	if more {
+		out.NextPageToken = encodePageToken(pageToken{Kind: "negotiations", Scope: scopeOf(c.key()), AfterID: ids[len(out.Negotiations)-1]})
 	}
 	return out, nil
 }
@@ -228,25 +241,42 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 		key := documentPage{sequence: n.LastSequence, start: int(token.After), size: size}
 		if cached, ok := s.documents.Load(id); ok {
 			if page := cached.(documentPage); page.sequence == key.sequence && page.start == key.start && page.size == key.size {
+				// The page is shared, but each call encodes its own copy.
+				if !grantFrom(ctx).take(int64(page.bytes)) {
+					return errServerBusy
+				}
 				out = page.reply
 				return nil
 			}
 		}
 		out = &parleyv1.GetDocumentResponse{}
-		defer func() {
-			key.reply = out
-			s.documents.Store(id, key)
-		}()
 		out.Negotiation = wire.NegotiationToProto(n)
 		out.DocumentSha256 = hash
+		p := newPage(ctx)
+		if _, err := p.admit(out); err != nil {
+			return err
+		}
+		p.items = 0 // the negotiation is not an item: the first point still goes on the page
 		start := min(int(token.After), len(n.Order))
 		end := min(start+size, len(n.Order))
-		out.Points = make([]*parleyv1.Point, 0, end-start)
 		for i, pid := range n.Order[start:end] {
-			out.Points = append(out.Points, wire.DocumentPoint(n, n.Points[pid], start+i+1))
+			point := wire.DocumentPoint(n, n.Points[pid], start+i+1)
+			ok, err := p.admit(point)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				end = start + i
+				break
+			}
+			out.Points = append(out.Points, point)
 		}
 		if end < len(n.Order) {
 			out.NextPageToken = encodePageToken(pageToken{Kind: "document", Scope: scopeOf(id), After: int64(end), Version: hash})
+		}
+		if !p.starved {
+			key.reply, key.bytes = out, p.bytes
+			s.documents.Store(id, key)
 		}
 		return nil
 	})
@@ -258,13 +288,41 @@ func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	size, err := pageSize(req.GetPageSize(), math.MaxInt, workflow.MaxPoints)
+	if err != nil {
+		return nil, err
+	}
+	scope := scopeOf(nid, pid)
+	token, err := decodePageToken(req.GetPageToken(), "point", scope)
+	if err != nil {
+		return nil, err
+	}
 	out := &parleyv1.GetPointResponse{}
 	return out, s.view(ctx, nid, func(n *workflow.Negotiation) error {
 		p, ok := n.Points[pid]
 		if !ok {
 			return workflow.Errorf(workflow.ENOTFOUND, "POINT_NOT_FOUND", "point %s not found", pid)
 		}
-		out.Point = wire.PointToProto(n, p, true)
+		version := wire.PointVersion(p)
+		if token.Version != "" && token.Version != version {
+			return workflow.Errorf(workflow.EABORTED, "POINT_CHANGED", "the point changed since the first page of its history was read; read it again from the start")
+		}
+		pg := newPage(ctx)
+		entries := 0
+		point, last, more, err := wire.PointPage(n, p, token.After, func(entry proto.Message) (bool, error) {
+			if entries == size {
+				return false, nil
+			}
+			entries++
+			return pg.admit(entry)
+		})
+		if err != nil {
+			return err
+		}
+		out.Point = point
+		if more {
+			out.NextPageToken = encodePageToken(pageToken{Kind: "point", Scope: scope, After: last, Version: version})
+		}
 		return nil
 	})
 }
@@ -345,6 +403,7 @@ func (s *Server) ListAmendments(ctx context.Context, req *parleyv1.ListAmendment
 		return nil, err
 	}
 	out := &parleyv1.ListAmendmentsResponse{}
+	p := newPage(ctx)
 	return out, s.view(ctx, nid, func(n *workflow.Negotiation) error {
 		ids := n.AmendmentOrder
 		if pid != "" {
@@ -362,7 +421,16 @@ func (s *Server) ListAmendments(ctx context.Context, req *parleyv1.ListAmendment
 				out.NextPageToken = encodePageToken(pageToken{Kind: "amendments", Scope: scope, After: out.Amendments[size-1].GetSequence()})
 				break
 			}
-			out.Amendments = append(out.Amendments, wire.AmendmentToProto(n, a))
+			item := wire.AmendmentToProto(n, a)
+			ok, err := p.admit(item)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.NextPageToken = encodePageToken(pageToken{Kind: "amendments", Scope: scope, After: out.Amendments[len(out.Amendments)-1].GetSequence()})
+				break
+			}
+			out.Amendments = append(out.Amendments, item)
 		}
 		return nil
 	})
@@ -512,20 +580,40 @@ func (s *Server) ListEvents(ctx context.Context, req *parleyv1.ListEventsRequest
 	if req.GetPageToken() != "" {
 		after = token.After
 	}
-	stored, err := s.store.Events(nid, after, size+1)
-	if err != nil {
-		return nil, err
-	}
+	// The page is read from the log in small chunks, each admitted before
+	// the next is read, so that a call refused for want of reply memory has
+	// read little.
 	out := &parleyv1.ListEventsResponse{}
-	if len(stored) > size {
-		stored = stored[:size]
-		out.NextPageToken = encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: stored[size-1].Sequence})
+	p := newPage(ctx)
+	next := func() string { return encodePageToken(pageToken{Kind: "events", Scope: scopeOf(nid), After: after}) }
+	for len(out.Events) < size {
+		stored, more, err := s.store.EventsWithin(nid, after, size-len(out.Events), eventChunkBytes)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range stored {
+			rec := s.eventRecord(e)
+			ok, err := p.admit(rec)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				out.NextPageToken = next() // the page is full; the log goes on
+				return out, nil
+			}
+			out.Events = append(out.Events, rec)
+			after = e.Sequence
+		}
+		if !more {
+			return out, nil
+		}
 	}
-	for _, e := range stored {
-		out.Events = append(out.Events, s.eventRecord(e))
-	}
+	out.NextPageToken = next()
 	return out, nil
 }
+
+// eventChunkBytes is how many bytes of leaves ListEvents reads at a time.
+const eventChunkBytes = 256 << 10
 
 // eventRecord serves a stored event: its exact bytes, and their decoding.
 // A leaf that does not decode is still served as it is, without the

@@ -31,15 +31,18 @@ type env struct {
 	ctx   context.Context
 	svc   parleyv1.NegotiationServiceClient
 	admin parleyv1.AdminServiceClient
+	srv   *rpc.Server
+	// dial opens another connection to the server, closed with the test.
+	dial func(opts ...grpc.DialOption) *grpc.ClientConn
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...rpc.Option) *env {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "parley.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rpc.New(db, adminToken, nil)
+	srv := rpc.New(db, adminToken, nil, opts...)
 	g := srv.GRPCServer()
 	lis := bufconn.Listen(1 << 20)
 	go g.Serve(lis)
@@ -57,7 +60,17 @@ func newEnv(t *testing.T) *env {
 		g.Stop()
 		db.Close()
 	})
-	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn)}
+	dial := func(opts ...grpc.DialOption) *grpc.ClientConn {
+		c, err := grpc.NewClient("passthrough:///parley", append([]grpc.DialOption{
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	return &env{t: t, ctx: ctx, svc: parleyv1.NewNegotiationServiceClient(conn), admin: parleyv1.NewAdminServiceClient(conn), srv: srv, dial: dial}
 }
 
 // as returns the test's context carrying a bearer token.

@@ -55,6 +55,8 @@ type Server struct {
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
 	documents      sync.Map // negotiation id → documentPage: the last page of its document served
+	replyMemory    replyMemory
+	watches        watchLimits
 }
 
 // documentPage is a GetDocument reply and the version and page it is of.
@@ -63,6 +65,7 @@ type documentPage struct {
 	sequence    int64
 	start, size int
 	reply       *parleyv1.GetDocumentResponse
+	bytes       int // its size, as counted against the reply memory
 }
 
 // WithOuterInterceptors adds interceptors right inside the recovery one,
@@ -101,6 +104,8 @@ func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *
 		hub:            newHub(),
 		health:         health.NewServer(),
 		refusals:       newRefusalLog(logger),
+		replyMemory:    replyMemory{limit: DefaultReplyMemory},
+		watches:        defaultWatchLimits(),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -127,7 +132,8 @@ func ephemeralSigner() *checkpoint.Signer {
 // GRPCServer returns a grpc.Server with Parley's services, health and
 // reflection registered, and its interceptors chained: recovery outermost,
 // then logging and error mapping, then authentication, then the rate limit if
-// there is one (it counts by caller, so it needs the caller).
+// there is one (it counts by caller, so it needs the caller), then the grant
+// of reply memory for unary calls.
 func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 	unary := append(append([]grpc.UnaryServerInterceptor{s.recoverUnary}, s.outerUnary...), s.logUnary, s.authUnary)
 	stream := append(append([]grpc.StreamServerInterceptor{s.recoverStream}, s.outerStream...), s.logStream, s.authStream)
@@ -135,10 +141,11 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 		unary = append(unary, s.rateUnary)
 		stream = append(stream, s.rateStream)
 	}
+	unary = append(unary, s.replyUnary)
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
-		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.ForceServerCodecV2(newRequestCodec(&s.replyMemory)),
 		grpc.MaxRecvMsgSize(MaxRecvMsgBytes),
 		grpc.MaxSendMsgSize(MaxSendMsgBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

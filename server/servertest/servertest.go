@@ -258,6 +258,10 @@ func (s *Server) Pid() int {
 	return s.cmd.Process.Pid
 }
 
+// Race reports whether parleyd is built with the race detector, which
+// multiplies its memory: tests of the server's memory bounds skip then.
+const Race = raceEnabled
+
 // Exited is closed when the process ends.
 func (s *Server) Exited() <-chan struct{} { return s.exited }
 

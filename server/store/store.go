@@ -287,19 +287,34 @@ type StoredEvent struct {
 // Events returns up to limit events of a negotiation with sequence numbers
 // after the given one, in order.
 func (db *DB) Events(negotiationID string, after int64, limit int) ([]StoredEvent, error) {
-	var out []StoredEvent
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	events, _, err := db.EventsWithin(negotiationID, after, limit, 0)
+	return events, err
+}
+
+// EventsWithin returns up to limit events after a sequence, stopping before
+// the one that would take their leaves past maxBytes (0: no byte limit); the
+// first event is returned whatever its size. more reports whether the log
+// holds events after the last one returned. It bounds what one read holds in
+// memory however large the events are.
+func (db *DB) EventsWithin(negotiationID string, after int64, limit, maxBytes int) (events []StoredEvent, more bool, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		nb := tx.Bucket(bucketNegotiations).Bucket([]byte(negotiationID))
 		if nb == nil {
 			return notFound(negotiationID)
 		}
+		size := 0
 		c := nb.Bucket(bucketEvents).Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			out = append(out, StoredEvent{Sequence: int64(binary.BigEndian.Uint64(k)), Leaf: append([]byte(nil), v...)})
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			if len(events) == limit || (maxBytes > 0 && len(events) > 0 && size+len(v) > maxBytes) {
+				more = true
+				break
+			}
+			size += len(v)
+			events = append(events, StoredEvent{Sequence: int64(binary.BigEndian.Uint64(k)), Leaf: append([]byte(nil), v...)})
 		}
 		return nil
 	})
-	return out, err
+	return events, more, err
 }
 
 // Principal is who a token belongs to.

@@ -2,8 +2,11 @@ package wire
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
+
+	"google.golang.org/protobuf/proto"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -141,11 +144,7 @@ func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, histor
 	}
 	if history {
 		for _, r := range p.Revisions {
-			rev := &parleyv1.PointRevision{Revision: r.Revision, Text: r.Text, TextSha256: r.TextHash, Sequence: r.Sequence, CreateTime: timestamp(r.At)}
-			if r.AmendmentID != "" {
-				rev.Amendment = AmendmentName(n.ID, r.AmendmentID)
-			}
-			out.Revisions = append(out.Revisions, rev)
+			out.Revisions = append(out.Revisions, revisionToProto(n, r))
 		}
 	}
 	return out
@@ -252,4 +251,67 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// PointPage returns a point with the part of its history that comes after a
+// sequence number: its revisions and stale sign-offs, merged in sequence
+// order, each offered to fits in turn until fits says no. It builds only the
+// entries it returns, however long the history. last is the sequence of the
+// last entry returned (after, if none); more says entries remain.
+func PointPage(n *workflow.Negotiation, p *workflow.Point, after int64, fits func(entry proto.Message) (bool, error)) (out *parleyv1.Point, last int64, more bool, err error) {
+	out = pointToProto(n, p, n.PointNumber(p.ID), false)
+	current := p.Current()
+	stale := slices.Clone(p.History)
+	for _, s := range p.SignOffs {
+		if s.Revision != current.Revision {
+			stale = append(stale, s)
+		}
+	}
+	slices.SortFunc(stale, func(a, b workflow.SignOff) int { return cmp.Compare(a.Sequence, b.Sequence) })
+	revisions := p.Revisions
+	r := sort.Search(len(revisions), func(i int) bool { return revisions[i].Sequence > after })
+	s := sort.Search(len(stale), func(i int) bool { return stale[i].Sequence > after })
+	last = after
+	for r < len(revisions) || s < len(stale) {
+		var entry proto.Message
+		var seq int64
+		if s == len(stale) || (r < len(revisions) && revisions[r].Sequence <= stale[s].Sequence) {
+			rev := revisionToProto(n, revisions[r])
+			entry, seq = rev, rev.GetSequence()
+		} else {
+			entry, seq = signOffToProto(stale[s]), stale[s].Sequence
+		}
+		ok, err := fits(entry)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if !ok {
+			return out, last, true, nil
+		}
+		switch e := entry.(type) {
+		case *parleyv1.PointRevision:
+			out.Revisions = append(out.Revisions, e)
+			r++
+		case *parleyv1.SignOff:
+			out.StaleSignOffs = append(out.StaleSignOffs, e)
+			s++
+		}
+		last = seq
+	}
+	return out, last, false, nil
+}
+
+// PointVersion names the state of a point's history: it changes with each
+// revision and each sign-off, so that a page token can tell that the history
+// it points into has moved.
+func PointVersion(p *workflow.Point) string {
+	return fmt.Sprintf("%d.%d.%d", p.Current().Revision, len(p.History), len(p.SignOffs))
+}
+
+func revisionToProto(n *workflow.Negotiation, r workflow.Revision) *parleyv1.PointRevision {
+	rev := &parleyv1.PointRevision{Revision: r.Revision, Text: r.Text, TextSha256: r.TextHash, Sequence: r.Sequence, CreateTime: timestamp(r.At)}
+	if r.AmendmentID != "" {
+		rev.Amendment = AmendmentName(n.ID, r.AmendmentID)
+	}
+	return rev
 }

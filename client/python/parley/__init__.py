@@ -9,7 +9,7 @@ a disconnect), paging helpers (``Client.document`` with ``point_by_number``,
 helpers that read the stable reason of an error.
 """
 
-from parley.client import RESUMABLE_CODES, Client, EventWatch, WatchOrderError, new_request_id
+from parley.client import RESUMABLE_CODES, WATCH_TOO_SLOW, Client, EventWatch, WatchOrderError, new_request_id
 from parley.errors import ERROR_DOMAIN, ParleyError, error_reason, is_parley_error, parley_error
 from parley.paging import (
     DOCUMENT_READS,
@@ -27,6 +27,7 @@ __all__ = [
     "EventWatch",
     "WatchOrderError",
     "RESUMABLE_CODES",
+    "WATCH_TOO_SLOW",
     "new_request_id",
     "ERROR_DOMAIN",
     "ParleyError",

@@ -21,9 +21,15 @@ from typing import Callable, Iterator, Optional, Sequence, Tuple
 import grpc
 
 from parley import paging
+from parley.errors import error_reason
 from parley.v1 import admin_service_pb2_grpc, audit_service_pb2_grpc, negotiation_service_pb2, negotiation_service_pb2_grpc
 
-__all__ = ["Client", "EventWatch", "WatchOrderError", "RESUMABLE_CODES", "new_request_id"]
+__all__ = ["Client", "EventWatch", "WatchOrderError", "RESUMABLE_CODES", "WATCH_TOO_SLOW", "new_request_id"]
+
+#: The reason, with RESOURCE_EXHAUSTED, of a server that cut off a watch
+#: stream its client read too slowly: the watch resumes at once from the last
+#: event it yielded.
+WATCH_TOO_SLOW = "WATCH_TOO_SLOW"
 
 #: Codes after which a watch reconnects. The others (INVALID_ARGUMENT,
 #: NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED...) would fail again the same
@@ -206,7 +212,9 @@ class EventWatch:
     ones as they are committed. When the stream breaks with a code in
     RESUMABLE_CODES it calls WatchEvents again after the last sequence it
     yielded (with jittered exponential backoff), so the caller sees each event
-    once and without gaps. Other errors are raised. ``max_retries`` bounds the
+    once and without gaps; after a cut-off for reading too slowly
+    (RESOURCE_EXHAUSTED, WATCH_TOO_SLOW) it calls again at once, and
+    ``on_reconnect`` gets attempt 0. Other errors are raised. ``max_retries`` bounds the
     reconnections in a row without an event (default: no bound).
 
     ``cancel()`` may be called from any thread: the iteration then ends without
@@ -296,6 +304,14 @@ class EventWatch:
                     self._call = None
             if self._cancelled.is_set():
                 return
+            if failures == 0 and error is not None and error_reason(error) == WATCH_TOO_SLOW:
+                # Cut off after events this watch took, because it read them
+                # too slowly: resume at once, as the server asks. A second
+                # cut-off before any event goes through the backoff below.
+                failures = 1
+                if self._on_reconnect is not None:
+                    self._on_reconnect(error, self.last_sequence, 0)
+                continue
             if self._max_retries is not None and failures >= self._max_retries:
                 if error is not None:
                     raise error

@@ -43,7 +43,9 @@ def parleyd_binary() -> str:
 class Parleyd:
     """A running parleyd with a temporary data folder."""
 
-    def __init__(self):
+    def __init__(self, *extra_args: str):
+        #: Flags passed to parleyd after --listen and --data.
+        self.extra_args = list(extra_args)
         self.data_dir = tempfile.mkdtemp(prefix="parleyd-data-")
         self.admin_token = "prl_py-admin-" + secrets.token_hex(16)
         self.address = ""
@@ -55,7 +57,7 @@ class Parleyd:
         listen = self.address or "127.0.0.1:0"
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [parleyd_binary(), "--listen", listen, "--data", self.data_dir],
+            [parleyd_binary(), "--listen", listen, "--data", self.data_dir, *self.extra_args],
             env={**os.environ, "PARLEY_ADMIN_TOKEN": self.admin_token},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -85,6 +87,10 @@ class Parleyd:
             if line.startswith(prefix):
                 self.address = line[len(prefix) :].split()[0]
                 return
+
+    def log(self) -> str:
+        """What parleyd has logged since it last started."""
+        return self._stderr_text()
 
     def _stderr_text(self) -> str:
         self._stderr.seek(0)

@@ -16,7 +16,7 @@ import unittest
 
 import grpc
 
-from parley import Client, Document, DocumentHashError, error_reason, is_parley_error, parley_error
+from parley import WATCH_TOO_SLOW, Client, Document, DocumentHashError, error_reason, is_parley_error, parley_error
 from parley.v1 import admin_service_pb2 as admin_pb
 from parley.v1 import audit_service_pb2 as audit_pb
 from parley.v1 import negotiation_pb2 as pb
@@ -276,6 +276,75 @@ class EndToEnd(unittest.TestCase):
         err = parley_error(cm.exception)
         self.assertEqual(err.code, grpc.StatusCode.UNAUTHENTICATED)
         self.assertEqual(err.reason, "TOKEN_INVALID")
+
+
+class WatchCutOff(unittest.TestCase):
+    """A server that cuts a watch stream off as soon as gRPC leaves one event
+    waiting for it (--watch-backlog 1B --watch-stall 0) makes the watch go
+    through several streams: it resumes after each cut-off and yields every
+    event once, in order."""
+
+    def setUp(self):
+        self.server = Parleyd("--rate-limit", "0", "--watch-backlog", "1B", "--watch-stall", "0")
+        self.server.start()
+        self.addCleanup(self.server.close)
+
+    def connect(self, token: str) -> Client:
+        c = Client(self.server.address, token)
+        self.addCleanup(c.close)
+        return c
+
+    def test_watch_cut_off_as_too_slow_resumes(self):
+        admin = self.connect(self.server.admin_token)
+        name = admin.negotiation.CreateNegotiation(
+            api.CreateNegotiationRequest(
+                title="Long log",
+                participants=[
+                    pb.Participant(id="ukraine", display_name="Ukraine", role=pb.ROLE_DELEGATION),
+                    pb.Participant(id="press", display_name="Press", role=pb.ROLE_OBSERVER),
+                ],
+                decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
+                numbered_text=TEXT,
+            )
+        ).negotiation.name
+        tokens = {
+            pid: admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant=pid)).token
+            for pid in ("ukraine", "press")
+        }
+        ukraine, press = self.connect(tokens["ukraine"]), self.connect(tokens["press"])
+        point = ukraine.negotiation.GetDocument(api.GetDocumentRequest(negotiation=name)).points[0]
+        # Some 5 MB of events: more than the client's transport buffers while
+        # it pauses, so the server's Send waits and the stream is cut off.
+        for i in range(150):
+            ukraine.negotiation.ProposeAmendment(
+                api.ProposeAmendmentRequest(
+                    negotiation=name,
+                    kind=pb.AMENDMENT_KIND_REPLACE,
+                    point=point.name,
+                    base_revision=point.revision,
+                    text=f"Text {i}. " + "z" * 16000,
+                )
+            )
+        last = admin.negotiation.GetNegotiation(api.GetNegotiationRequest(name=name)).negotiation.last_sequence
+
+        cut_offs = []
+
+        def on_reconnect(err, after, attempt):
+            if err is not None and error_reason(err) == WATCH_TOO_SLOW:
+                cut_offs.append(after)
+
+        seen = 0
+        with press.watch_events(name, on_reconnect=on_reconnect) as watch:
+            for rec in watch:
+                self.assertEqual(rec.sequence, seen + 1, "events in order, without gap or repeat")
+                seen = rec.sequence
+                if seen == 1:
+                    time.sleep(0.5)  # a reader that stops for a while
+                if seen == last:
+                    break
+        self.assertEqual(seen, last)
+        self.assertGreaterEqual(len(cut_offs), 1, "the server cut the watch off")
+        self.assertIn("stopped reading", self.server.log())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ export {
   type ParleyClient,
   type ParleyClientOptions,
 } from "./client.js";
-export { watchEvents, WatchOrderError, RESUMABLE_CODES, type WatchOptions } from "./watch.js";
+export { watchEvents, WatchOrderError, RESUMABLE_CODES, WATCH_TOO_SLOW, type WatchOptions } from "./watch.js";
 export {
   readDocument,
   ParleyDocument,

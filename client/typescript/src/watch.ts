@@ -1,11 +1,21 @@
 // A watch that survives disconnects: WatchEvents sends every event after a
 // sequence number and then follows new ones; after a broken stream this
 // iterator calls it again with the last sequence it yielded, so the caller
-// sees every event once, in order, without gaps.
+// sees every event once, in order, without gaps. A stream the server cut off
+// because this client read too slowly (RESOURCE_EXHAUSTED, WATCH_TOO_SLOW) is
+// reopened at once.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { NegotiationService, EventRecord } from "./gen/parley/v1/negotiation_service_pb.js";
+import { errorReason } from "./errors.js";
+
+/**
+ * The reason, with RESOURCE_EXHAUSTED, of a server that cut off a watch
+ * stream its client read too slowly: the watch resumes at once from the last
+ * event it yielded.
+ */
+export const WATCH_TOO_SLOW = "WATCH_TOO_SLOW";
 
 /** Options of watchEvents. */
 export interface WatchOptions {
@@ -22,7 +32,11 @@ export interface WatchOptions {
    * throwing the last error (default: no limit).
    */
   maxRetries?: number;
-  /** Called before each reconnection, with the error that broke the stream. */
+  /**
+   * Called before each reconnection, with the error that broke the stream;
+   * attempt is 0 when the server cut off a slow reader and the watch resumes
+   * at once.
+   */
   onReconnect?: (error: ConnectError, afterSequence: bigint, attempt: number) => void;
 }
 
@@ -102,6 +116,13 @@ export async function* watchEvents(
         if (stop.signal.aborted) return;
         if (err instanceof WatchOrderError) throw err;
         const ce = ConnectError.from(err);
+        // Cut off after events this watch took: resume at once, as the
+        // server asks; a slow reader is not a failure.
+        if (failures === 0 && ce.code === Code.ResourceExhausted && errorReason(ce) === WATCH_TOO_SLOW) {
+          failures = 1; // a second cut-off before any event waits
+          options.onReconnect?.(ce, last, 0);
+          continue;
+        }
         if (!RESUMABLE_CODES.has(ce.code) || failures >= maxRetries) throw ce;
         failures++;
         options.onReconnect?.(ce, last, failures);

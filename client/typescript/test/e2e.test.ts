@@ -9,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import {
   createParleyClient,
   watchEvents,
+  WATCH_TOO_SLOW,
   parleyError,
   isParleyError,
   errorReason,
@@ -246,4 +247,66 @@ test("a wrong token is UNAUTHENTICATED with a reason", async () => {
     assert.equal(e.reason, "TOKEN_INVALID");
     return true;
   });
+});
+
+// A server that cuts a watch stream off as soon as gRPC leaves one event
+// waiting for it (--watch-backlog 1B --watch-stall 0) makes the watch go
+// through several streams: it resumes after each cut-off and yields every
+// event once, in order.
+test("a watch cut off as too slow resumes where it was", async (t) => {
+  const strict = new Parleyd(["--rate-limit", "0", "--watch-backlog", "1B", "--watch-stall", "0"]);
+  await strict.start();
+  t.after(() => strict.close());
+  const admin = createParleyClient({ address: strict.address, token: strict.adminToken });
+  const { negotiation: created } = await admin.negotiation.createNegotiation({
+    title: "Long log",
+    participants: [
+      { id: "ukraine", displayName: "Ukraine", role: Role.DELEGATION },
+      { id: "press", displayName: "Press", role: Role.OBSERVER },
+    ],
+    decisionRule: { method: DecisionMethod.CONSENSUS },
+    numberedText: TEXT,
+  });
+  assert.ok(created);
+  const name = created.name;
+  const ukraine = createParleyClient({
+    address: strict.address,
+    token: (await admin.admin.issueToken({ negotiation: name, participant: "ukraine" })).token,
+  });
+  const press = createParleyClient({
+    address: strict.address,
+    token: (await admin.admin.issueToken({ negotiation: name, participant: "press" })).token,
+  });
+  const doc = await ukraine.negotiation.getDocument({ negotiation: name });
+  for (let i = 0; i < 40; i++) {
+    await ukraine.negotiation.proposeAmendment({
+      negotiation: name,
+      kind: AmendmentKind.REPLACE,
+      point: doc.points[0].name,
+      baseRevision: doc.points[0].revision,
+      text: `Text ${i}. ${"z".repeat(8000)}`,
+    });
+  }
+  const { negotiation: now } = await admin.negotiation.getNegotiation({ name });
+  const last = now!.lastSequence;
+
+  let seen = 0n;
+  const cutOffs: bigint[] = [];
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  for await (const rec of watchEvents(press.negotiation, name, {
+    signal: stop.signal,
+    onReconnect: (err, afterSeq) => {
+      if (errorReason(err) === WATCH_TOO_SLOW) cutOffs.push(afterSeq);
+    },
+  })) {
+    assert.equal(rec.sequence, seen + 1n, "events in order, without gap or repeat");
+    seen = rec.sequence;
+    // A reader slower than the server, that stops for a while after the first event.
+    await new Promise((resolve) => setTimeout(resolve, seen === 1n ? 300 : 1));
+    if (seen === last) break;
+  }
+  assert.equal(seen, last);
+  assert.ok(cutOffs.length >= 1, `the server cut the watch off (log: ${strict.log.length} bytes)`);
+  assert.match(strict.log, /stopped reading/);
 });

@@ -44,10 +44,18 @@ export class Parleyd {
   private proc: ChildProcess | undefined;
   private stderr = "";
 
+  /** extraArgs are passed to parleyd after --listen and --data. */
+  constructor(readonly extraArgs: string[] = []) {}
+
+  /** What parleyd has logged since it last started. */
+  get log(): string {
+    return this.stderr;
+  }
+
   /** Starts parleyd on a free loopback port, or on the same one as before. */
   async start(): Promise<void> {
     const listen = this.address || "127.0.0.1:0";
-    const proc = spawn(parleydBinary(), ["--listen", listen, "--data", this.dataDir], {
+    const proc = spawn(parleydBinary(), ["--listen", listen, "--data", this.dataDir, ...this.extraArgs], {
       env: { ...process.env, PARLEY_ADMIN_TOKEN: this.adminToken },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -510,7 +510,15 @@ func (x *GetDocumentResponse) GetNextPageToken() string {
 type GetPointRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The point's resource name.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// At most this many entries of history (revisions and stale sign-offs
+	// together) on a page; 0 means as many as fit, more than 10000 means 10000.
+	// Whatever the size, a page stops before 3 MiB encoded.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The `next_page_token` of the previous page; empty for the first page.
+	// A token from before a change of the point (a new revision or sign-off) is
+	// refused with ABORTED.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -552,11 +560,29 @@ func (x *GetPointRequest) GetName() string {
 	return ""
 }
 
+func (x *GetPointRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetPointRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // GetPointResponse is the response of GetPoint.
 type GetPointResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The point, with its revisions and stale sign-offs filled in.
-	Point         *Point `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// The point, with its revisions and stale sign-offs filled in: on each
+	// page, those of its history that come next in sequence order. The point's
+	// other fields are the same on every page.
+	Point *Point `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// Token for the rest of the point's history; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -596,6 +622,13 @@ func (x *GetPointResponse) GetPoint() *Point {
 		return x.Point
 	}
 	return nil
+}
+
+func (x *GetPointResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // ProposeAmendmentRequest is the request of ProposeAmendment.
@@ -2315,11 +2348,15 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\x12(\n" +
 	"\x06points\x18\x02 \x03(\v2\x10.parley.v1.PointR\x06points\x12'\n" +
 	"\x0fdocument_sha256\x18\x03 \x01(\tR\x0edocumentSha256\x12&\n" +
-	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"%\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"a\n" +
 	"\x0fGetPointRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\":\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
-	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"\xf5\x01\n" +
+	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x01\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +

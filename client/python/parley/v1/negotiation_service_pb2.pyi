@@ -168,16 +168,22 @@ class GetNegotiationResponse(_message.Message):
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
 class GetPointRequest(_message.Message):
-    __slots__ = ["name"]
+    __slots__ = ["name", "page_size", "page_token"]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetPointResponse(_message.Message):
-    __slots__ = ["point"]
+    __slots__ = ["next_page_token", "point"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     point: _negotiation_pb2.Point
-    def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
+    def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListAmendmentsRequest(_message.Message):
     __slots__ = ["negotiation", "page_size", "page_token", "point", "states"]
