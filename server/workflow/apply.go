@@ -52,6 +52,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 			Amendments:   map[string]*Amendment{},
 			Acceptances:  map[string]Acceptance{},
 			Credentials:  map[string]string{},
+
+			ObserversMayComment: p.ObserversMayComment,
+			Comments:            map[string]*Comment{},
 		}
 		n.Reindex()
 
@@ -74,7 +77,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		}
 		n.Amendments[p.AmendmentID] = &Amendment{
 			ID: p.AmendmentID, Proposer: e.Actor, Kind: p.Kind, PointID: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale,
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo,
 			State: AmendmentStateOpen, Votes: map[string]Vote{},
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
 		}
@@ -172,6 +175,29 @@ func (n *Negotiation) applyPayload(e Event) error {
 		delete(n.Credentials, p.Participant)
 
 	case CheckpointKeyRotated:
+
+	case CommentPosted:
+		if _, exists := n.Comments[p.CommentID]; exists {
+			return corrupt("event %d posts comment %s twice", e.Sequence, p.CommentID)
+		}
+		c := &Comment{ID: p.CommentID, Author: e.Actor, PointID: p.PointID, AmendmentID: p.AmendmentID,
+			ParentID: p.ParentID, Text: p.Text, PostedAt: e.At, Sequence: e.Sequence}
+		if c.Subject() == "" {
+			return corrupt("event %d posts comment %s about nothing", e.Sequence, p.CommentID)
+		}
+		if n.Comments == nil {
+			n.Comments = map[string]*Comment{}
+		}
+		n.Comments[c.ID] = c
+		n.CommentOrder = append(n.CommentOrder, c.ID)
+		n.derived.commentsOf[c.Subject()] = append(n.derived.commentsOf[c.Subject()], c.ID)
+
+	case CommentRetracted:
+		c, ok := n.Comments[p.CommentID]
+		if !ok || c.Retracted {
+			return corrupt("event %d retracts comment %s, which is unknown or retracted", e.Sequence, p.CommentID)
+		}
+		c.Retracted, c.RetractedAt, c.Text = true, e.At, ""
 
 	default:
 		return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)

@@ -20,6 +20,8 @@ type CreateNegotiation struct {
 	Participants  []Participant
 	Rule          DecisionRule
 	Points        []NewPoint
+
+	ObserversMayComment bool
 }
 
 // NewPoint is an initial point with the id chosen for it.
@@ -36,6 +38,7 @@ type ProposeAmendment struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
+	CounterTo    string // optional: the id of the amendment this one answers
 }
 
 // CastVote casts or changes the actor's vote.
@@ -101,6 +104,21 @@ type RotateCheckpointKey struct {
 	PreviousVerifierKey string
 }
 
+// PostComment posts a comment on a point (PointID), on an amendment
+// (AmendmentID), or a reply to a comment (ParentID): exactly one of the three.
+type PostComment struct {
+	CommentID   string
+	PointID     string
+	AmendmentID string
+	ParentID    string
+	Text        string
+}
+
+// RetractComment retracts the actor's own comment.
+type RetractComment struct{ CommentID string }
+
+func (PostComment) isCommand()         {}
+func (RetractComment) isCommand()      {}
 func (CreateNegotiation) isCommand()   {}
 func (ProposeAmendment) isCommand()    {}
 func (CastVote) isCommand()            {}

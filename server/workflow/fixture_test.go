@@ -235,6 +235,7 @@ type derived struct {
 	Delegations  []string
 	Numbers      map[string]int
 	ByPoint      map[string][]string
+	CommentsOf   map[string][]string
 }
 
 func derivedView(n *workflow.Negotiation) derived {
@@ -245,10 +246,15 @@ func derivedView(n *workflow.Negotiation) derived {
 		Delegations:  slices.Clone(n.Delegations()),
 		Numbers:      map[string]int{"no-such-point": n.PointNumber("no-such-point")},
 		ByPoint:      map[string][]string{},
+		CommentsOf:   map[string][]string{},
 	}
 	for id := range n.Points {
 		v.Numbers[id] = n.PointNumber(id)
 		v.ByPoint[id] = slices.Clone(n.AmendmentsOfPoint(id))
+		v.CommentsOf[id] = slices.Clone(n.CommentsOf(id))
+	}
+	for id := range n.Amendments {
+		v.CommentsOf[id] = slices.Clone(n.CommentsOf(id))
 	}
 	return v
 }

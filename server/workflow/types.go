@@ -194,6 +194,10 @@ type Negotiation struct {
 	Acceptances    map[string]Acceptance // newest acceptance per delegation
 	Credentials    map[string]string     // participant id → SHA-256 of its current token
 
+	ObserversMayComment bool                // observers may post comments, not only read
+	Comments            map[string]*Comment // every comment, retracted ones included
+	CommentOrder        []string            // comment ids in the order they were posted
+
 	derived derived
 }
 
@@ -205,6 +209,7 @@ type derived struct {
 	byPoint      map[string][]string // point id → ids of amendments targeting it, in proposal order
 	pending      int                 // amendments OPEN or PASSED
 	pendingOf    map[string]int      // point id → its amendments OPEN or PASSED
+	commentsOf   map[string][]string // point or amendment id → ids of the comments on it, in order
 	delegations  []string            // ids of the delegations, in order
 	documentHash string
 	docHasher    hash.Hash // has hashed the rendered document so far, for appends
@@ -268,6 +273,31 @@ type Amendment struct {
 	ResultPointID   string
 	RejectionReason string
 	StaledBy        string
+	CounterTo       string // the amendment this one answers; empty if none
+}
+
+// Comment is a remark on a point or an amendment, or a reply to one. A reply
+// carries the subject of its thread, so that a subject's comments are found
+// without walking threads.
+type Comment struct {
+	ID          string
+	Author      string
+	PointID     string // the point discussed; empty for an amendment's thread
+	AmendmentID string // the amendment discussed; empty for a point's thread
+	ParentID    string // the comment replied to; empty for a thread's first
+	Text        string // empty once retracted: the log keeps what it said
+	Retracted   bool
+	PostedAt    time.Time
+	RetractedAt time.Time
+	Sequence    int64
+}
+
+// Subject returns the id of the point or amendment the comment discusses.
+func (c *Comment) Subject() string {
+	if c.PointID != "" {
+		return c.PointID
+	}
+	return c.AmendmentID
 }
 
 // Vote is one delegation's position on an amendment.
@@ -323,6 +353,32 @@ func (n *Negotiation) PendingAmendments() int { return n.derived.pending }
 // on a point, in proposal order. The slice is shared: do not modify it.
 func (n *Negotiation) AmendmentsOfPoint(pointID string) []string { return n.derived.byPoint[pointID] }
 
+// CommentsOf returns the ids of the comments on a point or an amendment,
+// replies included, in the order they were posted. The slice is shared: do
+// not modify it.
+func (n *Negotiation) CommentsOf(subjectID string) []string { return n.derived.commentsOf[subjectID] }
+
+// ByMediator reports whether an amendment was proposed by a mediator.
+func (n *Negotiation) ByMediator(a *Amendment) bool {
+	p, ok := n.Participant(a.Proposer)
+	return ok && p.Role == RoleMediator
+}
+
+// Alternatives returns the pending REPLACE and DELETE amendments of a point,
+// in proposal order: the choices of its brackets beside its current text.
+func (n *Negotiation) Alternatives(pointID string) []*Amendment {
+	if n.derived.pendingOf[pointID] == 0 {
+		return nil
+	}
+	var out []*Amendment
+	for _, id := range n.derived.byPoint[pointID] {
+		if a := n.Amendments[id]; a.State.Pending() && a.Kind != KindInsert {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // PendingAmendmentsOfPoint returns the number of OPEN or PASSED amendments
 // that target or anchor on a point.
 func (n *Negotiation) PendingAmendmentsOfPoint(pointID string) int {
@@ -368,6 +424,11 @@ func (n *Negotiation) Reindex() {
 		participant: make(map[string]int, len(n.Participants)),
 		byPoint:     make(map[string][]string),
 		pendingOf:   make(map[string]int),
+		commentsOf:  make(map[string][]string),
+	}
+	for _, id := range n.CommentOrder {
+		subject := n.Comments[id].Subject()
+		n.derived.commentsOf[subject] = append(n.derived.commentsOf[subject], id)
 	}
 	for i, p := range n.Participants {
 		n.derived.participant[p.ID] = i

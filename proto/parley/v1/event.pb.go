@@ -59,6 +59,8 @@ type Event struct {
 	//	*Event_CredentialIssued
 	//	*Event_CredentialRevoked
 	//	*Event_CheckpointKeyRotated
+	//	*Event_CommentPosted
+	//	*Event_CommentRetracted
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -280,6 +282,24 @@ func (x *Event) GetCheckpointKeyRotated() *CheckpointKeyRotated {
 	return nil
 }
 
+func (x *Event) GetCommentPosted() *CommentPosted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CommentPosted); ok {
+			return x.CommentPosted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCommentRetracted() *CommentRetracted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CommentRetracted); ok {
+			return x.CommentRetracted
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -364,6 +384,16 @@ type Event_CheckpointKeyRotated struct {
 	CheckpointKeyRotated *CheckpointKeyRotated `protobuf:"bytes,40,opt,name=checkpoint_key_rotated,json=checkpointKeyRotated,proto3,oneof"`
 }
 
+type Event_CommentPosted struct {
+	// A member commented on a point or an amendment, or replied.
+	CommentPosted *CommentPosted `protobuf:"bytes,70,opt,name=comment_posted,json=commentPosted,proto3,oneof"`
+}
+
+type Event_CommentRetracted struct {
+	// A member retracted its comment.
+	CommentRetracted *CommentRetracted `protobuf:"bytes,71,opt,name=comment_retracted,json=commentRetracted,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -396,6 +426,10 @@ func (*Event_CredentialRevoked) isEvent_Payload() {}
 
 func (*Event_CheckpointKeyRotated) isEvent_Payload() {}
 
+func (*Event_CommentPosted) isEvent_Payload() {}
+
+func (*Event_CommentRetracted) isEvent_Payload() {}
+
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -404,9 +438,11 @@ type NegotiationCreated struct {
 	// Its participants, in order.
 	Participants []*Participant `protobuf:"bytes,2,rep,name=participants,proto3" json:"participants,omitempty"`
 	// Its decision rule.
-	DecisionRule  *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Whether observers may post comments.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *NegotiationCreated) Reset() {
@@ -458,6 +494,13 @@ func (x *NegotiationCreated) GetDecisionRule() *DecisionRule {
 		return x.DecisionRule
 	}
 	return nil
+}
+
+func (x *NegotiationCreated) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
 }
 
 // PointAdded adds one point of the initial document, at the end.
@@ -538,7 +581,10 @@ type AmendmentProposed struct {
 	// The new text; empty for DELETE.
 	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	// The proposer's rationale.
-	Rationale     string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	Rationale string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// The UUID of the amendment this one answers (a counter-proposal); empty
+	// if none.
+	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -611,6 +657,13 @@ func (x *AmendmentProposed) GetText() string {
 func (x *AmendmentProposed) GetRationale() string {
 	if x != nil {
 		return x.Rationale
+	}
+	return ""
+}
+
+func (x *AmendmentProposed) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
 	}
 	return ""
 }
@@ -1371,12 +1424,141 @@ func (x *CheckpointKeyRotated) GetPreviousVerifierKey() string {
 	return ""
 }
 
+// CommentPosted records a comment by the actor.
+type CommentPosted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new comment's UUID.
+	CommentId string `protobuf:"bytes,1,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// The UUID of the point discussed; empty for a comment on an amendment.
+	PointId string `protobuf:"bytes,2,opt,name=point_id,json=pointId,proto3" json:"point_id,omitempty"`
+	// The UUID of the amendment discussed; empty for a comment on a point.
+	AmendmentId string `protobuf:"bytes,3,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// The UUID of the comment replied to; empty for a thread's first comment.
+	// A reply discusses what its parent discusses.
+	ParentId string `protobuf:"bytes,4,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	// The text.
+	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommentPosted) Reset() {
+	*x = CommentPosted{}
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommentPosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommentPosted) ProtoMessage() {}
+
+func (x *CommentPosted) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommentPosted.ProtoReflect.Descriptor instead.
+func (*CommentPosted) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CommentPosted) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetPointId() string {
+	if x != nil {
+		return x.PointId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetAmendmentId() string {
+	if x != nil {
+		return x.AmendmentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetParentId() string {
+	if x != nil {
+		return x.ParentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// CommentRetracted records that the actor, the comment's author, retracted
+// it. The CommentPosted event, and so its text, stays in the log.
+type CommentRetracted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comment retracted.
+	CommentId     string `protobuf:"bytes,1,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommentRetracted) Reset() {
+	*x = CommentRetracted{}
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommentRetracted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommentRetracted) ProtoMessage() {}
+
+func (x *CommentRetracted) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommentRetracted.ProtoReflect.Descriptor instead.
+func (*CommentRetracted) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CommentRetracted) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
 var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe0\n" +
-	"\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xef\v\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
@@ -1401,25 +1583,30 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x15negotiation_concluded\x18\x16 \x01(\v2\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n" +
 	"\x11credential_issued\x18\x17 \x01(\v2\x1b.parley.v1.CredentialIssuedH\x00R\x10credentialIssued\x12M\n" +
 	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevoked\x12W\n" +
-	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotatedB\t\n" +
-	"\apayload\"\xa4\x01\n" +
+	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12A\n" +
+	"\x0ecomment_posted\x18F \x01(\v2\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n" +
+	"\x11comment_retracted\x18G \x01(\v2\x1b.parley.v1.CommentRetractedH\x00R\x10commentRetractedB\t\n" +
+	"\apayload\"\xd8\x01\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
 	"\fparticipants\x18\x02 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
-	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\"\\\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"\\\n" +
 	"\n" +
 	"PointAdded\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xd6\x01\n" +
+	"textSha256\"\xf5\x01\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
 	"\bpoint_id\x18\x03 \x01(\tR\apointId\x12#\n" +
 	"\rbase_revision\x18\x04 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\x06 \x01(\tR\trationale\"t\n" +
+	"\trationale\x18\x06 \x01(\tR\trationale\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\"t\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
@@ -1467,7 +1654,17 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"m\n" +
 	"\x14CheckpointKeyRotated\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
-	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKeyB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"\x9d\x01\n" +
+	"\rCommentPosted\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x01 \x01(\tR\tcommentId\x12\x19\n" +
+	"\bpoint_id\x18\x02 \x01(\tR\apointId\x12!\n" +
+	"\famendment_id\x18\x03 \x01(\tR\vamendmentId\x12\x1b\n" +
+	"\tparent_id\x18\x04 \x01(\tR\bparentId\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\"1\n" +
+	"\x10CommentRetracted\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x01 \x01(\tR\tcommentIdB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_event_proto_rawDescOnce sync.Once
@@ -1481,7 +1678,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -1500,16 +1697,18 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*CredentialIssued)(nil),      // 14: parley.v1.CredentialIssued
 	(*CredentialRevoked)(nil),     // 15: parley.v1.CredentialRevoked
 	(*CheckpointKeyRotated)(nil),  // 16: parley.v1.CheckpointKeyRotated
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*Participant)(nil),           // 18: parley.v1.Participant
-	(*DecisionRule)(nil),          // 19: parley.v1.DecisionRule
-	(AmendmentKind)(0),            // 20: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 21: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 22: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 23: parley.v1.CheckpointRef
+	(*CommentPosted)(nil),         // 17: parley.v1.CommentPosted
+	(*CommentRetracted)(nil),      // 18: parley.v1.CommentRetracted
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*Participant)(nil),           // 20: parley.v1.Participant
+	(*DecisionRule)(nil),          // 21: parley.v1.DecisionRule
+	(AmendmentKind)(0),            // 22: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 23: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 24: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 25: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	17, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	19, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -1526,18 +1725,20 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
 	16, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	18, // 17: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	19, // 18: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	20, // 19: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	21, // 20: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	22, // 21: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	23, // 22: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	23, // 23: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	17, // 17: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
+	18, // 18: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
+	20, // 19: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	21, // 20: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	22, // 21: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	23, // 22: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	24, // 23: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	25, // 24: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	25, // 25: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -1563,6 +1764,8 @@ func file_parley_v1_event_proto_init() {
 		(*Event_CredentialIssued)(nil),
 		(*Event_CredentialRevoked)(nil),
 		(*Event_CheckpointKeyRotated)(nil),
+		(*Event_CommentPosted)(nil),
+		(*Event_CommentRetracted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1570,7 +1773,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

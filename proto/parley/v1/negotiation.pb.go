@@ -469,7 +469,12 @@ type Negotiation struct {
 	// Number of amendments that are OPEN or PASSED and so block acceptance.
 	PendingAmendmentCount int32 `protobuf:"varint,12,opt,name=pending_amendment_count,json=pendingAmendmentCount,proto3" json:"pending_amendment_count,omitempty"`
 	// The newest acceptance of each delegation that has accepted, current or not.
-	Acceptances   []*Acceptance `protobuf:"bytes,13,rep,name=acceptances,proto3" json:"acceptances,omitempty"`
+	Acceptances []*Acceptance `protobuf:"bytes,13,rep,name=acceptances,proto3" json:"acceptances,omitempty"`
+	// Whether observers may post comments. Delegations and mediators always
+	// may; observers only when the negotiation was created so.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	// Number of comments posted, retracted ones included.
+	CommentCount  int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -593,6 +598,20 @@ func (x *Negotiation) GetAcceptances() []*Acceptance {
 		return x.Acceptances
 	}
 	return nil
+}
+
+func (x *Negotiation) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
+}
+
+func (x *Negotiation) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
 }
 
 // Participant is a party to a negotiation.
@@ -777,7 +796,15 @@ type Point struct {
 	PendingAmendmentCount int32 `protobuf:"varint,11,opt,name=pending_amendment_count,json=pendingAmendmentCount,proto3" json:"pending_amendment_count,omitempty"`
 	// When an applied DELETE removed the point; unset while it is in the
 	// document.
-	DeleteTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// The competing pending alternatives to the point's text: every OPEN or
+	// PASSED REPLACE or DELETE of it, in the order proposed. With the current
+	// text they form the bracketed choice `[current | A | B]`; applying one
+	// makes the others STALE. At most 16 are listed (the first proposed);
+	// `pending_amendment_count` counts them all, INSERTs after the point too.
+	Alternatives []*PointAlternative `protobuf:"bytes,70,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	// Number of comments on the point, replies and retracted ones included.
+	CommentCount  int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -896,6 +923,121 @@ func (x *Point) GetDeleteTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Point) GetAlternatives() []*PointAlternative {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+func (x *Point) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
+}
+
+// PointAlternative is one pending amendment that would change or remove a
+// point: one choice of its brackets.
+type PointAlternative struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment's resource name.
+	Amendment string `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// REPLACE or DELETE.
+	Kind AmendmentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=parley.v1.AmendmentKind" json:"kind,omitempty"`
+	// The proposed text; empty for DELETE.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The participant that proposed it.
+	Proposer string `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	// Whether the proposer is a mediator (a compromise text).
+	ByMediator bool `protobuf:"varint,5,opt,name=by_mediator,json=byMediator,proto3" json:"by_mediator,omitempty"`
+	// OPEN or PASSED.
+	State AmendmentState `protobuf:"varint,6,opt,name=state,proto3,enum=parley.v1.AmendmentState" json:"state,omitempty"`
+	// The amendment it answers, if it is a counter-proposal.
+	CounterTo     string `protobuf:"bytes,7,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointAlternative) Reset() {
+	*x = PointAlternative{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointAlternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointAlternative) ProtoMessage() {}
+
+func (x *PointAlternative) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointAlternative.ProtoReflect.Descriptor instead.
+func (*PointAlternative) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PointAlternative) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetKind() AmendmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AmendmentKind_AMENDMENT_KIND_UNSPECIFIED
+}
+
+func (x *PointAlternative) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetProposer() string {
+	if x != nil {
+		return x.Proposer
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetByMediator() bool {
+	if x != nil {
+		return x.ByMediator
+	}
+	return false
+}
+
+func (x *PointAlternative) GetState() AmendmentState {
+	if x != nil {
+		return x.State
+	}
+	return AmendmentState_AMENDMENT_STATE_UNSPECIFIED
+}
+
+func (x *PointAlternative) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
+}
+
 // PointRevision is one version of a point's text.
 type PointRevision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -917,7 +1059,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1071,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1084,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1009,7 +1151,7 @@ type SignOff struct {
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1163,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1176,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1118,14 +1260,24 @@ type Amendment struct {
 	StaledBy string `protobuf:"bytes,16,opt,name=staled_by,json=staledBy,proto3" json:"staled_by,omitempty"`
 	// Current display number of `point`; 0 when the amendment has no point or
 	// the point is no longer in the document.
-	PointNumber   int32 `protobuf:"varint,17,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
+	PointNumber int32 `protobuf:"varint,17,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
+	// Whether the proposer is a mediator: a mediator's proposal (a compromise
+	// text), voted on by the delegations like any other. Output only.
+	ByMediator bool `protobuf:"varint,70,opt,name=by_mediator,json=byMediator,proto3" json:"by_mediator,omitempty"`
+	// The amendment this one answers (a counter-proposal), as a resource name;
+	// empty if it answers none. It names the same point (for an INSERT, the
+	// same anchor).
+	CounterTo string `protobuf:"bytes,71,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	// Number of comments on the amendment, replies and retracted ones
+	// included. Output only.
+	CommentCount  int32 `protobuf:"varint,72,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1289,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1302,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Amendment) GetName() string {
@@ -1272,6 +1424,158 @@ func (x *Amendment) GetPointNumber() int32 {
 	return 0
 }
 
+func (x *Amendment) GetByMediator() bool {
+	if x != nil {
+		return x.ByMediator
+	}
+	return false
+}
+
+func (x *Amendment) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
+}
+
+func (x *Amendment) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
+}
+
+// Comment is a remark on a point or on an amendment, or a reply to another
+// comment. Comments are append-only: a retracted comment stays in the log,
+// and listings show it retracted, without its text.
+type Comment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name: `negotiations/{negotiation_id}/comments/{comment_id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The participant that posted it.
+	Author string `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	// The point discussed, as a resource name; set for a comment on a point
+	// and for every reply in its thread.
+	Point string `protobuf:"bytes,3,opt,name=point,proto3" json:"point,omitempty"`
+	// The amendment discussed, as a resource name; set for a comment on an
+	// amendment and for every reply in its thread.
+	Amendment string `protobuf:"bytes,4,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The comment this one replies to; empty for a thread's first comment.
+	Parent string `protobuf:"bytes,5,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The text; empty once retracted (the log keeps what it said).
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// Whether its author retracted it.
+	Retracted bool `protobuf:"varint,7,opt,name=retracted,proto3" json:"retracted,omitempty"`
+	// When it was posted.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was retracted; unset while it stands.
+	RetractTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=retract_time,json=retractTime,proto3" json:"retract_time,omitempty"`
+	// Sequence number of the event that posted it.
+	Sequence      int64 `protobuf:"varint,10,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Comment) Reset() {
+	*x = Comment{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Comment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Comment) ProtoMessage() {}
+
+func (x *Comment) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Comment.ProtoReflect.Descriptor instead.
+func (*Comment) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Comment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Comment) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Comment) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *Comment) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *Comment) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *Comment) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Comment) GetRetracted() bool {
+	if x != nil {
+		return x.Retracted
+	}
+	return false
+}
+
+func (x *Comment) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Comment) GetRetractTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetractTime
+	}
+	return nil
+}
+
+func (x *Comment) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // Vote is one delegation's position on an amendment.
 type Vote struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1291,7 +1595,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1607,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1620,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1381,7 +1685,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1697,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1710,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1494,7 +1798,7 @@ type Acceptance struct {
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1810,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1823,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -1578,7 +1882,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1894,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1907,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -1624,7 +1928,7 @@ var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x04\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x05\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -1641,7 +1945,9 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"pointCount\x12,\n" +
 	"\x12agreed_point_count\x18\v \x01(\x05R\x10agreedPointCount\x126\n" +
 	"\x17pending_amendment_count\x18\f \x01(\x05R\x15pendingAmendmentCount\x127\n" +
-	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\"\xa4\x01\n" +
+	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\x12#\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xa4\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
@@ -1651,7 +1957,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fDecisionRule\x121\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x19.parley.v1.DecisionMethodR\x06method\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x124\n" +
-	"\x16threshold_basis_points\x18\x03 \x01(\x05R\x14thresholdBasisPoints\"\xde\x03\n" +
+	"\x16threshold_basis_points\x18\x03 \x01(\x05R\x14thresholdBasisPoints\"\xc4\x04\n" +
 	"\x05Point\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -1667,7 +1973,19 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	" \x03(\v2\x18.parley.v1.PointRevisionR\trevisions\x126\n" +
 	"\x17pending_amendment_count\x18\v \x01(\x05R\x15pendingAmendmentCount\x12;\n" +
 	"\vdelete_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"deleteTime\"\xd7\x01\n" +
+	"deleteTime\x12?\n" +
+	"\falternatives\x18F \x03(\v2\x1b.parley.v1.PointAlternativeR\falternatives\x12#\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xff\x01\n" +
+	"\x10PointAlternative\x12\x1c\n" +
+	"\tamendment\x18\x01 \x01(\tR\tamendment\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x1a\n" +
+	"\bproposer\x18\x04 \x01(\tR\bproposer\x12\x1f\n" +
+	"\vby_mediator\x18\x05 \x01(\bR\n" +
+	"byMediator\x12/\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x19.parley.v1.AmendmentStateR\x05state\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18\a \x01(\tR\tcounterTo\"\xd7\x01\n" +
 	"\rPointRevision\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
@@ -1686,7 +2004,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x128\n" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"\xfa\x04\n" +
+	"checkpoint\"\xdf\x05\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -1707,7 +2025,25 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fresult_point\x18\x0e \x01(\tR\vresultPoint\x12)\n" +
 	"\x10rejection_reason\x18\x0f \x01(\tR\x0frejectionReason\x12\x1b\n" +
 	"\tstaled_by\x18\x10 \x01(\tR\bstaledBy\x12!\n" +
-	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\"\xc4\x01\n" +
+	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\x12\x1f\n" +
+	"\vby_mediator\x18F \x01(\bR\n" +
+	"byMediator\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18G \x01(\tR\tcounterTo\x12#\n" +
+	"\rcomment_count\x18H \x01(\x05R\fcommentCount\"\xcb\x02\n" +
+	"\aComment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06author\x18\x02 \x01(\tR\x06author\x12\x14\n" +
+	"\x05point\x18\x03 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x16\n" +
+	"\x06parent\x18\x05 \x01(\tR\x06parent\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
+	"\tretracted\x18\a \x01(\bR\tretracted\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\fretract_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vretractTime\x12\x1a\n" +
+	"\bsequence\x18\n" +
+	" \x01(\x03R\bsequence\"\xc4\x01\n" +
 	"\x04Vote\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
@@ -1793,7 +2129,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -1806,47 +2142,54 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*Participant)(nil),           // 8: parley.v1.Participant
 	(*DecisionRule)(nil),          // 9: parley.v1.DecisionRule
 	(*Point)(nil),                 // 10: parley.v1.Point
-	(*PointRevision)(nil),         // 11: parley.v1.PointRevision
-	(*SignOff)(nil),               // 12: parley.v1.SignOff
-	(*Amendment)(nil),             // 13: parley.v1.Amendment
-	(*Vote)(nil),                  // 14: parley.v1.Vote
-	(*Tally)(nil),                 // 15: parley.v1.Tally
-	(*Acceptance)(nil),            // 16: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 17: parley.v1.CheckpointRef
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*PointAlternative)(nil),      // 11: parley.v1.PointAlternative
+	(*PointRevision)(nil),         // 12: parley.v1.PointRevision
+	(*SignOff)(nil),               // 13: parley.v1.SignOff
+	(*Amendment)(nil),             // 14: parley.v1.Amendment
+	(*Comment)(nil),               // 15: parley.v1.Comment
+	(*Vote)(nil),                  // 16: parley.v1.Vote
+	(*Tally)(nil),                 // 17: parley.v1.Tally
+	(*Acceptance)(nil),            // 18: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 19: parley.v1.CheckpointRef
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	8,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
 	9,  // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	18, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	18, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	16, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	20, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	20, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	18, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	1,  // 6: parley.v1.Participant.role:type_name -> parley.v1.Role
 	2,  // 7: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
 	3,  // 8: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	12, // 9: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	12, // 10: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	11, // 11: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	18, // 12: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	18, // 13: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	18, // 14: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	17, // 15: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 16: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 17: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	14, // 18: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	15, // 19: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	18, // 20: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	18, // 21: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 22: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	18, // 23: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	18, // 24: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	17, // 25: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	13, // 9: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	13, // 10: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	12, // 11: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	20, // 12: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	11, // 13: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
+	4,  // 14: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 15: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
+	20, // 16: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	20, // 17: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	19, // 18: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 19: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 20: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	16, // 21: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	17, // 22: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	20, // 23: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	20, // 24: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	20, // 25: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	20, // 26: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 27: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	20, // 28: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	20, // 29: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	19, // 30: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -1860,7 +2203,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

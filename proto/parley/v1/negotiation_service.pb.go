@@ -41,9 +41,11 @@ type CreateNegotiationRequest struct {
 	// The initial document as plain numbered text: a line starting with the
 	// next number and a dot ("1. ", "2. ", …) starts a point; any other line
 	// belongs to the point above it, so sub-items stay with their point.
-	NumberedText  string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NumberedText string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
+	// Whether observers may post comments; by default they only read.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *CreateNegotiationRequest) Reset() {
@@ -116,6 +118,13 @@ func (x *CreateNegotiationRequest) GetNumberedText() string {
 		return x.NumberedText
 	}
 	return ""
+}
+
+func (x *CreateNegotiationRequest) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
 }
 
 // CreateNegotiationResponse is the response of CreateNegotiation.
@@ -651,7 +660,15 @@ type ProposeAmendmentRequest struct {
 	// REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
 	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
 	// Why; at most 4096 bytes.
-	Rationale     string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	Rationale string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// Optional: the amendment this one answers, as a resource name (a
+	// counter-proposal). It must be of the same negotiation (else
+	// INVALID_ARGUMENT COUNTER_OTHER_NEGOTIATION), exist (else NOT_FOUND
+	// COUNTER_TARGET_NOT_FOUND), be OPEN or PASSED (else FAILED_PRECONDITION
+	// COUNTER_TARGET_NOT_PENDING) and name the same point: a REPLACE or DELETE
+	// answers a REPLACE or DELETE of the same point, an INSERT an INSERT after
+	// the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH).
+	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -731,6 +748,13 @@ func (x *ProposeAmendmentRequest) GetText() string {
 func (x *ProposeAmendmentRequest) GetRationale() string {
 	if x != nil {
 		return x.Rationale
+	}
+	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
 	}
 	return ""
 }
@@ -2313,11 +2337,396 @@ func (x *GetCallerResponse) GetParticipant() *Participant {
 	return nil
 }
 
+// PostCommentRequest is the request of PostComment. Exactly one of `point`,
+// `amendment` and `parent` is given (else INVALID_ARGUMENT SUBJECT_REQUIRED
+// or SUBJECT_CONFLICT).
+type PostCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The point to comment on, as a resource name; a point deleted from the
+	// document takes no new comments (FAILED_PRECONDITION POINT_DELETED).
+	Point string `protobuf:"bytes,3,opt,name=point,proto3" json:"point,omitempty"`
+	// The amendment to comment on, as a resource name, in any state.
+	Amendment string `protobuf:"bytes,4,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The comment to reply to, as a resource name; it must not be retracted
+	// (FAILED_PRECONDITION COMMENT_RETRACTED). The reply discusses what its
+	// parent discusses.
+	Parent string `protobuf:"bytes,5,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The text: 1 to 4096 bytes of UTF-8 after trimming (else
+	// INVALID_ARGUMENT COMMENT_EMPTY or COMMENT_TOO_LONG).
+	Text          string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostCommentRequest) Reset() {
+	*x = PostCommentRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostCommentRequest) ProtoMessage() {}
+
+func (x *PostCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostCommentRequest.ProtoReflect.Descriptor instead.
+func (*PostCommentRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PostCommentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// PostCommentResponse is the response of PostComment.
+type PostCommentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new comment.
+	Comment       *Comment `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostCommentResponse) Reset() {
+	*x = PostCommentResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostCommentResponse) ProtoMessage() {}
+
+func (x *PostCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostCommentResponse.ProtoReflect.Descriptor instead.
+func (*PostCommentResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PostCommentResponse) GetComment() *Comment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// RetractCommentRequest is the request of RetractComment.
+type RetractCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The comment's resource name. Only its author may retract it
+	// (PERMISSION_DENIED NOT_AUTHOR), once (FAILED_PRECONDITION
+	// COMMENT_RETRACTED).
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractCommentRequest) Reset() {
+	*x = RetractCommentRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractCommentRequest) ProtoMessage() {}
+
+func (x *RetractCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractCommentRequest.ProtoReflect.Descriptor instead.
+func (*RetractCommentRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RetractCommentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RetractCommentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// RetractCommentResponse is the response of RetractComment.
+type RetractCommentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comment, now retracted.
+	Comment       *Comment `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractCommentResponse) Reset() {
+	*x = RetractCommentResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractCommentResponse) ProtoMessage() {}
+
+func (x *RetractCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractCommentResponse.ProtoReflect.Descriptor instead.
+func (*RetractCommentResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RetractCommentResponse) GetComment() *Comment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// ListCommentsRequest is the request of ListComments.
+type ListCommentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Only the comments on this point (resource name), replies included.
+	Point string `protobuf:"bytes,2,opt,name=point,proto3" json:"point,omitempty"`
+	// Only the comments on this amendment (resource name), replies included.
+	// At most one of `point` and `amendment`.
+	Amendment string `protobuf:"bytes,3,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// At most this many comments; 0 means 100, more than 1000 means 1000.
+	// Whatever the size, a page stops before 3 MiB encoded.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The `next_page_token` of the previous page, with the same filters.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCommentsRequest) Reset() {
+	*x = ListCommentsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCommentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCommentsRequest) ProtoMessage() {}
+
+func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
+func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListCommentsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCommentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListCommentsResponse is the response of ListComments.
+type ListCommentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comments, in the order they were posted.
+	Comments []*Comment `protobuf:"bytes,1,rep,name=comments,proto3" json:"comments,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCommentsResponse) Reset() {
+	*x = ListCommentsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCommentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCommentsResponse) ProtoMessage() {}
+
+func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
+func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ListCommentsResponse) GetComments() []*Comment {
+	if x != nil {
+		return x.Comments
+	}
+	return nil
+}
+
+func (x *ListCommentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\"\x86\x02\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\"\xba\x02\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -2325,7 +2734,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\fparticipants\x18\x03 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
 	"\rdecision_rule\x18\x04 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12\x16\n" +
 	"\x06points\x18\x05 \x03(\tR\x06points\x12#\n" +
-	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\"U\n" +
+	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
 	"\x15GetNegotiationRequest\x12\x12\n" +
@@ -2356,7 +2766,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -2365,7 +2775,9 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x05point\x18\x04 \x01(\tR\x05point\x12#\n" +
 	"\rbase_revision\x18\x05 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\a \x01(\tR\trationale\"N\n" +
+	"\trationale\x18\a \x01(\tR\trationale\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +
@@ -2469,7 +2881,33 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x11GetCallerResponse\x12\x14\n" +
 	"\x05admin\x18\x01 \x01(\bR\x05admin\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
-	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant2\xc3\f\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\xb5\x01\n" +
+	"\x12PostCommentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05point\x18\x03 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x16\n" +
+	"\x06parent\x18\x05 \x01(\tR\x06parent\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\"C\n" +
+	"\x13PostCommentResponse\x12,\n" +
+	"\acomment\x18\x01 \x01(\v2\x12.parley.v1.CommentR\acomment\"J\n" +
+	"\x15RetractCommentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"F\n" +
+	"\x16RetractCommentResponse\x12,\n" +
+	"\acomment\x18\x01 \x01(\v2\x12.parley.v1.CommentR\acomment\"\xa7\x01\n" +
+	"\x13ListCommentsRequest\x12 \n" +
+	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05point\x18\x02 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x03 \x01(\tR\tamendment\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"n\n" +
+	"\x14ListCommentsResponse\x12.\n" +
+	"\bcomments\x18\x01 \x03(\v2\x12.parley.v1.CommentR\bcomments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xb9\x0e\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -2490,7 +2928,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12L\n" +
+	"\vPostComment\x12\x1d.parley.v1.PostCommentRequest\x1a\x1e.parley.v1.PostCommentResponse\x12U\n" +
+	"\x0eRetractComment\x12 .parley.v1.RetractCommentRequest\x1a!.parley.v1.RetractCommentResponse\x12O\n" +
+	"\fListComments\x12\x1e.parley.v1.ListCommentsRequest\x1a\x1f.parley.v1.ListCommentsResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -2504,7 +2945,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),  // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil), // 1: parley.v1.CreateNegotiationResponse
@@ -2545,87 +2986,103 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*WatchEventsResponse)(nil),       // 36: parley.v1.WatchEventsResponse
 	(*GetCallerRequest)(nil),          // 37: parley.v1.GetCallerRequest
 	(*GetCallerResponse)(nil),         // 38: parley.v1.GetCallerResponse
-	(*Participant)(nil),               // 39: parley.v1.Participant
-	(*DecisionRule)(nil),              // 40: parley.v1.DecisionRule
-	(*Negotiation)(nil),               // 41: parley.v1.Negotiation
-	(*Point)(nil),                     // 42: parley.v1.Point
-	(AmendmentKind)(0),                // 43: parley.v1.AmendmentKind
-	(*Amendment)(nil),                 // 44: parley.v1.Amendment
-	(AmendmentState)(0),               // 45: parley.v1.AmendmentState
-	(VoteChoice)(0),                   // 46: parley.v1.VoteChoice
-	(*Event)(nil),                     // 47: parley.v1.Event
+	(*PostCommentRequest)(nil),        // 39: parley.v1.PostCommentRequest
+	(*PostCommentResponse)(nil),       // 40: parley.v1.PostCommentResponse
+	(*RetractCommentRequest)(nil),     // 41: parley.v1.RetractCommentRequest
+	(*RetractCommentResponse)(nil),    // 42: parley.v1.RetractCommentResponse
+	(*ListCommentsRequest)(nil),       // 43: parley.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),      // 44: parley.v1.ListCommentsResponse
+	(*Participant)(nil),               // 45: parley.v1.Participant
+	(*DecisionRule)(nil),              // 46: parley.v1.DecisionRule
+	(*Negotiation)(nil),               // 47: parley.v1.Negotiation
+	(*Point)(nil),                     // 48: parley.v1.Point
+	(AmendmentKind)(0),                // 49: parley.v1.AmendmentKind
+	(*Amendment)(nil),                 // 50: parley.v1.Amendment
+	(AmendmentState)(0),               // 51: parley.v1.AmendmentState
+	(VoteChoice)(0),                   // 52: parley.v1.VoteChoice
+	(*Event)(nil),                     // 53: parley.v1.Event
+	(*Comment)(nil),                   // 54: parley.v1.Comment
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	39, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	40, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	41, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	41, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	42, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	42, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	43, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	44, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	45, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	44, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	44, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	46, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	44, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	44, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	42, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	41, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	45, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	46, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	47, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	47, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	47, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	47, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	48, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	48, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	49, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	50, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	50, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	51, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	50, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	50, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	52, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	50, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	50, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	50, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	48, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	50, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	48, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	48, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	47, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	47, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	53, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	39, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	0,  // 27: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 28: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 29: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 30: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 31: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 32: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 33: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 34: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 35: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 36: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 37: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 38: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 39: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 40: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 41: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 42: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 43: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 44: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 45: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	1,  // 46: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 47: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 48: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 49: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 50: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 51: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 52: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 53: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 54: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 55: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 56: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 57: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 58: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 59: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 60: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 61: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 62: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 63: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 64: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	46, // [46:65] is the sub-list for method output_type
-	27, // [27:46] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	45, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	54, // 27: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	54, // 28: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	54, // 29: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	0,  // 30: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 31: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 32: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 33: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 34: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 35: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 36: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 37: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 38: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 39: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 40: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 41: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 42: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 43: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 44: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 45: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 46: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 47: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 48: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	39, // 49: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	41, // 50: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	43, // 51: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	1,  // 52: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 53: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 54: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 55: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 56: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 57: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 58: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 59: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 60: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 61: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 62: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 63: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 64: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 65: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 66: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 67: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 68: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 69: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 70: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	40, // 71: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	42, // 72: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	44, // 73: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	52, // [52:74] is the sub-list for method output_type
+	30, // [30:52] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -2641,7 +3098,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

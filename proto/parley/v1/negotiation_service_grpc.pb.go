@@ -38,6 +38,9 @@ const (
 	NegotiationService_ListEvents_FullMethodName        = "/parley.v1.NegotiationService/ListEvents"
 	NegotiationService_WatchEvents_FullMethodName       = "/parley.v1.NegotiationService/WatchEvents"
 	NegotiationService_GetCaller_FullMethodName         = "/parley.v1.NegotiationService/GetCaller"
+	NegotiationService_PostComment_FullMethodName       = "/parley.v1.NegotiationService/PostComment"
+	NegotiationService_RetractComment_FullMethodName    = "/parley.v1.NegotiationService/RetractComment"
+	NegotiationService_ListComments_FullMethodName      = "/parley.v1.NegotiationService/ListComments"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -97,6 +100,14 @@ type NegotiationServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Says who the caller's token belongs to.
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*GetCallerResponse, error)
+	// Posts a comment on a point or an amendment, or a reply to a comment.
+	// Delegations and mediators; observers when the negotiation allows it.
+	PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error)
+	// Retracts a comment. Its author only. The log keeps what it said.
+	RetractComment(ctx context.Context, in *RetractCommentRequest, opts ...grpc.CallOption) (*RetractCommentResponse, error)
+	// Lists comments in the order they were posted, optionally only those of
+	// one point or one amendment.
+	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -306,6 +317,36 @@ func (c *negotiationServiceClient) GetCaller(ctx context.Context, in *GetCallerR
 	return out, nil
 }
 
+func (c *negotiationServiceClient) PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PostCommentResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_PostComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RetractComment(ctx context.Context, in *RetractCommentRequest, opts ...grpc.CallOption) (*RetractCommentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetractCommentResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RetractComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCommentsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_ListComments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -363,6 +404,14 @@ type NegotiationServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Says who the caller's token belongs to.
 	GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error)
+	// Posts a comment on a point or an amendment, or a reply to a comment.
+	// Delegations and mediators; observers when the negotiation allows it.
+	PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error)
+	// Retracts a comment. Its author only. The log keeps what it said.
+	RetractComment(context.Context, *RetractCommentRequest) (*RetractCommentResponse, error)
+	// Lists comments in the order they were posted, optionally only those of
+	// one point or one amendment.
+	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -429,6 +478,15 @@ func (UnimplementedNegotiationServiceServer) WatchEvents(*WatchEventsRequest, gr
 }
 func (UnimplementedNegotiationServiceServer) GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedNegotiationServiceServer) PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PostComment not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RetractComment(context.Context, *RetractCommentRequest) (*RetractCommentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetractComment not implemented")
+}
+func (UnimplementedNegotiationServiceServer) ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListComments not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -786,6 +844,60 @@ func _NegotiationService_GetCaller_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_PostComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).PostComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_PostComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).PostComment(ctx, req.(*PostCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RetractComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetractCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RetractComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RetractComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RetractComment(ctx, req.(*RetractCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_ListComments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCommentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).ListComments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_ListComments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).ListComments(ctx, req.(*ListCommentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -864,6 +976,18 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _NegotiationService_GetCaller_Handler,
+		},
+		{
+			MethodName: "PostComment",
+			Handler:    _NegotiationService_PostComment_Handler,
+		},
+		{
+			MethodName: "RetractComment",
+			Handler:    _NegotiationService_RetractComment_Handler,
+		},
+		{
+			MethodName: "ListComments",
+			Handler:    _NegotiationService_ListComments_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
