@@ -20,20 +20,22 @@ class AmendmentApplied(_message.Message):
     def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class AmendmentProposed(_message.Message):
-    __slots__ = ["amendment_id", "base_revision", "kind", "point_id", "rationale", "text"]
+    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "text"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
     base_revision: int
+    counter_to: str
     kind: _negotiation_pb2.AmendmentKind
     point_id: str
     rationale: str
     text: str
-    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ...) -> None: ...
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class AmendmentRejected(_message.Message):
     __slots__ = ["amendment_id", "reason"]
@@ -65,6 +67,26 @@ class CheckpointKeyRotated(_message.Message):
     verifier_key: str
     def __init__(self, verifier_key: _Optional[str] = ..., previous_verifier_key: _Optional[str] = ...) -> None: ...
 
+class CommentPosted(_message.Message):
+    __slots__ = ["amendment_id", "comment_id", "parent_id", "point_id", "text"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    comment_id: str
+    parent_id: str
+    point_id: str
+    text: str
+    def __init__(self, comment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., amendment_id: _Optional[str] = ..., parent_id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class CommentRetracted(_message.Message):
+    __slots__ = ["comment_id"]
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    comment_id: str
+    def __init__(self, comment_id: _Optional[str] = ...) -> None: ...
+
 class CredentialIssued(_message.Message):
     __slots__ = ["participant", "rotated", "token_sha256"]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
@@ -90,7 +112,7 @@ class DocumentAccepted(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
+    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "comment_posted", "comment_retracted", "credential_issued", "credential_revoked", "document_accepted", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_PROPOSED_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +120,8 @@ class Event(_message.Message):
     AMENDMENT_STALED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_KEY_ROTATED_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_POSTED_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_RETRACTED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ISSUED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +143,8 @@ class Event(_message.Message):
     amendment_staled: AmendmentStaled
     amendment_withdrawn: AmendmentWithdrawn
     checkpoint_key_rotated: CheckpointKeyRotated
+    comment_posted: CommentPosted
+    comment_retracted: CommentRetracted
     credential_issued: CredentialIssued
     credential_revoked: CredentialRevoked
     document_accepted: DocumentAccepted
@@ -133,7 +159,7 @@ class Event(_message.Message):
     time: _timestamp_pb2.Timestamp
     vote_cast: VoteCast
     voting_closed: VotingClosed
-    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ...) -> None: ...
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., comment_posted: _Optional[_Union[CommentPosted, _Mapping]] = ..., comment_retracted: _Optional[_Union[CommentRetracted, _Mapping]] = ...) -> None: ...
 
 class NegotiationConcluded(_message.Message):
     __slots__ = ["document_sha256"]
@@ -142,14 +168,16 @@ class NegotiationConcluded(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
 
 class NegotiationCreated(_message.Message):
-    __slots__ = ["decision_rule", "participants", "title"]
+    __slots__ = ["decision_rule", "observers_may_comment", "participants", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     decision_rule: _negotiation_pb2.DecisionRule
+    observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     title: str
-    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ...) -> None: ...
+    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
 
 class PointAdded(_message.Message):
     __slots__ = ["point_id", "text", "text_sha256"]

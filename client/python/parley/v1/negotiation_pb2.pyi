@@ -56,8 +56,11 @@ class Acceptance(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Amendment(_message.Message):
-    __slots__ = ["base_revision", "create_time", "kind", "name", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes"]
+    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "kind", "name", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +78,9 @@ class Amendment(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VOTES_FIELD_NUMBER: _ClassVar[int]
     base_revision: int
+    by_mediator: bool
+    comment_count: int
+    counter_to: str
     create_time: _timestamp_pb2.Timestamp
     kind: AmendmentKind
     name: str
@@ -91,7 +97,7 @@ class Amendment(_message.Message):
     text: str
     update_time: _timestamp_pb2.Timestamp
     votes: _containers.RepeatedCompositeFieldContainer[Vote]
-    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ...) -> None: ...
 
 class CheckpointRef(_message.Message):
     __slots__ = ["root_hash", "tree_size"]
@@ -100,6 +106,30 @@ class CheckpointRef(_message.Message):
     root_hash: bytes
     tree_size: int
     def __init__(self, tree_size: _Optional[int] = ..., root_hash: _Optional[bytes] = ...) -> None: ...
+
+class Comment(_message.Message):
+    __slots__ = ["amendment", "author", "create_time", "name", "parent", "point", "retract_time", "retracted", "sequence", "text"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    RETRACTED_FIELD_NUMBER: _ClassVar[int]
+    RETRACT_TIME_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    author: str
+    create_time: _timestamp_pb2.Timestamp
+    name: str
+    parent: str
+    point: str
+    retract_time: _timestamp_pb2.Timestamp
+    retracted: bool
+    sequence: int
+    text: str
+    def __init__(self, name: _Optional[str] = ..., author: _Optional[str] = ..., point: _Optional[str] = ..., amendment: _Optional[str] = ..., parent: _Optional[str] = ..., text: _Optional[str] = ..., retracted: bool = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retract_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class DecisionRule(_message.Message):
     __slots__ = ["method", "quorum", "threshold_basis_points"]
@@ -112,15 +142,17 @@ class DecisionRule(_message.Message):
     def __init__(self, method: _Optional[_Union[DecisionMethod, str]] = ..., quorum: _Optional[int] = ..., threshold_basis_points: _Optional[int] = ...) -> None: ...
 
 class Negotiation(_message.Message):
-    __slots__ = ["acceptances", "agreed_point_count", "conclude_time", "create_time", "decision_rule", "document_sha256", "last_sequence", "name", "participants", "pending_amendment_count", "point_count", "state", "title"]
+    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "document_sha256", "last_sequence", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
     AGREED_POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     CONCLUDE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     PENDING_AMENDMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -128,18 +160,20 @@ class Negotiation(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     acceptances: _containers.RepeatedCompositeFieldContainer[Acceptance]
     agreed_point_count: int
+    comment_count: int
     conclude_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     decision_rule: DecisionRule
     document_sha256: str
     last_sequence: int
     name: str
+    observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[Participant]
     pending_amendment_count: int
     point_count: int
     state: NegotiationState
     title: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ...) -> None: ...
 
 class Participant(_message.Message):
     __slots__ = ["display_name", "has_credential", "id", "role", "weight"]
@@ -156,7 +190,9 @@ class Participant(_message.Message):
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ...) -> None: ...
 
 class Point(_message.Message):
-    __slots__ = ["delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
+    __slots__ = ["alternatives", "comment_count", "delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
+    ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     DELETE_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +205,8 @@ class Point(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    alternatives: _containers.RepeatedCompositeFieldContainer[PointAlternative]
+    comment_count: int
     delete_time: _timestamp_pb2.Timestamp
     id: str
     name: str
@@ -181,7 +219,25 @@ class Point(_message.Message):
     status: PointStatus
     text: str
     text_sha256: str
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., number: _Optional[int] = ..., text: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., status: _Optional[_Union[PointStatus, str]] = ..., sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., stale_sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[PointRevision, _Mapping]]] = ..., pending_amendment_count: _Optional[int] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., number: _Optional[int] = ..., text: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., status: _Optional[_Union[PointStatus, str]] = ..., sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., stale_sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[PointRevision, _Mapping]]] = ..., pending_amendment_count: _Optional[int] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[PointAlternative, _Mapping]]] = ..., comment_count: _Optional[int] = ...) -> None: ...
+
+class PointAlternative(_message.Message):
+    __slots__ = ["amendment", "by_mediator", "counter_to", "kind", "proposer", "state", "text"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    by_mediator: bool
+    counter_to: str
+    kind: AmendmentKind
+    proposer: str
+    state: AmendmentState
+    text: str
+    def __init__(self, amendment: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., text: _Optional[str] = ..., proposer: _Optional[str] = ..., by_mediator: bool = ..., state: _Optional[_Union[AmendmentState, str]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class PointRevision(_message.Message):
     __slots__ = ["amendment", "create_time", "revision", "sequence", "text", "text_sha256"]

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKZCAoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI8ChNuZWdvdGlhdGlvbl9jcmVhdGVkGAogASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uQ3JlYXRlZEgAEiwKC3BvaW50X2FkZGVkGAsgASgLMhUucGFybGV5LnYxLlBvaW50QWRkZWRIABI6ChJhbWVuZG1lbnRfcHJvcG9zZWQYDCABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UHJvcG9zZWRIABIoCgl2b3RlX2Nhc3QYDSABKAsyEy5wYXJsZXkudjEuVm90ZUNhc3RIABIwCg12b3RpbmdfY2xvc2VkGA4gASgLMhcucGFybGV5LnYxLlZvdGluZ0Nsb3NlZEgAEjgKEWFtZW5kbWVudF9hcHBsaWVkGA8gASgLMhsucGFybGV5LnYxLkFtZW5kbWVudEFwcGxpZWRIABI6ChJhbWVuZG1lbnRfcmVqZWN0ZWQYECABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UmVqZWN0ZWRIABI8ChNhbWVuZG1lbnRfd2l0aGRyYXduGBEgASgLMh0ucGFybGV5LnYxLkFtZW5kbWVudFdpdGhkcmF3bkgAEjYKEGFtZW5kbWVudF9zdGFsZWQYEiABKAsyGi5wYXJsZXkudjEuQW1lbmRtZW50U3RhbGVkSAASNQoQcG9pbnRfc2lnbmVkX29mZhgTIAEoCzIZLnBhcmxleS52MS5Qb2ludFNpZ25lZE9mZkgAEjUKEHNpZ25fb2ZmX3Jldm9rZWQYFCABKAsyGS5wYXJsZXkudjEuU2lnbk9mZlJldm9rZWRIABI4ChFkb2N1bWVudF9hY2NlcHRlZBgVIAEoCzIbLnBhcmxleS52MS5Eb2N1bWVudEFjY2VwdGVkSAASQAoVbmVnb3RpYXRpb25fY29uY2x1ZGVkGBYgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQ29uY2x1ZGVkSAASOAoRY3JlZGVudGlhbF9pc3N1ZWQYFyABKAsyGy5wYXJsZXkudjEuQ3JlZGVudGlhbElzc3VlZEgAEjoKEmNyZWRlbnRpYWxfcmV2b2tlZBgYIAEoCzIcLnBhcmxleS52MS5DcmVkZW50aWFsUmV2b2tlZEgAEkEKFmNoZWNrcG9pbnRfa2V5X3JvdGF0ZWQYKCABKAsyHy5wYXJsZXkudjEuQ2hlY2twb2ludEtleVJvdGF0ZWRIAEIJCgdwYXlsb2FkIoEBChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKbAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJIlcKCFZvdGVDYXN0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkiRQoMVm90aW5nQ2xvc2VkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIfCgV0YWxseRgCIAEoCzIQLnBhcmxleS52MS5UYWxseSJhChBBbWVuZG1lbnRBcHBsaWVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIQCghwb2ludF9pZBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCSI5ChFBbWVuZG1lbnRSZWplY3RlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIioKEkFtZW5kbWVudFdpdGhkcmF3bhIUCgxhbWVuZG1lbnRfaWQYASABKAkiQwoPQW1lbmRtZW50U3RhbGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIaChJjYXVzZV9hbWVuZG1lbnRfaWQYAiABKAkidwoOUG9pbnRTaWduZWRPZmYSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLAoKY2hlY2twb2ludBgEIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIjQKDlNpZ25PZmZSZXZva2VkEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIlkKEERvY3VtZW50QWNjZXB0ZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJEiwKCmNoZWNrcG9pbnQYAiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiIvChROZWdvdGlhdGlvbkNvbmNsdWRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiTgoQQ3JlZGVudGlhbElzc3VlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkSDwoHcm90YXRlZBgDIAEoCCIoChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSJLChRDaGVja3BvaW50S2V5Um90YXRlZBIUCgx2ZXJpZmllcl9rZXkYASABKAkSHQoVcHJldmlvdXNfdmVyaWZpZXJfa2V5GAIgASgJQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKHCQoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI8ChNuZWdvdGlhdGlvbl9jcmVhdGVkGAogASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uQ3JlYXRlZEgAEiwKC3BvaW50X2FkZGVkGAsgASgLMhUucGFybGV5LnYxLlBvaW50QWRkZWRIABI6ChJhbWVuZG1lbnRfcHJvcG9zZWQYDCABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UHJvcG9zZWRIABIoCgl2b3RlX2Nhc3QYDSABKAsyEy5wYXJsZXkudjEuVm90ZUNhc3RIABIwCg12b3RpbmdfY2xvc2VkGA4gASgLMhcucGFybGV5LnYxLlZvdGluZ0Nsb3NlZEgAEjgKEWFtZW5kbWVudF9hcHBsaWVkGA8gASgLMhsucGFybGV5LnYxLkFtZW5kbWVudEFwcGxpZWRIABI6ChJhbWVuZG1lbnRfcmVqZWN0ZWQYECABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UmVqZWN0ZWRIABI8ChNhbWVuZG1lbnRfd2l0aGRyYXduGBEgASgLMh0ucGFybGV5LnYxLkFtZW5kbWVudFdpdGhkcmF3bkgAEjYKEGFtZW5kbWVudF9zdGFsZWQYEiABKAsyGi5wYXJsZXkudjEuQW1lbmRtZW50U3RhbGVkSAASNQoQcG9pbnRfc2lnbmVkX29mZhgTIAEoCzIZLnBhcmxleS52MS5Qb2ludFNpZ25lZE9mZkgAEjUKEHNpZ25fb2ZmX3Jldm9rZWQYFCABKAsyGS5wYXJsZXkudjEuU2lnbk9mZlJldm9rZWRIABI4ChFkb2N1bWVudF9hY2NlcHRlZBgVIAEoCzIbLnBhcmxleS52MS5Eb2N1bWVudEFjY2VwdGVkSAASQAoVbmVnb3RpYXRpb25fY29uY2x1ZGVkGBYgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQ29uY2x1ZGVkSAASOAoRY3JlZGVudGlhbF9pc3N1ZWQYFyABKAsyGy5wYXJsZXkudjEuQ3JlZGVudGlhbElzc3VlZEgAEjoKEmNyZWRlbnRpYWxfcmV2b2tlZBgYIAEoCzIcLnBhcmxleS52MS5DcmVkZW50aWFsUmV2b2tlZEgAEkEKFmNoZWNrcG9pbnRfa2V5X3JvdGF0ZWQYKCABKAsyHy5wYXJsZXkudjEuQ2hlY2twb2ludEtleVJvdGF0ZWRIABIyCg5jb21tZW50X3Bvc3RlZBhGIAEoCzIYLnBhcmxleS52MS5Db21tZW50UG9zdGVkSAASOAoRY29tbWVudF9yZXRyYWN0ZWQYRyABKAsyGy5wYXJsZXkudjEuQ29tbWVudFJldHJhY3RlZEgAQgkKB3BheWxvYWQioAEKEk5lZ290aWF0aW9uQ3JlYXRlZBINCgV0aXRsZRgBIAEoCRIsCgxwYXJ0aWNpcGFudHMYAiADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgDIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKvAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEhIKCmNvdW50ZXJfdG8YRiABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJOChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIIigKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkibAoNQ29tbWVudFBvc3RlZBISCgpjb21tZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhQKDGFtZW5kbWVudF9pZBgDIAEoCRIRCglwYXJlbnRfaWQYBCABKAkSDAoEdGV4dBgFIAEoCSImChBDb21tZW50UmV0cmFjdGVkEhIKCmNvbW1lbnRfaWQYASABKAlCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -194,6 +194,22 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: CheckpointKeyRotated;
     case: "checkpointKeyRotated";
+  } | {
+    /**
+     * A member commented on a point or an amendment, or replied.
+     *
+     * @generated from field: parley.v1.CommentPosted comment_posted = 70;
+     */
+    value: CommentPosted;
+    case: "commentPosted";
+  } | {
+    /**
+     * A member retracted its comment.
+     *
+     * @generated from field: parley.v1.CommentRetracted comment_retracted = 71;
+     */
+    value: CommentRetracted;
+    case: "commentRetracted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -230,6 +246,13 @@ export type NegotiationCreated = Message<"parley.v1.NegotiationCreated"> & {
    * @generated from field: parley.v1.DecisionRule decision_rule = 3;
    */
   decisionRule?: DecisionRule | undefined;
+
+  /**
+   * Whether observers may post comments.
+   *
+   * @generated from field: bool observers_may_comment = 70;
+   */
+  observersMayComment: boolean;
 };
 
 /**
@@ -321,6 +344,14 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
    * @generated from field: string rationale = 6;
    */
   rationale: string;
+
+  /**
+   * The UUID of the amendment this one answers (a counter-proposal); empty
+   * if none.
+   *
+   * @generated from field: string counter_to = 70;
+   */
+  counterTo: string;
 };
 
 /**
@@ -728,4 +759,76 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 16);
+
+/**
+ * CommentPosted records a comment by the actor.
+ *
+ * @generated from message parley.v1.CommentPosted
+ */
+export type CommentPosted = Message<"parley.v1.CommentPosted"> & {
+  /**
+   * The new comment's UUID.
+   *
+   * @generated from field: string comment_id = 1;
+   */
+  commentId: string;
+
+  /**
+   * The UUID of the point discussed; empty for a comment on an amendment.
+   *
+   * @generated from field: string point_id = 2;
+   */
+  pointId: string;
+
+  /**
+   * The UUID of the amendment discussed; empty for a comment on a point.
+   *
+   * @generated from field: string amendment_id = 3;
+   */
+  amendmentId: string;
+
+  /**
+   * The UUID of the comment replied to; empty for a thread's first comment.
+   * A reply discusses what its parent discusses.
+   *
+   * @generated from field: string parent_id = 4;
+   */
+  parentId: string;
+
+  /**
+   * The text.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.CommentPosted.
+ * Use `create(CommentPostedSchema)` to create a new message.
+ */
+export const CommentPostedSchema: GenMessage<CommentPosted> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 17);
+
+/**
+ * CommentRetracted records that the actor, the comment's author, retracted
+ * it. The CommentPosted event, and so its text, stays in the log.
+ *
+ * @generated from message parley.v1.CommentRetracted
+ */
+export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
+  /**
+   * The comment retracted.
+   *
+   * @generated from field: string comment_id = 1;
+   */
+  commentId: string;
+};
+
+/**
+ * Describes the message parley.v1.CommentRetracted.
+ * Use `create(CommentRetractedSchema)` to create a new message.
+ */
+export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 18);
 

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
-import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
+import type { Amendment, AmendmentKind, AmendmentState, Comment, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCJkChFHZXRDYWxsZXJSZXNwb25zZRINCgVhZG1pbhgBIAEoCBITCgtuZWdvdGlhdGlvbhgCIAEoCRIrCgtwYXJ0aWNpcGFudBgDIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudDLDDAoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIuEBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkgKGUNyZWF0ZU5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iJQoVR2V0TmVnb3RpYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiRQoWR2V0TmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJAChdMaXN0TmVnb3RpYXRpb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChhMaXN0TmVnb3RpYXRpb25zUmVzcG9uc2USLAoMbmVnb3RpYXRpb25zGAEgAygLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJQChJHZXREb2N1bWVudFJlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkilgEKE0dldERvY3VtZW50UmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SIAoGcG9pbnRzGAIgAygLMhAucGFybGV5LnYxLlBvaW50EhcKD2RvY3VtZW50X3NoYTI1NhgDIAEoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YBCABKAkiRgoPR2V0UG9pbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiTAoQR2V0UG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkixQEKF1Byb3Bvc2VBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSEgoKY291bnRlcl90bxhGIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCJkChFHZXRDYWxsZXJSZXNwb25zZRINCgVhZG1pbhgBIAEoCBITCgtuZWdvdGlhdGlvbhgCIAEoCRIrCgtwYXJ0aWNpcGFudBgDIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCJ9ChJQb3N0Q29tbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRINCgVwb2ludBgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSDgoGcGFyZW50GAUgASgJEgwKBHRleHQYBiABKAkiOgoTUG9zdENvbW1lbnRSZXNwb25zZRIjCgdjb21tZW50GAEgASgLMhIucGFybGV5LnYxLkNvbW1lbnQiOQoVUmV0cmFjdENvbW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSI9ChZSZXRyYWN0Q29tbWVudFJlc3BvbnNlEiMKB2NvbW1lbnQYASABKAsyEi5wYXJsZXkudjEuQ29tbWVudCJzChNMaXN0Q29tbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEhEKCWFtZW5kbWVudBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJVChRMaXN0Q29tbWVudHNSZXNwb25zZRIkCghjb21tZW50cxgBIAMoCzISLnBhcmxleS52MS5Db21tZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTK5DgoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USTAoLUG9zdENvbW1lbnQSHS5wYXJsZXkudjEuUG9zdENvbW1lbnRSZXF1ZXN0Gh4ucGFybGV5LnYxLlBvc3RDb21tZW50UmVzcG9uc2USVQoOUmV0cmFjdENvbW1lbnQSIC5wYXJsZXkudjEuUmV0cmFjdENvbW1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLlJldHJhY3RDb21tZW50UmVzcG9uc2USTwoMTGlzdENvbW1lbnRzEh4ucGFybGV5LnYxLkxpc3RDb21tZW50c1JlcXVlc3QaHy5wYXJsZXkudjEuTGlzdENvbW1lbnRzUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -69,6 +69,13 @@ export type CreateNegotiationRequest = Message<"parley.v1.CreateNegotiationReque
    * @generated from field: string numbered_text = 6;
    */
   numberedText: string;
+
+  /**
+   * Whether observers may post comments; by default they only read.
+   *
+   * @generated from field: bool observers_may_comment = 70;
+   */
+  observersMayComment: boolean;
 };
 
 /**
@@ -404,6 +411,19 @@ export type ProposeAmendmentRequest = Message<"parley.v1.ProposeAmendmentRequest
    * @generated from field: string rationale = 7;
    */
   rationale: string;
+
+  /**
+   * Optional: the amendment this one answers, as a resource name (a
+   * counter-proposal). It must be of the same negotiation (else
+   * INVALID_ARGUMENT COUNTER_OTHER_NEGOTIATION), exist (else NOT_FOUND
+   * COUNTER_TARGET_NOT_FOUND), be OPEN or PASSED (else FAILED_PRECONDITION
+   * COUNTER_TARGET_NOT_PENDING) and name the same point: a REPLACE or DELETE
+   * answers a REPLACE or DELETE of the same point, an INSERT an INSERT after
+   * the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH).
+   *
+   * @generated from field: string counter_to = 70;
+   */
+  counterTo: string;
 };
 
 /**
@@ -1231,6 +1251,219 @@ export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE_
   messageDesc(file_parley_v1_negotiation_service, 38);
 
 /**
+ * PostCommentRequest is the request of PostComment. Exactly one of `point`,
+ * `amendment` and `parent` is given (else INVALID_ARGUMENT SUBJECT_REQUIRED
+ * or SUBJECT_CONFLICT).
+ *
+ * @generated from message parley.v1.PostCommentRequest
+ */
+export type PostCommentRequest = Message<"parley.v1.PostCommentRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The point to comment on, as a resource name; a point deleted from the
+   * document takes no new comments (FAILED_PRECONDITION POINT_DELETED).
+   *
+   * @generated from field: string point = 3;
+   */
+  point: string;
+
+  /**
+   * The amendment to comment on, as a resource name, in any state.
+   *
+   * @generated from field: string amendment = 4;
+   */
+  amendment: string;
+
+  /**
+   * The comment to reply to, as a resource name; it must not be retracted
+   * (FAILED_PRECONDITION COMMENT_RETRACTED). The reply discusses what its
+   * parent discusses.
+   *
+   * @generated from field: string parent = 5;
+   */
+  parent: string;
+
+  /**
+   * The text: 1 to 4096 bytes of UTF-8 after trimming (else
+   * INVALID_ARGUMENT COMMENT_EMPTY or COMMENT_TOO_LONG).
+   *
+   * @generated from field: string text = 6;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.PostCommentRequest.
+ * Use `create(PostCommentRequestSchema)` to create a new message.
+ */
+export const PostCommentRequestSchema: GenMessage<PostCommentRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 39);
+
+/**
+ * PostCommentResponse is the response of PostComment.
+ *
+ * @generated from message parley.v1.PostCommentResponse
+ */
+export type PostCommentResponse = Message<"parley.v1.PostCommentResponse"> & {
+  /**
+   * The new comment.
+   *
+   * @generated from field: parley.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+};
+
+/**
+ * Describes the message parley.v1.PostCommentResponse.
+ * Use `create(PostCommentResponseSchema)` to create a new message.
+ */
+export const PostCommentResponseSchema: GenMessage<PostCommentResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 40);
+
+/**
+ * RetractCommentRequest is the request of RetractComment.
+ *
+ * @generated from message parley.v1.RetractCommentRequest
+ */
+export type RetractCommentRequest = Message<"parley.v1.RetractCommentRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The comment's resource name. Only its author may retract it
+   * (PERMISSION_DENIED NOT_AUTHOR), once (FAILED_PRECONDITION
+   * COMMENT_RETRACTED).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message parley.v1.RetractCommentRequest.
+ * Use `create(RetractCommentRequestSchema)` to create a new message.
+ */
+export const RetractCommentRequestSchema: GenMessage<RetractCommentRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 41);
+
+/**
+ * RetractCommentResponse is the response of RetractComment.
+ *
+ * @generated from message parley.v1.RetractCommentResponse
+ */
+export type RetractCommentResponse = Message<"parley.v1.RetractCommentResponse"> & {
+  /**
+   * The comment, now retracted.
+   *
+   * @generated from field: parley.v1.Comment comment = 1;
+   */
+  comment?: Comment | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RetractCommentResponse.
+ * Use `create(RetractCommentResponseSchema)` to create a new message.
+ */
+export const RetractCommentResponseSchema: GenMessage<RetractCommentResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 42);
+
+/**
+ * ListCommentsRequest is the request of ListComments.
+ *
+ * @generated from message parley.v1.ListCommentsRequest
+ */
+export type ListCommentsRequest = Message<"parley.v1.ListCommentsRequest"> & {
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 1;
+   */
+  negotiation: string;
+
+  /**
+   * Only the comments on this point (resource name), replies included.
+   *
+   * @generated from field: string point = 2;
+   */
+  point: string;
+
+  /**
+   * Only the comments on this amendment (resource name), replies included.
+   * At most one of `point` and `amendment`.
+   *
+   * @generated from field: string amendment = 3;
+   */
+  amendment: string;
+
+  /**
+   * At most this many comments; 0 means 100, more than 1000 means 1000.
+   * Whatever the size, a page stops before 3 MiB encoded.
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of the previous page, with the same filters.
+   *
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.ListCommentsRequest.
+ * Use `create(ListCommentsRequestSchema)` to create a new message.
+ */
+export const ListCommentsRequestSchema: GenMessage<ListCommentsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 43);
+
+/**
+ * ListCommentsResponse is the response of ListComments.
+ *
+ * @generated from message parley.v1.ListCommentsResponse
+ */
+export type ListCommentsResponse = Message<"parley.v1.ListCommentsResponse"> & {
+  /**
+   * The comments, in the order they were posted.
+   *
+   * @generated from field: repeated parley.v1.Comment comments = 1;
+   */
+  comments: Comment[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.ListCommentsResponse.
+ * Use `create(ListCommentsResponseSchema)` to create a new message.
+ */
+export const ListCommentsResponseSchema: GenMessage<ListCommentsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 44);
+
+/**
  * NegotiationService runs negotiations: the document, amendments, votes,
  * sign-offs, acceptance and the audit log.
  *
@@ -1438,6 +1671,38 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * Posts a comment on a point or an amendment, or a reply to a comment.
+   * Delegations and mediators; observers when the negotiation allows it.
+   *
+   * @generated from rpc parley.v1.NegotiationService.PostComment
+   */
+  postComment: {
+    methodKind: "unary";
+    input: typeof PostCommentRequestSchema;
+    output: typeof PostCommentResponseSchema;
+  },
+  /**
+   * Retracts a comment. Its author only. The log keeps what it said.
+   *
+   * @generated from rpc parley.v1.NegotiationService.RetractComment
+   */
+  retractComment: {
+    methodKind: "unary";
+    input: typeof RetractCommentRequestSchema;
+    output: typeof RetractCommentResponseSchema;
+  },
+  /**
+   * Lists comments in the order they were posted, optionally only those of
+   * one point or one amendment.
+   *
+   * @generated from rpc parley.v1.NegotiationService.ListComments
+   */
+  listComments: {
+    methodKind: "unary";
+    input: typeof ListCommentsRequestSchema;
+    output: typeof ListCommentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_negotiation_service, 0);
