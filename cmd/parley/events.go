@@ -152,6 +152,9 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		default:
 			what += fmt.Sprintf("%s (revision %d)", points.name(p.GetPointId()), p.GetBaseRevision())
 		}
+		if p.GetCounterTo() != "" {
+			what += ", countering " + shortID(p.GetCounterTo())
+		}
 		return fmt.Sprintf("proposed %s: %s", shortID(p.GetAmendmentId()), what)
 	case ev.GetVoteCast() != nil:
 		v := ev.GetVoteCast()
@@ -196,6 +199,18 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "issued a token to " + ev.GetCredentialIssued().GetParticipant()
 	case ev.GetCredentialRevoked() != nil:
 		return "revoked the token of " + ev.GetCredentialRevoked().GetParticipant()
+	case ev.GetCommentPosted() != nil:
+		c := ev.GetCommentPosted()
+		on := "on " + points.name(c.GetPointId())
+		if c.GetAmendmentId() != "" {
+			on = "on " + shortID(c.GetAmendmentId())
+		}
+		if c.GetParentId() != "" {
+			on = "replying to " + shortID(c.GetParentId()) + " " + on
+		}
+		return fmt.Sprintf("commented %s %s: %s", shortID(c.GetCommentId()), on, firstLine(c.GetText(), 60))
+	case ev.GetCommentRetracted() != nil:
+		return "retracted the comment " + shortID(ev.GetCommentRetracted().GetCommentId())
 	case ev.GetCheckpointKeyRotated() != nil:
 		return "ROTATED the server's checkpoint key: checkpoints are now signed by " + ev.GetCheckpointKeyRotated().GetVerifierKey()
 	}

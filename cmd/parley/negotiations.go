@@ -130,6 +130,7 @@ func (a *app) createCommand() *cobra.Command {
 		dels, meds, obs   []string
 		quorum            int32
 		threshold         float64
+		observersComment  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID... [--rule RULE]",
@@ -156,7 +157,7 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 			if title == "" || file == "" || len(dels) == 0 || len(meds) == 0 {
 				return usagef("create needs --title, --file, at least one --delegation and at least one --mediator (only a mediator applies what passed)")
 			}
-			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: &parleyv1.DecisionRule{Quorum: quorum}}
+			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: &parleyv1.DecisionRule{Quorum: quorum}, ObserversMayComment: observersComment}
 			method, ok := map[string]parleyv1.DecisionMethod{
 				"consensus": parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS,
 				"unanimity": parleyv1.DecisionMethod_DECISION_METHOD_UNANIMITY,
@@ -223,6 +224,7 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 	f.StringArrayVar(&dels, "delegation", nil, "a delegation: ID, ID=NAME or ID:WEIGHT=NAME (repeat)")
 	f.StringArrayVar(&meds, "mediator", nil, "a mediator: ID or ID=NAME (repeat)")
 	f.StringArrayVar(&obs, "observer", nil, "an observer: ID or ID=NAME (repeat)")
+	f.BoolVar(&observersComment, "observers-may-comment", false, "let observers comment too (by default they only read)")
 	f.StringVar(&rule, "rule", "consensus", "decision rule: consensus, unanimity, majority or qualified")
 	f.Int32Var(&quorum, "quorum", 0, "delegations that must vote for a vote to count (0: none)")
 	f.Float64Var(&threshold, "threshold", 0, "for --rule qualified: the percentage of the weight that must approve")
