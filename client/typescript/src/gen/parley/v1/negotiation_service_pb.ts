@@ -8,13 +8,15 @@ import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
 import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
+import type { RedlineChange } from "./redline_pb.js";
+import { file_parley_v1_redline } from "./redline_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSIfCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIzChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50IrEBChdQcm9wb3NlQW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJIkMKGFByb3Bvc2VBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50IiMKE0dldEFtZW5kbWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI/ChRHZXRBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Io0BChVMaXN0QW1lbmRtZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSDQoFcG9pbnQYAiABKAkSKQoGc3RhdGVzGAMgAygOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKFkxpc3RBbWVuZG1lbnRzUmVzcG9uc2USKAoKYW1lbmRtZW50cxgBIAMoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjwKGFdpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRAoZV2l0aGRyYXdBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Im8KD0Nhc3RWb3RlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIlCgZjaG9pY2UYAyABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YBCABKAkiOwoQQ2FzdFZvdGVSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50IjsKEkNsb3NlVm90aW5nUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSI+ChNDbG9zZVZvdGluZ1Jlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiPgoVQXBwbHlBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJIn0KFkFwcGx5QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudBIfCgVwb2ludBgCIAEoCzIQLnBhcmxleS52MS5Qb2ludBIZChFzdGFsZWRfYW1lbmRtZW50cxgDIAMoCSJPChZSZWplY3RBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJEg4KBnJlYXNvbhgDIAEoCSJCChdSZWplY3RBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50InMKE1NpZ25PZmZQb2ludFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVwb2ludBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCRISCgpjaGVja3BvaW50GAUgASgJIjcKFFNpZ25PZmZQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50IjkKFFJldm9rZVNpZ25PZmZSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkiOAoVUmV2b2tlU2lnbk9mZlJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50Im0KFUFjY2VwdERvY3VtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJIkUKFkFjY2VwdERvY3VtZW50UmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iZwoRTGlzdEV2ZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiVQoSTGlzdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLnBhcmxleS52MS5FdmVudFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTgoLRXZlbnRSZWNvcmQSEAoIc2VxdWVuY2UYASABKAMSDAoEbGVhZhgCIAEoDBIfCgVldmVudBgDIAEoCzIQLnBhcmxleS52MS5FdmVudCJBChJXYXRjaEV2ZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMiPAoTV2F0Y2hFdmVudHNSZXNwb25zZRIlCgVldmVudBgBIAEoCzIWLnBhcmxleS52MS5FdmVudFJlY29yZCISChBHZXRDYWxsZXJSZXF1ZXN0ImQKEUdldENhbGxlclJlc3BvbnNlEg0KBWFkbWluGAEgASgIEhMKC25lZ290aWF0aW9uGAIgASgJEisKC3BhcnRpY2lwYW50GAMgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50MsMMChJOZWdvdGlhdGlvblNlcnZpY2USXgoRQ3JlYXRlTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuQ3JlYXRlTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVzcG9uc2USVQoOR2V0TmVnb3RpYXRpb24SIC5wYXJsZXkudjEuR2V0TmVnb3RpYXRpb25SZXF1ZXN0GiEucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVzcG9uc2USWwoQTGlzdE5lZ290aWF0aW9ucxIiLnBhcmxleS52MS5MaXN0TmVnb3RpYXRpb25zUmVxdWVzdBojLnBhcmxleS52MS5MaXN0TmVnb3RpYXRpb25zUmVzcG9uc2USTAoLR2V0RG9jdW1lbnQSHS5wYXJsZXkudjEuR2V0RG9jdW1lbnRSZXF1ZXN0Gh4ucGFybGV5LnYxLkdldERvY3VtZW50UmVzcG9uc2USQwoIR2V0UG9pbnQSGi5wYXJsZXkudjEuR2V0UG9pbnRSZXF1ZXN0GhsucGFybGV5LnYxLkdldFBvaW50UmVzcG9uc2USWwoQUHJvcG9zZUFtZW5kbWVudBIiLnBhcmxleS52MS5Qcm9wb3NlQW1lbmRtZW50UmVxdWVzdBojLnBhcmxleS52MS5Qcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USTwoMR2V0QW1lbmRtZW50Eh4ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlcXVlc3QaHy5wYXJsZXkudjEuR2V0QW1lbmRtZW50UmVzcG9uc2USVQoOTGlzdEFtZW5kbWVudHMSIC5wYXJsZXkudjEuTGlzdEFtZW5kbWVudHNSZXF1ZXN0GiEucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVzcG9uc2USXgoRV2l0aGRyYXdBbWVuZG1lbnQSIy5wYXJsZXkudjEuV2l0aGRyYXdBbWVuZG1lbnRSZXF1ZXN0GiQucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USQwoIQ2FzdFZvdGUSGi5wYXJsZXkudjEuQ2FzdFZvdGVSZXF1ZXN0GhsucGFybGV5LnYxLkNhc3RWb3RlUmVzcG9uc2USTAoLQ2xvc2VWb3RpbmcSHS5wYXJsZXkudjEuQ2xvc2VWb3RpbmdSZXF1ZXN0Gh4ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVzcG9uc2USVQoOQXBwbHlBbWVuZG1lbnQSIC5wYXJsZXkudjEuQXBwbHlBbWVuZG1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVzcG9uc2USWAoPUmVqZWN0QW1lbmRtZW50EiEucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlcXVlc3QaIi5wYXJsZXkudjEuUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USTwoMU2lnbk9mZlBvaW50Eh4ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlcXVlc3QaHy5wYXJsZXkudjEuU2lnbk9mZlBvaW50UmVzcG9uc2USUgoNUmV2b2tlU2lnbk9mZhIfLnBhcmxleS52MS5SZXZva2VTaWduT2ZmUmVxdWVzdBogLnBhcmxleS52MS5SZXZva2VTaWduT2ZmUmVzcG9uc2USVQoOQWNjZXB0RG9jdW1lbnQSIC5wYXJsZXkudjEuQWNjZXB0RG9jdW1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVzcG9uc2USSQoKTGlzdEV2ZW50cxIcLnBhcmxleS52MS5MaXN0RXZlbnRzUmVxdWVzdBodLnBhcmxleS52MS5MaXN0RXZlbnRzUmVzcG9uc2USTgoLV2F0Y2hFdmVudHMSHS5wYXJsZXkudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh4ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJGCglHZXRDYWxsZXISGy5wYXJsZXkudjEuR2V0Q2FsbGVyUmVxdWVzdBocLnBhcmxleS52MS5HZXRDYWxsZXJSZXNwb25zZUI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_parley_v1_event, file_parley_v1_negotiation]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSIfCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCSIzChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50IrEBChdQcm9wb3NlQW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJIkMKGFByb3Bvc2VBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50IiMKE0dldEFtZW5kbWVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI/ChRHZXRBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Io0BChVMaXN0QW1lbmRtZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSDQoFcG9pbnQYAiABKAkSKQoGc3RhdGVzGAMgAygOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIlsKFkxpc3RBbWVuZG1lbnRzUmVzcG9uc2USKAoKYW1lbmRtZW50cxgBIAMoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjwKGFdpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRAoZV2l0aGRyYXdBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Im8KD0Nhc3RWb3RlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIlCgZjaG9pY2UYAyABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YBCABKAkiOwoQQ2FzdFZvdGVSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50IjsKEkNsb3NlVm90aW5nUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSI+ChNDbG9zZVZvdGluZ1Jlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiPgoVQXBwbHlBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJIn0KFkFwcGx5QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudBIfCgVwb2ludBgCIAEoCzIQLnBhcmxleS52MS5Qb2ludBIZChFzdGFsZWRfYW1lbmRtZW50cxgDIAMoCSJPChZSZWplY3RBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJEg4KBnJlYXNvbhgDIAEoCSJCChdSZWplY3RBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50InMKE1NpZ25PZmZQb2ludFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVwb2ludBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCRISCgpjaGVja3BvaW50GAUgASgJIjcKFFNpZ25PZmZQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50IjkKFFJldm9rZVNpZ25PZmZSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkiOAoVUmV2b2tlU2lnbk9mZlJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50Im0KFUFjY2VwdERvY3VtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgDIAEoCRISCgpjaGVja3BvaW50GAQgASgJIkUKFkFjY2VwdERvY3VtZW50UmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iZwoRTGlzdEV2ZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiVQoSTGlzdEV2ZW50c1Jlc3BvbnNlEiYKBmV2ZW50cxgBIAMoCzIWLnBhcmxleS52MS5FdmVudFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTgoLRXZlbnRSZWNvcmQSEAoIc2VxdWVuY2UYASABKAMSDAoEbGVhZhgCIAEoDBIfCgVldmVudBgDIAEoCzIQLnBhcmxleS52MS5FdmVudCJBChJXYXRjaEV2ZW50c1JlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMiPAoTV2F0Y2hFdmVudHNSZXNwb25zZRIlCgVldmVudBgBIAEoCzIWLnBhcmxleS52MS5FdmVudFJlY29yZCISChBHZXRDYWxsZXJSZXF1ZXN0ImQKEUdldENhbGxlclJlc3BvbnNlEg0KBWFkbWluGAEgASgIEhMKC25lZ290aWF0aW9uGAIgASgJEisKC3BhcnRpY2lwYW50GAMgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50ItABChFHZXRSZWRsaW5lUmVxdWVzdBIwCglyZXZpc2lvbnMYASABKAsyGy5wYXJsZXkudjEuUmVkbGluZVJldmlzaW9uc0gAEhMKCWFtZW5kbWVudBgCIAEoCUgAEi4KCHByb3Bvc2FsGAMgASgLMhoucGFybGV5LnYxLlJlZGxpbmVQcm9wb3NhbEgAEhIKCGRvY3VtZW50GAQgASgJSAASEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAlCCQoHc3ViamVjdCJNChBSZWRsaW5lUmV2aXNpb25zEg0KBXBvaW50GAEgASgJEhUKDWZyb21fcmV2aXNpb24YAiABKAMSEwoLdG9fcmV2aXNpb24YAyABKAMiggEKD1JlZGxpbmVQcm9wb3NhbBITCgtuZWdvdGlhdGlvbhgBIAEoCRImCgRraW5kGAIgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYAyABKAkSFQoNYmFzZV9yZXZpc2lvbhgEIAEoAxIMCgR0ZXh0GAUgASgJIlgKEkdldFJlZGxpbmVSZXNwb25zZRIpCgdjaGFuZ2VzGAEgAygLMhgucGFybGV5LnYxLlJlZGxpbmVDaGFuZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMo4NChJOZWdvdGlhdGlvblNlcnZpY2USXgoRQ3JlYXRlTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuQ3JlYXRlTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVzcG9uc2USVQoOR2V0TmVnb3RpYXRpb24SIC5wYXJsZXkudjEuR2V0TmVnb3RpYXRpb25SZXF1ZXN0GiEucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVzcG9uc2USWwoQTGlzdE5lZ290aWF0aW9ucxIiLnBhcmxleS52MS5MaXN0TmVnb3RpYXRpb25zUmVxdWVzdBojLnBhcmxleS52MS5MaXN0TmVnb3RpYXRpb25zUmVzcG9uc2USTAoLR2V0RG9jdW1lbnQSHS5wYXJsZXkudjEuR2V0RG9jdW1lbnRSZXF1ZXN0Gh4ucGFybGV5LnYxLkdldERvY3VtZW50UmVzcG9uc2USQwoIR2V0UG9pbnQSGi5wYXJsZXkudjEuR2V0UG9pbnRSZXF1ZXN0GhsucGFybGV5LnYxLkdldFBvaW50UmVzcG9uc2USWwoQUHJvcG9zZUFtZW5kbWVudBIiLnBhcmxleS52MS5Qcm9wb3NlQW1lbmRtZW50UmVxdWVzdBojLnBhcmxleS52MS5Qcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USTwoMR2V0QW1lbmRtZW50Eh4ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlcXVlc3QaHy5wYXJsZXkudjEuR2V0QW1lbmRtZW50UmVzcG9uc2USVQoOTGlzdEFtZW5kbWVudHMSIC5wYXJsZXkudjEuTGlzdEFtZW5kbWVudHNSZXF1ZXN0GiEucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVzcG9uc2USXgoRV2l0aGRyYXdBbWVuZG1lbnQSIy5wYXJsZXkudjEuV2l0aGRyYXdBbWVuZG1lbnRSZXF1ZXN0GiQucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USQwoIQ2FzdFZvdGUSGi5wYXJsZXkudjEuQ2FzdFZvdGVSZXF1ZXN0GhsucGFybGV5LnYxLkNhc3RWb3RlUmVzcG9uc2USTAoLQ2xvc2VWb3RpbmcSHS5wYXJsZXkudjEuQ2xvc2VWb3RpbmdSZXF1ZXN0Gh4ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVzcG9uc2USVQoOQXBwbHlBbWVuZG1lbnQSIC5wYXJsZXkudjEuQXBwbHlBbWVuZG1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVzcG9uc2USWAoPUmVqZWN0QW1lbmRtZW50EiEucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlcXVlc3QaIi5wYXJsZXkudjEuUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USTwoMU2lnbk9mZlBvaW50Eh4ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlcXVlc3QaHy5wYXJsZXkudjEuU2lnbk9mZlBvaW50UmVzcG9uc2USUgoNUmV2b2tlU2lnbk9mZhIfLnBhcmxleS52MS5SZXZva2VTaWduT2ZmUmVxdWVzdBogLnBhcmxleS52MS5SZXZva2VTaWduT2ZmUmVzcG9uc2USVQoOQWNjZXB0RG9jdW1lbnQSIC5wYXJsZXkudjEuQWNjZXB0RG9jdW1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVzcG9uc2USSQoKTGlzdEV2ZW50cxIcLnBhcmxleS52MS5MaXN0RXZlbnRzUmVxdWVzdBodLnBhcmxleS52MS5MaXN0RXZlbnRzUmVzcG9uc2USTgoLV2F0Y2hFdmVudHMSHS5wYXJsZXkudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh4ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJGCglHZXRDYWxsZXISGy5wYXJsZXkudjEuR2V0Q2FsbGVyUmVxdWVzdBocLnBhcmxleS52MS5HZXRDYWxsZXJSZXNwb25zZRJJCgpHZXRSZWRsaW5lEhwucGFybGV5LnYxLkdldFJlZGxpbmVSZXF1ZXN0Gh0ucGFybGV5LnYxLkdldFJlZGxpbmVSZXNwb25zZUI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -1200,6 +1202,202 @@ export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE_
   messageDesc(file_parley_v1_negotiation_service, 38);
 
 /**
+ * GetRedlineRequest is the request of GetRedline. Exactly one subject must be
+ * set.
+ *
+ * @generated from message parley.v1.GetRedlineRequest
+ */
+export type GetRedlineRequest = Message<"parley.v1.GetRedlineRequest"> & {
+  /**
+   * What to compare.
+   *
+   * @generated from oneof parley.v1.GetRedlineRequest.subject
+   */
+  subject: {
+    /**
+     * One point between two of its revisions: one change.
+     *
+     * @generated from field: parley.v1.RedlineRevisions revisions = 1;
+     */
+    value: RedlineRevisions;
+    case: "revisions";
+  } | {
+    /**
+     * An amendment's resource name: its text against the revision of its
+     * point it was drafted on (REPLACE), as a new point (INSERT), or the
+     * point's text at that revision removed (DELETE). One change.
+     *
+     * @generated from field: string amendment = 2;
+     */
+    value: string;
+    case: "amendment";
+  } | {
+    /**
+     * A text not yet proposed, as ProposeAmendment would take it, against
+     * the point it would change: to show the redline before sending. One
+     * change; nothing is stored.
+     *
+     * @generated from field: parley.v1.RedlineProposal proposal = 3;
+     */
+    value: RedlineProposal;
+    case: "proposal";
+  } | {
+    /**
+     * A negotiation's resource name: every point changed, added or deleted
+     * since the original text, in document order; a deleted point comes
+     * after the nearest earlier original point still in the document.
+     * Unchanged points are left out. Paged.
+     *
+     * @generated from field: string document = 4;
+     */
+    value: string;
+    case: "document";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * `document` only: at most this many changes; 0 means 100, more than 1000
+   * means 1000. A page also ends before it grows past about 4 MiB of text.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * `document` only: the `next_page_token` of the previous page; empty for
+   * the first page. A token from before a change of the document is refused
+   * with ABORTED.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.GetRedlineRequest.
+ * Use `create(GetRedlineRequestSchema)` to create a new message.
+ */
+export const GetRedlineRequestSchema: GenMessage<GetRedlineRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 39);
+
+/**
+ * RedlineRevisions names two revisions of one point.
+ *
+ * @generated from message parley.v1.RedlineRevisions
+ */
+export type RedlineRevisions = Message<"parley.v1.RedlineRevisions"> & {
+  /**
+   * The point's resource name. A deleted point keeps its revisions.
+   *
+   * @generated from field: string point = 1;
+   */
+  point: string;
+
+  /**
+   * The revision to compare from; 0 means 1, the original text (or the text
+   * the point was inserted with).
+   *
+   * @generated from field: int64 from_revision = 2;
+   */
+  fromRevision: bigint;
+
+  /**
+   * The revision to compare to; 0 means the current one. It may be lower
+   * than `from_revision` to see a change undone.
+   *
+   * @generated from field: int64 to_revision = 3;
+   */
+  toRevision: bigint;
+};
+
+/**
+ * Describes the message parley.v1.RedlineRevisions.
+ * Use `create(RedlineRevisionsSchema)` to create a new message.
+ */
+export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 40);
+
+/**
+ * RedlineProposal is a change drafted but not yet proposed. Its fields mean
+ * what they mean in ProposeAmendmentRequest and are checked the same way.
+ *
+ * @generated from message parley.v1.RedlineProposal
+ */
+export type RedlineProposal = Message<"parley.v1.RedlineProposal"> & {
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 1;
+   */
+  negotiation: string;
+
+  /**
+   * What the amendment would do.
+   *
+   * @generated from field: parley.v1.AmendmentKind kind = 2;
+   */
+  kind: AmendmentKind;
+
+  /**
+   * REPLACE, DELETE: the point to change. INSERT: the point to insert after,
+   * or empty for the start; the redline of an INSERT is its text, added.
+   *
+   * @generated from field: string point = 3;
+   */
+  point: string;
+
+  /**
+   * REPLACE, DELETE: the revision of `point` to compare against; 0 means the
+   * current one. INSERT: must be 0.
+   *
+   * @generated from field: int64 base_revision = 4;
+   */
+  baseRevision: bigint;
+
+  /**
+   * REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.RedlineProposal.
+ * Use `create(RedlineProposalSchema)` to create a new message.
+ */
+export const RedlineProposalSchema: GenMessage<RedlineProposal> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 41);
+
+/**
+ * GetRedlineResponse is the response of GetRedline.
+ *
+ * @generated from message parley.v1.GetRedlineResponse
+ */
+export type GetRedlineResponse = Message<"parley.v1.GetRedlineResponse"> & {
+  /**
+   * The changes: exactly one for `revisions`, `amendment` and `proposal`;
+   * this page of them for `document`.
+   *
+   * @generated from field: repeated parley.v1.RedlineChange changes = 1;
+   */
+  changes: RedlineChange[];
+
+  /**
+   * `document` only: token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.GetRedlineResponse.
+ * Use `create(GetRedlineResponseSchema)` to create a new message.
+ */
+export const GetRedlineResponseSchema: GenMessage<GetRedlineResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 42);
+
+/**
  * NegotiationService runs negotiations: the document, amendments, votes,
  * sign-offs, acceptance and the audit log.
  *
@@ -1407,6 +1605,19 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * Gets a word-level redline: of a point between two of its revisions, of
+   * an amendment against the revision it was drafted on, of a text not yet
+   * proposed against a point, or of the whole document since the original
+   * text. Any participant of the negotiation may call it; it changes nothing.
+   *
+   * @generated from rpc parley.v1.NegotiationService.GetRedline
+   */
+  getRedline: {
+    methodKind: "unary";
+    input: typeof GetRedlineRequestSchema;
+    output: typeof GetRedlineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_negotiation_service, 0);
