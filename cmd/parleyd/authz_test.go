@@ -70,6 +70,7 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ListEvents", authzMember},
 	{"parley.v1.NegotiationService/WatchEvents", authzMember},
 	{"parley.v1.NegotiationService/GetCaller", append(slices.Clone(authzMember), authzOutsider)},
+	{"parley.v1.NegotiationService/GetRedline", authzMember},
 	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RevokeToken", []authzWho{authzAdmin}},
@@ -290,6 +291,10 @@ func TestAuthorization(t *testing.T) {
 		},
 		"parley.v1.NegotiationService/GetCaller": func(ctx context.Context) error {
 			_, err := api.GetCaller(ctx, &parleyv1.GetCallerRequest{})
+			return err
+		},
+		"parley.v1.NegotiationService/GetRedline": func(ctx context.Context) error {
+			_, err := api.GetRedline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Amendment{Amendment: amendment}})
 			return err
 		},
 		"parley.v1.AuditService/GetCheckpoint": func(ctx context.Context) error {
