@@ -62,6 +62,7 @@ func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
 	path := filepath.Join(m.Config.DataDir, DemoTokensFile)
 	if saved, err := readDemoTokens(path); err == nil && saved.Negotiation == name {
 		fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens in %s\n", name, path)
+		m.printSignInLinks(saved.Tokens)
 		return nil
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -92,6 +93,7 @@ func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens written to %s (mode 0600)\n", name, path)
+	m.printSignInLinks(out.Tokens)
 	return nil
 }
 
