@@ -122,9 +122,9 @@ type Main struct {
 	// HTTPListener serves the board and the API over HTTP, with --http-listen.
 	HTTPListener net.Listener
 	webServer    *http.Server
-	webURL       string // the board's address for people, without a trailing slash
-	preloaded       chan struct{} // closed when the background load of negotiations ends
-	stopPreload     func()
+	webURL       string        // the board's address for people, without a trailing slash
+	preloaded    chan struct{} // closed when the background load of negotiations ends
+	stopPreload  func()
 }
 
 // NewMain returns a Main with default configuration.
@@ -350,7 +350,9 @@ func parseBytes(s string) (int64, error) {
 
 // checkPlaintext refuses to serve without TLS on an address other than
 // loopback unless allowed explicitly (or TLS is on).
-func checkPlaintext(listen string, allowed bool) error { return checkPlaintextFlag("--listen", listen, allowed) }
+func checkPlaintext(listen string, allowed bool) error {
+	return checkPlaintextFlag("--listen", listen, allowed)
+}
 
 // checkPlaintextFlag is checkPlaintext for the address of any listener flag.
 func checkPlaintextFlag(flagName, listen string, allowed bool) error {
