@@ -119,12 +119,13 @@ type Main struct {
 	// MetricsListener serves /metrics, with --metrics-listen.
 	MetricsListener net.Listener
 	metricsServer   *http.Server
+	preloaded       chan struct{} // closed when the background load of negotiations ends
+	stopPreload     func()
+
 	// HTTPListener serves the board and the API over HTTP, with --http-listen.
 	HTTPListener net.Listener
 	webServer    *http.Server
-	webURL       string        // the board's address for people, without a trailing slash
-	preloaded    chan struct{} // closed when the background load of negotiations ends
-	stopPreload  func()
+	webURL       string // the board's address for people, without a trailing slash
 }
 
 // NewMain returns a Main with default configuration.
