@@ -32,7 +32,10 @@ const utf8 = new TextEncoder();
 // parseVerifierKey reads "<name>+<key hash hex>+<base64(0x01 || key)>" and
 // checks that the key hash is the one the key and name give.
 export async function parseVerifierKey(text: string): Promise<VerifierKey> {
-  const parts = text.split("+");
+  // The key data is base64, which may hold "+" too: split at the first two.
+  const i = text.indexOf("+");
+  const j = text.indexOf("+", i + 1);
+  const parts = i < 0 || j < 0 ? [] : [text.slice(0, i), text.slice(i + 1, j), text.slice(j + 1)];
   if (parts.length !== 3 || parts[0] === "" || !/^[0-9a-f]{8}$/.test(parts[1])) {
     throw new Error("the verifier key is malformed");
   }
