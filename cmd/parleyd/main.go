@@ -126,6 +126,9 @@ type Main struct {
 	HTTPListener net.Listener
 	webServer    *http.Server
 	webURL       string // the board's address for people, without a trailing slash
+	// webDefaultPort: --demo chose the HTTP address, so another will do if
+	// it is taken.
+	webDefaultPort bool
 }
 
 // NewMain returns a Main with default configuration.

@@ -43,6 +43,7 @@ func (m *Main) webFlagsParsed(fs *flag.FlagSet) {
 	switch {
 	case !set && c.Demo:
 		c.HTTPListen = DemoHTTPListen
+		m.webDefaultPort = true
 	case c.HTTPListen == "off":
 		c.HTTPListen = ""
 	}
@@ -77,7 +78,13 @@ func (m *Main) serveWeb(tlsConfig *tls.Config) error {
 		// No read or write timeout: WatchEvents streams last as long as the
 		// watcher wants.
 	}
-	if m.HTTPListener, err = net.Listen("tcp", c.HTTPListen); err != nil {
+	if m.HTTPListener, err = net.Listen("tcp", c.HTTPListen); err != nil && m.webDefaultPort {
+		// The demo's default port is taken (another demo, a test): any free
+		// port will do, since the line below says which.
+		m.Logger.Warn("the demo's default HTTP address is taken; serving on a free port", "address", c.HTTPListen, "err", err)
+		m.HTTPListener, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
 		return fmt.Errorf("--http-listen: %w", err)
 	}
 	scheme := "http"
