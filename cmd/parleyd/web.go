@@ -35,8 +35,10 @@ func (m *Main) webFlags(fs *flag.FlagSet) {
 	})
 }
 
-// webFlagsParsed applies the HTTP listener's defaults once the flags are read.
-func (m *Main) webFlagsParsed(fs *flag.FlagSet) {
+// webFlagsParsed applies the HTTP listener's defaults once the flags are
+// read, and refuses plaintext HTTP off loopback as for gRPC, before anything
+// is served.
+func (m *Main) webFlagsParsed(fs *flag.FlagSet) error {
 	c := &m.Config
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "http-listen" })
@@ -47,6 +49,10 @@ func (m *Main) webFlagsParsed(fs *flag.FlagSet) {
 	case c.HTTPListen == "off":
 		c.HTTPListen = ""
 	}
+	if c.HTTPListen == "" {
+		return nil
+	}
+	return checkPlaintextFlag("--http-listen", c.HTTPListen, c.AllowPlaintext || c.TLSCert != "")
 }
 
 // serveWeb starts the HTTP listener, if there is one: the same gRPC server's
@@ -55,9 +61,6 @@ func (m *Main) serveWeb(tlsConfig *tls.Config) error {
 	c := m.Config
 	if c.HTTPListen == "" {
 		return nil
-	}
-	if err := checkPlaintextFlag("--http-listen", c.HTTPListen, c.AllowPlaintext || tlsConfig != nil); err != nil {
-		return err
 	}
 	handler, err := serverweb.NewHandler(m.GRPC, serverweb.Options{Assets: web.Assets(), AllowedOrigins: c.HTTPAllowedOrigins,
 		MaxResponseBytes: rpc.MaxSendMsgBytes})
