@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/spf13/cobra"
 
 	"github.com/parley-negotiation/parley/client"
@@ -118,12 +117,12 @@ func (a *app) pointCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.Stdout, &parleyv1.GetPointResponse{Point: p})
 			}
-			return a.printPoint(a.Stdout, doc, p, amendments)
+			return a.printPoint(ctx, a.Stdout, doc, p, amendments)
 		}),
 	}
 }
 
-func (a *app) printPoint(w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment) error {
+func (a *app) printPoint(ctx context.Context, w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment) error {
 	dels := delegations(doc.Negotiation)
 	fmt.Fprintf(w, "%s · revision %d · %s · signed %d of %d\n", a.st.bold("Point "+strconv.Itoa(int(p.GetNumber()))), p.GetRevision(),
 		pointStatus(p.GetStatus()), len(p.GetSignOffs()), len(dels))
@@ -166,8 +165,11 @@ func (a *app) printPoint(w io.Writer, doc *client.Document, p *parleyv1.Point, a
 		a.printAmendments(w, doc, amendments)
 	}
 	if revs := p.GetRevisions(); len(revs) > 1 {
-		fmt.Fprintf(w, "\nChanges since the original (r1 → r%d):\n%s\n", p.GetRevision(),
-			renderRedline(wordDiff(revs[0].GetText(), p.GetText()), a.st.redlineFormat()))
+		segs, err := a.revisionsRedline(ctx, p.GetName(), 1, p.GetRevision())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nChanges since the original (r1 → r%d):\n%s\n", p.GetRevision(), renderRedline(segs, a.st.redlineFormat()))
 	}
 	return nil
 }
@@ -227,7 +229,11 @@ output is piped, and in red and green on a terminal.`,
 			if from < 1 || to < 1 || from > int64(len(revs)) || to > int64(len(revs)) {
 				return usagef("point %d has revisions 1 to %d", p.GetNumber(), len(revs))
 			}
-			c := change{Kind: "changed", Number: int(p.GetNumber()), Revision: to, Before: revs[from-1].GetText(), After: revs[to-1].GetText()}
+			segs, err := a.revisionsRedline(ctx, p.GetName(), from, to)
+			if err != nil {
+				return err
+			}
+			c := newChange("changed", int(p.GetNumber()), 0, to, segs)
 			if a.json() {
 				return writeChangesJSON(a.Stdout, []change{c})
 			}
@@ -236,7 +242,7 @@ output is piped, and in red and green on a terminal.`,
 				fmt.Fprintf(a.Stdout, "%s\n(no change)\n", c.After)
 				return nil
 			}
-			fmt.Fprintf(a.Stdout, "%s\n", renderRedline(wordDiff(c.Before, c.After), a.st.redlineFormat()))
+			fmt.Fprintf(a.Stdout, "%s\n", renderRedline(c.segments, a.st.redlineFormat()))
 			return nil
 		}),
 	}
@@ -254,6 +260,14 @@ type change struct {
 	Revision int64  `json:"revision,omitempty"`        // current revision; 0 if deleted
 	Before   string `json:"before"`
 	After    string `json:"after"`
+
+	segments []*parleyv1.RedlineSegment // the redline from Before to After
+}
+
+// newChange makes a change from the server's redline.
+func newChange(kind string, number, original int, revision int64, segs []*parleyv1.RedlineSegment) change {
+	before, after := redlineTexts(segs)
+	return change{Kind: kind, Number: number, Original: original, Revision: revision, Before: before, After: after, segments: segs}
 }
 
 // title names a change for people.
@@ -270,63 +284,22 @@ func (c change) title() string {
 	return fmt.Sprintf("Point %d — changed (original point %d, revision %d)", c.Number, c.Original, c.Revision)
 }
 
-// original reads the original text from the start of the log: the
-// negotiation's creation adds its points, in order, before anything else.
-func (a *app) original(ctx context.Context, negotiation string) (ids []string, texts map[string]string, err error) {
-	texts = map[string]string{}
-	for rec, err := range a.cl.Events(ctx, negotiation, 0) {
-		if err != nil {
-			return nil, nil, err
-		}
-		ev := rec.GetEvent()
-		if ev.GetNegotiationCreated() != nil {
-			continue
-		}
-		added := ev.GetPointAdded()
-		if added == nil {
-			break
-		}
-		ids = append(ids, added.GetPointId())
-		texts[added.GetPointId()] = added.GetText()
-	}
-	return ids, texts, nil
-}
-
-// changes compares the original text with the current document. Changes are
-// in document order; a deleted point comes where it stood.
+// changes lists, from the server's redline of the document, every point
+// changed, added or deleted since the original text, in document order; a
+// deleted point comes where it stood.
 func (a *app) changes(ctx context.Context, doc *client.Document) ([]change, error) {
-	ids, texts, err := a.original(ctx, doc.Negotiation.GetName())
+	redlines, err := a.cl.Redline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Document{Document: doc.Negotiation.GetName()}})
 	if err != nil {
 		return nil, err
 	}
-	current := map[string]bool{}
-	for _, p := range doc.Points {
-		current[p.GetId()] = true
+	kinds := map[parleyv1.RedlineChangeKind]string{
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_CHANGED: "changed",
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_ADDED:   "new",
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_DELETED: "deleted",
 	}
-	// Each deleted point follows the nearest earlier original point that is
-	// still in the document ("" for the start).
-	deletedAfter := map[string][]change{}
-	anchor := ""
-	originalNumber := map[string]int{}
-	for i, id := range ids {
-		originalNumber[id] = i + 1
-		if current[id] {
-			anchor = id
-			continue
-		}
-		deletedAfter[anchor] = append(deletedAfter[anchor], change{Kind: "deleted", Original: i + 1, Before: texts[id]})
-	}
-	out := append([]change(nil), deletedAfter[""]...)
-	for _, p := range doc.Points {
-		before, existed := texts[p.GetId()]
-		switch {
-		case !existed:
-			out = append(out, change{Kind: "new", Number: int(p.GetNumber()), Revision: p.GetRevision(), After: p.GetText()})
-		case before != p.GetText():
-			out = append(out, change{Kind: "changed", Number: int(p.GetNumber()), Original: originalNumber[p.GetId()],
-				Revision: p.GetRevision(), Before: before, After: p.GetText()})
-		}
-		out = append(out, deletedAfter[p.GetId()]...)
+	out := make([]change, 0, len(redlines))
+	for _, r := range redlines {
+		out = append(out, newChange(kinds[r.GetKind()], int(r.GetNumber()), int(r.GetOriginalNumber()), r.GetToRevision(), r.GetSegments()))
 	}
 	return out, nil
 }
@@ -353,7 +326,7 @@ func (a *app) printChanges(w io.Writer, changes []change, points int) {
 	}
 	fmt.Fprintf(w, "Changes since the original text: %s (%d points now).\n", summary(changes), points)
 	for _, c := range changes {
-		fmt.Fprintf(w, "\n%s\n%s\n", a.st.bold(c.title()+":"), renderRedline(wordDiff(c.Before, c.After), a.st.redlineFormat()))
+		fmt.Fprintf(w, "\n%s\n%s\n", a.st.bold(c.title()+":"), renderRedline(c.segments, a.st.redlineFormat()))
 	}
 }
 
@@ -369,9 +342,10 @@ func writeChangesJSON(w io.Writer, changes []change) error {
 	list := []out{}
 	for _, c := range changes {
 		o := out{change: c, Redline: []seg{}}
-		for _, s := range wordDiff(c.Before, c.After) {
-			op := map[diffmatchpatch.Operation]string{diffmatchpatch.DiffEqual: "equal", diffmatchpatch.DiffDelete: "delete", diffmatchpatch.DiffInsert: "insert"}[s.op]
-			o.Redline = append(o.Redline, seg{op, s.text})
+		for _, s := range c.segments {
+			op := map[parleyv1.RedlineOperation]string{parleyv1.RedlineOperation_REDLINE_OPERATION_EQUAL: "equal",
+				parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE: "delete", parleyv1.RedlineOperation_REDLINE_OPERATION_INSERT: "insert"}[s.GetOperation()]
+			o.Redline = append(o.Redline, seg{op, s.GetText()})
 		}
 		list = append(list, o)
 	}
