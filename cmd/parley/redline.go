@@ -52,7 +52,6 @@ func redlineTexts(segs []*parleyv1.RedlineSegment) (before, after string) {
 	return b.String(), a.String()
 }
 
-
 // redlineFormat says how a redline marks removals and additions.
 type redlineFormat int
 
