@@ -408,9 +408,7 @@ func (m *Main) Close() error {
 	}
 	if m.GRPC != nil {
 		m.Server.Shutdown()
-		webCtx, cancel := context.WithTimeout(context.Background(), m.Config.StopTimeout)
-		defer cancel()
-		defer m.stopWeb(webCtx)()
+		m.stopWeb()
 		stopped := make(chan struct{})
 		go func() {
 			m.GRPC.GracefulStop()

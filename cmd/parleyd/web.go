@@ -140,17 +140,18 @@ func (m *Main) printSignInLinks(tokens map[string]string) {
 	}
 }
 
-// stopWeb starts a graceful stop of the HTTP listener and returns a function
-// that waits for it until ctx ends, then closes what remains.
-func (m *Main) stopWeb(ctx context.Context) (wait func()) {
+// stopWeb stops the HTTP listener gracefully: it waits, up to StopTimeout,
+// for the calls in flight to end and write their status, then closes what
+// remains. It runs before the gRPC server's graceful stop, which would cut
+// the HTTP calls' transports before their status is written.
+func (m *Main) stopWeb() {
 	if m.webServer == nil {
-		return func() {}
+		return
 	}
-	done := make(chan error, 1)
-	go func() { done <- m.webServer.Shutdown(ctx) }()
-	return func() {
-		if err := <-done; err != nil {
-			m.webServer.Close()
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.StopTimeout)
+	defer cancel()
+	if err := m.webServer.Shutdown(ctx); err != nil {
+		m.Logger.Warn("graceful stop of the HTTP listener timed out; closing remaining connections")
+		m.webServer.Close()
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -494,4 +495,42 @@ func TestWeb_TLS(t *testing.T) {
 			t.Fatalf("HTTP in plaintext on 0.0.0.0: exit %d, stderr:\n%s\nwant a refusal naming --http-listen and --allow-plaintext", code, stderr)
 		}
 	})
+}
+
+// TestWeb_StopWithWatchers stops parleyd while browsers watch the log: the
+// streams end with UNAVAILABLE and the server exits at once, not after the
+// stop timeout.
+func TestWeb_StopWithWatchers(t *testing.T) {
+	s := servertest.Start(t, "--stop-timeout", "20s")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := s.CreateDemo(ctx)
+	var streams []parleyv1.NegotiationService_WatchEventsClient
+	for _, protocol := range webProtocols[1:] {
+		stream, err := parleyv1.NewNegotiationServiceClient(protocol.dial(t, s)).WatchEvents(
+			servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.WatchEventsRequest{Negotiation: n.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Recv(); err != nil {
+			t.Fatalf("%s: %v", protocol.name, err)
+		}
+		streams = append(streams, stream)
+	}
+	start := time.Now()
+	s.Stop()
+	took := time.Since(start)
+	t.Logf("stopped in %v", took)
+	if took > 10*time.Second {
+		t.Errorf("parleyd took %v to stop with watchers on the HTTP listener", took)
+	}
+	for i, stream := range streams {
+		var err error
+		for err == nil {
+			_, err = stream.Recv()
+		}
+		if code := status.Code(err); code != codes.Unavailable {
+			t.Errorf("%s: the watch ended with %v, want UNAVAILABLE", webProtocols[i+1].name, err)
+		}
+	}
 }
