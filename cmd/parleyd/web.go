@@ -9,10 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/parley-negotiation/parley/client/web"
+	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/rpc"
 	serverweb "github.com/parley-negotiation/parley/server/web"
 )
@@ -130,11 +130,13 @@ func (m *Main) printSignInLinks(tokens map[string]string) {
 		return
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: the board: %s/\n", m.webURL)
-	ids := make([]string, 0, len(tokens))
-	for id := range tokens {
-		ids = append(ids, id)
+	// In the demo's order: the delegations, then the mediator.
+	var ids []string
+	for _, p := range demo.Participants() {
+		if _, ok := tokens[p.GetId()]; ok {
+			ids = append(ids, p.GetId())
+		}
 	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		fmt.Fprintf(m.Stdout, "parleyd: sign in as %s: %s/#token=%s\n", id, m.webURL, url.QueryEscape(tokens[id]))
 	}
