@@ -529,8 +529,8 @@ func TestWeb_StopWithWatchers(t *testing.T) {
 		for err == nil {
 			_, err = stream.Recv()
 		}
-		if code := status.Code(err); code != codes.Unavailable {
-			t.Errorf("%s: the watch ended with %v, want UNAVAILABLE", webProtocols[i+1].name, err)
+		if code := status.Code(err); code != codes.Unavailable || limitsReason(err) != "SHUTTING_DOWN" {
+			t.Errorf("%s: the watch ended with %v, want UNAVAILABLE SHUTTING_DOWN", webProtocols[i+1].name, err)
 		}
 	}
 }
