@@ -170,12 +170,6 @@ func TestWeb_CurlJSON(t *testing.T) {
 		t.Errorf("refused calls grew the log from %d to %d events", before, after)
 	}
 
-	t.Run("ErrNotJSON", func(t *testing.T) {
-		resp, body := webPost(t, s, "NegotiationService/GetCaller", n.Tokens["ukraine"], "{not json")
-		if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusInternalServerError {
-			t.Errorf("a body that is not JSON: %s\n%s", resp.Status, body)
-		}
-	})
 	t.Run("ErrUnknownMethod", func(t *testing.T) {
 		resp, _ := webPost(t, s, "NegotiationService/DropEverything", s.AdminToken, "{}")
 		if resp.StatusCode != http.StatusNotFound {
@@ -394,18 +388,28 @@ func TestWeb_MessageSize(t *testing.T) {
 		})
 	}
 	t.Run("BodyOverTheHTTPBound", func(t *testing.T) {
-		// Over the HTTP listener's own bound on a body: refused, or the
-		// connection cut, before it is all read.
+		// Over the HTTP listener's own bound on a body: refused from its
+		// declared length, before it is read, with the same code.
 		body := `{"title":"` + strings.Repeat("a", 33<<20) + `"}`
-		req, _ := http.NewRequest(http.MethodPost, s.HTTPURL+"/parley.v1.NegotiationService/CreateNegotiation", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+s.AdminToken)
-		resp, err := http1Client(t).Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 400 {
-				t.Errorf("a 33 MiB body: %s", resp.Status)
-			}
+		resp, reply := webPost(t, s, "NegotiationService/CreateNegotiation", s.AdminToken, body)
+		var e connectError
+		if err := json.Unmarshal(reply, &e); err != nil || resp.StatusCode != http.StatusTooManyRequests || e.Code != "resource_exhausted" {
+			t.Errorf("a 33 MiB body: %s %s (%v)", resp.Status, reply, err)
+		}
+		for _, protocol := range webProtocols[1:] {
+			_, err := parleyv1.NewNegotiationServiceClient(protocol.dial(t, s)).CreateNegotiation(admin,
+				&parleyv1.CreateNegotiationRequest{Title: strings.Repeat("a", 33<<20)})
+			limitsWant(t, protocol.name+": a 33 MiB request", err, codes.ResourceExhausted, "")
+		}
+	})
+	t.Run("ErrMalformedJSON", func(t *testing.T) {
+		resp, reply := webPost(t, s, "NegotiationService/GetCaller", s.AdminToken, "{not json")
+		var e connectError
+		if err := json.Unmarshal(reply, &e); err != nil {
+			t.Fatalf("%s: %v\n%s", resp.Status, err, reply)
+		}
+		if reason, _ := e.reason(t); resp.StatusCode != http.StatusBadRequest || e.Code != "invalid_argument" || reason != "REQUEST_MALFORMED" {
+			t.Errorf("a body that is not JSON: %s %s", resp.Status, reply)
 		}
 	})
 	if after := count(); after != before {

@@ -9,18 +9,26 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parley-negotiation/parley/server/rpc"
 )
 
 // MaxRequestBytes bounds the body of one HTTP request: four times gRPC's
@@ -64,7 +72,9 @@ type Handler struct {
 
 // NewHandler returns a handler for the services registered on g.
 func NewHandler(g *grpc.Server, opts Options) (*Handler, error) {
-	var topts []vanguard.TranscoderOption
+	topts := []vanguard.TranscoderOption{vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
+		return jsonCodec{vanguard.NewJSONCodec(res)}
+	})}
 	if opts.MaxResponseBytes > 0 {
 		topts = append(topts, vanguard.WithDefaultServiceOptions(vanguard.WithMaxMessageBufferBytes(opts.MaxResponseBytes)))
 	}
@@ -118,8 +128,73 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Header.Set("Connect-Protocol-Version", "1")
 		}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	if r.ContentLength > MaxRequestBytes {
+		refuseTooLarge(w, r)
+		return
+	}
+	r.Body = &boundedBody{ReadCloser: r.Body, left: MaxRequestBytes}
 	h.api.ServeHTTP(w, r)
+}
+
+// refuseTooLarge answers a request whose declared body is over the bound
+// with RESOURCE_EXHAUSTED in its own protocol, without reading it: in gRPC's
+// and gRPC-Web's headers, or as a Connect error. (A body that only turns out
+// too large while it is read is cut off by boundedBody.)
+func refuseTooLarge(w http.ResponseWriter, r *http.Request) {
+	msg := fmt.Sprintf("the request body is %d bytes; the limit is %d", r.ContentLength, MaxRequestBytes)
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/grpc") {
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Grpc-Status", "8") // RESOURCE_EXHAUSTED
+		w.Header().Set("Grpc-Message", url.PathEscape(msg))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests) // Connect's status for resource_exhausted
+	body, _ := json.Marshal(map[string]string{"code": "resource_exhausted", "message": msg})
+	w.Write(body)
+}
+
+// errRequestMalformed refuses a JSON body that does not parse as the
+// method's request. Over gRPC an undecodable message is refused by grpc-go
+// itself, as INTERNAL; JSON is typed by people, so it gets a reason.
+func errRequestMalformed(err error) error {
+	ce := connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the request body is not the method's request in JSON: %w", err))
+	if d, derr := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: "REQUEST_MALFORMED", Domain: rpc.ErrorDomain}); derr == nil {
+		ce.AddDetail(d)
+	}
+	return ce
+}
+
+// jsonCodec is vanguard's JSON codec, with errors in a request's JSON
+// refused as INVALID_ARGUMENT rather than reported as the server's fault.
+type jsonCodec struct{ *vanguard.JSONCodec }
+
+func (c jsonCodec) Unmarshal(data []byte, msg proto.Message) error {
+	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+		return errRequestMalformed(err)
+	}
+	return nil
+}
+
+// boundedBody ends a request body that grows past its bound with
+// RESOURCE_EXHAUSTED, the code of a message over gRPC's limit.
+type boundedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("the request body is over %d bytes", MaxRequestBytes))
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // isAPI reports whether a request is for a service's method.
