@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/checkpoint"
 	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/servertest"
 )
@@ -415,6 +417,10 @@ func TestBoard(t *testing.T) {
 	}
 	shot.take(mediator, "concluded")
 
+	for _, p := range everyone {
+		p.eventually("the log still verified", 10*time.Second, `document.querySelector('[data-test="verified"]') !== null`)
+	}
+
 	got, err := parleyv1.NewNegotiationServiceClient(srv.Conn()).GetNegotiation(servertest.As(ctx, n.Tokens[demo.Mediator]),
 		&parleyv1.GetNegotiationRequest{Name: n.Name})
 	if err != nil {
@@ -428,6 +434,7 @@ func TestBoard(t *testing.T) {
 	// signed root; the print page holds the text and the redline annex.
 	mediator.do("open the audit log", click(`nav a[href="#/audit"]`))
 	mediator.eventually("the events checked against the signed root", 10*time.Second, has(`[data-test="leaves-check"]`, "✓"))
+	mediator.eventually("consistency with what it trusted before", live, has(`[data-test="verified-detail"]`, "consistent with the"))
 	shot.take(mediator, "audit")
 	mediator.do("open the printable text", click(`nav a[href="#/print"]`), visible(`.annex del`))
 	shot.take(mediator, "print")
@@ -448,4 +455,43 @@ func (p *page) attr(sel, name string) string {
 		p.tb.Fatalf("%s: %s has no %s", p.name, sel, name)
 	}
 	return res.Value
+}
+
+// TestBoardCatchesARewrittenLog gives the browser a checkpoint, signed with
+// the server's own key, of a history the server never had: the board must
+// say that the log check failed once the server's log moves on.
+func TestBoardCatchesARewrittenLog(t *testing.T) {
+	needChromium(t)
+	if testing.Short() {
+		t.Skip("starts parleyd and Chromium")
+	}
+	ctx := context.Background()
+	httpAddr := freeAddr(t)
+	srv := servertest.Start(t, "--http-listen", httpAddr)
+	n := srv.CreateDemo(ctx)
+	browser := newBrowser(t)
+	shot := newShots(t)
+	europe := newPage(t, browser, "europe")
+	europe.signIn("http://"+httpAddr+"/", n.Tokens["europe"])
+	europe.eventually("the log verified", 10*time.Second, `document.querySelector('[data-test="verified"]') !== null`)
+
+	// The operator, who holds the key, signs a different history of 10
+	// events, and the browser has trusted it.
+	signer, err := checkpoint.LoadOrCreate(filepath.Join(srv.DataDir, "checkpoint-key"), "unused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := signer.Sign(checkpoint.Checkpoint{Origin: n.Name, Size: 10, Root: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	europe.do("trust the forged checkpoint", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`localStorage.setItem(%q, %q)`, "parley.trusted-checkpoint."+n.Name, forged)))
+
+	// The next event makes the board check a new checkpoint against it.
+	europe.do("sign off point 2", click(`a[aria-label="Point 2"]`), click(`[data-test="sign-off"]`))
+	europe.eventually("the failed check", live, `document.querySelector('[data-test="verify-failed"]') !== null`)
+	europe.do("open the audit log", click(`nav a[href="#/audit"]`))
+	europe.eventually("the reason", live, has(`[data-test="verification"]`, "history rewritten"))
+	shot.take(europe, "rewritten")
 }

@@ -8,7 +8,6 @@ import { describeAmendment, firstLine, numberRanges, plural, shortId, timeText }
 import type { Store } from "./store.js";
 import { AmendmentCard } from "./amendment.js";
 import { Action, Section } from "./ui.js";
-import { trustedNote } from "./checkpoint.js";
 
 const marks = { signed: "✓", stale: "~", missing: "·" } as const;
 const words = { signed: "signed off", stale: "stale: signed an earlier revision", missing: "not yet" } as const;
@@ -20,7 +19,7 @@ export function pointHref(p: Point): string {
 // checkpointNote is the checkpoint this browser verified, sent with a
 // sign-off or acceptance so that the statement names the history it saw.
 export function checkpointNote(store: Store): string {
-  return store.verification.state === "verified" ? (trustedNote(store.negotiationName) ?? "") : "";
+  return store.verification.state === "verified" ? store.verification.checkpoint.note : "";
 }
 
 export function Board({ store }: { store: Store }) {
@@ -56,8 +55,6 @@ export function Board({ store }: { store: Store }) {
           ))}
         </Section>
       )}
-      <Matrix store={store} />
-      {!concluded && <Blocking store={store} />}
       {!store.isMediator && (
         <Section title={`Pending amendments (${st.pending.length})`} id="pending" test="pending">
           {st.pending.length === 0 && <p class="muted">No amendment is open for voting or waiting for the mediator.</p>}
@@ -66,6 +63,8 @@ export function Board({ store }: { store: Store }) {
           ))}
         </Section>
       )}
+      <Matrix store={store} />
+      {!concluded && <Blocking store={store} />}
     </>
   );
 }

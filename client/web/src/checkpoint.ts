@@ -123,41 +123,48 @@ export async function verifyLog(api: Api, negotiation: string): Promise<Verifica
   } catch (e) {
     return { state: "failed", reason: String((e as Error).message) };
   }
-  const res = await api.audit.getCheckpoint({ negotiation });
-  let cp: Checkpoint;
-  try {
-    cp = await verifyNote(res.checkpoint, key);
-  } catch (e) {
-    return { state: "failed", reason: (e as Error).message, evidence: res.checkpoint };
-  }
-  if (cp.origin !== negotiation) {
-    return { state: "failed", reason: `the checkpoint is for ${cp.origin}`, evidence: res.checkpoint };
-  }
-  let previousSize = 0;
-  const old = trustedNote(negotiation);
-  if (old !== null) {
-    let prev: Checkpoint;
+  // Another tab of this browser may trust a newer checkpoint than the one
+  // this tab just fetched: a checkpoint smaller than the trusted one is a
+  // rollback only if a fresh one is still smaller.
+  for (let attempt = 0; ; attempt++) {
+    const res = await api.audit.getCheckpoint({ negotiation });
+    let cp: Checkpoint;
     try {
-      prev = await verifyNote(old, key);
-    } catch {
-      prev = { note: "", origin: "", size: 0, root: new Uint8Array() };
+      cp = await verifyNote(res.checkpoint, key);
+    } catch (e) {
+      return { state: "failed", reason: (e as Error).message, evidence: res.checkpoint };
     }
-    if (prev.size > 0) {
-      previousSize = prev.size;
-      if (cp.size < prev.size) {
-        return { state: "failed", reason: `rollback: the log has ${cp.size} events, fewer than the ${prev.size} trusted before`, evidence: old + "\n" + res.checkpoint };
+    if (cp.origin !== negotiation) {
+      return { state: "failed", reason: `the checkpoint is for ${cp.origin}`, evidence: res.checkpoint };
+    }
+    let previousSize = 0;
+    const old = trustedNote(negotiation);
+    if (old !== null) {
+      let prev: Checkpoint | null = null;
+      try {
+        prev = await verifyNote(old, key);
+      } catch {
+        // A trusted note that no longer verifies was signed by a key since
+        // forgotten: start again from this checkpoint.
       }
-      if (cp.size > prev.size) {
-        const proof = await api.audit.getConsistencyProof({ negotiation, fromSize: BigInt(prev.size), toSize: BigInt(cp.size) });
-        if (!(await verifyConsistency(prev.size, cp.size, prev.root, cp.root, proof.hashes))) {
-          return { state: "failed", reason: `history rewritten: the log of ${cp.size} events does not extend the ${prev.size} trusted before`, evidence: old + "\n" + res.checkpoint };
+      if (prev && prev.size > 0) {
+        previousSize = prev.size;
+        if (cp.size < prev.size) {
+          if (attempt === 0) continue;
+          return { state: "failed", reason: `rollback: the log has ${cp.size} events, fewer than the ${prev.size} trusted before`, evidence: old + "\n" + res.checkpoint };
         }
-      } else if (!equalBytes(cp.root, prev.root)) {
-        return { state: "failed", reason: `fork: two different logs of ${cp.size} events`, evidence: old + "\n" + res.checkpoint };
+        if (cp.size > prev.size) {
+          const proof = await api.audit.getConsistencyProof({ negotiation, fromSize: BigInt(prev.size), toSize: BigInt(cp.size) });
+          if (!(await verifyConsistency(prev.size, cp.size, prev.root, cp.root, proof.hashes))) {
+            return { state: "failed", reason: `history rewritten: the log of ${cp.size} events does not extend the ${prev.size} trusted before`, evidence: old + "\n" + res.checkpoint };
+          }
+        } else if (!equalBytes(cp.root, prev.root)) {
+          return { state: "failed", reason: `fork: two different logs of ${cp.size} events`, evidence: old + "\n" + res.checkpoint };
+        }
       }
     }
+    if (pinnedNow) localStorage.setItem(pinKey, keyText);
+    localStorage.setItem(trustedKey(negotiation), cp.note);
+    return { state: "verified", checkpoint: cp, key, previousSize, pinnedNow };
   }
-  if (pinnedNow) localStorage.setItem(pinKey, keyText);
-  localStorage.setItem(trustedKey(negotiation), cp.note);
-  return { state: "verified", checkpoint: cp, key, previousSize, pinnedNow };
 }
