@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -536,5 +537,32 @@ func TestWeb_StopWithWatchers(t *testing.T) {
 		if code := status.Code(err); code != codes.Unavailable || limitsReason(err) != "SHUTTING_DOWN" {
 			t.Errorf("%s: the watch ended with %v, want UNAVAILABLE SHUTTING_DOWN", webProtocols[i+1].name, err)
 		}
+	}
+}
+
+// TestWeb_Metrics counts calls made on the HTTP listener with those made over
+// gRPC: the metrics interceptor sees them all.
+func TestWeb_Metrics(t *testing.T) {
+	s := servertest.Start(t, "--metrics-listen", "127.0.0.1:0")
+	var metricsURL string
+	for _, line := range strings.Split(s.Stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(line, "parleyd: metrics on "); ok {
+			metricsURL = u
+		}
+	}
+	if metricsURL == "" {
+		t.Fatalf("no metrics address:\n%s", s.Stdout.String())
+	}
+	for _, protocol := range webProtocols {
+		if _, err := parleyv1.NewNegotiationServiceClient(protocol.dial(t, s)).GetCaller(
+			servertest.As(context.Background(), s.AdminToken), &parleyv1.GetCallerRequest{}); err != nil {
+			t.Fatalf("%s: %v", protocol.name, err)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, metricsURL, nil)
+	_, body := webDo(t, http1Client(t), req)
+	want := fmt.Sprintf(`grpc_server_handled_total{grpc_code="OK",grpc_method="GetCaller",grpc_service="parley.v1.NegotiationService",grpc_type="unary"} %d`, len(webProtocols))
+	if !strings.Contains(string(body), want) {
+		t.Errorf("metrics lack %q", want)
 	}
 }
