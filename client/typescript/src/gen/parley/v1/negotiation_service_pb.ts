@@ -1318,7 +1318,11 @@ export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*
 
 /**
  * RedlineProposal is a change drafted but not yet proposed. Its fields mean
- * what they mean in ProposeAmendmentRequest and are checked the same way.
+ * what they mean in ProposeAmendmentRequest and are checked the same way
+ * (kind, text, point), with two exceptions: the draft may be compared with
+ * any revision of the point, not only the current one, and a REPLACE that
+ * leaves the text as it is gives an UNCHANGED change rather than an error.
+ * Any member may ask, observers and mediators too: it is a read.
  *
  * @generated from message parley.v1.RedlineProposal
  */
