@@ -90,6 +90,9 @@ func TestGetRedline(t *testing.T) {
 			{"ProposalAgainstOriginal", &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Proposal{Proposal: &parleyv1.RedlineProposal{
 				Negotiation: n.name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p[1].GetName(), BaseRevision: 1, Text: "Limited to 900,000 troops."}}},
 				"CHANGED 3/0 r1→r0: Limited to [-600,000-]{+900,000+} troops.\n"},
+			{"ProposalUnchanged", &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Proposal{Proposal: &parleyv1.RedlineProposal{
+				Negotiation: n.name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p[0].GetName(), Text: "First point."}}},
+				"UNCHANGED 1/0 r1→r0: First point.\n"},
 			{"ProposalInsertAtStart", &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Proposal{Proposal: &parleyv1.RedlineProposal{
 				Negotiation: n.name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT, Text: "\nPreamble.  \r\n"}}},
 				"ADDED 0/0 r0→r0: {+Preamble.+}\n"},
