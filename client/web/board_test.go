@@ -404,13 +404,14 @@ func TestBoard(t *testing.T) {
 	shot.take(mediator, "agreed")
 
 	// The acceptances, each showing the document's hash; the last concludes.
-	for _, p := range delegations {
+	for i, p := range delegations {
 		hash := p.text(`[data-test="document-hash"]`)
 		if len(hash) != 64 {
 			t.Fatalf("%s: the document's hash shown is %q", p.name, hash)
 		}
 		p.do("accept", click(`[data-test="accept"]`))
 		p.eventually("its acceptance", live, has(`[data-test="my-acceptance"]`, "You accepted this text")+` || document.querySelector('[data-test="concluded"]') !== null`)
+		mediator.eventually(p.name+"'s acceptance", live, has(`[data-test="summary"]`, fmt.Sprintf("accepted by %d of 4", i+1)))
 	}
 	for _, p := range everyone {
 		p.eventually("CONCLUDED", live, `document.querySelector('[data-test="concluded"]') !== null`)

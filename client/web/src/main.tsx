@@ -2,7 +2,7 @@
 // negotiation, its points, its audit log and its printable text.
 import "./board.css";
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { connectApi, refusal } from "./api.js";
 import { Role } from "./gen/parley/v1/negotiation_pb.js";
 import { forgetToken, storeToken, storedToken, takeTokenFromFragment } from "./session.js";
@@ -36,6 +36,7 @@ function App() {
       storeToken(token);
       const s = new Store(api, caller.negotiation, caller.participant);
       await s.start();
+      current = s;
       setStore(s);
     } catch (e) {
       forgetToken();
@@ -109,6 +110,17 @@ function Signed({ store, onSignOut }: { store: Store; onSignOut: () => void }) {
   else if (route === "/print") page = <PrintPage store={store} />;
   else page = <Board store={store} />;
   const current = (r: string) => (route === r ? "page" : undefined);
+  // A new page moves the focus to its content, as a page load would, so the
+  // keyboard and the screen reader start there.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById("main")?.focus();
+    scrollTo(0, 0);
+  }, [route]);
   return (
     <>
       <a href="#main" class="skip">
@@ -160,6 +172,16 @@ function Signed({ store, onSignOut }: { store: Store; onSignOut: () => void }) {
     </>
   );
 }
+
+// A page left for another keeps its watch stream open if the browser keeps
+// the page in its back-forward cache, and each such stream holds one of the
+// few connections a browser opens to one host: close it when the page is
+// hidden, and read everything afresh if the page comes back.
+let current: Store | null = null;
+addEventListener("pagehide", () => current?.stop());
+addEventListener("pageshow", (e) => {
+  if (e.persisted) location.reload();
+});
 
 applyLargeType(localStorage.getItem(largeKey) === "1");
 render(<App />, document.getElementById("app")!);

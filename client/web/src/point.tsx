@@ -173,7 +173,8 @@ function RevisionRedline({ store, point }: { store: Store; point: Point }) {
 // ProposeForm drafts an amendment and shows the server's redline of it before
 // it can be sent; changing the draft hides the redline again.
 function ProposeForm({ store, point }: { store: Store; point: Point }) {
-  const [kind, setKind] = useState<AmendmentKind>(AmendmentKind.REPLACE);
+  type Choice = "replace" | "insert" | "insert-start" | "delete";
+  const [choice, setChoice] = useState<Choice>("replace");
   const [text, setText] = useState(point.text);
   const [rationale, setRationale] = useState("");
   const [preview, setPreview] = useState<RedlineChange | null>(null);
@@ -182,10 +183,12 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
     setText(point.text);
     setPreview(null);
   }, [point.name, point.revision]);
+  const kind = { replace: AmendmentKind.REPLACE, insert: AmendmentKind.INSERT, "insert-start": AmendmentKind.INSERT, delete: AmendmentKind.DELETE }[choice];
   const draft = {
     negotiation: store.negotiationName,
     kind,
-    point: point.name,
+    // An INSERT at the start names no point.
+    point: choice === "insert-start" ? "" : point.name,
     baseRevision: kind === AmendmentKind.INSERT ? 0n : point.revision,
     text: kind === AmendmentKind.DELETE ? "" : text,
   };
@@ -194,28 +197,29 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
     setPreview(null);
     setSent("");
   };
-  const kinds: [AmendmentKind, string][] = [
-    [AmendmentKind.REPLACE, `Replace the text of point ${point.number}`],
-    [AmendmentKind.INSERT, `Insert a new point after point ${point.number}`],
-    [AmendmentKind.DELETE, `Delete point ${point.number}`],
+  const choices: [Choice, string][] = [
+    ["replace", `Replace the text of point ${point.number}`],
+    ["insert", `Insert a new point after point ${point.number}`],
+    ...(point.number === 1 ? [["insert-start", "Insert a new point at the start, before point 1"] as [Choice, string]] : []),
+    ["delete", `Delete point ${point.number}`],
   ];
   return (
     <Section title="Propose an amendment" id="propose" test="propose">
       <fieldset>
         <legend>What the amendment does</legend>
-        {kinds.map(([k, label]) => (
-          <label class="radio" key={k}>
+        {choices.map(([c, label]) => (
+          <label class="radio" key={c}>
             <input
               type="radio"
               name="kind"
-              checked={kind === k}
+              checked={choice === c}
               onChange={() =>
                 change(() => {
-                  setKind(k);
-                  setText(k === AmendmentKind.INSERT ? "" : point.text);
+                  setChoice(c);
+                  setText(c === "insert" || c === "insert-start" ? "" : point.text);
                 })
               }
-              data-test={`kind-${AmendmentKind[k].toLowerCase()}`}
+              data-test={`kind-${c}`}
             />{" "}
             {label}
           </label>

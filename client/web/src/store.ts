@@ -101,6 +101,8 @@ export class Store {
         try {
           this.state = await this.readOnce();
           this.loadError = "";
+          // The benchmark's mark: the board's data has arrived (see Board).
+          if (performance.getEntriesByName("parley:board-data").length === 0) performance.mark("parley:board-data");
         } catch (e) {
           if (this.abort.signal.aborted) return;
           this.loadError = refusal(e).message;
