@@ -440,6 +440,16 @@ func TestBoard(t *testing.T) {
 	mediator.do("open the printable text", click(`nav a[href="#/print"]`), visible(`.annex del`))
 	shot.take(mediator, "print")
 
+	// Keyboard: Tab moves the focus to a control that shows it; Large type,
+	// for a projector, scales the page.
+	mediator.do("back to the board", click(`nav a[href="#/"]`), visible(`[data-test="matrix"]`))
+	mediator.do("press Tab", chromedp.KeyEvent("\t"))
+	mediator.eventually("a visible focus", live, `document.activeElement !== document.body &&
+		getComputedStyle(document.activeElement).outlineStyle !== "none" && parseFloat(getComputedStyle(document.activeElement).outlineWidth) >= 2`)
+	mediator.do("large type", click(`button[aria-pressed]`))
+	mediator.eventually("larger type", live, `getComputedStyle(document.documentElement).fontSize === "22px"`)
+	shot.take(mediator, "large-type")
+
 	// Signing out forgets the token.
 	ukraine.do("sign out", click(`[data-test="signout"]`), visible(`[data-test="signin"]`))
 	stored := get(ukraine, "read the session", chromedp.Evaluate[string](`sessionStorage.getItem("parley.token") ?? ""`))
