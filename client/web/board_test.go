@@ -280,6 +280,10 @@ func TestBoard(t *testing.T) {
 	if body := stranger.text("body"); strings.Contains(body, demo.Title) || strings.Contains(body, "Ukraine") {
 		t.Fatalf("a page without a token shows the negotiation:\n%s", body)
 	}
+	calls := get(stranger, "count API calls", chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter(e => e.name.includes("/parley.v1.")).length`))
+	if calls != 0 {
+		t.Fatalf("a page without a token made %d API calls", calls)
+	}
 	stranger.do("sign in with a wrong token", fill("#token", "prl_not-a-token"), click(`[data-test="signin"] button`))
 	stranger.eventually("the server's refusal", live, `document.querySelector('[data-test="signin-error"]') !== null`)
 	if msg := stranger.text(`[data-test="signin-error"]`); !strings.Contains(strings.ToLower(msg), "token") {
