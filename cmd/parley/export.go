@@ -176,7 +176,7 @@ func (e *exporter) markdown(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "%s. Removed words are ~~struck through~~, added words **in bold**.\n", capitalize(summary(e.changes)))
 		for _, c := range e.changes {
-			fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(wordDiff(c.Before, c.After), redlineMarkdown))
+			fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(c.segments, redlineMarkdown))
 		}
 	}
 	e.markdownAnnex(w)
@@ -221,7 +221,7 @@ func (e *exporter) html(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "<p>%s.</p>\n", esc(capitalize(summary(e.changes))))
 		for _, c := range e.changes {
-			fmt.Fprintf(w, "<h3>%s</h3>\n<p>%s</p>\n", esc(c.title()), renderRedline(wordDiff(c.Before, c.After), redlineHTML))
+			fmt.Fprintf(w, "<h3>%s</h3>\n<p>%s</p>\n", esc(c.title()), renderRedline(c.segments, redlineHTML))
 		}
 	}
 	e.htmlAnnex(w)

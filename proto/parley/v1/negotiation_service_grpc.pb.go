@@ -38,6 +38,7 @@ const (
 	NegotiationService_ListEvents_FullMethodName        = "/parley.v1.NegotiationService/ListEvents"
 	NegotiationService_WatchEvents_FullMethodName       = "/parley.v1.NegotiationService/WatchEvents"
 	NegotiationService_GetCaller_FullMethodName         = "/parley.v1.NegotiationService/GetCaller"
+	NegotiationService_GetRedline_FullMethodName        = "/parley.v1.NegotiationService/GetRedline"
 	NegotiationService_PostComment_FullMethodName       = "/parley.v1.NegotiationService/PostComment"
 	NegotiationService_RetractComment_FullMethodName    = "/parley.v1.NegotiationService/RetractComment"
 	NegotiationService_ListComments_FullMethodName      = "/parley.v1.NegotiationService/ListComments"
@@ -100,6 +101,11 @@ type NegotiationServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Says who the caller's token belongs to.
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*GetCallerResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error)
 	// Posts a comment on a point or an amendment, or a reply to a comment.
 	// Delegations and mediators; observers when the negotiation allows it.
 	PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error)
@@ -317,6 +323,16 @@ func (c *negotiationServiceClient) GetCaller(ctx context.Context, in *GetCallerR
 	return out, nil
 }
 
+func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRedlineResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_GetRedline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *negotiationServiceClient) PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PostCommentResponse)
@@ -404,6 +420,11 @@ type NegotiationServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Says who the caller's token belongs to.
 	GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error)
 	// Posts a comment on a point or an amendment, or a reply to a comment.
 	// Delegations and mediators; observers when the negotiation allows it.
 	PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error)
@@ -478,6 +499,9 @@ func (UnimplementedNegotiationServiceServer) WatchEvents(*WatchEventsRequest, gr
 }
 func (UnimplementedNegotiationServiceServer) GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
 }
 func (UnimplementedNegotiationServiceServer) PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PostComment not implemented")
@@ -844,6 +868,24 @@ func _NegotiationService_GetCaller_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRedlineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_GetRedline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, req.(*GetRedlineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NegotiationService_PostComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PostCommentRequest)
 	if err := dec(in); err != nil {
@@ -976,6 +1018,10 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _NegotiationService_GetCaller_Handler,
+		},
+		{
+			MethodName: "GetRedline",
+			Handler:    _NegotiationService_GetRedline_Handler,
 		},
 		{
 			MethodName: "PostComment",
