@@ -161,9 +161,7 @@ class EndToEnd(unittest.TestCase):
         ).comment
         self.assertEqual(reply.amendment, amendment.name)
         self.assertEqual(reply.parent, question.name)
-        discussion = clients["press"].negotiation.ListComments(
-            api.ListCommentsRequest(negotiation=name, amendment=amendment.name)
-        ).comments
+        discussion = list(clients["press"].comments(name, amendment=amendment.name, page_size=1))
         self.assertEqual(
             [(c.author, c.text) for c in discussion],
             [("russia", "Does this cover civilians held abroad?"), ("ukraine", "Yes.")],

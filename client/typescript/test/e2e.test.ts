@@ -26,6 +26,7 @@ import {
   ParleyDocument,
   listNegotiations,
   listAmendments,
+  listComments,
   listEvents,
   collect,
   type ApplyAmendmentResponse,
@@ -130,8 +131,8 @@ test("a short negotiation, watched from the first event", async (t) => {
   const { comment: reply } = await clients.ukraine.negotiation.postComment({ negotiation: name, parent: question.name, text: "Yes." });
   assert.equal(reply?.amendment, amendment.name);
   assert.equal(reply?.parent, question.name);
-  const discussion = await clients.press.negotiation.listComments({ negotiation: name, amendment: amendment.name });
-  assert.deepEqual(discussion.comments.map((c) => [c.author, c.text]), [
+  const discussion = await collect(listComments(clients.press.negotiation, { negotiation: name, amendment: amendment.name }, { pageSize: 1 }));
+  assert.deepEqual(discussion.map((c) => [c.author, c.text]), [
     ["russia", "Does this cover civilians held abroad?"],
     ["ukraine", "Yes."],
   ]);
