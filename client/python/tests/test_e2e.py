@@ -301,6 +301,7 @@ class WatchCutOff(unittest.TestCase):
                 title="Long log",
                 participants=[
                     pb.Participant(id="ukraine", display_name="Ukraine", role=pb.ROLE_DELEGATION),
+                    pb.Participant(id="mediator", display_name="Mediator", role=pb.ROLE_MEDIATOR),
                     pb.Participant(id="press", display_name="Press", role=pb.ROLE_OBSERVER),
                 ],
                 decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
@@ -339,7 +340,7 @@ class WatchCutOff(unittest.TestCase):
                 self.assertEqual(rec.sequence, seen + 1, "events in order, without gap or repeat")
                 seen = rec.sequence
                 if seen == 1:
-                    time.sleep(0.5)  # a reader that stops for a while
+                    time.sleep(2)  # a reader that stops for a while, long enough on a loaded machine too
                 if seen == last:
                     break
         self.assertEqual(seen, last)
