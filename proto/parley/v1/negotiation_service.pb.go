@@ -2257,7 +2257,10 @@ type GetCallerResponse struct {
 	// The caller's negotiation; empty for the administrator.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The caller as a participant; unset for the administrator.
-	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant the token belongs to; unset for the
+	// administrator. Its id is the participant's for the default member.
+	Member        *Member `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2309,6 +2312,419 @@ func (x *GetCallerResponse) GetNegotiation() string {
 func (x *GetCallerResponse) GetParticipant() *Participant {
 	if x != nil {
 		return x.Participant
+	}
+	return nil
+}
+
+func (x *GetCallerResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// WithdrawAcceptanceRequest is the request of WithdrawAcceptance.
+type WithdrawAcceptanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceRequest) Reset() {
+	*x = WithdrawAcceptanceRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceRequest) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WithdrawAcceptanceRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WithdrawAcceptanceRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// WithdrawAcceptanceResponse is the response of WithdrawAcceptance.
+type WithdrawAcceptanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the withdrawal.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceResponse) Reset() {
+	*x = WithdrawAcceptanceResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceResponse) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceResponse.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WithdrawAcceptanceResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SignOffPointsItem is one sign-off of a SignOffPointsRequest.
+type SignOffPointsItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point's resource name.
+	Point string `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// The revision agreed to, as in SignOffPointRequest.
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
+	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsItem) Reset() {
+	*x = SignOffPointsItem{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsItem) ProtoMessage() {}
+
+func (x *SignOffPointsItem) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsItem.ProtoReflect.Descriptor instead.
+func (*SignOffPointsItem) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SignOffPointsItem) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *SignOffPointsItem) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SignOffPointsItem) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
+// SignOffPointsRequest is the request of SignOffPoints.
+type SignOffPointsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every item's point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The sign-offs, 1 to 10,000, each point at most once. An item already
+	// signed off at its revision records nothing.
+	Items []*SignOffPointsItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// Optional: a checkpoint note the delegation saw, checked as in
+	// SignOffPointRequest and recorded with every sign-off of the batch.
+	Checkpoint    string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsRequest) Reset() {
+	*x = SignOffPointsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsRequest) ProtoMessage() {}
+
+func (x *SignOffPointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsRequest.ProtoReflect.Descriptor instead.
+func (*SignOffPointsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SignOffPointsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetItems() []*SignOffPointsItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *SignOffPointsRequest) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+// SignOffPointsResponse is the response of SignOffPoints.
+type SignOffPointsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the sign-offs.
+	Negotiation *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// How many sign-offs were recorded (items already signed off record none).
+	SignedOffCount int32 `protobuf:"varint,2,opt,name=signed_off_count,json=signedOffCount,proto3" json:"signed_off_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SignOffPointsResponse) Reset() {
+	*x = SignOffPointsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsResponse) ProtoMessage() {}
+
+func (x *SignOffPointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsResponse.ProtoReflect.Descriptor instead.
+func (*SignOffPointsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SignOffPointsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+func (x *SignOffPointsResponse) GetSignedOffCount() int32 {
+	if x != nil {
+		return x.SignedOffCount
+	}
+	return 0
+}
+
+// RevokeSignOffsRequest is the request of RevokeSignOffs.
+type RevokeSignOffsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The points' resource names, 1 to 10,000, each at most once; the caller
+	// must have signed off each at its current revision.
+	Points        []string `protobuf:"bytes,3,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsRequest) Reset() {
+	*x = RevokeSignOffsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsRequest) ProtoMessage() {}
+
+func (x *RevokeSignOffsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RevokeSignOffsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetPoints() []string {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+// RevokeSignOffsResponse is the response of RevokeSignOffs.
+type RevokeSignOffsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the revocations.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsResponse) Reset() {
+	*x = RevokeSignOffsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsResponse) ProtoMessage() {}
+
+func (x *RevokeSignOffsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RevokeSignOffsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
 	}
 	return nil
 }
@@ -2465,11 +2881,41 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x0eafter_sequence\x18\x02 \x01(\x03R\rafterSequence\"C\n" +
 	"\x13WatchEventsResponse\x12,\n" +
 	"\x05event\x18\x01 \x01(\v2\x16.parley.v1.EventRecordR\x05event\"\x12\n" +
-	"\x10GetCallerRequest\"\x85\x01\n" +
+	"\x10GetCallerRequest\"\xb0\x01\n" +
 	"\x11GetCallerResponse\x12\x14\n" +
 	"\x05admin\x18\x01 \x01(\bR\x05admin\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
-	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant2\xc3\f\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\x12)\n" +
+	"\x06member\x182 \x01(\v2\x11.parley.v1.MemberR\x06member\"\\\n" +
+	"\x19WithdrawAcceptanceRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"V\n" +
+	"\x1aWithdrawAcceptanceResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"f\n" +
+	"\x11SignOffPointsItem\x12\x14\n" +
+	"\x05point\x18\x01 \x01(\tR\x05point\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
+	"\vtext_sha256\x18\x03 \x01(\tR\n" +
+	"textSha256\"\xab\x01\n" +
+	"\x14SignOffPointsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x122\n" +
+	"\x05items\x18\x03 \x03(\v2\x1c.parley.v1.SignOffPointsItemR\x05items\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\tR\n" +
+	"checkpoint\"{\n" +
+	"\x15SignOffPointsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\x12(\n" +
+	"\x10signed_off_count\x18\x02 \x01(\x05R\x0esignedOffCount\"p\n" +
+	"\x15RevokeSignOffsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06points\x18\x03 \x03(\tR\x06points\"R\n" +
+	"\x16RevokeSignOffsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation2\xd1\x0e\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -2490,7 +2936,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12a\n" +
+	"\x12WithdrawAcceptance\x12$.parley.v1.WithdrawAcceptanceRequest\x1a%.parley.v1.WithdrawAcceptanceResponse\x12R\n" +
+	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
+	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -2504,128 +2953,147 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
-	(*CreateNegotiationRequest)(nil),  // 0: parley.v1.CreateNegotiationRequest
-	(*CreateNegotiationResponse)(nil), // 1: parley.v1.CreateNegotiationResponse
-	(*GetNegotiationRequest)(nil),     // 2: parley.v1.GetNegotiationRequest
-	(*GetNegotiationResponse)(nil),    // 3: parley.v1.GetNegotiationResponse
-	(*ListNegotiationsRequest)(nil),   // 4: parley.v1.ListNegotiationsRequest
-	(*ListNegotiationsResponse)(nil),  // 5: parley.v1.ListNegotiationsResponse
-	(*GetDocumentRequest)(nil),        // 6: parley.v1.GetDocumentRequest
-	(*GetDocumentResponse)(nil),       // 7: parley.v1.GetDocumentResponse
-	(*GetPointRequest)(nil),           // 8: parley.v1.GetPointRequest
-	(*GetPointResponse)(nil),          // 9: parley.v1.GetPointResponse
-	(*ProposeAmendmentRequest)(nil),   // 10: parley.v1.ProposeAmendmentRequest
-	(*ProposeAmendmentResponse)(nil),  // 11: parley.v1.ProposeAmendmentResponse
-	(*GetAmendmentRequest)(nil),       // 12: parley.v1.GetAmendmentRequest
-	(*GetAmendmentResponse)(nil),      // 13: parley.v1.GetAmendmentResponse
-	(*ListAmendmentsRequest)(nil),     // 14: parley.v1.ListAmendmentsRequest
-	(*ListAmendmentsResponse)(nil),    // 15: parley.v1.ListAmendmentsResponse
-	(*WithdrawAmendmentRequest)(nil),  // 16: parley.v1.WithdrawAmendmentRequest
-	(*WithdrawAmendmentResponse)(nil), // 17: parley.v1.WithdrawAmendmentResponse
-	(*CastVoteRequest)(nil),           // 18: parley.v1.CastVoteRequest
-	(*CastVoteResponse)(nil),          // 19: parley.v1.CastVoteResponse
-	(*CloseVotingRequest)(nil),        // 20: parley.v1.CloseVotingRequest
-	(*CloseVotingResponse)(nil),       // 21: parley.v1.CloseVotingResponse
-	(*ApplyAmendmentRequest)(nil),     // 22: parley.v1.ApplyAmendmentRequest
-	(*ApplyAmendmentResponse)(nil),    // 23: parley.v1.ApplyAmendmentResponse
-	(*RejectAmendmentRequest)(nil),    // 24: parley.v1.RejectAmendmentRequest
-	(*RejectAmendmentResponse)(nil),   // 25: parley.v1.RejectAmendmentResponse
-	(*SignOffPointRequest)(nil),       // 26: parley.v1.SignOffPointRequest
-	(*SignOffPointResponse)(nil),      // 27: parley.v1.SignOffPointResponse
-	(*RevokeSignOffRequest)(nil),      // 28: parley.v1.RevokeSignOffRequest
-	(*RevokeSignOffResponse)(nil),     // 29: parley.v1.RevokeSignOffResponse
-	(*AcceptDocumentRequest)(nil),     // 30: parley.v1.AcceptDocumentRequest
-	(*AcceptDocumentResponse)(nil),    // 31: parley.v1.AcceptDocumentResponse
-	(*ListEventsRequest)(nil),         // 32: parley.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),        // 33: parley.v1.ListEventsResponse
-	(*EventRecord)(nil),               // 34: parley.v1.EventRecord
-	(*WatchEventsRequest)(nil),        // 35: parley.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),       // 36: parley.v1.WatchEventsResponse
-	(*GetCallerRequest)(nil),          // 37: parley.v1.GetCallerRequest
-	(*GetCallerResponse)(nil),         // 38: parley.v1.GetCallerResponse
-	(*Participant)(nil),               // 39: parley.v1.Participant
-	(*DecisionRule)(nil),              // 40: parley.v1.DecisionRule
-	(*Negotiation)(nil),               // 41: parley.v1.Negotiation
-	(*Point)(nil),                     // 42: parley.v1.Point
-	(AmendmentKind)(0),                // 43: parley.v1.AmendmentKind
-	(*Amendment)(nil),                 // 44: parley.v1.Amendment
-	(AmendmentState)(0),               // 45: parley.v1.AmendmentState
-	(VoteChoice)(0),                   // 46: parley.v1.VoteChoice
-	(*Event)(nil),                     // 47: parley.v1.Event
+	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
+	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
+	(*GetNegotiationRequest)(nil),      // 2: parley.v1.GetNegotiationRequest
+	(*GetNegotiationResponse)(nil),     // 3: parley.v1.GetNegotiationResponse
+	(*ListNegotiationsRequest)(nil),    // 4: parley.v1.ListNegotiationsRequest
+	(*ListNegotiationsResponse)(nil),   // 5: parley.v1.ListNegotiationsResponse
+	(*GetDocumentRequest)(nil),         // 6: parley.v1.GetDocumentRequest
+	(*GetDocumentResponse)(nil),        // 7: parley.v1.GetDocumentResponse
+	(*GetPointRequest)(nil),            // 8: parley.v1.GetPointRequest
+	(*GetPointResponse)(nil),           // 9: parley.v1.GetPointResponse
+	(*ProposeAmendmentRequest)(nil),    // 10: parley.v1.ProposeAmendmentRequest
+	(*ProposeAmendmentResponse)(nil),   // 11: parley.v1.ProposeAmendmentResponse
+	(*GetAmendmentRequest)(nil),        // 12: parley.v1.GetAmendmentRequest
+	(*GetAmendmentResponse)(nil),       // 13: parley.v1.GetAmendmentResponse
+	(*ListAmendmentsRequest)(nil),      // 14: parley.v1.ListAmendmentsRequest
+	(*ListAmendmentsResponse)(nil),     // 15: parley.v1.ListAmendmentsResponse
+	(*WithdrawAmendmentRequest)(nil),   // 16: parley.v1.WithdrawAmendmentRequest
+	(*WithdrawAmendmentResponse)(nil),  // 17: parley.v1.WithdrawAmendmentResponse
+	(*CastVoteRequest)(nil),            // 18: parley.v1.CastVoteRequest
+	(*CastVoteResponse)(nil),           // 19: parley.v1.CastVoteResponse
+	(*CloseVotingRequest)(nil),         // 20: parley.v1.CloseVotingRequest
+	(*CloseVotingResponse)(nil),        // 21: parley.v1.CloseVotingResponse
+	(*ApplyAmendmentRequest)(nil),      // 22: parley.v1.ApplyAmendmentRequest
+	(*ApplyAmendmentResponse)(nil),     // 23: parley.v1.ApplyAmendmentResponse
+	(*RejectAmendmentRequest)(nil),     // 24: parley.v1.RejectAmendmentRequest
+	(*RejectAmendmentResponse)(nil),    // 25: parley.v1.RejectAmendmentResponse
+	(*SignOffPointRequest)(nil),        // 26: parley.v1.SignOffPointRequest
+	(*SignOffPointResponse)(nil),       // 27: parley.v1.SignOffPointResponse
+	(*RevokeSignOffRequest)(nil),       // 28: parley.v1.RevokeSignOffRequest
+	(*RevokeSignOffResponse)(nil),      // 29: parley.v1.RevokeSignOffResponse
+	(*AcceptDocumentRequest)(nil),      // 30: parley.v1.AcceptDocumentRequest
+	(*AcceptDocumentResponse)(nil),     // 31: parley.v1.AcceptDocumentResponse
+	(*ListEventsRequest)(nil),          // 32: parley.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),         // 33: parley.v1.ListEventsResponse
+	(*EventRecord)(nil),                // 34: parley.v1.EventRecord
+	(*WatchEventsRequest)(nil),         // 35: parley.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),        // 36: parley.v1.WatchEventsResponse
+	(*GetCallerRequest)(nil),           // 37: parley.v1.GetCallerRequest
+	(*GetCallerResponse)(nil),          // 38: parley.v1.GetCallerResponse
+	(*WithdrawAcceptanceRequest)(nil),  // 39: parley.v1.WithdrawAcceptanceRequest
+	(*WithdrawAcceptanceResponse)(nil), // 40: parley.v1.WithdrawAcceptanceResponse
+	(*SignOffPointsItem)(nil),          // 41: parley.v1.SignOffPointsItem
+	(*SignOffPointsRequest)(nil),       // 42: parley.v1.SignOffPointsRequest
+	(*SignOffPointsResponse)(nil),      // 43: parley.v1.SignOffPointsResponse
+	(*RevokeSignOffsRequest)(nil),      // 44: parley.v1.RevokeSignOffsRequest
+	(*RevokeSignOffsResponse)(nil),     // 45: parley.v1.RevokeSignOffsResponse
+	(*Participant)(nil),                // 46: parley.v1.Participant
+	(*DecisionRule)(nil),               // 47: parley.v1.DecisionRule
+	(*Negotiation)(nil),                // 48: parley.v1.Negotiation
+	(*Point)(nil),                      // 49: parley.v1.Point
+	(AmendmentKind)(0),                 // 50: parley.v1.AmendmentKind
+	(*Amendment)(nil),                  // 51: parley.v1.Amendment
+	(AmendmentState)(0),                // 52: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 53: parley.v1.VoteChoice
+	(*Event)(nil),                      // 54: parley.v1.Event
+	(*Member)(nil),                     // 55: parley.v1.Member
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	39, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	40, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	41, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	41, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	42, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	42, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	43, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	44, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	45, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	44, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	44, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	46, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	44, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	44, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	42, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	41, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	46, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	47, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	48, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	48, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	48, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	48, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	49, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	49, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	50, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	51, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	51, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	52, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	51, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	51, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	53, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	51, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	51, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	51, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	49, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	51, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	49, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	49, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	48, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	47, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	54, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	39, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	0,  // 27: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 28: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 29: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 30: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 31: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 32: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 33: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 34: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 35: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 36: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 37: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 38: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 39: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 40: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 41: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 42: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 43: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 44: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 45: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	1,  // 46: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 47: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 48: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 49: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 50: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 51: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 52: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 53: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 54: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 55: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 56: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 57: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 58: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 59: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 60: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 61: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 62: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 63: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 64: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	46, // [46:65] is the sub-list for method output_type
-	27, // [27:46] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	46, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	55, // 27: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	48, // 28: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 29: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	48, // 30: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	48, // 31: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	0,  // 32: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 33: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 34: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 35: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 36: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 37: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 38: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 39: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 40: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 41: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 42: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 43: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 44: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 45: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 46: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 47: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 48: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 49: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 50: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	39, // 51: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 52: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 53: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	1,  // 54: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 55: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 56: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 57: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 58: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 59: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 60: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 61: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 62: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 63: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 64: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 65: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 66: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 67: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 68: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 69: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 70: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 71: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 72: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	40, // 73: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 74: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 75: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	54, // [54:76] is the sub-list for method output_type
+	32, // [32:54] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -2641,7 +3109,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
