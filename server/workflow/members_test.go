@@ -269,7 +269,7 @@ func TestMembers(t *testing.T) {
 		f := newFixture(t)
 		withMembers(f)
 		f.do(ukraineHead, f.signOffCmd("p1"))
-		f.do(ukraine, f.signOffCmd("p2")) // the default member keeps its rights
+		f.do(ukraine, f.signOffCmd("p2"))    // the default member keeps its rights
 		f.do(russiaAide, f.signOffCmd("p1")) // russia has no head: any member
 		if s := f.n.Points["p1"].SignOffs[ukraine]; s.Member != "head" {
 			t.Errorf("sign-off by %q", s.Member)
