@@ -30,7 +30,9 @@ type Exec struct {
 	// again for a different request is refused rather than replayed.
 	RequestHash [sha256.Size]byte
 	// Actor is who acts: a participant id or workflow.AdminActor.
-	Actor   string
+	Actor string
+	// Member is the actor's member who acts; empty for the administrator.
+	Member  string
 	Command workflow.Command
 	// Reply builds the reply from the state after the command and its
 	// events. It runs on the committer goroutine, before the commit.
@@ -247,7 +249,7 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		return err
 	}
 	n := e.n
-	meta := workflow.Meta{Actor: x.Actor, RequestID: x.RequestID, At: at}
+	meta := workflow.Meta{Actor: x.Actor, Member: x.Member, RequestID: x.RequestID, At: at}
 	if n != nil && n.LastEventAt.After(at) {
 		meta.At = n.LastEventAt // keep event times in order if the clock steps back
 	}
