@@ -41,6 +41,7 @@ const (
 	NegotiationService_WithdrawAcceptance_FullMethodName = "/parley.v1.NegotiationService/WithdrawAcceptance"
 	NegotiationService_SignOffPoints_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoints"
 	NegotiationService_RevokeSignOffs_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOffs"
+	NegotiationService_GetRedline_FullMethodName         = "/parley.v1.NegotiationService/GetRedline"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -110,6 +111,11 @@ type NegotiationServiceClient interface {
 	// Revokes the caller's sign-offs of many points in one commit. All or
 	// nothing, as SignOffPoints. Delegations only.
 	RevokeSignOffs(ctx context.Context, in *RevokeSignOffsRequest, opts ...grpc.CallOption) (*RevokeSignOffsResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -349,6 +355,16 @@ func (c *negotiationServiceClient) RevokeSignOffs(ctx context.Context, in *Revok
 	return out, nil
 }
 
+func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRedlineResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_GetRedline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -416,6 +432,11 @@ type NegotiationServiceServer interface {
 	// Revokes the caller's sign-offs of many points in one commit. All or
 	// nothing, as SignOffPoints. Delegations only.
 	RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -491,6 +512,9 @@ func (UnimplementedNegotiationServiceServer) SignOffPoints(context.Context, *Sig
 }
 func (UnimplementedNegotiationServiceServer) RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeSignOffs not implemented")
+}
+func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -902,6 +926,24 @@ func _NegotiationService_RevokeSignOffs_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRedlineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_GetRedline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, req.(*GetRedlineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -992,6 +1034,10 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeSignOffs",
 			Handler:    _NegotiationService_RevokeSignOffs_Handler,
+		},
+		{
+			MethodName: "GetRedline",
+			Handler:    _NegotiationService_GetRedline_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
