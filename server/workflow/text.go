@@ -24,6 +24,7 @@ const (
 	MaxCommentBytes      = 4 << 10
 	MaxComments          = 100_000 // per negotiation
 	MaxParticipantID     = 63
+	MaxMembers           = 100 // named members of one participant, besides its default member
 )
 
 // HashText returns the lowercase hex SHA-256 of s.

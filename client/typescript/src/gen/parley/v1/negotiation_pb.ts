@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSL8AwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUidgoLUGFydGljaXBhbnQSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEh0KBHJvbGUYAyABKA4yDy5wYXJsZXkudjEuUm9sZRIOCgZ3ZWlnaHQYBCABKAUSFgoOaGFzX2NyZWRlbnRpYWwYBSABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSKrAwoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDGFsdGVybmF0aXZlcxhGIAMoCzIbLnBhcmxleS52MS5Qb2ludEFsdGVybmF0aXZlEhUKDWNvbW1lbnRfY291bnQYRyABKAUiwAEKEFBvaW50QWx0ZXJuYXRpdmUSEQoJYW1lbmRtZW50GAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIMCgR0ZXh0GAMgASgJEhAKCHByb3Bvc2VyGAQgASgJEhMKC2J5X21lZGlhdG9yGAUgASgIEigKBXN0YXRlGAYgASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhIKCmNvdW50ZXJfdG8YByABKAkimgEKDVBvaW50UmV2aXNpb24SEAoIcmV2aXNpb24YASABKAMSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSEAoIc2VxdWVuY2UYBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrQBCgdTaWduT2ZmEhMKC3BhcnRpY2lwYW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEi0KCXNpZ25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIpIECglBbWVuZG1lbnQSDAoEbmFtZRgBIAEoCRIQCghwcm9wb3NlchgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCRIoCgVzdGF0ZRgIIAEoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIeCgV2b3RlcxgJIAMoCzIPLnBhcmxleS52MS5Wb3RlEh8KBXRhbGx5GAogASgLMhAucGFybGV5LnYxLlRhbGx5Ei8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYDSABKAMSFAoMcmVzdWx0X3BvaW50GA4gASgJEhgKEHJlamVjdGlvbl9yZWFzb24YDyABKAkSEQoJc3RhbGVkX2J5GBAgASgJEhQKDHBvaW50X251bWJlchgRIAEoBRITCgtieV9tZWRpYXRvchhGIAEoCBISCgpjb3VudGVyX3RvGEcgASgJEhUKDWNvbW1lbnRfY291bnQYSCABKAUi7wEKB0NvbW1lbnQSDAoEbmFtZRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDQoFcG9pbnQYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEg4KBnBhcmVudBgFIAEoCRIMCgR0ZXh0GAYgASgJEhEKCXJldHJhY3RlZBgHIAEoCBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmV0cmFjdF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgKIAEoAyKTAQoEVm90ZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkSLQoJY2FzdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAyK8AQoFVGFsbHkSDwoHYXBwcm92ZRgBIAEoBRIOCgZyZWplY3QYAiABKAUSDwoHYWJzdGFpbhgDIAEoBRIRCglub3Rfdm90ZWQYBCABKAUSGAoQYXBwcm92aW5nX3dlaWdodBgFIAEoAxIUCgx0b3RhbF93ZWlnaHQYBiABKAMSEgoKcXVvcnVtX21ldBgHIAEoCBIOCgZwYXNzZWQYCCABKAgSGgoSY2xvc2VkX2J5X21lZGlhdG9yGAkgASgIIrwBCgpBY2NlcHRhbmNlEhMKC3BhcnRpY2lwYW50GAEgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBCABKAMSDwoHY3VycmVudBgFIAEoCBIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNQoNQ2hlY2twb2ludFJlZhIRCgl0cmVlX3NpemUYASABKAMSEQoJcm9vdF9oYXNoGAIgASgMKnIKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAIqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSL8AwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUimgEKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIdCgRyb2xlGAMgASgOMg8ucGFybGV5LnYxLlJvbGUSDgoGd2VpZ2h0GAQgASgFEhYKDmhhc19jcmVkZW50aWFsGAUgASgIEiIKB21lbWJlcnMYMiADKAsyES5wYXJsZXkudjEuTWVtYmVyIlAKBk1lbWJlchIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDAoEaGVhZBgDIAEoCBIWCg5oYXNfY3JlZGVudGlhbBgEIAEoCCJpCgxEZWNpc2lvblJ1bGUSKQoGbWV0aG9kGAEgASgOMhkucGFybGV5LnYxLkRlY2lzaW9uTWV0aG9kEg4KBnF1b3J1bRgCIAEoBRIeChZ0aHJlc2hvbGRfYmFzaXNfcG9pbnRzGAMgASgFIqsDCgVQb2ludBIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEg4KBm51bWJlchgDIAEoBRIMCgR0ZXh0GAQgASgJEhAKCHJldmlzaW9uGAUgASgDEhMKC3RleHRfc2hhMjU2GAYgASgJEiYKBnN0YXR1cxgHIAEoDjIWLnBhcmxleS52MS5Qb2ludFN0YXR1cxIlCglzaWduX29mZnMYCCADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCg9zdGFsZV9zaWduX29mZnMYCSADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCglyZXZpc2lvbnMYCiADKAsyGC5wYXJsZXkudjEuUG9pbnRSZXZpc2lvbhIfChdwZW5kaW5nX2FtZW5kbWVudF9jb3VudBgLIAEoBRIvCgtkZWxldGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoMYWx0ZXJuYXRpdmVzGEYgAygLMhsucGFybGV5LnYxLlBvaW50QWx0ZXJuYXRpdmUSFQoNY29tbWVudF9jb3VudBhHIAEoBSLAAQoQUG9pbnRBbHRlcm5hdGl2ZRIRCglhbWVuZG1lbnQYASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEgwKBHRleHQYAyABKAkSEAoIcHJvcG9zZXIYBCABKAkSEwoLYnlfbWVkaWF0b3IYBSABKAgSKAoFc3RhdGUYBiABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEgoKY291bnRlcl90bxgHIAEoCSKaAQoNUG9pbnRSZXZpc2lvbhIQCghyZXZpc2lvbhgBIAEoAxIMCgR0ZXh0GAIgASgJEhMKC3RleHRfc2hhMjU2GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIQCghzZXF1ZW5jZRgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAixAEKB1NpZ25PZmYSEwoLcGFydGljaXBhbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLQoJc2lnbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIpIECglBbWVuZG1lbnQSDAoEbmFtZRgBIAEoCRIQCghwcm9wb3NlchgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCRIoCgVzdGF0ZRgIIAEoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIeCgV2b3RlcxgJIAMoCzIPLnBhcmxleS52MS5Wb3RlEh8KBXRhbGx5GAogASgLMhAucGFybGV5LnYxLlRhbGx5Ei8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYDSABKAMSFAoMcmVzdWx0X3BvaW50GA4gASgJEhgKEHJlamVjdGlvbl9yZWFzb24YDyABKAkSEQoJc3RhbGVkX2J5GBAgASgJEhQKDHBvaW50X251bWJlchgRIAEoBRITCgtieV9tZWRpYXRvchhGIAEoCBISCgpjb3VudGVyX3RvGEcgASgJEhUKDWNvbW1lbnRfY291bnQYSCABKAUi7wEKB0NvbW1lbnQSDAoEbmFtZRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDQoFcG9pbnQYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEg4KBnBhcmVudBgFIAEoCRIMCgR0ZXh0GAYgASgJEhEKCXJldHJhY3RlZBgHIAEoCBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmV0cmFjdF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgKIAEoAyKjAQoEVm90ZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkSLQoJY2FzdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIOCgZtZW1iZXIYMiABKAkivAEKBVRhbGx5Eg8KB2FwcHJvdmUYASABKAUSDgoGcmVqZWN0GAIgASgFEg8KB2Fic3RhaW4YAyABKAUSEQoJbm90X3ZvdGVkGAQgASgFEhgKEGFwcHJvdmluZ193ZWlnaHQYBSABKAMSFAoMdG90YWxfd2VpZ2h0GAYgASgDEhIKCnF1b3J1bV9tZXQYByABKAgSDgoGcGFzc2VkGAggASgIEhoKEmNsb3NlZF9ieV9tZWRpYXRvchgJIAEoCCLMAQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSI1Cg1DaGVja3BvaW50UmVmEhEKCXRyZWVfc2l6ZRgBIAEoAxIRCglyb290X2hhc2gYAiABKAwqcgoQTmVnb3RpYXRpb25TdGF0ZRIhCh1ORUdPVElBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk5FR09USUFUSU9OX1NUQVRFX09QRU4QARIfChtORUdPVElBVElPTl9TVEFURV9DT05DTFVERUQQAipXCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABITCg9ST0xFX0RFTEVHQVRJT04QARIRCg1ST0xFX01FRElBVE9SEAISEQoNUk9MRV9PQlNFUlZFUhADKqwBCg5EZWNpc2lvbk1ldGhvZBIfChtERUNJU0lPTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIdChlERUNJU0lPTl9NRVRIT0RfQ09OU0VOU1VTEAESHQoZREVDSVNJT05fTUVUSE9EX1VOQU5JTUlUWRACEhwKGERFQ0lTSU9OX01FVEhPRF9NQUpPUklUWRADEh0KGURFQ0lTSU9OX01FVEhPRF9RVUFMSUZJRUQQBCp4CgtQb2ludFN0YXR1cxIcChhQT0lOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRQT0lOVF9TVEFUVVNfUEVORElORxABEhcKE1BPSU5UX1NUQVRVU19BR1JFRUQQAhIYChRQT0lOVF9TVEFUVVNfREVMRVRFRBADKoEBCg1BbWVuZG1lbnRLaW5kEh4KGkFNRU5ETUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWQU1FTkRNRU5UX0tJTkRfUkVQTEFDRRABEhkKFUFNRU5ETUVOVF9LSU5EX0lOU0VSVBACEhkKFUFNRU5ETUVOVF9LSU5EX0RFTEVURRADKvgBCg5BbWVuZG1lbnRTdGF0ZRIfChtBTUVORE1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBTUVORE1FTlRfU1RBVEVfT1BFThABEhoKFkFNRU5ETUVOVF9TVEFURV9QQVNTRUQQAhIaChZBTUVORE1FTlRfU1RBVEVfRkFJTEVEEAMSGwoXQU1FTkRNRU5UX1NUQVRFX0FQUExJRUQQBBIcChhBTUVORE1FTlRfU1RBVEVfUkVKRUNURUQQBRIdChlBTUVORE1FTlRfU1RBVEVfV0lUSERSQVdOEAYSGQoVQU1FTkRNRU5UX1NUQVRFX1NUQUxFEAcqcwoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE1ZPVEVfQ0hPSUNFX0FQUFJPVkUQARIWChJWT1RFX0NIT0lDRV9SRUpFQ1QQAhIXChNWT1RFX0NIT0lDRV9BQlNUQUlOEANCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -177,6 +177,15 @@ export type Participant = Message<"parley.v1.Participant"> & {
    * @generated from field: bool has_credential = 5;
    */
   hasCredential: boolean;
+
+  /**
+   * The participant's named members besides its default member (whose id is
+   * the participant's id and whose token is `has_credential`), in the order
+   * they were added. Output only: AdminService.AddMember adds them.
+   *
+   * @generated from field: repeated parley.v1.Member members = 50;
+   */
+  members: Member[];
 };
 
 /**
@@ -185,6 +194,54 @@ export type Participant = Message<"parley.v1.Participant"> & {
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 1);
+
+/**
+ * Member is a person acting for a participant, with its own token. Votes,
+ * sign-offs and acceptances stay the participant's; events name both the
+ * participant and the member who acted.
+ *
+ * @generated from message parley.v1.Member
+ */
+export type Member = Message<"parley.v1.Member"> & {
+  /**
+   * Short slug naming the member within its participant, e.g. `legal-1`: the
+   * same shape as a participant id. A participant's own id names its default
+   * member, which every participant has.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Name shown to people, e.g. "Olena Kovalenko".
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * A head of the participant: manages its members and their tokens, and,
+   * once a participant has a head, only its heads (and its default member)
+   * may sign off points, revoke sign-offs and accept or withdraw acceptance.
+   *
+   * @generated from field: bool head = 3;
+   */
+  head: boolean;
+
+  /**
+   * Whether the member currently holds a valid token. Output only.
+   *
+   * @generated from field: bool has_credential = 4;
+   */
+  hasCredential: boolean;
+};
+
+/**
+ * Describes the message parley.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 2);
 
 /**
  * DecisionRule says when an amendment passes.
@@ -222,7 +279,7 @@ export type DecisionRule = Message<"parley.v1.DecisionRule"> & {
  * Use `create(DecisionRuleSchema)` to create a new message.
  */
 export const DecisionRuleSchema: GenMessage<DecisionRule> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 2);
+  messageDesc(file_parley_v1_negotiation, 3);
 
 /**
  * Point is one numbered provision of the document.
@@ -343,7 +400,7 @@ export type Point = Message<"parley.v1.Point"> & {
  * Use `create(PointSchema)` to create a new message.
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 3);
+  messageDesc(file_parley_v1_negotiation, 4);
 
 /**
  * PointAlternative is one pending amendment that would change or remove a
@@ -407,7 +464,7 @@ export type PointAlternative = Message<"parley.v1.PointAlternative"> & {
  * Use `create(PointAlternativeSchema)` to create a new message.
  */
 export const PointAlternativeSchema: GenMessage<PointAlternative> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 4);
+  messageDesc(file_parley_v1_negotiation, 5);
 
 /**
  * PointRevision is one version of a point's text.
@@ -463,7 +520,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 5);
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -513,6 +570,14 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who signed off; empty in sign-offs recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -520,7 +585,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -681,7 +746,7 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Comment is a remark on a point or on an amendment, or a reply to another
@@ -769,7 +834,7 @@ export type Comment = Message<"parley.v1.Comment"> & {
  * Use `create(CommentSchema)` to create a new message.
  */
 export const CommentSchema: GenMessage<Comment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -811,6 +876,14 @@ export type Vote = Message<"parley.v1.Vote"> & {
    * @generated from field: int64 sequence = 5;
    */
   sequence: bigint;
+
+  /**
+   * The member of the delegation who cast this vote; empty in votes recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -818,7 +891,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -895,7 +968,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -945,6 +1018,14 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who accepted; empty in acceptances recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -952,7 +1033,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 11);
+  messageDesc(file_parley_v1_negotiation, 12);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -981,7 +1062,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 12);
+  messageDesc(file_parley_v1_negotiation, 13);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKHCQoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI8ChNuZWdvdGlhdGlvbl9jcmVhdGVkGAogASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uQ3JlYXRlZEgAEiwKC3BvaW50X2FkZGVkGAsgASgLMhUucGFybGV5LnYxLlBvaW50QWRkZWRIABI6ChJhbWVuZG1lbnRfcHJvcG9zZWQYDCABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UHJvcG9zZWRIABIoCgl2b3RlX2Nhc3QYDSABKAsyEy5wYXJsZXkudjEuVm90ZUNhc3RIABIwCg12b3RpbmdfY2xvc2VkGA4gASgLMhcucGFybGV5LnYxLlZvdGluZ0Nsb3NlZEgAEjgKEWFtZW5kbWVudF9hcHBsaWVkGA8gASgLMhsucGFybGV5LnYxLkFtZW5kbWVudEFwcGxpZWRIABI6ChJhbWVuZG1lbnRfcmVqZWN0ZWQYECABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UmVqZWN0ZWRIABI8ChNhbWVuZG1lbnRfd2l0aGRyYXduGBEgASgLMh0ucGFybGV5LnYxLkFtZW5kbWVudFdpdGhkcmF3bkgAEjYKEGFtZW5kbWVudF9zdGFsZWQYEiABKAsyGi5wYXJsZXkudjEuQW1lbmRtZW50U3RhbGVkSAASNQoQcG9pbnRfc2lnbmVkX29mZhgTIAEoCzIZLnBhcmxleS52MS5Qb2ludFNpZ25lZE9mZkgAEjUKEHNpZ25fb2ZmX3Jldm9rZWQYFCABKAsyGS5wYXJsZXkudjEuU2lnbk9mZlJldm9rZWRIABI4ChFkb2N1bWVudF9hY2NlcHRlZBgVIAEoCzIbLnBhcmxleS52MS5Eb2N1bWVudEFjY2VwdGVkSAASQAoVbmVnb3RpYXRpb25fY29uY2x1ZGVkGBYgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQ29uY2x1ZGVkSAASOAoRY3JlZGVudGlhbF9pc3N1ZWQYFyABKAsyGy5wYXJsZXkudjEuQ3JlZGVudGlhbElzc3VlZEgAEjoKEmNyZWRlbnRpYWxfcmV2b2tlZBgYIAEoCzIcLnBhcmxleS52MS5DcmVkZW50aWFsUmV2b2tlZEgAEkEKFmNoZWNrcG9pbnRfa2V5X3JvdGF0ZWQYKCABKAsyHy5wYXJsZXkudjEuQ2hlY2twb2ludEtleVJvdGF0ZWRIABIyCg5jb21tZW50X3Bvc3RlZBhGIAEoCzIYLnBhcmxleS52MS5Db21tZW50UG9zdGVkSAASOAoRY29tbWVudF9yZXRyYWN0ZWQYRyABKAsyGy5wYXJsZXkudjEuQ29tbWVudFJldHJhY3RlZEgAQgkKB3BheWxvYWQioAEKEk5lZ290aWF0aW9uQ3JlYXRlZBINCgV0aXRsZRgBIAEoCRIsCgxwYXJ0aWNpcGFudHMYAiADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgDIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKvAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEhIKCmNvdW50ZXJfdG8YRiABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJOChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIIigKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkibAoNQ29tbWVudFBvc3RlZBISCgpjb21tZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhQKDGFtZW5kbWVudF9pZBgDIAEoCRIRCglwYXJlbnRfaWQYBCABKAkSDAoEdGV4dBgFIAEoCSImChBDb21tZW50UmV0cmFjdGVkEhIKCmNvbW1lbnRfaWQYASABKAlCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSK7CgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASLgoMbWVtYmVyX2FkZGVkGDMgASgLMhYucGFybGV5LnYxLk1lbWJlckFkZGVkSAASMgoObWVtYmVyX3JlbW92ZWQYNCABKAsyGC5wYXJsZXkudjEuTWVtYmVyUmVtb3ZlZEgAEj4KFGFjY2VwdGFuY2Vfd2l0aGRyYXduGDUgASgLMh4ucGFybGV5LnYxLkFjY2VwdGFuY2VXaXRoZHJhd25IABIyCg5jb21tZW50X3Bvc3RlZBhGIAEoCzIYLnBhcmxleS52MS5Db21tZW50UG9zdGVkSAASOAoRY29tbWVudF9yZXRyYWN0ZWQYRyABKAsyGy5wYXJsZXkudjEuQ29tbWVudFJldHJhY3RlZEgAQgkKB3BheWxvYWQioAEKEk5lZ290aWF0aW9uQ3JlYXRlZBINCgV0aXRsZRgBIAEoCRIsCgxwYXJ0aWNpcGFudHMYAiADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgDIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKvAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEhIKCmNvdW50ZXJfdG8YRiABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJeChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIEg4KBm1lbWJlchgyIAEoCSI4ChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYMiABKAkiVgoLTWVtYmVyQWRkZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRoZWFkGAQgASgIIjQKDU1lbWJlclJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJIi4KE0FjY2VwdGFuY2VXaXRoZHJhd24SFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkibAoNQ29tbWVudFBvc3RlZBISCgpjb21tZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhQKDGFtZW5kbWVudF9pZBgDIAEoCRIRCglwYXJlbnRfaWQYBCABKAkSDAoEdGV4dBgFIAEoCSImChBDb21tZW50UmV0cmFjdGVkEhIKCmNvbW1lbnRfaWQYASABKAlCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -60,6 +60,16 @@ export type Event = Message<"parley.v1.Event"> & {
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * The member of the actor who acted, when the actor is a participant: the
+   * participant's id for its default member (its participant-level token),
+   * else a member id of AdminService.AddMember. Empty for `admin`, and in
+   * events recorded before members existed (the default member acted).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 
   /**
    * What happened.
@@ -194,6 +204,30 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: CheckpointKeyRotated;
     case: "checkpointKeyRotated";
+  } | {
+    /**
+     * A participant got a named member.
+     *
+     * @generated from field: parley.v1.MemberAdded member_added = 51;
+     */
+    value: MemberAdded;
+    case: "memberAdded";
+  } | {
+    /**
+     * A participant's member was removed; its token stopped working.
+     *
+     * @generated from field: parley.v1.MemberRemoved member_removed = 52;
+     */
+    value: MemberRemoved;
+    case: "memberRemoved";
+  } | {
+    /**
+     * A delegation withdrew its acceptance of the document.
+     *
+     * @generated from field: parley.v1.AcceptanceWithdrawn acceptance_withdrawn = 53;
+     */
+    value: AcceptanceWithdrawn;
+    case: "acceptanceWithdrawn";
   } | {
     /**
      * A member commented on a point or an amendment, or replied.
@@ -694,6 +728,14 @@ export type CredentialIssued = Message<"parley.v1.CredentialIssued"> & {
    * @generated from field: bool rotated = 3;
    */
   rotated: boolean;
+
+  /**
+   * The member the token is for; empty for the participant's default member
+   * (and in every event recorded before members existed).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -715,6 +757,14 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
    * @generated from field: string participant = 1;
    */
   participant: string;
+
+  /**
+   * The member whose token stopped working; empty for the participant's
+   * default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -723,6 +773,102 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
  */
 export const CredentialRevokedSchema: GenMessage<CredentialRevoked> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 15);
+
+/**
+ * MemberAdded records a new named member of a participant. It holds no
+ * token until one is issued to it (CredentialIssued with its `member`).
+ *
+ * @generated from message parley.v1.MemberAdded
+ */
+export type MemberAdded = Message<"parley.v1.MemberAdded"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member's id, unique within the participant and never its id.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * Name shown to people.
+   *
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * Whether the member is a head of the participant (see Member.head).
+   *
+   * @generated from field: bool head = 4;
+   */
+  head: boolean;
+};
+
+/**
+ * Describes the message parley.v1.MemberAdded.
+ * Use `create(MemberAddedSchema)` to create a new message.
+ */
+export const MemberAddedSchema: GenMessage<MemberAdded> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 16);
+
+/**
+ * MemberRemoved records that a member no longer acts for its participant.
+ * Its token, if it had one, stops working with this event; what it did
+ * before stays in the log and keeps counting (votes and sign-offs are the
+ * participant's).
+ *
+ * @generated from message parley.v1.MemberRemoved
+ */
+export type MemberRemoved = Message<"parley.v1.MemberRemoved"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member removed.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message parley.v1.MemberRemoved.
+ * Use `create(MemberRemovedSchema)` to create a new message.
+ */
+export const MemberRemovedSchema: GenMessage<MemberRemoved> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 17);
+
+/**
+ * AcceptanceWithdrawn records that the actor took back its acceptance of the
+ * document before the negotiation concluded; it no longer counts.
+ *
+ * @generated from message parley.v1.AcceptanceWithdrawn
+ */
+export type AcceptanceWithdrawn = Message<"parley.v1.AcceptanceWithdrawn"> & {
+  /**
+   * Lowercase hex SHA-256 of the text whose acceptance was withdrawn.
+   *
+   * @generated from field: string document_sha256 = 1;
+   */
+  documentSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.AcceptanceWithdrawn.
+ * Use `create(AcceptanceWithdrawnSchema)` to create a new message.
+ */
+export const AcceptanceWithdrawnSchema: GenMessage<AcceptanceWithdrawn> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 18);
 
 /**
  * CheckpointKeyRotated records that the server's operator replaced the key
@@ -758,7 +904,7 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  * Use `create(CheckpointKeyRotatedSchema)` to create a new message.
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 16);
+  messageDesc(file_parley_v1_event, 19);
 
 /**
  * CommentPosted records a comment by the actor.
@@ -808,7 +954,7 @@ export type CommentPosted = Message<"parley.v1.CommentPosted"> & {
  * Use `create(CommentPostedSchema)` to create a new message.
  */
 export const CommentPostedSchema: GenMessage<CommentPosted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 17);
+  messageDesc(file_parley_v1_event, 20);
 
 /**
  * CommentRetracted records that the actor, the comment's author, retracted
@@ -830,5 +976,5 @@ export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
  * Use `create(CommentRetractedSchema)` to create a new message.
  */
 export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 18);
+  messageDesc(file_parley_v1_event, 21);
 
