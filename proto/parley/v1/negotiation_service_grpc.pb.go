@@ -72,7 +72,9 @@ type NegotiationServiceClient interface {
 	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*GetDocumentResponse, error)
 	// Gets one point with its revision history and all sign-offs.
 	GetPoint(ctx context.Context, in *GetPointRequest, opts ...grpc.CallOption) (*GetPointResponse, error)
-	// Proposes an amendment and opens voting on it. Delegations only.
+	// Proposes an amendment and opens voting on it. Delegations, and
+	// mediators (a compromise text, marked as the mediator's); only
+	// delegations vote on it.
 	ProposeAmendment(ctx context.Context, in *ProposeAmendmentRequest, opts ...grpc.CallOption) (*ProposeAmendmentResponse, error)
 	// Gets an amendment with its votes.
 	GetAmendment(ctx context.Context, in *GetAmendmentRequest, opts ...grpc.CallOption) (*GetAmendmentResponse, error)
@@ -431,7 +433,9 @@ type NegotiationServiceServer interface {
 	GetDocument(context.Context, *GetDocumentRequest) (*GetDocumentResponse, error)
 	// Gets one point with its revision history and all sign-offs.
 	GetPoint(context.Context, *GetPointRequest) (*GetPointResponse, error)
-	// Proposes an amendment and opens voting on it. Delegations only.
+	// Proposes an amendment and opens voting on it. Delegations, and
+	// mediators (a compromise text, marked as the mediator's); only
+	// delegations vote on it.
 	ProposeAmendment(context.Context, *ProposeAmendmentRequest) (*ProposeAmendmentResponse, error)
 	// Gets an amendment with its votes.
 	GetAmendment(context.Context, *GetAmendmentRequest) (*GetAmendmentResponse, error)

@@ -202,7 +202,9 @@ class NegotiationServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ProposeAmendment(self, request, context):
-        """Proposes an amendment and opens voting on it. Delegations only.
+        """Proposes an amendment and opens voting on it. Delegations, and
+        mediators (a compromise text, marked as the mediator's); only
+        delegations vote on it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

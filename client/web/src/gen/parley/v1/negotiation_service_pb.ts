@@ -1952,7 +1952,9 @@ export const NegotiationService: GenService<{
     output: typeof GetPointResponseSchema;
   },
   /**
-   * Proposes an amendment and opens voting on it. Delegations only.
+   * Proposes an amendment and opens voting on it. Delegations, and
+   * mediators (a compromise text, marked as the mediator's); only
+   * delegations vote on it.
    *
    * @generated from rpc parley.v1.NegotiationService.ProposeAmendment
    */
