@@ -13,7 +13,10 @@ import (
 // derived indexes rebuilt by Reindex. The fields are copied by reflection so
 // that a field added to Negotiation later is carried over without anyone
 // remembering this helper.
-func rebuilt(tb testing.TB, log []workflow.Event) *workflow.Negotiation {
+func rebuilt(tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}, log []workflow.Event) *workflow.Negotiation {
 	tb.Helper()
 	folded, err := workflow.Fold(log)
 	if err != nil {
