@@ -155,7 +155,9 @@ func (db *DB) commit(ops []*op) {
 			return err
 		}
 		if db.commitHook != nil {
-			db.commitHook()
+			if err := db.commitHook(); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

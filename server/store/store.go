@@ -60,7 +60,7 @@ type DB struct {
 	closed     bool
 	queue      chan *op
 	stopped    chan struct{} // closed when the committer has returned
-	commitHook func()        // tests: runs inside each write transaction, before commit
+	commitHook func() error  // tests: runs inside each write transaction, before commit; an error rolls it back
 }
 
 // entry guards one negotiation's state. The committer holds the write lock

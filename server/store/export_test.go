@@ -1,0 +1,7 @@
+package store
+
+// SetCommitHook makes every write transaction call fn just before it commits.
+// An error from fn rolls the transaction back, as a failed write or fsync
+// would; fn may also block to hold the committer. Set it while no command is
+// in flight.
+func (db *DB) SetCommitHook(fn func() error) { db.commitHook = fn }

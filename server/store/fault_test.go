@@ -1,0 +1,207 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/workflow"
+)
+
+// errDiskFailed stands for a write or an fsync that fails at commit.
+var errDiskFailed = errors.New("injected: input/output error")
+
+// failCommits makes the next count commits of db fail as a failed write
+// would, and the ones after succeed.
+func failCommits(db *store.DB, count int) {
+	var mu sync.Mutex
+	db.SetCommitHook(func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if count > 0 {
+			count--
+			return errDiskFailed
+		}
+		return nil
+	})
+}
+
+// commitLog records what the store reports of its commits.
+type commitLog struct {
+	mu        sync.Mutex
+	failed    int
+	succeeded int
+	announced int64 // events announced to OnCommit
+}
+
+func (l *commitLog) ObserveCommit(commands, events int, took time.Duration, failed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if failed {
+		l.failed++
+	} else {
+		l.succeeded++
+	}
+}
+
+func (l *commitLog) counts() (failed, succeeded int, announced int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed, l.succeeded, l.announced
+}
+
+// A commit that fails is rolled back, and the store then serves and keeps
+// the committed state: not the state the failed batch had built in memory.
+func TestExecute_FailedCommit(t *testing.T) {
+	t.Run("OK/the rolled-back command is neither served nor stored", func(t *testing.T) {
+		log := &commitLog{}
+		db, err := store.Open(t.TempDir()+"/parley.db", store.Options{Observer: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		db.OnCommit(func(_ string, events []store.StoredEvent) {
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			log.announced += int64(len(events))
+		})
+		id, points := mustCreatePlan(t, db)
+		before := lastSequence(t, db, id)
+		size, root, err := db.TreeHead(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		amendment := uuid.NewString()
+		propose := store.Exec{NegotiationID: id, Principal: id + "/ukraine", RequestID: "req-1",
+			RequestHash: sha256.Sum256([]byte("propose")), Actor: "ukraine",
+			Command: workflow.ProposeAmendment{AmendmentID: amendment, Kind: workflow.KindReplace, PointID: points[0],
+				BaseRevision: 1, Text: "The sovereignty of Ukraine is confirmed."}}
+		failCommits(db, 1)
+		_, err = db.Execute(context.Background(), propose)
+		if !errors.Is(err, errDiskFailed) || workflow.ErrorCode(err) != workflow.EINTERNAL {
+			t.Fatalf("Execute during a failing commit: %v, want the internal error of the commit", err)
+		}
+
+		err = db.View(id, func(n *workflow.Negotiation) error {
+			if _, ok := n.Amendments[amendment]; ok || n.LastSequence != before || n.PendingAmendments() != 0 {
+				t.Errorf("after the failed commit the served state has the amendment %v, %d events, %d pending; want none of it",
+					ok, n.LastSequence, n.PendingAmendments())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if events, err := db.Events(id, before, 10); err != nil || len(events) != 0 {
+			t.Errorf("the log after the failed commit: %d new events, %v", len(events), err)
+		}
+		if s, r, err := db.TreeHead(id); err != nil || s != size || string(r) != string(root) {
+			t.Errorf("tree head after the failed commit: %d %x %v, want %d %x", s, r, err, size, root)
+		}
+		checkProjections(t, db, id)
+		if failed, _, announced := log.counts(); failed != 1 || announced != before {
+			t.Errorf("observer saw %d failed commits, OnCommit %d events; want 1 failed and only the %d events of the creation", failed, announced, before)
+		}
+
+		// The retry with the same request id runs afresh (its record was
+		// rolled back too) and its event follows the last committed one.
+		res, err := db.Execute(context.Background(), propose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Replayed || len(res.Events) != 1 || res.Events[0].Sequence != before+1 {
+			t.Fatalf("retry: replayed %v, %d events; want the amendment proposed now as event %d", res.Replayed, len(res.Events), before+1)
+		}
+		checkProjections(t, db, id)
+		if err := db.VerifyAll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("OK/a failed creation leaves no negotiation", func(t *testing.T) {
+		db := MustOpenDB(t)
+		texts := []workflow.NewPoint{{ID: "p1", Text: "The only point."}}
+		id := uuid.NewString()
+		create := store.Exec{NegotiationID: id, Principal: "admin", Actor: workflow.AdminActor, Command: workflow.CreateNegotiation{
+			NegotiationID: id, Title: "Short plan", Participants: planParticipants(),
+			Rule: workflow.DecisionRule{Method: workflow.MethodConsensus}, Points: texts}}
+		failCommits(db, 1)
+		if _, err := db.Execute(context.Background(), create); !errors.Is(err, errDiskFailed) {
+			t.Fatalf("Execute during a failing commit: %v", err)
+		}
+		if err := db.View(id, func(*workflow.Negotiation) error { return nil }); workflow.ErrorReason(err) != "NEGOTIATION_NOT_FOUND" {
+			t.Fatalf("View after the failed creation: %v, want NEGOTIATION_NOT_FOUND", err)
+		}
+		if ids, err := db.NegotiationIDs("", 10); err != nil || len(ids) != 0 {
+			t.Fatalf("negotiations after the failed creation: %v, %v", ids, err)
+		}
+		// A command on it is told it does not exist, and creates nothing.
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: "ukraine",
+			Command: workflow.SignOffPoint{PointID: "p1", Revision: 1, TextHash: workflow.HashText("The only point.")}})
+		if workflow.ErrorReason(err) != "NEGOTIATION_NOT_FOUND" {
+			t.Fatalf("sign-off on the negotiation whose creation failed: %v, want NEGOTIATION_NOT_FOUND", err)
+		}
+		mustExec(t, db, create)
+		if got := lastSequence(t, db, id); got != 2 {
+			t.Fatalf("created again: %d events, want 2", got)
+		}
+		checkProjections(t, db, id)
+	})
+
+	t.Run("OK/every command of a failed batch fails, and the next batch succeeds", func(t *testing.T) {
+		db := MustOpenDB(t)
+		id, points := mustCreatePlan(t, db)
+		before := lastSequence(t, db, id)
+		failCommits(db, 1<<30)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: delegations[i%4],
+					Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+						PointID: points[i], BaseRevision: 1, Text: "Redrafted."}})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if !errors.Is(err, errDiskFailed) {
+				t.Errorf("command %d: %v, want the commit's error", i, err)
+			}
+		}
+		if got := lastSequence(t, db, id); got != before {
+			t.Fatalf("%d events after commits that all failed, want %d", got, before)
+		}
+		failCommits(db, 0)
+		for i := range 8 {
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: delegations[i%4],
+				Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+					PointID: points[i], BaseRevision: 1, Text: "Redrafted."}})
+		}
+		if got := lastSequence(t, db, id); got != before+8 {
+			t.Fatalf("%d events, want %d", got, before+8)
+		}
+		checkProjections(t, db, id)
+	})
+
+	t.Run("OK/a refusal in a failed batch stays a refusal", func(t *testing.T) {
+		// A command the rules refuse changed nothing; the caller must hear
+		// why, not that the disk failed.
+		db := MustOpenDB(t)
+		id, _ := mustCreatePlan(t, db)
+		failCommits(db, 1)
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: "ukraine",
+			Command: workflow.CastVote{AmendmentID: uuid.NewString(), Choice: workflow.ChoiceApprove}})
+		if workflow.ErrorReason(err) != "AMENDMENT_NOT_FOUND" {
+			t.Fatalf("got %v, want AMENDMENT_NOT_FOUND", err)
+		}
+	})
+}
