@@ -108,6 +108,9 @@ func Open(path string, opts Options) (*DB, error) {
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
 	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: another process holds the database (its lock was not released within %s): stop that process, or give this one another data folder: %w", path, opts.LockTimeout, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
