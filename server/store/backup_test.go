@@ -130,8 +130,9 @@ func TestBackup_UnderLoad(t *testing.T) {
 }
 
 // Verify and VerifyAll find a gap in the log, a projection that differs from
-// the fold of the log, and a token index entry for a token that is no longer
-// a credential.
+// the fold of the log, a token index entry for a token that is no longer a
+// credential or missing for one that is, and a Merkle tree that is not the
+// tree of the log (a node missing, altered or added).
 func TestVerify_FindsDamage(t *testing.T) {
 	build := func(t *testing.T) (string, string) {
 		path := filepath.Join(t.TempDir(), "parley.db")
@@ -189,6 +190,29 @@ func TestVerify_FindsDamage(t *testing.T) {
 		{"RevokedTokenStillIndexed", func(tx *bolt.Tx, id string) error {
 			return tx.Bucket([]byte("tokens")).Put([]byte(fmt.Sprintf("%064x", 2)), []byte(id+"\x00russia"))
 		}, "STORE_CORRUPT"},
+		{"CredentialNotIndexed", func(tx *bolt.Tx, id string) error {
+			// Ukraine's token would no longer open the door.
+			return tx.Bucket([]byte("tokens")).Delete([]byte(fmt.Sprintf("%064x", 1)))
+		}, "STORE_CORRUPT"},
+		{"MerkleNodeMissing", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, _ := nodes.Cursor().Last()
+			return nodes.Delete(bytes.Clone(k))
+		}, "LOG_CORRUPT"},
+		{"MerkleNodeAltered", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, v := nodes.Cursor().First()
+			altered := bytes.Clone(v)
+			altered[0] ^= 1
+			return nodes.Put(bytes.Clone(k), altered)
+		}, "LOG_CORRUPT"},
+		{"MerkleNodeExtra", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, v := nodes.Cursor().Last()
+			extra := bytes.Clone(k)
+			extra[len(extra)-1]++
+			return nodes.Put(extra, bytes.Clone(v))
+		}, "LOG_CORRUPT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
