@@ -1,14 +1,17 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/parley-negotiation/parley/server/store"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -204,4 +207,95 @@ func TestExecute_FailedCommit(t *testing.T) {
 			t.Fatalf("got %v, want AMENDMENT_NOT_FOUND", err)
 		}
 	})
+}
+
+// A negotiation whose stored records are damaged is refused with an internal
+// error on every read and write, changes nothing, and leaves the other
+// negotiations of the file working; --verify names the damage.
+func TestLoad_CorruptRecords(t *testing.T) {
+	garbage := []byte{0xff, 0xff, 0xff, 0xff}
+	negotiation := func(tx *bolt.Tx, id string) *bolt.Bucket {
+		return tx.Bucket([]byte("negotiations")).Bucket([]byte(id))
+	}
+	firstOf := func(tx *bolt.Tx, id, bucket string) (*bolt.Bucket, []byte) {
+		b := negotiation(tx, id).Bucket([]byte(bucket))
+		k, _ := b.Cursor().First()
+		return b, bytes.Clone(k)
+	}
+	tests := []struct {
+		name   string
+		damage func(tx *bolt.Tx, id string) error
+		verify string // what VerifyAll says
+	}{
+		{"HeaderGarbled", func(tx *bolt.Tx, id string) error {
+			return negotiation(tx, id).Put([]byte("meta"), garbage)
+		}, "STORE_CORRUPT"},
+		{"OrderTruncated", func(tx *bolt.Tx, id string) error {
+			nb := negotiation(tx, id)
+			order := nb.Get([]byte("order"))
+			return nb.Put([]byte("order"), bytes.Clone(order[:len(order)-1]))
+		}, "STORE_CORRUPT"},
+		{"PointGarbled", func(tx *bolt.Tx, id string) error {
+			b, k := firstOf(tx, id, "points")
+			return b.Put(k, garbage)
+		}, "STORE_CORRUPT"},
+		{"AmendmentGarbled", func(tx *bolt.Tx, id string) error {
+			b, k := firstOf(tx, id, "amendments")
+			return b.Put(k, garbage)
+		}, "STORE_CORRUPT"},
+		{"LastEventGarbled", func(tx *bolt.Tx, id string) error {
+			events := negotiation(tx, id).Bucket([]byte("events"))
+			k, _ := events.Cursor().Last()
+			return events.Put(bytes.Clone(k), garbage)
+		}, "LOG_CORRUPT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "parley.db")
+			db, err := store.Open(path, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, points := mustCreatePlan(t, db)
+			other, otherPoints := mustCreatePlan(t, db)
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+				AmendmentID: uuid.NewString(), Kind: workflow.KindReplace, PointID: points[0], BaseRevision: 1, Text: "Redrafted."}})
+			db.Close()
+			b, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(func(tx *bolt.Tx) error { return tt.damage(tx, id) }); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+
+			db = mustOpenAt(t, path)
+			stored, err := db.Events(id, 0, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the failure is not cached as a state
+				err := db.View(id, func(*workflow.Negotiation) error { return nil })
+				if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+					t.Fatalf("View of the damaged negotiation: %v, want an internal error", err)
+				}
+			}
+			_, err = db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: "europe", Command: workflow.SignOffPoint{
+				PointID: points[1], Revision: 1, TextHash: workflow.HashText("x")}})
+			if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+				t.Fatalf("Execute on the damaged negotiation: %v, want an internal error", err)
+			}
+			if after, err := db.Events(id, 0, 1<<20); err != nil || len(after) != len(stored) {
+				t.Fatalf("the damaged negotiation's log went from %d to %d events (%v)", len(stored), len(after), err)
+			}
+			// The other negotiation of the file is served and written as before.
+			mustExec(t, db, store.Exec{NegotiationID: other, Actor: "ukraine", Command: workflow.ProposeAmendment{
+				AmendmentID: uuid.NewString(), Kind: workflow.KindReplace, PointID: otherPoints[0], BaseRevision: 1, Text: "Redrafted."}})
+			checkProjections(t, db, other)
+			if err := db.VerifyAll(context.Background()); workflow.ErrorReason(err) != tt.verify {
+				t.Fatalf("VerifyAll: %v, want %s", err, tt.verify)
+			}
+		})
+	}
 }
