@@ -5,3 +5,11 @@ package store
 // would; fn may also block to hold the committer. Set it while no command is
 // in flight.
 func (db *DB) SetCommitHook(fn func() error) { db.commitHook = fn }
+
+// CachedNegotiations returns the number of negotiations the cache holds an
+// entry for, loaded or not.
+func (db *DB) CachedNegotiations() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return len(db.cache)
+}

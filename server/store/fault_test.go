@@ -109,8 +109,9 @@ func TestExecute_FailedCommit(t *testing.T) {
 			t.Errorf("tree head after the failed commit: %d %x %v, want %d %x", s, r, err, size, root)
 		}
 		checkProjections(t, db, id)
-		if failed, _, announced := log.counts(); failed != 1 || announced != before {
-			t.Errorf("observer saw %d failed commits, OnCommit %d events; want 1 failed and only the %d events of the creation", failed, announced, before)
+		if failed, succeeded, announced := log.counts(); failed != 1 || succeeded != 1 || announced != before {
+			t.Errorf("observer saw %d failed and %d good commits, OnCommit %d events; want the creation's commit of %d events and 1 failed commit",
+				failed, succeeded, announced, before)
 		}
 
 		// The retry with the same request id runs afresh (its record was
@@ -125,6 +126,10 @@ func TestExecute_FailedCommit(t *testing.T) {
 		checkProjections(t, db, id)
 		if err := db.VerifyAll(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		if failed, succeeded, announced := log.counts(); failed != 1 || succeeded != 2 || announced != before+1 {
+			t.Errorf("observer saw %d failed and %d good commits, OnCommit %d events; want 1 failed, 2 good and %d events",
+				failed, succeeded, announced, before+1)
 		}
 	})
 
