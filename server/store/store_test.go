@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -208,12 +209,51 @@ func TestExecute_RequestID(t *testing.T) {
 		if !again.Replayed || string(again.Reply) != string(first.Reply) {
 			t.Fatalf("retry: replayed=%v reply=%x, want the first reply %x", again.Replayed, again.Reply, first.Reply)
 		}
+		// The stored reply is the one the first call built, whole.
+		var replayed wrapperspb.StringValue
+		if err := proto.Unmarshal(again.Reply, &replayed); err != nil || replayed.GetValue() != first.Message.(*wrapperspb.StringValue).GetValue() || replayed.GetValue() == "" {
+			t.Fatalf("replayed reply %q (%v), want %v", replayed.GetValue(), err, first.Message)
+		}
 		if got := lastSequence(t, db, id); got != seq {
 			t.Fatalf("retry appended events: %d → %d", seq, got)
 		}
 	})
 
+	t.Run("OK/without a reply", func(t *testing.T) {
+		// A command whose caller needs no reply is still recorded, and its
+		// retry is still answered from the record.
+		x := store.Exec{NegotiationID: id, Principal: id + "/russia", RequestID: "req-2", RequestHash: sha256.Sum256([]byte("two")),
+			Actor: "russia", Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+				PointID: points[1], BaseRevision: 1, Text: "A second text."}}
+		mustExec(t, db, x)
+		seq := lastSequence(t, db, id)
+		again, err := db.Execute(context.Background(), x)
+		if err != nil || !again.Replayed || len(again.Reply) != 0 {
+			t.Fatalf("retry: %+v, %v; want an empty reply replayed", again, err)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("retry appended events: %d → %d", seq, got)
+		}
+	})
+
+	t.Run("ErrRecordNotWritten", func(t *testing.T) {
+		// A request record bbolt cannot take (its key is longer than bbolt
+		// allows) fails the command: without its record, a retry would
+		// apply it twice.
+		seq := lastSequence(t, db, id)
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Principal: id + "/europe",
+			RequestID: strings.Repeat("r", 40_000), Actor: "europe", Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(),
+				Kind: workflow.KindReplace, PointID: points[2], BaseRevision: 1, Text: "A third text."}})
+		if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+			t.Fatalf("got %v, want an internal error", err)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("a command without its request record appended events: %d → %d", seq, got)
+		}
+	})
+
 	t.Run("ErrReused", func(t *testing.T) {
+		seq := lastSequence(t, db, id)
 		_, err := propose(sha256.Sum256([]byte("another request")), "Another text.")
 		if workflow.ErrorReason(err) != "REQUEST_ID_REUSED" {
 			t.Fatalf("got %v, want REQUEST_ID_REUSED", err)
