@@ -304,3 +304,50 @@ func TestLoad_CorruptRecords(t *testing.T) {
 		})
 	}
 }
+
+// A damaged request record makes the retry of its request fail with an
+// internal error rather than replay garbage or run the command again.
+func TestExecute_RequestRecordDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, points := mustCreatePlan(t, db)
+	propose := store.Exec{NegotiationID: id, Principal: id + "/ukraine", RequestID: "req-1", RequestHash: sha256.Sum256([]byte("one")),
+		Actor: "ukraine", Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+			PointID: points[0], BaseRevision: 1, Text: "Redrafted."}}
+	mustExec(t, db, propose)
+	db.Close()
+	for _, tt := range []struct {
+		name   string
+		record []byte
+	}{
+		{"Truncated", []byte{1, 0, 2, 3}},
+		{"UnknownVersion", append([]byte{9, 0}, make([]byte, sha256.Size)...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = b.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket([]byte("requests")).Put([]byte(id+"/ukraine\x00req-1"), tt.record)
+			})
+			b.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := mustOpenAt(t, path)
+			before := lastSequence(t, db, id)
+			_, err = db.Execute(context.Background(), propose)
+			if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+				t.Fatalf("retry with a damaged record: %v, want an internal error", err)
+			}
+			if got := lastSequence(t, db, id); got != before {
+				t.Fatalf("retry with a damaged record appended events: %d → %d", before, got)
+			}
+			db.Close()
+		})
+	}
+}

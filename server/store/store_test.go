@@ -171,6 +171,46 @@ func TestExecute(t *testing.T) {
 		checkProjections(t, db, id)
 	})
 
+	t.Run("OK/inserts and deletes change the stored document", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db := mustOpenAt(t, path)
+		id, points := mustCreatePlan(t, db)
+		apply := func(kind workflow.AmendmentKind, point, text string) string {
+			t.Helper()
+			var base int64
+			if kind != workflow.KindInsert {
+				base = 1
+			}
+			amendment, newPoint := uuid.NewString(), uuid.NewString()
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+				AmendmentID: amendment, Kind: kind, PointID: point, BaseRevision: base, Text: text}})
+			for _, d := range delegations {
+				mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.CastVote{AmendmentID: amendment, Choice: workflow.ChoiceApprove}})
+			}
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: amendment, NewPointID: newPoint}})
+			return newPoint
+		}
+		inserted := apply(workflow.KindInsert, "", "A preamble.")
+		apply(workflow.KindDelete, points[27], "")
+		checkProjections(t, db, id)
+		// After a restart the document is the one the log says.
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = mustOpenAt(t, path)
+		checkProjections(t, db, id)
+		err := db.View(id, func(n *workflow.Negotiation) error {
+			if len(n.Order) != 28 || n.Order[0] != inserted || n.PointNumber(points[0]) != 2 || n.PointNumber(points[27]) != 0 {
+				t.Errorf("after restart: %d points, first %s, point 1 numbered %d, deleted point numbered %d",
+					len(n.Order), n.Order[0], n.PointNumber(points[0]), n.PointNumber(points[27]))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := MustOpenDB(t)
 		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: uuid.NewString(), Actor: "ukraine",
