@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -252,15 +253,23 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 	}
 	zeroed := bytes.Clone(whole.Bytes())
 	clear(zeroed[2*os.Getpagesize():]) // every page but the meta pages
+	// Only the first meta page garbled, and the file cut short: the page
+	// size must be found from the second meta page to see the truncation.
+	firstGarbledTruncated := bytes.Clone(whole.Bytes()[:len(whole.Bytes())/2])
+	for i := 16; i < 64; i++ {
+		firstGarbledTruncated[i] ^= 0x5a
+	}
 	tests := []struct {
 		name string
 		data []byte
+		says string // what the error must say, if the store's own check finds it
 	}{
-		{"Empty", nil},
-		{"DataPagesZeroed", zeroed},
-		{"NotADatabase", bytes.Repeat([]byte("parley"), 4096)},
-		{"MetaPagesGarbled", garbled},
-		{"Truncated", whole.Bytes()[:len(whole.Bytes())/2]},
+		{"Empty", nil, "the file is empty"},
+		{"DataPagesZeroed", zeroed, ""},
+		{"NotADatabase", bytes.Repeat([]byte("parley"), 4096), ""},
+		{"MetaPagesGarbled", garbled, ""},
+		{"Truncated", whole.Bytes()[:len(whole.Bytes())/2], "the file is truncated"},
+		{"FirstMetaGarbledAndTruncated", firstGarbledTruncated, "the file is truncated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,6 +282,9 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 				verr := db.VerifyAll(context.Background())
 				db.Close()
 				t.Fatalf("Open accepted a damaged file (VerifyAll says %v)", verr)
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("Open: %v; want it to say %q", err, tt.says)
 			}
 			t.Logf("refused: %v", err)
 		})
