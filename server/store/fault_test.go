@@ -338,11 +338,20 @@ func TestExecute_RequestRecordDamaged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := mustOpenAt(t, path)
+			log := &commitLog{}
+			db, err := store.Open(path, store.Options{Observer: log})
+			if err != nil {
+				t.Fatal(err)
+			}
 			before := lastSequence(t, db, id)
 			_, err = db.Execute(context.Background(), propose)
 			if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
 				t.Fatalf("retry with a damaged record: %v, want an internal error", err)
+			}
+			// The record fails its own command, not the commit it shares
+			// with others.
+			if failed, _, _ := log.counts(); failed != 0 {
+				t.Errorf("%d commits failed over a damaged request record", failed)
 			}
 			if got := lastSequence(t, db, id); got != before {
 				t.Fatalf("retry with a damaged record appended events: %d → %d", before, got)
