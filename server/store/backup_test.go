@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -233,6 +234,57 @@ func TestVerify_FindsDamage(t *testing.T) {
 	}
 }
 
+// cutBeforeLastGrowth returns a bbolt file whose last commit grew it, cut to
+// the size its previous commit needed: the older meta page says the file is
+// whole, the newer one that it is not, and bbolt trusts the newer one.
+func cutBeforeLastGrowth(t *testing.T, smallCommits int) []byte {
+	path := filepath.Join(t.TempDir(), "grown.db")
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, size int) {
+		err := b.Update(func(tx *bolt.Tx) error {
+			bucket, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return bucket.Put([]byte(key), make([]byte, size))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range smallCommits {
+		put(fmt.Sprint("small", i), 10)
+	}
+	put("large", 1<<20)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each meta page: a 16-byte page header, then magic, version, page size,
+	// flags, root bucket, freelist, high water mark (at 40) and txid (at 48).
+	meta := func(offset int) (need int, txid uint64) {
+		m := data[offset+16:]
+		pageSize := binary.NativeEndian.Uint32(m[8:])
+		return int(binary.NativeEndian.Uint64(m[40:])) * int(pageSize), binary.NativeEndian.Uint64(m[48:])
+	}
+	need0, tx0 := meta(0)
+	need1, tx1 := meta(int(binary.NativeEndian.Uint32(data[16+8:])))
+	older, newer := need0, need1
+	if tx0 > tx1 {
+		older, newer = need1, need0
+	}
+	if older >= newer || newer > len(data) {
+		t.Fatalf("the last commit did not grow the file: needs %d then %d bytes, has %d", older, newer, len(data))
+	}
+	return data[:older]
+}
+
 // Open refuses a file that is not a whole bbolt database, so that a damaged
 // or half-copied backup cannot be served.
 func TestOpen_RefusesDamagedFile(t *testing.T) {
@@ -264,6 +316,10 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 		data []byte
 		says string // what the error must say, if the store's own check finds it
 	}{
+		// bbolt writes the meta pages in turn: the newest is the first in
+		// one file and the second in the other.
+		{"CutBeforeTheLastCommitGrewIt", cutBeforeLastGrowth(t, 1), "the file is truncated"},
+		{"CutBeforeTheLastCommitGrewItOtherMeta", cutBeforeLastGrowth(t, 2), "the file is truncated"},
 		{"Empty", nil, "the file is empty"},
 		{"DataPagesZeroed", zeroed, ""},
 		{"NotADatabase", bytes.Repeat([]byte("parley"), 4096), ""},
