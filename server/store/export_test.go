@@ -13,3 +13,6 @@ func (db *DB) CachedNegotiations() int {
 	defer db.mu.Unlock()
 	return len(db.cache)
 }
+
+// Queued returns the number of commands waiting for the committer.
+func (db *DB) Queued() int { return len(db.queue) }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -359,4 +361,76 @@ func TestExecute_RequestRecordDamaged(t *testing.T) {
 			db.Close()
 		})
 	}
+}
+
+// batchLog records how many commands each commit took.
+type batchLog struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (l *batchLog) ObserveCommit(commands, events int, took time.Duration, failed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sizes = append(l.sizes, commands)
+}
+
+// Commands that wait while a commit runs share the next one, up to MaxBatch
+// commands a commit: many writers share one fsync, and no batch holds the
+// write lock for long.
+func TestExecute_GroupCommit(t *testing.T) {
+	log := &batchLog{}
+	db, err := store.Open(filepath.Join(t.TempDir(), "parley.db"), store.Options{Observer: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	id, points := mustCreatePlan(t, db)
+	before := lastSequence(t, db, id)
+
+	// Hold the committer inside a commit while the others queue up.
+	held, hold := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db.SetCommitHook(func() error {
+		once.Do(func() { close(held); <-hold })
+		return nil
+	})
+	propose := func(i int) error {
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: delegations[i%4],
+			Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+				PointID: points[i%len(points)], BaseRevision: 1, Text: fmt.Sprintf("Draft %d.", i)}})
+		return err
+	}
+	const waiting = store.MaxBatch + 44
+	errs := make(chan error, waiting+1)
+	go func() { errs <- propose(3) }()
+	<-held
+	for i := range waiting {
+		go func() { errs <- propose(i) }()
+	}
+	for deadline := time.Now().Add(20 * time.Second); db.Queued() < waiting; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(hold)
+			t.Fatalf("only %d of %d commands queued", db.Queued(), waiting)
+		}
+	}
+	log.mu.Lock()
+	log.sizes = nil
+	log.mu.Unlock()
+	close(hold)
+	for range waiting + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.mu.Lock()
+	sizes := slices.Clone(log.sizes)
+	log.mu.Unlock()
+	if want := []int{1, store.MaxBatch, waiting - store.MaxBatch}; !slices.Equal(sizes, want) {
+		t.Fatalf("commits of %v commands, want %v: the held one, then the waiting ones in batches of at most %d", sizes, want, store.MaxBatch)
+	}
+	if got := lastSequence(t, db, id); got != before+waiting+1 {
+		t.Fatalf("%d events, want %d", got, before+waiting+1)
+	}
+	checkProjections(t, db, id)
 }
