@@ -363,6 +363,67 @@ func TestExecute_RequestRecordDamaged(t *testing.T) {
 	}
 }
 
+// holdCommitter runs first, a command, and holds the commit that takes it
+// inside its transaction, so that the commands sent meanwhile queue up and
+// share the commits after it. release waits until queued commands are
+// waiting, calls before, and lets the held commit go on.
+func holdCommitter(t *testing.T, db *store.DB, first func()) (release func(queued int, before func())) {
+	t.Helper()
+	held, hold := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db.SetCommitHook(func() error {
+		once.Do(func() { close(held); <-hold })
+		return nil
+	})
+	go first()
+	<-held
+	return func(queued int, before func()) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); db.Queued() < queued; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				close(hold)
+				t.Fatalf("only %d of %d commands queued", db.Queued(), queued)
+			}
+		}
+		if before != nil {
+			before()
+		}
+		close(hold)
+	}
+}
+
+// Commands of one batch that change several credentials of one negotiation
+// each reach the stored state and the token index.
+func TestExecute_BatchedCredentials(t *testing.T) {
+	db := MustOpenDB(t)
+	id, _ := mustCreatePlan(t, db)
+	issue := func(participant string, n int) error {
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: workflow.AdminActor,
+			Command: workflow.IssueCredential{Participant: participant, TokenHash: fmt.Sprintf("%064x", n)}})
+		return err
+	}
+	errs := make(chan error, len(delegations)+1)
+	release := holdCommitter(t, db, func() { errs <- issue("mediator", 100) })
+	for i, d := range delegations {
+		go func() { errs <- issue(d, i+1) }()
+	}
+	release(len(delegations), nil)
+	for range len(delegations) + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkProjections(t, db, id)
+	for i, d := range delegations {
+		if p, ok, err := db.TokenOwner(fmt.Sprintf("%064x", i+1)); err != nil || !ok || p.Participant != d {
+			t.Fatalf("token of %s: owner %+v, %v, %v", d, p, ok, err)
+		}
+	}
+	if err := db.VerifyAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // batchLog records how many commands each commit took.
 type batchLog struct {
 	mu    sync.Mutex
@@ -388,13 +449,6 @@ func TestExecute_GroupCommit(t *testing.T) {
 	id, points := mustCreatePlan(t, db)
 	before := lastSequence(t, db, id)
 
-	// Hold the committer inside a commit while the others queue up.
-	held, hold := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	db.SetCommitHook(func() error {
-		once.Do(func() { close(held); <-hold })
-		return nil
-	})
 	propose := func(i int) error {
 		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: delegations[i%4],
 			Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
@@ -403,21 +457,15 @@ func TestExecute_GroupCommit(t *testing.T) {
 	}
 	const waiting = store.MaxBatch + 44
 	errs := make(chan error, waiting+1)
-	go func() { errs <- propose(3) }()
-	<-held
+	release := holdCommitter(t, db, func() { errs <- propose(3) })
 	for i := range waiting {
 		go func() { errs <- propose(i) }()
 	}
-	for deadline := time.Now().Add(20 * time.Second); db.Queued() < waiting; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			close(hold)
-			t.Fatalf("only %d of %d commands queued", db.Queued(), waiting)
-		}
-	}
-	log.mu.Lock()
-	log.sizes = nil
-	log.mu.Unlock()
-	close(hold)
+	release(waiting, func() {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		log.sizes = nil
+	})
 	for range waiting + 1 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
