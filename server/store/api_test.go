@@ -257,3 +257,14 @@ func TestClose(t *testing.T) {
 		t.Fatalf("%d events after reopening, want %d: 29 and the %d acknowledged", got, want, acked.Load())
 	}
 }
+
+// VerifyAll stops when its context ends.
+func TestVerifyAll_Cancelled(t *testing.T) {
+	db := MustOpenDB(t)
+	mustCreatePlan(t, db)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := db.VerifyAll(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("VerifyAll with an ended context: %v, want context.Canceled", err)
+	}
+}

@@ -192,6 +192,10 @@ func TestVerify_FindsDamage(t *testing.T) {
 		{"RevokedTokenStillIndexed", func(tx *bolt.Tx, id string) error {
 			return tx.Bucket([]byte("tokens")).Put([]byte(fmt.Sprintf("%064x", 2)), []byte(id+"\x00russia"))
 		}, "STORE_CORRUPT"},
+		{"TokenIndexedForAnotherParticipant", func(tx *bolt.Tx, id string) error {
+			// Ukraine's token would open Russia's door.
+			return tx.Bucket([]byte("tokens")).Put([]byte(fmt.Sprintf("%064x", 1)), []byte(id+"\x00russia"))
+		}, "STORE_CORRUPT"},
 		{"CredentialNotIndexed", func(tx *bolt.Tx, id string) error {
 			// Ukraine's token would no longer open the door.
 			return tx.Bucket([]byte("tokens")).Delete([]byte(fmt.Sprintf("%064x", 1)))
