@@ -70,6 +70,9 @@ func TestEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(page) > 10 {
+				t.Fatalf("page of %d events, limit 10", len(page))
+			}
 			if len(page) == 0 {
 				break
 			}
