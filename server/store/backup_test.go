@@ -229,6 +229,9 @@ func TestVerify_FindsDamage(t *testing.T) {
 			if workflow.ErrorReason(err) != tt.reason {
 				t.Fatalf("VerifyAll: got %v, want reason %s", err, tt.reason)
 			}
+			if tt.name == "GapInLog" && !strings.Contains(err.Error(), "jumps from event 4 to 6") {
+				t.Fatalf("VerifyAll: %v; want it to say where the log jumps", err)
+			}
 			if tt.reason == "LOG_CORRUPT" {
 				if err := db.Verify(id); workflow.ErrorReason(err) != tt.reason {
 					t.Fatalf("Verify: got %v, want reason %s", err, tt.reason)
