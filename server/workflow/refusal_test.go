@@ -746,9 +746,9 @@ func TestEveryReasonIsTested(t *testing.T) {
 	}
 }
 
-// A refusal of a document names the point at fault by its number, so that
-// whoever typed the document can find it.
-func TestRefusalsNameThePoint(t *testing.T) {
+// A refusal of a document names the point or line at fault by its number, so
+// that whoever typed the document can find it.
+func TestRefusalsSayWhere(t *testing.T) {
 	create := func(mod func(c *workflow.CreateNegotiation)) error {
 		c := validCreate()
 		mod(&c)
@@ -756,6 +756,7 @@ func TestRefusalsNameThePoint(t *testing.T) {
 		return err
 	}
 	_, parseErr := workflow.ParseNumberedText("1. First.\n2. Second.\n3. \x07Third.")
+	_, preambleErr := workflow.ParseNumberedText("\nA preamble.\n1. First.")
 	tests := []struct {
 		name string
 		err  error
@@ -764,6 +765,7 @@ func TestRefusalsNameThePoint(t *testing.T) {
 		{"repeated id", create(func(c *workflow.CreateNegotiation) { c.Points[2].ID = c.Points[0].ID }), "point 3 "},
 		{"empty text", create(func(c *workflow.CreateNegotiation) { c.Points[1].Text = " \n " }), "point 2 "},
 		{"numbered text", parseErr, "point 3 "},
+		{"text before the first point", preambleErr, "line 2 "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
