@@ -221,11 +221,11 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 	_, creating := x.Command.(workflow.CreateNegotiation)
 	e, err := b.lock(db, tx, x.NegotiationID, creating)
 	if err != nil {
-		if isNotFound(err) {
-			o.err = err
-			return nil
-		}
-		return err
+		// Nothing of this command is written yet, so it fails alone: a
+		// negotiation that is missing or does not load must not fail the
+		// commands of others that share its commit.
+		o.err = err
+		return nil
 	}
 	n := e.n
 	meta := workflow.Meta{Actor: x.Actor, RequestID: x.RequestID, At: at}

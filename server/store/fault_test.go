@@ -482,3 +482,61 @@ func TestExecute_GroupCommit(t *testing.T) {
 	}
 	checkProjections(t, db, id)
 }
+
+// A command on a damaged negotiation fails alone: the commands it shares a
+// commit with, on other negotiations, go through.
+func TestExecute_DamagedNeighbour(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged, damagedPoints := mustCreatePlan(t, db)
+	healthy, points := mustCreatePlan(t, db)
+	db.Close()
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("negotiations")).Bucket([]byte(damaged)).Put([]byte("meta"), []byte{0xff, 0xff, 0xff, 0xff})
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db = mustOpenAt(t, path)
+	before := lastSequence(t, db, healthy)
+	propose := func(id, point string) error {
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+			AmendmentID: uuid.NewString(), Kind: workflow.KindReplace, PointID: point, BaseRevision: 1, Text: "Redrafted."}})
+		return err
+	}
+	first := make(chan error, 1)
+	release := holdCommitter(t, db, func() { first <- propose(healthy, points[0]) })
+	results := make(chan error, 2)
+	go func() { results <- propose(damaged, damagedPoints[0]) }()
+	go func() { results <- propose(healthy, points[1]) }()
+	release(2, nil)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	var failed, succeeded int
+	for range 2 {
+		if err := <-results; err == nil {
+			succeeded++
+		} else if workflow.ErrorCode(err) == workflow.EINTERNAL {
+			failed++
+		} else {
+			t.Fatalf("unexpected refusal: %v", err)
+		}
+	}
+	if failed != 1 || succeeded != 1 {
+		t.Fatalf("%d commands failed and %d succeeded; want only the one on the damaged negotiation to fail", failed, succeeded)
+	}
+	if got := lastSequence(t, db, healthy); got != before+2 {
+		t.Fatalf("the healthy negotiation has %d events, want %d", got, before+2)
+	}
+	checkProjections(t, db, healthy)
+}
