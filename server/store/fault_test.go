@@ -282,6 +282,10 @@ func TestLoad_CorruptRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A server that preloads at start refuses to serve the file.
+			if _, err := db.Preload(context.Background()); err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+				t.Fatalf("Preload of a file with a damaged negotiation: %v, want an internal error", err)
+			}
 			for range 2 { // the failure is not cached as a state
 				err := db.View(id, func(*workflow.Negotiation) error { return nil })
 				if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
