@@ -116,9 +116,10 @@ func (db *DB) commitLoop() {
 
 // batch is what one transaction has touched so far.
 type batch struct {
-	locked map[string]*entry
-	dirty  map[string]*dirty
-	order  []string // negotiation ids in the order first touched
+	locked     map[string]*entry
+	dirty      map[string]*dirty
+	order      []string         // negotiation ids in the order first touched
+	unloadable map[string]error // negotiations whose state did not load, and why
 }
 
 // dirty lists the projections of one negotiation to rewrite before commit.
@@ -133,7 +134,7 @@ type dirty struct {
 }
 
 func (db *DB) commit(ops []*op) {
-	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}}
+	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}, unloadable: map[string]error{}}
 	start := db.now()
 	at := start.UTC().Round(0)
 	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
@@ -272,6 +273,9 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 // batch and loaded. For a negotiation being created, the entry's state is nil
 // if it does not exist yet.
 func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, error) {
+	if err := b.unloadable[id]; err != nil {
+		return nil, err
+	}
 	if e, ok := b.locked[id]; ok {
 		if e.n == nil && !creating {
 			return nil, notFound(id)
@@ -287,7 +291,10 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 		case err == nil:
 			e.n, e.tree = n, tree
 		case isNotFound(err) && creating:
+		case isNotFound(err):
+			return nil, err
 		default:
+			b.unloadable[id] = err
 			return nil, err
 		}
 	}
