@@ -118,9 +118,10 @@ func (db *DB) commitLoop() {
 
 // batch is what one transaction has touched so far.
 type batch struct {
-	locked map[string]*entry
-	dirty  map[string]*dirty
-	order  []string // negotiation ids in the order first touched
+	locked     map[string]*entry
+	dirty      map[string]*dirty
+	order      []string         // negotiation ids in the order first touched
+	unloadable map[string]error // negotiations whose state did not load, and why
 }
 
 // dirty lists the projections of one negotiation to rewrite before commit.
@@ -135,7 +136,7 @@ type dirty struct {
 }
 
 func (db *DB) commit(ops []*op) {
-	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}}
+	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}, unloadable: map[string]error{}}
 	start := db.now()
 	at := start.UTC().Round(0)
 	var txid uint64
@@ -159,7 +160,9 @@ func (db *DB) commit(ops []*op) {
 			return err
 		}
 		if db.commitHook != nil {
-			db.commitHook()
+			if err := db.commitHook(); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -242,11 +245,11 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 	_, creating := x.Command.(workflow.CreateNegotiation)
 	e, err := b.lock(db, tx, x.NegotiationID, creating)
 	if err != nil {
-		if isNotFound(err) {
-			o.err = err
-			return nil
-		}
-		return err
+		// Nothing of this command is written yet, so it fails alone: a
+		// negotiation that is missing or does not load must not fail the
+		// commands of others that share its commit.
+		o.err = err
+		return nil
 	}
 	n := e.n
 	meta := workflow.Meta{Actor: x.Actor, Member: x.Member, RequestID: x.RequestID, At: at}
@@ -293,6 +296,9 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 // batch and loaded. For a negotiation being created, the entry's state is nil
 // if it does not exist yet.
 func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, error) {
+	if err := b.unloadable[id]; err != nil {
+		return nil, err
+	}
 	if e, ok := b.locked[id]; ok {
 		if e.n == nil && !creating {
 			return nil, notFound(id)
@@ -308,7 +314,10 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 		case err == nil:
 			e.n, e.tree = n, tree
 		case isNotFound(err) && creating:
+		case isNotFound(err):
+			return nil, err
 		default:
+			b.unloadable[id] = err
 			return nil, err
 		}
 	}

@@ -63,7 +63,7 @@ type DB struct {
 	closed     bool
 	queue      chan *op
 	stopped    chan struct{} // closed when the committer has returned
-	commitHook func()        // tests: runs inside each write transaction, before commit
+	commitHook func() error  // tests: runs inside each write transaction, before commit; an error rolls it back
 }
 
 // entry guards one negotiation's state. The committer holds the write lock
@@ -114,7 +114,7 @@ func Open(path string, opts Options) (*DB, error) {
 		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, inUse(path)
+		return nil, inUse(path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
