@@ -37,6 +37,8 @@ type loadConfig struct {
 	solo        time.Duration
 	mix         string
 	writeBytes  int
+	etcd        string
+	etcdBytes   int
 	jsonPath    string
 }
 
@@ -54,6 +56,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&c.solo, "solo", 5*time.Second, "how long the one-client phases run; 0 skips them")
 	fs.StringVar(&c.mix, "mix", "vote", "operations and weights, e.g. vote:8,propose:1,signoff:1,read:2")
 	fs.IntVar(&c.writeBytes, "write-bytes", 1536, "size of each bare bbolt write in the ceiling, about what a vote writes")
+	fs.StringVar(&c.etcd, "etcd", "auto", "etcdbench `binary` to measure etcd Put beside parleyd (auto: beside this binary, then on PATH; off: skip)")
+	fs.IntVar(&c.etcdBytes, "etcd-bytes", 256, "size of each etcd Put's value")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -65,11 +69,24 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	etcdBin, err := etcdBinary(c.etcd)
+	if err != nil {
+		return usageError{err}
+	}
 	srv, err := c.server.start(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	var etcd *etcdServer
+	if etcdBin != "" {
+		if etcd, err = startEtcd(ctx, etcdBin, stderr); err != nil {
+			return fmt.Errorf("start etcd: %w", err)
+		}
+		defer etcd.stop()
+	} else {
+		fmt.Fprintln(stdout, "etcd not measured: no etcdbench binary (cd cmd/parley-bench/etcdbench && go build -o ../../../bin/ .)")
+	}
 	fmt.Fprintf(stdout, "parley-bench load: %d clients, %d delegations, %d points, %d open amendments, mix %s, %s per phase\n",
 		c.clients, c.delegations, c.points, c.pool, c.mix, c.duration)
 	fx, err := newFixture(ctx, srv, c.delegations, c.points, c.pool)
@@ -96,6 +113,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	figures = append(figures, bare)
+	var put, soloPut Figure
+	if etcd != nil {
+		if put, err = etcd.putPhase(ctx, stderr, fmt.Sprintf("etcd Put (%d B, distinct keys)", c.etcdBytes), c.clients, c.etcdBytes, c.warmup, c.duration); err != nil {
+			return err
+		}
+		figures = append(figures, put)
+	}
 	var soloNoop, soloVote, soloBare Figure
 	if c.solo > 0 {
 		if soloNoop, err = fx.run(ctx, stderr, "no-op gRPC call, one client", 1, c.warmup/2, c.solo, fx.healthOp); err != nil {
@@ -109,6 +133,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		soloBare.Name = "bare bbolt write, one writer"
 		figures = append(figures, soloNoop, soloVote, soloBare)
+		if etcd != nil {
+			if soloPut, err = etcd.putPhase(ctx, stderr, "etcd Put, one client alone", 1, c.etcdBytes, c.warmup/2, c.solo); err != nil {
+				return err
+			}
+			figures = append(figures, soloPut)
+		}
 	}
 	fmt.Fprintln(stdout)
 	printFigures(stdout, figures)
@@ -130,6 +160,17 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			Ratio{Name: "CastVote p50 ms, one client, beside a bare bbolt write's p50", Value: soloVote.P50Millis,
 				Ceiling: soloBare.P50Millis, Target: "(information)", Met: true},
 		)
+	}
+	if etcd != nil {
+		ratios = append(ratios,
+			Ratio{Name: fmt.Sprintf("workload ops/s beside etcd Puts/s, %d clients", c.clients), Value: work.PerSecond,
+				Ceiling: put.PerSecond, Target: ">= 100%", Met: work.PerSecond >= put.PerSecond},
+			Ratio{Name: fmt.Sprintf("workload p99 ms beside etcd Put's p99, %d clients", c.clients), Value: work.P99Millis,
+				Ceiling: put.P99Millis, Target: "<= 100%", Met: work.P99Millis <= put.P99Millis})
+		if c.solo > 0 {
+			ratios = append(ratios, Ratio{Name: "CastVote p50 ms, one client, beside a lone etcd Put's p50", Value: soloVote.P50Millis,
+				Ceiling: soloPut.P50Millis, Target: "<= 100%", Met: soloVote.P50Millis <= soloPut.P50Millis})
+		}
 	}
 	for i := range ratios {
 		if ratios[i].Ceiling > 0 {
