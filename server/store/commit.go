@@ -267,6 +267,10 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 	}
 	o.result.Events = events
+	var rec []byte
+	if reqKey != nil {
+		rec = requestRecordHeader(x)
+	}
 	if x.Reply != nil {
 		msg, err := x.Reply(n, events)
 		if err != nil {
@@ -274,13 +278,19 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 		o.result.Message = msg
 		if reqKey != nil {
-			if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
+			// Encoded once, straight after the record's header: one
+			// allocation for the reply and its record.
+			if rec, err = wire.Deterministic.MarshalAppend(rec, msg); err != nil {
 				return fmt.Errorf("encode reply: %w", err)
+			}
+			o.result.Reply = rec[requestRecordHeaderSize:]
+			if x.SecretReply {
+				rec = rec[:requestRecordHeaderSize] // the record keeps no copy of a secret
 			}
 		}
 	}
 	if reqKey != nil {
-		if err := tx.Bucket(bucketRequests).Put(reqKey, requestRecord(x, o.result.Reply)); err != nil {
+		if err := tx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
 			return err
 		}
 	}
@@ -500,22 +510,25 @@ func requestKey(principal, requestID string) []byte {
 	return []byte(principal + "\x00" + requestID)
 }
 
-func requestRecord(x Exec, reply []byte) []byte {
+const requestRecordHeaderSize = 2 + sha256.Size
+
+// requestRecordHeader returns a request record without its reply, which is
+// appended to it.
+func requestRecordHeader(x Exec) []byte {
 	flags := byte(0)
 	if x.SecretReply {
-		flags, reply = flagSecretReply, nil
+		flags = flagSecretReply
 	}
-	rec := make([]byte, 0, 2+sha256.Size+len(reply))
+	rec := make([]byte, 0, requestRecordHeaderSize)
 	rec = append(rec, requestRecordVersion, flags)
-	rec = append(rec, x.RequestHash[:]...)
-	return append(rec, reply...)
+	return append(rec, x.RequestHash[:]...)
 }
 
 func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
-	if len(rec) < 2+sha256.Size || rec[0] != requestRecordVersion {
+	if len(rec) < requestRecordHeaderSize || rec[0] != requestRecordVersion {
 		return Result{}, fmt.Errorf("request record of unknown format")
 	}
-	if !bytes.Equal(rec[2:2+sha256.Size], hash[:]) {
+	if !bytes.Equal(rec[2:requestRecordHeaderSize], hash[:]) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "REQUEST_ID_REUSED",
 			"this request_id was used for a different request; use a new one for each distinct request")
 	}
@@ -523,5 +536,5 @@ func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "TOKEN_ALREADY_SHOWN",
 			"this request already issued a token, which is shown only once; rotate the token with a new request_id")
 	}
-	return Result{Reply: append([]byte(nil), rec[2+sha256.Size:]...), Replayed: true}, nil
+	return Result{Reply: append([]byte(nil), rec[requestRecordHeaderSize:]...), Replayed: true}, nil
 }
