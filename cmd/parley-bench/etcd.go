@@ -26,6 +26,7 @@ type etcdServer struct {
 	addr   string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	phases int // run so far: each writes keys of its own
 }
 
 // etcdBinary finds etcdbench: the --etcd flag, beside this binary, then on
@@ -98,6 +99,7 @@ func (e *etcdServer) stop() {
 // putPhase measures etcd Puts of size bytes, each to a key of its own, from
 // clients on a connection each, as the Parley phases do.
 func (e *etcdServer) putPhase(ctx context.Context, stderr io.Writer, name string, clients, size int, warmup, d time.Duration) (Figure, error) {
+	e.phases++
 	ops := make([]opFunc, clients)
 	value := make([]byte, size)
 	for i := range value {
@@ -112,7 +114,7 @@ func (e *etcdServer) putPhase(ctx context.Context, stderr io.Writer, name string
 		n := 0
 		ops[i] = func(ctx context.Context) error {
 			n++
-			return etcdPut(ctx, conn, fmt.Appendf(nil, "parley-bench/%04d/%012d", i, n), value)
+			return etcdPut(ctx, conn, fmt.Appendf(nil, "parley-bench/%03d/%04d/%012d", e.phases, i, n), value)
 		}
 	}
 	return phase(ctx, stderr, name, e.cmd.Process.Pid, ops, warmup, d)
