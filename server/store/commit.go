@@ -94,11 +94,11 @@ func (db *DB) commitAlone(o *op) (bool, error) {
 	if db.closed {
 		return false, ErrClosed
 	}
-	if len(db.queue) > 0 || !db.commitMu.TryLock() {
+	if db.waiting.Load() > 0 || !db.commitMu.TryLock() {
 		return false, nil
 	}
 	defer db.commitMu.Unlock()
-	if len(db.queue) > 0 { // queued meanwhile: keep the order of arrival
+	if db.waiting.Load() > 0 { // queued meanwhile: keep the order of arrival
 		return false, nil
 	}
 	db.commit([]*op{o})
@@ -111,10 +111,12 @@ func (db *DB) enqueue(ctx context.Context, o *op) error {
 	if db.closed {
 		return ErrClosed
 	}
+	db.waiting.Add(1)
 	select {
 	case db.queue <- o:
 		return nil
 	case <-ctx.Done():
+		db.waiting.Add(-1)
 		return ctx.Err()
 	}
 }
@@ -141,6 +143,7 @@ func (db *DB) commitLoop() {
 		db.commitMu.Lock()
 		db.commit(batch)
 		db.commitMu.Unlock()
+		db.waiting.Add(-int64(len(batch)))
 	}
 }
 
