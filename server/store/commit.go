@@ -127,6 +127,9 @@ func (db *DB) enqueue(ctx context.Context, o *op) error {
 func (db *DB) commitLoop() {
 	defer close(db.stopped)
 	for first := range db.queue {
+		// Locked before the batch leaves the count of waiting commands, so
+		// that no lone commit (commitAlone) slips in ahead of it.
+		db.commitMu.Lock()
 		batch := []*op{first}
 	drain:
 		for len(batch) < MaxBatch {
@@ -140,10 +143,9 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
-		db.commitMu.Lock()
+		db.waiting.Add(-int64(len(batch)))
 		db.commit(batch)
 		db.commitMu.Unlock()
-		db.waiting.Add(-int64(len(batch)))
 	}
 }
 

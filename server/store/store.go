@@ -63,7 +63,7 @@ type DB struct {
 	committed []func(negotiationID string, events []StoredEvent)
 
 	commitMu   sync.Mutex   // held for each commit: by the committer, or by a lone writer (commitAlone)
-	waiting    atomic.Int64 // commands sent to the committer and not yet committed
+	waiting    atomic.Int64 // commands sent to the committer and not yet taken into a batch
 	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue
 	closed     bool
 	queue      chan *op
