@@ -289,8 +289,8 @@ class WatchCutOff(unittest.TestCase):
         self.server.start()
         self.addCleanup(self.server.close)
 
-    def connect(self, token: str) -> Client:
-        c = Client(self.server.address, token)
+    def connect(self, token: str, **kwargs) -> Client:
+        c = Client(self.server.address, token, **kwargs)
         self.addCleanup(c.close)
         return c
 
@@ -301,6 +301,7 @@ class WatchCutOff(unittest.TestCase):
                 title="Long log",
                 participants=[
                     pb.Participant(id="ukraine", display_name="Ukraine", role=pb.ROLE_DELEGATION),
+                    pb.Participant(id="mediator", display_name="Mediator", role=pb.ROLE_MEDIATOR),
                     pb.Participant(id="press", display_name="Press", role=pb.ROLE_OBSERVER),
                 ],
                 decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
@@ -311,7 +312,10 @@ class WatchCutOff(unittest.TestCase):
             pid: admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant=pid)).token
             for pid in ("ukraine", "press")
         }
-        ukraine, press = self.connect(tokens["ukraine"]), self.connect(tokens["press"])
+        # The watcher's channel keeps HTTP/2's initial window (no BDP probing, which
+        # would grow it to megabytes): what it does not read stays in the server.
+        ukraine = self.connect(tokens["ukraine"])
+        press = self.connect(tokens["press"], options=[("grpc.http2.bdp_probe", 0)])
         point = ukraine.negotiation.GetDocument(api.GetDocumentRequest(negotiation=name)).points[0]
         # Some 5 MB of events: more than the client's transport buffers while
         # it pauses, so the server's Send waits and the stream is cut off.

@@ -262,6 +262,7 @@ test("a watch cut off as too slow resumes where it was", async (t) => {
     title: "Long log",
     participants: [
       { id: "ukraine", displayName: "Ukraine", role: Role.DELEGATION },
+      { id: "mediator", displayName: "Mediator", role: Role.MEDIATOR },
       { id: "press", displayName: "Press", role: Role.OBSERVER },
     ],
     decisionRule: { method: DecisionMethod.CONSENSUS },

@@ -38,6 +38,7 @@ const (
 	NegotiationService_ListEvents_FullMethodName        = "/parley.v1.NegotiationService/ListEvents"
 	NegotiationService_WatchEvents_FullMethodName       = "/parley.v1.NegotiationService/WatchEvents"
 	NegotiationService_GetCaller_FullMethodName         = "/parley.v1.NegotiationService/GetCaller"
+	NegotiationService_GetRedline_FullMethodName        = "/parley.v1.NegotiationService/GetRedline"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -97,6 +98,11 @@ type NegotiationServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Says who the caller's token belongs to.
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*GetCallerResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -306,6 +312,16 @@ func (c *negotiationServiceClient) GetCaller(ctx context.Context, in *GetCallerR
 	return out, nil
 }
 
+func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRedlineResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_GetRedline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -363,6 +379,11 @@ type NegotiationServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Says who the caller's token belongs to.
 	GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -429,6 +450,9 @@ func (UnimplementedNegotiationServiceServer) WatchEvents(*WatchEventsRequest, gr
 }
 func (UnimplementedNegotiationServiceServer) GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -786,6 +810,24 @@ func _NegotiationService_GetCaller_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRedlineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_GetRedline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, req.(*GetRedlineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -864,6 +906,10 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _NegotiationService_GetCaller_Handler,
+		},
+		{
+			MethodName: "GetRedline",
+			Handler:    _NegotiationService_GetRedline_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

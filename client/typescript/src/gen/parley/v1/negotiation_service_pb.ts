@@ -8,13 +8,15 @@ import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
 import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
+import type { RedlineChange } from "./redline_pb.js";
+import { file_parley_v1_redline } from "./redline_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCJkChFHZXRDYWxsZXJSZXNwb25zZRINCgVhZG1pbhgBIAEoCBITCgtuZWdvdGlhdGlvbhgCIAEoCRIrCgtwYXJ0aWNpcGFudBgDIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudDLDDAoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCJkChFHZXRDYWxsZXJSZXNwb25zZRINCgVhZG1pbhgBIAEoCBITCgtuZWdvdGlhdGlvbhgCIAEoCRIrCgtwYXJ0aWNpcGFudBgDIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKODQoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -1231,6 +1233,206 @@ export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE_
   messageDesc(file_parley_v1_negotiation_service, 38);
 
 /**
+ * GetRedlineRequest is the request of GetRedline. Exactly one subject must be
+ * set.
+ *
+ * @generated from message parley.v1.GetRedlineRequest
+ */
+export type GetRedlineRequest = Message<"parley.v1.GetRedlineRequest"> & {
+  /**
+   * What to compare.
+   *
+   * @generated from oneof parley.v1.GetRedlineRequest.subject
+   */
+  subject: {
+    /**
+     * One point between two of its revisions: one change.
+     *
+     * @generated from field: parley.v1.RedlineRevisions revisions = 1;
+     */
+    value: RedlineRevisions;
+    case: "revisions";
+  } | {
+    /**
+     * An amendment's resource name: its text against the revision of its
+     * point it was drafted on (REPLACE), as a new point (INSERT), or the
+     * point's text at that revision removed (DELETE). One change.
+     *
+     * @generated from field: string amendment = 2;
+     */
+    value: string;
+    case: "amendment";
+  } | {
+    /**
+     * A text not yet proposed, as ProposeAmendment would take it, against
+     * the point it would change: to show the redline before sending. One
+     * change; nothing is stored.
+     *
+     * @generated from field: parley.v1.RedlineProposal proposal = 3;
+     */
+    value: RedlineProposal;
+    case: "proposal";
+  } | {
+    /**
+     * A negotiation's resource name: every point changed, added or deleted
+     * since the original text, in document order; a deleted point comes
+     * after the nearest earlier original point still in the document.
+     * Unchanged points are left out. Paged.
+     *
+     * @generated from field: string document = 4;
+     */
+    value: string;
+    case: "document";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * `document` only: at most this many changes; 0 means 100, more than 1000
+   * means 1000. A page also ends before it grows past about 4 MiB of text.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * `document` only: the `next_page_token` of the previous page; empty for
+   * the first page. A token from before a change of the document is refused
+   * with ABORTED.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.GetRedlineRequest.
+ * Use `create(GetRedlineRequestSchema)` to create a new message.
+ */
+export const GetRedlineRequestSchema: GenMessage<GetRedlineRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 39);
+
+/**
+ * RedlineRevisions names two revisions of one point.
+ *
+ * @generated from message parley.v1.RedlineRevisions
+ */
+export type RedlineRevisions = Message<"parley.v1.RedlineRevisions"> & {
+  /**
+   * The point's resource name. A deleted point keeps its revisions.
+   *
+   * @generated from field: string point = 1;
+   */
+  point: string;
+
+  /**
+   * The revision to compare from; 0 means 1, the original text (or the text
+   * the point was inserted with).
+   *
+   * @generated from field: int64 from_revision = 2;
+   */
+  fromRevision: bigint;
+
+  /**
+   * The revision to compare to; 0 means the current one. It may be lower
+   * than `from_revision` to see a change undone.
+   *
+   * @generated from field: int64 to_revision = 3;
+   */
+  toRevision: bigint;
+};
+
+/**
+ * Describes the message parley.v1.RedlineRevisions.
+ * Use `create(RedlineRevisionsSchema)` to create a new message.
+ */
+export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 40);
+
+/**
+ * RedlineProposal is a change drafted but not yet proposed. Its fields mean
+ * what they mean in ProposeAmendmentRequest and are checked the same way
+ * (kind, text, point), with two exceptions: the draft may be compared with
+ * any revision of the point, not only the current one, and a REPLACE that
+ * leaves the text as it is gives an UNCHANGED change rather than an error.
+ * Any member may ask, observers and mediators too: it is a read.
+ *
+ * @generated from message parley.v1.RedlineProposal
+ */
+export type RedlineProposal = Message<"parley.v1.RedlineProposal"> & {
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 1;
+   */
+  negotiation: string;
+
+  /**
+   * What the amendment would do.
+   *
+   * @generated from field: parley.v1.AmendmentKind kind = 2;
+   */
+  kind: AmendmentKind;
+
+  /**
+   * REPLACE, DELETE: the point to change. INSERT: the point to insert after,
+   * or empty for the start; the redline of an INSERT is its text, added.
+   *
+   * @generated from field: string point = 3;
+   */
+  point: string;
+
+  /**
+   * REPLACE, DELETE: the revision of `point` to compare against; 0 means the
+   * current one. INSERT: must be 0.
+   *
+   * @generated from field: int64 base_revision = 4;
+   */
+  baseRevision: bigint;
+
+  /**
+   * REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.RedlineProposal.
+ * Use `create(RedlineProposalSchema)` to create a new message.
+ */
+export const RedlineProposalSchema: GenMessage<RedlineProposal> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 41);
+
+/**
+ * GetRedlineResponse is the response of GetRedline.
+ *
+ * @generated from message parley.v1.GetRedlineResponse
+ */
+export type GetRedlineResponse = Message<"parley.v1.GetRedlineResponse"> & {
+  /**
+   * The changes: exactly one for `revisions`, `amendment` and `proposal`;
+   * this page of them for `document`.
+   *
+   * @generated from field: repeated parley.v1.RedlineChange changes = 1;
+   */
+  changes: RedlineChange[];
+
+  /**
+   * `document` only: token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message parley.v1.GetRedlineResponse.
+ * Use `create(GetRedlineResponseSchema)` to create a new message.
+ */
+export const GetRedlineResponseSchema: GenMessage<GetRedlineResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 42);
+
+/**
  * NegotiationService runs negotiations: the document, amendments, votes,
  * sign-offs, acceptance and the audit log.
  *
@@ -1438,6 +1640,19 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * Gets a word-level redline: of a point between two of its revisions, of
+   * an amendment against the revision it was drafted on, of a text not yet
+   * proposed against a point, or of the whole document since the original
+   * text. Any participant of the negotiation may call it; it changes nothing.
+   *
+   * @generated from rpc parley.v1.NegotiationService.GetRedline
+   */
+  getRedline: {
+    methodKind: "unary";
+    input: typeof GetRedlineRequestSchema;
+    output: typeof GetRedlineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_negotiation_service, 0);
