@@ -270,6 +270,18 @@ func TestFaults_StartUp(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrHTTPAddressInUse", func(t *testing.T) {
+		s := servertest.Start(t)
+		fresh := filepath.Join(t.TempDir(), "data")
+		code, _, stderr := faultsRun(t, nil, "--data", fresh, "--listen", "127.0.0.1:0", "--http-listen", strings.TrimPrefix(s.HTTPURL, "http://"))
+		if code != 1 || !strings.Contains(stderr, "--http-listen") || !strings.Contains(stderr, "address already in use") {
+			t.Errorf("parleyd on an HTTP port in use: exit %d, stderr:\n%s", code, stderr)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Errorf("the refused start made the data folder (admin token, key...): %v", err)
+		}
+	})
+
 	t.Run("ErrWeakAdminToken", func(t *testing.T) {
 		dir := t.TempDir()
 		code, _, stderr := faultsRun(t, []string{"PARLEY_ADMIN_TOKEN=x"}, "--data", dir)

@@ -296,6 +296,9 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("--metrics-listen: %w", err)
 		}
 	}
+	if err := m.listenWeb(tlsConfig); err != nil {
+		return err
+	}
 	var mx *metrics.Metrics
 	storeOpts := store.Options{Logger: m.Logger}
 	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst),
@@ -521,6 +524,9 @@ func (m *Main) Close() error {
 	}
 	if m.GRPC == nil && m.Listener != nil {
 		m.Listener.Close() // a start that failed after listening
+	}
+	if m.webServer == nil && m.HTTPListener != nil {
+		m.HTTPListener.Close()
 	}
 	if m.metricsServer != nil {
 		m.metricsServer.Close()

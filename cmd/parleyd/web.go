@@ -55,11 +55,37 @@ func (m *Main) webFlagsParsed(fs *flag.FlagSet) error {
 	return checkPlaintextFlag("--http-listen", c.HTTPListen, c.AllowPlaintext || c.TLSCert != "")
 }
 
-// serveWeb starts the HTTP listener, if there is one: the same gRPC server's
-// services through vanguard, and the board.
-func (m *Main) serveWeb(tlsConfig *tls.Config) error {
+// listenWeb binds the HTTP listener, if there is one, with the other
+// addresses and before anything is written, and works out the board's
+// address, which the demo's sign-in links need before serving starts.
+func (m *Main) listenWeb(tlsConfig *tls.Config) error {
 	c := m.Config
 	if c.HTTPListen == "" {
+		return nil
+	}
+	var err error
+	if m.HTTPListener, err = net.Listen("tcp", c.HTTPListen); err != nil && m.webDefaultPort {
+		// The demo's default port is taken (another demo, a test): any free
+		// port will do, since the line below says which.
+		m.Logger.Warn("the demo's default HTTP address is taken; serving on a free port", "address", c.HTTPListen, "err", err)
+		m.HTTPListener, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return fmt.Errorf("--http-listen: %w", err)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	m.webURL = scheme + "://" + browserAddress(m.HTTPListener.Addr(), c.HTTPListen)
+	return nil
+}
+
+// serveWeb serves on the HTTP listener that listenWeb bound, if any: the same
+// gRPC server's services through vanguard, and the board.
+func (m *Main) serveWeb(tlsConfig *tls.Config) error {
+	c := m.Config
+	if m.HTTPListener == nil {
 		return nil
 	}
 	handler, err := serverweb.NewHandler(m.GRPC, serverweb.Options{Assets: web.Assets(), AllowedOrigins: c.HTTPAllowedOrigins,
@@ -81,15 +107,6 @@ func (m *Main) serveWeb(tlsConfig *tls.Config) error {
 		// No read or write timeout: WatchEvents streams last as long as the
 		// watcher wants.
 	}
-	if m.HTTPListener, err = net.Listen("tcp", c.HTTPListen); err != nil && m.webDefaultPort {
-		// The demo's default port is taken (another demo, a test): any free
-		// port will do, since the line below says which.
-		m.Logger.Warn("the demo's default HTTP address is taken; serving on a free port", "address", c.HTTPListen, "err", err)
-		m.HTTPListener, err = net.Listen("tcp", "127.0.0.1:0")
-	}
-	if err != nil {
-		return fmt.Errorf("--http-listen: %w", err)
-	}
 	scheme := "http"
 	serve := func() error { return m.webServer.Serve(m.HTTPListener) }
 	if tlsConfig != nil {
@@ -102,7 +119,6 @@ func (m *Main) serveWeb(tlsConfig *tls.Config) error {
 			m.Logger.Error("serve HTTP", "err", err)
 		}
 	}()
-	m.webURL = scheme + "://" + browserAddress(m.HTTPListener.Addr(), c.HTTPListen)
 	m.Logger.Info("serving HTTP", "address", m.HTTPListener.Addr().String(), "tls", tlsConfig != nil, "allowed_origins", c.HTTPAllowedOrigins)
 	// Scripts and tests that listen on port 0 read the address from this line.
 	fmt.Fprintf(m.Stdout, "parleyd: serving HTTP on %s://%s\n", scheme, m.HTTPListener.Addr())

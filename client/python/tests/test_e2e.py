@@ -215,8 +215,23 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(current.point_by_number(2).revision, 2)
         self.assertEqual(current.point_by_number(2).text, "All prisoners of war and civilian detainees are exchanged, all for all.")
 
-        # Every delegation signs off every point at its current revision and hash.
+        # Every delegation signs off every point at its current revision and
+        # hash; Europe signs off all of them in one call and one commit.
         for pid in DELEGATIONS:
+            if pid == "europe":
+                batch = clients[pid].negotiation.SignOffPoints(
+                    api.SignOffPointsRequest(
+                        negotiation=name,
+                        items=[
+                            api.SignOffPointsItem(point=p.name, revision=p.revision, text_sha256=p.text_sha256)
+                            for p in current.points
+                        ],
+                    ),
+                    wait_for_ready=True,
+                    timeout=30,
+                )
+                self.assertEqual(batch.signed_off_count, 3)
+                continue
             for p in current.points:
                 clients[pid].negotiation.SignOffPoint(
                     api.SignOffPointRequest(point=p.name, revision=p.revision, text_sha256=p.text_sha256),

@@ -39,6 +39,11 @@ type Event struct {
 	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
 	// The request_id of the request that produced the event, if it had one.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The member of the actor who acted, when the actor is a participant: the
+	// participant's id for its default member (its participant-level token),
+	// else a member id of AdminService.AddMember. Empty for `admin`, and in
+	// events recorded before members existed (the default member acted).
+	Member string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	// What happened.
 	//
 	// Types that are valid to be assigned to Payload:
@@ -59,6 +64,9 @@ type Event struct {
 	//	*Event_CredentialIssued
 	//	*Event_CredentialRevoked
 	//	*Event_CheckpointKeyRotated
+	//	*Event_MemberAdded
+	//	*Event_MemberRemoved
+	//	*Event_AcceptanceWithdrawn
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -125,6 +133,13 @@ func (x *Event) GetActor() string {
 func (x *Event) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Event) GetMember() string {
+	if x != nil {
+		return x.Member
 	}
 	return ""
 }
@@ -280,6 +295,33 @@ func (x *Event) GetCheckpointKeyRotated() *CheckpointKeyRotated {
 	return nil
 }
 
+func (x *Event) GetMemberAdded() *MemberAdded {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MemberAdded); ok {
+			return x.MemberAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMemberRemoved() *MemberRemoved {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MemberRemoved); ok {
+			return x.MemberRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAcceptanceWithdrawn() *AcceptanceWithdrawn {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_AcceptanceWithdrawn); ok {
+			return x.AcceptanceWithdrawn
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -364,6 +406,21 @@ type Event_CheckpointKeyRotated struct {
 	CheckpointKeyRotated *CheckpointKeyRotated `protobuf:"bytes,40,opt,name=checkpoint_key_rotated,json=checkpointKeyRotated,proto3,oneof"`
 }
 
+type Event_MemberAdded struct {
+	// A participant got a named member.
+	MemberAdded *MemberAdded `protobuf:"bytes,51,opt,name=member_added,json=memberAdded,proto3,oneof"`
+}
+
+type Event_MemberRemoved struct {
+	// A participant's member was removed; its token stopped working.
+	MemberRemoved *MemberRemoved `protobuf:"bytes,52,opt,name=member_removed,json=memberRemoved,proto3,oneof"`
+}
+
+type Event_AcceptanceWithdrawn struct {
+	// A delegation withdrew its acceptance of the document.
+	AcceptanceWithdrawn *AcceptanceWithdrawn `protobuf:"bytes,53,opt,name=acceptance_withdrawn,json=acceptanceWithdrawn,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -395,6 +452,12 @@ func (*Event_CredentialIssued) isEvent_Payload() {}
 func (*Event_CredentialRevoked) isEvent_Payload() {}
 
 func (*Event_CheckpointKeyRotated) isEvent_Payload() {}
+
+func (*Event_MemberAdded) isEvent_Payload() {}
+
+func (*Event_MemberRemoved) isEvent_Payload() {}
+
+func (*Event_AcceptanceWithdrawn) isEvent_Payload() {}
 
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
@@ -1206,7 +1269,10 @@ type CredentialIssued struct {
 	// Whether the token replaced one the participant held (RotateToken), as
 	// opposed to a first token (IssueToken). False in events recorded before
 	// this field existed.
-	Rotated       bool `protobuf:"varint,3,opt,name=rotated,proto3" json:"rotated,omitempty"`
+	Rotated bool `protobuf:"varint,3,opt,name=rotated,proto3" json:"rotated,omitempty"`
+	// The member the token is for; empty for the participant's default member
+	// (and in every event recorded before members existed).
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1262,11 +1328,21 @@ func (x *CredentialIssued) GetRotated() bool {
 	return false
 }
 
+func (x *CredentialIssued) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // CredentialRevoked records that a participant's token stopped working.
 type CredentialRevoked struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The participant.
-	Participant   string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member whose token stopped working; empty for the participant's
+	// default member.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1308,6 +1384,192 @@ func (x *CredentialRevoked) GetParticipant() string {
 	return ""
 }
 
+func (x *CredentialRevoked) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// MemberAdded records a new named member of a participant. It holds no
+// token until one is issued to it (CredentialIssued with its `member`).
+type MemberAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member's id, unique within the participant and never its id.
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// Name shown to people.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Whether the member is a head of the participant (see Member.head).
+	Head          bool `protobuf:"varint,4,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberAdded) Reset() {
+	*x = MemberAdded{}
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberAdded) ProtoMessage() {}
+
+func (x *MemberAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberAdded.ProtoReflect.Descriptor instead.
+func (*MemberAdded) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MemberAdded) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+// MemberRemoved records that a member no longer acts for its participant.
+// Its token, if it had one, stops working with this event; what it did
+// before stays in the log and keeps counting (votes and sign-offs are the
+// participant's).
+type MemberRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member removed.
+	Member        string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberRemoved) Reset() {
+	*x = MemberRemoved{}
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberRemoved) ProtoMessage() {}
+
+func (x *MemberRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberRemoved.ProtoReflect.Descriptor instead.
+func (*MemberRemoved) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *MemberRemoved) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *MemberRemoved) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// AcceptanceWithdrawn records that the actor took back its acceptance of the
+// document before the negotiation concluded; it no longer counts.
+type AcceptanceWithdrawn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lowercase hex SHA-256 of the text whose acceptance was withdrawn.
+	DocumentSha256 string `protobuf:"bytes,1,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AcceptanceWithdrawn) Reset() {
+	*x = AcceptanceWithdrawn{}
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptanceWithdrawn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptanceWithdrawn) ProtoMessage() {}
+
+func (x *AcceptanceWithdrawn) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptanceWithdrawn.ProtoReflect.Descriptor instead.
+func (*AcceptanceWithdrawn) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AcceptanceWithdrawn) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
 // CheckpointKeyRotated records that the server's operator replaced the key
 // that signs the checkpoints of this log (parleyd --rotate-checkpoint-key),
 // typically because the old key was lost. Every checkpoint that covers this
@@ -1329,7 +1591,7 @@ type CheckpointKeyRotated struct {
 
 func (x *CheckpointKeyRotated) Reset() {
 	*x = CheckpointKeyRotated{}
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1603,7 @@ func (x *CheckpointKeyRotated) String() string {
 func (*CheckpointKeyRotated) ProtoMessage() {}
 
 func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1616,7 @@ func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointKeyRotated.ProtoReflect.Descriptor instead.
 func (*CheckpointKeyRotated) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CheckpointKeyRotated) GetVerifierKey() string {
@@ -1375,15 +1637,15 @@ var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe0\n" +
-	"\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xcd\f\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12P\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\x12P\n" +
 	"\x13negotiation_created\x18\n" +
 	" \x01(\v2\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x128\n" +
 	"\vpoint_added\x18\v \x01(\v2\x15.parley.v1.PointAddedH\x00R\n" +
@@ -1401,7 +1663,10 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x15negotiation_concluded\x18\x16 \x01(\v2\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n" +
 	"\x11credential_issued\x18\x17 \x01(\v2\x1b.parley.v1.CredentialIssuedH\x00R\x10credentialIssued\x12M\n" +
 	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevoked\x12W\n" +
-	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotatedB\t\n" +
+	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12;\n" +
+	"\fmember_added\x183 \x01(\v2\x16.parley.v1.MemberAddedH\x00R\vmemberAdded\x12A\n" +
+	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
+	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawnB\t\n" +
 	"\apayload\"\xa4\x01\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
@@ -1458,13 +1723,25 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\"?\n" +
 	"\x14NegotiationConcluded\x12'\n" +
-	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"q\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"\x89\x01\n" +
 	"\x10CredentialIssued\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12!\n" +
 	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\x12\x18\n" +
-	"\arotated\x18\x03 \x01(\bR\arotated\"5\n" +
+	"\arotated\x18\x03 \x01(\bR\arotated\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"M\n" +
 	"\x11CredentialRevoked\x12 \n" +
-	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"m\n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"~\n" +
+	"\vMemberAdded\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04head\x18\x04 \x01(\bR\x04head\"I\n" +
+	"\rMemberRemoved\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\">\n" +
+	"\x13AcceptanceWithdrawn\x12'\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"m\n" +
 	"\x14CheckpointKeyRotated\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
 	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKeyB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
@@ -1481,7 +1758,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -1499,17 +1776,20 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*NegotiationConcluded)(nil),  // 13: parley.v1.NegotiationConcluded
 	(*CredentialIssued)(nil),      // 14: parley.v1.CredentialIssued
 	(*CredentialRevoked)(nil),     // 15: parley.v1.CredentialRevoked
-	(*CheckpointKeyRotated)(nil),  // 16: parley.v1.CheckpointKeyRotated
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*Participant)(nil),           // 18: parley.v1.Participant
-	(*DecisionRule)(nil),          // 19: parley.v1.DecisionRule
-	(AmendmentKind)(0),            // 20: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 21: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 22: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 23: parley.v1.CheckpointRef
+	(*MemberAdded)(nil),           // 16: parley.v1.MemberAdded
+	(*MemberRemoved)(nil),         // 17: parley.v1.MemberRemoved
+	(*AcceptanceWithdrawn)(nil),   // 18: parley.v1.AcceptanceWithdrawn
+	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*Participant)(nil),           // 21: parley.v1.Participant
+	(*DecisionRule)(nil),          // 22: parley.v1.DecisionRule
+	(AmendmentKind)(0),            // 23: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 24: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 25: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 26: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	17, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	20, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -1525,19 +1805,22 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	13, // 13: parley.v1.Event.negotiation_concluded:type_name -> parley.v1.NegotiationConcluded
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
-	16, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	18, // 17: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	19, // 18: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	20, // 19: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	21, // 20: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	22, // 21: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	23, // 22: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	23, // 23: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
+	16, // 17: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
+	17, // 18: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
+	18, // 19: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
+	21, // 20: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	22, // 21: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	23, // 22: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	24, // 23: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	25, // 24: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	26, // 25: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	26, // 26: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -1563,6 +1846,9 @@ func file_parley_v1_event_proto_init() {
 		(*Event_CredentialIssued)(nil),
 		(*Event_CredentialRevoked)(nil),
 		(*Event_CheckpointKeyRotated)(nil),
+		(*Event_MemberAdded)(nil),
+		(*Event_MemberRemoved)(nil),
+		(*Event_AcceptanceWithdrawn)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1570,7 +1856,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

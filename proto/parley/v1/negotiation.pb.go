@@ -610,6 +610,10 @@ type Participant struct {
 	Weight int32 `protobuf:"varint,4,opt,name=weight,proto3" json:"weight,omitempty"`
 	// Whether the participant currently holds a valid token. Output only.
 	HasCredential bool `protobuf:"varint,5,opt,name=has_credential,json=hasCredential,proto3" json:"has_credential,omitempty"`
+	// The participant's named members besides its default member (whose id is
+	// the participant's id and whose token is `has_credential`), in the order
+	// they were added. Output only: AdminService.AddMember adds them.
+	Members       []*Member `protobuf:"bytes,50,rep,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -679,6 +683,92 @@ func (x *Participant) GetHasCredential() bool {
 	return false
 }
 
+func (x *Participant) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// Member is a person acting for a participant, with its own token. Votes,
+// sign-offs and acceptances stay the participant's; events name both the
+// participant and the member who acted.
+type Member struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Short slug naming the member within its participant, e.g. `legal-1`: the
+	// same shape as a participant id. A participant's own id names its default
+	// member, which every participant has.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Name shown to people, e.g. "Olena Kovalenko".
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// A head of the participant: manages its members and their tokens, and,
+	// once a participant has a head, only its heads (and its default member)
+	// may sign off points, revoke sign-offs and accept or withdraw acceptance.
+	Head bool `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
+	// Whether the member currently holds a valid token. Output only.
+	HasCredential bool `protobuf:"varint,4,opt,name=has_credential,json=hasCredential,proto3" json:"has_credential,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Member) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Member) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Member) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+func (x *Member) GetHasCredential() bool {
+	if x != nil {
+		return x.HasCredential
+	}
+	return false
+}
+
 // DecisionRule says when an amendment passes.
 type DecisionRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -697,7 +787,7 @@ type DecisionRule struct {
 
 func (x *DecisionRule) Reset() {
 	*x = DecisionRule{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +799,7 @@ func (x *DecisionRule) String() string {
 func (*DecisionRule) ProtoMessage() {}
 
 func (x *DecisionRule) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +812,7 @@ func (x *DecisionRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRule.ProtoReflect.Descriptor instead.
 func (*DecisionRule) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DecisionRule) GetMethod() DecisionMethod {
@@ -784,7 +874,7 @@ type Point struct {
 
 func (x *Point) Reset() {
 	*x = Point{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +886,7 @@ func (x *Point) String() string {
 func (*Point) ProtoMessage() {}
 
 func (x *Point) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +899,7 @@ func (x *Point) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Point.ProtoReflect.Descriptor instead.
 func (*Point) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Point) GetName() string {
@@ -917,7 +1007,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1019,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1032,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1002,14 +1092,17 @@ type SignOff struct {
 	Sequence int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// The checkpoint of the audit log the delegation saw when it signed off,
 	// if it sent one.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member of the delegation who signed off; empty in sign-offs recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1114,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1127,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1077,6 +1170,13 @@ func (x *SignOff) GetCheckpoint() *CheckpointRef {
 		return x.Checkpoint
 	}
 	return nil
+}
+
+func (x *SignOff) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
 }
 
 // Amendment is one delegation's proposal to change the document.
@@ -1125,7 +1225,7 @@ type Amendment struct {
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1237,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1250,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Amendment) GetName() string {
@@ -1284,14 +1384,17 @@ type Vote struct {
 	// When this vote was cast.
 	CastTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=cast_time,json=castTime,proto3" json:"cast_time,omitempty"`
 	// Sequence number of the vote's event.
-	Sequence      int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Sequence int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The member of the delegation who cast this vote; empty in votes recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1406,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1419,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1354,6 +1457,13 @@ func (x *Vote) GetSequence() int64 {
 	return 0
 }
 
+func (x *Vote) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // Tally is the count of votes when voting closed.
 type Tally struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1381,7 +1491,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1503,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1516,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1487,14 +1597,17 @@ type Acceptance struct {
 	Current bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
 	// The checkpoint of the audit log the delegation saw when it accepted, if
 	// it sent one.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member of the delegation who accepted; empty in acceptances recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1619,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1632,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -1564,6 +1677,13 @@ func (x *Acceptance) GetCheckpoint() *CheckpointRef {
 	return nil
 }
 
+func (x *Acceptance) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // CheckpointRef names a checkpoint of a negotiation's audit log: a party
 // that acted against it states which history it had seen.
 type CheckpointRef struct {
@@ -1578,7 +1698,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1710,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1723,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -1641,13 +1761,19 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"pointCount\x12,\n" +
 	"\x12agreed_point_count\x18\v \x01(\x05R\x10agreedPointCount\x126\n" +
 	"\x17pending_amendment_count\x18\f \x01(\x05R\x15pendingAmendmentCount\x127\n" +
-	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\"\xa4\x01\n" +
+	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\"\xd1\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x0f.parley.v1.RoleR\x04role\x12\x16\n" +
 	"\x06weight\x18\x04 \x01(\x05R\x06weight\x12%\n" +
-	"\x0ehas_credential\x18\x05 \x01(\bR\rhasCredential\"\x8f\x01\n" +
+	"\x0ehas_credential\x18\x05 \x01(\bR\rhasCredential\x12+\n" +
+	"\amembers\x182 \x03(\v2\x11.parley.v1.MemberR\amembers\"v\n" +
+	"\x06Member\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04head\x18\x03 \x01(\bR\x04head\x12%\n" +
+	"\x0ehas_credential\x18\x04 \x01(\bR\rhasCredential\"\x8f\x01\n" +
 	"\fDecisionRule\x121\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x19.parley.v1.DecisionMethodR\x06method\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x124\n" +
@@ -1676,7 +1802,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xf7\x01\n" +
+	"createTime\"\x8f\x02\n" +
 	"\aSignOff\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
@@ -1686,7 +1812,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x128\n" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"\xfa\x04\n" +
+	"checkpoint\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xfa\x04\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -1707,13 +1834,14 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fresult_point\x18\x0e \x01(\tR\vresultPoint\x12)\n" +
 	"\x10rejection_reason\x18\x0f \x01(\tR\x0frejectionReason\x12\x1b\n" +
 	"\tstaled_by\x18\x10 \x01(\tR\bstaledBy\x12!\n" +
-	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\"\xc4\x01\n" +
+	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\"\xdc\x01\n" +
 	"\x04Vote\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\tcast_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bcastTime\x12\x1a\n" +
-	"\bsequence\x18\x05 \x01(\x03R\bsequence\"\xa3\x02\n" +
+	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xa3\x02\n" +
 	"\x05Tally\x12\x18\n" +
 	"\aapprove\x18\x01 \x01(\x05R\aapprove\x12\x16\n" +
 	"\x06reject\x18\x02 \x01(\x05R\x06reject\x12\x18\n" +
@@ -1724,7 +1852,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"quorum_met\x18\a \x01(\bR\tquorumMet\x12\x16\n" +
 	"\x06passed\x18\b \x01(\bR\x06passed\x12,\n" +
-	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\x84\x02\n" +
+	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\x9c\x02\n" +
 	"\n" +
 	"Acceptance\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
@@ -1735,7 +1863,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\acurrent\x18\x05 \x01(\bR\acurrent\x128\n" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"I\n" +
+	"checkpoint\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
 	"\troot_hash\x18\x02 \x01(\fR\brootHash*r\n" +
@@ -1793,7 +1922,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -1804,49 +1933,51 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(VoteChoice)(0),               // 6: parley.v1.VoteChoice
 	(*Negotiation)(nil),           // 7: parley.v1.Negotiation
 	(*Participant)(nil),           // 8: parley.v1.Participant
-	(*DecisionRule)(nil),          // 9: parley.v1.DecisionRule
-	(*Point)(nil),                 // 10: parley.v1.Point
-	(*PointRevision)(nil),         // 11: parley.v1.PointRevision
-	(*SignOff)(nil),               // 12: parley.v1.SignOff
-	(*Amendment)(nil),             // 13: parley.v1.Amendment
-	(*Vote)(nil),                  // 14: parley.v1.Vote
-	(*Tally)(nil),                 // 15: parley.v1.Tally
-	(*Acceptance)(nil),            // 16: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 17: parley.v1.CheckpointRef
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Member)(nil),                // 9: parley.v1.Member
+	(*DecisionRule)(nil),          // 10: parley.v1.DecisionRule
+	(*Point)(nil),                 // 11: parley.v1.Point
+	(*PointRevision)(nil),         // 12: parley.v1.PointRevision
+	(*SignOff)(nil),               // 13: parley.v1.SignOff
+	(*Amendment)(nil),             // 14: parley.v1.Amendment
+	(*Vote)(nil),                  // 15: parley.v1.Vote
+	(*Tally)(nil),                 // 16: parley.v1.Tally
+	(*Acceptance)(nil),            // 17: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 18: parley.v1.CheckpointRef
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	8,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
-	9,  // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	18, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	18, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	16, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	10, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
+	19, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	19, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	17, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	1,  // 6: parley.v1.Participant.role:type_name -> parley.v1.Role
-	2,  // 7: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 8: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	12, // 9: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	12, // 10: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	11, // 11: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	18, // 12: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	18, // 13: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	18, // 14: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	17, // 15: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 16: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 17: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	14, // 18: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	15, // 19: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	18, // 20: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	18, // 21: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 22: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	18, // 23: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	18, // 24: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	17, // 25: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	9,  // 7: parley.v1.Participant.members:type_name -> parley.v1.Member
+	2,  // 8: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 9: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	13, // 10: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	13, // 11: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	12, // 12: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	19, // 13: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	19, // 14: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	19, // 15: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	18, // 16: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 17: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 18: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	15, // 19: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	16, // 20: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	19, // 21: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	19, // 22: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 23: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	19, // 24: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	19, // 25: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	18, // 26: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -1860,7 +1991,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

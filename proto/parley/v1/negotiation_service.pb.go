@@ -2257,7 +2257,10 @@ type GetCallerResponse struct {
 	// The caller's negotiation; empty for the administrator.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The caller as a participant; unset for the administrator.
-	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant the token belongs to; unset for the
+	// administrator. Its id is the participant's for the default member.
+	Member        *Member `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2313,6 +2316,419 @@ func (x *GetCallerResponse) GetParticipant() *Participant {
 	return nil
 }
 
+func (x *GetCallerResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// WithdrawAcceptanceRequest is the request of WithdrawAcceptance.
+type WithdrawAcceptanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceRequest) Reset() {
+	*x = WithdrawAcceptanceRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceRequest) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WithdrawAcceptanceRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WithdrawAcceptanceRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// WithdrawAcceptanceResponse is the response of WithdrawAcceptance.
+type WithdrawAcceptanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the withdrawal.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceResponse) Reset() {
+	*x = WithdrawAcceptanceResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceResponse) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceResponse.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WithdrawAcceptanceResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SignOffPointsItem is one sign-off of a SignOffPointsRequest.
+type SignOffPointsItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point's resource name.
+	Point string `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// The revision agreed to, as in SignOffPointRequest.
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
+	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsItem) Reset() {
+	*x = SignOffPointsItem{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsItem) ProtoMessage() {}
+
+func (x *SignOffPointsItem) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsItem.ProtoReflect.Descriptor instead.
+func (*SignOffPointsItem) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SignOffPointsItem) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *SignOffPointsItem) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SignOffPointsItem) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
+// SignOffPointsRequest is the request of SignOffPoints.
+type SignOffPointsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every item's point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The sign-offs, 1 to 10,000, each point at most once. An item already
+	// signed off at its revision records nothing.
+	Items []*SignOffPointsItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// Optional: a checkpoint note the delegation saw, checked as in
+	// SignOffPointRequest and recorded with every sign-off of the batch.
+	Checkpoint    string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsRequest) Reset() {
+	*x = SignOffPointsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsRequest) ProtoMessage() {}
+
+func (x *SignOffPointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsRequest.ProtoReflect.Descriptor instead.
+func (*SignOffPointsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SignOffPointsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetItems() []*SignOffPointsItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *SignOffPointsRequest) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+// SignOffPointsResponse is the response of SignOffPoints.
+type SignOffPointsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the sign-offs.
+	Negotiation *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// How many sign-offs were recorded (items already signed off record none).
+	SignedOffCount int32 `protobuf:"varint,2,opt,name=signed_off_count,json=signedOffCount,proto3" json:"signed_off_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SignOffPointsResponse) Reset() {
+	*x = SignOffPointsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsResponse) ProtoMessage() {}
+
+func (x *SignOffPointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsResponse.ProtoReflect.Descriptor instead.
+func (*SignOffPointsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SignOffPointsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+func (x *SignOffPointsResponse) GetSignedOffCount() int32 {
+	if x != nil {
+		return x.SignedOffCount
+	}
+	return 0
+}
+
+// RevokeSignOffsRequest is the request of RevokeSignOffs.
+type RevokeSignOffsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The points' resource names, 1 to 10,000, each at most once; the caller
+	// must have signed off each at its current revision.
+	Points        []string `protobuf:"bytes,3,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsRequest) Reset() {
+	*x = RevokeSignOffsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsRequest) ProtoMessage() {}
+
+func (x *RevokeSignOffsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RevokeSignOffsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetPoints() []string {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+// RevokeSignOffsResponse is the response of RevokeSignOffs.
+type RevokeSignOffsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the revocations.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsResponse) Reset() {
+	*x = RevokeSignOffsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsResponse) ProtoMessage() {}
+
+func (x *RevokeSignOffsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RevokeSignOffsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
 // GetRedlineRequest is the request of GetRedline. Exactly one subject must be
 // set.
 type GetRedlineRequest struct {
@@ -2339,7 +2755,7 @@ type GetRedlineRequest struct {
 
 func (x *GetRedlineRequest) Reset() {
 	*x = GetRedlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +2767,7 @@ func (x *GetRedlineRequest) String() string {
 func (*GetRedlineRequest) ProtoMessage() {}
 
 func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +2780,7 @@ func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
 func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
@@ -2480,7 +2896,7 @@ type RedlineRevisions struct {
 
 func (x *RedlineRevisions) Reset() {
 	*x = RedlineRevisions{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2908,7 @@ func (x *RedlineRevisions) String() string {
 func (*RedlineRevisions) ProtoMessage() {}
 
 func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2921,7 @@ func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
 func (*RedlineRevisions) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RedlineRevisions) GetPoint() string {
@@ -2555,7 +2971,7 @@ type RedlineProposal struct {
 
 func (x *RedlineProposal) Reset() {
 	*x = RedlineProposal{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2567,7 +2983,7 @@ func (x *RedlineProposal) String() string {
 func (*RedlineProposal) ProtoMessage() {}
 
 func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2580,7 +2996,7 @@ func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
 func (*RedlineProposal) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RedlineProposal) GetNegotiation() string {
@@ -2632,7 +3048,7 @@ type GetRedlineResponse struct {
 
 func (x *GetRedlineResponse) Reset() {
 	*x = GetRedlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +3060,7 @@ func (x *GetRedlineResponse) String() string {
 func (*GetRedlineResponse) ProtoMessage() {}
 
 func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +3073,7 @@ func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
 func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
@@ -2826,11 +3242,41 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x0eafter_sequence\x18\x02 \x01(\x03R\rafterSequence\"C\n" +
 	"\x13WatchEventsResponse\x12,\n" +
 	"\x05event\x18\x01 \x01(\v2\x16.parley.v1.EventRecordR\x05event\"\x12\n" +
-	"\x10GetCallerRequest\"\x85\x01\n" +
+	"\x10GetCallerRequest\"\xb0\x01\n" +
 	"\x11GetCallerResponse\x12\x14\n" +
 	"\x05admin\x18\x01 \x01(\bR\x05admin\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
-	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\x8f\x02\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\x12)\n" +
+	"\x06member\x182 \x01(\v2\x11.parley.v1.MemberR\x06member\"\\\n" +
+	"\x19WithdrawAcceptanceRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"V\n" +
+	"\x1aWithdrawAcceptanceResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"f\n" +
+	"\x11SignOffPointsItem\x12\x14\n" +
+	"\x05point\x18\x01 \x01(\tR\x05point\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
+	"\vtext_sha256\x18\x03 \x01(\tR\n" +
+	"textSha256\"\xab\x01\n" +
+	"\x14SignOffPointsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x122\n" +
+	"\x05items\x18\x03 \x03(\v2\x1c.parley.v1.SignOffPointsItemR\x05items\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\tR\n" +
+	"checkpoint\"{\n" +
+	"\x15SignOffPointsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\x12(\n" +
+	"\x10signed_off_count\x18\x02 \x01(\x05R\x0esignedOffCount\"p\n" +
+	"\x15RevokeSignOffsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06points\x18\x03 \x03(\tR\x06points\"R\n" +
+	"\x16RevokeSignOffsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x8f\x02\n" +
 	"\x11GetRedlineRequest\x12;\n" +
 	"\trevisions\x18\x01 \x01(\v2\x1b.parley.v1.RedlineRevisionsH\x00R\trevisions\x12\x1e\n" +
 	"\tamendment\x18\x02 \x01(\tH\x00R\tamendment\x128\n" +
@@ -2853,7 +3299,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x8e\r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x9c\x0f\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -2874,7 +3320,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12I\n" +
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12a\n" +
+	"\x12WithdrawAcceptance\x12$.parley.v1.WithdrawAcceptanceRequest\x1a%.parley.v1.WithdrawAcceptanceResponse\x12R\n" +
+	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
+	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponse\x12I\n" +
 	"\n" +
 	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
@@ -2890,139 +3339,158 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
-	(*CreateNegotiationRequest)(nil),  // 0: parley.v1.CreateNegotiationRequest
-	(*CreateNegotiationResponse)(nil), // 1: parley.v1.CreateNegotiationResponse
-	(*GetNegotiationRequest)(nil),     // 2: parley.v1.GetNegotiationRequest
-	(*GetNegotiationResponse)(nil),    // 3: parley.v1.GetNegotiationResponse
-	(*ListNegotiationsRequest)(nil),   // 4: parley.v1.ListNegotiationsRequest
-	(*ListNegotiationsResponse)(nil),  // 5: parley.v1.ListNegotiationsResponse
-	(*GetDocumentRequest)(nil),        // 6: parley.v1.GetDocumentRequest
-	(*GetDocumentResponse)(nil),       // 7: parley.v1.GetDocumentResponse
-	(*GetPointRequest)(nil),           // 8: parley.v1.GetPointRequest
-	(*GetPointResponse)(nil),          // 9: parley.v1.GetPointResponse
-	(*ProposeAmendmentRequest)(nil),   // 10: parley.v1.ProposeAmendmentRequest
-	(*ProposeAmendmentResponse)(nil),  // 11: parley.v1.ProposeAmendmentResponse
-	(*GetAmendmentRequest)(nil),       // 12: parley.v1.GetAmendmentRequest
-	(*GetAmendmentResponse)(nil),      // 13: parley.v1.GetAmendmentResponse
-	(*ListAmendmentsRequest)(nil),     // 14: parley.v1.ListAmendmentsRequest
-	(*ListAmendmentsResponse)(nil),    // 15: parley.v1.ListAmendmentsResponse
-	(*WithdrawAmendmentRequest)(nil),  // 16: parley.v1.WithdrawAmendmentRequest
-	(*WithdrawAmendmentResponse)(nil), // 17: parley.v1.WithdrawAmendmentResponse
-	(*CastVoteRequest)(nil),           // 18: parley.v1.CastVoteRequest
-	(*CastVoteResponse)(nil),          // 19: parley.v1.CastVoteResponse
-	(*CloseVotingRequest)(nil),        // 20: parley.v1.CloseVotingRequest
-	(*CloseVotingResponse)(nil),       // 21: parley.v1.CloseVotingResponse
-	(*ApplyAmendmentRequest)(nil),     // 22: parley.v1.ApplyAmendmentRequest
-	(*ApplyAmendmentResponse)(nil),    // 23: parley.v1.ApplyAmendmentResponse
-	(*RejectAmendmentRequest)(nil),    // 24: parley.v1.RejectAmendmentRequest
-	(*RejectAmendmentResponse)(nil),   // 25: parley.v1.RejectAmendmentResponse
-	(*SignOffPointRequest)(nil),       // 26: parley.v1.SignOffPointRequest
-	(*SignOffPointResponse)(nil),      // 27: parley.v1.SignOffPointResponse
-	(*RevokeSignOffRequest)(nil),      // 28: parley.v1.RevokeSignOffRequest
-	(*RevokeSignOffResponse)(nil),     // 29: parley.v1.RevokeSignOffResponse
-	(*AcceptDocumentRequest)(nil),     // 30: parley.v1.AcceptDocumentRequest
-	(*AcceptDocumentResponse)(nil),    // 31: parley.v1.AcceptDocumentResponse
-	(*ListEventsRequest)(nil),         // 32: parley.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),        // 33: parley.v1.ListEventsResponse
-	(*EventRecord)(nil),               // 34: parley.v1.EventRecord
-	(*WatchEventsRequest)(nil),        // 35: parley.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),       // 36: parley.v1.WatchEventsResponse
-	(*GetCallerRequest)(nil),          // 37: parley.v1.GetCallerRequest
-	(*GetCallerResponse)(nil),         // 38: parley.v1.GetCallerResponse
-	(*GetRedlineRequest)(nil),         // 39: parley.v1.GetRedlineRequest
-	(*RedlineRevisions)(nil),          // 40: parley.v1.RedlineRevisions
-	(*RedlineProposal)(nil),           // 41: parley.v1.RedlineProposal
-	(*GetRedlineResponse)(nil),        // 42: parley.v1.GetRedlineResponse
-	(*Participant)(nil),               // 43: parley.v1.Participant
-	(*DecisionRule)(nil),              // 44: parley.v1.DecisionRule
-	(*Negotiation)(nil),               // 45: parley.v1.Negotiation
-	(*Point)(nil),                     // 46: parley.v1.Point
-	(AmendmentKind)(0),                // 47: parley.v1.AmendmentKind
-	(*Amendment)(nil),                 // 48: parley.v1.Amendment
-	(AmendmentState)(0),               // 49: parley.v1.AmendmentState
-	(VoteChoice)(0),                   // 50: parley.v1.VoteChoice
-	(*Event)(nil),                     // 51: parley.v1.Event
-	(*RedlineChange)(nil),             // 52: parley.v1.RedlineChange
+	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
+	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
+	(*GetNegotiationRequest)(nil),      // 2: parley.v1.GetNegotiationRequest
+	(*GetNegotiationResponse)(nil),     // 3: parley.v1.GetNegotiationResponse
+	(*ListNegotiationsRequest)(nil),    // 4: parley.v1.ListNegotiationsRequest
+	(*ListNegotiationsResponse)(nil),   // 5: parley.v1.ListNegotiationsResponse
+	(*GetDocumentRequest)(nil),         // 6: parley.v1.GetDocumentRequest
+	(*GetDocumentResponse)(nil),        // 7: parley.v1.GetDocumentResponse
+	(*GetPointRequest)(nil),            // 8: parley.v1.GetPointRequest
+	(*GetPointResponse)(nil),           // 9: parley.v1.GetPointResponse
+	(*ProposeAmendmentRequest)(nil),    // 10: parley.v1.ProposeAmendmentRequest
+	(*ProposeAmendmentResponse)(nil),   // 11: parley.v1.ProposeAmendmentResponse
+	(*GetAmendmentRequest)(nil),        // 12: parley.v1.GetAmendmentRequest
+	(*GetAmendmentResponse)(nil),       // 13: parley.v1.GetAmendmentResponse
+	(*ListAmendmentsRequest)(nil),      // 14: parley.v1.ListAmendmentsRequest
+	(*ListAmendmentsResponse)(nil),     // 15: parley.v1.ListAmendmentsResponse
+	(*WithdrawAmendmentRequest)(nil),   // 16: parley.v1.WithdrawAmendmentRequest
+	(*WithdrawAmendmentResponse)(nil),  // 17: parley.v1.WithdrawAmendmentResponse
+	(*CastVoteRequest)(nil),            // 18: parley.v1.CastVoteRequest
+	(*CastVoteResponse)(nil),           // 19: parley.v1.CastVoteResponse
+	(*CloseVotingRequest)(nil),         // 20: parley.v1.CloseVotingRequest
+	(*CloseVotingResponse)(nil),        // 21: parley.v1.CloseVotingResponse
+	(*ApplyAmendmentRequest)(nil),      // 22: parley.v1.ApplyAmendmentRequest
+	(*ApplyAmendmentResponse)(nil),     // 23: parley.v1.ApplyAmendmentResponse
+	(*RejectAmendmentRequest)(nil),     // 24: parley.v1.RejectAmendmentRequest
+	(*RejectAmendmentResponse)(nil),    // 25: parley.v1.RejectAmendmentResponse
+	(*SignOffPointRequest)(nil),        // 26: parley.v1.SignOffPointRequest
+	(*SignOffPointResponse)(nil),       // 27: parley.v1.SignOffPointResponse
+	(*RevokeSignOffRequest)(nil),       // 28: parley.v1.RevokeSignOffRequest
+	(*RevokeSignOffResponse)(nil),      // 29: parley.v1.RevokeSignOffResponse
+	(*AcceptDocumentRequest)(nil),      // 30: parley.v1.AcceptDocumentRequest
+	(*AcceptDocumentResponse)(nil),     // 31: parley.v1.AcceptDocumentResponse
+	(*ListEventsRequest)(nil),          // 32: parley.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),         // 33: parley.v1.ListEventsResponse
+	(*EventRecord)(nil),                // 34: parley.v1.EventRecord
+	(*WatchEventsRequest)(nil),         // 35: parley.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),        // 36: parley.v1.WatchEventsResponse
+	(*GetCallerRequest)(nil),           // 37: parley.v1.GetCallerRequest
+	(*GetCallerResponse)(nil),          // 38: parley.v1.GetCallerResponse
+	(*WithdrawAcceptanceRequest)(nil),  // 39: parley.v1.WithdrawAcceptanceRequest
+	(*WithdrawAcceptanceResponse)(nil), // 40: parley.v1.WithdrawAcceptanceResponse
+	(*SignOffPointsItem)(nil),          // 41: parley.v1.SignOffPointsItem
+	(*SignOffPointsRequest)(nil),       // 42: parley.v1.SignOffPointsRequest
+	(*SignOffPointsResponse)(nil),      // 43: parley.v1.SignOffPointsResponse
+	(*RevokeSignOffsRequest)(nil),      // 44: parley.v1.RevokeSignOffsRequest
+	(*RevokeSignOffsResponse)(nil),     // 45: parley.v1.RevokeSignOffsResponse
+	(*GetRedlineRequest)(nil),          // 46: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 47: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 48: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 49: parley.v1.GetRedlineResponse
+	(*Participant)(nil),                // 50: parley.v1.Participant
+	(*DecisionRule)(nil),               // 51: parley.v1.DecisionRule
+	(*Negotiation)(nil),                // 52: parley.v1.Negotiation
+	(*Point)(nil),                      // 53: parley.v1.Point
+	(AmendmentKind)(0),                 // 54: parley.v1.AmendmentKind
+	(*Amendment)(nil),                  // 55: parley.v1.Amendment
+	(AmendmentState)(0),                // 56: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 57: parley.v1.VoteChoice
+	(*Event)(nil),                      // 58: parley.v1.Event
+	(*Member)(nil),                     // 59: parley.v1.Member
+	(*RedlineChange)(nil),              // 60: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	43, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	44, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	45, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	45, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	45, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	45, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	46, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	46, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	47, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	48, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	48, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	49, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	48, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	48, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	50, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	48, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	48, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	48, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	46, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	48, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	46, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	46, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	45, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	50, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	51, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	52, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	52, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	52, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	52, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	53, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	53, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	54, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	55, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	55, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	56, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	55, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	55, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	57, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	55, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	55, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	55, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	53, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	55, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	53, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	53, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	52, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	51, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	58, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	43, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	40, // 27: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	41, // 28: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	47, // 29: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	52, // 30: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 31: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 32: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 33: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 34: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 35: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 36: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 37: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 38: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 39: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 40: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 41: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 42: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 43: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 44: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 45: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 46: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 47: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 48: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 49: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	39, // 50: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	1,  // 51: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 52: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 53: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 54: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 55: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 56: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 57: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 58: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 59: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 60: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 61: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 62: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 63: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 64: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 65: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 66: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 67: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 68: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 69: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	42, // 70: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	51, // [51:71] is the sub-list for method output_type
-	31, // [31:51] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	50, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	59, // 27: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	52, // 28: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 29: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	52, // 30: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	52, // 31: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	47, // 32: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	48, // 33: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	54, // 34: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	60, // 35: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 36: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 37: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 38: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 39: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 40: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 41: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 42: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 43: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 44: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 45: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 46: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 47: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 48: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 49: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 50: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 51: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 52: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 53: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 54: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	39, // 55: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 56: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 57: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	46, // 58: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	1,  // 59: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 60: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 61: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 62: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 63: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 64: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 65: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 66: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 67: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 68: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 69: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 70: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 71: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 72: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 73: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 74: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 75: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 76: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 77: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	40, // 78: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 79: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 80: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	49, // 81: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	59, // [59:82] is the sub-list for method output_type
+	36, // [36:59] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -3033,7 +3501,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
 	file_parley_v1_redline_proto_init()
-	file_parley_v1_negotiation_service_proto_msgTypes[39].OneofWrappers = []any{
+	file_parley_v1_negotiation_service_proto_msgTypes[46].OneofWrappers = []any{
 		(*GetRedlineRequest_Revisions)(nil),
 		(*GetRedlineRequest_Amendment)(nil),
 		(*GetRedlineRequest_Proposal)(nil),
@@ -3045,7 +3513,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,26 +19,29 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NegotiationService_CreateNegotiation_FullMethodName = "/parley.v1.NegotiationService/CreateNegotiation"
-	NegotiationService_GetNegotiation_FullMethodName    = "/parley.v1.NegotiationService/GetNegotiation"
-	NegotiationService_ListNegotiations_FullMethodName  = "/parley.v1.NegotiationService/ListNegotiations"
-	NegotiationService_GetDocument_FullMethodName       = "/parley.v1.NegotiationService/GetDocument"
-	NegotiationService_GetPoint_FullMethodName          = "/parley.v1.NegotiationService/GetPoint"
-	NegotiationService_ProposeAmendment_FullMethodName  = "/parley.v1.NegotiationService/ProposeAmendment"
-	NegotiationService_GetAmendment_FullMethodName      = "/parley.v1.NegotiationService/GetAmendment"
-	NegotiationService_ListAmendments_FullMethodName    = "/parley.v1.NegotiationService/ListAmendments"
-	NegotiationService_WithdrawAmendment_FullMethodName = "/parley.v1.NegotiationService/WithdrawAmendment"
-	NegotiationService_CastVote_FullMethodName          = "/parley.v1.NegotiationService/CastVote"
-	NegotiationService_CloseVoting_FullMethodName       = "/parley.v1.NegotiationService/CloseVoting"
-	NegotiationService_ApplyAmendment_FullMethodName    = "/parley.v1.NegotiationService/ApplyAmendment"
-	NegotiationService_RejectAmendment_FullMethodName   = "/parley.v1.NegotiationService/RejectAmendment"
-	NegotiationService_SignOffPoint_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoint"
-	NegotiationService_RevokeSignOff_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOff"
-	NegotiationService_AcceptDocument_FullMethodName    = "/parley.v1.NegotiationService/AcceptDocument"
-	NegotiationService_ListEvents_FullMethodName        = "/parley.v1.NegotiationService/ListEvents"
-	NegotiationService_WatchEvents_FullMethodName       = "/parley.v1.NegotiationService/WatchEvents"
-	NegotiationService_GetCaller_FullMethodName         = "/parley.v1.NegotiationService/GetCaller"
-	NegotiationService_GetRedline_FullMethodName        = "/parley.v1.NegotiationService/GetRedline"
+	NegotiationService_CreateNegotiation_FullMethodName  = "/parley.v1.NegotiationService/CreateNegotiation"
+	NegotiationService_GetNegotiation_FullMethodName     = "/parley.v1.NegotiationService/GetNegotiation"
+	NegotiationService_ListNegotiations_FullMethodName   = "/parley.v1.NegotiationService/ListNegotiations"
+	NegotiationService_GetDocument_FullMethodName        = "/parley.v1.NegotiationService/GetDocument"
+	NegotiationService_GetPoint_FullMethodName           = "/parley.v1.NegotiationService/GetPoint"
+	NegotiationService_ProposeAmendment_FullMethodName   = "/parley.v1.NegotiationService/ProposeAmendment"
+	NegotiationService_GetAmendment_FullMethodName       = "/parley.v1.NegotiationService/GetAmendment"
+	NegotiationService_ListAmendments_FullMethodName     = "/parley.v1.NegotiationService/ListAmendments"
+	NegotiationService_WithdrawAmendment_FullMethodName  = "/parley.v1.NegotiationService/WithdrawAmendment"
+	NegotiationService_CastVote_FullMethodName           = "/parley.v1.NegotiationService/CastVote"
+	NegotiationService_CloseVoting_FullMethodName        = "/parley.v1.NegotiationService/CloseVoting"
+	NegotiationService_ApplyAmendment_FullMethodName     = "/parley.v1.NegotiationService/ApplyAmendment"
+	NegotiationService_RejectAmendment_FullMethodName    = "/parley.v1.NegotiationService/RejectAmendment"
+	NegotiationService_SignOffPoint_FullMethodName       = "/parley.v1.NegotiationService/SignOffPoint"
+	NegotiationService_RevokeSignOff_FullMethodName      = "/parley.v1.NegotiationService/RevokeSignOff"
+	NegotiationService_AcceptDocument_FullMethodName     = "/parley.v1.NegotiationService/AcceptDocument"
+	NegotiationService_ListEvents_FullMethodName         = "/parley.v1.NegotiationService/ListEvents"
+	NegotiationService_WatchEvents_FullMethodName        = "/parley.v1.NegotiationService/WatchEvents"
+	NegotiationService_GetCaller_FullMethodName          = "/parley.v1.NegotiationService/GetCaller"
+	NegotiationService_WithdrawAcceptance_FullMethodName = "/parley.v1.NegotiationService/WithdrawAcceptance"
+	NegotiationService_SignOffPoints_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoints"
+	NegotiationService_RevokeSignOffs_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOffs"
+	NegotiationService_GetRedline_FullMethodName         = "/parley.v1.NegotiationService/GetRedline"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -98,6 +101,16 @@ type NegotiationServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Says who the caller's token belongs to.
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*GetCallerResponse, error)
+	// Withdraws the caller's acceptance of the document; the negotiation must
+	// not have concluded. Delegations only.
+	WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error)
+	// Signs off many points in one commit, each at its revision and text hash.
+	// All or nothing: one bad item refuses the whole batch, naming the item.
+	// Delegations only.
+	SignOffPoints(ctx context.Context, in *SignOffPointsRequest, opts ...grpc.CallOption) (*SignOffPointsResponse, error)
+	// Revokes the caller's sign-offs of many points in one commit. All or
+	// nothing, as SignOffPoints. Delegations only.
+	RevokeSignOffs(ctx context.Context, in *RevokeSignOffsRequest, opts ...grpc.CallOption) (*RevokeSignOffsResponse, error)
 	// Gets a word-level redline: of a point between two of its revisions, of
 	// an amendment against the revision it was drafted on, of a text not yet
 	// proposed against a point, or of the whole document since the original
@@ -312,6 +325,36 @@ func (c *negotiationServiceClient) GetCaller(ctx context.Context, in *GetCallerR
 	return out, nil
 }
 
+func (c *negotiationServiceClient) WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WithdrawAcceptanceResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_WithdrawAcceptance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) SignOffPoints(ctx context.Context, in *SignOffPointsRequest, opts ...grpc.CallOption) (*SignOffPointsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignOffPointsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_SignOffPoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RevokeSignOffs(ctx context.Context, in *RevokeSignOffsRequest, opts ...grpc.CallOption) (*RevokeSignOffsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeSignOffsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RevokeSignOffs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetRedlineResponse)
@@ -379,6 +422,16 @@ type NegotiationServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Says who the caller's token belongs to.
 	GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error)
+	// Withdraws the caller's acceptance of the document; the negotiation must
+	// not have concluded. Delegations only.
+	WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error)
+	// Signs off many points in one commit, each at its revision and text hash.
+	// All or nothing: one bad item refuses the whole batch, naming the item.
+	// Delegations only.
+	SignOffPoints(context.Context, *SignOffPointsRequest) (*SignOffPointsResponse, error)
+	// Revokes the caller's sign-offs of many points in one commit. All or
+	// nothing, as SignOffPoints. Delegations only.
+	RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error)
 	// Gets a word-level redline: of a point between two of its revisions, of
 	// an amendment against the revision it was drafted on, of a text not yet
 	// proposed against a point, or of the whole document since the original
@@ -450,6 +503,15 @@ func (UnimplementedNegotiationServiceServer) WatchEvents(*WatchEventsRequest, gr
 }
 func (UnimplementedNegotiationServiceServer) GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedNegotiationServiceServer) WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawAcceptance not implemented")
+}
+func (UnimplementedNegotiationServiceServer) SignOffPoints(context.Context, *SignOffPointsRequest) (*SignOffPointsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SignOffPoints not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeSignOffs not implemented")
 }
 func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
@@ -810,6 +872,60 @@ func _NegotiationService_GetCaller_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_WithdrawAcceptance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawAcceptanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).WithdrawAcceptance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_WithdrawAcceptance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).WithdrawAcceptance(ctx, req.(*WithdrawAcceptanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_SignOffPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignOffPointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).SignOffPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_SignOffPoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).SignOffPoints(ctx, req.(*SignOffPointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RevokeSignOffs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeSignOffsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RevokeSignOffs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RevokeSignOffs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RevokeSignOffs(ctx, req.(*RevokeSignOffsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRedlineRequest)
 	if err := dec(in); err != nil {
@@ -906,6 +1022,18 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _NegotiationService_GetCaller_Handler,
+		},
+		{
+			MethodName: "WithdrawAcceptance",
+			Handler:    _NegotiationService_WithdrawAcceptance_Handler,
+		},
+		{
+			MethodName: "SignOffPoints",
+			Handler:    _NegotiationService_SignOffPoints_Handler,
+		},
+		{
+			MethodName: "RevokeSignOffs",
+			Handler:    _NegotiationService_RevokeSignOffs_Handler,
 		},
 		{
 			MethodName: "GetRedline",

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLGAwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2UidgoLUGFydGljaXBhbnQSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEh0KBHJvbGUYAyABKA4yDy5wYXJsZXkudjEuUm9sZRIOCgZ3ZWlnaHQYBCABKAUSFgoOaGFzX2NyZWRlbnRpYWwYBSABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSLhAgoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpoBCg1Qb2ludFJldmlzaW9uEhAKCHJldmlzaW9uGAEgASgDEgwKBHRleHQYAiABKAkSEwoLdGV4dF9zaGEyNTYYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEhAKCHNlcXVlbmNlGAUgASgDEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK0AQoHU2lnbk9mZhITCgtwYXJ0aWNpcGFudBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRItCglzaWduX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiLSAwoJQW1lbmRtZW50EgwKBG5hbWUYASABKAkSEAoIcHJvcG9zZXIYAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSKAoFc3RhdGUYCCABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSHgoFdm90ZXMYCSADKAsyDy5wYXJsZXkudjEuVm90ZRIfCgV0YWxseRgKIAEoCzIQLnBhcmxleS52MS5UYWxseRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGA0gASgDEhQKDHJlc3VsdF9wb2ludBgOIAEoCRIYChByZWplY3Rpb25fcmVhc29uGA8gASgJEhEKCXN0YWxlZF9ieRgQIAEoCRIUCgxwb2ludF9udW1iZXIYESABKAUikwEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMivAEKBVRhbGx5Eg8KB2FwcHJvdmUYASABKAUSDgoGcmVqZWN0GAIgASgFEg8KB2Fic3RhaW4YAyABKAUSEQoJbm90X3ZvdGVkGAQgASgFEhgKEGFwcHJvdmluZ193ZWlnaHQYBSABKAMSFAoMdG90YWxfd2VpZ2h0GAYgASgDEhIKCnF1b3J1bV9tZXQYByABKAgSDgoGcGFzc2VkGAggASgIEhoKEmNsb3NlZF9ieV9tZWRpYXRvchgJIAEoCCK8AQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIjUKDUNoZWNrcG9pbnRSZWYSEQoJdHJlZV9zaXplGAEgASgDEhEKCXJvb3RfaGFzaBgCIAEoDCpyChBOZWdvdGlhdGlvblN0YXRlEiEKHU5FR09USUFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWTkVHT1RJQVRJT05fU1RBVEVfT1BFThABEh8KG05FR09USUFUSU9OX1NUQVRFX0NPTkNMVURFRBACKlcKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhMKD1JPTEVfREVMRUdBVElPThABEhEKDVJPTEVfTUVESUFUT1IQAhIRCg1ST0xFX09CU0VSVkVSEAMqrAEKDkRlY2lzaW9uTWV0aG9kEh8KG0RFQ0lTSU9OX01FVEhPRF9VTlNQRUNJRklFRBAAEh0KGURFQ0lTSU9OX01FVEhPRF9DT05TRU5TVVMQARIdChlERUNJU0lPTl9NRVRIT0RfVU5BTklNSVRZEAISHAoYREVDSVNJT05fTUVUSE9EX01BSk9SSVRZEAMSHQoZREVDSVNJT05fTUVUSE9EX1FVQUxJRklFRBAEKngKC1BvaW50U3RhdHVzEhwKGFBPSU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFBPSU5UX1NUQVRVU19QRU5ESU5HEAESFwoTUE9JTlRfU1RBVFVTX0FHUkVFRBACEhgKFFBPSU5UX1NUQVRVU19ERUxFVEVEEAMqgQEKDUFtZW5kbWVudEtpbmQSHgoaQU1FTkRNRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZBTUVORE1FTlRfS0lORF9SRVBMQUNFEAESGQoVQU1FTkRNRU5UX0tJTkRfSU5TRVJUEAISGQoVQU1FTkRNRU5UX0tJTkRfREVMRVRFEAMq+AEKDkFtZW5kbWVudFN0YXRlEh8KG0FNRU5ETUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFNRU5ETUVOVF9TVEFURV9PUEVOEAESGgoWQU1FTkRNRU5UX1NUQVRFX1BBU1NFRBACEhoKFkFNRU5ETUVOVF9TVEFURV9GQUlMRUQQAxIbChdBTUVORE1FTlRfU1RBVEVfQVBQTElFRBAEEhwKGEFNRU5ETUVOVF9TVEFURV9SRUpFQ1RFRBAFEh0KGUFNRU5ETUVOVF9TVEFURV9XSVRIRFJBV04QBhIZChVBTUVORE1FTlRfU1RBVEVfU1RBTEUQBypzCgpWb3RlQ2hvaWNlEhsKF1ZPVEVfQ0hPSUNFX1VOU1BFQ0lGSUVEEAASFwoTVk9URV9DSE9JQ0VfQVBQUk9WRRABEhYKElZPVEVfQ0hPSUNFX1JFSkVDVBACEhcKE1ZPVEVfQ0hPSUNFX0FCU1RBSU4QA0I/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLGAwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2UimgEKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIdCgRyb2xlGAMgASgOMg8ucGFybGV5LnYxLlJvbGUSDgoGd2VpZ2h0GAQgASgFEhYKDmhhc19jcmVkZW50aWFsGAUgASgIEiIKB21lbWJlcnMYMiADKAsyES5wYXJsZXkudjEuTWVtYmVyIlAKBk1lbWJlchIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDAoEaGVhZBgDIAEoCBIWCg5oYXNfY3JlZGVudGlhbBgEIAEoCCJpCgxEZWNpc2lvblJ1bGUSKQoGbWV0aG9kGAEgASgOMhkucGFybGV5LnYxLkRlY2lzaW9uTWV0aG9kEg4KBnF1b3J1bRgCIAEoBRIeChZ0aHJlc2hvbGRfYmFzaXNfcG9pbnRzGAMgASgFIuECCgVQb2ludBIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEg4KBm51bWJlchgDIAEoBRIMCgR0ZXh0GAQgASgJEhAKCHJldmlzaW9uGAUgASgDEhMKC3RleHRfc2hhMjU2GAYgASgJEiYKBnN0YXR1cxgHIAEoDjIWLnBhcmxleS52MS5Qb2ludFN0YXR1cxIlCglzaWduX29mZnMYCCADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCg9zdGFsZV9zaWduX29mZnMYCSADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCglyZXZpc2lvbnMYCiADKAsyGC5wYXJsZXkudjEuUG9pbnRSZXZpc2lvbhIfChdwZW5kaW5nX2FtZW5kbWVudF9jb3VudBgLIAEoBRIvCgtkZWxldGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKDVBvaW50UmV2aXNpb24SEAoIcmV2aXNpb24YASABKAMSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSEAoIc2VxdWVuY2UYBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsQBCgdTaWduT2ZmEhMKC3BhcnRpY2lwYW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEi0KCXNpZ25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSLSAwoJQW1lbmRtZW50EgwKBG5hbWUYASABKAkSEAoIcHJvcG9zZXIYAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSKAoFc3RhdGUYCCABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSHgoFdm90ZXMYCSADKAsyDy5wYXJsZXkudjEuVm90ZRIfCgV0YWxseRgKIAEoCzIQLnBhcmxleS52MS5UYWxseRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGA0gASgDEhQKDHJlc3VsdF9wb2ludBgOIAEoCRIYChByZWplY3Rpb25fcmVhc29uGA8gASgJEhEKCXN0YWxlZF9ieRgQIAEoCRIUCgxwb2ludF9udW1iZXIYESABKAUiowEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSDgoGbWVtYmVyGDIgASgJIrwBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgizAEKCkFjY2VwdGFuY2USEwoLcGFydGljaXBhbnQYASABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAIgASgJEi8KC2FjY2VwdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgEIAEoAxIPCgdjdXJyZW50GAUgASgIEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAkiNQoNQ2hlY2twb2ludFJlZhIRCgl0cmVlX3NpemUYASABKAMSEQoJcm9vdF9oYXNoGAIgASgMKnIKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAIqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -162,6 +162,15 @@ export type Participant = Message<"parley.v1.Participant"> & {
    * @generated from field: bool has_credential = 5;
    */
   hasCredential: boolean;
+
+  /**
+   * The participant's named members besides its default member (whose id is
+   * the participant's id and whose token is `has_credential`), in the order
+   * they were added. Output only: AdminService.AddMember adds them.
+   *
+   * @generated from field: repeated parley.v1.Member members = 50;
+   */
+  members: Member[];
 };
 
 /**
@@ -170,6 +179,54 @@ export type Participant = Message<"parley.v1.Participant"> & {
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 1);
+
+/**
+ * Member is a person acting for a participant, with its own token. Votes,
+ * sign-offs and acceptances stay the participant's; events name both the
+ * participant and the member who acted.
+ *
+ * @generated from message parley.v1.Member
+ */
+export type Member = Message<"parley.v1.Member"> & {
+  /**
+   * Short slug naming the member within its participant, e.g. `legal-1`: the
+   * same shape as a participant id. A participant's own id names its default
+   * member, which every participant has.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Name shown to people, e.g. "Olena Kovalenko".
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * A head of the participant: manages its members and their tokens, and,
+   * once a participant has a head, only its heads (and its default member)
+   * may sign off points, revoke sign-offs and accept or withdraw acceptance.
+   *
+   * @generated from field: bool head = 3;
+   */
+  head: boolean;
+
+  /**
+   * Whether the member currently holds a valid token. Output only.
+   *
+   * @generated from field: bool has_credential = 4;
+   */
+  hasCredential: boolean;
+};
+
+/**
+ * Describes the message parley.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 2);
 
 /**
  * DecisionRule says when an amendment passes.
@@ -207,7 +264,7 @@ export type DecisionRule = Message<"parley.v1.DecisionRule"> & {
  * Use `create(DecisionRuleSchema)` to create a new message.
  */
 export const DecisionRuleSchema: GenMessage<DecisionRule> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 2);
+  messageDesc(file_parley_v1_negotiation, 3);
 
 /**
  * Point is one numbered provision of the document.
@@ -310,7 +367,7 @@ export type Point = Message<"parley.v1.Point"> & {
  * Use `create(PointSchema)` to create a new message.
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 3);
+  messageDesc(file_parley_v1_negotiation, 4);
 
 /**
  * PointRevision is one version of a point's text.
@@ -366,7 +423,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 4);
+  messageDesc(file_parley_v1_negotiation, 5);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -416,6 +473,14 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who signed off; empty in sign-offs recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -423,7 +488,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 5);
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -559,7 +624,7 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -601,6 +666,14 @@ export type Vote = Message<"parley.v1.Vote"> & {
    * @generated from field: int64 sequence = 5;
    */
   sequence: bigint;
+
+  /**
+   * The member of the delegation who cast this vote; empty in votes recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -608,7 +681,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -685,7 +758,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -735,6 +808,14 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who accepted; empty in acceptances recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -742,7 +823,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -771,7 +852,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKZCAoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI8ChNuZWdvdGlhdGlvbl9jcmVhdGVkGAogASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uQ3JlYXRlZEgAEiwKC3BvaW50X2FkZGVkGAsgASgLMhUucGFybGV5LnYxLlBvaW50QWRkZWRIABI6ChJhbWVuZG1lbnRfcHJvcG9zZWQYDCABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UHJvcG9zZWRIABIoCgl2b3RlX2Nhc3QYDSABKAsyEy5wYXJsZXkudjEuVm90ZUNhc3RIABIwCg12b3RpbmdfY2xvc2VkGA4gASgLMhcucGFybGV5LnYxLlZvdGluZ0Nsb3NlZEgAEjgKEWFtZW5kbWVudF9hcHBsaWVkGA8gASgLMhsucGFybGV5LnYxLkFtZW5kbWVudEFwcGxpZWRIABI6ChJhbWVuZG1lbnRfcmVqZWN0ZWQYECABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UmVqZWN0ZWRIABI8ChNhbWVuZG1lbnRfd2l0aGRyYXduGBEgASgLMh0ucGFybGV5LnYxLkFtZW5kbWVudFdpdGhkcmF3bkgAEjYKEGFtZW5kbWVudF9zdGFsZWQYEiABKAsyGi5wYXJsZXkudjEuQW1lbmRtZW50U3RhbGVkSAASNQoQcG9pbnRfc2lnbmVkX29mZhgTIAEoCzIZLnBhcmxleS52MS5Qb2ludFNpZ25lZE9mZkgAEjUKEHNpZ25fb2ZmX3Jldm9rZWQYFCABKAsyGS5wYXJsZXkudjEuU2lnbk9mZlJldm9rZWRIABI4ChFkb2N1bWVudF9hY2NlcHRlZBgVIAEoCzIbLnBhcmxleS52MS5Eb2N1bWVudEFjY2VwdGVkSAASQAoVbmVnb3RpYXRpb25fY29uY2x1ZGVkGBYgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQ29uY2x1ZGVkSAASOAoRY3JlZGVudGlhbF9pc3N1ZWQYFyABKAsyGy5wYXJsZXkudjEuQ3JlZGVudGlhbElzc3VlZEgAEjoKEmNyZWRlbnRpYWxfcmV2b2tlZBgYIAEoCzIcLnBhcmxleS52MS5DcmVkZW50aWFsUmV2b2tlZEgAEkEKFmNoZWNrcG9pbnRfa2V5X3JvdGF0ZWQYKCABKAsyHy5wYXJsZXkudjEuQ2hlY2twb2ludEtleVJvdGF0ZWRIAEIJCgdwYXlsb2FkIoEBChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKbAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJIlcKCFZvdGVDYXN0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkiRQoMVm90aW5nQ2xvc2VkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIfCgV0YWxseRgCIAEoCzIQLnBhcmxleS52MS5UYWxseSJhChBBbWVuZG1lbnRBcHBsaWVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIQCghwb2ludF9pZBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCSI5ChFBbWVuZG1lbnRSZWplY3RlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIioKEkFtZW5kbWVudFdpdGhkcmF3bhIUCgxhbWVuZG1lbnRfaWQYASABKAkiQwoPQW1lbmRtZW50U3RhbGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIaChJjYXVzZV9hbWVuZG1lbnRfaWQYAiABKAkidwoOUG9pbnRTaWduZWRPZmYSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLAoKY2hlY2twb2ludBgEIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIjQKDlNpZ25PZmZSZXZva2VkEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIlkKEERvY3VtZW50QWNjZXB0ZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJEiwKCmNoZWNrcG9pbnQYAiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiIvChROZWdvdGlhdGlvbkNvbmNsdWRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiTgoQQ3JlZGVudGlhbElzc3VlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkSDwoHcm90YXRlZBgDIAEoCCIoChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSJLChRDaGVja3BvaW50S2V5Um90YXRlZBIUCgx2ZXJpZmllcl9rZXkYASABKAkSHQoVcHJldmlvdXNfdmVyaWZpZXJfa2V5GAIgASgJQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSLNCQoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASLgoMbWVtYmVyX2FkZGVkGDMgASgLMhYucGFybGV5LnYxLk1lbWJlckFkZGVkSAASMgoObWVtYmVyX3JlbW92ZWQYNCABKAsyGC5wYXJsZXkudjEuTWVtYmVyUmVtb3ZlZEgAEj4KFGFjY2VwdGFuY2Vfd2l0aGRyYXduGDUgASgLMh4ucGFybGV5LnYxLkFjY2VwdGFuY2VXaXRoZHJhd25IAEIJCgdwYXlsb2FkIoEBChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKbAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJIlcKCFZvdGVDYXN0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkiRQoMVm90aW5nQ2xvc2VkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIfCgV0YWxseRgCIAEoCzIQLnBhcmxleS52MS5UYWxseSJhChBBbWVuZG1lbnRBcHBsaWVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIQCghwb2ludF9pZBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCSI5ChFBbWVuZG1lbnRSZWplY3RlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIioKEkFtZW5kbWVudFdpdGhkcmF3bhIUCgxhbWVuZG1lbnRfaWQYASABKAkiQwoPQW1lbmRtZW50U3RhbGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIaChJjYXVzZV9hbWVuZG1lbnRfaWQYAiABKAkidwoOUG9pbnRTaWduZWRPZmYSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLAoKY2hlY2twb2ludBgEIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIjQKDlNpZ25PZmZSZXZva2VkEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIlkKEERvY3VtZW50QWNjZXB0ZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJEiwKCmNoZWNrcG9pbnQYAiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiIvChROZWdvdGlhdGlvbkNvbmNsdWRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiXgoQQ3JlZGVudGlhbElzc3VlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkSDwoHcm90YXRlZBgDIAEoCBIOCgZtZW1iZXIYMiABKAkiOAoRQ3JlZGVudGlhbFJldm9rZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGDIgASgJIlYKC01lbWJlckFkZGVkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSDAoEaGVhZBgEIAEoCCI0Cg1NZW1iZXJSZW1vdmVkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgCIAEoCSIuChNBY2NlcHRhbmNlV2l0aGRyYXduEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJLChRDaGVja3BvaW50S2V5Um90YXRlZBIUCgx2ZXJpZmllcl9rZXkYASABKAkSHQoVcHJldmlvdXNfdmVyaWZpZXJfa2V5GAIgASgJQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -60,6 +60,16 @@ export type Event = Message<"parley.v1.Event"> & {
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * The member of the actor who acted, when the actor is a participant: the
+   * participant's id for its default member (its participant-level token),
+   * else a member id of AdminService.AddMember. Empty for `admin`, and in
+   * events recorded before members existed (the default member acted).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 
   /**
    * What happened.
@@ -194,6 +204,30 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: CheckpointKeyRotated;
     case: "checkpointKeyRotated";
+  } | {
+    /**
+     * A participant got a named member.
+     *
+     * @generated from field: parley.v1.MemberAdded member_added = 51;
+     */
+    value: MemberAdded;
+    case: "memberAdded";
+  } | {
+    /**
+     * A participant's member was removed; its token stopped working.
+     *
+     * @generated from field: parley.v1.MemberRemoved member_removed = 52;
+     */
+    value: MemberRemoved;
+    case: "memberRemoved";
+  } | {
+    /**
+     * A delegation withdrew its acceptance of the document.
+     *
+     * @generated from field: parley.v1.AcceptanceWithdrawn acceptance_withdrawn = 53;
+     */
+    value: AcceptanceWithdrawn;
+    case: "acceptanceWithdrawn";
   } | { case: undefined; value?: undefined };
 };
 
@@ -663,6 +697,14 @@ export type CredentialIssued = Message<"parley.v1.CredentialIssued"> & {
    * @generated from field: bool rotated = 3;
    */
   rotated: boolean;
+
+  /**
+   * The member the token is for; empty for the participant's default member
+   * (and in every event recorded before members existed).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -684,6 +726,14 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
    * @generated from field: string participant = 1;
    */
   participant: string;
+
+  /**
+   * The member whose token stopped working; empty for the participant's
+   * default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -692,6 +742,102 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
  */
 export const CredentialRevokedSchema: GenMessage<CredentialRevoked> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 15);
+
+/**
+ * MemberAdded records a new named member of a participant. It holds no
+ * token until one is issued to it (CredentialIssued with its `member`).
+ *
+ * @generated from message parley.v1.MemberAdded
+ */
+export type MemberAdded = Message<"parley.v1.MemberAdded"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member's id, unique within the participant and never its id.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * Name shown to people.
+   *
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * Whether the member is a head of the participant (see Member.head).
+   *
+   * @generated from field: bool head = 4;
+   */
+  head: boolean;
+};
+
+/**
+ * Describes the message parley.v1.MemberAdded.
+ * Use `create(MemberAddedSchema)` to create a new message.
+ */
+export const MemberAddedSchema: GenMessage<MemberAdded> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 16);
+
+/**
+ * MemberRemoved records that a member no longer acts for its participant.
+ * Its token, if it had one, stops working with this event; what it did
+ * before stays in the log and keeps counting (votes and sign-offs are the
+ * participant's).
+ *
+ * @generated from message parley.v1.MemberRemoved
+ */
+export type MemberRemoved = Message<"parley.v1.MemberRemoved"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member removed.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message parley.v1.MemberRemoved.
+ * Use `create(MemberRemovedSchema)` to create a new message.
+ */
+export const MemberRemovedSchema: GenMessage<MemberRemoved> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 17);
+
+/**
+ * AcceptanceWithdrawn records that the actor took back its acceptance of the
+ * document before the negotiation concluded; it no longer counts.
+ *
+ * @generated from message parley.v1.AcceptanceWithdrawn
+ */
+export type AcceptanceWithdrawn = Message<"parley.v1.AcceptanceWithdrawn"> & {
+  /**
+   * Lowercase hex SHA-256 of the text whose acceptance was withdrawn.
+   *
+   * @generated from field: string document_sha256 = 1;
+   */
+  documentSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.AcceptanceWithdrawn.
+ * Use `create(AcceptanceWithdrawnSchema)` to create a new message.
+ */
+export const AcceptanceWithdrawnSchema: GenMessage<AcceptanceWithdrawn> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 18);
 
 /**
  * CheckpointKeyRotated records that the server's operator replaced the key
@@ -727,5 +873,5 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  * Use `create(CheckpointKeyRotatedSchema)` to create a new message.
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 16);
+  messageDesc(file_parley_v1_event, 19);
 

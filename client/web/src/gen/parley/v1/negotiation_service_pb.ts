@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
-import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
+import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Member, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { RedlineChange } from "./redline_pb.js";
 import { file_parley_v1_redline } from "./redline_pb.js";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCJkChFHZXRDYWxsZXJSZXNwb25zZRINCgVhZG1pbhgBIAEoCBITCgtuZWdvdGlhdGlvbhgCIAEoCRIrCgtwYXJ0aWNpcGFudBgDIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKODQoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIsIBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCKHAQoRR2V0Q2FsbGVyUmVzcG9uc2USDQoFYWRtaW4YASABKAgSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSIQoGbWVtYmVyGDIgASgLMhEucGFybGV5LnYxLk1lbWJlciJEChlXaXRoZHJhd0FjY2VwdGFuY2VSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkiSQoaV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iSQoRU2lnbk9mZlBvaW50c0l0ZW0SDQoFcG9pbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkigAEKFFNpZ25PZmZQb2ludHNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoFaXRlbXMYAyADKAsyHC5wYXJsZXkudjEuU2lnbk9mZlBvaW50c0l0ZW0SEgoKY2hlY2twb2ludBgEIAEoCSJeChVTaWduT2ZmUG9pbnRzUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SGAoQc2lnbmVkX29mZl9jb3VudBgCIAEoBSJQChVSZXZva2VTaWduT2Zmc1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIOCgZwb2ludHMYAyADKAkiRQoWUmV2b2tlU2lnbk9mZnNSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKcDwoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USYQoSV2l0aGRyYXdBY2NlcHRhbmNlEiQucGFybGV5LnYxLldpdGhkcmF3QWNjZXB0YW5jZVJlcXVlc3QaJS5wYXJsZXkudjEuV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USUgoNU2lnbk9mZlBvaW50cxIfLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVxdWVzdBogLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVzcG9uc2USVQoOUmV2b2tlU2lnbk9mZnMSIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZnNSZXF1ZXN0GiEucGFybGV5LnYxLlJldm9rZVNpZ25PZmZzUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -1223,6 +1223,14 @@ export type GetCallerResponse = Message<"parley.v1.GetCallerResponse"> & {
    * @generated from field: parley.v1.Participant participant = 3;
    */
   participant?: Participant | undefined;
+
+  /**
+   * The member of the participant the token belongs to; unset for the
+   * administrator. Its id is the participant's for the default member.
+   *
+   * @generated from field: parley.v1.Member member = 50;
+   */
+  member?: Member | undefined;
 };
 
 /**
@@ -1231,6 +1239,219 @@ export type GetCallerResponse = Message<"parley.v1.GetCallerResponse"> & {
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation_service, 38);
+
+/**
+ * WithdrawAcceptanceRequest is the request of WithdrawAcceptance.
+ *
+ * @generated from message parley.v1.WithdrawAcceptanceRequest
+ */
+export type WithdrawAcceptanceRequest = Message<"parley.v1.WithdrawAcceptanceRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+};
+
+/**
+ * Describes the message parley.v1.WithdrawAcceptanceRequest.
+ * Use `create(WithdrawAcceptanceRequestSchema)` to create a new message.
+ */
+export const WithdrawAcceptanceRequestSchema: GenMessage<WithdrawAcceptanceRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 39);
+
+/**
+ * WithdrawAcceptanceResponse is the response of WithdrawAcceptance.
+ *
+ * @generated from message parley.v1.WithdrawAcceptanceResponse
+ */
+export type WithdrawAcceptanceResponse = Message<"parley.v1.WithdrawAcceptanceResponse"> & {
+  /**
+   * The negotiation after the withdrawal.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.WithdrawAcceptanceResponse.
+ * Use `create(WithdrawAcceptanceResponseSchema)` to create a new message.
+ */
+export const WithdrawAcceptanceResponseSchema: GenMessage<WithdrawAcceptanceResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 40);
+
+/**
+ * SignOffPointsItem is one sign-off of a SignOffPointsRequest.
+ *
+ * @generated from message parley.v1.SignOffPointsItem
+ */
+export type SignOffPointsItem = Message<"parley.v1.SignOffPointsItem"> & {
+  /**
+   * The point's resource name.
+   *
+   * @generated from field: string point = 1;
+   */
+  point: string;
+
+  /**
+   * The revision agreed to, as in SignOffPointRequest.
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
+   *
+   * @generated from field: string text_sha256 = 3;
+   */
+  textSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsItem.
+ * Use `create(SignOffPointsItemSchema)` to create a new message.
+ */
+export const SignOffPointsItemSchema: GenMessage<SignOffPointsItem> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 41);
+
+/**
+ * SignOffPointsRequest is the request of SignOffPoints.
+ *
+ * @generated from message parley.v1.SignOffPointsRequest
+ */
+export type SignOffPointsRequest = Message<"parley.v1.SignOffPointsRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name; every item's point must be in it.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The sign-offs, 1 to 10,000, each point at most once. An item already
+   * signed off at its revision records nothing.
+   *
+   * @generated from field: repeated parley.v1.SignOffPointsItem items = 3;
+   */
+  items: SignOffPointsItem[];
+
+  /**
+   * Optional: a checkpoint note the delegation saw, checked as in
+   * SignOffPointRequest and recorded with every sign-off of the batch.
+   *
+   * @generated from field: string checkpoint = 4;
+   */
+  checkpoint: string;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsRequest.
+ * Use `create(SignOffPointsRequestSchema)` to create a new message.
+ */
+export const SignOffPointsRequestSchema: GenMessage<SignOffPointsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 42);
+
+/**
+ * SignOffPointsResponse is the response of SignOffPoints.
+ *
+ * @generated from message parley.v1.SignOffPointsResponse
+ */
+export type SignOffPointsResponse = Message<"parley.v1.SignOffPointsResponse"> & {
+  /**
+   * The negotiation after the sign-offs.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+
+  /**
+   * How many sign-offs were recorded (items already signed off record none).
+   *
+   * @generated from field: int32 signed_off_count = 2;
+   */
+  signedOffCount: number;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsResponse.
+ * Use `create(SignOffPointsResponseSchema)` to create a new message.
+ */
+export const SignOffPointsResponseSchema: GenMessage<SignOffPointsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 43);
+
+/**
+ * RevokeSignOffsRequest is the request of RevokeSignOffs.
+ *
+ * @generated from message parley.v1.RevokeSignOffsRequest
+ */
+export type RevokeSignOffsRequest = Message<"parley.v1.RevokeSignOffsRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name; every point must be in it.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The points' resource names, 1 to 10,000, each at most once; the caller
+   * must have signed off each at its current revision.
+   *
+   * @generated from field: repeated string points = 3;
+   */
+  points: string[];
+};
+
+/**
+ * Describes the message parley.v1.RevokeSignOffsRequest.
+ * Use `create(RevokeSignOffsRequestSchema)` to create a new message.
+ */
+export const RevokeSignOffsRequestSchema: GenMessage<RevokeSignOffsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 44);
+
+/**
+ * RevokeSignOffsResponse is the response of RevokeSignOffs.
+ *
+ * @generated from message parley.v1.RevokeSignOffsResponse
+ */
+export type RevokeSignOffsResponse = Message<"parley.v1.RevokeSignOffsResponse"> & {
+  /**
+   * The negotiation after the revocations.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RevokeSignOffsResponse.
+ * Use `create(RevokeSignOffsResponseSchema)` to create a new message.
+ */
+export const RevokeSignOffsResponseSchema: GenMessage<RevokeSignOffsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 45);
 
 /**
  * GetRedlineRequest is the request of GetRedline. Exactly one subject must be
@@ -1308,7 +1529,7 @@ export type GetRedlineRequest = Message<"parley.v1.GetRedlineRequest"> & {
  * Use `create(GetRedlineRequestSchema)` to create a new message.
  */
 export const GetRedlineRequestSchema: GenMessage<GetRedlineRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 39);
+  messageDesc(file_parley_v1_negotiation_service, 46);
 
 /**
  * RedlineRevisions names two revisions of one point.
@@ -1345,7 +1566,7 @@ export type RedlineRevisions = Message<"parley.v1.RedlineRevisions"> & {
  * Use `create(RedlineRevisionsSchema)` to create a new message.
  */
 export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 40);
+  messageDesc(file_parley_v1_negotiation_service, 47);
 
 /**
  * RedlineProposal is a change drafted but not yet proposed. Its fields mean
@@ -1401,7 +1622,7 @@ export type RedlineProposal = Message<"parley.v1.RedlineProposal"> & {
  * Use `create(RedlineProposalSchema)` to create a new message.
  */
 export const RedlineProposalSchema: GenMessage<RedlineProposal> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 41);
+  messageDesc(file_parley_v1_negotiation_service, 48);
 
 /**
  * GetRedlineResponse is the response of GetRedline.
@@ -1430,7 +1651,7 @@ export type GetRedlineResponse = Message<"parley.v1.GetRedlineResponse"> & {
  * Use `create(GetRedlineResponseSchema)` to create a new message.
  */
 export const GetRedlineResponseSchema: GenMessage<GetRedlineResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 42);
+  messageDesc(file_parley_v1_negotiation_service, 49);
 
 /**
  * NegotiationService runs negotiations: the document, amendments, votes,
@@ -1640,6 +1861,40 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * Withdraws the caller's acceptance of the document; the negotiation must
+   * not have concluded. Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.WithdrawAcceptance
+   */
+  withdrawAcceptance: {
+    methodKind: "unary";
+    input: typeof WithdrawAcceptanceRequestSchema;
+    output: typeof WithdrawAcceptanceResponseSchema;
+  },
+  /**
+   * Signs off many points in one commit, each at its revision and text hash.
+   * All or nothing: one bad item refuses the whole batch, naming the item.
+   * Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.SignOffPoints
+   */
+  signOffPoints: {
+    methodKind: "unary";
+    input: typeof SignOffPointsRequestSchema;
+    output: typeof SignOffPointsResponseSchema;
+  },
+  /**
+   * Revokes the caller's sign-offs of many points in one commit. All or
+   * nothing, as SignOffPoints. Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.RevokeSignOffs
+   */
+  revokeSignOffs: {
+    methodKind: "unary";
+    input: typeof RevokeSignOffsRequestSchema;
+    output: typeof RevokeSignOffsResponseSchema;
   },
   /**
    * Gets a word-level redline: of a point between two of its revisions, of
