@@ -68,6 +68,13 @@ type op struct {
 // with the same request id to find out.
 func (db *DB) Execute(ctx context.Context, x Exec) (Result, error) {
 	o := &op{ctx: ctx, x: x, done: make(chan struct{})}
+	committed, err := db.commitAlone(o)
+	if err != nil {
+		return Result{}, err
+	}
+	if committed {
+		return o.result, o.err
+	}
 	if err := db.enqueue(ctx, o); err != nil {
 		return Result{}, err
 	}
@@ -79,16 +86,39 @@ func (db *DB) Execute(ctx context.Context, x Exec) (Result, error) {
 	}
 }
 
+// commitAlone commits o on the caller's goroutine when no other command is
+// waiting and no commit is running: a lone writer then skips two hand-offs
+// between goroutines (to the committer and back), each a wake-up that a busy
+// machine can delay. It reports false, having done nothing, otherwise.
+func (db *DB) commitAlone(o *op) (bool, error) {
+	db.sendMu.RLock() // Close waits for this commit
+	defer db.sendMu.RUnlock()
+	if db.closed {
+		return false, ErrClosed
+	}
+	if db.waiting.Load() > 0 || !db.commitMu.TryLock() {
+		return false, nil
+	}
+	defer db.commitMu.Unlock()
+	if db.waiting.Load() > 0 { // queued meanwhile: keep the order of arrival
+		return false, nil
+	}
+	db.commit([]*op{o})
+	return true, nil
+}
+
 func (db *DB) enqueue(ctx context.Context, o *op) error {
 	db.sendMu.RLock()
 	defer db.sendMu.RUnlock()
 	if db.closed {
 		return ErrClosed
 	}
+	db.waiting.Add(1)
 	select {
 	case db.queue <- o:
 		return nil
 	case <-ctx.Done():
+		db.waiting.Add(-1)
 		return ctx.Err()
 	}
 }
@@ -99,6 +129,9 @@ func (db *DB) enqueue(ctx context.Context, o *op) error {
 func (db *DB) commitLoop() {
 	defer close(db.stopped)
 	for first := range db.queue {
+		// Locked before the batch leaves the count of waiting commands, so
+		// that no lone commit (commitAlone) slips in ahead of it.
+		db.commitMu.Lock()
 		batch := []*op{first}
 	drain:
 		for len(batch) < MaxBatch {
@@ -112,7 +145,9 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
+		db.waiting.Add(-int64(len(batch)))
 		db.commit(batch)
+		db.commitMu.Unlock()
 	}
 }
 
@@ -272,6 +307,10 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 	}
 	o.result.Events = events
+	var rec []byte
+	if reqKey != nil {
+		rec = requestRecordHeader(x)
+	}
 	if x.Reply != nil {
 		msg, err := x.Reply(n, events)
 		if err != nil {
@@ -279,13 +318,19 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 		o.result.Message = msg
 		if reqKey != nil {
-			if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
+			// Encoded once, straight after the record's header: one
+			// allocation for the reply and its record.
+			if rec, err = wire.Deterministic.MarshalAppend(rec, msg); err != nil {
 				return fmt.Errorf("encode reply: %w", err)
+			}
+			o.result.Reply = rec[requestRecordHeaderSize:]
+			if x.SecretReply {
+				rec = rec[:requestRecordHeaderSize] // the record keeps no copy of a secret
 			}
 		}
 	}
 	if reqKey != nil {
-		if err := tx.Bucket(bucketRequests).Put(reqKey, requestRecord(x, o.result.Reply)); err != nil {
+		if err := tx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
 			return err
 		}
 	}
@@ -522,22 +567,25 @@ func requestKey(principal, requestID string) []byte {
 	return []byte(principal + "\x00" + requestID)
 }
 
-func requestRecord(x Exec, reply []byte) []byte {
+const requestRecordHeaderSize = 2 + sha256.Size
+
+// requestRecordHeader returns a request record without its reply, which is
+// appended to it.
+func requestRecordHeader(x Exec) []byte {
 	flags := byte(0)
 	if x.SecretReply {
-		flags, reply = flagSecretReply, nil
+		flags = flagSecretReply
 	}
-	rec := make([]byte, 0, 2+sha256.Size+len(reply))
+	rec := make([]byte, 0, requestRecordHeaderSize)
 	rec = append(rec, requestRecordVersion, flags)
-	rec = append(rec, x.RequestHash[:]...)
-	return append(rec, reply...)
+	return append(rec, x.RequestHash[:]...)
 }
 
 func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
-	if len(rec) < 2+sha256.Size || rec[0] != requestRecordVersion {
+	if len(rec) < requestRecordHeaderSize || rec[0] != requestRecordVersion {
 		return Result{}, fmt.Errorf("request record of unknown format")
 	}
-	if !bytes.Equal(rec[2:2+sha256.Size], hash[:]) {
+	if !bytes.Equal(rec[2:requestRecordHeaderSize], hash[:]) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "REQUEST_ID_REUSED",
 			"this request_id was used for a different request; use a new one for each distinct request")
 	}
@@ -545,5 +593,5 @@ func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "TOKEN_ALREADY_SHOWN",
 			"this request already issued a token, which is shown only once; rotate the token with a new request_id")
 	}
-	return Result{Reply: append([]byte(nil), rec[2+sha256.Size:]...), Replayed: true}, nil
+	return Result{Reply: append([]byte(nil), rec[requestRecordHeaderSize:]...), Replayed: true}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -221,10 +222,22 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	if a.Tally != nil {
 		out.Tally = tallyToProto(*a.Tally)
 	}
-	for _, id := range sortedKeys(a.Votes) {
-		v := a.Votes[id]
-		out.Votes = append(out.Votes, &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice),
-			Reason: v.Reason, CastTime: timestamp(v.At), Sequence: v.Sequence, Member: v.Member})
+	if len(a.Votes) > 0 {
+		// Every vote of an amendment is converted at each vote (for the
+		// stored projection and the reply): one allocation for all the
+		// votes and one for all their times, rather than two per vote.
+		votes := make([]parleyv1.Vote, len(a.Votes))
+		times := make([]timestamppb.Timestamp, len(a.Votes))
+		out.Votes = make([]*parleyv1.Vote, len(a.Votes))
+		for i, id := range sortedKeys(a.Votes) {
+			v, vote := a.Votes[id], &votes[i]
+			vote.Participant, vote.Choice, vote.Reason, vote.Sequence, vote.Member = v.Participant, parleyv1.VoteChoice(v.Choice), v.Reason, v.Sequence, v.Member
+			if !v.At.IsZero() {
+				times[i].Seconds, times[i].Nanos = v.At.Unix(), int32(v.At.Nanosecond())
+				vote.CastTime = &times[i]
+			}
+			out.Votes[i] = vote
+		}
 	}
 	return out
 }
