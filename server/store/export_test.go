@@ -14,5 +14,6 @@ func (db *DB) CachedNegotiations() int {
 	return len(db.cache)
 }
 
-// Queued returns the number of commands waiting for the committer.
-func (db *DB) Queued() int { return len(db.queue) }
+// Queued returns the number of commands waiting for a commit: in the queue,
+// or taken from it by the committer while it waits for the running commit.
+func (db *DB) Queued() int { return int(db.waiting.Load()) }
