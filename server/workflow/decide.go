@@ -57,6 +57,24 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.revokeCredential(c)
 	case RotateCheckpointKey:
 		err = d.rotateCheckpointKey(c)
+	case AddParticipant:
+		err = d.addParticipant(c)
+	case RemoveParticipant:
+		err = d.removeParticipant(c)
+	case RenameNegotiation:
+		err = d.rename(c)
+	case ChangeDecisionRule:
+		err = d.changeRule(c)
+	case SuspendNegotiation:
+		err = d.suspend(c)
+	case ResumeNegotiation:
+		err = d.resume(c)
+	case AbandonNegotiation:
+		err = d.abandon(c)
+	case SetVotingDeadline:
+		err = d.setDeadline(c)
+	case CloseVotingAtDeadline:
+		err = d.closeAtDeadline(c)
 	default:
 		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
 	}
@@ -93,6 +111,9 @@ func (d *decider) act(action string, roles ...Role) error {
 	}
 	p, ok := d.n.Participant(d.m.Actor)
 	if !ok {
+		if d.n.removed(d.m.Actor) {
+			return Errorf(EPERMISSION, "PARTICIPANT_REMOVED", "%q was removed from this negotiation", d.m.Actor)
+		}
 		return Errorf(EPERMISSION, "NOT_A_MEMBER", "%q is not a participant of this negotiation", d.m.Actor)
 	}
 	allowed := false
@@ -102,8 +123,21 @@ func (d *decider) act(action string, roles ...Role) error {
 	if !allowed {
 		return Errorf(EPERMISSION, "ROLE_NOT_ALLOWED", "%s %q cannot %s: only a %s can", strings.ToLower(p.Role.String()), p.ID, action, roleList(roles))
 	}
-	if d.n.State == NegotiationStateConcluded {
+	return d.takesChanges(true)
+}
+
+// takesChanges refuses every action once the negotiation is final, and, if
+// strict, while it is suspended.
+func (d *decider) takesChanges(strict bool) error {
+	switch d.n.State {
+	case NegotiationStateConcluded:
 		return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_CONCLUDED", "the negotiation has concluded; its text is frozen")
+	case NegotiationStateAbandoned:
+		return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_ABANDONED", "the negotiation was abandoned; it takes no more changes")
+	case NegotiationStateSuspended:
+		if strict {
+			return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_SUSPENDED", "the negotiation is suspended: nothing is proposed, voted, signed or accepted until it resumes")
+		}
 	}
 	return nil
 }
@@ -155,6 +189,9 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validateVotingDurations(c.DefaultVotingDuration, c.MaxVotingDuration); err != nil {
+		return nil, err
+	}
 	if len(c.Points) == 0 {
 		return nil, Errorf(EINVALID, "POINTS_REQUIRED", "a negotiation needs at least one point")
 	}
@@ -166,7 +203,8 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 		events = append(events, Event{NegotiationID: c.NegotiationID, Sequence: int64(len(events)) + 1,
 			At: m.At, Actor: m.Actor, RequestID: m.RequestID, Payload: p})
 	}
-	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule})
+	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule, MediatorsMayChange: c.MediatorsMayChange,
+		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration})
 	seen := make(map[string]bool, len(c.Points))
 	for i, p := range c.Points {
 		if p.ID == "" || seen[p.ID] {
@@ -331,8 +369,16 @@ func (d *decider) propose(c ProposeAmendment) error {
 			return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
 		}
 	}
+	deadline := c.Deadline
+	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
+		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
+	} else if !deadline.IsZero() {
+		if err := d.checkDeadline(deadline, d.m.At); err != nil {
+			return err
+		}
+	}
 	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: c.Kind, PointID: c.PointID,
-		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale})
+		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, Deadline: deadline})
 	return nil
 }
 
@@ -374,11 +420,33 @@ func (d *decider) castVote(c CastVote) error {
 // tally counts the votes on a, with the vote of override (if not empty)
 // replaced by choice.
 func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, byMediator bool) Tally {
-	t := Tally{ClosedByMediator: byMediator}
-	delegations := n.Delegations()
+	t := n.tallyOf(a, n.Delegations(), override, choice)
+	t.ClosedByMediator = byMediator
+	return t
+}
+
+// RuleOf returns the rule version that decides an amendment: the one in
+// force when it was proposed.
+func (n *Negotiation) RuleOf(a *Amendment) RuleVersion {
+	v := max(a.RuleVersion, 1)
+	if v > len(n.Rules) {
+		return RuleVersion{Rule: n.Rule}
+	}
+	return n.Rules[v-1]
+}
+
+// tallyOf counts the votes of the given delegations on a under the rule that
+// decides a, with the vote of override (if not empty) replaced by choice.
+func (n *Negotiation) tallyOf(a *Amendment, delegations []string, override string, choice VoteChoice) Tally {
+	var t Tally
+	rv := n.RuleOf(a)
 	for _, id := range delegations {
-		p, _ := n.Participant(id)
-		t.TotalWeight += int64(p.Weight)
+		weight, ok := rv.Weights[id]
+		if !ok {
+			p, _ := n.Participant(id)
+			weight = p.Weight
+		}
+		t.TotalWeight += int64(weight)
 		c := a.Votes[id].Choice
 		if id == override {
 			c = choice
@@ -386,7 +454,7 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 		switch c {
 		case ChoiceApprove:
 			t.Approve++
-			t.ApprovingWeight += int64(p.Weight)
+			t.ApprovingWeight += int64(weight)
 		case ChoiceReject:
 			t.Reject++
 		case ChoiceAbstain:
@@ -395,9 +463,10 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 			t.NotVoted++
 		}
 	}
-	t.QuorumMet = t.Approve+t.Reject+t.Abstain >= n.Rule.Quorum
+	rule := rv.Rule
+	t.QuorumMet = t.Approve+t.Reject+t.Abstain >= rule.Quorum
 	var met bool
-	switch n.Rule.Method {
+	switch rule.Method {
 	case MethodConsensus:
 		met = t.Reject == 0 && t.Approve >= 1
 	case MethodUnanimity:
@@ -405,7 +474,7 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 	case MethodMajority:
 		met = 2*int(t.Approve) > len(delegations)
 	case MethodQualified:
-		met = t.ApprovingWeight*10000 >= int64(n.Rule.ThresholdBasisPoints)*t.TotalWeight
+		met = t.ApprovingWeight*10000 >= int64(rule.ThresholdBasisPoints)*t.TotalWeight
 	}
 	t.Passed = t.QuorumMet && met
 	return t
