@@ -218,11 +218,12 @@ func (d *decider) removeParticipant(c RemoveParticipant) error {
 		return Errorf(EFAILEDPRECONDITION, "QUORUM_UNREACHABLE", "the quorum is %d delegations and only %d would remain: lower the quorum first", d.n.Rule.Quorum, len(delegations))
 	}
 	d.emit(ParticipantRemoved{Participant: p.ID})
-	if p.Role != RoleDelegation || d.n.State != NegotiationStateOpen {
+	if p.Role != RoleDelegation {
 		return nil
 	}
 	// The votes of the ones who remain are counted again: those that are now
-	// complete close, as if the last vote had just been cast. Nothing that
+	// complete close, as if the last vote had just been cast, even during a
+	// pause (no vote is cast, a count is only completed). Nothing that
 	// closed re-opens.
 	for _, id := range d.n.AmendmentOrder {
 		a := d.n.Amendments[id]
