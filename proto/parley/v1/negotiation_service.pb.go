@@ -9,6 +9,8 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -41,9 +43,18 @@ type CreateNegotiationRequest struct {
 	// The initial document as plain numbered text: a line starting with the
 	// next number and a dot ("1. ", "2. ", …) starts a point; any other line
 	// belongs to the point above it, so sub-items stay with their point.
-	NumberedText  string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NumberedText string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
+	// Whether mediators may change participants, title, rule and state, as
+	// the administrator can.
+	MediatorsMayChange bool `protobuf:"varint,60,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// Optional: every new amendment's voting closes this long after its
+	// proposal unless it is given a deadline. At most max_voting_duration.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,61,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// Optional: no voting deadline may be later than this long after the
+	// amendment's proposal; at most 366 days, the server's own limit.
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateNegotiationRequest) Reset() {
@@ -116,6 +127,27 @@ func (x *CreateNegotiationRequest) GetNumberedText() string {
 		return x.NumberedText
 	}
 	return ""
+}
+
+func (x *CreateNegotiationRequest) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *CreateNegotiationRequest) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *CreateNegotiationRequest) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
+	}
+	return nil
 }
 
 // CreateNegotiationResponse is the response of CreateNegotiation.
@@ -651,9 +683,14 @@ type ProposeAmendmentRequest struct {
 	// REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
 	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
 	// Why; at most 4096 bytes.
-	Rationale     string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rationale string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// Optional: when the server closes voting; else the negotiation's default
+	// duration, if it has one. In the future (else INVALID_ARGUMENT
+	// DEADLINE_IN_PAST) and within the negotiation's limit (else
+	// INVALID_ARGUMENT DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ProposeAmendmentRequest) Reset() {
@@ -733,6 +770,13 @@ func (x *ProposeAmendmentRequest) GetRationale() string {
 		return x.Rationale
 	}
 	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
 }
 
 // ProposeAmendmentResponse is the response of ProposeAmendment.
@@ -2313,11 +2357,898 @@ func (x *GetCallerResponse) GetParticipant() *Participant {
 	return nil
 }
 
+// AddParticipantRequest is the request of AddParticipant.
+type AddParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new participant, as in CreateNegotiationRequest. Its id must never
+	// have been used in the negotiation (else ALREADY_EXISTS
+	// PARTICIPANT_EXISTS).
+	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantRequest) Reset() {
+	*x = AddParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantRequest) ProtoMessage() {}
+
+func (x *AddParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantRequest.ProtoReflect.Descriptor instead.
+func (*AddParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *AddParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// AddParticipantResponse is the response of AddParticipant.
+type AddParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantResponse) Reset() {
+	*x = AddParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantResponse) ProtoMessage() {}
+
+func (x *AddParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantResponse.ProtoReflect.Descriptor instead.
+func (*AddParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *AddParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RemoveParticipantRequest is the request of RemoveParticipant.
+type RemoveParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The participant's id.
+	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantRequest) Reset() {
+	*x = RemoveParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantRequest) ProtoMessage() {}
+
+func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RemoveParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+// RemoveParticipantResponse is the response of RemoveParticipant.
+type RemoveParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change (CONCLUDED if every remaining delegation
+	// had accepted the text already).
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantResponse) Reset() {
+	*x = RemoveParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantResponse) ProtoMessage() {}
+
+func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RemoveParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RenameNegotiationRequest is the request of RenameNegotiation.
+type RenameNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new title, 1 to 200 characters.
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationRequest) Reset() {
+	*x = RenameNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationRequest) ProtoMessage() {}
+
+func (x *RenameNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RenameNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// RenameNegotiationResponse is the response of RenameNegotiation.
+type RenameNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationResponse) Reset() {
+	*x = RenameNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationResponse) ProtoMessage() {}
+
+func (x *RenameNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RenameNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetDecisionRuleRequest is the request of SetDecisionRule.
+type SetDecisionRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new rule. A quorum larger than the number of delegations could never
+	// be met: INVALID_ARGUMENT QUORUM_INVALID.
+	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// New weights of some delegations, by participant id (0 means 1); the
+	// others keep theirs.
+	Weights       map[string]int32 `protobuf:"bytes,4,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleRequest) Reset() {
+	*x = SetDecisionRuleRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleRequest) ProtoMessage() {}
+
+func (x *SetDecisionRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleRequest.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SetDecisionRuleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *SetDecisionRuleRequest) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// SetDecisionRuleResponse is the response of SetDecisionRule.
+type SetDecisionRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleResponse) Reset() {
+	*x = SetDecisionRuleResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleResponse) ProtoMessage() {}
+
+func (x *SetDecisionRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleResponse.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SetDecisionRuleResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SuspendNegotiationRequest is the request of SuspendNegotiation.
+type SuspendNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; optional; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationRequest) Reset() {
+	*x = SuspendNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationRequest) ProtoMessage() {}
+
+func (x *SuspendNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *SuspendNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SuspendNegotiationResponse is the response of SuspendNegotiation.
+type SuspendNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now SUSPENDED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationResponse) Reset() {
+	*x = SuspendNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationResponse) ProtoMessage() {}
+
+func (x *SuspendNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *SuspendNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// ResumeNegotiationRequest is the request of ResumeNegotiation.
+type ResumeNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationRequest) Reset() {
+	*x = ResumeNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationRequest) ProtoMessage() {}
+
+func (x *ResumeNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ResumeNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// ResumeNegotiationResponse is the response of ResumeNegotiation.
+type ResumeNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, OPEN again.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationResponse) Reset() {
+	*x = ResumeNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationResponse) ProtoMessage() {}
+
+func (x *ResumeNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ResumeNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// AbandonNegotiationRequest is the request of AbandonNegotiation.
+type AbandonNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; required; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationRequest) Reset() {
+	*x = AbandonNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationRequest) ProtoMessage() {}
+
+func (x *AbandonNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *AbandonNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AbandonNegotiationResponse is the response of AbandonNegotiation.
+type AbandonNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now ABANDONED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationResponse) Reset() {
+	*x = AbandonNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationResponse) ProtoMessage() {}
+
+func (x *AbandonNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *AbandonNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetVotingDeadlineRequest is the request of SetVotingDeadline.
+type SetVotingDeadlineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The amendment's resource name; it must be OPEN.
+	Amendment string `protobuf:"bytes,2,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The new deadline: in the future (else DEADLINE_IN_PAST) and within the
+	// negotiation's limit after the amendment's proposal (else
+	// DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineRequest) Reset() {
+	*x = SetVotingDeadlineRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineRequest) ProtoMessage() {}
+
+func (x *SetVotingDeadlineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineRequest.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SetVotingDeadlineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
+// SetVotingDeadlineResponse is the response of SetVotingDeadline.
+type SetVotingDeadlineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment after the change.
+	Amendment     *Amendment `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineResponse) Reset() {
+	*x = SetVotingDeadlineResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineResponse) ProtoMessage() {}
+
+func (x *SetVotingDeadlineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineResponse.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
+	if x != nil {
+		return x.Amendment
+	}
+	return nil
+}
+
 var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\"\x86\x02\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\"\xd6\x03\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -2325,7 +3256,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\fparticipants\x18\x03 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
 	"\rdecision_rule\x18\x04 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12\x16\n" +
 	"\x06points\x18\x05 \x03(\tR\x06points\x12#\n" +
-	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\"U\n" +
+	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x120\n" +
+	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
 	"\x15GetNegotiationRequest\x12\x12\n" +
@@ -2356,7 +3290,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -2365,7 +3299,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x05point\x18\x04 \x01(\tR\x05point\x12#\n" +
 	"\rbase_revision\x18\x05 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\a \x01(\tR\trationale\"N\n" +
+	"\trationale\x18\a \x01(\tR\trationale\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +
@@ -2469,7 +3404,66 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x11GetCallerResponse\x12\x14\n" +
 	"\x05admin\x18\x01 \x01(\bR\x05admin\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
-	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant2\xc3\f\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\x92\x01\n" +
+	"\x15AddParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"R\n" +
+	"\x16AddParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"}\n" +
+	"\x18RemoveParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"U\n" +
+	"\x19RemoveParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"q\n" +
+	"\x18RenameNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\"U\n" +
+	"\x19RenameNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9d\x02\n" +
+	"\x16SetDecisionRuleRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12<\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12H\n" +
+	"\aweights\x18\x04 \x03(\v2..parley.v1.SetDecisionRuleRequest.WeightsEntryR\aweights\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"S\n" +
+	"\x17SetDecisionRuleResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19SuspendNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aSuspendNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"[\n" +
+	"\x18ResumeNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"U\n" +
+	"\x19ResumeNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19AbandonNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aAbandonNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9c\x01\n" +
+	"\x18SetVotingDeadlineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tamendment\x18\x02 \x01(\tR\tamendment\x12C\n" +
+	"\x0fvoting_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"O\n" +
+	"\x19SetVotingDeadlineResponse\x122\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment2\xba\x12\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -2490,7 +3484,15 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12U\n" +
+	"\x0eAddParticipant\x12 .parley.v1.AddParticipantRequest\x1a!.parley.v1.AddParticipantResponse\x12^\n" +
+	"\x11RemoveParticipant\x12#.parley.v1.RemoveParticipantRequest\x1a$.parley.v1.RemoveParticipantResponse\x12^\n" +
+	"\x11RenameNegotiation\x12#.parley.v1.RenameNegotiationRequest\x1a$.parley.v1.RenameNegotiationResponse\x12X\n" +
+	"\x0fSetDecisionRule\x12!.parley.v1.SetDecisionRuleRequest\x1a\".parley.v1.SetDecisionRuleResponse\x12a\n" +
+	"\x12SuspendNegotiation\x12$.parley.v1.SuspendNegotiationRequest\x1a%.parley.v1.SuspendNegotiationResponse\x12^\n" +
+	"\x11ResumeNegotiation\x12#.parley.v1.ResumeNegotiationRequest\x1a$.parley.v1.ResumeNegotiationResponse\x12a\n" +
+	"\x12AbandonNegotiation\x12$.parley.v1.AbandonNegotiationRequest\x1a%.parley.v1.AbandonNegotiationResponse\x12^\n" +
+	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -2504,128 +3506,178 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
-	(*CreateNegotiationRequest)(nil),  // 0: parley.v1.CreateNegotiationRequest
-	(*CreateNegotiationResponse)(nil), // 1: parley.v1.CreateNegotiationResponse
-	(*GetNegotiationRequest)(nil),     // 2: parley.v1.GetNegotiationRequest
-	(*GetNegotiationResponse)(nil),    // 3: parley.v1.GetNegotiationResponse
-	(*ListNegotiationsRequest)(nil),   // 4: parley.v1.ListNegotiationsRequest
-	(*ListNegotiationsResponse)(nil),  // 5: parley.v1.ListNegotiationsResponse
-	(*GetDocumentRequest)(nil),        // 6: parley.v1.GetDocumentRequest
-	(*GetDocumentResponse)(nil),       // 7: parley.v1.GetDocumentResponse
-	(*GetPointRequest)(nil),           // 8: parley.v1.GetPointRequest
-	(*GetPointResponse)(nil),          // 9: parley.v1.GetPointResponse
-	(*ProposeAmendmentRequest)(nil),   // 10: parley.v1.ProposeAmendmentRequest
-	(*ProposeAmendmentResponse)(nil),  // 11: parley.v1.ProposeAmendmentResponse
-	(*GetAmendmentRequest)(nil),       // 12: parley.v1.GetAmendmentRequest
-	(*GetAmendmentResponse)(nil),      // 13: parley.v1.GetAmendmentResponse
-	(*ListAmendmentsRequest)(nil),     // 14: parley.v1.ListAmendmentsRequest
-	(*ListAmendmentsResponse)(nil),    // 15: parley.v1.ListAmendmentsResponse
-	(*WithdrawAmendmentRequest)(nil),  // 16: parley.v1.WithdrawAmendmentRequest
-	(*WithdrawAmendmentResponse)(nil), // 17: parley.v1.WithdrawAmendmentResponse
-	(*CastVoteRequest)(nil),           // 18: parley.v1.CastVoteRequest
-	(*CastVoteResponse)(nil),          // 19: parley.v1.CastVoteResponse
-	(*CloseVotingRequest)(nil),        // 20: parley.v1.CloseVotingRequest
-	(*CloseVotingResponse)(nil),       // 21: parley.v1.CloseVotingResponse
-	(*ApplyAmendmentRequest)(nil),     // 22: parley.v1.ApplyAmendmentRequest
-	(*ApplyAmendmentResponse)(nil),    // 23: parley.v1.ApplyAmendmentResponse
-	(*RejectAmendmentRequest)(nil),    // 24: parley.v1.RejectAmendmentRequest
-	(*RejectAmendmentResponse)(nil),   // 25: parley.v1.RejectAmendmentResponse
-	(*SignOffPointRequest)(nil),       // 26: parley.v1.SignOffPointRequest
-	(*SignOffPointResponse)(nil),      // 27: parley.v1.SignOffPointResponse
-	(*RevokeSignOffRequest)(nil),      // 28: parley.v1.RevokeSignOffRequest
-	(*RevokeSignOffResponse)(nil),     // 29: parley.v1.RevokeSignOffResponse
-	(*AcceptDocumentRequest)(nil),     // 30: parley.v1.AcceptDocumentRequest
-	(*AcceptDocumentResponse)(nil),    // 31: parley.v1.AcceptDocumentResponse
-	(*ListEventsRequest)(nil),         // 32: parley.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),        // 33: parley.v1.ListEventsResponse
-	(*EventRecord)(nil),               // 34: parley.v1.EventRecord
-	(*WatchEventsRequest)(nil),        // 35: parley.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),       // 36: parley.v1.WatchEventsResponse
-	(*GetCallerRequest)(nil),          // 37: parley.v1.GetCallerRequest
-	(*GetCallerResponse)(nil),         // 38: parley.v1.GetCallerResponse
-	(*Participant)(nil),               // 39: parley.v1.Participant
-	(*DecisionRule)(nil),              // 40: parley.v1.DecisionRule
-	(*Negotiation)(nil),               // 41: parley.v1.Negotiation
-	(*Point)(nil),                     // 42: parley.v1.Point
-	(AmendmentKind)(0),                // 43: parley.v1.AmendmentKind
-	(*Amendment)(nil),                 // 44: parley.v1.Amendment
-	(AmendmentState)(0),               // 45: parley.v1.AmendmentState
-	(VoteChoice)(0),                   // 46: parley.v1.VoteChoice
-	(*Event)(nil),                     // 47: parley.v1.Event
+	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
+	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
+	(*GetNegotiationRequest)(nil),      // 2: parley.v1.GetNegotiationRequest
+	(*GetNegotiationResponse)(nil),     // 3: parley.v1.GetNegotiationResponse
+	(*ListNegotiationsRequest)(nil),    // 4: parley.v1.ListNegotiationsRequest
+	(*ListNegotiationsResponse)(nil),   // 5: parley.v1.ListNegotiationsResponse
+	(*GetDocumentRequest)(nil),         // 6: parley.v1.GetDocumentRequest
+	(*GetDocumentResponse)(nil),        // 7: parley.v1.GetDocumentResponse
+	(*GetPointRequest)(nil),            // 8: parley.v1.GetPointRequest
+	(*GetPointResponse)(nil),           // 9: parley.v1.GetPointResponse
+	(*ProposeAmendmentRequest)(nil),    // 10: parley.v1.ProposeAmendmentRequest
+	(*ProposeAmendmentResponse)(nil),   // 11: parley.v1.ProposeAmendmentResponse
+	(*GetAmendmentRequest)(nil),        // 12: parley.v1.GetAmendmentRequest
+	(*GetAmendmentResponse)(nil),       // 13: parley.v1.GetAmendmentResponse
+	(*ListAmendmentsRequest)(nil),      // 14: parley.v1.ListAmendmentsRequest
+	(*ListAmendmentsResponse)(nil),     // 15: parley.v1.ListAmendmentsResponse
+	(*WithdrawAmendmentRequest)(nil),   // 16: parley.v1.WithdrawAmendmentRequest
+	(*WithdrawAmendmentResponse)(nil),  // 17: parley.v1.WithdrawAmendmentResponse
+	(*CastVoteRequest)(nil),            // 18: parley.v1.CastVoteRequest
+	(*CastVoteResponse)(nil),           // 19: parley.v1.CastVoteResponse
+	(*CloseVotingRequest)(nil),         // 20: parley.v1.CloseVotingRequest
+	(*CloseVotingResponse)(nil),        // 21: parley.v1.CloseVotingResponse
+	(*ApplyAmendmentRequest)(nil),      // 22: parley.v1.ApplyAmendmentRequest
+	(*ApplyAmendmentResponse)(nil),     // 23: parley.v1.ApplyAmendmentResponse
+	(*RejectAmendmentRequest)(nil),     // 24: parley.v1.RejectAmendmentRequest
+	(*RejectAmendmentResponse)(nil),    // 25: parley.v1.RejectAmendmentResponse
+	(*SignOffPointRequest)(nil),        // 26: parley.v1.SignOffPointRequest
+	(*SignOffPointResponse)(nil),       // 27: parley.v1.SignOffPointResponse
+	(*RevokeSignOffRequest)(nil),       // 28: parley.v1.RevokeSignOffRequest
+	(*RevokeSignOffResponse)(nil),      // 29: parley.v1.RevokeSignOffResponse
+	(*AcceptDocumentRequest)(nil),      // 30: parley.v1.AcceptDocumentRequest
+	(*AcceptDocumentResponse)(nil),     // 31: parley.v1.AcceptDocumentResponse
+	(*ListEventsRequest)(nil),          // 32: parley.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),         // 33: parley.v1.ListEventsResponse
+	(*EventRecord)(nil),                // 34: parley.v1.EventRecord
+	(*WatchEventsRequest)(nil),         // 35: parley.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),        // 36: parley.v1.WatchEventsResponse
+	(*GetCallerRequest)(nil),           // 37: parley.v1.GetCallerRequest
+	(*GetCallerResponse)(nil),          // 38: parley.v1.GetCallerResponse
+	(*AddParticipantRequest)(nil),      // 39: parley.v1.AddParticipantRequest
+	(*AddParticipantResponse)(nil),     // 40: parley.v1.AddParticipantResponse
+	(*RemoveParticipantRequest)(nil),   // 41: parley.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil),  // 42: parley.v1.RemoveParticipantResponse
+	(*RenameNegotiationRequest)(nil),   // 43: parley.v1.RenameNegotiationRequest
+	(*RenameNegotiationResponse)(nil),  // 44: parley.v1.RenameNegotiationResponse
+	(*SetDecisionRuleRequest)(nil),     // 45: parley.v1.SetDecisionRuleRequest
+	(*SetDecisionRuleResponse)(nil),    // 46: parley.v1.SetDecisionRuleResponse
+	(*SuspendNegotiationRequest)(nil),  // 47: parley.v1.SuspendNegotiationRequest
+	(*SuspendNegotiationResponse)(nil), // 48: parley.v1.SuspendNegotiationResponse
+	(*ResumeNegotiationRequest)(nil),   // 49: parley.v1.ResumeNegotiationRequest
+	(*ResumeNegotiationResponse)(nil),  // 50: parley.v1.ResumeNegotiationResponse
+	(*AbandonNegotiationRequest)(nil),  // 51: parley.v1.AbandonNegotiationRequest
+	(*AbandonNegotiationResponse)(nil), // 52: parley.v1.AbandonNegotiationResponse
+	(*SetVotingDeadlineRequest)(nil),   // 53: parley.v1.SetVotingDeadlineRequest
+	(*SetVotingDeadlineResponse)(nil),  // 54: parley.v1.SetVotingDeadlineResponse
+	nil,                                // 55: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 56: parley.v1.Participant
+	(*DecisionRule)(nil),               // 57: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 58: google.protobuf.Duration
+	(*Negotiation)(nil),                // 59: parley.v1.Negotiation
+	(*Point)(nil),                      // 60: parley.v1.Point
+	(AmendmentKind)(0),                 // 61: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 62: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 63: parley.v1.Amendment
+	(AmendmentState)(0),                // 64: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 65: parley.v1.VoteChoice
+	(*Event)(nil),                      // 66: parley.v1.Event
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	39, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	40, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	41, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	41, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	42, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	42, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	43, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	44, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	45, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	44, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	44, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	46, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	44, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	44, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	44, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	42, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	42, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	41, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	47, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	39, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	0,  // 27: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 28: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 29: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 30: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 31: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 32: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 33: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 34: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 35: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 36: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 37: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 38: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 39: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 40: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 41: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 42: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 43: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 44: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 45: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	1,  // 46: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 47: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 48: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 49: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 50: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 51: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 52: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 53: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 54: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 55: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 56: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 57: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 58: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 59: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 60: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 61: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 62: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 63: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 64: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	46, // [46:65] is the sub-list for method output_type
-	27, // [27:46] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	56, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	57, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	58, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	58, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	59, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	59, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	60, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	60, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	61, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	62, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	63, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	63, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	64, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	63, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	63, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	65, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	63, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	63, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	63, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	60, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	63, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	60, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	60, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	59, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	66, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	56, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	56, // 30: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	59, // 31: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 32: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 33: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	57, // 34: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	55, // 35: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	59, // 36: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 37: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 38: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	59, // 39: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	62, // 40: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	63, // 41: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	0,  // 42: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 43: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 44: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 45: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 46: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 47: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 48: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 49: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 50: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 51: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 52: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 53: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 54: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 55: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 56: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 57: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 58: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 59: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 60: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	39, // 61: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	41, // 62: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	43, // 63: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	45, // 64: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	47, // 65: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	49, // 66: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	51, // 67: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	53, // 68: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	1,  // 69: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 70: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 71: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 72: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 73: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 74: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 75: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 76: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 77: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 78: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 79: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 80: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 81: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 82: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 83: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 84: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 85: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 86: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 87: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	40, // 88: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	42, // 89: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	44, // 90: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	46, // 91: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	48, // 92: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	50, // 93: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	52, // 94: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	54, // 95: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	69, // [69:96] is the sub-list for method output_type
+	42, // [42:69] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -2641,7 +3693,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
