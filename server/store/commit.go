@@ -340,6 +340,31 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 		if err := reindexToken(tx, n.Credentials[p.Participant], "", ev.NegotiationID, p.Participant); err != nil {
 			return err
 		}
+	case workflow.ParticipantRemoved:
+		// The removed participant's token stops working with its removal.
+		if err := reindexToken(tx, n.Credentials[p.Participant], "", ev.NegotiationID, p.Participant); err != nil {
+			return err
+		}
+		d.credentials[p.Participant] = true
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen {
+				if _, voted := a.Votes[p.Participant]; voted {
+					d.amendments[id] = true // its vote is dropped
+				}
+			}
+		}
+	case workflow.VotingDeadlineSet:
+		if a := n.Amendments[p.AmendmentID]; a != nil && !a.Deadline.IsZero() {
+			if err := tx.Bucket(bucketDeadlines).Delete(deadlineKey(a.Deadline, ev.NegotiationID, a.ID)); err != nil {
+				return err
+			}
+		}
+	case workflow.NegotiationAbandoned:
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen && !a.Deadline.IsZero() {
+				d.amendments[id] = true // its deadline leaves the index
+			}
+		}
 	}
 	if err := n.Apply(ev); err != nil {
 		return fmt.Errorf("fold event %d: %w", ev.Sequence, err)
@@ -358,8 +383,12 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	}
 	d.appended = append(d.appended, StoredEvent{Sequence: ev.Sequence, Leaf: leaf})
 	switch p := ev.Payload.(type) {
-	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded:
+	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded,
+		workflow.ParticipantAdded, workflow.ParticipantRemoved, workflow.NegotiationRenamed, workflow.DecisionRuleChanged,
+		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned:
 		d.meta = true
+	case workflow.VotingDeadlineSet:
+		d.amendments[p.AmendmentID] = true
 	case workflow.PointAdded:
 		d.points[p.PointID] = true
 		d.order = true
@@ -416,6 +445,9 @@ func (b *batch) flush(tx *bolt.Tx) error {
 		}
 		if err := writeProjections(nb, d); err != nil {
 			return fmt.Errorf("negotiation %s: %w", id, err)
+		}
+		if err := indexDeadlines(tx, id, d); err != nil {
+			return fmt.Errorf("negotiation %s: deadline index: %w", id, err)
 		}
 	}
 	return nil
