@@ -116,9 +116,10 @@ func (db *DB) commitLoop() {
 
 // batch is what one transaction has touched so far.
 type batch struct {
-	locked map[string]*entry
-	dirty  map[string]*dirty
-	order  []string // negotiation ids in the order first touched
+	locked   map[string]*entry
+	dirty    map[string]*dirty
+	order    []string  // negotiation ids in the order first touched
+	deadline time.Time // the earliest voting deadline the batch indexed
 }
 
 // dirty lists the projections of one negotiation to rewrite before commit.
@@ -197,7 +198,13 @@ func (db *DB) commit(ops []*op) {
 		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
 		db.mu.Lock()
 		callbacks := db.committed
+		deadlineHooks := db.deadlineHooks
 		db.mu.Unlock()
+		if !b.deadline.IsZero() {
+			for _, fn := range deadlineHooks {
+				fn(b.deadline)
+			}
+		}
 		for _, id := range b.order {
 			if appended := b.dirty[id].appended; len(appended) > 0 {
 				for _, fn := range callbacks {
@@ -359,10 +366,13 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 				return err
 			}
 		}
-	case workflow.NegotiationAbandoned:
+	case workflow.NegotiationAbandoned, workflow.NegotiationResumed:
+		// Abandoned: the deadlines leave the index. Resumed: they are indexed
+		// again, which tells the server to look at those that came due
+		// during the pause.
 		for _, id := range n.AmendmentOrder {
 			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen && !a.Deadline.IsZero() {
-				d.amendments[id] = true // its deadline leaves the index
+				d.amendments[id] = true
 			}
 		}
 	}
@@ -446,7 +456,7 @@ func (b *batch) flush(tx *bolt.Tx) error {
 		if err := writeProjections(nb, d); err != nil {
 			return fmt.Errorf("negotiation %s: %w", id, err)
 		}
-		if err := indexDeadlines(tx, id, d); err != nil {
+		if err := b.indexDeadlines(tx, id, d); err != nil {
 			return fmt.Errorf("negotiation %s: deadline index: %w", id, err)
 		}
 	}

@@ -70,8 +70,8 @@ func (db *DB) Deadlines(from time.Time, limit int) ([]Deadline, error) {
 // touched: an OPEN amendment of a negotiation that is not final has its
 // deadline indexed; any other has none. Deadlines the batch replaced were
 // removed as their events were written.
-func indexDeadlines(tx *bolt.Tx, negotiationID string, d *dirty) error {
-	b := tx.Bucket(bucketDeadlines)
+func (b *batch) indexDeadlines(tx *bolt.Tx, negotiationID string, d *dirty) error {
+	index := tx.Bucket(bucketDeadlines)
 	for id := range d.amendments {
 		a := d.n.Amendments[id]
 		if a == nil || a.Deadline.IsZero() {
@@ -80,13 +80,25 @@ func indexDeadlines(tx *bolt.Tx, negotiationID string, d *dirty) error {
 		key := deadlineKey(a.Deadline, negotiationID, id)
 		var err error
 		if a.State == workflow.AmendmentStateOpen && !d.n.State.Final() {
-			err = b.Put(key, nil)
+			err = index.Put(key, nil)
+			if b.deadline.IsZero() || a.Deadline.Before(b.deadline) {
+				b.deadline = a.Deadline
+			}
 		} else {
-			err = b.Delete(key)
+			err = index.Delete(key)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// OnDeadline registers fn to run after every commit that indexed a voting
+// deadline, with the earliest one it indexed. Like OnCommit, register before
+// the first command.
+func (db *DB) OnDeadline(fn func(earliest time.Time)) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.deadlineHooks = append(db.deadlineHooks, fn)
 }

@@ -59,6 +59,8 @@ type DB struct {
 	cache     map[string]*entry // loaded negotiations by id
 	committed []func(negotiationID string, events []StoredEvent)
 
+	deadlineHooks []func(earliest time.Time)
+
 	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue
 	closed     bool
 	queue      chan *op
