@@ -30,7 +30,9 @@ func TestBadInputChanges(t *testing.T) {
 		}
 	}
 	consensus := &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}
-	delegation := func(id string) *parleyv1.Participant { return &parleyv1.Participant{Id: id, Role: parleyv1.Role_ROLE_DELEGATION} }
+	delegation := func(id string) *parleyv1.Participant {
+		return &parleyv1.Participant{Id: id, Role: parleyv1.Role_ROLE_DELEGATION}
+	}
 	chair := &parleyv1.Participant{Id: "chair", Role: parleyv1.Role_ROLE_MEDIATOR}
 
 	// live: two delegations, a mediator who may not change it, votes open at
