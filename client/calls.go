@@ -88,6 +88,28 @@ func (c *Client) Point(ctx context.Context, name string) (*parleyv1.Point, error
 	}
 }
 
+// Redline gets the server's word-level redline of req's subject: one change
+// for revisions, an amendment or a proposal; every change since the original
+// text for a document, all pages. req's page fields are ignored.
+func (c *Client) Redline(ctx context.Context, req *parleyv1.GetRedlineRequest) ([]*parleyv1.RedlineChange, error) {
+	var out []*parleyv1.RedlineChange
+	r := &parleyv1.GetRedlineRequest{Subject: req.GetSubject()}
+	if _, ok := r.GetSubject().(*parleyv1.GetRedlineRequest_Document); ok {
+		r.PageSize = 1000
+	}
+	for {
+		resp, err := invoke(ctx, c, r, c.svc.GetRedline)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp.GetChanges()...)
+		if resp.GetNextPageToken() == "" {
+			return out, nil
+		}
+		r.PageToken = resp.GetNextPageToken()
+	}
+}
+
 // ProposeAmendment proposes an amendment and opens voting on it.
 func (c *Client) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.Amendment, error) {
 	req.RequestId = c.idFor(ctx, req.GetRequestId())

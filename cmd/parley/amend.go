@@ -207,11 +207,12 @@ func (a *app) amendCommand() *cobra.Command {
 				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
 			}
 			fmt.Fprintln(a.Stdout, ".")
-			switch kind {
-			case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
-				fmt.Fprintf(a.Stdout, "\n%s\n\n", renderRedline(wordDiff(target.GetText(), am.GetText()), a.st.redlineFormat()))
-			case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
-				fmt.Fprintf(a.Stdout, "\n%s\n\n", renderRedline(wordDiff("", am.GetText()), a.st.redlineFormat()))
+			if kind == parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE || kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+				segs, err := a.amendmentRedline(ctx, am.GetName())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.Stdout, "\n%s\n\n", renderRedline(segs, a.st.redlineFormat()))
 			}
 			fmt.Fprintf(a.Stdout, "Delegations vote with: parley vote approve|reject|abstain %s\n", shortID(am.GetName()))
 			return nil
@@ -346,14 +347,11 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 	}
 	switch am.GetKind() {
 	case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
-		p, err := a.cl.Point(ctx, am.GetPoint())
+		segs, err := a.amendmentRedline(ctx, am.GetName())
 		if err != nil {
 			return err
 		}
-		if revs := p.GetRevisions(); am.GetBaseRevision() >= 1 && am.GetBaseRevision() <= int64(len(revs)) {
-			fmt.Fprintf(w, "\nAgainst revision %d:\n%s\n", am.GetBaseRevision(),
-				renderRedline(wordDiff(revs[am.GetBaseRevision()-1].GetText(), am.GetText()), a.st.redlineFormat()))
-		}
+		fmt.Fprintf(w, "\nAgainst revision %d:\n%s\n", am.GetBaseRevision(), renderRedline(segs, a.st.redlineFormat()))
 	case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
 		fmt.Fprintf(w, "\nNew point:\n%s\n", am.GetText())
 	}

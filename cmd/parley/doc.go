@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/spf13/cobra"
 
 	"github.com/parley-negotiation/parley/client"
@@ -120,12 +119,12 @@ func (a *app) pointCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.Stdout, &parleyv1.GetPointResponse{Point: p})
 			}
-			return a.printPoint(a.Stdout, doc, p, amendments)
+			return a.printPoint(ctx, a.Stdout, doc, p, amendments)
 		}),
 	}
 }
 
-func (a *app) printPoint(w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment) error {
+func (a *app) printPoint(ctx context.Context, w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment) error {
 	dels := delegations(doc.Negotiation)
 	fmt.Fprintf(w, "%s · revision %d · %s · signed %d of %d\n", a.st.bold("Point "+strconv.Itoa(int(p.GetNumber()))), p.GetRevision(),
 		pointStatus(p.GetStatus()), len(p.GetSignOffs()), len(dels))
@@ -168,8 +167,11 @@ func (a *app) printPoint(w io.Writer, doc *client.Document, p *parleyv1.Point, a
 		a.printAmendments(w, doc, amendments)
 	}
 	if revs := p.GetRevisions(); len(revs) > 1 {
-		fmt.Fprintf(w, "\nChanges since the original (r1 → r%d):\n%s\n", p.GetRevision(),
-			renderRedline(wordDiff(revs[0].GetText(), p.GetText()), a.st.redlineFormat()))
+		segs, err := a.revisionsRedline(ctx, p.GetName(), 1, p.GetRevision())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nChanges since the original (r1 → r%d):\n%s\n", p.GetRevision(), renderRedline(segs, a.st.redlineFormat()))
 	}
 	return nil
 }
@@ -229,7 +231,11 @@ output is piped, and in red and green on a terminal.`,
 			if from < 1 || to < 1 || from > int64(len(revs)) || to > int64(len(revs)) {
 				return usagef("point %d has revisions 1 to %d", p.GetNumber(), len(revs))
 			}
-			c := change{Kind: changeChanged, Number: int(p.GetNumber()), Revision: to, Before: revs[from-1].GetText(), After: revs[to-1].GetText()}
+			segs, err := a.revisionsRedline(ctx, p.GetName(), from, to)
+			if err != nil {
+				return err
+			}
+			c := newChange(changeChanged, int(p.GetNumber()), 0, to, segs)
 			if a.json() {
 				return writeChangesJSON(a.Stdout, []change{c})
 			}
@@ -238,7 +244,7 @@ output is piped, and in red and green on a terminal.`,
 				fmt.Fprintf(a.Stdout, "%s\n(no change)\n", c.After)
 				return nil
 			}
-			fmt.Fprintf(a.Stdout, "%s\n", renderRedline(wordDiff(c.Before, c.After), a.st.redlineFormat()))
+			fmt.Fprintf(a.Stdout, "%s\n", renderRedline(c.segments, a.st.redlineFormat()))
 			return nil
 		}),
 	}
@@ -256,6 +262,14 @@ type change struct {
 	Revision int64  `json:"revision,string"` // current revision (or the one compared to); 0 if deleted
 	Before   string `json:"before"`
 	After    string `json:"after"`
+
+	segments []*parleyv1.RedlineSegment // the redline from Before to After
+}
+
+// newChange makes a change from the server's redline.
+func newChange(kind string, number, original int, revision int64, segs []*parleyv1.RedlineSegment) change {
+	before, after := redlineTexts(segs)
+	return change{Kind: kind, Number: number, Original: original, Revision: revision, Before: before, After: after, segments: segs}
 }
 
 // Kinds of change.
@@ -279,63 +293,22 @@ func (c change) title() string {
 	return fmt.Sprintf("Point %d — changed (original point %d, revision %d)", c.Number, c.Original, c.Revision)
 }
 
-// original reads the original text from the start of the log: the
-// negotiation's creation adds its points, in order, before anything else.
-func (a *app) original(ctx context.Context, negotiation string) (ids []string, texts map[string]string, err error) {
-	texts = map[string]string{}
-	for rec, err := range a.cl.Events(ctx, negotiation, 0) {
-		if err != nil {
-			return nil, nil, err
-		}
-		ev := rec.GetEvent()
-		if ev.GetNegotiationCreated() != nil {
-			continue
-		}
-		added := ev.GetPointAdded()
-		if added == nil {
-			break
-		}
-		ids = append(ids, added.GetPointId())
-		texts[added.GetPointId()] = added.GetText()
-	}
-	return ids, texts, nil
-}
-
-// changes compares the original text with the current document. Changes are
-// in document order; a deleted point comes where it stood.
+// changes lists, from the server's redline of the document, every point
+// changed, added or deleted since the original text, in document order; a
+// deleted point comes where it stood.
 func (a *app) changes(ctx context.Context, doc *client.Document) ([]change, error) {
-	ids, texts, err := a.original(ctx, doc.Negotiation.GetName())
+	redlines, err := a.cl.Redline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Document{Document: doc.Negotiation.GetName()}})
 	if err != nil {
 		return nil, err
 	}
-	current := map[string]bool{}
-	for _, p := range doc.Points {
-		current[p.GetId()] = true
+	kinds := map[parleyv1.RedlineChangeKind]string{
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_CHANGED: changeChanged,
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_ADDED:   changeNew,
+		parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_DELETED: changeDeleted,
 	}
-	// Each deleted point follows the nearest earlier original point that is
-	// still in the document ("" for the start).
-	deletedAfter := map[string][]change{}
-	anchor := ""
-	originalNumber := map[string]int{}
-	for i, id := range ids {
-		originalNumber[id] = i + 1
-		if current[id] {
-			anchor = id
-			continue
-		}
-		deletedAfter[anchor] = append(deletedAfter[anchor], change{Kind: changeDeleted, Original: i + 1, Before: texts[id]})
-	}
-	out := append([]change(nil), deletedAfter[""]...)
-	for _, p := range doc.Points {
-		before, existed := texts[p.GetId()]
-		switch {
-		case !existed:
-			out = append(out, change{Kind: changeNew, Number: int(p.GetNumber()), Revision: p.GetRevision(), After: p.GetText()})
-		case before != p.GetText():
-			out = append(out, change{Kind: changeChanged, Number: int(p.GetNumber()), Original: originalNumber[p.GetId()],
-				Revision: p.GetRevision(), Before: before, After: p.GetText()})
-		}
-		out = append(out, deletedAfter[p.GetId()]...)
+	out := make([]change, 0, len(redlines))
+	for _, r := range redlines {
+		out = append(out, newChange(kinds[r.GetKind()], int(r.GetNumber()), int(r.GetOriginalNumber()), r.GetToRevision(), r.GetSegments()))
 	}
 	return out, nil
 }
@@ -362,7 +335,7 @@ func (a *app) printChanges(w io.Writer, changes []change, points int) {
 	}
 	fmt.Fprintf(w, "Changes since the original text: %s (%d points now).\n", summary(changes), points)
 	for _, c := range changes {
-		fmt.Fprintf(w, "\n%s\n%s\n", a.st.bold(c.title()+":"), renderRedline(wordDiff(c.Before, c.After), a.st.redlineFormat()))
+		fmt.Fprintf(w, "\n%s\n%s\n", a.st.bold(c.title()+":"), renderRedline(c.segments, a.st.redlineFormat()))
 	}
 }
 
@@ -378,9 +351,10 @@ func writeChangesJSON(w io.Writer, changes []change) error {
 	list := []out{}
 	for _, c := range changes {
 		o := out{change: c, Redline: []seg{}}
-		for _, s := range wordDiff(c.Before, c.After) {
-			op := map[diffmatchpatch.Operation]string{diffmatchpatch.DiffEqual: "EQUAL", diffmatchpatch.DiffDelete: "DELETE", diffmatchpatch.DiffInsert: "INSERT"}[s.op]
-			o.Redline = append(o.Redline, seg{op, s.text})
+		for _, s := range c.segments {
+			op := map[parleyv1.RedlineOperation]string{parleyv1.RedlineOperation_REDLINE_OPERATION_EQUAL: "EQUAL",
+				parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE: "DELETE", parleyv1.RedlineOperation_REDLINE_OPERATION_INSERT: "INSERT"}[s.GetOperation()]
+			o.Redline = append(o.Redline, seg{op, s.GetText()})
 		}
 		list = append(list, o)
 	}

@@ -160,7 +160,7 @@ func (e *exporter) markdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s. Removed words are ~~struck through~~, added words **in bold**.\n", capitalize(summary(e.changes)))
 	for _, c := range e.changes {
-		fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(wordDiff(c.Before, c.After), redlineMarkdown))
+		fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(c.segments, redlineMarkdown))
 	}
 }
 
@@ -198,7 +198,7 @@ func (e *exporter) html(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "<p>%s.</p>\n", esc(capitalize(summary(e.changes))))
 		for _, c := range e.changes {
-			fmt.Fprintf(w, "<h3>%s</h3>\n<p>%s</p>\n", esc(c.title()), renderRedline(wordDiff(c.Before, c.After), redlineHTML))
+			fmt.Fprintf(w, "<h3>%s</h3>\n<p>%s</p>\n", esc(c.title()), renderRedline(c.segments, redlineHTML))
 		}
 	}
 	fmt.Fprintf(w, "</body>\n</html>\n")

@@ -1,116 +1,56 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"html"
 	"strings"
-	"unicode"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
 
-// segment is a run of text that a change keeps, removes or adds.
-type segment struct {
-	op   diffmatchpatch.Operation
-	text string
+// The redline itself comes from the server (GetRedline, one implementation
+// for every client); this file only renders it.
+
+// redline asks the server for the redline of one subject and returns its
+// segments.
+func (a *app) redline(ctx context.Context, req *parleyv1.GetRedlineRequest) ([]*parleyv1.RedlineSegment, error) {
+	changes, err := a.cl.Redline(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) != 1 {
+		return nil, fmt.Errorf("the server sent %d redlines for one subject", len(changes))
+	}
+	return changes[0].GetSegments(), nil
 }
 
-// wordDiff compares two texts word by word. Each word, run of white space
-// and punctuation mark becomes one symbol, the symbols are diffed, and the
-// result is cleaned up so that a changed phrase reads as one removal and one
-// addition rather than a patchwork of words.
-func wordDiff(before, after string) []segment {
-	symbols := map[string]rune{}
-	var tokens []string
-	encode := func(s string) []rune {
-		var out []rune
-		for _, t := range tokenize(s) {
-			r, ok := symbols[t]
-			if !ok {
-				r = symbolRune(len(tokens))
-				symbols[t] = r
-				tokens = append(tokens, t)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
-	a, b := encode(before), encode(after)
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 0 // exact: texts are at most a few thousand words
-	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(a, b, false))
-	for i, d := range diffs {
-		var text strings.Builder
-		for _, r := range d.Text {
-			text.WriteString(tokens[symbolIndex(r)])
-		}
-		diffs[i].Text = text.String()
-	}
-	// On the real text, slide each change to the nicest boundary, e.g. a
-	// line added between two lines starts at a line start.
-	diffs = dmp.DiffCleanupSemanticLossless(diffs)
-	out := make([]segment, 0, len(diffs))
-	for _, d := range diffs {
-		if d.Text == "" {
-			continue
-		}
-		if n := len(out); n > 0 && out[n-1].op == d.Type {
-			out[n-1].text += d.Text
-			continue
-		}
-		out = append(out, segment{op: d.Type, text: d.Text})
-	}
-	return out
+// amendmentRedline is the redline of an amendment against the revision it
+// was drafted on.
+func (a *app) amendmentRedline(ctx context.Context, amendment string) ([]*parleyv1.RedlineSegment, error) {
+	return a.redline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Amendment{Amendment: amendment}})
 }
 
-// symbolRune numbers tokens with runes that survive a round trip through a
-// Go string: the diff library converts runes to strings and back, which
-// would turn surrogates into U+FFFD.
-func symbolRune(i int) rune {
-	r := rune(0x100 + i)
-	if r >= 0xD800 {
-		r += 0x800
-	}
-	return r
+// revisionsRedline is the redline of a point between two revisions (0: the
+// first, and the current one).
+func (a *app) revisionsRedline(ctx context.Context, point string, from, to int64) ([]*parleyv1.RedlineSegment, error) {
+	return a.redline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Revisions{
+		Revisions: &parleyv1.RedlineRevisions{Point: point, FromRevision: from, ToRevision: to}}})
 }
 
-func symbolIndex(r rune) int {
-	if r >= 0xD800+0x800 {
-		r -= 0x800
-	}
-	return int(r - 0x100)
-}
-
-// tokenize splits text into words, runs of white space, and single other
-// characters. A word keeps inner punctuation between letters or digits, so
-// that "600,000", "non-aggression" and "Ukraine’s" each stay one word.
-func tokenize(s string) []string {
-	r := []rune(s)
-	var out []string
-	for i := 0; i < len(r); {
-		j := i + 1
-		switch {
-		case unicode.IsSpace(r[i]):
-			for j < len(r) && unicode.IsSpace(r[j]) {
-				j++
-			}
-		case isWordRune(r[i]):
-			for j < len(r) {
-				if isWordRune(r[j]) {
-					j++
-				} else if strings.ContainsRune(".,'’-/:", r[j]) && j+1 < len(r) && isWordRune(r[j+1]) {
-					j += 2
-				} else {
-					break
-				}
-			}
+// redlineTexts returns the texts a redline compares.
+func redlineTexts(segs []*parleyv1.RedlineSegment) (before, after string) {
+	var b, a strings.Builder
+	for _, s := range segs {
+		if s.GetOperation() != parleyv1.RedlineOperation_REDLINE_OPERATION_INSERT {
+			b.WriteString(s.GetText())
 		}
-		out = append(out, string(r[i:j]))
-		i = j
+		if s.GetOperation() != parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE {
+			a.WriteString(s.GetText())
+		}
 	}
-	return out
+	return b.String(), a.String()
 }
-
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
 
 // redlineFormat says how a redline marks removals and additions.
 type redlineFormat int
@@ -125,7 +65,7 @@ const (
 // renderRedline writes a diff in a format. Markers never span a line break
 // (Markdown and terminals would lose them), and white space at the edges of
 // a change stays outside its markers.
-func renderRedline(segs []segment, f redlineFormat) string {
+func renderRedline(segs []*parleyv1.RedlineSegment, f redlineFormat) string {
 	var b strings.Builder
 	atLineStart := true
 	write := func(text string) {
@@ -152,8 +92,8 @@ func renderRedline(segs []segment, f redlineFormat) string {
 		atLineStart = true
 	}
 	for _, s := range segs {
-		open, closing := markers(s.op, f)
-		for i, line := range strings.Split(s.text, "\n") {
+		open, closing := markers(s.GetOperation(), f)
+		for i, line := range strings.Split(s.GetText(), "\n") {
 			if i > 0 {
 				newline()
 			}
@@ -178,11 +118,11 @@ func renderRedline(segs []segment, f redlineFormat) string {
 	return b.String()
 }
 
-func markers(op diffmatchpatch.Operation, f redlineFormat) (string, string) {
-	if op == diffmatchpatch.DiffEqual {
+func markers(op parleyv1.RedlineOperation, f redlineFormat) (string, string) {
+	if op != parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE && op != parleyv1.RedlineOperation_REDLINE_OPERATION_INSERT {
 		return "", ""
 	}
-	del := op == diffmatchpatch.DiffDelete
+	del := op == parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE
 	switch f {
 	case redlineTerminal:
 		if del {

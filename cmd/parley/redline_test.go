@@ -1,21 +1,22 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"testing"
+
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/redline"
 )
 
-func TestTokenize(t *testing.T) {
-	got := tokenize("Limited to 600,000 troops; non-aggression — Ukraine’s  e.g.\nend.")
-	want := []string{"Limited", " ", "to", " ", "600,000", " ", "troops", ";", " ", "non-aggression", " ", "—", " ",
-		"Ukraine’s", "  ", "e.g", ".", "\n", "end", "."}
-	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
-		t.Fatalf("tokenize:\n got %q\nwant %q", got, want)
+// segmentsOf is the server's redline of two texts (server/redline, which
+// GetRedline serves), as the CLI receives it.
+func segmentsOf(before, after string) []*parleyv1.RedlineSegment {
+	ops := map[redline.Op]parleyv1.RedlineOperation{redline.Equal: parleyv1.RedlineOperation_REDLINE_OPERATION_EQUAL,
+		redline.Delete: parleyv1.RedlineOperation_REDLINE_OPERATION_DELETE, redline.Insert: parleyv1.RedlineOperation_REDLINE_OPERATION_INSERT}
+	var out []*parleyv1.RedlineSegment
+	for _, s := range redline.Words(before, after) {
+		out = append(out, &parleyv1.RedlineSegment{Operation: ops[s.Op], Text: s.Text})
 	}
-	if strings.Join(got, "") != "Limited to 600,000 troops; non-aggression — Ukraine’s  e.g.\nend." {
-		t.Fatal("tokens do not add up to the text")
-	}
+	return out
 }
 
 func TestRedline(t *testing.T) {
@@ -36,7 +37,7 @@ func TestRedline(t *testing.T) {
 			"Use [-*stars*-]{+_under_+} and [links]", "Use ~~\\*stars\\*~~**\\_under\\_** and \\[links\\]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			segs := wordDiff(tc.before, tc.after)
+			segs := segmentsOf(tc.before, tc.after)
 			if got := renderRedline(segs, redlinePlain); got != tc.plain {
 				t.Errorf("plain:\n got %q\nwant %q", got, tc.plain)
 			}
@@ -44,48 +45,21 @@ func TestRedline(t *testing.T) {
 				t.Errorf("markdown:\n got %q\nwant %q", got, tc.markdown)
 			}
 			// Whatever the format, the two texts can be read back.
-			var before, after strings.Builder
-			for _, s := range segs {
-				if s.op <= 0 {
-					before.WriteString(s.text)
-				}
-				if s.op >= 0 {
-					after.WriteString(s.text)
-				}
-			}
-			if before.String() != tc.before || after.String() != tc.after {
-				t.Errorf("segments give %q → %q", before.String(), after.String())
+			if before, after := redlineTexts(segs); before != tc.before || after != tc.after {
+				t.Errorf("segments give %q → %q", before, after)
 			}
 		})
 	}
 }
 
 func TestRedline_HTMLAndTerminal(t *testing.T) {
-	segs := wordDiff("a <b> & c\nd", "a <b> & e\nd")
+	segs := segmentsOf("a <b> & c\nd", "a <b> & e\nd")
 	if got, want := renderRedline(segs, redlineHTML), "a &lt;b&gt; &amp; <del>c</del><ins>e</ins><br>\nd"; got != want {
 		t.Errorf("html:\n got %q\nwant %q", got, want)
 	}
-	segs = wordDiff("one two", "one three\nfour")
+	segs = segmentsOf("one two", "one three\nfour")
 	if got, want := renderRedline(segs, redlineTerminal), "one \x1b[31;9mtwo\x1b[0m\x1b[32;4mthree\x1b[0m\n\x1b[32;4mfour\x1b[0m"; got != want {
 		t.Errorf("terminal (markers close before each line break):\n got %q\nwant %q", got, want)
-	}
-}
-
-// TestRedline_ManyWords diffs texts with more distinct words than there are
-// runes below the surrogate range, which the symbol encoding must skip.
-func TestRedline_ManyWords(t *testing.T) {
-	var a, b strings.Builder
-	for i := range 55500 { // 55,040 symbols fit below the surrogates
-		fmt.Fprintf(&a, "w%d ", i)
-		if i == 55000 {
-			b.WriteString("changed ")
-			continue
-		}
-		fmt.Fprintf(&b, "w%d ", i)
-	}
-	got := renderRedline(wordDiff(a.String(), b.String()), redlinePlain)
-	if !strings.Contains(got, "[-w55000-]{+changed+}") || strings.Count(got, "[-") != 1 {
-		t.Fatalf("diff of a long text: %d markers", strings.Count(got, "[-"))
 	}
 }
 

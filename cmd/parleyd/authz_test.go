@@ -71,6 +71,7 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ListEvents", authzMember},
 	{"parley.v1.NegotiationService/WatchEvents", authzMember},
 	{"parley.v1.NegotiationService/GetCaller", append(slices.Clone(authzMember), authzOutsider)},
+	{"parley.v1.NegotiationService/GetRedline", authzMember},
 	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RevokeToken", []authzWho{authzAdmin}},
@@ -125,13 +126,34 @@ func (p authzPrincipal) authenticated() bool { return len(p.is) > 0 && p.is[0] !
 // TestAuthorization calls every RPC as every kind of caller and checks that
 // each call is allowed or refused as authzMatrix says; that a refused call
 // changes nothing; and that a participant of negotiation B reads nothing of
-// negotiation A.
+// negotiation A. It does so over every protocol parleyd serves, and checks
+// that each refuses exactly where gRPC does, with the same code and reason.
 func TestAuthorization(t *testing.T) {
+	var overGRPC map[string]string
+	for _, protocol := range webProtocols {
+		t.Run(protocol.name, func(t *testing.T) {
+			got := authorizationOver(t, protocol)
+			if overGRPC == nil {
+				overGRPC = got
+				return
+			}
+			for call, want := range overGRPC {
+				if got[call] != want {
+					t.Errorf("%s: %s, but over gRPC %s", call, got[call], want)
+				}
+			}
+		})
+	}
+}
+
+// authorizationOver runs the matrix over one protocol and returns each
+// call's outcome: its code and reason, by method and caller.
+func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 	// The matrix makes hundreds of calls a second, a third of them without a
 	// valid token, all from one address: no limit applies.
 	s := servertest.Start(t, "--rate-limit", "0", "--auth-failure-limit", "0")
 	ctx := context.Background()
-	conn := s.Conn()
+	conn := protocol.dial(t, s)
 	api := parleyv1.NewNegotiationServiceClient(conn)
 	adminAPI := parleyv1.NewAdminServiceClient(conn)
 	auditAPI := parleyv1.NewAuditServiceClient(conn)
@@ -306,6 +328,10 @@ func TestAuthorization(t *testing.T) {
 			_, err := api.GetCaller(ctx, &parleyv1.GetCallerRequest{})
 			return err
 		},
+		"parley.v1.NegotiationService/GetRedline": func(ctx context.Context) error {
+			_, err := api.GetRedline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Amendment{Amendment: amendment}})
+			return err
+		},
 		"parley.v1.AuditService/GetCheckpoint": func(ctx context.Context) error {
 			_, err := auditAPI.GetCheckpoint(ctx, &parleyv1.GetCheckpointRequest{Negotiation: a.Name})
 			return err
@@ -434,6 +460,7 @@ func TestAuthorization(t *testing.T) {
 	}
 
 	var table strings.Builder
+	outcomes := map[string]string{}
 	for _, row := range authzMatrix {
 		method, allowed := row.method, row.allowed
 		fmt.Fprintf(&table, "%-50s", method)
@@ -443,6 +470,7 @@ func TestAuthorization(t *testing.T) {
 			err := calls[method](callCtx)
 			cancel()
 			code := status.Code(err)
+			outcomes[method+" as "+p.name] = code.String() + " " + limitsReason(err)
 			fmt.Fprintf(&table, " %s=%s", p.name, code)
 			switch {
 			case p.may(allowed):
@@ -474,6 +502,7 @@ func TestAuthorization(t *testing.T) {
 		authzNoLeak(t, api, servertest.As(ctx, b.Tokens["ukraine"]), a, b, point.GetName(), amendment,
 			[]string{secretTitle, secretText, secretDraft})
 	})
+	return outcomes
 }
 
 // authzNoLeak checks, as a delegation of negotiation b, that nothing of

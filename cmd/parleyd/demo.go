@@ -65,6 +65,7 @@ func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
 	saved, readErr := readDemoTokens(path)
 	if readErr == nil && saved.Negotiation == name {
 		fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens in %s\n", name, path)
+		m.printSignInLinks(saved.Tokens)
 		return nil
 	} else if readErr != nil && !errors.Is(readErr, fs.ErrNotExist) {
 		return readErr
@@ -104,6 +105,7 @@ func (m *Main) seedDemo(ctx context.Context, adminToken string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: demo negotiation %s; participants' tokens written to %s (mode 0600)\n", name, path)
+	m.printSignInLinks(out.Tokens)
 	return nil
 }
 

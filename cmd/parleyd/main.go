@@ -104,6 +104,12 @@ type Config struct {
 	// profiles on /debug/pprof/ there, over plain HTTP.
 	MetricsListen string
 
+	// HTTPListen, if set, serves the API over Connect, gRPC-Web and gRPC,
+	// and the board, over HTTP; HTTPAllowedOrigins may call it from other
+	// origins. See web.go.
+	HTTPListen         string
+	HTTPAllowedOrigins []string
+
 	// MemoryLimit, if positive, is a soft limit on the Go heap: the garbage
 	// collector works harder as the heap nears it (runtime/debug).
 	MemoryLimit int64
@@ -147,6 +153,14 @@ type Main struct {
 	metricsServer   *http.Server
 	preloaded       chan struct{} // closed when the background load of negotiations ends
 	stopPreload     func()
+
+	// HTTPListener serves the board and the API over HTTP, with --http-listen.
+	HTTPListener net.Listener
+	webServer    *http.Server
+	webURL       string // the board's address for people, without a trailing slash
+	// webDefaultPort: --demo chose the HTTP address, so another will do if
+	// it is taken.
+	webDefaultPort bool
 }
 
 // NewMain returns a Main with default configuration.
@@ -201,6 +215,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.Verify, "verify", false, "before serving, check the whole database (every page, every negotiation's log against its state, the token index) and refuse to start if anything is wrong; takes time in proportion to its size")
 	fs.BoolVar(&c.RotateCheckpointKey, "rotate-checkpoint-key", false, "if <data>/checkpoint-key is missing or is not the key on record, make or take the new key anyway and record the rotation as an event in every negotiation's log; without it parleyd refuses to start then")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
+	m.webFlags(fs)
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", LogText, "log `format`: text (key=value lines) or json (one object a line, for log collectors)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version (module version, commit, Go toolchain) and exit")
@@ -213,6 +228,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := m.webFlagsParsed(fs); err != nil {
+		return err
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -340,6 +358,9 @@ func (m *Main) Run(ctx context.Context) error {
 		"tls", tlsConfig != nil, "client_certificates", c.TLSClientCA != "", "rate_limit", c.RateLimit, "rate_burst", c.RateBurst)
 	// Scripts and tests that listen on port 0 read the address from this line.
 	fmt.Fprintf(m.Stdout, "parleyd: serving on %s\n", m.Listener.Addr())
+	if err := m.serveWeb(tlsConfig); err != nil {
+		return err
+	}
 	// Load every negotiation while already serving, so that the first call
 	// to a large one need not wait for it (a call that comes first waits).
 	preloadCtx, cancel := context.WithCancel(ctx)
@@ -444,9 +465,14 @@ func parseBytes(s string) (int64, error) {
 // checkPlaintext refuses to serve without TLS on an address other than
 // loopback unless allowed explicitly (or TLS is on).
 func checkPlaintext(listen string, allowed bool) error {
+	return checkPlaintextFlag("--listen", listen, allowed)
+}
+
+// checkPlaintextFlag is checkPlaintext for the address of any listener flag.
+func checkPlaintextFlag(flagName, listen string, allowed bool) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
-		return fmt.Errorf("--listen %q: %w", listen, err)
+		return fmt.Errorf("%s %q: %w", flagName, listen, err)
 	}
 	if host == "localhost" {
 		return nil
@@ -457,7 +483,7 @@ func checkPlaintext(listen string, allowed bool) error {
 	if allowed {
 		return nil
 	}
-	return fmt.Errorf("--listen %s is not a loopback address: tokens would cross the network in plaintext; serve TLS with --tls-cert and --tls-key, or pass --allow-plaintext to do it anyway", listen)
+	return fmt.Errorf("%s %s is not a loopback address: tokens would cross the network in plaintext; serve TLS with --tls-cert and --tls-key, or pass --allow-plaintext to do it anyway", flagName, listen)
 }
 
 // serveMetrics registers the server's own gauges and serves the metrics on
@@ -485,6 +511,7 @@ func (m *Main) Close() error {
 	}
 	if m.GRPC != nil {
 		m.Server.Shutdown()
+		m.stopWeb()
 		stopped := make(chan struct{})
 		go func() {
 			m.GRPC.GracefulStop()

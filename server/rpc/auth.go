@@ -52,6 +52,27 @@ func (c Caller) requireAdmin() error {
 
 type callerKey struct{}
 
+// callerSlot is where authentication, inside the logging interceptor, leaves
+// the caller for the line that the logging interceptor writes once the call
+// has ended: the context it holds is not the one the handler got.
+type callerSlot struct{ caller Caller }
+
+type callerSlotKey struct{}
+
+// withCallerSlot returns ctx with an empty slot for the caller.
+func withCallerSlot(ctx context.Context) (context.Context, *callerSlot) {
+	slot := &callerSlot{}
+	return context.WithValue(ctx, callerSlotKey{}, slot), slot
+}
+
+// withCaller returns ctx carrying c, and leaves c in the call's slot.
+func withCaller(ctx context.Context, c Caller) context.Context {
+	if slot, ok := ctx.Value(callerSlotKey{}).(*callerSlot); ok {
+		slot.caller = c
+	}
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
 func callerFrom(ctx context.Context) Caller {
 	c, _ := ctx.Value(callerKey{}).(Caller)
 	return c

@@ -133,7 +133,8 @@ func TestListAmendments_PageBytes(t *testing.T) {
 func TestGetDocument_PageBytes(t *testing.T) {
 	e := newEnv(t)
 	req := &parleyv1.CreateNegotiationRequest{RequestId: rid(), Title: "Long points",
-		Participants: []*parleyv1.Participant{{Id: "a", DisplayName: "A", Role: parleyv1.Role_ROLE_DELEGATION}},
+		Participants: []*parleyv1.Participant{{Id: "a", DisplayName: "A", Role: parleyv1.Role_ROLE_DELEGATION},
+			{Id: "m", DisplayName: "M", Role: parleyv1.Role_ROLE_MEDIATOR}},
 		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}}
 	for i := range 400 { // 400 × 16 KiB ≈ 6.6 MB
 		req.Points = append(req.Points, longText(i))

@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"testing"
@@ -38,11 +39,17 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...rpc.Option) *env {
 	t.Helper()
+	return newEnvLogging(t, nil, opts...)
+}
+
+// newEnvLogging is newEnv with the server logging to logger.
+func newEnvLogging(t *testing.T, logger *slog.Logger, opts ...rpc.Option) *env {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "parley.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := rpc.New(db, adminToken, nil, opts...)
+	srv := rpc.New(db, adminToken, logger, opts...)
 	g := srv.GRPCServer()
 	lis := bufconn.Listen(1 << 20)
 	go g.Serve(lis)

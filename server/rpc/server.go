@@ -201,26 +201,28 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 
 func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
+	ctx, slot := withCallerSlot(ctx)
 	var resp any
 	var err error
 	if err = takeUndecodable(req); err == nil {
 		resp, err = handler(ctx, req)
 	}
 	err = toStatus(ctx, s.logger, info.FullMethod, err)
-	s.logCall(ctx, info.FullMethod, start, err)
+	s.logCall(ctx, info.FullMethod, start, slot.caller, err)
 	return resp, err
 }
 
 func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	err := toStatus(ss.Context(), s.logger, info.FullMethod, handler(srv, decodedStream{ss}))
-	s.logCall(ss.Context(), info.FullMethod, start, err)
+	ctx, slot := withCallerSlot(ss.Context())
+	err := toStatus(ctx, s.logger, info.FullMethod, handler(srv, decodedStream{&callerStream{ServerStream: ss, ctx: ctx}}))
+	s.logCall(ctx, info.FullMethod, start, slot.caller, err)
 	return err
 }
 
 // logCall logs successful calls at debug level, so that a busy server's log
 // holds what went wrong, and refusals at info level with their reason.
-func (s *Server) logCall(ctx context.Context, method string, start time.Time, err error) {
+func (s *Server) logCall(ctx context.Context, method string, start time.Time, c Caller, err error) {
 	st := status.Convert(err)
 	level := slog.LevelDebug
 	if st.Code() != codes.OK {
@@ -230,7 +232,7 @@ func (s *Server) logCall(ctx context.Context, method string, start time.Time, er
 		return
 	}
 	attrs := []any{"method", method, "code", st.Code().String(), "took", time.Since(start)}
-	if c := callerFrom(ctx); c.Admin || c.Participant != "" {
+	if c.Admin || c.Participant != "" {
 		attrs = append(attrs, "caller", c.key())
 	}
 	if st.Code() != codes.OK {
@@ -270,7 +272,7 @@ func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 	if err != nil {
 		return nil, err
 	}
-	return handler(context.WithValue(ctx, callerKey{}, c), req)
+	return handler(withCaller(ctx, c), req)
 }
 
 func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -281,7 +283,7 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
-	return handler(srv, &callerStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), callerKey{}, c)})
+	return handler(srv, &callerStream{ServerStream: ss, ctx: withCaller(ss.Context(), c)})
 }
 
 // callerStream carries the authenticated caller in its context.

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,8 +94,12 @@ func removeStaleBinaries() {
 
 // Server is a running parleyd process.
 type Server struct {
-	tb         testing.TB
-	Addr       string // host:port it serves on
+	tb   testing.TB
+	Addr string // host:port it serves gRPC on
+	// HTTPURL is where it serves HTTP (the API over Connect, gRPC-Web and
+	// gRPC, and the board), such as "http://127.0.0.1:41234"; every server
+	// has one, on a free port unless Args give --http-listen.
+	HTTPURL    string
 	DataDir    string
 	AdminToken string
 	Args       []string // extra flags it was started with
@@ -131,6 +136,21 @@ func (s *Server) start() {
 	if s.Addr != "" {
 		args[1] = s.Addr // a restart keeps its address, so open connections reconnect
 	}
+	i := slices.IndexFunc(s.Args, func(a string) bool { return a == "--http-listen" || strings.HasPrefix(a, "--http-listen=") })
+	expectHTTP := true
+	if i >= 0 {
+		value, given := strings.CutPrefix(s.Args[i], "--http-listen=")
+		if !given && i+1 < len(s.Args) {
+			value = s.Args[i+1]
+		}
+		expectHTTP = value != "" && value != "off"
+	} else {
+		httpListen := "127.0.0.1:0"
+		if s.HTTPURL != "" {
+			httpListen = s.HTTPURL[strings.Index(s.HTTPURL, "://")+3:] // a restart keeps this address too
+		}
+		args = append(args, "--http-listen", httpListen)
+	}
 	cmd := exec.Command(Binary(s.tb), args...)
 	cmd.Env = append(os.Environ(), "PARLEY_ADMIN_TOKEN="+s.AdminToken)
 	stdout, err := cmd.StdoutPipe()
@@ -144,12 +164,15 @@ func (s *Server) start() {
 	}
 	s.cmd = cmd
 	s.exited = make(chan struct{})
-	addr := make(chan string, 1)
+	addr, httpURL := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
 			s.Stdout.Write([]byte(line + "\n"))
+			if a, ok := strings.CutPrefix(line, "parleyd: serving HTTP on "); ok {
+				httpURL <- a
+			}
 			if a, ok := strings.CutPrefix(line, "parleyd: serving on "); ok {
 				addr <- a
 			}
@@ -166,6 +189,16 @@ func (s *Server) start() {
 		s.tb.Fatalf("parleyd exited before serving:\n%s", s.Stderr.String())
 	case <-time.After(30 * time.Second):
 		s.tb.Fatalf("parleyd did not start within 30s:\n%s", s.Stderr.String())
+	}
+	if !expectHTTP {
+		return
+	}
+	select {
+	case s.HTTPURL = <-httpURL:
+	case <-s.exited:
+		s.tb.Fatalf("parleyd exited before serving HTTP:\n%s", s.Stderr.String())
+	case <-time.After(30 * time.Second):
+		s.tb.Fatalf("parleyd did not serve HTTP within 30s:\n%s", s.Stderr.String())
 	}
 }
 

@@ -3244,11 +3244,372 @@ func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
 	return nil
 }
 
+// GetRedlineRequest is the request of GetRedline. Exactly one subject must be
+// set.
+type GetRedlineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to compare.
+	//
+	// Types that are valid to be assigned to Subject:
+	//
+	//	*GetRedlineRequest_Revisions
+	//	*GetRedlineRequest_Amendment
+	//	*GetRedlineRequest_Proposal
+	//	*GetRedlineRequest_Document
+	Subject isGetRedlineRequest_Subject `protobuf_oneof:"subject"`
+	// `document` only: at most this many changes; 0 means 100, more than 1000
+	// means 1000. A page also ends before it grows past about 4 MiB of text.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// `document` only: the `next_page_token` of the previous page; empty for
+	// the first page. A token from before a change of the document is refused
+	// with ABORTED.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRedlineRequest) Reset() {
+	*x = GetRedlineRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRedlineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRedlineRequest) ProtoMessage() {}
+
+func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
+func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
+	if x != nil {
+		return x.Subject
+	}
+	return nil
+}
+
+func (x *GetRedlineRequest) GetRevisions() *RedlineRevisions {
+	if x != nil {
+		if x, ok := x.Subject.(*GetRedlineRequest_Revisions); ok {
+			return x.Revisions
+		}
+	}
+	return nil
+}
+
+func (x *GetRedlineRequest) GetAmendment() string {
+	if x != nil {
+		if x, ok := x.Subject.(*GetRedlineRequest_Amendment); ok {
+			return x.Amendment
+		}
+	}
+	return ""
+}
+
+func (x *GetRedlineRequest) GetProposal() *RedlineProposal {
+	if x != nil {
+		if x, ok := x.Subject.(*GetRedlineRequest_Proposal); ok {
+			return x.Proposal
+		}
+	}
+	return nil
+}
+
+func (x *GetRedlineRequest) GetDocument() string {
+	if x != nil {
+		if x, ok := x.Subject.(*GetRedlineRequest_Document); ok {
+			return x.Document
+		}
+	}
+	return ""
+}
+
+func (x *GetRedlineRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetRedlineRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type isGetRedlineRequest_Subject interface {
+	isGetRedlineRequest_Subject()
+}
+
+type GetRedlineRequest_Revisions struct {
+	// One point between two of its revisions: one change.
+	Revisions *RedlineRevisions `protobuf:"bytes,1,opt,name=revisions,proto3,oneof"`
+}
+
+type GetRedlineRequest_Amendment struct {
+	// An amendment's resource name: its text against the revision of its
+	// point it was drafted on (REPLACE), as a new point (INSERT), or the
+	// point's text at that revision removed (DELETE). One change.
+	Amendment string `protobuf:"bytes,2,opt,name=amendment,proto3,oneof"`
+}
+
+type GetRedlineRequest_Proposal struct {
+	// A text not yet proposed, as ProposeAmendment would take it, against
+	// the point it would change: to show the redline before sending. One
+	// change; nothing is stored.
+	Proposal *RedlineProposal `protobuf:"bytes,3,opt,name=proposal,proto3,oneof"`
+}
+
+type GetRedlineRequest_Document struct {
+	// A negotiation's resource name: every point changed, added or deleted
+	// since the original text, in document order; a deleted point comes
+	// after the nearest earlier original point still in the document.
+	// Unchanged points are left out. Paged.
+	Document string `protobuf:"bytes,4,opt,name=document,proto3,oneof"`
+}
+
+func (*GetRedlineRequest_Revisions) isGetRedlineRequest_Subject() {}
+
+func (*GetRedlineRequest_Amendment) isGetRedlineRequest_Subject() {}
+
+func (*GetRedlineRequest_Proposal) isGetRedlineRequest_Subject() {}
+
+func (*GetRedlineRequest_Document) isGetRedlineRequest_Subject() {}
+
+// RedlineRevisions names two revisions of one point.
+type RedlineRevisions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point's resource name. A deleted point keeps its revisions.
+	Point string `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// The revision to compare from; 0 means 1, the original text (or the text
+	// the point was inserted with).
+	FromRevision int64 `protobuf:"varint,2,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
+	// The revision to compare to; 0 means the current one. It may be lower
+	// than `from_revision` to see a change undone.
+	ToRevision    int64 `protobuf:"varint,3,opt,name=to_revision,json=toRevision,proto3" json:"to_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedlineRevisions) Reset() {
+	*x = RedlineRevisions{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedlineRevisions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedlineRevisions) ProtoMessage() {}
+
+func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
+func (*RedlineRevisions) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *RedlineRevisions) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *RedlineRevisions) GetFromRevision() int64 {
+	if x != nil {
+		return x.FromRevision
+	}
+	return 0
+}
+
+func (x *RedlineRevisions) GetToRevision() int64 {
+	if x != nil {
+		return x.ToRevision
+	}
+	return 0
+}
+
+// RedlineProposal is a change drafted but not yet proposed. Its fields mean
+// what they mean in ProposeAmendmentRequest and are checked the same way
+// (kind, text, point), with two exceptions: the draft may be compared with
+// any revision of the point, not only the current one, and a REPLACE that
+// leaves the text as it is gives an UNCHANGED change rather than an error.
+// Any member may ask, observers and mediators too: it is a read.
+type RedlineProposal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// What the amendment would do.
+	Kind AmendmentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=parley.v1.AmendmentKind" json:"kind,omitempty"`
+	// REPLACE, DELETE: the point to change. INSERT: the point to insert after,
+	// or empty for the start; the redline of an INSERT is its text, added.
+	Point string `protobuf:"bytes,3,opt,name=point,proto3" json:"point,omitempty"`
+	// REPLACE, DELETE: the revision of `point` to compare against; 0 means the
+	// current one. INSERT: must be 0.
+	BaseRevision int64 `protobuf:"varint,4,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
+	// REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
+	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedlineProposal) Reset() {
+	*x = RedlineProposal{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedlineProposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedlineProposal) ProtoMessage() {}
+
+func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
+func (*RedlineProposal) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *RedlineProposal) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RedlineProposal) GetKind() AmendmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AmendmentKind_AMENDMENT_KIND_UNSPECIFIED
+}
+
+func (x *RedlineProposal) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *RedlineProposal) GetBaseRevision() int64 {
+	if x != nil {
+		return x.BaseRevision
+	}
+	return 0
+}
+
+func (x *RedlineProposal) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// GetRedlineResponse is the response of GetRedline.
+type GetRedlineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The changes: exactly one for `revisions`, `amendment` and `proposal`;
+	// this page of them for `document`.
+	Changes []*RedlineChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// `document` only: token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRedlineResponse) Reset() {
+	*x = GetRedlineResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRedlineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRedlineResponse) ProtoMessage() {}
+
+func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
+func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *GetRedlineResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\"\xd6\x03\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\xd6\x03\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -3463,7 +3824,30 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12C\n" +
 	"\x0fvoting_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"O\n" +
 	"\x19SetVotingDeadlineResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment2\xba\x12\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\x8f\x02\n" +
+	"\x11GetRedlineRequest\x12;\n" +
+	"\trevisions\x18\x01 \x01(\v2\x1b.parley.v1.RedlineRevisionsH\x00R\trevisions\x12\x1e\n" +
+	"\tamendment\x18\x02 \x01(\tH\x00R\tamendment\x128\n" +
+	"\bproposal\x18\x03 \x01(\v2\x1a.parley.v1.RedlineProposalH\x00R\bproposal\x12\x1c\n" +
+	"\bdocument\x18\x04 \x01(\tH\x00R\bdocument\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageTokenB\t\n" +
+	"\asubject\"n\n" +
+	"\x10RedlineRevisions\x12\x14\n" +
+	"\x05point\x18\x01 \x01(\tR\x05point\x12#\n" +
+	"\rfrom_revision\x18\x02 \x01(\x03R\ffromRevision\x12\x1f\n" +
+	"\vto_revision\x18\x03 \x01(\x03R\n" +
+	"toRevision\"\xb0\x01\n" +
+	"\x0fRedlineProposal\x12 \n" +
+	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x14\n" +
+	"\x05point\x18\x03 \x01(\tR\x05point\x12#\n" +
+	"\rbase_revision\x18\x04 \x01(\x03R\fbaseRevision\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
+	"\x12GetRedlineResponse\x122\n" +
+	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x85\x13\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -3492,7 +3876,9 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x12SuspendNegotiation\x12$.parley.v1.SuspendNegotiationRequest\x1a%.parley.v1.SuspendNegotiationResponse\x12^\n" +
 	"\x11ResumeNegotiation\x12#.parley.v1.ResumeNegotiationRequest\x1a$.parley.v1.ResumeNegotiationResponse\x12a\n" +
 	"\x12AbandonNegotiation\x12$.parley.v1.AbandonNegotiationRequest\x1a%.parley.v1.AbandonNegotiationResponse\x12^\n" +
-	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponse\x12I\n" +
+	"\n" +
+	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -3506,7 +3892,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -3563,121 +3949,132 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*AbandonNegotiationResponse)(nil), // 52: parley.v1.AbandonNegotiationResponse
 	(*SetVotingDeadlineRequest)(nil),   // 53: parley.v1.SetVotingDeadlineRequest
 	(*SetVotingDeadlineResponse)(nil),  // 54: parley.v1.SetVotingDeadlineResponse
-	nil,                                // 55: parley.v1.SetDecisionRuleRequest.WeightsEntry
-	(*Participant)(nil),                // 56: parley.v1.Participant
-	(*DecisionRule)(nil),               // 57: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),        // 58: google.protobuf.Duration
-	(*Negotiation)(nil),                // 59: parley.v1.Negotiation
-	(*Point)(nil),                      // 60: parley.v1.Point
-	(AmendmentKind)(0),                 // 61: parley.v1.AmendmentKind
-	(*timestamppb.Timestamp)(nil),      // 62: google.protobuf.Timestamp
-	(*Amendment)(nil),                  // 63: parley.v1.Amendment
-	(AmendmentState)(0),                // 64: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 65: parley.v1.VoteChoice
-	(*Event)(nil),                      // 66: parley.v1.Event
+	(*GetRedlineRequest)(nil),          // 55: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 56: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 57: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 58: parley.v1.GetRedlineResponse
+	nil,                                // 59: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 60: parley.v1.Participant
+	(*DecisionRule)(nil),               // 61: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 62: google.protobuf.Duration
+	(*Negotiation)(nil),                // 63: parley.v1.Negotiation
+	(*Point)(nil),                      // 64: parley.v1.Point
+	(AmendmentKind)(0),                 // 65: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 66: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 67: parley.v1.Amendment
+	(AmendmentState)(0),                // 68: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 69: parley.v1.VoteChoice
+	(*Event)(nil),                      // 70: parley.v1.Event
+	(*RedlineChange)(nil),              // 71: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	56, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	57, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	58, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
-	58, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
-	59, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	59, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	60, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	60, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	61, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	62, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	63, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	63, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	64, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	63, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	63, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	65, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	63, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	63, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	63, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	60, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	63, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	60, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	60, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	59, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	60, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	61, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	62, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	62, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	63, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	63, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	64, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	64, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	65, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	66, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	67, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	67, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	68, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	67, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	67, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	69, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	67, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	67, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	67, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	64, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	67, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	64, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	64, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	63, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	66, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	70, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	56, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	56, // 30: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	59, // 31: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 32: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 33: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	57, // 34: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	55, // 35: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	59, // 36: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 37: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 38: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 39: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	62, // 40: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	63, // 41: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	0,  // 42: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 43: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 44: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 45: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 46: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 47: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 48: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 49: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 50: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 51: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 52: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 53: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 54: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 55: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 56: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 57: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 58: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 59: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 60: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	39, // 61: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	41, // 62: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	43, // 63: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	45, // 64: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	47, // 65: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	49, // 66: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	51, // 67: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	53, // 68: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	1,  // 69: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 70: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 71: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 72: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 73: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 74: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 75: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 76: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 77: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 78: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 79: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 80: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 81: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 82: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 83: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 84: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 85: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 86: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 87: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	40, // 88: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	42, // 89: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	44, // 90: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	46, // 91: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	48, // 92: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	50, // 93: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	52, // 94: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	54, // 95: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	69, // [69:96] is the sub-list for method output_type
-	42, // [42:69] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	60, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	60, // 30: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	63, // 31: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 32: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 33: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	61, // 34: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	59, // 35: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	63, // 36: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 37: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 38: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	63, // 39: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	66, // 40: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	67, // 41: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	56, // 42: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	57, // 43: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	65, // 44: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	71, // 45: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 46: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 47: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 48: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 49: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 50: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 51: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 52: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 53: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 54: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 55: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 56: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 57: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 58: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 59: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 60: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 61: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 62: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 63: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 64: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	39, // 65: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	41, // 66: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	43, // 67: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	45, // 68: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	47, // 69: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	49, // 70: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	51, // 71: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	53, // 72: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	55, // 73: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	1,  // 74: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 75: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 76: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 77: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 78: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 79: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 80: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 81: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 82: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 83: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 84: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 85: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 86: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 87: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 88: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 89: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 90: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 91: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 92: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	40, // 93: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	42, // 94: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	44, // 95: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	46, // 96: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	48, // 97: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	50, // 98: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	52, // 99: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	54, // 100: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	58, // 101: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	74, // [74:102] is the sub-list for method output_type
+	46, // [46:74] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -3687,13 +4084,20 @@ func file_parley_v1_negotiation_service_proto_init() {
 	}
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
+	file_parley_v1_redline_proto_init()
+	file_parley_v1_negotiation_service_proto_msgTypes[55].OneofWrappers = []any{
+		(*GetRedlineRequest_Revisions)(nil),
+		(*GetRedlineRequest_Amendment)(nil),
+		(*GetRedlineRequest_Proposal)(nil),
+		(*GetRedlineRequest_Document)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -46,6 +46,7 @@ const (
 	NegotiationService_ResumeNegotiation_FullMethodName  = "/parley.v1.NegotiationService/ResumeNegotiation"
 	NegotiationService_AbandonNegotiation_FullMethodName = "/parley.v1.NegotiationService/AbandonNegotiation"
 	NegotiationService_SetVotingDeadline_FullMethodName  = "/parley.v1.NegotiationService/SetVotingDeadline"
+	NegotiationService_GetRedline_FullMethodName         = "/parley.v1.NegotiationService/GetRedline"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -128,6 +129,11 @@ type NegotiationServiceClient interface {
 	AbandonNegotiation(ctx context.Context, in *AbandonNegotiationRequest, opts ...grpc.CallOption) (*AbandonNegotiationResponse, error)
 	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
 	SetVotingDeadline(ctx context.Context, in *SetVotingDeadlineRequest, opts ...grpc.CallOption) (*SetVotingDeadlineResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -417,6 +423,16 @@ func (c *negotiationServiceClient) SetVotingDeadline(ctx context.Context, in *Se
 	return out, nil
 }
 
+func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRedlineResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_GetRedline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -497,6 +513,11 @@ type NegotiationServiceServer interface {
 	AbandonNegotiation(context.Context, *AbandonNegotiationRequest) (*AbandonNegotiationResponse, error)
 	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
 	SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error)
+	// Gets a word-level redline: of a point between two of its revisions, of
+	// an amendment against the revision it was drafted on, of a text not yet
+	// proposed against a point, or of the whole document since the original
+	// text. Any participant of the negotiation may call it; it changes nothing.
+	GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -587,6 +608,9 @@ func (UnimplementedNegotiationServiceServer) AbandonNegotiation(context.Context,
 }
 func (UnimplementedNegotiationServiceServer) SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetVotingDeadline not implemented")
+}
+func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -1088,6 +1112,24 @@ func _NegotiationService_SetVotingDeadline_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRedlineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_GetRedline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).GetRedline(ctx, req.(*GetRedlineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1198,6 +1240,10 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetVotingDeadline",
 			Handler:    _NegotiationService_SetVotingDeadline_Handler,
+		},
+		{
+			MethodName: "GetRedline",
+			Handler:    _NegotiationService_GetRedline_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

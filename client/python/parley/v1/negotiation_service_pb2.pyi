@@ -2,6 +2,7 @@ from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from parley.v1 import event_pb2 as _event_pb2
 from parley.v1 import negotiation_pb2 as _negotiation_pb2
+from parley.v1 import redline_pb2 as _redline_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -225,6 +226,30 @@ class GetPointResponse(_message.Message):
     point: _negotiation_pb2.Point
     def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class GetRedlineRequest(_message.Message):
+    __slots__ = ["amendment", "document", "page_size", "page_token", "proposal", "revisions"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROPOSAL_FIELD_NUMBER: _ClassVar[int]
+    REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    document: str
+    page_size: int
+    page_token: str
+    proposal: RedlineProposal
+    revisions: RedlineRevisions
+    def __init__(self, revisions: _Optional[_Union[RedlineRevisions, _Mapping]] = ..., amendment: _Optional[str] = ..., proposal: _Optional[_Union[RedlineProposal, _Mapping]] = ..., document: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetRedlineResponse(_message.Message):
+    __slots__ = ["changes", "next_page_token"]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[_redline_pb2.RedlineChange]
+    next_page_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[_redline_pb2.RedlineChange, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListAmendmentsRequest(_message.Message):
     __slots__ = ["negotiation", "page_size", "page_token", "point", "states"]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
@@ -308,6 +333,30 @@ class ProposeAmendmentResponse(_message.Message):
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
     amendment: _negotiation_pb2.Amendment
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+
+class RedlineProposal(_message.Message):
+    __slots__ = ["base_revision", "kind", "negotiation", "point", "text"]
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    base_revision: int
+    kind: _negotiation_pb2.AmendmentKind
+    negotiation: str
+    point: str
+    text: str
+    def __init__(self, negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ...) -> None: ...
+
+class RedlineRevisions(_message.Message):
+    __slots__ = ["from_revision", "point", "to_revision"]
+    FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    TO_REVISION_FIELD_NUMBER: _ClassVar[int]
+    from_revision: int
+    point: str
+    to_revision: int
+    def __init__(self, point: _Optional[str] = ..., from_revision: _Optional[int] = ..., to_revision: _Optional[int] = ...) -> None: ...
 
 class RejectAmendmentRequest(_message.Message):
     __slots__ = ["amendment", "reason", "request_id"]

@@ -156,6 +156,11 @@ class NegotiationServiceStub(object):
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
                 )
+        self.GetRedline = channel.unary_unary(
+                '/parley.v1.NegotiationService/GetRedline',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.FromString,
+                )
 
 
 class NegotiationServiceServicer(object):
@@ -371,6 +376,16 @@ class NegotiationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRedline(self, request, context):
+        """Gets a word-level redline: of a point between two of its revisions, of
+        an amendment against the revision it was drafted on, of a text not yet
+        proposed against a point, or of the whole document since the original
+        text. Any participant of the negotiation may call it; it changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NegotiationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -508,6 +523,11 @@ def add_NegotiationServiceServicer_to_server(servicer, server):
                     servicer.SetVotingDeadline,
                     request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.FromString,
                     response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.SerializeToString,
+            ),
+            'GetRedline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRedline,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -982,5 +1002,22 @@ class NegotiationService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SetVotingDeadline',
             parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
             parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetRedline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/GetRedline',
+            parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,0 +1,143 @@
+// One amendment: what it does, its redline, its votes with their reasons,
+// and what the signed-in participant may do with it.
+import { useEffect, useState } from "preact/hooks";
+import { newRequestId, refusal } from "./api.js";
+import { AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
+import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
+import { choiceName, describeAmendment, shortId, stateName, timeText } from "./format.js";
+import type { Store } from "./store.js";
+import { Action, Redline } from "./ui.js";
+
+// An amendment's redline never changes: it compares its text with the
+// revision it was drafted on. So it is read once per page load.
+const redlines = new Map<string, Promise<RedlineChange | undefined>>();
+
+export function amendmentRedline(store: Store, name: string): Promise<RedlineChange | undefined> {
+  let p = redlines.get(name);
+  if (!p) {
+    p = store.api.neg.getRedline({ subject: { case: "amendment", value: name } }).then((r) => r.changes[0]);
+    p.catch(() => redlines.delete(name));
+    redlines.set(name, p);
+  }
+  return p;
+}
+
+export function AmendmentCard({ store, amendment: a }: { store: Store; amendment: Amendment }) {
+  const [change, setChange] = useState<RedlineChange | undefined>();
+  const [redlineError, setRedlineError] = useState("");
+  const [reason, setReason] = useState("");
+  useEffect(() => {
+    let live = true;
+    amendmentRedline(store, a.name).then(
+      (c) => live && setChange(c),
+      (e) => live && setRedlineError(refusal(e).message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [a.name]);
+
+  const id = shortId(a.name);
+  const st = store.state;
+  const concluded = st?.negotiation.state === 2;
+  const open = a.state === AmendmentState.OPEN;
+  const passed = a.state === AmendmentState.PASSED;
+  const voted = new Map(a.votes.map((v) => [v.participant, v]));
+  const waiting = (st?.delegations ?? []).filter((d) => !voted.has(d.id));
+  const mine = voted.get(store.me.id);
+  const neg = store.api.neg;
+  const reasonId = `reason-${id}`;
+  const done = () => {
+    setReason("");
+    void store.read();
+  };
+  const vote = (choice: VoteChoice) => () => neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason });
+  const pointLink = a.point ? `#/points/${a.point.slice(a.point.lastIndexOf("/") + 1)}` : "";
+
+  return (
+    <article class={`amendment state-${stateName(a.state).toLowerCase()}`} aria-labelledby={`am-${id}`} data-test={`amendment-${id}`} data-amendment={a.name}>
+      <header>
+        <h3 id={`am-${id}`}>
+          Amendment <code>{id}</code>: {pointLink ? <a href={pointLink}>{describeAmendment(a)}</a> : describeAmendment(a)}
+        </h3>
+        <span class={`badge badge-${stateName(a.state).toLowerCase()}`} data-test="amendment-state">
+          {stateName(a.state)}
+        </span>
+      </header>
+      <p class="meta">
+        Proposed by <strong>{store.name(a.proposer)}</strong> against revision {String(a.baseRevision)} · {timeText(a.createTime)}
+      </p>
+      {a.rationale && (
+        <p class="rationale">
+          <span class="label">Rationale:</span> {a.rationale}
+        </p>
+      )}
+      {change ? <Redline change={change} /> : redlineError ? <p class="muted">Redline unavailable: {redlineError}</p> : <p class="muted">Loading the redline…</p>}
+      <table class="votes">
+        <caption class="sr-only">Votes on amendment {id}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Delegation</th>
+            <th scope="col">Vote</th>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(st?.delegations ?? []).map((d) => {
+            const v = voted.get(d.id);
+            return (
+              <tr key={d.id} data-test={`vote-${d.id}`}>
+                <th scope="row">{d.displayName || d.id}</th>
+                <td class={v ? `vote-${choiceName(v.choice)}` : "vote-none"}>{v ? choiceName(v.choice) : open ? "not yet voted" : "did not vote"}</td>
+                <td>{v?.reason}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {open && waiting.length > 0 && (
+        <p class="waiting" data-test="waiting">
+          Waiting for: {waiting.map((d) => d.displayName || d.id).join(", ")}
+        </p>
+      )}
+      {a.tally && (
+        <p class="tally">
+          Tally: {a.tally.approve} approve, {a.tally.reject} reject, {a.tally.abstain} abstain, {a.tally.notVoted} not voted
+          {a.tally.quorumMet ? "" : " · quorum not met"} · {a.tally.passed ? "passed" : "failed"}
+          {a.tally.closedByMediator ? " (closed by the mediator)" : ""}
+        </p>
+      )}
+      {a.rejectionReason && <p class="rationale">Rejected by the mediator: {a.rejectionReason}</p>}
+      {!concluded && (
+        <div class="actions">
+          {store.isDelegation && open && (
+            <fieldset class="vote-form">
+              <legend>
+                Your vote{mine ? ` (now: ${choiceName(mine.choice)})` : ""}
+              </legend>
+              <label for={reasonId}>Reason (required to reject)</label>
+              <input id={reasonId} type="text" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-test="vote-reason" />
+              <Action label="Approve" kind="primary" run={vote(VoteChoice.APPROVE)} onDone={done} test="vote-approve" />
+              <Action label="Abstain" run={vote(VoteChoice.ABSTAIN)} onDone={done} test="vote-abstain" />
+              <Action label="Reject" kind="danger" run={vote(VoteChoice.REJECT)} onDone={done} test="vote-reject" />
+            </fieldset>
+          )}
+          {store.isDelegation && a.proposer === store.me.id && (open || passed) && (
+            <Action label="Withdraw" run={() => neg.withdrawAmendment({ requestId: newRequestId(), name: a.name })} onDone={done} test="withdraw" />
+          )}
+          {store.isMediator && open && (
+            <Action label="Close voting" run={() => neg.closeVoting({ requestId: newRequestId(), amendment: a.name })} onDone={done} test="close-voting" />
+          )}
+          {store.isMediator && passed && (
+            <div class="mediator-actions">
+              <Action label="Apply to the document" kind="primary" run={() => neg.applyAmendment({ requestId: newRequestId(), amendment: a.name })} onDone={done} test="apply" />
+              <label for={`reject-${id}`}>Reason for rejecting</label>
+              <input id={`reject-${id}`} type="text" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} data-test="reject-reason" />
+              <Action label="Reject" kind="danger" run={() => neg.rejectAmendment({ requestId: newRequestId(), amendment: a.name, reason })} onDone={done} test="mediator-reject" />
+            </div>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,105 @@
+// Words for what the board shows: states, kinds, events, ranges of numbers.
+import { AmendmentKind, AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
+import type { Event } from "./gen/parley/v1/event_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+
+export function kindName(k: AmendmentKind): string {
+  return AmendmentKind[k] ?? "?";
+}
+
+export function stateName(s: AmendmentState): string {
+  return AmendmentState[s] ?? "?";
+}
+
+export function choiceName(c: VoteChoice): string {
+  return { [VoteChoice.APPROVE]: "approve", [VoteChoice.REJECT]: "reject", [VoteChoice.ABSTAIN]: "abstain" }[c as 1 | 2 | 3] ?? "?";
+}
+
+export function shortId(name: string): string {
+  const id = name.slice(name.lastIndexOf("/") + 1);
+  return id.slice(0, 8);
+}
+
+export function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf("/") + 1);
+}
+
+// describeAmendment says what an amendment does, as `parley status` does.
+export function describeAmendment(a: Amendment): string {
+  switch (a.kind) {
+    case AmendmentKind.REPLACE:
+      return `replace point ${a.pointNumber || "(gone)"}`;
+    case AmendmentKind.DELETE:
+      return `delete point ${a.pointNumber || "(gone)"}`;
+    case AmendmentKind.INSERT:
+      return a.point === "" ? "insert a point at the start" : `insert a point after ${a.pointNumber || "(gone)"}`;
+    default:
+      return "?";
+  }
+}
+
+export function timeText(t: Timestamp | undefined): string {
+  if (!t) return "";
+  const d = new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6));
+  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+// numberRanges writes 1,2,3,5 as "1–3, 5".
+export function numberRanges(ns: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ns.length; ) {
+    let j = i;
+    while (j + 1 < ns.length && ns[j + 1] === ns[j] + 1) j++;
+    out.push(j === i ? `${ns[i]}` : j === i + 1 ? `${ns[i]}, ${ns[j]}` : `${ns[i]}–${ns[j]}`);
+    i = j + 1;
+  }
+  return out.join(", ");
+}
+
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function firstLine(text: string, width: number): string {
+  const line = text.split("\n")[0];
+  return line.length > width ? line.slice(0, width - 1) + "…" : line;
+}
+
+// describeEvent says in a few words what an event of the log records.
+export function describeEvent(e: Event, pointNumber: (pointId: string) => string): string {
+  const p = e.payload;
+  switch (p.case) {
+    case "negotiationCreated":
+      return `created “${p.value.title}”`;
+    case "pointAdded":
+      return `added a point to the initial text`;
+    case "amendmentProposed":
+      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)})`;
+    case "voteCast":
+      return `voted ${choiceName(p.value.choice)} on amendment ${p.value.amendmentId.slice(0, 8)}${p.value.reason ? ": “" + p.value.reason + "”" : ""}`;
+    case "votingClosed":
+      return `closed voting on amendment ${p.value.amendmentId.slice(0, 8)}: ${p.value.tally?.passed ? "passed" : "failed"}`;
+    case "amendmentApplied":
+      return `applied amendment ${p.value.amendmentId.slice(0, 8)} to point ${pointNumber(p.value.pointId)}${p.value.revision ? " (revision " + p.value.revision + ")" : ""}`;
+    case "amendmentRejected":
+      return `rejected amendment ${p.value.amendmentId.slice(0, 8)}: “${p.value.reason}”`;
+    case "amendmentWithdrawn":
+      return `withdrew amendment ${p.value.amendmentId.slice(0, 8)}`;
+    case "amendmentStaled":
+      return `amendment ${p.value.amendmentId.slice(0, 8)} went stale`;
+    case "pointSignedOff":
+      return `signed off point ${pointNumber(p.value.pointId)} at revision ${p.value.revision}`;
+    case "signOffRevoked":
+      return `revoked the sign-off of point ${pointNumber(p.value.pointId)}`;
+    case "documentAccepted":
+      return `accepted the document ${p.value.documentSha256.slice(0, 12)}…`;
+    case "negotiationConcluded":
+      return `CONCLUDED: every delegation accepted ${p.value.documentSha256.slice(0, 12)}…`;
+    case "credentialIssued":
+      return `issued a token to ${p.value.participant}`;
+    case "credentialRevoked":
+      return `revoked the token of ${p.value.participant}`;
+    default:
+      return "an event this board does not know";
+  }
+}

@@ -1,0 +1,4 @@
+package redline
+
+// Tokenize is exported for the black-box tests.
+var Tokenize = tokenize
