@@ -93,6 +93,18 @@ func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
 		fmt.Fprintf(t, "concluded\t%s\n", timeText(n.GetConcludeTime()))
 	}
 	fmt.Fprintf(t, "decision rule\t%s\n", ruleText(n.GetDecisionRule()))
+	if versions := n.GetDecisionRuleVersions(); len(versions) > 1 {
+		fmt.Fprintf(t, "\t(version %d; amendments keep the rule they were proposed under)\n", len(versions))
+	}
+	if d := n.GetDefaultVotingDuration(); d != nil {
+		fmt.Fprintf(t, "voting\tcloses %s after a proposal by default\n", d.AsDuration())
+	}
+	if d := n.GetMaxVotingDuration(); d != nil {
+		fmt.Fprintf(t, "deadlines\tat most %s after a proposal\n", d.AsDuration())
+	}
+	if n.GetMediatorsMayChange() {
+		fmt.Fprintf(t, "changes\tby the administrator or a mediator\n")
+	}
 	fmt.Fprintf(t, "created\t%s\n", timeText(n.GetCreateTime()))
 	fmt.Fprintf(t, "document\t%d points, %d agreed, %s pending\n", n.GetPointCount(), n.GetAgreedPointCount(),
 		plural(int(n.GetPendingAmendmentCount()), "amendment", "amendments"))
@@ -123,6 +135,9 @@ func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
 			token = "issued"
 		}
 		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()), weight, token, acc)
+	}
+	for _, p := range n.GetRemovedParticipants() {
+		fmt.Fprintf(t, "  %s\t%s\t%s\t-\tremoved\t-\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()))
 	}
 	return t.Flush()
 }
