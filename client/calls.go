@@ -235,6 +235,77 @@ func (c *Client) RevokeToken(ctx context.Context, negotiation, participant strin
 	return err
 }
 
+// IssueMemberToken issues a participant's member its first token (the
+// administrator, or a head of the participant for its other members). An
+// empty member is the participant's default member, as IssueToken. See
+// IssueToken about retries.
+func (c *Client) IssueMemberToken(ctx context.Context, negotiation, participant, member string) (*parleyv1.IssueTokenResponse, error) {
+	req := &parleyv1.IssueTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant, Member: member}
+	return invoke(ctx, c, req, c.admin.IssueToken)
+}
+
+// RotateMemberToken replaces a member's token; see IssueMemberToken.
+func (c *Client) RotateMemberToken(ctx context.Context, negotiation, participant, member string) (*parleyv1.RotateTokenResponse, error) {
+	req := &parleyv1.RotateTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant, Member: member}
+	return invoke(ctx, c, req, c.admin.RotateToken)
+}
+
+// RevokeMemberToken revokes a member's token; see IssueMemberToken.
+func (c *Client) RevokeMemberToken(ctx context.Context, negotiation, participant, member string) error {
+	req := &parleyv1.RevokeTokenRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant, Member: member}
+	_, err := invoke(ctx, c, req, c.admin.RevokeToken)
+	return err
+}
+
+// AddMember adds a named member to a participant and returns the
+// participant with its members (the administrator, or a head of the
+// participant; only the administrator makes heads).
+func (c *Client) AddMember(ctx context.Context, req *parleyv1.AddMemberRequest) (*parleyv1.Participant, error) {
+	req.RequestId = c.idFor(ctx, req.GetRequestId())
+	resp, err := invoke(ctx, c, req, c.admin.AddMember)
+	return resp.GetParticipant(), err
+}
+
+// RemoveMember removes a participant's named member; its token stops
+// working at once.
+func (c *Client) RemoveMember(ctx context.Context, negotiation, participant, member string) (*parleyv1.Participant, error) {
+	req := &parleyv1.RemoveMemberRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Participant: participant, Member: member}
+	resp, err := invoke(ctx, c, req, c.admin.RemoveMember)
+	return resp.GetParticipant(), err
+}
+
+// WithdrawAcceptance takes back the caller's acceptance of the document,
+// while the negotiation has not concluded.
+func (c *Client) WithdrawAcceptance(ctx context.Context, negotiation string) (*parleyv1.Negotiation, error) {
+	req := &parleyv1.WithdrawAcceptanceRequest{RequestId: c.requestID(ctx), Negotiation: negotiation}
+	resp, err := invoke(ctx, c, req, c.svc.WithdrawAcceptance)
+	return resp.GetNegotiation(), err
+}
+
+// SignOffPoints signs off every point given, each at the revision and text
+// hash the caller read, in one call and one commit: if any point changed
+// since, the whole batch is refused and the error names the item. With a
+// LogVerifier the sign-offs name the checkpoint just verified, as SignOff.
+func (c *Client) SignOffPoints(ctx context.Context, negotiation string, points []*parleyv1.Point) (*parleyv1.SignOffPointsResponse, error) {
+	seen, err := c.seenCheckpoint(ctx, negotiation)
+	if err != nil {
+		return nil, err
+	}
+	req := &parleyv1.SignOffPointsRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Checkpoint: seen}
+	for _, p := range points {
+		req.Items = append(req.Items, &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+	}
+	return invoke(ctx, c, req, c.svc.SignOffPoints)
+}
+
+// RevokeSignOffs revokes the caller's sign-offs of the points named, in one
+// call and one commit; all or none.
+func (c *Client) RevokeSignOffs(ctx context.Context, negotiation string, points []string) (*parleyv1.Negotiation, error) {
+	req := &parleyv1.RevokeSignOffsRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Points: points}
+	resp, err := invoke(ctx, c, req, c.svc.RevokeSignOffs)
+	return resp.GetNegotiation(), err
+}
+
 // Backup downloads a consistent snapshot of the server's whole database to
 // path (administrator only), checked against the size and SHA-256 the server
 // sends; see package backup. It is not retried: a failed download leaves

@@ -442,6 +442,13 @@ func TestBoard(t *testing.T) {
 		}
 		p.do("accept", click(`[data-test="accept"]`))
 		p.eventually("its acceptance", live, has(`[data-test="my-acceptance"]`, "You accepted this text")+` || document.querySelector('[data-test="concluded"]') !== null`)
+		if i == 0 {
+			// The first takes its acceptance back, in one click, and gives it again.
+			p.do("withdraw the acceptance", click(`[data-test="withdraw-acceptance"]`))
+			p.eventually("the acceptance withdrawn", live, `document.querySelector('[data-test="my-acceptance"]') === null`)
+			p.do("accept again", click(`[data-test="accept"]`))
+			p.eventually("its acceptance again", live, has(`[data-test="my-acceptance"]`, "You accepted this text"))
+		}
 		mediator.eventually(p.name+"'s acceptance", live, has(`[data-test="summary"]`, fmt.Sprintf("accepted by %d of 4", i+1)))
 	}
 	for _, p := range everyone {
@@ -467,6 +474,7 @@ func TestBoard(t *testing.T) {
 	mediator.do("open the audit log", click(`nav a[href="#/audit"]`))
 	mediator.eventually("the events checked against the signed root", 10*time.Second, has(`[data-test="leaves-check"]`, "✓"))
 	mediator.eventually("consistency with what it trusted before", live, has(`[data-test="verified-detail"]`, "consistent with the"))
+	mediator.eventually("the withdrawn acceptance in the log", live, has(`body`, "WITHDREW its acceptance"))
 	shot.take(mediator, "audit")
 	mediator.do("open the printable text", click(`nav a[href="#/print"]`), visible(`.annex del`))
 	shot.take(mediator, "print")

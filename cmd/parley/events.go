@@ -191,11 +191,22 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 	case ev.GetNegotiationConcluded() != nil:
 		return "CONCLUDED: every delegation accepted sha256 " + shortHash(ev.GetNegotiationConcluded().GetDocumentSha256())
 	case ev.GetCredentialIssued().GetRotated():
-		return "rotated the token of " + ev.GetCredentialIssued().GetParticipant()
+		return "rotated the token of " + memberText(ev.GetCredentialIssued().GetParticipant(), ev.GetCredentialIssued().GetMember())
 	case ev.GetCredentialIssued() != nil:
-		return "issued a token to " + ev.GetCredentialIssued().GetParticipant()
+		return "issued a token to " + memberText(ev.GetCredentialIssued().GetParticipant(), ev.GetCredentialIssued().GetMember())
 	case ev.GetCredentialRevoked() != nil:
-		return "revoked the token of " + ev.GetCredentialRevoked().GetParticipant()
+		return "revoked the token of " + memberText(ev.GetCredentialRevoked().GetParticipant(), ev.GetCredentialRevoked().GetMember())
+	case ev.GetMemberAdded() != nil:
+		m := ev.GetMemberAdded()
+		s := fmt.Sprintf("added %s (%s)", memberText(m.GetParticipant(), m.GetMember()), m.GetDisplayName())
+		if m.GetHead() {
+			s += " as a head"
+		}
+		return s
+	case ev.GetMemberRemoved() != nil:
+		return "removed " + memberText(ev.GetMemberRemoved().GetParticipant(), ev.GetMemberRemoved().GetMember())
+	case ev.GetAcceptanceWithdrawn() != nil:
+		return "WITHDREW its acceptance of sha256 " + shortHash(ev.GetAcceptanceWithdrawn().GetDocumentSha256())
 	case ev.GetCheckpointKeyRotated() != nil:
 		return "ROTATED the server's checkpoint key: checkpoints are now signed by " + ev.GetCheckpointKeyRotated().GetVerifierKey()
 	case ev.GetParticipantAdded() != nil:
@@ -225,8 +236,26 @@ func (a *app) printEvent(w io.Writer, rec *parleyv1.EventRecord, points *pointNu
 		return printJSONLine(w, rec)
 	}
 	ev := rec.GetEvent()
-	_, err := fmt.Fprintf(w, "%6d  %s  %-14s  %s\n", rec.GetSequence(), a.st.dim(timeText(ev.GetTime())), ev.GetActor(), describeEvent(ev, points))
+	_, err := fmt.Fprintf(w, "%6d  %s  %-14s  %s\n", rec.GetSequence(), a.st.dim(timeText(ev.GetTime())), actorText(ev), describeEvent(ev, points))
 	return err
+}
+
+// actorText names who acted: the participant, and the member when it is a
+// named one ("ukraine/olena").
+func actorText(ev *parleyv1.Event) string {
+	if m := ev.GetMember(); m != "" && m != ev.GetActor() {
+		return ev.GetActor() + "/" + m
+	}
+	return ev.GetActor()
+}
+
+// memberText names a participant's member: "member olena of ukraine", or
+// the participant alone for its default member.
+func memberText(participant, member string) string {
+	if member == "" || member == participant {
+		return participant
+	}
+	return "member " + member + " of " + participant
 }
 
 // numberingNote says on standard error which numbering the lines use.

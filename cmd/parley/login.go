@@ -362,7 +362,14 @@ func (a *app) whoamiCommand() *cobra.Command {
 				return nil
 			}
 			p := caller.GetParticipant()
-			fmt.Fprintf(a.Stdout, "%s (%s), %s in %s on %s%s\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()),
+			who := p.GetId()
+			if m := caller.GetMember(); m.GetId() != "" && m.GetId() != p.GetId() {
+				who = fmt.Sprintf("member %s (%s) of %s", m.GetId(), m.GetDisplayName(), p.GetId())
+				if m.GetHead() {
+					who += ", a head,"
+				}
+			}
+			fmt.Fprintf(a.Stdout, "%s (%s), %s in %s on %s%s\n", who, p.GetDisplayName(), roleName(p.GetRole()),
 				caller.GetNegotiation(), a.conn.Server, profile)
 			return nil
 		}),
@@ -373,11 +380,15 @@ func (a *app) whoamiCommand() *cobra.Command {
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Issue, rotate or revoke participants' tokens (administrator)",
+		Short: "Issue, rotate or revoke participants' and members' tokens (administrator; a head for its members)",
 	}
 	var save bool
+	var member string
 	issue := func(rotate bool) func(ctx context.Context, args []string) error {
 		return func(ctx context.Context, args []string) error {
+			if member != "" && len(args) != 1 {
+				return usagef("--member names a member of one participant: give exactly one participant id")
+			}
 			n, err := a.negotiationName(ctx)
 			if err != nil {
 				return err
@@ -399,6 +410,7 @@ func (a *app) tokenCommand() *cobra.Command {
 			}
 			type issued struct {
 				Participant string `json:"participant"`
+				Member      string `json:"member,omitempty"`
 				Token       string `json:"token"`
 				TokenSha256 string `json:"tokenSha256"`
 			}
@@ -407,27 +419,31 @@ func (a *app) tokenCommand() *cobra.Command {
 			w := table(a.Stdout)
 			for _, id := range args {
 				mctx := a.mutationContext(ctx, id)
+				name := id // who the token is for, and the name of its profile
+				if member != "" && member != id {
+					name = id + "-" + member
+				}
 				if rotate {
-					r, err := a.cl.RotateToken(mctx, n, id)
+					r, err := a.cl.RotateMemberToken(mctx, n, id, member)
 					if err != nil {
-						return fmt.Errorf("%s: %w", id, err)
+						return fmt.Errorf("%s: %w", name, err)
 					}
 					out.Token, out.TokenSha256 = r.GetToken(), r.GetTokenSha256()
-				} else if out, err = a.cl.IssueToken(mctx, n, id); err != nil {
-					return fmt.Errorf("%s: %w", id, err)
+				} else if out, err = a.cl.IssueMemberToken(mctx, n, id, member); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
 				}
 				if a.json() {
-					all = append(all, issued{id, out.GetToken(), out.GetTokenSha256()})
+					all = append(all, issued{id, member, out.GetToken(), out.GetTokenSha256()})
 				} else {
-					fmt.Fprintf(w, "%s\t%s\n", id, out.GetToken())
+					fmt.Fprintf(w, "%s\t%s\n", name, out.GetToken())
 				}
 				if save {
 					p := a.conn
 					p.Token, p.Negotiation, p.Participant, p.Role = out.GetToken(), n, id, roles[id]
-					if err := validProfileName(id); err != nil {
+					if err := validProfileName(name); err != nil {
 						return err
 					}
-					file.Profiles[id] = &p
+					file.Profiles[name] = &p
 				}
 			}
 			w.Flush()
@@ -452,7 +468,7 @@ func (a *app) tokenCommand() *cobra.Command {
 	rotateCmd := &cobra.Command{Use: "rotate PARTICIPANT...", Short: "Replace participants' tokens; the old ones stop working",
 		Args: args(1, -1, "one or more participant ids"), RunE: a.run(issue(true))}
 	for _, c := range []*cobra.Command{issueCmd, rotateCmd} {
-		c.Flags().BoolVar(&save, "save-profiles", false, "also save each token as a profile named after its participant")
+		c.Flags().BoolVar(&save, "save-profiles", false, "also save each token as a profile named after its participant (PARTICIPANT-MEMBER with --member)")
 	}
 	revokeCmd := &cobra.Command{Use: "revoke PARTICIPANT...", Short: "Revoke participants' tokens",
 		Args:        args(1, -1, "one or more participant ids"),
@@ -462,14 +478,24 @@ func (a *app) tokenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if member != "" && len(args) != 1 {
+				return usagef("--member names a member of one participant: give exactly one participant id")
+			}
 			for _, id := range args {
-				if err := a.cl.RevokeToken(a.mutationContext(ctx, id), n, id); err != nil {
+				if err := a.cl.RevokeMemberToken(a.mutationContext(ctx, id), n, id, member); err != nil {
 					return fmt.Errorf("%s: %w", id, err)
 				}
-				fmt.Fprintf(a.Stdout, "Revoked the token of %s.\n", id)
+				if member != "" && member != id {
+					fmt.Fprintf(a.Stdout, "Revoked the token of member %s of %s.\n", member, id)
+				} else {
+					fmt.Fprintf(a.Stdout, "Revoked the token of %s.\n", id)
+				}
 			}
 			return nil
 		})}
+	for _, c := range []*cobra.Command{issueCmd, rotateCmd, revokeCmd} {
+		c.Flags().StringVar(&member, "member", "", "the token of this member of the participant (see 'parley members')")
+	}
 	cmd.AddCommand(issueCmd, rotateCmd, revokeCmd)
 	return cmd
 }

@@ -34,11 +34,13 @@ const (
 	authzMediator   authzWho = "mediator"   // the mediator of A
 	authzObserver   authzWho = "observer"   // an observer of A
 	authzOutsider   authzWho = "outsider"   // a delegation of negotiation B
+	authzHead       authzWho = "head"       // a head member of A's delegation ukraine
+	authzAide       authzWho = "aide"       // a member of ukraine who is no head: it may not sign off or accept
 	authzNobody     authzWho = ""           // no valid token
 )
 
 // authzMember is everyone who may read negotiation A.
-var authzMember = []authzWho{authzAdmin, authzDelegation, authzMediator, authzObserver}
+var authzMember = []authzWho{authzAdmin, authzDelegation, authzMediator, authzObserver, authzAide}
 
 // authzRow says who may call one RPC on negotiation A's resources. Anyone
 // else is refused: with UNAUTHENTICATED without a valid token, with
@@ -57,17 +59,20 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ListNegotiations", append(slices.Clone(authzMember), authzOutsider)}, // each sees its own
 	{"parley.v1.NegotiationService/GetDocument", authzMember},
 	{"parley.v1.NegotiationService/GetPoint", authzMember},
-	{"parley.v1.NegotiationService/ProposeAmendment", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/ProposeAmendment", []authzWho{authzDelegation, authzAide}},
 	{"parley.v1.NegotiationService/GetAmendment", authzMember},
 	{"parley.v1.NegotiationService/ListAmendments", authzMember},
-	{"parley.v1.NegotiationService/WithdrawAmendment", []authzWho{authzProposer}},
-	{"parley.v1.NegotiationService/CastVote", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/WithdrawAmendment", []authzWho{authzProposer, authzAide}},
+	{"parley.v1.NegotiationService/CastVote", []authzWho{authzDelegation, authzAide}},
 	{"parley.v1.NegotiationService/CloseVoting", []authzWho{authzMediator}},
 	{"parley.v1.NegotiationService/ApplyAmendment", []authzWho{authzMediator}},
 	{"parley.v1.NegotiationService/RejectAmendment", []authzWho{authzMediator}},
 	{"parley.v1.NegotiationService/SignOffPoint", []authzWho{authzDelegation}},
 	{"parley.v1.NegotiationService/RevokeSignOff", []authzWho{authzDelegation}},
 	{"parley.v1.NegotiationService/AcceptDocument", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/WithdrawAcceptance", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/SignOffPoints", []authzWho{authzDelegation}},
+	{"parley.v1.NegotiationService/RevokeSignOffs", []authzWho{authzDelegation}},
 	{"parley.v1.NegotiationService/ListEvents", authzMember},
 	{"parley.v1.NegotiationService/WatchEvents", authzMember},
 	{"parley.v1.NegotiationService/GetCaller", append(slices.Clone(authzMember), authzOutsider)},
@@ -75,6 +80,8 @@ var authzMatrix = []authzRow{
 	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RevokeToken", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/AddMember", []authzWho{authzAdmin, authzHead}},
+	{"parley.v1.AdminService/RemoveMember", []authzWho{authzAdmin, authzHead}},
 	{"parley.v1.AdminService/Backup", []authzWho{authzAdmin}},
 	{"parley.v1.AuditService/GetCheckpoint", authzMember},
 	{"parley.v1.AuditService/GetInclusionProof", authzMember},
@@ -189,6 +196,25 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 	if _, err := adminAPI.RevokeToken(admin, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "spare"}); err != nil {
 		t.Fatal(err)
 	}
+	// Ukraine's members: a head, an aide, one removed and one whose token
+	// was revoked.
+	memberTokens := map[string]string{}
+	for _, m := range []string{"head", "aide", "removed", "revoked"} {
+		if _, err := adminAPI.AddMember(admin, &parleyv1.AddMemberRequest{Negotiation: a.Name, Participant: "ukraine", Member: m, Head: m == "head"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := adminAPI.IssueToken(admin, &parleyv1.IssueTokenRequest{Negotiation: a.Name, Participant: "ukraine", Member: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		memberTokens[m] = r.GetToken()
+	}
+	if _, err := adminAPI.RemoveMember(admin, &parleyv1.RemoveMemberRequest{Negotiation: a.Name, Participant: "ukraine", Member: "removed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminAPI.RevokeToken(admin, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "ukraine", Member: "revoked"}); err != nil {
+		t.Fatal(err)
+	}
 
 	// A's resources the calls name: its first point, and amendments by
 	// Ukraine to read, withdraw, vote on and close, and two that passed, to
@@ -233,6 +259,10 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 	principals = append(principals,
 		authzPrincipal{name: "A/mediator", is: []authzWho{authzMediator}, token: a.Tokens["mediator"]},
 		authzPrincipal{name: "A/observer", is: []authzWho{authzObserver}, token: a.Tokens["observer"]},
+		authzPrincipal{name: "A/ukraine/head", is: []authzWho{authzDelegation, authzProposer, authzHead}, token: memberTokens["head"]},
+		authzPrincipal{name: "A/ukraine/aide", is: []authzWho{authzAide}, token: memberTokens["aide"]},
+		authzPrincipal{name: "removed-member", is: []authzWho{authzNobody}, token: memberTokens["removed"]},
+		authzPrincipal{name: "revoked-member", is: []authzWho{authzNobody}, token: memberTokens["revoked"]},
 		authzPrincipal{name: "B/ukraine", is: []authzWho{authzOutsider}, token: b.Tokens["ukraine"]},
 		authzPrincipal{name: "revoked", is: []authzWho{authzNobody}, token: a.Tokens["gone"]},
 		authzPrincipal{name: "rotated-away", is: []authzWho{authzNobody}, token: rotatedOld},
@@ -308,6 +338,22 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		},
 		"parley.v1.NegotiationService/AcceptDocument": func(ctx context.Context) error {
 			_, err := api.AcceptDocument(ctx, &parleyv1.AcceptDocumentRequest{Negotiation: a.Name, DocumentSha256: doc.GetDocumentSha256()})
+			return err
+		},
+		"parley.v1.NegotiationService/WithdrawAcceptance": func(ctx context.Context) error {
+			_, err := api.WithdrawAcceptance(ctx, &parleyv1.WithdrawAcceptanceRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/SignOffPoints": func(ctx context.Context) error {
+			req := &parleyv1.SignOffPointsRequest{Negotiation: a.Name}
+			for _, p := range doc.GetPoints()[2:] { // points 1 and 2 change under ApplyAmendment
+				req.Items = append(req.Items, &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+			}
+			_, err := api.SignOffPoints(ctx, req)
+			return err
+		},
+		"parley.v1.NegotiationService/RevokeSignOffs": func(ctx context.Context) error {
+			_, err := api.RevokeSignOffs(ctx, &parleyv1.RevokeSignOffsRequest{Negotiation: a.Name, Points: []string{doc.GetPoints()[2].GetName()}})
 			return err
 		},
 		"parley.v1.NegotiationService/ListEvents": func(ctx context.Context) error {
@@ -395,6 +441,14 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 			// Without a reason: the administrator is refused for that, after
 			// the check of who may call, so A goes on.
 			_, err := api.AbandonNegotiation(ctx, &parleyv1.AbandonNegotiationRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.AdminService/AddMember": func(ctx context.Context) error {
+			_, err := adminAPI.AddMember(ctx, &parleyv1.AddMemberRequest{Negotiation: a.Name, Participant: "ukraine", Member: "extra"})
+			return err
+		},
+		"parley.v1.AdminService/RemoveMember": func(ctx context.Context) error {
+			_, err := adminAPI.RemoveMember(ctx, &parleyv1.RemoveMemberRequest{Negotiation: a.Name, Participant: "ukraine", Member: "extra"})
 			return err
 		},
 		"parley.v1.AdminService/Backup": func(ctx context.Context) error {

@@ -174,6 +174,22 @@ func TestBadInput(t *testing.T) {
 		must("agreed: sign off", err)
 	}
 
+	// Members of the plan's delegations: ukraine has a head and an aide;
+	// russia had a legal adviser, removed with its token still in hand.
+	memberToken := map[string]string{}
+	for _, m := range []struct{ participant, member string }{{"ukraine", "head"}, {"ukraine", "aide"}, {"russia", "legal"}} {
+		_, err := adminSvc.AddMember(admin, &parleyv1.AddMemberRequest{RequestId: rid(), Negotiation: plan.Name,
+			Participant: m.participant, Member: m.member, Head: m.member == "head"})
+		must("add member", err)
+		r, err := adminSvc.IssueToken(admin, &parleyv1.IssueTokenRequest{RequestId: rid(), Negotiation: plan.Name,
+			Participant: m.participant, Member: m.member})
+		must("member token", err)
+		memberToken[m.participant+"/"+m.member] = r.GetToken()
+	}
+	_, err = adminSvc.RemoveMember(admin, &parleyv1.RemoveMemberRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "russia", Member: "legal"})
+	must("remove member", err)
+	asMember := func(key string) context.Context { return servertest.As(ctx, memberToken[key]) }
+
 	unknownNegotiation := "negotiations/" + uuid.NewString()
 	unknownPoint := plan.Name + "/points/" + uuid.NewString()
 	unknownAmendment := plan.Name + "/amendments/" + uuid.NewString()
@@ -588,6 +604,85 @@ func TestBadInput(t *testing.T) {
 		})},
 	}
 
+	// Members, withdrawing an acceptance, batches.
+	signOffAll := func(who context.Context, mod func(r *parleyv1.SignOffPointsRequest)) func(context.Context) error {
+		return func(context.Context) error {
+			r := &parleyv1.SignOffPointsRequest{RequestId: rid(), Negotiation: plan.Name}
+			for _, p := range pt[2:5] {
+				r.Items = append(r.Items, &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+			}
+			mod(r)
+			_, err := svc.SignOffPoints(who, r)
+			return err
+		}
+	}
+	cases = append(cases, []struct {
+		name   string
+		code   codes.Code
+		reason string // empty: the gRPC layer refuses it, without ErrorInfo
+		call   func(ctx context.Context) error
+	}{
+		{"removed member's token", codes.Unauthenticated, "TOKEN_INVALID", func(ctx context.Context) error {
+			return getNegotiation(asMember("russia/legal"), plan.Name)
+		}},
+		{"member acting outside its participant's rights", codes.PermissionDenied, "ROLE_NOT_ALLOWED", func(ctx context.Context) error {
+			_, err := svc.CloseVoting(asMember("ukraine/aide"), &parleyv1.CloseVotingRequest{RequestId: rid(), Amendment: open.GetName()})
+			return err
+		}},
+		{"member not allowed to sign off", codes.PermissionDenied, "MEMBER_NOT_ALLOWED", signOffAll(asMember("ukraine/aide"), func(*parleyv1.SignOffPointsRequest) {})},
+		{"member not allowed to accept", codes.PermissionDenied, "MEMBER_NOT_ALLOWED", func(ctx context.Context) error {
+			_, err := svc.AcceptDocument(asMember("ukraine/aide"), &parleyv1.AcceptDocumentRequest{RequestId: rid(), Negotiation: plan.Name, DocumentSha256: doc.GetDocumentSha256()})
+			return err
+		}},
+		{"member adds a member", codes.PermissionDenied, "ADMIN_ONLY", func(ctx context.Context) error {
+			_, err := adminSvc.AddMember(asMember("ukraine/aide"), &parleyv1.AddMemberRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "ukraine", Member: "x"})
+			return err
+		}},
+		{"head issues a token to another participant", codes.PermissionDenied, "NOT_YOUR_PARTICIPANT", func(ctx context.Context) error {
+			_, err := adminSvc.IssueToken(asMember("ukraine/head"), &parleyv1.IssueTokenRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "russia"})
+			return err
+		}},
+		{"token for an unknown member", codes.NotFound, "MEMBER_NOT_FOUND", func(ctx context.Context) error {
+			_, err := adminSvc.IssueToken(admin, &parleyv1.IssueTokenRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "ukraine", Member: "nobody"})
+			return err
+		}},
+		{"token for a removed member", codes.NotFound, "MEMBER_NOT_FOUND", func(ctx context.Context) error {
+			_, err := adminSvc.IssueToken(admin, &parleyv1.IssueTokenRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "russia", Member: "legal"})
+			return err
+		}},
+		{"duplicate member id", codes.AlreadyExists, "MEMBER_EXISTS", func(ctx context.Context) error {
+			_, err := adminSvc.AddMember(admin, &parleyv1.AddMemberRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "ukraine", Member: "aide"})
+			return err
+		}},
+		{"member id of its participant", codes.InvalidArgument, "MEMBER_ID_INVALID", func(ctx context.Context) error {
+			_, err := adminSvc.AddMember(admin, &parleyv1.AddMemberRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "ukraine", Member: "ukraine"})
+			return err
+		}},
+		{"remove the default member", codes.InvalidArgument, "DEFAULT_MEMBER", func(ctx context.Context) error {
+			_, err := adminSvc.RemoveMember(admin, &parleyv1.RemoveMemberRequest{RequestId: rid(), Negotiation: plan.Name, Participant: "ukraine", Member: "ukraine"})
+			return err
+		}},
+		{"withdraw without an acceptance", codes.FailedPrecondition, "NOT_ACCEPTED", func(ctx context.Context) error {
+			_, err := svc.WithdrawAcceptance(as("ukraine"), &parleyv1.WithdrawAcceptanceRequest{RequestId: rid(), Negotiation: plan.Name})
+			return err
+		}},
+		{"empty sign-off batch", codes.InvalidArgument, "BATCH_SIZE_INVALID", signOffAll(as("europe"), func(r *parleyv1.SignOffPointsRequest) {
+			r.Items = nil
+		})},
+		{"sign-off batch with one stale item", codes.Aborted, "STALE_REVISION", signOffAll(as("europe"), func(r *parleyv1.SignOffPointsRequest) {
+			r.Items = append(r.Items, &parleyv1.SignOffPointsItem{Point: pt[5].GetName(), Revision: 1, TextSha256: pt[5].GetTextSha256()})
+		})},
+		{"sign-off batch with a point twice", codes.InvalidArgument, "BATCH_DUPLICATE_POINT", signOffAll(as("europe"), func(r *parleyv1.SignOffPointsRequest) {
+			r.Items = append(r.Items, r.Items[0])
+		})},
+		{"sign-off batch with another negotiation's point", codes.InvalidArgument, "NAME_INVALID", signOffAll(as("europe"), func(r *parleyv1.SignOffPointsRequest) {
+			r.Items[1].Point = lastPoint.GetName()
+		})},
+		{"revoke batch with a point not signed off", codes.FailedPrecondition, "NOT_SIGNED_OFF", func(ctx context.Context) error {
+			_, err := svc.RevokeSignOffs(as("europe"), &parleyv1.RevokeSignOffsRequest{RequestId: rid(), Negotiation: plan.Name, Points: []string{pt[3].GetName()}})
+			return err
+		}},
+	}...)
 	negotiations := []string{plan.Name, small.Name, agreed.Name, unsigned.Name}
 	// logs returns every negotiation's last sequence, and how many
 	// negotiations there are, as the administrator sees them.

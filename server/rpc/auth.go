@@ -15,6 +15,7 @@ type Caller struct {
 	Admin         bool
 	NegotiationID string // the participant's negotiation; empty for the administrator
 	Participant   string // empty for the administrator
+	Member        string // the participant's member; the participant's id for its default member
 	tokenHash     string
 }
 
@@ -26,12 +27,13 @@ func (c Caller) Actor() string {
 	return c.Participant
 }
 
-// key scopes the caller's request ids.
+// key scopes the caller's request ids: each member has its own, and the
+// default member keeps the participant's.
 func (c Caller) key() string {
 	if c.Admin {
 		return workflow.AdminActor
 	}
-	return c.NegotiationID + "/" + c.Participant
+	return c.NegotiationID + "/" + workflow.MemberKey(c.Participant, c.Member)
 }
 
 // member checks that the caller may act on or read a negotiation: the
@@ -104,5 +106,9 @@ func (s *Server) authenticateHash(hash string) (Caller, error) {
 	if !found {
 		return Caller{}, workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "the token is not valid: it is unknown, rotated or revoked")
 	}
-	return Caller{NegotiationID: owner.NegotiationID, Participant: owner.Participant, tokenHash: hash}, nil
+	participant, member, named := strings.Cut(owner.Participant, "/")
+	if !named {
+		member = participant
+	}
+	return Caller{NegotiationID: owner.NegotiationID, Participant: participant, Member: member, tokenHash: hash}, nil
 }

@@ -69,6 +69,7 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 		RequestID:     req.GetRequestId(),
 		RequestHash:   hash,
 		Actor:         c.Actor(),
+		Member:        c.Member,
 		Command:       cmd,
 		Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
 			return reply(n, events), nil
@@ -655,6 +656,92 @@ func (s *Server) GetCaller(ctx context.Context, _ *parleyv1.GetCallerRequest) (*
 			return workflow.Errorf(workflow.EINTERNAL, "STORE_CORRUPT", "token owner %s is not a participant", c.key())
 		}
 		out.Participant = wire.ParticipantToProto(n, p)
+		if c.Member == p.ID {
+			_, has := n.Credentials[p.ID]
+			out.Member = &parleyv1.Member{Id: p.ID, DisplayName: p.DisplayName, HasCredential: has}
+		} else if m, ok := p.Member(c.Member); ok {
+			out.Member = wire.MemberToProto(n, p.ID, m)
+		}
 		return nil
+	})
+}
+
+func (s *Server) WithdrawAcceptance(ctx context.Context, req *parleyv1.WithdrawAcceptanceRequest) (*parleyv1.WithdrawAcceptanceResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	return executeAs[*parleyv1.WithdrawAcceptanceResponse](ctx, s, req, nid, workflow.WithdrawAcceptance{}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.WithdrawAcceptanceResponse{Negotiation: wire.NegotiationToProto(n)}
+	})
+}
+
+// batchPoints checks the size of a batch before its items are parsed.
+func batchPoints(n int) error {
+	if n < 1 || n > workflow.MaxPoints {
+		return workflow.Errorf(workflow.EINVALID, "BATCH_SIZE_INVALID", "a batch holds 1 to %d items, not %d", workflow.MaxPoints, n)
+	}
+	return nil
+}
+
+// itemNameError names the batch item whose point name is bad.
+func itemNameError(i int, err error) error {
+	return workflow.Errorf(workflow.ErrorCode(err), workflow.ErrorReason(err), "item %d: %s", i+1, workflow.ErrorMessage(err))
+}
+
+func (s *Server) SignOffPoints(ctx context.Context, req *parleyv1.SignOffPointsRequest) (*parleyv1.SignOffPointsResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	if err := batchPoints(len(req.GetItems())); err != nil {
+		return nil, err
+	}
+	cmd := workflow.SignOffPoints{Items: make([]workflow.SignOffItem, len(req.GetItems()))}
+	for i, item := range req.GetItems() {
+		pid, err := pointIn(nid, "point", item.GetPoint())
+		if err != nil {
+			return nil, itemNameError(i, err)
+		}
+		cmd.Items[i] = workflow.SignOffItem{PointID: pid, Revision: item.GetRevision(), TextHash: item.GetTextSha256()}
+	}
+	if cmd.Checkpoint, err = s.checkpointRef(nid, req.GetCheckpoint()); err != nil {
+		return nil, err
+	}
+	return executeAs[*parleyv1.SignOffPointsResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
+		count := 0
+		for _, e := range events {
+			if _, ok := e.Payload.(workflow.PointSignedOff); ok {
+				count++
+			}
+		}
+		return &parleyv1.SignOffPointsResponse{Negotiation: wire.NegotiationToProto(n), SignedOffCount: int32(count)}
+	})
+}
+
+func (s *Server) RevokeSignOffs(ctx context.Context, req *parleyv1.RevokeSignOffsRequest) (*parleyv1.RevokeSignOffsResponse, error) {
+	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	if err := batchPoints(len(req.GetPoints())); err != nil {
+		return nil, err
+	}
+	cmd := workflow.RevokeSignOffs{PointIDs: make([]string, len(req.GetPoints()))}
+	for i, name := range req.GetPoints() {
+		pid, err := pointIn(nid, "point", name)
+		if err != nil {
+			return nil, itemNameError(i, err)
+		}
+		cmd.PointIDs[i] = pid
+	}
+	return executeAs[*parleyv1.RevokeSignOffsResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.RevokeSignOffsResponse{Negotiation: wire.NegotiationToProto(n)}
 	})
 }

@@ -30,7 +30,9 @@ type Exec struct {
 	// again for a different request is refused rather than replayed.
 	RequestHash [sha256.Size]byte
 	// Actor is who acts: a participant id or workflow.AdminActor.
-	Actor   string
+	Actor string
+	// Member is the actor's member who acts; empty for the administrator.
+	Member  string
 	Command workflow.Command
 	// Reply builds the reply from the state after the command and its
 	// events. It runs on the committer goroutine, before the commit.
@@ -254,7 +256,7 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		return err
 	}
 	n := e.n
-	meta := workflow.Meta{Actor: x.Actor, RequestID: x.RequestID, At: at}
+	meta := workflow.Meta{Actor: x.Actor, Member: x.Member, RequestID: x.RequestID, At: at}
 	if n != nil && n.LastEventAt.After(at) {
 		meta.At = n.LastEventAt // keep event times in order if the clock steps back
 	}
@@ -340,19 +342,29 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	}
 	switch p := ev.Payload.(type) {
 	case workflow.CredentialIssued:
-		if err := reindexToken(tx, n.Credentials[p.Participant], p.TokenHash, ev.NegotiationID, p.Participant); err != nil {
+		key := workflow.MemberKey(p.Participant, p.Member)
+		if err := reindexToken(tx, n.Credentials[key], p.TokenHash, ev.NegotiationID, key); err != nil {
 			return err
 		}
 	case workflow.CredentialRevoked:
-		if err := reindexToken(tx, n.Credentials[p.Participant], "", ev.NegotiationID, p.Participant); err != nil {
+		key := workflow.MemberKey(p.Participant, p.Member)
+		if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
+			return err
+		}
+	case workflow.MemberRemoved:
+		key := workflow.MemberKey(p.Participant, p.Member)
+		if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
 			return err
 		}
 	case workflow.ParticipantRemoved:
-		// The removed participant's token stops working with its removal.
-		if err := reindexToken(tx, n.Credentials[p.Participant], "", ev.NegotiationID, p.Participant); err != nil {
-			return err
+		// The tokens of the removed participant's members stop working with
+		// its removal.
+		for _, key := range n.CredentialKeys(p.Participant) {
+			if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
+				return err
+			}
+			d.credentials[key] = true
 		}
-		d.credentials[p.Participant] = true
 		for _, id := range n.AmendmentOrder {
 			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen {
 				if _, voted := a.Votes[p.Participant]; voted {
@@ -395,10 +407,14 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	switch p := ev.Payload.(type) {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded,
 		workflow.ParticipantAdded, workflow.ParticipantRemoved, workflow.NegotiationRenamed, workflow.DecisionRuleChanged,
-		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned:
+		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned,
+		workflow.MemberAdded, workflow.AcceptanceWithdrawn:
 		d.meta = true
 	case workflow.VotingDeadlineSet:
 		d.amendments[p.AmendmentID] = true
+	case workflow.MemberRemoved:
+		d.meta = true
+		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
 	case workflow.PointAdded:
 		d.points[p.PointID] = true
 		d.order = true
@@ -423,14 +439,14 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	case workflow.SignOffRevoked:
 		d.points[p.PointID] = true
 	case workflow.CredentialIssued:
-		d.credentials[p.Participant] = true
+		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
 	case workflow.CredentialRevoked:
-		d.credentials[p.Participant] = true
+		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
 	}
 	return nil
 }
 
-// reindexToken moves a participant's entry in the token index from the old
+// reindexToken moves a member's entry in the token index from the old
 // token hash to the new one; either may be empty.
 func reindexToken(tx *bolt.Tx, oldHash, newHash, negotiationID, participant string) error {
 	tokens := tx.Bucket(bucketTokens)

@@ -322,7 +322,7 @@ func (db *DB) EventsWithin(negotiationID string, after int64, limit, maxBytes in
 // Principal is who a token belongs to.
 type Principal struct {
 	NegotiationID string
-	Participant   string
+	Participant   string // the member's workflow.MemberKey: "participant" or "participant/member"
 }
 
 // TokenOwner returns the participant whose current token has the given

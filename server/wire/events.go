@@ -33,6 +33,7 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 		Time:        timestamp(e.At),
 		Actor:       e.Actor,
 		RequestId:   e.RequestID,
+		Member:      e.Member,
 	}
 	switch p := e.Payload.(type) {
 	case workflow.NegotiationCreated:
@@ -79,10 +80,19 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			DocumentSha256: p.DocumentHash}}
 	case workflow.CredentialIssued:
 		out.Payload = &parleyv1.Event_CredentialIssued{CredentialIssued: &parleyv1.CredentialIssued{
-			Participant: p.Participant, TokenSha256: p.TokenHash, Rotated: p.Rotated}}
+			Participant: p.Participant, TokenSha256: p.TokenHash, Rotated: p.Rotated, Member: p.Member}}
 	case workflow.CredentialRevoked:
 		out.Payload = &parleyv1.Event_CredentialRevoked{CredentialRevoked: &parleyv1.CredentialRevoked{
-			Participant: p.Participant}}
+			Participant: p.Participant, Member: p.Member}}
+	case workflow.MemberAdded:
+		out.Payload = &parleyv1.Event_MemberAdded{MemberAdded: &parleyv1.MemberAdded{
+			Participant: p.Participant, Member: p.Member, DisplayName: p.DisplayName, Head: p.Head}}
+	case workflow.MemberRemoved:
+		out.Payload = &parleyv1.Event_MemberRemoved{MemberRemoved: &parleyv1.MemberRemoved{
+			Participant: p.Participant, Member: p.Member}}
+	case workflow.AcceptanceWithdrawn:
+		out.Payload = &parleyv1.Event_AcceptanceWithdrawn{AcceptanceWithdrawn: &parleyv1.AcceptanceWithdrawn{
+			DocumentSha256: p.DocumentHash}}
 	case workflow.CheckpointKeyRotated:
 		out.Payload = &parleyv1.Event_CheckpointKeyRotated{CheckpointKeyRotated: &parleyv1.CheckpointKeyRotated{
 			VerifierKey: p.VerifierKey, PreviousVerifierKey: p.PreviousVerifierKey}}
@@ -117,7 +127,7 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		return workflow.Event{}, corrupt("event %d: %v", pe.GetSequence(), err)
 	}
 	e := workflow.Event{NegotiationID: id, Sequence: pe.GetSequence(), At: Time(pe.GetTime()),
-		Actor: pe.GetActor(), RequestID: pe.GetRequestId()}
+		Actor: pe.GetActor(), Member: pe.GetMember(), RequestID: pe.GetRequestId()}
 	switch p := pe.GetPayload().(type) {
 	case *parleyv1.Event_NegotiationCreated:
 		c := p.NegotiationCreated
@@ -160,9 +170,16 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.NegotiationConcluded{DocumentHash: p.NegotiationConcluded.GetDocumentSha256()}
 	case *parleyv1.Event_CredentialIssued:
 		c := p.CredentialIssued
-		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), TokenHash: c.GetTokenSha256(), Rotated: c.GetRotated()}
+		e.Payload = workflow.CredentialIssued{Participant: c.GetParticipant(), Member: c.GetMember(), TokenHash: c.GetTokenSha256(), Rotated: c.GetRotated()}
 	case *parleyv1.Event_CredentialRevoked:
-		e.Payload = workflow.CredentialRevoked{Participant: p.CredentialRevoked.GetParticipant()}
+		e.Payload = workflow.CredentialRevoked{Participant: p.CredentialRevoked.GetParticipant(), Member: p.CredentialRevoked.GetMember()}
+	case *parleyv1.Event_MemberAdded:
+		c := p.MemberAdded
+		e.Payload = workflow.MemberAdded{Participant: c.GetParticipant(), Member: c.GetMember(), DisplayName: c.GetDisplayName(), Head: c.GetHead()}
+	case *parleyv1.Event_MemberRemoved:
+		e.Payload = workflow.MemberRemoved{Participant: p.MemberRemoved.GetParticipant(), Member: p.MemberRemoved.GetMember()}
+	case *parleyv1.Event_AcceptanceWithdrawn:
+		e.Payload = workflow.AcceptanceWithdrawn{DocumentHash: p.AcceptanceWithdrawn.GetDocumentSha256()}
 	case *parleyv1.Event_CheckpointKeyRotated:
 		c := p.CheckpointKeyRotated
 		e.Payload = workflow.CheckpointKeyRotated{VerifierKey: c.GetVerifierKey(), PreviousVerifierKey: c.GetPreviousVerifierKey()}

@@ -71,7 +71,7 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 		n.Credentials[k] = v
 	}
 	for _, a := range r.Meta.GetAcceptances() {
-		n.Acceptances[a.GetParticipant()] = workflow.Acceptance{Participant: a.GetParticipant(),
+		n.Acceptances[a.GetParticipant()] = workflow.Acceptance{Participant: a.GetParticipant(), Member: a.GetMember(),
 			DocumentHash: a.GetDocumentSha256(), At: Time(a.GetAcceptTime()), Sequence: a.GetSequence(),
 			Checkpoint: checkpointFromProto(a.GetCheckpoint())}
 	}
@@ -158,6 +158,7 @@ func pointFromRecord(rec *parleyv1.Point, ids interner) (*workflow.Point, error)
 	for _, s := range rec.GetSignOffs() {
 		so := signOffFromProto(s)
 		so.Participant = ids.of(so.Participant)
+		so.Member = ids.of(so.Member)
 		p.SignOffs[so.Participant] = so
 	}
 	for _, s := range rec.GetStaleSignOffs() {
@@ -196,7 +197,7 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 	}
 	for _, v := range rec.GetVotes() {
 		who := ids.of(v.GetParticipant())
-		a.Votes[who] = workflow.Vote{Participant: who, Choice: Choice(v.GetChoice()),
+		a.Votes[who] = workflow.Vote{Participant: who, Member: ids.of(v.GetMember()), Choice: Choice(v.GetChoice()),
 			Reason: v.GetReason(), At: Time(v.GetCastTime()), Sequence: v.GetSequence()}
 	}
 	return a, nil

@@ -37,6 +37,9 @@ func Participants(in []*parleyv1.Participant) []workflow.Participant {
 	out := make([]workflow.Participant, len(in))
 	for i, p := range in {
 		out[i] = workflow.Participant{ID: p.GetId(), DisplayName: p.GetDisplayName(), Role: Role(p.GetRole()), Weight: p.GetWeight()}
+		for _, m := range p.GetMembers() {
+			out[i].Members = append(out[i].Members, workflow.Member{ID: m.GetId(), DisplayName: m.GetDisplayName(), Head: m.GetHead()})
+		}
 	}
 	return out
 }
@@ -60,6 +63,19 @@ func ParticipantToProto(n *workflow.Negotiation, p workflow.Participant) *parley
 	out := &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role), Weight: p.Weight}
 	if n != nil {
 		_, out.HasCredential = n.Credentials[p.ID]
+	}
+	for _, m := range p.Members {
+		out.Members = append(out.Members, MemberToProto(n, p.ID, m))
+	}
+	return out
+}
+
+// MemberToProto returns a named member as the API shows it; with a
+// negotiation, has_credential says whether it holds a token now.
+func MemberToProto(n *workflow.Negotiation, participant string, m workflow.Member) *parleyv1.Member {
+	out := &parleyv1.Member{Id: m.ID, DisplayName: m.DisplayName, Head: m.Head}
+	if n != nil {
+		_, out.HasCredential = n.Credentials[workflow.MemberKey(participant, m.ID)]
 	}
 	return out
 }
@@ -100,7 +116,7 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 			out.Acceptances = append(out.Acceptances, &parleyv1.Acceptance{
 				Participant: a.Participant, DocumentSha256: a.DocumentHash,
 				AcceptTime: timestamp(a.At), Sequence: a.Sequence, Current: n.AcceptanceCurrent(a),
-				Checkpoint: CheckpointToProto(a.Checkpoint),
+				Checkpoint: CheckpointToProto(a.Checkpoint), Member: a.Member,
 			})
 		}
 	}
@@ -178,12 +194,12 @@ func PointRecord(n *workflow.Negotiation, p *workflow.Point) *parleyv1.Point {
 
 func signOffToProto(s workflow.SignOff) *parleyv1.SignOff {
 	return &parleyv1.SignOff{Participant: s.Participant, Revision: s.Revision, TextSha256: s.TextHash, SignTime: timestamp(s.At),
-		Sequence: s.Sequence, Checkpoint: CheckpointToProto(s.Checkpoint)}
+		Sequence: s.Sequence, Checkpoint: CheckpointToProto(s.Checkpoint), Member: s.Member}
 }
 
 func signOffFromProto(s *parleyv1.SignOff) workflow.SignOff {
 	return workflow.SignOff{Participant: s.GetParticipant(), Revision: s.GetRevision(), TextHash: s.GetTextSha256(),
-		At: Time(s.GetSignTime()), Sequence: s.GetSequence(), Checkpoint: checkpointFromProto(s.GetCheckpoint())}
+		At: Time(s.GetSignTime()), Sequence: s.GetSequence(), Checkpoint: checkpointFromProto(s.GetCheckpoint()), Member: s.GetMember()}
 }
 
 // AmendmentToProto returns an amendment as the API shows it. Votes are
@@ -223,7 +239,7 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	for _, id := range sortedKeys(a.Votes) {
 		v := a.Votes[id]
 		out.Votes = append(out.Votes, &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice),
-			Reason: v.Reason, CastTime: timestamp(v.At), Sequence: v.Sequence})
+			Reason: v.Reason, CastTime: timestamp(v.At), Sequence: v.Sequence, Member: v.Member})
 	}
 	return out
 }

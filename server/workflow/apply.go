@@ -96,7 +96,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		if err != nil {
 			return err
 		}
-		a.Votes[e.Actor] = Vote{Participant: e.Actor, Choice: p.Choice, Reason: p.Reason, At: e.At, Sequence: e.Sequence}
+		a.Votes[e.Actor] = Vote{Participant: e.Actor, Member: e.Member, Choice: p.Choice, Reason: p.Reason, At: e.At, Sequence: e.Sequence}
 		a.UpdatedAt = e.At
 
 	case VotingClosed:
@@ -155,7 +155,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		if prev, ok := pt.SignOffs[e.Actor]; ok {
 			pt.History = append(pt.History, prev)
 		}
-		pt.SignOffs[e.Actor] = SignOff{Participant: e.Actor, Revision: p.Revision, TextHash: p.TextHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
+		pt.SignOffs[e.Actor] = SignOff{Participant: e.Actor, Member: e.Member, Revision: p.Revision, TextHash: p.TextHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
 
 	case SignOffRevoked:
 		pt, ok := n.Points[p.PointID]
@@ -165,17 +165,40 @@ func (n *Negotiation) applyPayload(e Event) error {
 		delete(pt.SignOffs, e.Actor)
 
 	case DocumentAccepted:
-		n.Acceptances[e.Actor] = Acceptance{Participant: e.Actor, DocumentHash: p.DocumentHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
+		n.Acceptances[e.Actor] = Acceptance{Participant: e.Actor, Member: e.Member, DocumentHash: p.DocumentHash, At: e.At, Sequence: e.Sequence, Checkpoint: p.Checkpoint}
 
 	case NegotiationConcluded:
 		n.State = NegotiationStateConcluded
 		n.ConcludedAt = e.At
 
 	case CredentialIssued:
-		n.Credentials[p.Participant] = p.TokenHash
+		n.Credentials[MemberKey(p.Participant, p.Member)] = p.TokenHash
 
 	case CredentialRevoked:
-		delete(n.Credentials, p.Participant)
+		delete(n.Credentials, MemberKey(p.Participant, p.Member))
+
+	case MemberAdded:
+		i, ok := n.derived.participant[p.Participant]
+		if !ok {
+			return corrupt("event %d adds a member to unknown participant %s", e.Sequence, p.Participant)
+		}
+		pp := &n.Participants[i]
+		pp.Members = append(slices.Clip(pp.Members), Member{ID: p.Member, DisplayName: p.DisplayName, Head: p.Head})
+
+	case MemberRemoved:
+		i, ok := n.derived.participant[p.Participant]
+		if !ok {
+			return corrupt("event %d removes a member of unknown participant %s", e.Sequence, p.Participant)
+		}
+		pp := &n.Participants[i]
+		pp.Members = slices.DeleteFunc(slices.Clone(pp.Members), func(m Member) bool { return m.ID == p.Member })
+		if len(pp.Members) == 0 {
+			pp.Members = nil
+		}
+		delete(n.Credentials, MemberKey(p.Participant, p.Member))
+
+	case AcceptanceWithdrawn:
+		delete(n.Acceptances, e.Actor)
 
 	case CheckpointKeyRotated:
 

@@ -103,6 +103,18 @@ func (NegotiationResumed) isPayload()   {}
 func (NegotiationAbandoned) isPayload() {}
 func (VotingDeadlineSet) isPayload()    {}
 
+// CredentialKeys returns the keys in Credentials of a participant's members'
+// tokens, its default member's included, in no particular order.
+func (n *Negotiation) CredentialKeys(participant string) []string {
+	var keys []string
+	for key := range n.Credentials {
+		if key == participant || strings.HasPrefix(key, participant+"/") {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
 // removed reports whether a participant with this id was removed.
 func (n *Negotiation) removed(id string) bool {
 	return slices.ContainsFunc(n.Removed, func(p Participant) bool { return p.ID == id })
@@ -126,6 +138,11 @@ func (n *Negotiation) NotVoted(a *Amendment) []string {
 func (d *decider) change(action string) error {
 	if d.m.Actor != AdminActor {
 		p, ok := d.n.Participant(d.m.Actor)
+		if m := d.member(); ok && m != p.ID {
+			if _, known := p.Member(m); !known {
+				return Errorf(EPERMISSION, "MEMBER_NOT_FOUND", "%q is not a member of %s: it was removed or never added", m, p.ID)
+			}
+		}
 		switch {
 		case !ok && d.n.removed(d.m.Actor):
 			return Errorf(EPERMISSION, "PARTICIPANT_REMOVED", "%q was removed from this negotiation", d.m.Actor)
@@ -451,7 +468,9 @@ func (n *Negotiation) applyChangeEvent(e Event) (bool, error) {
 		}
 		n.Removed = append(n.Removed, n.Participants[i])
 		n.Participants = slices.Delete(slices.Clone(n.Participants), i, i+1)
-		delete(n.Credentials, p.Participant)
+		for _, key := range n.CredentialKeys(p.Participant) {
+			delete(n.Credentials, key)
+		}
 		for _, id := range n.AmendmentOrder {
 			if a := n.Amendments[id]; a.State == AmendmentStateOpen {
 				delete(a.Votes, p.Participant)

@@ -6,6 +6,7 @@ import "time"
 // request it came from, and the time the server chose for it.
 type Meta struct {
 	Actor     string // participant id, or AdminActor
+	Member    string // the actor's member who acts; the participant's id (or empty) for its default member
 	RequestID string
 	At        time.Time
 }
@@ -87,16 +88,54 @@ type AcceptDocument struct {
 	Checkpoint   *CheckpointRef // optional, recorded with the acceptance
 }
 
-// IssueCredential gives a participant a token, by its hash. With Rotate the
-// participant must already have one, which it replaces; without, it must not.
+// IssueCredential gives a participant's member a token, by its hash. With
+// Rotate the member must already have one, which it replaces; without, it
+// must not. An empty Member is the participant's default member.
 type IssueCredential struct {
 	Participant string
+	Member      string
 	TokenHash   string
 	Rotate      bool
 }
 
-// RevokeCredential takes a participant's token away.
-type RevokeCredential struct{ Participant string }
+// RevokeCredential takes a participant's member's token away.
+type RevokeCredential struct {
+	Participant string
+	Member      string
+}
+
+// AddMember gives a participant a named member.
+type AddMember struct {
+	Participant string
+	Member      string
+	DisplayName string
+	Head        bool
+}
+
+// RemoveMember removes a participant's named member and its token.
+type RemoveMember struct {
+	Participant string
+	Member      string
+}
+
+// WithdrawAcceptance takes back the actor's acceptance of the document.
+type WithdrawAcceptance struct{}
+
+// SignOffPoints signs off many points in one command: all or none.
+type SignOffPoints struct {
+	Items      []SignOffItem
+	Checkpoint *CheckpointRef // optional, recorded with every sign-off
+}
+
+// SignOffItem is one sign-off of SignOffPoints.
+type SignOffItem struct {
+	PointID  string
+	Revision int64
+	TextHash string
+}
+
+// RevokeSignOffs withdraws the actor's sign-offs of many points: all or none.
+type RevokeSignOffs struct{ PointIDs []string }
 
 // RotateCheckpointKey records that checkpoints are signed by a new key from
 // now on. Only the administrator (the server itself, at start) gives it; it
@@ -120,3 +159,8 @@ func (AcceptDocument) isCommand()      {}
 func (IssueCredential) isCommand()     {}
 func (RevokeCredential) isCommand()    {}
 func (RotateCheckpointKey) isCommand() {}
+func (AddMember) isCommand()           {}
+func (RemoveMember) isCommand()        {}
+func (WithdrawAcceptance) isCommand()  {}
+func (SignOffPoints) isCommand()       {}
+func (RevokeSignOffs) isCommand()      {}

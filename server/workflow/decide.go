@@ -75,6 +75,16 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.setDeadline(c)
 	case CloseVotingAtDeadline:
 		err = d.closeAtDeadline(c)
+	case AddMember:
+		err = d.addMember(c)
+	case RemoveMember:
+		err = d.removeMember(c)
+	case WithdrawAcceptance:
+		err = d.withdrawAcceptance()
+	case SignOffPoints:
+		err = d.signOffPoints(c)
+	case RevokeSignOffs:
+		err = d.revokeSignOffs(c)
 	default:
 		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
 	}
@@ -97,9 +107,22 @@ func (d *decider) emit(p Payload) {
 		Sequence:      d.n.LastSequence + int64(len(d.events)) + 1,
 		At:            d.m.At,
 		Actor:         d.m.Actor,
+		Member:        d.member(),
 		RequestID:     d.m.RequestID,
 		Payload:       p,
 	})
+}
+
+// member returns the id of the member who acts, as events record it: the
+// participant's id for its default member, empty for the administrator.
+func (d *decider) member() string {
+	if d.m.Actor == AdminActor {
+		return ""
+	}
+	if d.m.Member == "" {
+		return d.m.Actor
+	}
+	return d.m.Member
 }
 
 // act checks that the actor has one of the roles and that the negotiation
@@ -123,6 +146,11 @@ func (d *decider) act(action string, roles ...Role) error {
 	if !allowed {
 		return Errorf(EPERMISSION, "ROLE_NOT_ALLOWED", "%s %q cannot %s: only a %s can", strings.ToLower(p.Role.String()), p.ID, action, roleList(roles))
 	}
+	if m := d.member(); m != p.ID {
+		if _, ok := p.Member(m); !ok {
+			return Errorf(EPERMISSION, "MEMBER_NOT_FOUND", "%q is not a member of %s: it was removed or never added", m, p.ID)
+		}
+	}
 	return d.takesChanges(true)
 }
 
@@ -140,6 +168,21 @@ func (d *decider) takesChanges(strict bool) error {
 		}
 	}
 	return nil
+}
+
+// mayCommit checks that the acting member may bind its participant by a
+// sign-off or an acceptance: once a participant has a head, only its heads
+// and its default member may.
+func (d *decider) mayCommit(action string) error {
+	p, _ := d.n.Participant(d.m.Actor)
+	m := d.member()
+	if m == p.ID || !p.HasHead() {
+		return nil
+	}
+	if mem, _ := p.Member(m); mem.Head {
+		return nil
+	}
+	return Errorf(EPERMISSION, "MEMBER_NOT_ALLOWED", "member %q of %s cannot %s: %s has restricted that to its heads", m, p.ID, action, p.ID)
 }
 
 func roleList(roles []Role) string {
@@ -258,6 +301,7 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
 		}
 		seen[p.ID] = true
+		p.Members = nil // members are added by AddMember, each an event
 		p.DisplayName = strings.TrimSpace(p.DisplayName)
 		if p.DisplayName == "" {
 			p.DisplayName = p.ID
@@ -403,7 +447,7 @@ func (d *decider) castVote(c CastVote) error {
 	if a.State != AmendmentStateOpen {
 		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
 	}
-	if v, ok := a.Votes[d.m.Actor]; ok && v.Choice == c.Choice && v.Reason == reason {
+	if v, ok := a.Votes[d.m.Actor]; ok && v.Choice == c.Choice && v.Reason == reason && memberOr(v.Member, v.Participant) == d.member() {
 		return nil
 	}
 	d.emit(VoteCast{AmendmentID: a.ID, Choice: c.Choice, Reason: reason})
@@ -600,31 +644,96 @@ func (d *decider) signOff(c SignOffPoint) error {
 	if err := d.act("sign off points", RoleDelegation); err != nil {
 		return err
 	}
-	if c.Revision < 1 {
-		return Errorf(EINVALID, "REVISION_INVALID", "revision must be 1 or more")
+	if err := d.mayCommit("sign off points"); err != nil {
+		return err
 	}
-	if !sha256HexPattern.MatchString(c.TextHash) {
-		return Errorf(EINVALID, "HASH_INVALID", "text_sha256 must be 64 lowercase hex digits")
-	}
-	p, err := d.livePoint(c.PointID)
-	if err != nil {
+	p, record, err := d.checkSignOff(SignOffItem{PointID: c.PointID, Revision: c.Revision, TextHash: c.TextHash})
+	if err != nil || !record {
 		return err
 	}
 	current := p.Current()
+	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
+	d.concludeIfComplete(map[string]bool{p.ID: true}, "")
+	return nil
+}
+
+// checkSignOff checks one sign-off and says whether it records anything: a
+// second sign-off of the same revision does not.
+func (d *decider) checkSignOff(c SignOffItem) (*Point, bool, error) {
+	if c.Revision < 1 {
+		return nil, false, Errorf(EINVALID, "REVISION_INVALID", "revision must be 1 or more")
+	}
+	if !sha256HexPattern.MatchString(c.TextHash) {
+		return nil, false, Errorf(EINVALID, "HASH_INVALID", "text_sha256 must be 64 lowercase hex digits")
+	}
+	p, err := d.livePoint(c.PointID)
+	if err != nil {
+		return nil, false, err
+	}
+	current := p.Current()
 	if c.Revision > current.Revision {
-		return Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.Revision, current.Revision)
+		return nil, false, Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.Revision, current.Revision)
 	}
 	if c.Revision != current.Revision {
-		return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again", d.n.PointNumber(p.ID), current.Revision, c.Revision)
+		return nil, false, Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again", d.n.PointNumber(p.ID), current.Revision, c.Revision)
 	}
 	if c.TextHash != current.TextHash {
-		return Errorf(EABORTED, "TEXT_HASH_MISMATCH", "the hash given is not that of point %d's text at revision %d", d.n.PointNumber(p.ID), current.Revision)
+		return nil, false, Errorf(EABORTED, "TEXT_HASH_MISMATCH", "the hash given is not that of point %d's text at revision %d", d.n.PointNumber(p.ID), current.Revision)
 	}
 	if s, ok := p.SignOffs[d.m.Actor]; ok && s.Revision == current.Revision {
-		return nil
+		return p, false, nil
 	}
-	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
-	d.concludeIfComplete(p.ID, "")
+	return p, true, nil
+}
+
+// batchSize checks the number of items of a batch command.
+func batchSize(n int) error {
+	if n < 1 || n > MaxPoints {
+		return Errorf(EINVALID, "BATCH_SIZE_INVALID", "a batch holds 1 to %d items, not %d", MaxPoints, n)
+	}
+	return nil
+}
+
+// itemError names the item of a batch that refused the whole batch, keeping
+// the item's code and reason.
+func itemError(i int, err error) error {
+	return Errorf(ErrorCode(err), ErrorReason(err), "item %d: %s", i+1, ErrorMessage(err))
+}
+
+func (d *decider) signOffPoints(c SignOffPoints) error {
+	if err := d.act("sign off points", RoleDelegation); err != nil {
+		return err
+	}
+	if err := d.mayCommit("sign off points"); err != nil {
+		return err
+	}
+	if err := batchSize(len(c.Items)); err != nil {
+		return err
+	}
+	signed := make(map[string]bool, len(c.Items))
+	seen := make(map[string]bool, len(c.Items))
+	var payloads []Payload
+	for i, item := range c.Items {
+		if seen[item.PointID] {
+			return itemError(i, Errorf(EINVALID, "BATCH_DUPLICATE_POINT", "point %s is in the batch twice", item.PointID))
+		}
+		seen[item.PointID] = true
+		p, record, err := d.checkSignOff(item)
+		if err != nil {
+			return itemError(i, err)
+		}
+		if record {
+			current := p.Current()
+			signed[p.ID] = true
+			payloads = append(payloads, PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
+		}
+	}
+	for _, p := range payloads {
+		d.emit(p)
+	}
+	if len(signed) > 0 {
+		d.concludeIfComplete(signed, "")
+	}
 	return nil
 }
 
@@ -632,20 +741,63 @@ func (d *decider) revokeSignOff(c RevokeSignOff) error {
 	if err := d.act("revoke sign-offs", RoleDelegation); err != nil {
 		return err
 	}
-	p, err := d.livePoint(c.PointID)
+	if err := d.mayCommit("revoke sign-offs"); err != nil {
+		return err
+	}
+	payload, err := d.checkRevoke(c.PointID)
 	if err != nil {
 		return err
 	}
+	d.emit(payload)
+	return nil
+}
+
+func (d *decider) checkRevoke(pointID string) (SignOffRevoked, error) {
+	p, err := d.livePoint(pointID)
+	if err != nil {
+		return SignOffRevoked{}, err
+	}
 	s, ok := p.SignOffs[d.m.Actor]
 	if !ok || s.Revision != p.Current().Revision {
-		return Errorf(EFAILEDPRECONDITION, "NOT_SIGNED_OFF", "%s has not signed off point %d at its current revision", d.m.Actor, d.n.PointNumber(p.ID))
+		return SignOffRevoked{}, Errorf(EFAILEDPRECONDITION, "NOT_SIGNED_OFF", "%s has not signed off point %d at its current revision", d.m.Actor, d.n.PointNumber(p.ID))
 	}
-	d.emit(SignOffRevoked{PointID: p.ID, Revision: s.Revision})
+	return SignOffRevoked{PointID: p.ID, Revision: s.Revision}, nil
+}
+
+func (d *decider) revokeSignOffs(c RevokeSignOffs) error {
+	if err := d.act("revoke sign-offs", RoleDelegation); err != nil {
+		return err
+	}
+	if err := d.mayCommit("revoke sign-offs"); err != nil {
+		return err
+	}
+	if err := batchSize(len(c.PointIDs)); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(c.PointIDs))
+	payloads := make([]Payload, 0, len(c.PointIDs))
+	for i, id := range c.PointIDs {
+		if seen[id] {
+			return itemError(i, Errorf(EINVALID, "BATCH_DUPLICATE_POINT", "point %s is in the batch twice", id))
+		}
+		seen[id] = true
+		payload, err := d.checkRevoke(id)
+		if err != nil {
+			return itemError(i, err)
+		}
+		payloads = append(payloads, payload)
+	}
+	for _, p := range payloads {
+		d.emit(p)
+	}
 	return nil
 }
 
 func (d *decider) accept(c AcceptDocument) error {
 	if err := d.act("accept the document", RoleDelegation); err != nil {
+		return err
+	}
+	if err := d.mayCommit("accept the document"); err != nil {
 		return err
 	}
 	if !sha256HexPattern.MatchString(c.DocumentHash) {
@@ -665,15 +817,30 @@ func (d *decider) accept(c AcceptDocument) error {
 		return nil
 	}
 	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash, Checkpoint: c.Checkpoint})
-	d.concludeIfComplete("", d.m.Actor)
+	d.concludeIfComplete(nil, d.m.Actor)
 	return nil
 }
 
-// concludeIfComplete emits NegotiationConcluded if, counting the sign-off of
-// signedPoint or the acceptance of acceptedBy being decided, every point is
-// agreed, no amendment is pending and every delegation accepted the current
-// text.
-func (d *decider) concludeIfComplete(signedPoint, acceptedBy string) {
+func (d *decider) withdrawAcceptance() error {
+	if err := d.act("withdraw an acceptance", RoleDelegation); err != nil {
+		return err
+	}
+	if err := d.mayCommit("withdraw an acceptance"); err != nil {
+		return err
+	}
+	a, ok := d.n.Acceptances[d.m.Actor]
+	if !ok {
+		return Errorf(EFAILEDPRECONDITION, "NOT_ACCEPTED", "%s has no acceptance to withdraw", d.m.Actor)
+	}
+	d.emit(AcceptanceWithdrawn{DocumentHash: a.DocumentHash})
+	return nil
+}
+
+// concludeIfComplete emits NegotiationConcluded if, counting the actor's
+// sign-offs of signedPoints or the acceptance of acceptedBy being decided,
+// every point is agreed, no amendment is pending and every delegation
+// accepted the current text.
+func (d *decider) concludeIfComplete(signedPoints map[string]bool, acceptedBy string) {
 	n := d.n
 	if n.PendingAmendments() > 0 {
 		return
@@ -688,7 +855,7 @@ func (d *decider) concludeIfComplete(signedPoint, acceptedBy string) {
 		p := n.Points[pid]
 		current := p.Current().Revision
 		for _, id := range n.Delegations() {
-			if pid == signedPoint && id == d.m.Actor {
+			if signedPoints[pid] && id == d.m.Actor {
 				continue
 			}
 			if s, ok := p.SignOffs[id]; !ok || s.Revision != current {
@@ -699,45 +866,143 @@ func (d *decider) concludeIfComplete(signedPoint, acceptedBy string) {
 	d.emit(NegotiationConcluded{DocumentHash: hash})
 }
 
-func (d *decider) credentialTarget(participant string) (bool, error) {
-	if d.m.Actor != AdminActor {
-		return false, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator manages credentials")
+// manage checks that the actor may manage a participant's members and their
+// credentials: the administrator may; a head of the participant may, for its
+// other named members, which are no heads. It returns the participant.
+func (d *decider) manage(participant, member string) (Participant, error) {
+	p, ok := d.n.Participant(participant)
+	if d.m.Actor == AdminActor {
+		if !ok {
+			return p, Errorf(ENOTFOUND, "PARTICIPANT_NOT_FOUND", "participant %.70q not found", participant)
+		}
+		return p, nil
 	}
-	if _, ok := d.n.Participant(participant); !ok {
-		return false, Errorf(ENOTFOUND, "PARTICIPANT_NOT_FOUND", "participant %.70q not found", participant)
+	self, _ := d.n.Participant(d.m.Actor)
+	head, _ := self.Member(d.member())
+	if !head.Head {
+		return p, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator or a head of the participant manages its members and credentials")
 	}
-	_, has := d.n.Credentials[participant]
+	if participant != d.m.Actor {
+		return p, Errorf(EPERMISSION, "NOT_YOUR_PARTICIPANT", "a head manages the members of its own participant only, not of %.70q", participant)
+	}
+	if key := MemberKey(participant, member); key == participant {
+		return p, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator manages the default member's credential")
+	}
+	if m, ok := p.Member(member); ok && m.Head {
+		return p, Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator manages a head's credential")
+	}
+	return p, nil
+}
+
+// credentialTarget checks the target of a credential command and says
+// whether it holds a token now.
+func (d *decider) credentialTarget(participant, member string) (bool, error) {
+	p, err := d.manage(participant, member)
+	if err != nil {
+		return false, err
+	}
+	if key := MemberKey(participant, member); key != participant {
+		if _, ok := p.Member(member); !ok {
+			return false, Errorf(ENOTFOUND, "MEMBER_NOT_FOUND", "%s has no member %.70q", participant, member)
+		}
+	}
+	_, has := d.n.Credentials[MemberKey(participant, member)]
 	return has, nil
 }
 
+// credentialMember is the member field of a credential event: empty for the
+// default member, as in logs written before members existed.
+func credentialMember(participant, member string) string {
+	if member == participant {
+		return ""
+	}
+	return member
+}
+
 func (d *decider) issueCredential(c IssueCredential) error {
-	has, err := d.credentialTarget(c.Participant)
+	has, err := d.credentialTarget(c.Participant, c.Member)
 	if err != nil {
 		return err
 	}
+	who := MemberKey(c.Participant, c.Member)
 	if !sha256HexPattern.MatchString(c.TokenHash) {
 		return Errorf(EINVALID, "HASH_INVALID", "token hash must be 64 lowercase hex digits")
 	}
 	if has && !c.Rotate {
-		return Errorf(EALREADYEXISTS, "CREDENTIAL_EXISTS", "%s has a token already: rotate it instead", c.Participant)
+		return Errorf(EALREADYEXISTS, "CREDENTIAL_EXISTS", "%s has a token already: rotate it instead", who)
 	}
 	if !has && c.Rotate {
-		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to rotate: issue one instead", c.Participant)
+		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to rotate: issue one instead", who)
 	}
-	d.emit(CredentialIssued{Participant: c.Participant, TokenHash: c.TokenHash, Rotated: c.Rotate})
+	d.emit(CredentialIssued{Participant: c.Participant, Member: credentialMember(c.Participant, c.Member), TokenHash: c.TokenHash, Rotated: c.Rotate})
 	return nil
 }
 
 func (d *decider) revokeCredential(c RevokeCredential) error {
-	has, err := d.credentialTarget(c.Participant)
+	has, err := d.credentialTarget(c.Participant, c.Member)
 	if err != nil {
 		return err
 	}
 	if !has {
-		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to revoke", c.Participant)
+		return Errorf(EFAILEDPRECONDITION, "NO_CREDENTIAL", "%s has no token to revoke", MemberKey(c.Participant, c.Member))
 	}
-	d.emit(CredentialRevoked{Participant: c.Participant})
+	d.emit(CredentialRevoked{Participant: c.Participant, Member: credentialMember(c.Participant, c.Member)})
 	return nil
+}
+
+func (d *decider) addMember(c AddMember) error {
+	p, err := d.manage(c.Participant, c.Member)
+	if err != nil {
+		return err
+	}
+	if c.Head && d.m.Actor != AdminActor {
+		return Errorf(EPERMISSION, "ADMIN_ONLY", "only the administrator makes a head")
+	}
+	switch {
+	case !participantIDPattern.MatchString(c.Member) || c.Member == AdminActor:
+		return Errorf(EINVALID, "MEMBER_ID_INVALID", "member id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens, and not %q", c.Member, AdminActor)
+	case c.Member == p.ID:
+		return Errorf(EINVALID, "MEMBER_ID_INVALID", "member id %q is the participant's own: it names its default member", c.Member)
+	}
+	if _, exists := p.Member(c.Member); exists {
+		return Errorf(EALREADYEXISTS, "MEMBER_EXISTS", "%s has a member %q already", p.ID, c.Member)
+	}
+	if len(p.Members) >= MaxMembers {
+		return Errorf(ERESOURCEEXHAUSTED, "TOO_MANY_MEMBERS", "%s has %d members, the limit", p.ID, MaxMembers)
+	}
+	name := strings.TrimSpace(c.DisplayName)
+	if name == "" {
+		name = c.Member
+	}
+	if err := validateLine("display name of "+c.Member, "DISPLAY_NAME_INVALID", name, MaxDisplayNameBytes); err != nil {
+		return err
+	}
+	d.emit(MemberAdded{Participant: p.ID, Member: c.Member, DisplayName: name, Head: c.Head})
+	return nil
+}
+
+func (d *decider) removeMember(c RemoveMember) error {
+	p, err := d.manage(c.Participant, c.Member)
+	if err != nil {
+		return err
+	}
+	if MemberKey(c.Participant, c.Member) == c.Participant {
+		return Errorf(EINVALID, "DEFAULT_MEMBER", "the default member of %s cannot be removed: revoke its token instead", p.ID)
+	}
+	if _, ok := p.Member(c.Member); !ok {
+		return Errorf(ENOTFOUND, "MEMBER_NOT_FOUND", "%s has no member %.70q", p.ID, c.Member)
+	}
+	d.emit(MemberRemoved{Participant: p.ID, Member: c.Member})
+	return nil
+}
+
+// memberOr returns member, or def if it is empty (a record from before
+// members existed).
+func memberOr(member, def string) string {
+	if member == "" {
+		return def
+	}
+	return member
 }
 
 // countVerb writes a count with its noun and verb: "1 amendment is", "2

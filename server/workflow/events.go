@@ -8,6 +8,7 @@ type Event struct {
 	Sequence      int64
 	At            time.Time
 	Actor         string
+	Member        string // the actor's member who acted; empty for the admin and in old logs
 	RequestID     string
 	Payload       Payload
 }
@@ -106,12 +107,35 @@ type NegotiationConcluded struct{ DocumentHash string }
 // says that it replaced one the participant held.
 type CredentialIssued struct {
 	Participant string
+	Member      string // empty for the default member
 	TokenHash   string
 	Rotated     bool
 }
 
-// CredentialRevoked records that a participant's token stopped working.
-type CredentialRevoked struct{ Participant string }
+// CredentialRevoked records that a participant's member's token stopped
+// working.
+type CredentialRevoked struct {
+	Participant string
+	Member      string // empty for the default member
+}
+
+// MemberAdded records a participant's new named member.
+type MemberAdded struct {
+	Participant string
+	Member      string
+	DisplayName string
+	Head        bool
+}
+
+// MemberRemoved records that a named member no longer acts for its
+// participant; its token stops working.
+type MemberRemoved struct {
+	Participant string
+	Member      string
+}
+
+// AcceptanceWithdrawn records that the actor took back its acceptance.
+type AcceptanceWithdrawn struct{ DocumentHash string }
 
 // CheckpointKeyRotated records that the server's operator replaced the key
 // that signs the log's checkpoints. It changes nothing in the negotiation:
@@ -137,3 +161,6 @@ func (NegotiationConcluded) isPayload() {}
 func (CredentialIssued) isPayload()     {}
 func (CredentialRevoked) isPayload()    {}
 func (CheckpointKeyRotated) isPayload() {}
+func (MemberAdded) isPayload()          {}
+func (MemberRemoved) isPayload()        {}
+func (AcceptanceWithdrawn) isPayload()  {}

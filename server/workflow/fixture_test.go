@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,10 +129,14 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 	return f
 }
 
+// meta makes a command's meta data. An actor "participant/member" is a named
+// member of the participant acting.
 func (f *fixture) meta(actor string) workflow.Meta {
 	f.commands++
+	actor, member, _ := strings.Cut(actor, "/")
 	return workflow.Meta{
 		Actor:     actor,
+		Member:    member,
 		RequestID: fmt.Sprintf("req-%d", f.commands),
 		At:        epoch.Add(time.Duration(f.commands) * time.Minute),
 	}

@@ -154,15 +154,61 @@ func (m *model) newID(prefix string) string {
 }
 
 // actor is mostly one of those who may do the thing, else anybody at all.
+// A participant with named members acts now and then through one of them
+// ("participant/member"), head or not.
 func (m *model) actor(t *rapid.T, right []string) string {
 	if len(right) > 0 && m.chance(t, 85, "right actor") {
-		return pick(t, right, "actor")
+		return m.asMember(t, pick(t, right, "actor"))
 	}
 	everyone := []string{admin, stranger}
 	for _, p := range m.n.Participants {
 		everyone = append(everyone, p.ID)
 	}
-	return pick(t, everyone, "anyone")
+	return m.asMember(t, pick(t, everyone, "anyone"))
+}
+
+func (m *model) asMember(t *rapid.T, actor string) string {
+	p, ok := m.n.Participant(actor)
+	if !ok || len(p.Members) == 0 || !m.chance(t, 40, "as a member") {
+		return actor
+	}
+	return actor + "/" + pick(t, p.Members, "member").ID
+}
+
+// members adds and removes members, withdraws acceptances, and signs off or
+// revokes in batches.
+func (m *model) members(t *rapid.T) (string, workflow.Command) {
+	dels := m.n.Delegations()
+	var ids []string
+	for _, p := range m.n.Participants {
+		ids = append(ids, p.ID)
+	}
+	who := pick(t, append(ids, stranger), "member of")
+	member := pick(t, []string{"head", "aide", "legal", who, "Bad"}, "member id")
+	switch uniform(t, 5, "member command") {
+	case 0:
+		return m.actor(t, []string{admin}), workflow.AddMember{Participant: who, Member: member, Head: member == "head"}
+	case 1:
+		return m.actor(t, []string{admin}), workflow.RemoveMember{Participant: who, Member: member}
+	case 2:
+		return m.actor(t, dels), workflow.WithdrawAcceptance{}
+	case 3:
+		var c workflow.SignOffPoints
+		for _, id := range m.n.Order {
+			if m.chance(t, 70, "in the batch") {
+				c.Items = append(c.Items, workflow.SignOffItem{PointID: id, Revision: m.revision(t, id), TextHash: m.textHash(t, id)})
+			}
+		}
+		return m.actor(t, dels), c
+	default:
+		var c workflow.RevokeSignOffs
+		for _, id := range m.n.Order {
+			if m.chance(t, 30, "revoked in the batch") {
+				c.PointIDs = append(c.PointIDs, id)
+			}
+		}
+		return m.actor(t, dels), c
+	}
 }
 
 func (m *model) pending() []string {
@@ -287,8 +333,10 @@ func (m *model) command(t *rapid.T, focus int) (string, workflow.Command) {
 			hash = pick(t, slices.Concat(m.oldHashes, []string{goodHash, "", strings.ToUpper(hash)}), "bad document hash")
 		}
 		return m.actor(t, dels), workflow.AcceptDocument{DocumentHash: hash}
-	case k < 98:
+	case k < 91:
 		return m.credential(t)
+	case k < 98:
+		return m.members(t)
 	default:
 		return admin, validCreate()
 	}
@@ -433,7 +481,7 @@ func (m *model) validProposal(t *rapid.T) (string, workflow.Command, bool) {
 
 func isCredential(cmd workflow.Command) bool {
 	switch cmd.(type) {
-	case workflow.IssueCredential, workflow.RevokeCredential:
+	case workflow.IssueCredential, workflow.RevokeCredential, workflow.AddMember, workflow.RemoveMember:
 		return true
 	}
 	return false
@@ -443,7 +491,8 @@ func isCredential(cmd workflow.Command) bool {
 // returns the refusal, if any.
 func (m *model) step(t *rapid.T, actor string, cmd workflow.Command) error {
 	m.steps++
-	meta := workflow.Meta{Actor: actor, RequestID: fmt.Sprintf("req-%d", m.steps), At: epoch.Add(time.Duration(m.steps) * time.Second)}
+	participant, member, _ := strings.Cut(actor, "/")
+	meta := workflow.Meta{Actor: participant, Member: member, RequestID: fmt.Sprintf("req-%d", m.steps), At: epoch.Add(time.Duration(m.steps) * time.Second)}
 	wasConcluded := m.n.State == workflow.NegotiationStateConcluded
 	hashBefore := m.n.DocumentHash()
 	before := m.n.LastSequence
@@ -460,7 +509,7 @@ func (m *model) step(t *rapid.T, actor string, cmd workflow.Command) error {
 		t.Fatalf("%s %#v: not refused after conclusion (%d events)", actor, cmd, len(events))
 	}
 	for i, e := range events {
-		if e.Sequence != before+int64(i)+1 || e.Actor != actor || e.RequestID != meta.RequestID || !e.At.Equal(meta.At) || e.NegotiationID != negotiationID {
+		if e.Sequence != before+int64(i)+1 || e.Actor != participant || e.RequestID != meta.RequestID || !e.At.Equal(meta.At) || e.NegotiationID != negotiationID {
 			t.Fatalf("%s %#v: event %d is %+v", actor, cmd, i, e)
 		}
 		if err := m.n.Apply(e); err != nil {

@@ -22,6 +22,7 @@ const (
 	MaxRationaleBytes    = 4 << 10
 	MaxReasonBytes       = 1 << 10
 	MaxParticipantID     = 63
+	MaxMembers           = 100 // named members of one participant, besides its default member
 )
 
 // HashText returns the lowercase hex SHA-256 of s.

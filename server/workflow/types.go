@@ -171,7 +171,49 @@ type Participant struct {
 	ID          string
 	DisplayName string
 	Role        Role
-	Weight      int32 // voting weight for QUALIFIED; at least 1 once validated
+	Weight      int32    // voting weight for QUALIFIED; at least 1 once validated
+	Members     []Member // named members besides the default one, in the order added
+}
+
+// Member is a person acting for a participant, with its own credential. Every
+// participant also has a default member, not listed, whose id is the
+// participant's: the holder of the participant-level token.
+type Member struct {
+	ID          string
+	DisplayName string
+	Head        bool // manages the participant's members; see mayCommit
+}
+
+// MemberKey names a member's credential: the participant's id for its
+// default member (so that participant-level credentials keep their key), and
+// "participant/member" for a named member. Ids cannot hold a slash, so keys
+// never collide.
+func MemberKey(participant, member string) string {
+	if member == "" || member == participant {
+		return participant
+	}
+	return participant + "/" + member
+}
+
+// Member returns the participant's named member with the given id.
+func (p Participant) Member(id string) (Member, bool) {
+	for _, m := range p.Members {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// HasHead reports whether one of the participant's named members is a head:
+// then only heads and the default member sign off and accept for it.
+func (p Participant) HasHead() bool {
+	for _, m := range p.Members {
+		if m.Head {
+			return true
+		}
+	}
+	return false
 }
 
 // DecisionRule says when an amendment passes.
@@ -198,7 +240,7 @@ type Negotiation struct {
 	Amendments     map[string]*Amendment // every amendment
 	AmendmentOrder []string              // amendment ids in the order they were proposed
 	Acceptances    map[string]Acceptance // newest acceptance per delegation
-	Credentials    map[string]string     // participant id → SHA-256 of its current token
+	Credentials    map[string]string     // MemberKey → SHA-256 of the member's current token
 
 	// Removed holds the participants removed from the negotiation, in the
 	// order they left. Their ids are never given again, so that the log
@@ -257,6 +299,7 @@ type Revision struct {
 // SignOff is a delegation's agreement to one revision of a point.
 type SignOff struct {
 	Participant string
+	Member      string // who of the participant signed off; empty in old logs (the default member)
 	Revision    int64
 	TextHash    string
 	At          time.Time
@@ -311,6 +354,7 @@ type RuleVersion struct {
 // Vote is one delegation's position on an amendment.
 type Vote struct {
 	Participant string
+	Member      string // who of the participant voted; empty in old logs (the default member)
 	Choice      VoteChoice
 	Reason      string
 	At          time.Time
@@ -329,6 +373,7 @@ type Tally struct {
 // Acceptance is a delegation's acceptance of the whole text.
 type Acceptance struct {
 	Participant  string
+	Member       string // who of the participant accepted; empty in old logs (the default member)
 	DocumentHash string
 	At           time.Time
 	Sequence     int64

@@ -195,8 +195,17 @@ test("a short negotiation, watched from the first event", async (t) => {
   assert.equal(current.pointByNumber(2)?.revision, 2n);
   assert.equal(current.pointByNumber(2)?.text, "All prisoners of war and civilian detainees are exchanged, all for all.");
 
-  // Every delegation signs off every point at its current revision and hash.
+  // Every delegation signs off every point at its current revision and hash;
+  // Europe signs off all of them in one call and one commit.
   for (const id of DELEGATIONS) {
+    if (id === "europe") {
+      const batch = await clients[id].negotiation.signOffPoints({
+        negotiation: name,
+        items: current.points.map((p) => ({ point: p.name, revision: p.revision, textSha256: p.textSha256 })),
+      });
+      assert.equal(batch.signedOffCount, 3);
+      continue;
+    }
     for (const p of current.points) {
       await clients[id].negotiation.signOffPoint({ point: p.name, revision: p.revision, textSha256: p.textSha256 });
     }
@@ -289,6 +298,7 @@ test("a watch cut off as too slow resumes where it was", async (t) => {
     title: "Long log",
     participants: [
       { id: "ukraine", displayName: "Ukraine", role: Role.DELEGATION },
+      { id: "mediator", displayName: "Mediator", role: Role.MEDIATOR },
       { id: "press", displayName: "Press", role: Role.OBSERVER },
     ],
     decisionRule: { method: DecisionMethod.CONSENSUS },

@@ -164,7 +164,10 @@ export function AuditPage({ store }: { store: Store }) {
                   <tr key={String(r.sequence)}>
                     <td class="num">{String(r.sequence)}</td>
                     <td>{timeText(r.event?.time)}</td>
-                    <td>{store.name(r.event?.actor ?? "")}</td>
+                    <td data-test="event-who">
+                      {store.name(r.event?.actor ?? "")}
+                      {r.event?.member && r.event.member !== r.event.actor ? ` (${r.event.member})` : ""}
+                    </td>
                     <td>{r.event ? describeEvent(r.event, pointNumber) : ""}</td>
                   </tr>
                 ))}

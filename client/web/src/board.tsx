@@ -214,16 +214,18 @@ function DelegationActions({ store }: { store: Store }) {
   const me = store.me.id;
   const toSign = st.points.filter((p) => store.signState(p, me) !== "signed");
   const acceptance = st.negotiation.acceptances.find((a) => a.participant === me);
+  // One call and one commit: every point is signed off at the revision and
+  // hash on screen, or none is (the server names the point that changed).
   const signAll = async () => {
     const points = toSign.slice();
-    const checkpoint = checkpointNote(store);
-    let done = 0;
-    for (const p of points) {
-      setProgress(`Signing off point ${p.number} (${done + 1} of ${points.length})…`);
-      await store.api.neg.signOffPoint({ requestId: newRequestId(), point: p.name, revision: p.revision, textSha256: p.textSha256, checkpoint });
-      done++;
-    }
-    setProgress(`Signed off ${plural(done, "point", "points")}.`);
+    setProgress(`Signing off ${plural(points.length, "point", "points")}…`);
+    const res = await store.api.neg.signOffPoints({
+      requestId: newRequestId(),
+      negotiation: store.negotiationName,
+      items: points.map((p) => ({ point: p.name, revision: p.revision, textSha256: p.textSha256 })),
+      checkpoint: checkpointNote(store),
+    });
+    setProgress(`Signed off ${plural(res.signedOffCount, "point", "points")}.`);
   };
   return (
     <Section title={`Your delegation: ${store.name(me)}`} id="mine" test="mine">
@@ -253,6 +255,14 @@ function DelegationActions({ store }: { store: Store }) {
             onDone={() => void store.read()}
             test="accept"
           />
+          {acceptance && (
+            <Action
+              label="Withdraw the acceptance"
+              run={() => store.api.neg.withdrawAcceptance({ requestId: newRequestId(), negotiation: store.negotiationName })}
+              onDone={() => void store.read()}
+              test="withdraw-acceptance"
+            />
+          )}
         </div>
       </div>
     </Section>

@@ -65,6 +65,12 @@ export function firstLine(text: string, width: number): string {
   return line.length > width ? line.slice(0, width - 1) + "…" : line;
 }
 
+// memberText names a participant's member, or the participant alone for its
+// default member.
+export function memberText(participant: string, member: string): string {
+  return member === "" || member === participant ? participant : `member ${member} of ${participant}`;
+}
+
 // describeEvent says in a few words what an event of the log records.
 export function describeEvent(e: Event, pointNumber: (pointId: string) => string): string {
   const p = e.payload;
@@ -96,9 +102,9 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
     case "negotiationConcluded":
       return `CONCLUDED: every delegation accepted ${p.value.documentSha256.slice(0, 12)}…`;
     case "credentialIssued":
-      return `issued a token to ${p.value.participant}`;
+      return `issued a token to ${memberText(p.value.participant, p.value.member)}`;
     case "credentialRevoked":
-      return `revoked the token of ${p.value.participant}`;
+      return `revoked the token of ${memberText(p.value.participant, p.value.member)}`;
     case "participantAdded":
       return `added ${p.value.participant?.displayName || p.value.participant?.id} as a participant`;
     case "participantRemoved":
@@ -115,6 +121,12 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
       return `ABANDONED the negotiation: “${p.value.reason}”`;
     case "votingDeadlineSet":
       return `set the voting deadline of amendment ${p.value.amendmentId.slice(0, 8)} to ${timeText(p.value.votingDeadline)}`;
+    case "memberAdded":
+      return `added ${memberText(p.value.participant, p.value.member)} (${p.value.displayName})${p.value.head ? " as a head" : ""}`;
+    case "memberRemoved":
+      return `removed ${memberText(p.value.participant, p.value.member)}`;
+    case "acceptanceWithdrawn":
+      return `WITHDREW its acceptance of ${p.value.documentSha256.slice(0, 12)}…`;
     default:
       return "an event this board does not know";
   }

@@ -29,7 +29,10 @@ type IssueTokenRequest struct {
 	// The negotiation's resource name.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The participant's id.
-	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant; empty (or the participant's id) for
+	// its default member.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -81,6 +84,13 @@ func (x *IssueTokenRequest) GetNegotiation() string {
 func (x *IssueTokenRequest) GetParticipant() string {
 	if x != nil {
 		return x.Participant
+	}
+	return ""
+}
+
+func (x *IssueTokenRequest) GetMember() string {
+	if x != nil {
+		return x.Member
 	}
 	return ""
 }
@@ -148,7 +158,10 @@ type RotateTokenRequest struct {
 	// The negotiation's resource name.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The participant's id.
-	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant; empty (or the participant's id) for
+	// its default member.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -200,6 +213,13 @@ func (x *RotateTokenRequest) GetNegotiation() string {
 func (x *RotateTokenRequest) GetParticipant() string {
 	if x != nil {
 		return x.Participant
+	}
+	return ""
+}
+
+func (x *RotateTokenRequest) GetMember() string {
+	if x != nil {
+		return x.Member
 	}
 	return ""
 }
@@ -267,7 +287,10 @@ type RevokeTokenRequest struct {
 	// The negotiation's resource name.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The participant's id.
-	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant; empty (or the participant's id) for
+	// its default member.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +346,13 @@ func (x *RevokeTokenRequest) GetParticipant() string {
 	return ""
 }
 
+func (x *RevokeTokenRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // RevokeTokenResponse is the response of RevokeToken.
 type RevokeTokenResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -360,6 +390,265 @@ func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
 	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{5}
 }
 
+// AddMemberRequest is the request of AddMember.
+type AddMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The participant's id.
+	Participant string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The new member's id: a lowercase letter, then up to 62 lowercase
+	// letters, digits or hyphens; not the participant's id, not `admin`, not
+	// a member it has or had.
+	Member string `protobuf:"bytes,4,opt,name=member,proto3" json:"member,omitempty"`
+	// Name shown to people; the id if empty.
+	DisplayName string `protobuf:"bytes,5,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Whether the member is a head of the participant. Only the administrator
+	// makes heads.
+	Head          bool `protobuf:"varint,6,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMemberRequest) Reset() {
+	*x = AddMemberRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMemberRequest) ProtoMessage() {}
+
+func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
+func (*AddMemberRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AddMemberRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *AddMemberRequest) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+// AddMemberResponse is the response of AddMember.
+type AddMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant with its members.
+	Participant   *Participant `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMemberResponse) Reset() {
+	*x = AddMemberResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMemberResponse) ProtoMessage() {}
+
+func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
+func (*AddMemberResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AddMemberResponse) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// RemoveMemberRequest is the request of RemoveMember.
+type RemoveMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The participant's id.
+	Participant string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member to remove; not the default member.
+	Member        string `protobuf:"bytes,4,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMemberRequest) Reset() {
+	*x = RemoveMemberRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMemberRequest) ProtoMessage() {}
+
+func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RemoveMemberRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RemoveMemberRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RemoveMemberRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *RemoveMemberRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// RemoveMemberResponse is the response of RemoveMember.
+type RemoveMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant with its remaining members.
+	Participant   *Participant `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMemberResponse) Reset() {
+	*x = RemoveMemberResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMemberResponse) ProtoMessage() {}
+
+func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RemoveMemberResponse) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
 // BackupRequest is the request of Backup.
 type BackupRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -369,7 +658,7 @@ type BackupRequest struct {
 
 func (x *BackupRequest) Reset() {
 	*x = BackupRequest{}
-	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	mi := &file_parley_v1_admin_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +670,7 @@ func (x *BackupRequest) String() string {
 func (*BackupRequest) ProtoMessage() {}
 
 func (x *BackupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_admin_service_proto_msgTypes[6]
+	mi := &file_parley_v1_admin_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +683,7 @@ func (x *BackupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
 func (*BackupRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{10}
 }
 
 // BackupResponse is one message of the Backup stream. Every message but the
@@ -415,7 +704,7 @@ type BackupResponse struct {
 
 func (x *BackupResponse) Reset() {
 	*x = BackupResponse{}
-	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	mi := &file_parley_v1_admin_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -427,7 +716,7 @@ func (x *BackupResponse) String() string {
 func (*BackupResponse) ProtoMessage() {}
 
 func (x *BackupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_admin_service_proto_msgTypes[7]
+	mi := &file_parley_v1_admin_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -440,7 +729,7 @@ func (x *BackupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
 func (*BackupResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BackupResponse) GetData() []byte {
@@ -468,40 +757,63 @@ var File_parley_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_admin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dparley/v1/admin_service.proto\x12\tparley.v1\"v\n" +
+	"\x1dparley/v1/admin_service.proto\x12\tparley.v1\x1a\x1bparley/v1/negotiation.proto\"\x8e\x01\n" +
 	"\x11IssueTokenRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
-	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"M\n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"M\n" +
 	"\x12IssueTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12!\n" +
-	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\"w\n" +
+	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\"\x8f\x01\n" +
 	"\x12RotateTokenRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
-	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"N\n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"N\n" +
 	"\x13RotateTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12!\n" +
-	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\"w\n" +
+	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\"\x8f\x01\n" +
 	"\x12RevokeTokenRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
-	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"\x15\n" +
-	"\x13RevokeTokenResponse\"\x0f\n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\x15\n" +
+	"\x13RevokeTokenResponse\"\xc4\x01\n" +
+	"\x10AddMemberRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x04 \x01(\tR\x06member\x12!\n" +
+	"\fdisplay_name\x18\x05 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04head\x18\x06 \x01(\bR\x04head\"M\n" +
+	"\x11AddMemberResponse\x128\n" +
+	"\vparticipant\x18\x01 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\x90\x01\n" +
+	"\x13RemoveMemberRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x04 \x01(\tR\x06member\"P\n" +
+	"\x14RemoveMemberResponse\x128\n" +
+	"\vparticipant\x18\x01 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\x0f\n" +
 	"\rBackupRequest\"[\n" +
 	"\x0eBackupResponse\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n" +
-	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\xb6\x02\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\xcf\x03\n" +
 	"\fAdminService\x12I\n" +
 	"\n" +
 	"IssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n" +
 	"\vRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n" +
-	"\vRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12?\n" +
+	"\vRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12F\n" +
+	"\tAddMember\x12\x1b.parley.v1.AddMemberRequest\x1a\x1c.parley.v1.AddMemberResponse\x12O\n" +
+	"\fRemoveMember\x12\x1e.parley.v1.RemoveMemberRequest\x1a\x1f.parley.v1.RemoveMemberResponse\x12?\n" +
 	"\x06Backup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01B?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
@@ -516,31 +828,42 @@ func file_parley_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_admin_service_proto_rawDescData
 }
 
-var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_parley_v1_admin_service_proto_goTypes = []any{
-	(*IssueTokenRequest)(nil),   // 0: parley.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),  // 1: parley.v1.IssueTokenResponse
-	(*RotateTokenRequest)(nil),  // 2: parley.v1.RotateTokenRequest
-	(*RotateTokenResponse)(nil), // 3: parley.v1.RotateTokenResponse
-	(*RevokeTokenRequest)(nil),  // 4: parley.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil), // 5: parley.v1.RevokeTokenResponse
-	(*BackupRequest)(nil),       // 6: parley.v1.BackupRequest
-	(*BackupResponse)(nil),      // 7: parley.v1.BackupResponse
+	(*IssueTokenRequest)(nil),    // 0: parley.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),   // 1: parley.v1.IssueTokenResponse
+	(*RotateTokenRequest)(nil),   // 2: parley.v1.RotateTokenRequest
+	(*RotateTokenResponse)(nil),  // 3: parley.v1.RotateTokenResponse
+	(*RevokeTokenRequest)(nil),   // 4: parley.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),  // 5: parley.v1.RevokeTokenResponse
+	(*AddMemberRequest)(nil),     // 6: parley.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),    // 7: parley.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),  // 8: parley.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil), // 9: parley.v1.RemoveMemberResponse
+	(*BackupRequest)(nil),        // 10: parley.v1.BackupRequest
+	(*BackupResponse)(nil),       // 11: parley.v1.BackupResponse
+	(*Participant)(nil),          // 12: parley.v1.Participant
 }
 var file_parley_v1_admin_service_proto_depIdxs = []int32{
-	0, // 0: parley.v1.AdminService.IssueToken:input_type -> parley.v1.IssueTokenRequest
-	2, // 1: parley.v1.AdminService.RotateToken:input_type -> parley.v1.RotateTokenRequest
-	4, // 2: parley.v1.AdminService.RevokeToken:input_type -> parley.v1.RevokeTokenRequest
-	6, // 3: parley.v1.AdminService.Backup:input_type -> parley.v1.BackupRequest
-	1, // 4: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
-	3, // 5: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
-	5, // 6: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
-	7, // 7: parley.v1.AdminService.Backup:output_type -> parley.v1.BackupResponse
-	4, // [4:8] is the sub-list for method output_type
-	0, // [0:4] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	12, // 0: parley.v1.AddMemberResponse.participant:type_name -> parley.v1.Participant
+	12, // 1: parley.v1.RemoveMemberResponse.participant:type_name -> parley.v1.Participant
+	0,  // 2: parley.v1.AdminService.IssueToken:input_type -> parley.v1.IssueTokenRequest
+	2,  // 3: parley.v1.AdminService.RotateToken:input_type -> parley.v1.RotateTokenRequest
+	4,  // 4: parley.v1.AdminService.RevokeToken:input_type -> parley.v1.RevokeTokenRequest
+	6,  // 5: parley.v1.AdminService.AddMember:input_type -> parley.v1.AddMemberRequest
+	8,  // 6: parley.v1.AdminService.RemoveMember:input_type -> parley.v1.RemoveMemberRequest
+	10, // 7: parley.v1.AdminService.Backup:input_type -> parley.v1.BackupRequest
+	1,  // 8: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
+	3,  // 9: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
+	5,  // 10: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
+	7,  // 11: parley.v1.AdminService.AddMember:output_type -> parley.v1.AddMemberResponse
+	9,  // 12: parley.v1.AdminService.RemoveMember:output_type -> parley.v1.RemoveMemberResponse
+	11, // 13: parley.v1.AdminService.Backup:output_type -> parley.v1.BackupResponse
+	8,  // [8:14] is the sub-list for method output_type
+	2,  // [2:8] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_admin_service_proto_init() }
@@ -548,13 +871,14 @@ func file_parley_v1_admin_service_proto_init() {
 	if File_parley_v1_admin_service_proto != nil {
 		return
 	}
+	file_parley_v1_negotiation_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_admin_service_proto_rawDesc), len(file_parley_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,18 +19,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_IssueToken_FullMethodName  = "/parley.v1.AdminService/IssueToken"
-	AdminService_RotateToken_FullMethodName = "/parley.v1.AdminService/RotateToken"
-	AdminService_RevokeToken_FullMethodName = "/parley.v1.AdminService/RevokeToken"
-	AdminService_Backup_FullMethodName      = "/parley.v1.AdminService/Backup"
+	AdminService_IssueToken_FullMethodName   = "/parley.v1.AdminService/IssueToken"
+	AdminService_RotateToken_FullMethodName  = "/parley.v1.AdminService/RotateToken"
+	AdminService_RevokeToken_FullMethodName  = "/parley.v1.AdminService/RevokeToken"
+	AdminService_AddMember_FullMethodName    = "/parley.v1.AdminService/AddMember"
+	AdminService_RemoveMember_FullMethodName = "/parley.v1.AdminService/RemoveMember"
+	AdminService_Backup_FullMethodName       = "/parley.v1.AdminService/Backup"
 )
 
 // AdminServiceClient is the client API for AdminService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// AdminService manages participants' credentials and takes backups.
-// Administrator only.
+// AdminService manages participants' members and credentials and takes
+// backups. Administrator only, except that a head member of a participant
+// (Member.head) may add and remove its participant's other members and
+// issue, rotate and revoke their tokens (not its own nor the default
+// member's).
 //
 // A token is 256 random bits, shown once in the reply that issues it and
 // stored by the server only as its SHA-256. A retry of an issuing request with
@@ -43,6 +48,11 @@ type AdminServiceClient interface {
 	RotateToken(ctx context.Context, in *RotateTokenRequest, opts ...grpc.CallOption) (*RotateTokenResponse, error)
 	// Revokes a participant's token; the participant can no longer call.
 	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
+	// Adds a named member to a participant. Issue it a token with IssueToken
+	// and `member` set.
+	AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error)
+	// Removes a member from its participant; its token stops working at once.
+	RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error)
 	// Streams a consistent snapshot of the whole database while writes go on:
 	// a bbolt file that parleyd can serve as it is (see docs/operations.md for
 	// the restore). The snapshot is the state at one moment: it holds every
@@ -90,6 +100,26 @@ func (c *adminServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenReq
 	return out, nil
 }
 
+func (c *adminServiceClient) AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddMemberResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveMemberResponse)
+	err := c.cc.Invoke(ctx, AdminService_RemoveMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &AdminService_ServiceDesc.Streams[0], AdminService_Backup_FullMethodName, cOpts...)
@@ -113,8 +143,11 @@ type AdminService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
 //
-// AdminService manages participants' credentials and takes backups.
-// Administrator only.
+// AdminService manages participants' members and credentials and takes
+// backups. Administrator only, except that a head member of a participant
+// (Member.head) may add and remove its participant's other members and
+// issue, rotate and revoke their tokens (not its own nor the default
+// member's).
 //
 // A token is 256 random bits, shown once in the reply that issues it and
 // stored by the server only as its SHA-256. A retry of an issuing request with
@@ -127,6 +160,11 @@ type AdminServiceServer interface {
 	RotateToken(context.Context, *RotateTokenRequest) (*RotateTokenResponse, error)
 	// Revokes a participant's token; the participant can no longer call.
 	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
+	// Adds a named member to a participant. Issue it a token with IssueToken
+	// and `member` set.
+	AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error)
+	// Removes a member from its participant; its token stops working at once.
+	RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error)
 	// Streams a consistent snapshot of the whole database while writes go on:
 	// a bbolt file that parleyd can serve as it is (see docs/operations.md for
 	// the restore). The snapshot is the state at one moment: it holds every
@@ -152,6 +190,12 @@ func (UnimplementedAdminServiceServer) RotateToken(context.Context, *RotateToken
 }
 func (UnimplementedAdminServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeToken not implemented")
+}
+func (UnimplementedAdminServiceServer) AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddMember not implemented")
+}
+func (UnimplementedAdminServiceServer) RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveMember not implemented")
 }
 func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
@@ -231,6 +275,42 @@ func _AdminService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_AddMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddMember(ctx, req.(*AddMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RemoveMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RemoveMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RemoveMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RemoveMember(ctx, req.(*RemoveMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(BackupRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -260,6 +340,14 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeToken",
 			Handler:    _AdminService_RevokeToken_Handler,
+		},
+		{
+			MethodName: "AddMember",
+			Handler:    _AdminService_AddMember_Handler,
+		},
+		{
+			MethodName: "RemoveMember",
+			Handler:    _AdminService_RemoveMember_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

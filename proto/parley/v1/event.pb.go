@@ -40,6 +40,11 @@ type Event struct {
 	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
 	// The request_id of the request that produced the event, if it had one.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The member of the actor who acted, when the actor is a participant: the
+	// participant's id for its default member (its participant-level token),
+	// else a member id of AdminService.AddMember. Empty for `admin`, and in
+	// events recorded before members existed (the default member acted).
+	Member string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	// What happened.
 	//
 	// Types that are valid to be assigned to Payload:
@@ -68,6 +73,9 @@ type Event struct {
 	//	*Event_NegotiationResumed
 	//	*Event_NegotiationAbandoned
 	//	*Event_VotingDeadlineSet
+	//	*Event_MemberAdded
+	//	*Event_MemberRemoved
+	//	*Event_AcceptanceWithdrawn
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -134,6 +142,13 @@ func (x *Event) GetActor() string {
 func (x *Event) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Event) GetMember() string {
+	if x != nil {
+		return x.Member
 	}
 	return ""
 }
@@ -361,6 +376,33 @@ func (x *Event) GetVotingDeadlineSet() *VotingDeadlineSet {
 	return nil
 }
 
+func (x *Event) GetMemberAdded() *MemberAdded {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MemberAdded); ok {
+			return x.MemberAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMemberRemoved() *MemberRemoved {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MemberRemoved); ok {
+			return x.MemberRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAcceptanceWithdrawn() *AcceptanceWithdrawn {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_AcceptanceWithdrawn); ok {
+			return x.AcceptanceWithdrawn
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -485,6 +527,21 @@ type Event_VotingDeadlineSet struct {
 	VotingDeadlineSet *VotingDeadlineSet `protobuf:"bytes,67,opt,name=voting_deadline_set,json=votingDeadlineSet,proto3,oneof"`
 }
 
+type Event_MemberAdded struct {
+	// A participant got a named member.
+	MemberAdded *MemberAdded `protobuf:"bytes,51,opt,name=member_added,json=memberAdded,proto3,oneof"`
+}
+
+type Event_MemberRemoved struct {
+	// A participant's member was removed; its token stopped working.
+	MemberRemoved *MemberRemoved `protobuf:"bytes,52,opt,name=member_removed,json=memberRemoved,proto3,oneof"`
+}
+
+type Event_AcceptanceWithdrawn struct {
+	// A delegation withdrew its acceptance of the document.
+	AcceptanceWithdrawn *AcceptanceWithdrawn `protobuf:"bytes,53,opt,name=acceptance_withdrawn,json=acceptanceWithdrawn,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -532,6 +589,12 @@ func (*Event_NegotiationResumed) isEvent_Payload() {}
 func (*Event_NegotiationAbandoned) isEvent_Payload() {}
 
 func (*Event_VotingDeadlineSet) isEvent_Payload() {}
+
+func (*Event_MemberAdded) isEvent_Payload() {}
+
+func (*Event_MemberRemoved) isEvent_Payload() {}
+
+func (*Event_AcceptanceWithdrawn) isEvent_Payload() {}
 
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
@@ -1380,7 +1443,10 @@ type CredentialIssued struct {
 	// Whether the token replaced one the participant held (RotateToken), as
 	// opposed to a first token (IssueToken). False in events recorded before
 	// this field existed.
-	Rotated       bool `protobuf:"varint,3,opt,name=rotated,proto3" json:"rotated,omitempty"`
+	Rotated bool `protobuf:"varint,3,opt,name=rotated,proto3" json:"rotated,omitempty"`
+	// The member the token is for; empty for the participant's default member
+	// (and in every event recorded before members existed).
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1436,11 +1502,21 @@ func (x *CredentialIssued) GetRotated() bool {
 	return false
 }
 
+func (x *CredentialIssued) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // CredentialRevoked records that a participant's token stopped working.
 type CredentialRevoked struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The participant.
-	Participant   string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member whose token stopped working; empty for the participant's
+	// default member.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1482,6 +1558,192 @@ func (x *CredentialRevoked) GetParticipant() string {
 	return ""
 }
 
+func (x *CredentialRevoked) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// MemberAdded records a new named member of a participant. It holds no
+// token until one is issued to it (CredentialIssued with its `member`).
+type MemberAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member's id, unique within the participant and never its id.
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// Name shown to people.
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Whether the member is a head of the participant (see Member.head).
+	Head          bool `protobuf:"varint,4,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberAdded) Reset() {
+	*x = MemberAdded{}
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberAdded) ProtoMessage() {}
+
+func (x *MemberAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberAdded.ProtoReflect.Descriptor instead.
+func (*MemberAdded) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MemberAdded) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *MemberAdded) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+// MemberRemoved records that a member no longer acts for its participant.
+// Its token, if it had one, stops working with this event; what it did
+// before stays in the log and keeps counting (votes and sign-offs are the
+// participant's).
+type MemberRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member removed.
+	Member        string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberRemoved) Reset() {
+	*x = MemberRemoved{}
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberRemoved) ProtoMessage() {}
+
+func (x *MemberRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberRemoved.ProtoReflect.Descriptor instead.
+func (*MemberRemoved) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *MemberRemoved) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *MemberRemoved) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// AcceptanceWithdrawn records that the actor took back its acceptance of the
+// document before the negotiation concluded; it no longer counts.
+type AcceptanceWithdrawn struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lowercase hex SHA-256 of the text whose acceptance was withdrawn.
+	DocumentSha256 string `protobuf:"bytes,1,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AcceptanceWithdrawn) Reset() {
+	*x = AcceptanceWithdrawn{}
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptanceWithdrawn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptanceWithdrawn) ProtoMessage() {}
+
+func (x *AcceptanceWithdrawn) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptanceWithdrawn.ProtoReflect.Descriptor instead.
+func (*AcceptanceWithdrawn) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AcceptanceWithdrawn) GetDocumentSha256() string {
+	if x != nil {
+		return x.DocumentSha256
+	}
+	return ""
+}
+
 // CheckpointKeyRotated records that the server's operator replaced the key
 // that signs the checkpoints of this log (parleyd --rotate-checkpoint-key),
 // typically because the old key was lost. Every checkpoint that covers this
@@ -1503,7 +1765,7 @@ type CheckpointKeyRotated struct {
 
 func (x *CheckpointKeyRotated) Reset() {
 	*x = CheckpointKeyRotated{}
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1777,7 @@ func (x *CheckpointKeyRotated) String() string {
 func (*CheckpointKeyRotated) ProtoMessage() {}
 
 func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1790,7 @@ func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointKeyRotated.ProtoReflect.Descriptor instead.
 func (*CheckpointKeyRotated) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CheckpointKeyRotated) GetVerifierKey() string {
@@ -1558,7 +1820,7 @@ type ParticipantAdded struct {
 
 func (x *ParticipantAdded) Reset() {
 	*x = ParticipantAdded{}
-	mi := &file_parley_v1_event_proto_msgTypes[17]
+	mi := &file_parley_v1_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1570,7 +1832,7 @@ func (x *ParticipantAdded) String() string {
 func (*ParticipantAdded) ProtoMessage() {}
 
 func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[17]
+	mi := &file_parley_v1_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1845,7 @@ func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantAdded.ProtoReflect.Descriptor instead.
 func (*ParticipantAdded) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ParticipantAdded) GetParticipant() *Participant {
@@ -1608,7 +1870,7 @@ type ParticipantRemoved struct {
 
 func (x *ParticipantRemoved) Reset() {
 	*x = ParticipantRemoved{}
-	mi := &file_parley_v1_event_proto_msgTypes[18]
+	mi := &file_parley_v1_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1882,7 @@ func (x *ParticipantRemoved) String() string {
 func (*ParticipantRemoved) ProtoMessage() {}
 
 func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[18]
+	mi := &file_parley_v1_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1895,7 @@ func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantRemoved.ProtoReflect.Descriptor instead.
 func (*ParticipantRemoved) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ParticipantRemoved) GetParticipant() string {
@@ -1654,7 +1916,7 @@ type NegotiationRenamed struct {
 
 func (x *NegotiationRenamed) Reset() {
 	*x = NegotiationRenamed{}
-	mi := &file_parley_v1_event_proto_msgTypes[19]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1928,7 @@ func (x *NegotiationRenamed) String() string {
 func (*NegotiationRenamed) ProtoMessage() {}
 
 func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[19]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1941,7 @@ func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationRenamed.ProtoReflect.Descriptor instead.
 func (*NegotiationRenamed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *NegotiationRenamed) GetTitle() string {
@@ -1703,7 +1965,7 @@ type DecisionRuleChanged struct {
 
 func (x *DecisionRuleChanged) Reset() {
 	*x = DecisionRuleChanged{}
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1977,7 @@ func (x *DecisionRuleChanged) String() string {
 func (*DecisionRuleChanged) ProtoMessage() {}
 
 func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1990,7 @@ func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRuleChanged.ProtoReflect.Descriptor instead.
 func (*DecisionRuleChanged) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DecisionRuleChanged) GetDecisionRule() *DecisionRule {
@@ -1756,7 +2018,7 @@ type NegotiationSuspended struct {
 
 func (x *NegotiationSuspended) Reset() {
 	*x = NegotiationSuspended{}
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1768,7 +2030,7 @@ func (x *NegotiationSuspended) String() string {
 func (*NegotiationSuspended) ProtoMessage() {}
 
 func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1781,7 +2043,7 @@ func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationSuspended.ProtoReflect.Descriptor instead.
 func (*NegotiationSuspended) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NegotiationSuspended) GetReason() string {
@@ -1800,7 +2062,7 @@ type NegotiationResumed struct {
 
 func (x *NegotiationResumed) Reset() {
 	*x = NegotiationResumed{}
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +2074,7 @@ func (x *NegotiationResumed) String() string {
 func (*NegotiationResumed) ProtoMessage() {}
 
 func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +2087,7 @@ func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationResumed.ProtoReflect.Descriptor instead.
 func (*NegotiationResumed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 // NegotiationAbandoned records that the negotiation ended without agreement.
@@ -1839,7 +2101,7 @@ type NegotiationAbandoned struct {
 
 func (x *NegotiationAbandoned) Reset() {
 	*x = NegotiationAbandoned{}
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2113,7 @@ func (x *NegotiationAbandoned) String() string {
 func (*NegotiationAbandoned) ProtoMessage() {}
 
 func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2126,7 @@ func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationAbandoned.ProtoReflect.Descriptor instead.
 func (*NegotiationAbandoned) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NegotiationAbandoned) GetReason() string {
@@ -1887,7 +2149,7 @@ type VotingDeadlineSet struct {
 
 func (x *VotingDeadlineSet) Reset() {
 	*x = VotingDeadlineSet{}
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2161,7 @@ func (x *VotingDeadlineSet) String() string {
 func (*VotingDeadlineSet) ProtoMessage() {}
 
 func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2174,7 @@ func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VotingDeadlineSet.ProtoReflect.Descriptor instead.
 func (*VotingDeadlineSet) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *VotingDeadlineSet) GetAmendmentId() string {
@@ -1933,14 +2195,15 @@ var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xf8\x0f\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe5\x11\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12P\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\x12P\n" +
 	"\x13negotiation_created\x18\n" +
 	" \x01(\v2\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x128\n" +
 	"\vpoint_added\x18\v \x01(\v2\x15.parley.v1.PointAddedH\x00R\n" +
@@ -1966,7 +2229,10 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x15negotiation_suspended\x18@ \x01(\v2\x1f.parley.v1.NegotiationSuspendedH\x00R\x14negotiationSuspended\x12P\n" +
 	"\x13negotiation_resumed\x18A \x01(\v2\x1d.parley.v1.NegotiationResumedH\x00R\x12negotiationResumed\x12V\n" +
 	"\x15negotiation_abandoned\x18B \x01(\v2\x1f.parley.v1.NegotiationAbandonedH\x00R\x14negotiationAbandoned\x12N\n" +
-	"\x13voting_deadline_set\x18C \x01(\v2\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSetB\t\n" +
+	"\x13voting_deadline_set\x18C \x01(\v2\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n" +
+	"\fmember_added\x183 \x01(\v2\x16.parley.v1.MemberAddedH\x00R\vmemberAdded\x12A\n" +
+	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
+	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawnB\t\n" +
 	"\apayload\"\xf4\x02\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
@@ -2027,13 +2293,25 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\"?\n" +
 	"\x14NegotiationConcluded\x12'\n" +
-	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"q\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"\x89\x01\n" +
 	"\x10CredentialIssued\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12!\n" +
 	"\ftoken_sha256\x18\x02 \x01(\tR\vtokenSha256\x12\x18\n" +
-	"\arotated\x18\x03 \x01(\bR\arotated\"5\n" +
+	"\arotated\x18\x03 \x01(\bR\arotated\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"M\n" +
 	"\x11CredentialRevoked\x12 \n" +
-	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"m\n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"~\n" +
+	"\vMemberAdded\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12!\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04head\x18\x04 \x01(\bR\x04head\"I\n" +
+	"\rMemberRemoved\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\">\n" +
+	"\x13AcceptanceWithdrawn\x12'\n" +
+	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"m\n" +
 	"\x14CheckpointKeyRotated\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
 	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"L\n" +
@@ -2070,7 +2348,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -2088,27 +2366,30 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*NegotiationConcluded)(nil),  // 13: parley.v1.NegotiationConcluded
 	(*CredentialIssued)(nil),      // 14: parley.v1.CredentialIssued
 	(*CredentialRevoked)(nil),     // 15: parley.v1.CredentialRevoked
-	(*CheckpointKeyRotated)(nil),  // 16: parley.v1.CheckpointKeyRotated
-	(*ParticipantAdded)(nil),      // 17: parley.v1.ParticipantAdded
-	(*ParticipantRemoved)(nil),    // 18: parley.v1.ParticipantRemoved
-	(*NegotiationRenamed)(nil),    // 19: parley.v1.NegotiationRenamed
-	(*DecisionRuleChanged)(nil),   // 20: parley.v1.DecisionRuleChanged
-	(*NegotiationSuspended)(nil),  // 21: parley.v1.NegotiationSuspended
-	(*NegotiationResumed)(nil),    // 22: parley.v1.NegotiationResumed
-	(*NegotiationAbandoned)(nil),  // 23: parley.v1.NegotiationAbandoned
-	(*VotingDeadlineSet)(nil),     // 24: parley.v1.VotingDeadlineSet
-	nil,                           // 25: parley.v1.DecisionRuleChanged.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*Participant)(nil),           // 27: parley.v1.Participant
-	(*DecisionRule)(nil),          // 28: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),   // 29: google.protobuf.Duration
-	(AmendmentKind)(0),            // 30: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 31: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 32: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 33: parley.v1.CheckpointRef
+	(*MemberAdded)(nil),           // 16: parley.v1.MemberAdded
+	(*MemberRemoved)(nil),         // 17: parley.v1.MemberRemoved
+	(*AcceptanceWithdrawn)(nil),   // 18: parley.v1.AcceptanceWithdrawn
+	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
+	(*ParticipantAdded)(nil),      // 20: parley.v1.ParticipantAdded
+	(*ParticipantRemoved)(nil),    // 21: parley.v1.ParticipantRemoved
+	(*NegotiationRenamed)(nil),    // 22: parley.v1.NegotiationRenamed
+	(*DecisionRuleChanged)(nil),   // 23: parley.v1.DecisionRuleChanged
+	(*NegotiationSuspended)(nil),  // 24: parley.v1.NegotiationSuspended
+	(*NegotiationResumed)(nil),    // 25: parley.v1.NegotiationResumed
+	(*NegotiationAbandoned)(nil),  // 26: parley.v1.NegotiationAbandoned
+	(*VotingDeadlineSet)(nil),     // 27: parley.v1.VotingDeadlineSet
+	nil,                           // 28: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*Participant)(nil),           // 30: parley.v1.Participant
+	(*DecisionRule)(nil),          // 31: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
+	(AmendmentKind)(0),            // 33: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 34: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 35: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 36: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	26, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	29, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -2124,34 +2405,37 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	13, // 13: parley.v1.Event.negotiation_concluded:type_name -> parley.v1.NegotiationConcluded
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
-	16, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	17, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
-	18, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
-	19, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
-	20, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
-	21, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
-	22, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
-	23, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
-	24, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
-	27, // 25: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	28, // 26: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	29, // 27: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
-	29, // 28: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
-	30, // 29: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	26, // 30: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
-	31, // 31: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	32, // 32: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	33, // 33: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	33, // 34: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	27, // 35: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
-	28, // 36: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
-	25, // 37: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
-	26, // 38: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
+	20, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
+	21, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
+	22, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
+	23, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
+	24, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
+	25, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
+	26, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
+	27, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
+	16, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
+	17, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
+	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
+	30, // 28: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	31, // 29: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	32, // 30: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	32, // 31: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	33, // 32: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	29, // 33: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	34, // 34: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	35, // 35: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	36, // 36: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	36, // 37: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	30, // 38: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	31, // 39: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	28, // 40: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	29, // 41: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -2185,6 +2469,9 @@ func file_parley_v1_event_proto_init() {
 		(*Event_NegotiationResumed)(nil),
 		(*Event_NegotiationAbandoned)(nil),
 		(*Event_VotingDeadlineSet)(nil),
+		(*Event_MemberAdded)(nil),
+		(*Event_MemberRemoved)(nil),
+		(*Event_AcceptanceWithdrawn)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2192,7 +2479,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -747,6 +747,10 @@ type Participant struct {
 	Weight int32 `protobuf:"varint,4,opt,name=weight,proto3" json:"weight,omitempty"`
 	// Whether the participant currently holds a valid token. Output only.
 	HasCredential bool `protobuf:"varint,5,opt,name=has_credential,json=hasCredential,proto3" json:"has_credential,omitempty"`
+	// The participant's named members besides its default member (whose id is
+	// the participant's id and whose token is `has_credential`), in the order
+	// they were added. Output only: AdminService.AddMember adds them.
+	Members       []*Member `protobuf:"bytes,50,rep,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -816,6 +820,92 @@ func (x *Participant) GetHasCredential() bool {
 	return false
 }
 
+func (x *Participant) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// Member is a person acting for a participant, with its own token. Votes,
+// sign-offs and acceptances stay the participant's; events name both the
+// participant and the member who acted.
+type Member struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Short slug naming the member within its participant, e.g. `legal-1`: the
+	// same shape as a participant id. A participant's own id names its default
+	// member, which every participant has.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Name shown to people, e.g. "Olena Kovalenko".
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// A head of the participant: manages its members and their tokens, and,
+	// once a participant has a head, only its heads (and its default member)
+	// may sign off points, revoke sign-offs and accept or withdraw acceptance.
+	Head bool `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
+	// Whether the member currently holds a valid token. Output only.
+	HasCredential bool `protobuf:"varint,4,opt,name=has_credential,json=hasCredential,proto3" json:"has_credential,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Member) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Member) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Member) GetHead() bool {
+	if x != nil {
+		return x.Head
+	}
+	return false
+}
+
+func (x *Member) GetHasCredential() bool {
+	if x != nil {
+		return x.HasCredential
+	}
+	return false
+}
+
 // DecisionRule says when an amendment passes.
 type DecisionRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -834,7 +924,7 @@ type DecisionRule struct {
 
 func (x *DecisionRule) Reset() {
 	*x = DecisionRule{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +936,7 @@ func (x *DecisionRule) String() string {
 func (*DecisionRule) ProtoMessage() {}
 
 func (x *DecisionRule) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +949,7 @@ func (x *DecisionRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRule.ProtoReflect.Descriptor instead.
 func (*DecisionRule) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DecisionRule) GetMethod() DecisionMethod {
@@ -921,7 +1011,7 @@ type Point struct {
 
 func (x *Point) Reset() {
 	*x = Point{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1023,7 @@ func (x *Point) String() string {
 func (*Point) ProtoMessage() {}
 
 func (x *Point) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1036,7 @@ func (x *Point) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Point.ProtoReflect.Descriptor instead.
 func (*Point) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Point) GetName() string {
@@ -1054,7 +1144,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1156,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +1169,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1139,14 +1229,17 @@ type SignOff struct {
 	Sequence int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// The checkpoint of the audit log the delegation saw when it signed off,
 	// if it sent one.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member of the delegation who signed off; empty in sign-offs recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1158,7 +1251,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1171,7 +1264,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1214,6 +1307,13 @@ func (x *SignOff) GetCheckpoint() *CheckpointRef {
 		return x.Checkpoint
 	}
 	return nil
+}
+
+func (x *SignOff) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
 }
 
 // Amendment is one delegation's proposal to change the document.
@@ -1272,7 +1372,7 @@ type Amendment struct {
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1384,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1397,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Amendment) GetName() string {
@@ -1459,14 +1559,17 @@ type Vote struct {
 	// When this vote was cast.
 	CastTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=cast_time,json=castTime,proto3" json:"cast_time,omitempty"`
 	// Sequence number of the vote's event.
-	Sequence      int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Sequence int64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The member of the delegation who cast this vote; empty in votes recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1581,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1594,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1529,6 +1632,13 @@ func (x *Vote) GetSequence() int64 {
 	return 0
 }
 
+func (x *Vote) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // Tally is the count of votes when voting closed.
 type Tally struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1558,7 +1668,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1570,7 +1680,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1693,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1671,14 +1781,17 @@ type Acceptance struct {
 	Current bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
 	// The checkpoint of the audit log the delegation saw when it accepted, if
 	// it sent one.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,6,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member of the delegation who accepted; empty in acceptances recorded
+	// before members existed, which were the default member's.
+	Member        string `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1690,7 +1803,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1703,7 +1816,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -1748,6 +1861,13 @@ func (x *Acceptance) GetCheckpoint() *CheckpointRef {
 	return nil
 }
 
+func (x *Acceptance) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 // CheckpointRef names a checkpoint of a negotiation's audit log: a party
 // that acted against it states which history it had seen.
 type CheckpointRef struct {
@@ -1762,7 +1882,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +1894,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +1907,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -1838,13 +1958,19 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\bsequence\x18\x04 \x01(\x03R\bsequence\x1a:\n" +
 	"\fWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xa4\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd1\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x0f.parley.v1.RoleR\x04role\x12\x16\n" +
 	"\x06weight\x18\x04 \x01(\x05R\x06weight\x12%\n" +
-	"\x0ehas_credential\x18\x05 \x01(\bR\rhasCredential\"\x8f\x01\n" +
+	"\x0ehas_credential\x18\x05 \x01(\bR\rhasCredential\x12+\n" +
+	"\amembers\x182 \x03(\v2\x11.parley.v1.MemberR\amembers\"v\n" +
+	"\x06Member\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04head\x18\x03 \x01(\bR\x04head\x12%\n" +
+	"\x0ehas_credential\x18\x04 \x01(\bR\rhasCredential\"\x8f\x01\n" +
 	"\fDecisionRule\x121\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x19.parley.v1.DecisionMethodR\x06method\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x124\n" +
@@ -1873,7 +1999,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xf7\x01\n" +
+	"createTime\"\x8f\x02\n" +
 	"\aSignOff\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
@@ -1883,7 +2009,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x128\n" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"\xd5\x06\n" +
+	"checkpoint\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xd5\x06\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -1908,13 +2035,14 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1b\n" +
 	"\tnot_voted\x18= \x03(\tR\bnotVoted\x122\n" +
 	"\x15decision_rule_version\x18> \x01(\x05R\x13decisionRuleVersion\x12C\n" +
-	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\"\xc4\x01\n" +
+	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\"\xdc\x01\n" +
 	"\x04Vote\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\tcast_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bcastTime\x12\x1a\n" +
-	"\bsequence\x18\x05 \x01(\x03R\bsequence\"\xd1\x02\n" +
+	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xd1\x02\n" +
 	"\x05Tally\x12\x18\n" +
 	"\aapprove\x18\x01 \x01(\x05R\aapprove\x12\x16\n" +
 	"\x06reject\x18\x02 \x01(\x05R\x06reject\x12\x18\n" +
@@ -1926,7 +2054,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"quorum_met\x18\a \x01(\bR\tquorumMet\x12\x16\n" +
 	"\x06passed\x18\b \x01(\bR\x06passed\x12,\n" +
 	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\x12,\n" +
-	"\x12closed_by_deadline\x18< \x01(\bR\x10closedByDeadline\"\x84\x02\n" +
+	"\x12closed_by_deadline\x18< \x01(\bR\x10closedByDeadline\"\x9c\x02\n" +
 	"\n" +
 	"Acceptance\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
@@ -1937,7 +2065,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\acurrent\x18\x05 \x01(\bR\acurrent\x128\n" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"I\n" +
+	"checkpoint\x12\x16\n" +
+	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
 	"\troot_hash\x18\x02 \x01(\fR\brootHash*\xb4\x01\n" +
@@ -1997,7 +2126,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -2009,59 +2138,61 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*Negotiation)(nil),           // 7: parley.v1.Negotiation
 	(*DecisionRuleVersion)(nil),   // 8: parley.v1.DecisionRuleVersion
 	(*Participant)(nil),           // 9: parley.v1.Participant
-	(*DecisionRule)(nil),          // 10: parley.v1.DecisionRule
-	(*Point)(nil),                 // 11: parley.v1.Point
-	(*PointRevision)(nil),         // 12: parley.v1.PointRevision
-	(*SignOff)(nil),               // 13: parley.v1.SignOff
-	(*Amendment)(nil),             // 14: parley.v1.Amendment
-	(*Vote)(nil),                  // 15: parley.v1.Vote
-	(*Tally)(nil),                 // 16: parley.v1.Tally
-	(*Acceptance)(nil),            // 17: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 18: parley.v1.CheckpointRef
-	nil,                           // 19: parley.v1.DecisionRuleVersion.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 21: google.protobuf.Duration
+	(*Member)(nil),                // 10: parley.v1.Member
+	(*DecisionRule)(nil),          // 11: parley.v1.DecisionRule
+	(*Point)(nil),                 // 12: parley.v1.Point
+	(*PointRevision)(nil),         // 13: parley.v1.PointRevision
+	(*SignOff)(nil),               // 14: parley.v1.SignOff
+	(*Amendment)(nil),             // 15: parley.v1.Amendment
+	(*Vote)(nil),                  // 16: parley.v1.Vote
+	(*Tally)(nil),                 // 17: parley.v1.Tally
+	(*Acceptance)(nil),            // 18: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 19: parley.v1.CheckpointRef
+	nil,                           // 20: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
-	10, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	20, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	20, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	17, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
+	21, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	21, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	18, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
 	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
-	21, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
-	21, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
-	10, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
-	19, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	22, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	22, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
+	20, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
 	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
-	2,  // 13: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 14: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	13, // 15: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	13, // 16: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	12, // 17: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	20, // 18: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	20, // 19: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	20, // 20: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	18, // 21: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 22: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 23: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	15, // 24: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	16, // 25: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	20, // 26: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	20, // 27: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	20, // 28: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
-	21, // 29: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
-	6,  // 30: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	20, // 31: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	20, // 32: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	18, // 33: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
+	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 15: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	14, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	14, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	13, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	21, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	21, // 20: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	21, // 21: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	19, // 22: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 23: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 24: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	16, // 25: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	17, // 26: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	21, // 27: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	21, // 28: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	21, // 29: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	22, // 30: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	6,  // 31: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	21, // 32: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	21, // 33: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	19, // 34: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -2075,7 +2206,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

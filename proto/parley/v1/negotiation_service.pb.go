@@ -2301,7 +2301,10 @@ type GetCallerResponse struct {
 	// The caller's negotiation; empty for the administrator.
 	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
 	// The caller as a participant; unset for the administrator.
-	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	Participant *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member of the participant the token belongs to; unset for the
+	// administrator. Its id is the participant's for the default member.
+	Member        *Member `protobuf:"bytes,50,opt,name=member,proto3" json:"member,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2357,6 +2360,419 @@ func (x *GetCallerResponse) GetParticipant() *Participant {
 	return nil
 }
 
+func (x *GetCallerResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// WithdrawAcceptanceRequest is the request of WithdrawAcceptance.
+type WithdrawAcceptanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceRequest) Reset() {
+	*x = WithdrawAcceptanceRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceRequest) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WithdrawAcceptanceRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WithdrawAcceptanceRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// WithdrawAcceptanceResponse is the response of WithdrawAcceptance.
+type WithdrawAcceptanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the withdrawal.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawAcceptanceResponse) Reset() {
+	*x = WithdrawAcceptanceResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawAcceptanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawAcceptanceResponse) ProtoMessage() {}
+
+func (x *WithdrawAcceptanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawAcceptanceResponse.ProtoReflect.Descriptor instead.
+func (*WithdrawAcceptanceResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WithdrawAcceptanceResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SignOffPointsItem is one sign-off of a SignOffPointsRequest.
+type SignOffPointsItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point's resource name.
+	Point string `protobuf:"bytes,1,opt,name=point,proto3" json:"point,omitempty"`
+	// The revision agreed to, as in SignOffPointRequest.
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
+	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsItem) Reset() {
+	*x = SignOffPointsItem{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsItem) ProtoMessage() {}
+
+func (x *SignOffPointsItem) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsItem.ProtoReflect.Descriptor instead.
+func (*SignOffPointsItem) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *SignOffPointsItem) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *SignOffPointsItem) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SignOffPointsItem) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
+// SignOffPointsRequest is the request of SignOffPoints.
+type SignOffPointsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every item's point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The sign-offs, 1 to 10,000, each point at most once. An item already
+	// signed off at its revision records nothing.
+	Items []*SignOffPointsItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// Optional: a checkpoint note the delegation saw, checked as in
+	// SignOffPointRequest and recorded with every sign-off of the batch.
+	Checkpoint    string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignOffPointsRequest) Reset() {
+	*x = SignOffPointsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsRequest) ProtoMessage() {}
+
+func (x *SignOffPointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsRequest.ProtoReflect.Descriptor instead.
+func (*SignOffPointsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SignOffPointsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SignOffPointsRequest) GetItems() []*SignOffPointsItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *SignOffPointsRequest) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+// SignOffPointsResponse is the response of SignOffPoints.
+type SignOffPointsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the sign-offs.
+	Negotiation *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// How many sign-offs were recorded (items already signed off record none).
+	SignedOffCount int32 `protobuf:"varint,2,opt,name=signed_off_count,json=signedOffCount,proto3" json:"signed_off_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SignOffPointsResponse) Reset() {
+	*x = SignOffPointsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignOffPointsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignOffPointsResponse) ProtoMessage() {}
+
+func (x *SignOffPointsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignOffPointsResponse.ProtoReflect.Descriptor instead.
+func (*SignOffPointsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SignOffPointsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+func (x *SignOffPointsResponse) GetSignedOffCount() int32 {
+	if x != nil {
+		return x.SignedOffCount
+	}
+	return 0
+}
+
+// RevokeSignOffsRequest is the request of RevokeSignOffs.
+type RevokeSignOffsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name; every point must be in it.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The points' resource names, 1 to 10,000, each at most once; the caller
+	// must have signed off each at its current revision.
+	Points        []string `protobuf:"bytes,3,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsRequest) Reset() {
+	*x = RevokeSignOffsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsRequest) ProtoMessage() {}
+
+func (x *RevokeSignOffsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RevokeSignOffsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RevokeSignOffsRequest) GetPoints() []string {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+// RevokeSignOffsResponse is the response of RevokeSignOffs.
+type RevokeSignOffsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the revocations.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSignOffsResponse) Reset() {
+	*x = RevokeSignOffsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSignOffsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSignOffsResponse) ProtoMessage() {}
+
+func (x *RevokeSignOffsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSignOffsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSignOffsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RevokeSignOffsResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
 // AddParticipantRequest is the request of AddParticipant.
 type AddParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2374,7 +2790,7 @@ type AddParticipantRequest struct {
 
 func (x *AddParticipantRequest) Reset() {
 	*x = AddParticipantRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2386,7 +2802,7 @@ func (x *AddParticipantRequest) String() string {
 func (*AddParticipantRequest) ProtoMessage() {}
 
 func (x *AddParticipantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[39]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2399,7 +2815,7 @@ func (x *AddParticipantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddParticipantRequest.ProtoReflect.Descriptor instead.
 func (*AddParticipantRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{39}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AddParticipantRequest) GetRequestId() string {
@@ -2434,7 +2850,7 @@ type AddParticipantResponse struct {
 
 func (x *AddParticipantResponse) Reset() {
 	*x = AddParticipantResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2862,7 @@ func (x *AddParticipantResponse) String() string {
 func (*AddParticipantResponse) ProtoMessage() {}
 
 func (x *AddParticipantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[40]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,7 +2875,7 @@ func (x *AddParticipantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddParticipantResponse.ProtoReflect.Descriptor instead.
 func (*AddParticipantResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{40}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AddParticipantResponse) GetNegotiation() *Negotiation {
@@ -2484,7 +2900,7 @@ type RemoveParticipantRequest struct {
 
 func (x *RemoveParticipantRequest) Reset() {
 	*x = RemoveParticipantRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2912,7 @@ func (x *RemoveParticipantRequest) String() string {
 func (*RemoveParticipantRequest) ProtoMessage() {}
 
 func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[41]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2925,7 @@ func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{41}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RemoveParticipantRequest) GetRequestId() string {
@@ -2545,7 +2961,7 @@ type RemoveParticipantResponse struct {
 
 func (x *RemoveParticipantResponse) Reset() {
 	*x = RemoveParticipantResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2557,7 +2973,7 @@ func (x *RemoveParticipantResponse) String() string {
 func (*RemoveParticipantResponse) ProtoMessage() {}
 
 func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[42]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2570,7 +2986,7 @@ func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
 func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{42}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RemoveParticipantResponse) GetNegotiation() *Negotiation {
@@ -2595,7 +3011,7 @@ type RenameNegotiationRequest struct {
 
 func (x *RenameNegotiationRequest) Reset() {
 	*x = RenameNegotiationRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +3023,7 @@ func (x *RenameNegotiationRequest) String() string {
 func (*RenameNegotiationRequest) ProtoMessage() {}
 
 func (x *RenameNegotiationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[43]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +3036,7 @@ func (x *RenameNegotiationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameNegotiationRequest.ProtoReflect.Descriptor instead.
 func (*RenameNegotiationRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{43}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RenameNegotiationRequest) GetRequestId() string {
@@ -2655,7 +3071,7 @@ type RenameNegotiationResponse struct {
 
 func (x *RenameNegotiationResponse) Reset() {
 	*x = RenameNegotiationResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2667,7 +3083,7 @@ func (x *RenameNegotiationResponse) String() string {
 func (*RenameNegotiationResponse) ProtoMessage() {}
 
 func (x *RenameNegotiationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[44]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2680,7 +3096,7 @@ func (x *RenameNegotiationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenameNegotiationResponse.ProtoReflect.Descriptor instead.
 func (*RenameNegotiationResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{44}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RenameNegotiationResponse) GetNegotiation() *Negotiation {
@@ -2709,7 +3125,7 @@ type SetDecisionRuleRequest struct {
 
 func (x *SetDecisionRuleRequest) Reset() {
 	*x = SetDecisionRuleRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2721,7 +3137,7 @@ func (x *SetDecisionRuleRequest) String() string {
 func (*SetDecisionRuleRequest) ProtoMessage() {}
 
 func (x *SetDecisionRuleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[45]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2734,7 +3150,7 @@ func (x *SetDecisionRuleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDecisionRuleRequest.ProtoReflect.Descriptor instead.
 func (*SetDecisionRuleRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{45}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetDecisionRuleRequest) GetRequestId() string {
@@ -2776,7 +3192,7 @@ type SetDecisionRuleResponse struct {
 
 func (x *SetDecisionRuleResponse) Reset() {
 	*x = SetDecisionRuleResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +3204,7 @@ func (x *SetDecisionRuleResponse) String() string {
 func (*SetDecisionRuleResponse) ProtoMessage() {}
 
 func (x *SetDecisionRuleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +3217,7 @@ func (x *SetDecisionRuleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDecisionRuleResponse.ProtoReflect.Descriptor instead.
 func (*SetDecisionRuleResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SetDecisionRuleResponse) GetNegotiation() *Negotiation {
@@ -2826,7 +3242,7 @@ type SuspendNegotiationRequest struct {
 
 func (x *SuspendNegotiationRequest) Reset() {
 	*x = SuspendNegotiationRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +3254,7 @@ func (x *SuspendNegotiationRequest) String() string {
 func (*SuspendNegotiationRequest) ProtoMessage() {}
 
 func (x *SuspendNegotiationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +3267,7 @@ func (x *SuspendNegotiationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuspendNegotiationRequest.ProtoReflect.Descriptor instead.
 func (*SuspendNegotiationRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SuspendNegotiationRequest) GetRequestId() string {
@@ -2886,7 +3302,7 @@ type SuspendNegotiationResponse struct {
 
 func (x *SuspendNegotiationResponse) Reset() {
 	*x = SuspendNegotiationResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2898,7 +3314,7 @@ func (x *SuspendNegotiationResponse) String() string {
 func (*SuspendNegotiationResponse) ProtoMessage() {}
 
 func (x *SuspendNegotiationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2911,7 +3327,7 @@ func (x *SuspendNegotiationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuspendNegotiationResponse.ProtoReflect.Descriptor instead.
 func (*SuspendNegotiationResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SuspendNegotiationResponse) GetNegotiation() *Negotiation {
@@ -2934,7 +3350,7 @@ type ResumeNegotiationRequest struct {
 
 func (x *ResumeNegotiationRequest) Reset() {
 	*x = ResumeNegotiationRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2946,7 +3362,7 @@ func (x *ResumeNegotiationRequest) String() string {
 func (*ResumeNegotiationRequest) ProtoMessage() {}
 
 func (x *ResumeNegotiationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2959,7 +3375,7 @@ func (x *ResumeNegotiationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeNegotiationRequest.ProtoReflect.Descriptor instead.
 func (*ResumeNegotiationRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ResumeNegotiationRequest) GetRequestId() string {
@@ -2987,7 +3403,7 @@ type ResumeNegotiationResponse struct {
 
 func (x *ResumeNegotiationResponse) Reset() {
 	*x = ResumeNegotiationResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2999,7 +3415,7 @@ func (x *ResumeNegotiationResponse) String() string {
 func (*ResumeNegotiationResponse) ProtoMessage() {}
 
 func (x *ResumeNegotiationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3012,7 +3428,7 @@ func (x *ResumeNegotiationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeNegotiationResponse.ProtoReflect.Descriptor instead.
 func (*ResumeNegotiationResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ResumeNegotiationResponse) GetNegotiation() *Negotiation {
@@ -3037,7 +3453,7 @@ type AbandonNegotiationRequest struct {
 
 func (x *AbandonNegotiationRequest) Reset() {
 	*x = AbandonNegotiationRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3049,7 +3465,7 @@ func (x *AbandonNegotiationRequest) String() string {
 func (*AbandonNegotiationRequest) ProtoMessage() {}
 
 func (x *AbandonNegotiationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3062,7 +3478,7 @@ func (x *AbandonNegotiationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbandonNegotiationRequest.ProtoReflect.Descriptor instead.
 func (*AbandonNegotiationRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AbandonNegotiationRequest) GetRequestId() string {
@@ -3097,7 +3513,7 @@ type AbandonNegotiationResponse struct {
 
 func (x *AbandonNegotiationResponse) Reset() {
 	*x = AbandonNegotiationResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3525,7 @@ func (x *AbandonNegotiationResponse) String() string {
 func (*AbandonNegotiationResponse) ProtoMessage() {}
 
 func (x *AbandonNegotiationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3538,7 @@ func (x *AbandonNegotiationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbandonNegotiationResponse.ProtoReflect.Descriptor instead.
 func (*AbandonNegotiationResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AbandonNegotiationResponse) GetNegotiation() *Negotiation {
@@ -3149,7 +3565,7 @@ type SetVotingDeadlineRequest struct {
 
 func (x *SetVotingDeadlineRequest) Reset() {
 	*x = SetVotingDeadlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3577,7 @@ func (x *SetVotingDeadlineRequest) String() string {
 func (*SetVotingDeadlineRequest) ProtoMessage() {}
 
 func (x *SetVotingDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3590,7 @@ func (x *SetVotingDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVotingDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*SetVotingDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetVotingDeadlineRequest) GetRequestId() string {
@@ -3209,7 +3625,7 @@ type SetVotingDeadlineResponse struct {
 
 func (x *SetVotingDeadlineResponse) Reset() {
 	*x = SetVotingDeadlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3221,7 +3637,7 @@ func (x *SetVotingDeadlineResponse) String() string {
 func (*SetVotingDeadlineResponse) ProtoMessage() {}
 
 func (x *SetVotingDeadlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3234,7 +3650,7 @@ func (x *SetVotingDeadlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetVotingDeadlineResponse.ProtoReflect.Descriptor instead.
 func (*SetVotingDeadlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
@@ -3270,7 +3686,7 @@ type GetRedlineRequest struct {
 
 func (x *GetRedlineRequest) Reset() {
 	*x = GetRedlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3282,7 +3698,7 @@ func (x *GetRedlineRequest) String() string {
 func (*GetRedlineRequest) ProtoMessage() {}
 
 func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3295,7 +3711,7 @@ func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
 func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
@@ -3411,7 +3827,7 @@ type RedlineRevisions struct {
 
 func (x *RedlineRevisions) Reset() {
 	*x = RedlineRevisions{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3839,7 @@ func (x *RedlineRevisions) String() string {
 func (*RedlineRevisions) ProtoMessage() {}
 
 func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3852,7 @@ func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
 func (*RedlineRevisions) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{56}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RedlineRevisions) GetPoint() string {
@@ -3486,7 +3902,7 @@ type RedlineProposal struct {
 
 func (x *RedlineProposal) Reset() {
 	*x = RedlineProposal{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3498,7 +3914,7 @@ func (x *RedlineProposal) String() string {
 func (*RedlineProposal) ProtoMessage() {}
 
 func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3511,7 +3927,7 @@ func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
 func (*RedlineProposal) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{57}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RedlineProposal) GetNegotiation() string {
@@ -3563,7 +3979,7 @@ type GetRedlineResponse struct {
 
 func (x *GetRedlineResponse) Reset() {
 	*x = GetRedlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3575,7 +3991,7 @@ func (x *GetRedlineResponse) String() string {
 func (*GetRedlineResponse) ProtoMessage() {}
 
 func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3588,7 +4004,7 @@ func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
 func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{58}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
@@ -3761,11 +4177,41 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x0eafter_sequence\x18\x02 \x01(\x03R\rafterSequence\"C\n" +
 	"\x13WatchEventsResponse\x12,\n" +
 	"\x05event\x18\x01 \x01(\v2\x16.parley.v1.EventRecordR\x05event\"\x12\n" +
-	"\x10GetCallerRequest\"\x85\x01\n" +
+	"\x10GetCallerRequest\"\xb0\x01\n" +
 	"\x11GetCallerResponse\x12\x14\n" +
 	"\x05admin\x18\x01 \x01(\bR\x05admin\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
-	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"\x92\x01\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\x12)\n" +
+	"\x06member\x182 \x01(\v2\x11.parley.v1.MemberR\x06member\"\\\n" +
+	"\x19WithdrawAcceptanceRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"V\n" +
+	"\x1aWithdrawAcceptanceResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"f\n" +
+	"\x11SignOffPointsItem\x12\x14\n" +
+	"\x05point\x18\x01 \x01(\tR\x05point\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
+	"\vtext_sha256\x18\x03 \x01(\tR\n" +
+	"textSha256\"\xab\x01\n" +
+	"\x14SignOffPointsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x122\n" +
+	"\x05items\x18\x03 \x03(\v2\x1c.parley.v1.SignOffPointsItemR\x05items\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x04 \x01(\tR\n" +
+	"checkpoint\"{\n" +
+	"\x15SignOffPointsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\x12(\n" +
+	"\x10signed_off_count\x18\x02 \x01(\x05R\x0esignedOffCount\"p\n" +
+	"\x15RevokeSignOffsRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06points\x18\x03 \x03(\tR\x06points\"R\n" +
+	"\x16RevokeSignOffsResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x92\x01\n" +
 	"\x15AddParticipantRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -3847,7 +4293,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x85\x13\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x93\x15\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -3876,7 +4322,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x12SuspendNegotiation\x12$.parley.v1.SuspendNegotiationRequest\x1a%.parley.v1.SuspendNegotiationResponse\x12^\n" +
 	"\x11ResumeNegotiation\x12#.parley.v1.ResumeNegotiationRequest\x1a$.parley.v1.ResumeNegotiationResponse\x12a\n" +
 	"\x12AbandonNegotiation\x12$.parley.v1.AbandonNegotiationRequest\x1a%.parley.v1.AbandonNegotiationResponse\x12^\n" +
-	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponse\x12I\n" +
+	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponse\x12a\n" +
+	"\x12WithdrawAcceptance\x12$.parley.v1.WithdrawAcceptanceRequest\x1a%.parley.v1.WithdrawAcceptanceResponse\x12R\n" +
+	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
+	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponse\x12I\n" +
 	"\n" +
 	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
@@ -3892,7 +4341,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -3933,148 +4382,167 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*WatchEventsResponse)(nil),        // 36: parley.v1.WatchEventsResponse
 	(*GetCallerRequest)(nil),           // 37: parley.v1.GetCallerRequest
 	(*GetCallerResponse)(nil),          // 38: parley.v1.GetCallerResponse
-	(*AddParticipantRequest)(nil),      // 39: parley.v1.AddParticipantRequest
-	(*AddParticipantResponse)(nil),     // 40: parley.v1.AddParticipantResponse
-	(*RemoveParticipantRequest)(nil),   // 41: parley.v1.RemoveParticipantRequest
-	(*RemoveParticipantResponse)(nil),  // 42: parley.v1.RemoveParticipantResponse
-	(*RenameNegotiationRequest)(nil),   // 43: parley.v1.RenameNegotiationRequest
-	(*RenameNegotiationResponse)(nil),  // 44: parley.v1.RenameNegotiationResponse
-	(*SetDecisionRuleRequest)(nil),     // 45: parley.v1.SetDecisionRuleRequest
-	(*SetDecisionRuleResponse)(nil),    // 46: parley.v1.SetDecisionRuleResponse
-	(*SuspendNegotiationRequest)(nil),  // 47: parley.v1.SuspendNegotiationRequest
-	(*SuspendNegotiationResponse)(nil), // 48: parley.v1.SuspendNegotiationResponse
-	(*ResumeNegotiationRequest)(nil),   // 49: parley.v1.ResumeNegotiationRequest
-	(*ResumeNegotiationResponse)(nil),  // 50: parley.v1.ResumeNegotiationResponse
-	(*AbandonNegotiationRequest)(nil),  // 51: parley.v1.AbandonNegotiationRequest
-	(*AbandonNegotiationResponse)(nil), // 52: parley.v1.AbandonNegotiationResponse
-	(*SetVotingDeadlineRequest)(nil),   // 53: parley.v1.SetVotingDeadlineRequest
-	(*SetVotingDeadlineResponse)(nil),  // 54: parley.v1.SetVotingDeadlineResponse
-	(*GetRedlineRequest)(nil),          // 55: parley.v1.GetRedlineRequest
-	(*RedlineRevisions)(nil),           // 56: parley.v1.RedlineRevisions
-	(*RedlineProposal)(nil),            // 57: parley.v1.RedlineProposal
-	(*GetRedlineResponse)(nil),         // 58: parley.v1.GetRedlineResponse
-	nil,                                // 59: parley.v1.SetDecisionRuleRequest.WeightsEntry
-	(*Participant)(nil),                // 60: parley.v1.Participant
-	(*DecisionRule)(nil),               // 61: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),        // 62: google.protobuf.Duration
-	(*Negotiation)(nil),                // 63: parley.v1.Negotiation
-	(*Point)(nil),                      // 64: parley.v1.Point
-	(AmendmentKind)(0),                 // 65: parley.v1.AmendmentKind
-	(*timestamppb.Timestamp)(nil),      // 66: google.protobuf.Timestamp
-	(*Amendment)(nil),                  // 67: parley.v1.Amendment
-	(AmendmentState)(0),                // 68: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 69: parley.v1.VoteChoice
-	(*Event)(nil),                      // 70: parley.v1.Event
-	(*RedlineChange)(nil),              // 71: parley.v1.RedlineChange
+	(*WithdrawAcceptanceRequest)(nil),  // 39: parley.v1.WithdrawAcceptanceRequest
+	(*WithdrawAcceptanceResponse)(nil), // 40: parley.v1.WithdrawAcceptanceResponse
+	(*SignOffPointsItem)(nil),          // 41: parley.v1.SignOffPointsItem
+	(*SignOffPointsRequest)(nil),       // 42: parley.v1.SignOffPointsRequest
+	(*SignOffPointsResponse)(nil),      // 43: parley.v1.SignOffPointsResponse
+	(*RevokeSignOffsRequest)(nil),      // 44: parley.v1.RevokeSignOffsRequest
+	(*RevokeSignOffsResponse)(nil),     // 45: parley.v1.RevokeSignOffsResponse
+	(*AddParticipantRequest)(nil),      // 46: parley.v1.AddParticipantRequest
+	(*AddParticipantResponse)(nil),     // 47: parley.v1.AddParticipantResponse
+	(*RemoveParticipantRequest)(nil),   // 48: parley.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil),  // 49: parley.v1.RemoveParticipantResponse
+	(*RenameNegotiationRequest)(nil),   // 50: parley.v1.RenameNegotiationRequest
+	(*RenameNegotiationResponse)(nil),  // 51: parley.v1.RenameNegotiationResponse
+	(*SetDecisionRuleRequest)(nil),     // 52: parley.v1.SetDecisionRuleRequest
+	(*SetDecisionRuleResponse)(nil),    // 53: parley.v1.SetDecisionRuleResponse
+	(*SuspendNegotiationRequest)(nil),  // 54: parley.v1.SuspendNegotiationRequest
+	(*SuspendNegotiationResponse)(nil), // 55: parley.v1.SuspendNegotiationResponse
+	(*ResumeNegotiationRequest)(nil),   // 56: parley.v1.ResumeNegotiationRequest
+	(*ResumeNegotiationResponse)(nil),  // 57: parley.v1.ResumeNegotiationResponse
+	(*AbandonNegotiationRequest)(nil),  // 58: parley.v1.AbandonNegotiationRequest
+	(*AbandonNegotiationResponse)(nil), // 59: parley.v1.AbandonNegotiationResponse
+	(*SetVotingDeadlineRequest)(nil),   // 60: parley.v1.SetVotingDeadlineRequest
+	(*SetVotingDeadlineResponse)(nil),  // 61: parley.v1.SetVotingDeadlineResponse
+	(*GetRedlineRequest)(nil),          // 62: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 63: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 64: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 65: parley.v1.GetRedlineResponse
+	nil,                                // 66: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 67: parley.v1.Participant
+	(*DecisionRule)(nil),               // 68: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 69: google.protobuf.Duration
+	(*Negotiation)(nil),                // 70: parley.v1.Negotiation
+	(*Point)(nil),                      // 71: parley.v1.Point
+	(AmendmentKind)(0),                 // 72: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 73: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 74: parley.v1.Amendment
+	(AmendmentState)(0),                // 75: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 76: parley.v1.VoteChoice
+	(*Event)(nil),                      // 77: parley.v1.Event
+	(*Member)(nil),                     // 78: parley.v1.Member
+	(*RedlineChange)(nil),              // 79: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	60, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	61, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	62, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
-	62, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
-	63, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	63, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	64, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	64, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	65, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	66, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	67, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	67, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	68, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	67, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	67, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	69, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	67, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	67, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	67, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	64, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	67, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	64, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	64, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	63, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	67, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	68, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	69, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	69, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	70, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	70, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	71, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	71, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	72, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	73, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	74, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	75, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	74, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	74, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	76, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	74, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	71, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	74, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	71, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	71, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	70, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	70, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	77, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	60, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	60, // 30: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	63, // 31: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 32: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 33: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	61, // 34: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	59, // 35: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	63, // 36: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 37: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 38: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	63, // 39: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	66, // 40: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	67, // 41: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	56, // 42: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	57, // 43: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	65, // 44: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	71, // 45: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 46: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 47: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 48: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 49: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 50: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 51: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 52: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 53: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 54: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 55: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 56: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 57: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 58: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 59: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 60: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 61: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 62: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 63: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 64: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	39, // 65: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	41, // 66: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	43, // 67: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	45, // 68: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	47, // 69: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	49, // 70: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	51, // 71: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	53, // 72: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	55, // 73: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	1,  // 74: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 75: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 76: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 77: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 78: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 79: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 80: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 81: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 82: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 83: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 84: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 85: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 86: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 87: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 88: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 89: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 90: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 91: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 92: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	40, // 93: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	42, // 94: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	44, // 95: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	46, // 96: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	48, // 97: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	50, // 98: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	52, // 99: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	54, // 100: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	58, // 101: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	74, // [74:102] is the sub-list for method output_type
-	46, // [46:74] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	67, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	78, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	70, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	70, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	67, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	70, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	68, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	66, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	70, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	74, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	63, // 47: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	64, // 48: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	72, // 49: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	79, // 50: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 51: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 52: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 53: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 54: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 55: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 56: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 57: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 58: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 59: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 60: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 61: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 62: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 63: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 64: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 65: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 66: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 67: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 68: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 69: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 70: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 71: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 72: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 73: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 74: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 75: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 76: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 77: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 78: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 79: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 80: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	62, // 81: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	1,  // 82: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 83: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 84: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 85: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 86: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 87: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 88: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 89: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 90: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 91: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 92: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 93: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 94: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 95: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 96: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 97: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 98: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 99: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 100: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 101: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 102: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 103: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 104: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 105: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 106: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 107: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 108: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 109: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 110: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 111: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	65, // 112: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	82, // [82:113] is the sub-list for method output_type
+	51, // [51:82] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -4085,7 +4553,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
 	file_parley_v1_redline_proto_init()
-	file_parley_v1_negotiation_service_proto_msgTypes[55].OneofWrappers = []any{
+	file_parley_v1_negotiation_service_proto_msgTypes[62].OneofWrappers = []any{
 		(*GetRedlineRequest_Revisions)(nil),
 		(*GetRedlineRequest_Amendment)(nil),
 		(*GetRedlineRequest_Proposal)(nil),
@@ -4097,7 +4565,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   60,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -46,6 +46,9 @@ const (
 	NegotiationService_ResumeNegotiation_FullMethodName  = "/parley.v1.NegotiationService/ResumeNegotiation"
 	NegotiationService_AbandonNegotiation_FullMethodName = "/parley.v1.NegotiationService/AbandonNegotiation"
 	NegotiationService_SetVotingDeadline_FullMethodName  = "/parley.v1.NegotiationService/SetVotingDeadline"
+	NegotiationService_WithdrawAcceptance_FullMethodName = "/parley.v1.NegotiationService/WithdrawAcceptance"
+	NegotiationService_SignOffPoints_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoints"
+	NegotiationService_RevokeSignOffs_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOffs"
 	NegotiationService_GetRedline_FullMethodName         = "/parley.v1.NegotiationService/GetRedline"
 )
 
@@ -129,6 +132,16 @@ type NegotiationServiceClient interface {
 	AbandonNegotiation(ctx context.Context, in *AbandonNegotiationRequest, opts ...grpc.CallOption) (*AbandonNegotiationResponse, error)
 	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
 	SetVotingDeadline(ctx context.Context, in *SetVotingDeadlineRequest, opts ...grpc.CallOption) (*SetVotingDeadlineResponse, error)
+	// Withdraws the caller's acceptance of the document; the negotiation must
+	// not have concluded. Delegations only.
+	WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error)
+	// Signs off many points in one commit, each at its revision and text hash.
+	// All or nothing: one bad item refuses the whole batch, naming the item.
+	// Delegations only.
+	SignOffPoints(ctx context.Context, in *SignOffPointsRequest, opts ...grpc.CallOption) (*SignOffPointsResponse, error)
+	// Revokes the caller's sign-offs of many points in one commit. All or
+	// nothing, as SignOffPoints. Delegations only.
+	RevokeSignOffs(ctx context.Context, in *RevokeSignOffsRequest, opts ...grpc.CallOption) (*RevokeSignOffsResponse, error)
 	// Gets a word-level redline: of a point between two of its revisions, of
 	// an amendment against the revision it was drafted on, of a text not yet
 	// proposed against a point, or of the whole document since the original
@@ -423,6 +436,36 @@ func (c *negotiationServiceClient) SetVotingDeadline(ctx context.Context, in *Se
 	return out, nil
 }
 
+func (c *negotiationServiceClient) WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WithdrawAcceptanceResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_WithdrawAcceptance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) SignOffPoints(ctx context.Context, in *SignOffPointsRequest, opts ...grpc.CallOption) (*SignOffPointsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignOffPointsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_SignOffPoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RevokeSignOffs(ctx context.Context, in *RevokeSignOffsRequest, opts ...grpc.CallOption) (*RevokeSignOffsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeSignOffsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RevokeSignOffs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetRedlineResponse)
@@ -513,6 +556,16 @@ type NegotiationServiceServer interface {
 	AbandonNegotiation(context.Context, *AbandonNegotiationRequest) (*AbandonNegotiationResponse, error)
 	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
 	SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error)
+	// Withdraws the caller's acceptance of the document; the negotiation must
+	// not have concluded. Delegations only.
+	WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error)
+	// Signs off many points in one commit, each at its revision and text hash.
+	// All or nothing: one bad item refuses the whole batch, naming the item.
+	// Delegations only.
+	SignOffPoints(context.Context, *SignOffPointsRequest) (*SignOffPointsResponse, error)
+	// Revokes the caller's sign-offs of many points in one commit. All or
+	// nothing, as SignOffPoints. Delegations only.
+	RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error)
 	// Gets a word-level redline: of a point between two of its revisions, of
 	// an amendment against the revision it was drafted on, of a text not yet
 	// proposed against a point, or of the whole document since the original
@@ -608,6 +661,15 @@ func (UnimplementedNegotiationServiceServer) AbandonNegotiation(context.Context,
 }
 func (UnimplementedNegotiationServiceServer) SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetVotingDeadline not implemented")
+}
+func (UnimplementedNegotiationServiceServer) WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawAcceptance not implemented")
+}
+func (UnimplementedNegotiationServiceServer) SignOffPoints(context.Context, *SignOffPointsRequest) (*SignOffPointsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SignOffPoints not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RevokeSignOffs(context.Context, *RevokeSignOffsRequest) (*RevokeSignOffsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeSignOffs not implemented")
 }
 func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
@@ -1112,6 +1174,60 @@ func _NegotiationService_SetVotingDeadline_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_WithdrawAcceptance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawAcceptanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).WithdrawAcceptance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_WithdrawAcceptance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).WithdrawAcceptance(ctx, req.(*WithdrawAcceptanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_SignOffPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignOffPointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).SignOffPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_SignOffPoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).SignOffPoints(ctx, req.(*SignOffPointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RevokeSignOffs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeSignOffsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RevokeSignOffs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RevokeSignOffs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RevokeSignOffs(ctx, req.(*RevokeSignOffsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRedlineRequest)
 	if err := dec(in); err != nil {
@@ -1240,6 +1356,18 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetVotingDeadline",
 			Handler:    _NegotiationService_SetVotingDeadline_Handler,
+		},
+		{
+			MethodName: "WithdrawAcceptance",
+			Handler:    _NegotiationService_WithdrawAcceptance_Handler,
+		},
+		{
+			MethodName: "SignOffPoints",
+			Handler:    _NegotiationService_SignOffPoints_Handler,
+		},
+		{
+			MethodName: "RevokeSignOffs",
+			Handler:    _NegotiationService_RevokeSignOffs_Handler,
 		},
 		{
 			MethodName: "GetRedline",

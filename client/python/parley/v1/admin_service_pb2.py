@@ -11,9 +11,10 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from parley.v1 import negotiation_pb2 as parley_dot_v1_dot_negotiation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/admin_service.proto\x12\tparley.v1\"v\n\x11IssueTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"M\n\x12IssueTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RotateTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"N\n\x13RotateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"w\n\x12RevokeTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\"\x15\n\x13RevokeTokenResponse\"\x0f\n\rBackupRequest\"[\n\x0e\x42\x61\x63kupResponse\x12\x12\n\x04\x64\x61ta\x18\x01 \x01(\x0cR\x04\x64\x61ta\x12\x1d\n\nsize_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha2562\xb6\x02\n\x0c\x41\x64minService\x12I\n\nIssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n\x0bRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n\x0bRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12?\n\x06\x42\x61\x63kup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01\x42?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dparley/v1/admin_service.proto\x12\tparley.v1\x1a\x1bparley/v1/negotiation.proto\"\x8e\x01\n\x11IssueTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"M\n\x12IssueTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"\x8f\x01\n\x12RotateTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"N\n\x13RotateTokenResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\"\x8f\x01\n\x12RevokeTokenRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"\x15\n\x13RevokeTokenResponse\"\xc4\x01\n\x10\x41\x64\x64MemberRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x04 \x01(\tR\x06member\x12!\n\x0c\x64isplay_name\x18\x05 \x01(\tR\x0b\x64isplayName\x12\x12\n\x04head\x18\x06 \x01(\x08R\x04head\"M\n\x11\x41\x64\x64MemberResponse\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32\x16.parley.v1.ParticipantR\x0bparticipant\"\x90\x01\n\x13RemoveMemberRequest\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12 \n\x0bnegotiation\x18\x02 \x01(\tR\x0bnegotiation\x12 \n\x0bparticipant\x18\x03 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x04 \x01(\tR\x06member\"P\n\x14RemoveMemberResponse\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32\x16.parley.v1.ParticipantR\x0bparticipant\"\x0f\n\rBackupRequest\"[\n\x0e\x42\x61\x63kupResponse\x12\x12\n\x04\x64\x61ta\x18\x01 \x01(\x0cR\x04\x64\x61ta\x12\x1d\n\nsize_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha2562\xcf\x03\n\x0c\x41\x64minService\x12I\n\nIssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n\x0bRotateToken\x12\x1d.parley.v1.RotateTokenRequest\x1a\x1e.parley.v1.RotateTokenResponse\x12L\n\x0bRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12\x46\n\tAddMember\x12\x1b.parley.v1.AddMemberRequest\x1a\x1c.parley.v1.AddMemberResponse\x12O\n\x0cRemoveMember\x12\x1e.parley.v1.RemoveMemberRequest\x1a\x1f.parley.v1.RemoveMemberResponse\x12?\n\x06\x42\x61\x63kup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01\x42?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.admin_service_pb2', globals())
@@ -21,22 +22,30 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1'
-  _ISSUETOKENREQUEST._serialized_start=44
-  _ISSUETOKENREQUEST._serialized_end=162
-  _ISSUETOKENRESPONSE._serialized_start=164
-  _ISSUETOKENRESPONSE._serialized_end=241
-  _ROTATETOKENREQUEST._serialized_start=243
-  _ROTATETOKENREQUEST._serialized_end=362
-  _ROTATETOKENRESPONSE._serialized_start=364
-  _ROTATETOKENRESPONSE._serialized_end=442
-  _REVOKETOKENREQUEST._serialized_start=444
-  _REVOKETOKENREQUEST._serialized_end=563
-  _REVOKETOKENRESPONSE._serialized_start=565
-  _REVOKETOKENRESPONSE._serialized_end=586
-  _BACKUPREQUEST._serialized_start=588
-  _BACKUPREQUEST._serialized_end=603
-  _BACKUPRESPONSE._serialized_start=605
-  _BACKUPRESPONSE._serialized_end=696
-  _ADMINSERVICE._serialized_start=699
-  _ADMINSERVICE._serialized_end=1009
+  _ISSUETOKENREQUEST._serialized_start=74
+  _ISSUETOKENREQUEST._serialized_end=216
+  _ISSUETOKENRESPONSE._serialized_start=218
+  _ISSUETOKENRESPONSE._serialized_end=295
+  _ROTATETOKENREQUEST._serialized_start=298
+  _ROTATETOKENREQUEST._serialized_end=441
+  _ROTATETOKENRESPONSE._serialized_start=443
+  _ROTATETOKENRESPONSE._serialized_end=521
+  _REVOKETOKENREQUEST._serialized_start=524
+  _REVOKETOKENREQUEST._serialized_end=667
+  _REVOKETOKENRESPONSE._serialized_start=669
+  _REVOKETOKENRESPONSE._serialized_end=690
+  _ADDMEMBERREQUEST._serialized_start=693
+  _ADDMEMBERREQUEST._serialized_end=889
+  _ADDMEMBERRESPONSE._serialized_start=891
+  _ADDMEMBERRESPONSE._serialized_end=968
+  _REMOVEMEMBERREQUEST._serialized_start=971
+  _REMOVEMEMBERREQUEST._serialized_end=1115
+  _REMOVEMEMBERRESPONSE._serialized_start=1117
+  _REMOVEMEMBERRESPONSE._serialized_end=1197
+  _BACKUPREQUEST._serialized_start=1199
+  _BACKUPREQUEST._serialized_end=1214
+  _BACKUPRESPONSE._serialized_start=1216
+  _BACKUPRESPONSE._serialized_end=1307
+  _ADMINSERVICE._serialized_start=1310
+  _ADMINSERVICE._serialized_end=1773
 # @@protoc_insertion_point(module_scope)

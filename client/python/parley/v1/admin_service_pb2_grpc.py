@@ -6,8 +6,11 @@ from parley.v1 import admin_service_pb2 as parley_dot_v1_dot_admin__service__pb2
 
 
 class AdminServiceStub(object):
-    """AdminService manages participants' credentials and takes backups.
-    Administrator only.
+    """AdminService manages participants' members and credentials and takes
+    backups. Administrator only, except that a head member of a participant
+    (Member.head) may add and remove its participant's other members and
+    issue, rotate and revoke their tokens (not its own nor the default
+    member's).
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -36,6 +39,16 @@ class AdminServiceStub(object):
                 request_serializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.FromString,
                 )
+        self.AddMember = channel.unary_unary(
+                '/parley.v1.AdminService/AddMember',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.AddMemberResponse.FromString,
+                )
+        self.RemoveMember = channel.unary_unary(
+                '/parley.v1.AdminService/RemoveMember',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.RemoveMemberResponse.FromString,
+                )
         self.Backup = channel.unary_stream(
                 '/parley.v1.AdminService/Backup',
                 request_serializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.SerializeToString,
@@ -44,8 +57,11 @@ class AdminServiceStub(object):
 
 
 class AdminServiceServicer(object):
-    """AdminService manages participants' credentials and takes backups.
-    Administrator only.
+    """AdminService manages participants' members and credentials and takes
+    backups. Administrator only, except that a head member of a participant
+    (Member.head) may add and remove its participant's other members and
+    issue, rotate and revoke their tokens (not its own nor the default
+    member's).
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -69,6 +85,21 @@ class AdminServiceServicer(object):
 
     def RevokeToken(self, request, context):
         """Revokes a participant's token; the participant can no longer call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Adds a named member to a participant. Issue it a token with IssueToken
+        and `member` set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Removes a member from its participant; its token stops working at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,6 +135,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.FromString,
                     response_serializer=parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.SerializeToString,
             ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.AddMemberRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.RemoveMemberResponse.SerializeToString,
+            ),
             'Backup': grpc.unary_stream_rpc_method_handler(
                     servicer.Backup,
                     request_deserializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.FromString,
@@ -117,8 +158,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService(object):
-    """AdminService manages participants' credentials and takes backups.
-    Administrator only.
+    """AdminService manages participants' members and credentials and takes
+    backups. Administrator only, except that a head member of a participant
+    (Member.head) may add and remove its participant's other members and
+    issue, rotate and revoke their tokens (not its own nor the default
+    member's).
 
     A token is 256 random bits, shown once in the reply that issues it and
     stored by the server only as its SHA-256. A retry of an issuing request with
@@ -174,6 +218,40 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/RevokeToken',
             parley_dot_v1_dot_admin__service__pb2.RevokeTokenRequest.SerializeToString,
             parley_dot_v1_dot_admin__service__pb2.RevokeTokenResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/AddMember',
+            parley_dot_v1_dot_admin__service__pb2.AddMemberRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.AddMemberResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/RemoveMember',
+            parley_dot_v1_dot_admin__service__pb2.RemoveMemberRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.RemoveMemberResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -8,6 +8,12 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AcceptanceWithdrawn(_message.Message):
+    __slots__ = ["document_sha256"]
+    DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    document_sha256: str
+    def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
+
 class AmendmentApplied(_message.Message):
     __slots__ = ["amendment_id", "point_id", "revision", "text_sha256"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -69,20 +75,24 @@ class CheckpointKeyRotated(_message.Message):
     def __init__(self, verifier_key: _Optional[str] = ..., previous_verifier_key: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
-    __slots__ = ["participant", "rotated", "token_sha256"]
+    __slots__ = ["member", "participant", "rotated", "token_sha256"]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     ROTATED_FIELD_NUMBER: _ClassVar[int]
     TOKEN_SHA256_FIELD_NUMBER: _ClassVar[int]
+    member: str
     participant: str
     rotated: bool
     token_sha256: str
-    def __init__(self, participant: _Optional[str] = ..., token_sha256: _Optional[str] = ..., rotated: bool = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., token_sha256: _Optional[str] = ..., rotated: bool = ..., member: _Optional[str] = ...) -> None: ...
 
 class CredentialRevoked(_message.Message):
-    __slots__ = ["participant"]
+    __slots__ = ["member", "participant"]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    member: str
     participant: str
-    def __init__(self, participant: _Optional[str] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., member: _Optional[str] = ...) -> None: ...
 
 class DecisionRuleChanged(_message.Message):
     __slots__ = ["decision_rule", "weights"]
@@ -108,7 +118,8 @@ class DocumentAccepted(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "credential_issued", "credential_revoked", "decision_rule_changed", "document_accepted", "negotiation", "negotiation_abandoned", "negotiation_concluded", "negotiation_created", "negotiation_renamed", "negotiation_resumed", "negotiation_suspended", "participant_added", "participant_removed", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed", "voting_deadline_set"]
+    __slots__ = ["acceptance_withdrawn", "actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "credential_issued", "credential_revoked", "decision_rule_changed", "document_accepted", "member", "member_added", "member_removed", "negotiation", "negotiation_abandoned", "negotiation_concluded", "negotiation_created", "negotiation_renamed", "negotiation_resumed", "negotiation_suspended", "participant_added", "participant_removed", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed", "voting_deadline_set"]
+    ACCEPTANCE_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_PROPOSED_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +131,9 @@ class Event(_message.Message):
     CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ADDED_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_REMOVED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_ABANDONED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_CONCLUDED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +152,7 @@ class Event(_message.Message):
     VOTE_CAST_FIELD_NUMBER: _ClassVar[int]
     VOTING_CLOSED_FIELD_NUMBER: _ClassVar[int]
     VOTING_DEADLINE_SET_FIELD_NUMBER: _ClassVar[int]
+    acceptance_withdrawn: AcceptanceWithdrawn
     actor: str
     amendment_applied: AmendmentApplied
     amendment_proposed: AmendmentProposed
@@ -149,6 +164,9 @@ class Event(_message.Message):
     credential_revoked: CredentialRevoked
     decision_rule_changed: DecisionRuleChanged
     document_accepted: DocumentAccepted
+    member: str
+    member_added: MemberAdded
+    member_removed: MemberRemoved
     negotiation: str
     negotiation_abandoned: NegotiationAbandoned
     negotiation_concluded: NegotiationConcluded
@@ -167,7 +185,27 @@ class Event(_message.Message):
     vote_cast: VoteCast
     voting_closed: VotingClosed
     voting_deadline_set: VotingDeadlineSet
-    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., participant_added: _Optional[_Union[ParticipantAdded, _Mapping]] = ..., participant_removed: _Optional[_Union[ParticipantRemoved, _Mapping]] = ..., negotiation_renamed: _Optional[_Union[NegotiationRenamed, _Mapping]] = ..., decision_rule_changed: _Optional[_Union[DecisionRuleChanged, _Mapping]] = ..., negotiation_suspended: _Optional[_Union[NegotiationSuspended, _Mapping]] = ..., negotiation_resumed: _Optional[_Union[NegotiationResumed, _Mapping]] = ..., negotiation_abandoned: _Optional[_Union[NegotiationAbandoned, _Mapping]] = ..., voting_deadline_set: _Optional[_Union[VotingDeadlineSet, _Mapping]] = ...) -> None: ...
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., member: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., participant_added: _Optional[_Union[ParticipantAdded, _Mapping]] = ..., participant_removed: _Optional[_Union[ParticipantRemoved, _Mapping]] = ..., negotiation_renamed: _Optional[_Union[NegotiationRenamed, _Mapping]] = ..., decision_rule_changed: _Optional[_Union[DecisionRuleChanged, _Mapping]] = ..., negotiation_suspended: _Optional[_Union[NegotiationSuspended, _Mapping]] = ..., negotiation_resumed: _Optional[_Union[NegotiationResumed, _Mapping]] = ..., negotiation_abandoned: _Optional[_Union[NegotiationAbandoned, _Mapping]] = ..., voting_deadline_set: _Optional[_Union[VotingDeadlineSet, _Mapping]] = ..., member_added: _Optional[_Union[MemberAdded, _Mapping]] = ..., member_removed: _Optional[_Union[MemberRemoved, _Mapping]] = ..., acceptance_withdrawn: _Optional[_Union[AcceptanceWithdrawn, _Mapping]] = ...) -> None: ...
+
+class MemberAdded(_message.Message):
+    __slots__ = ["display_name", "head", "member", "participant"]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    display_name: str
+    head: bool
+    member: str
+    participant: str
+    def __init__(self, participant: _Optional[str] = ..., member: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ...) -> None: ...
+
+class MemberRemoved(_message.Message):
+    __slots__ = ["member", "participant"]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    member: str
+    participant: str
+    def __init__(self, participant: _Optional[str] = ..., member: _Optional[str] = ...) -> None: ...
 
 class NegotiationAbandoned(_message.Message):
     __slots__ = ["reason"]

@@ -43,20 +43,22 @@ VOTE_CHOICE_REJECT: VoteChoice
 VOTE_CHOICE_UNSPECIFIED: VoteChoice
 
 class Acceptance(_message.Message):
-    __slots__ = ["accept_time", "checkpoint", "current", "document_sha256", "participant", "sequence"]
+    __slots__ = ["accept_time", "checkpoint", "current", "document_sha256", "member", "participant", "sequence"]
     ACCEPT_TIME_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     CURRENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     accept_time: _timestamp_pb2.Timestamp
     checkpoint: CheckpointRef
     current: bool
     document_sha256: str
+    member: str
     participant: str
     sequence: int
-    def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Amendment(_message.Message):
     __slots__ = ["base_revision", "create_time", "decision_rule_version", "kind", "name", "not_voted", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
@@ -141,6 +143,18 @@ class DecisionRuleVersion(_message.Message):
     weights: _containers.ScalarMap[str, int]
     def __init__(self, version: _Optional[int] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., weights: _Optional[_Mapping[str, int]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
+class Member(_message.Message):
+    __slots__ = ["display_name", "has_credential", "head", "id"]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    HAS_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    display_name: str
+    has_credential: bool
+    head: bool
+    id: str
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ...) -> None: ...
+
 class Negotiation(_message.Message):
     __slots__ = ["acceptances", "agreed_point_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "participants", "pending_amendment_count", "point_count", "removed_participants", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
@@ -182,18 +196,20 @@ class Negotiation(_message.Message):
     def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Participant(_message.Message):
-    __slots__ = ["display_name", "has_credential", "id", "role", "weight"]
+    __slots__ = ["display_name", "has_credential", "id", "members", "role", "weight"]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     HAS_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     display_name: str
     has_credential: bool
     id: str
+    members: _containers.RepeatedCompositeFieldContainer[Member]
     role: Role
     weight: int
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...
 
 class Point(_message.Message):
     __slots__ = ["delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
@@ -240,20 +256,22 @@ class PointRevision(_message.Message):
     def __init__(self, revision: _Optional[int] = ..., text: _Optional[str] = ..., text_sha256: _Optional[str] = ..., amendment: _Optional[str] = ..., sequence: _Optional[int] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignOff(_message.Message):
-    __slots__ = ["checkpoint", "participant", "revision", "sequence", "sign_time", "text_sha256"]
+    __slots__ = ["checkpoint", "member", "participant", "revision", "sequence", "sign_time", "text_sha256"]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SIGN_TIME_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
     checkpoint: CheckpointRef
+    member: str
     participant: str
     revision: int
     sequence: int
     sign_time: _timestamp_pb2.Timestamp
     text_sha256: str
-    def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Tally(_message.Message):
     __slots__ = ["abstain", "approve", "approving_weight", "closed_by_deadline", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]
@@ -280,18 +298,20 @@ class Tally(_message.Message):
     def __init__(self, approve: _Optional[int] = ..., reject: _Optional[int] = ..., abstain: _Optional[int] = ..., not_voted: _Optional[int] = ..., approving_weight: _Optional[int] = ..., total_weight: _Optional[int] = ..., quorum_met: bool = ..., passed: bool = ..., closed_by_mediator: bool = ..., closed_by_deadline: bool = ...) -> None: ...
 
 class Vote(_message.Message):
-    __slots__ = ["cast_time", "choice", "participant", "reason", "sequence"]
+    __slots__ = ["cast_time", "choice", "member", "participant", "reason", "sequence"]
     CAST_TIME_FIELD_NUMBER: _ClassVar[int]
     CHOICE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     cast_time: _timestamp_pb2.Timestamp
     choice: VoteChoice
+    member: str
     participant: str
     reason: str
     sequence: int
-    def __init__(self, participant: _Optional[str] = ..., choice: _Optional[_Union[VoteChoice, str]] = ..., reason: _Optional[str] = ..., cast_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+    def __init__(self, participant: _Optional[str] = ..., choice: _Optional[_Union[VoteChoice, str]] = ..., reason: _Optional[str] = ..., cast_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., member: _Optional[str] = ...) -> None: ...
 
 class NegotiationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

@@ -165,14 +165,16 @@ class GetCallerRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetCallerResponse(_message.Message):
-    __slots__ = ["admin", "negotiation", "participant"]
+    __slots__ = ["admin", "member", "negotiation", "participant"]
     ADMIN_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     admin: bool
+    member: _negotiation_pb2.Member
     negotiation: str
     participant: _negotiation_pb2.Participant
-    def __init__(self, admin: bool = ..., negotiation: _Optional[str] = ..., participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ...) -> None: ...
+    def __init__(self, admin: bool = ..., negotiation: _Optional[str] = ..., participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ..., member: _Optional[_Union[_negotiation_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class GetDocumentRequest(_message.Message):
     __slots__ = ["negotiation", "page_size", "page_token"]
@@ -434,6 +436,22 @@ class RevokeSignOffResponse(_message.Message):
     point: _negotiation_pb2.Point
     def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
 
+class RevokeSignOffsRequest(_message.Message):
+    __slots__ = ["negotiation", "points", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    points: _containers.RepeatedScalarFieldContainer[str]
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., points: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RevokeSignOffsResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
 class SetDecisionRuleRequest(_message.Message):
     __slots__ = ["decision_rule", "negotiation", "request_id", "weights"]
     class WeightsEntry(_message.Message):
@@ -495,6 +513,36 @@ class SignOffPointResponse(_message.Message):
     point: _negotiation_pb2.Point
     def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
 
+class SignOffPointsItem(_message.Message):
+    __slots__ = ["point", "revision", "text_sha256"]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    point: str
+    revision: int
+    text_sha256: str
+    def __init__(self, point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+
+class SignOffPointsRequest(_message.Message):
+    __slots__ = ["checkpoint", "items", "negotiation", "request_id"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: str
+    items: _containers.RepeatedCompositeFieldContainer[SignOffPointsItem]
+    negotiation: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., items: _Optional[_Iterable[_Union[SignOffPointsItem, _Mapping]]] = ..., checkpoint: _Optional[str] = ...) -> None: ...
+
+class SignOffPointsResponse(_message.Message):
+    __slots__ = ["negotiation", "signed_off_count"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_OFF_COUNT_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    signed_off_count: int
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ..., signed_off_count: _Optional[int] = ...) -> None: ...
+
 class SuspendNegotiationRequest(_message.Message):
     __slots__ = ["negotiation", "reason", "request_id"]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
@@ -524,6 +572,20 @@ class WatchEventsResponse(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: EventRecord
     def __init__(self, event: _Optional[_Union[EventRecord, _Mapping]] = ...) -> None: ...
+
+class WithdrawAcceptanceRequest(_message.Message):
+    __slots__ = ["negotiation", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ...) -> None: ...
+
+class WithdrawAcceptanceResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
 class WithdrawAmendmentRequest(_message.Message):
     __slots__ = ["name", "request_id"]

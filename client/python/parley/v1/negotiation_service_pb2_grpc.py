@@ -156,6 +156,21 @@ class NegotiationServiceStub(object):
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
                 )
+        self.WithdrawAcceptance = channel.unary_unary(
+                '/parley.v1.NegotiationService/WithdrawAcceptance',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceResponse.FromString,
+                )
+        self.SignOffPoints = channel.unary_unary(
+                '/parley.v1.NegotiationService/SignOffPoints',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsResponse.FromString,
+                )
+        self.RevokeSignOffs = channel.unary_unary(
+                '/parley.v1.NegotiationService/RevokeSignOffs',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsResponse.FromString,
+                )
         self.GetRedline = channel.unary_unary(
                 '/parley.v1.NegotiationService/GetRedline',
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.SerializeToString,
@@ -376,6 +391,31 @@ class NegotiationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WithdrawAcceptance(self, request, context):
+        """Withdraws the caller's acceptance of the document; the negotiation must
+        not have concluded. Delegations only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignOffPoints(self, request, context):
+        """Signs off many points in one commit, each at its revision and text hash.
+        All or nothing: one bad item refuses the whole batch, naming the item.
+        Delegations only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeSignOffs(self, request, context):
+        """Revokes the caller's sign-offs of many points in one commit. All or
+        nothing, as SignOffPoints. Delegations only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetRedline(self, request, context):
         """Gets a word-level redline: of a point between two of its revisions, of
         an amendment against the revision it was drafted on, of a text not yet
@@ -523,6 +563,21 @@ def add_NegotiationServiceServicer_to_server(servicer, server):
                     servicer.SetVotingDeadline,
                     request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.FromString,
                     response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.SerializeToString,
+            ),
+            'WithdrawAcceptance': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawAcceptance,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceResponse.SerializeToString,
+            ),
+            'SignOffPoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOffPoints,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsResponse.SerializeToString,
+            ),
+            'RevokeSignOffs': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeSignOffs,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsResponse.SerializeToString,
             ),
             'GetRedline': grpc.unary_unary_rpc_method_handler(
                     servicer.GetRedline,
@@ -1002,6 +1057,57 @@ class NegotiationService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SetVotingDeadline',
             parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
             parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WithdrawAcceptance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/WithdrawAcceptance',
+            parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SignOffPoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SignOffPoints',
+            parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.SignOffPointsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeSignOffs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RevokeSignOffs',
+            parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RevokeSignOffsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLOBQoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBInYKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIdCgRyb2xlGAMgASgOMg8ucGFybGV5LnYxLlJvbGUSDgoGd2VpZ2h0GAQgASgFEhYKDmhhc19jcmVkZW50aWFsGAUgASgIImkKDERlY2lzaW9uUnVsZRIpCgZtZXRob2QYASABKA4yGS5wYXJsZXkudjEuRGVjaXNpb25NZXRob2QSDgoGcXVvcnVtGAIgASgFEh4KFnRocmVzaG9sZF9iYXNpc19wb2ludHMYAyABKAUi4QIKBVBvaW50EgwKBG5hbWUYASABKAkSCgoCaWQYAiABKAkSDgoGbnVtYmVyGAMgASgFEgwKBHRleHQYBCABKAkSEAoIcmV2aXNpb24YBSABKAMSEwoLdGV4dF9zaGEyNTYYBiABKAkSJgoGc3RhdHVzGAcgASgOMhYucGFybGV5LnYxLlBvaW50U3RhdHVzEiUKCXNpZ25fb2ZmcxgIIAMoCzISLnBhcmxleS52MS5TaWduT2ZmEisKD3N0YWxlX3NpZ25fb2ZmcxgJIAMoCzISLnBhcmxleS52MS5TaWduT2ZmEisKCXJldmlzaW9ucxgKIAMoCzIYLnBhcmxleS52MS5Qb2ludFJldmlzaW9uEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAsgASgFEi8KC2RlbGV0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKaAQoNUG9pbnRSZXZpc2lvbhIQCghyZXZpc2lvbhgBIAEoAxIMCgR0ZXh0GAIgASgJEhMKC3RleHRfc2hhMjU2GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIQCghzZXF1ZW5jZRgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitAEKB1NpZ25PZmYSEwoLcGFydGljaXBhbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLQoJc2lnbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYi7gQKCUFtZW5kbWVudBIMCgRuYW1lGAEgASgJEhAKCHByb3Bvc2VyGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEigKBXN0YXRlGAggASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEh4KBXZvdGVzGAkgAygLMg8ucGFybGV5LnYxLlZvdGUSHwoFdGFsbHkYCiABKAsyEC5wYXJsZXkudjEuVGFsbHkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgNIAEoAxIUCgxyZXN1bHRfcG9pbnQYDiABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgPIAEoCRIRCglzdGFsZWRfYnkYECABKAkSFAoMcG9pbnRfbnVtYmVyGBEgASgFEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbm90X3ZvdGVkGD0gAygJEh0KFWRlY2lzaW9uX3J1bGVfdmVyc2lvbhg+IAEoBRIzChB2b3RpbmdfdGltZV9sZWZ0GD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIpMBCgRWb3RlEhMKC3BhcnRpY2lwYW50GAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCRItCgljYXN0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDItgBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgSGgoSY2xvc2VkX2J5X2RlYWRsaW5lGDwgASgIIrwBCgpBY2NlcHRhbmNlEhMKC3BhcnRpY2lwYW50GAEgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBCABKAMSDwoHY3VycmVudBgFIAEoCBIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNQoNQ2hlY2twb2ludFJlZhIRCgl0cmVlX3NpemUYASABKAMSEQoJcm9vdF9oYXNoGAIgASgMKrQBChBOZWdvdGlhdGlvblN0YXRlEiEKHU5FR09USUFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWTkVHT1RJQVRJT05fU1RBVEVfT1BFThABEh8KG05FR09USUFUSU9OX1NUQVRFX0NPTkNMVURFRBACEh8KG05FR09USUFUSU9OX1NUQVRFX1NVU1BFTkRFRBADEh8KG05FR09USUFUSU9OX1NUQVRFX0FCQU5ET05FRBAEKlcKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhMKD1JPTEVfREVMRUdBVElPThABEhEKDVJPTEVfTUVESUFUT1IQAhIRCg1ST0xFX09CU0VSVkVSEAMqrAEKDkRlY2lzaW9uTWV0aG9kEh8KG0RFQ0lTSU9OX01FVEhPRF9VTlNQRUNJRklFRBAAEh0KGURFQ0lTSU9OX01FVEhPRF9DT05TRU5TVVMQARIdChlERUNJU0lPTl9NRVRIT0RfVU5BTklNSVRZEAISHAoYREVDSVNJT05fTUVUSE9EX01BSk9SSVRZEAMSHQoZREVDSVNJT05fTUVUSE9EX1FVQUxJRklFRBAEKngKC1BvaW50U3RhdHVzEhwKGFBPSU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFBPSU5UX1NUQVRVU19QRU5ESU5HEAESFwoTUE9JTlRfU1RBVFVTX0FHUkVFRBACEhgKFFBPSU5UX1NUQVRVU19ERUxFVEVEEAMqgQEKDUFtZW5kbWVudEtpbmQSHgoaQU1FTkRNRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZBTUVORE1FTlRfS0lORF9SRVBMQUNFEAESGQoVQU1FTkRNRU5UX0tJTkRfSU5TRVJUEAISGQoVQU1FTkRNRU5UX0tJTkRfREVMRVRFEAMq+AEKDkFtZW5kbWVudFN0YXRlEh8KG0FNRU5ETUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFNRU5ETUVOVF9TVEFURV9PUEVOEAESGgoWQU1FTkRNRU5UX1NUQVRFX1BBU1NFRBACEhoKFkFNRU5ETUVOVF9TVEFURV9GQUlMRUQQAxIbChdBTUVORE1FTlRfU1RBVEVfQVBQTElFRBAEEhwKGEFNRU5ETUVOVF9TVEFURV9SRUpFQ1RFRBAFEh0KGUFNRU5ETUVOVF9TVEFURV9XSVRIRFJBV04QBhIZChVBTUVORE1FTlRfU1RBVEVfU1RBTEUQBypzCgpWb3RlQ2hvaWNlEhsKF1ZPVEVfQ0hPSUNFX1VOU1BFQ0lGSUVEEAASFwoTVk9URV9DSE9JQ0VfQVBQUk9WRRABEhYKElZPVEVfQ0hPSUNFX1JFSkVDVBACEhcKE1ZPVEVfQ0hPSUNFX0FCU1RBSU4QA0I/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLOBQoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSLhAgoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpoBCg1Qb2ludFJldmlzaW9uEhAKCHJldmlzaW9uGAEgASgDEgwKBHRleHQYAiABKAkSEwoLdGV4dF9zaGEyNTYYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEhAKCHNlcXVlbmNlGAUgASgDEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoHU2lnbk9mZhITCgtwYXJ0aWNpcGFudBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRItCglzaWduX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAki7gQKCUFtZW5kbWVudBIMCgRuYW1lGAEgASgJEhAKCHByb3Bvc2VyGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEigKBXN0YXRlGAggASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEh4KBXZvdGVzGAkgAygLMg8ucGFybGV5LnYxLlZvdGUSHwoFdGFsbHkYCiABKAsyEC5wYXJsZXkudjEuVGFsbHkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgNIAEoAxIUCgxyZXN1bHRfcG9pbnQYDiABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgPIAEoCRIRCglzdGFsZWRfYnkYECABKAkSFAoMcG9pbnRfbnVtYmVyGBEgASgFEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbm90X3ZvdGVkGD0gAygJEh0KFWRlY2lzaW9uX3J1bGVfdmVyc2lvbhg+IAEoBRIzChB2b3RpbmdfdGltZV9sZWZ0GD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIqMBCgRWb3RlEhMKC3BhcnRpY2lwYW50GAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCRItCgljYXN0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEg4KBm1lbWJlchgyIAEoCSLYAQoFVGFsbHkSDwoHYXBwcm92ZRgBIAEoBRIOCgZyZWplY3QYAiABKAUSDwoHYWJzdGFpbhgDIAEoBRIRCglub3Rfdm90ZWQYBCABKAUSGAoQYXBwcm92aW5nX3dlaWdodBgFIAEoAxIUCgx0b3RhbF93ZWlnaHQYBiABKAMSEgoKcXVvcnVtX21ldBgHIAEoCBIOCgZwYXNzZWQYCCABKAgSGgoSY2xvc2VkX2J5X21lZGlhdG9yGAkgASgIEhoKEmNsb3NlZF9ieV9kZWFkbGluZRg8IAEoCCLMAQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSI1Cg1DaGVja3BvaW50UmVmEhEKCXRyZWVfc2l6ZRgBIAEoAxIRCglyb290X2hhc2gYAiABKAwqtAEKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAISHwobTkVHT1RJQVRJT05fU1RBVEVfU1VTUEVOREVEEAMSHwobTkVHT1RJQVRJT05fU1RBVEVfQUJBTkRPTkVEEAQqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -247,6 +247,15 @@ export type Participant = Message<"parley.v1.Participant"> & {
    * @generated from field: bool has_credential = 5;
    */
   hasCredential: boolean;
+
+  /**
+   * The participant's named members besides its default member (whose id is
+   * the participant's id and whose token is `has_credential`), in the order
+   * they were added. Output only: AdminService.AddMember adds them.
+   *
+   * @generated from field: repeated parley.v1.Member members = 50;
+   */
+  members: Member[];
 };
 
 /**
@@ -255,6 +264,54 @@ export type Participant = Message<"parley.v1.Participant"> & {
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 2);
+
+/**
+ * Member is a person acting for a participant, with its own token. Votes,
+ * sign-offs and acceptances stay the participant's; events name both the
+ * participant and the member who acted.
+ *
+ * @generated from message parley.v1.Member
+ */
+export type Member = Message<"parley.v1.Member"> & {
+  /**
+   * Short slug naming the member within its participant, e.g. `legal-1`: the
+   * same shape as a participant id. A participant's own id names its default
+   * member, which every participant has.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Name shown to people, e.g. "Olena Kovalenko".
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * A head of the participant: manages its members and their tokens, and,
+   * once a participant has a head, only its heads (and its default member)
+   * may sign off points, revoke sign-offs and accept or withdraw acceptance.
+   *
+   * @generated from field: bool head = 3;
+   */
+  head: boolean;
+
+  /**
+   * Whether the member currently holds a valid token. Output only.
+   *
+   * @generated from field: bool has_credential = 4;
+   */
+  hasCredential: boolean;
+};
+
+/**
+ * Describes the message parley.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 3);
 
 /**
  * DecisionRule says when an amendment passes.
@@ -292,7 +349,7 @@ export type DecisionRule = Message<"parley.v1.DecisionRule"> & {
  * Use `create(DecisionRuleSchema)` to create a new message.
  */
 export const DecisionRuleSchema: GenMessage<DecisionRule> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 3);
+  messageDesc(file_parley_v1_negotiation, 4);
 
 /**
  * Point is one numbered provision of the document.
@@ -395,7 +452,7 @@ export type Point = Message<"parley.v1.Point"> & {
  * Use `create(PointSchema)` to create a new message.
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 4);
+  messageDesc(file_parley_v1_negotiation, 5);
 
 /**
  * PointRevision is one version of a point's text.
@@ -451,7 +508,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 5);
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -501,6 +558,14 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who signed off; empty in sign-offs recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -508,7 +573,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -674,7 +739,7 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -716,6 +781,14 @@ export type Vote = Message<"parley.v1.Vote"> & {
    * @generated from field: int64 sequence = 5;
    */
   sequence: bigint;
+
+  /**
+   * The member of the delegation who cast this vote; empty in votes recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -723,7 +796,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -807,7 +880,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -857,6 +930,14 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 6;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member of the delegation who accepted; empty in acceptances recorded
+   * before members existed, which were the default member's.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -864,7 +945,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -893,7 +974,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 11);
+  messageDesc(file_parley_v1_negotiation, 12);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.

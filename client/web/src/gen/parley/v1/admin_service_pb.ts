@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Participant } from "./negotiation_pb.js";
+import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/v1/admin_service.proto.
  */
 export const file_parley_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIlEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkiOQoSSXNzdWVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSb3RhdGVUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSI6ChNSb3RhdGVUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCSJSChJSZXZva2VUb2tlblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIg8KDUJhY2t1cFJlcXVlc3QiQgoOQmFja3VwUmVzcG9uc2USDAoEZGF0YRgBIAEoDBISCgpzaXplX2J5dGVzGAIgASgDEg4KBnNoYTI1NhgDIAEoCTK2AgoMQWRtaW5TZXJ2aWNlEkkKCklzc3VlVG9rZW4SHC5wYXJsZXkudjEuSXNzdWVUb2tlblJlcXVlc3QaHS5wYXJsZXkudjEuSXNzdWVUb2tlblJlc3BvbnNlEkwKC1JvdGF0ZVRva2VuEh0ucGFybGV5LnYxLlJvdGF0ZVRva2VuUmVxdWVzdBoeLnBhcmxleS52MS5Sb3RhdGVUb2tlblJlc3BvbnNlEkwKC1Jldm9rZVRva2VuEh0ucGFybGV5LnYxLlJldm9rZVRva2VuUmVxdWVzdBoeLnBhcmxleS52MS5SZXZva2VUb2tlblJlc3BvbnNlEj8KBkJhY2t1cBIYLnBhcmxleS52MS5CYWNrdXBSZXF1ZXN0GhkucGFybGV5LnYxLkJhY2t1cFJlc3BvbnNlMAFCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z");
+  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxImEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjkKEklzc3VlVG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkiYgoSUm90YXRlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjoKE1JvdGF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJImIKElJldm9rZVRva2VuUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEhMKC3BhcnRpY2lwYW50GAMgASgJEg4KBm1lbWJlchgyIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIoQBChBBZGRNZW1iZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIMCgRoZWFkGAYgASgIIkAKEUFkZE1lbWJlclJlc3BvbnNlEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50ImMKE1JlbW92ZU1lbWJlclJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCRIOCgZtZW1iZXIYBCABKAkiQwoUUmVtb3ZlTWVtYmVyUmVzcG9uc2USKwoLcGFydGljaXBhbnQYASABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiDwoNQmFja3VwUmVxdWVzdCJCCg5CYWNrdXBSZXNwb25zZRIMCgRkYXRhGAEgASgMEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJMs8DCgxBZG1pblNlcnZpY2USSQoKSXNzdWVUb2tlbhIcLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVxdWVzdBodLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVzcG9uc2USTAoLUm90YXRlVG9rZW4SHS5wYXJsZXkudjEuUm90YXRlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJvdGF0ZVRva2VuUmVzcG9uc2USTAoLUmV2b2tlVG9rZW4SHS5wYXJsZXkudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJldm9rZVRva2VuUmVzcG9uc2USRgoJQWRkTWVtYmVyEhsucGFybGV5LnYxLkFkZE1lbWJlclJlcXVlc3QaHC5wYXJsZXkudjEuQWRkTWVtYmVyUmVzcG9uc2USTwoMUmVtb3ZlTWVtYmVyEh4ucGFybGV5LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy5wYXJsZXkudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USPwoGQmFja3VwEhgucGFybGV5LnYxLkJhY2t1cFJlcXVlc3QaGS5wYXJsZXkudjEuQmFja3VwUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_parley_v1_negotiation]);
 
 /**
  * IssueTokenRequest is the request of IssueToken.
@@ -38,6 +40,14 @@ export type IssueTokenRequest = Message<"parley.v1.IssueTokenRequest"> & {
    * @generated from field: string participant = 3;
    */
   participant: string;
+
+  /**
+   * The member of the participant; empty (or the participant's id) for
+   * its default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -101,6 +111,14 @@ export type RotateTokenRequest = Message<"parley.v1.RotateTokenRequest"> & {
    * @generated from field: string participant = 3;
    */
   participant: string;
+
+  /**
+   * The member of the participant; empty (or the participant's id) for
+   * its default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -164,6 +182,14 @@ export type RevokeTokenRequest = Message<"parley.v1.RevokeTokenRequest"> & {
    * @generated from field: string participant = 3;
    */
   participant: string;
+
+  /**
+   * The member of the participant; empty (or the participant's id) for
+   * its default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -189,6 +215,149 @@ export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__P
   messageDesc(file_parley_v1_admin_service, 5);
 
 /**
+ * AddMemberRequest is the request of AddMember.
+ *
+ * @generated from message parley.v1.AddMemberRequest
+ */
+export type AddMemberRequest = Message<"parley.v1.AddMemberRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The participant's id.
+   *
+   * @generated from field: string participant = 3;
+   */
+  participant: string;
+
+  /**
+   * The new member's id: a lowercase letter, then up to 62 lowercase
+   * letters, digits or hyphens; not the participant's id, not `admin`, not
+   * a member it has or had.
+   *
+   * @generated from field: string member = 4;
+   */
+  member: string;
+
+  /**
+   * Name shown to people; the id if empty.
+   *
+   * @generated from field: string display_name = 5;
+   */
+  displayName: string;
+
+  /**
+   * Whether the member is a head of the participant. Only the administrator
+   * makes heads.
+   *
+   * @generated from field: bool head = 6;
+   */
+  head: boolean;
+};
+
+/**
+ * Describes the message parley.v1.AddMemberRequest.
+ * Use `create(AddMemberRequestSchema)` to create a new message.
+ */
+export const AddMemberRequestSchema: GenMessage<AddMemberRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 6);
+
+/**
+ * AddMemberResponse is the response of AddMember.
+ *
+ * @generated from message parley.v1.AddMemberResponse
+ */
+export type AddMemberResponse = Message<"parley.v1.AddMemberResponse"> & {
+  /**
+   * The participant with its members.
+   *
+   * @generated from field: parley.v1.Participant participant = 1;
+   */
+  participant?: Participant | undefined;
+};
+
+/**
+ * Describes the message parley.v1.AddMemberResponse.
+ * Use `create(AddMemberResponseSchema)` to create a new message.
+ */
+export const AddMemberResponseSchema: GenMessage<AddMemberResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 7);
+
+/**
+ * RemoveMemberRequest is the request of RemoveMember.
+ *
+ * @generated from message parley.v1.RemoveMemberRequest
+ */
+export type RemoveMemberRequest = Message<"parley.v1.RemoveMemberRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The participant's id.
+   *
+   * @generated from field: string participant = 3;
+   */
+  participant: string;
+
+  /**
+   * The member to remove; not the default member.
+   *
+   * @generated from field: string member = 4;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message parley.v1.RemoveMemberRequest.
+ * Use `create(RemoveMemberRequestSchema)` to create a new message.
+ */
+export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 8);
+
+/**
+ * RemoveMemberResponse is the response of RemoveMember.
+ *
+ * @generated from message parley.v1.RemoveMemberResponse
+ */
+export type RemoveMemberResponse = Message<"parley.v1.RemoveMemberResponse"> & {
+  /**
+   * The participant with its remaining members.
+   *
+   * @generated from field: parley.v1.Participant participant = 1;
+   */
+  participant?: Participant | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RemoveMemberResponse.
+ * Use `create(RemoveMemberResponseSchema)` to create a new message.
+ */
+export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 9);
+
+/**
  * BackupRequest is the request of Backup.
  *
  * @generated from message parley.v1.BackupRequest
@@ -201,7 +370,7 @@ export type BackupRequest = Message<"parley.v1.BackupRequest"> & {
  * Use `create(BackupRequestSchema)` to create a new message.
  */
 export const BackupRequestSchema: GenMessage<BackupRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_admin_service, 6);
+  messageDesc(file_parley_v1_admin_service, 10);
 
 /**
  * BackupResponse is one message of the Backup stream. Every message but the
@@ -239,11 +408,14 @@ export type BackupResponse = Message<"parley.v1.BackupResponse"> & {
  * Use `create(BackupResponseSchema)` to create a new message.
  */
 export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_admin_service, 7);
+  messageDesc(file_parley_v1_admin_service, 11);
 
 /**
- * AdminService manages participants' credentials and takes backups.
- * Administrator only.
+ * AdminService manages participants' members and credentials and takes
+ * backups. Administrator only, except that a head member of a participant
+ * (Member.head) may add and remove its participant's other members and
+ * issue, rotate and revoke their tokens (not its own nor the default
+ * member's).
  *
  * A token is 256 random bits, shown once in the reply that issues it and
  * stored by the server only as its SHA-256. A retry of an issuing request with
@@ -282,6 +454,27 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeTokenRequestSchema;
     output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * Adds a named member to a participant. Issue it a token with IssueToken
+   * and `member` set.
+   *
+   * @generated from rpc parley.v1.AdminService.AddMember
+   */
+  addMember: {
+    methodKind: "unary";
+    input: typeof AddMemberRequestSchema;
+    output: typeof AddMemberResponseSchema;
+  },
+  /**
+   * Removes a member from its participant; its token stops working at once.
+   *
+   * @generated from rpc parley.v1.AdminService.RemoveMember
+   */
+  removeMember: {
+    methodKind: "unary";
+    input: typeof RemoveMemberRequestSchema;
+    output: typeof RemoveMemberResponseSchema;
   },
   /**
    * Streams a consistent snapshot of the whole database while writes go on:

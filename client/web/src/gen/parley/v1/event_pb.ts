@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKPDAoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRI8ChNuZWdvdGlhdGlvbl9jcmVhdGVkGAogASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uQ3JlYXRlZEgAEiwKC3BvaW50X2FkZGVkGAsgASgLMhUucGFybGV5LnYxLlBvaW50QWRkZWRIABI6ChJhbWVuZG1lbnRfcHJvcG9zZWQYDCABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UHJvcG9zZWRIABIoCgl2b3RlX2Nhc3QYDSABKAsyEy5wYXJsZXkudjEuVm90ZUNhc3RIABIwCg12b3RpbmdfY2xvc2VkGA4gASgLMhcucGFybGV5LnYxLlZvdGluZ0Nsb3NlZEgAEjgKEWFtZW5kbWVudF9hcHBsaWVkGA8gASgLMhsucGFybGV5LnYxLkFtZW5kbWVudEFwcGxpZWRIABI6ChJhbWVuZG1lbnRfcmVqZWN0ZWQYECABKAsyHC5wYXJsZXkudjEuQW1lbmRtZW50UmVqZWN0ZWRIABI8ChNhbWVuZG1lbnRfd2l0aGRyYXduGBEgASgLMh0ucGFybGV5LnYxLkFtZW5kbWVudFdpdGhkcmF3bkgAEjYKEGFtZW5kbWVudF9zdGFsZWQYEiABKAsyGi5wYXJsZXkudjEuQW1lbmRtZW50U3RhbGVkSAASNQoQcG9pbnRfc2lnbmVkX29mZhgTIAEoCzIZLnBhcmxleS52MS5Qb2ludFNpZ25lZE9mZkgAEjUKEHNpZ25fb2ZmX3Jldm9rZWQYFCABKAsyGS5wYXJsZXkudjEuU2lnbk9mZlJldm9rZWRIABI4ChFkb2N1bWVudF9hY2NlcHRlZBgVIAEoCzIbLnBhcmxleS52MS5Eb2N1bWVudEFjY2VwdGVkSAASQAoVbmVnb3RpYXRpb25fY29uY2x1ZGVkGBYgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQ29uY2x1ZGVkSAASOAoRY3JlZGVudGlhbF9pc3N1ZWQYFyABKAsyGy5wYXJsZXkudjEuQ3JlZGVudGlhbElzc3VlZEgAEjoKEmNyZWRlbnRpYWxfcmV2b2tlZBgYIAEoCzIcLnBhcmxleS52MS5DcmVkZW50aWFsUmV2b2tlZEgAEkEKFmNoZWNrcG9pbnRfa2V5X3JvdGF0ZWQYKCABKAsyHy5wYXJsZXkudjEuQ2hlY2twb2ludEtleVJvdGF0ZWRIABI4ChFwYXJ0aWNpcGFudF9hZGRlZBg8IAEoCzIbLnBhcmxleS52MS5QYXJ0aWNpcGFudEFkZGVkSAASPAoTcGFydGljaXBhbnRfcmVtb3ZlZBg9IAEoCzIdLnBhcmxleS52MS5QYXJ0aWNpcGFudFJlbW92ZWRIABI8ChNuZWdvdGlhdGlvbl9yZW5hbWVkGD4gASgLMh0ucGFybGV5LnYxLk5lZ290aWF0aW9uUmVuYW1lZEgAEj8KFWRlY2lzaW9uX3J1bGVfY2hhbmdlZBg/IAEoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkSAASQAoVbmVnb3RpYXRpb25fc3VzcGVuZGVkGEAgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uU3VzcGVuZGVkSAASPAoTbmVnb3RpYXRpb25fcmVzdW1lZBhBIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlc3VtZWRIABJAChVuZWdvdGlhdGlvbl9hYmFuZG9uZWQYQiABKAsyHy5wYXJsZXkudjEuTmVnb3RpYXRpb25BYmFuZG9uZWRIABI7ChN2b3RpbmdfZGVhZGxpbmVfc2V0GEMgASgLMhwucGFybGV5LnYxLlZvdGluZ0RlYWRsaW5lU2V0SABCCQoHcGF5bG9hZCKTAgoSTmVnb3RpYXRpb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJEiwKDHBhcnRpY2lwYW50cxgCIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIcChRtZWRpYXRvcnNfbWF5X2NoYW5nZRg8IAEoCBI6ChdkZWZhdWx0X3ZvdGluZ19kdXJhdGlvbhg9IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChNtYXhfdm90aW5nX2R1cmF0aW9uGD4gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLQAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJOChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIIigKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkiPwoQUGFydGljaXBhbnRBZGRlZBIrCgtwYXJ0aWNpcGFudBgBIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCIpChJQYXJ0aWNpcGFudFJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkiIwoSTmVnb3RpYXRpb25SZW5hbWVkEg0KBXRpdGxlGAEgASgJIrMBChNEZWNpc2lvblJ1bGVDaGFuZ2VkEi4KDWRlY2lzaW9uX3J1bGUYASABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEjwKB3dlaWdodHMYAiADKAsyKy5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZC5XZWlnaHRzRW50cnkaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiJgoUTmVnb3RpYXRpb25TdXNwZW5kZWQSDgoGcmVhc29uGAEgASgJIhQKEk5lZ290aWF0aW9uUmVzdW1lZCImChROZWdvdGlhdGlvbkFiYW5kb25lZBIOCgZyZWFzb24YASABKAkiXgoRVm90aW5nRGVhZGxpbmVTZXQSFAoMYW1lbmRtZW50X2lkGAEgASgJEjMKD3ZvdGluZ19kZWFkbGluZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSLDDQoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSABCCQoHcGF5bG9hZCKTAgoSTmVnb3RpYXRpb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJEiwKDHBhcnRpY2lwYW50cxgCIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIcChRtZWRpYXRvcnNfbWF5X2NoYW5nZRg8IAEoCBI6ChdkZWZhdWx0X3ZvdGluZ19kdXJhdGlvbhg9IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChNtYXhfdm90aW5nX2R1cmF0aW9uGD4gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLQAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJeChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIEg4KBm1lbWJlchgyIAEoCSI4ChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYMiABKAkiVgoLTWVtYmVyQWRkZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRoZWFkGAQgASgIIjQKDU1lbWJlclJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJIi4KE0FjY2VwdGFuY2VXaXRoZHJhd24SFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkiPwoQUGFydGljaXBhbnRBZGRlZBIrCgtwYXJ0aWNpcGFudBgBIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCIpChJQYXJ0aWNpcGFudFJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkiIwoSTmVnb3RpYXRpb25SZW5hbWVkEg0KBXRpdGxlGAEgASgJIrMBChNEZWNpc2lvblJ1bGVDaGFuZ2VkEi4KDWRlY2lzaW9uX3J1bGUYASABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEjwKB3dlaWdodHMYAiADKAsyKy5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZC5XZWlnaHRzRW50cnkaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiJgoUTmVnb3RpYXRpb25TdXNwZW5kZWQSDgoGcmVhc29uGAEgASgJIhQKEk5lZ290aWF0aW9uUmVzdW1lZCImChROZWdvdGlhdGlvbkFiYW5kb25lZBIOCgZyZWFzb24YASABKAkiXgoRVm90aW5nRGVhZGxpbmVTZXQSFAoMYW1lbmRtZW50X2lkGAEgASgJEjMKD3ZvdGluZ19kZWFkbGluZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -60,6 +60,16 @@ export type Event = Message<"parley.v1.Event"> & {
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * The member of the actor who acted, when the actor is a participant: the
+   * participant's id for its default member (its participant-level token),
+   * else a member id of AdminService.AddMember. Empty for `admin`, and in
+   * events recorded before members existed (the default member acted).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 
   /**
    * What happened.
@@ -258,6 +268,30 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: VotingDeadlineSet;
     case: "votingDeadlineSet";
+  } | {
+    /**
+     * A participant got a named member.
+     *
+     * @generated from field: parley.v1.MemberAdded member_added = 51;
+     */
+    value: MemberAdded;
+    case: "memberAdded";
+  } | {
+    /**
+     * A participant's member was removed; its token stopped working.
+     *
+     * @generated from field: parley.v1.MemberRemoved member_removed = 52;
+     */
+    value: MemberRemoved;
+    case: "memberRemoved";
+  } | {
+    /**
+     * A delegation withdrew its acceptance of the document.
+     *
+     * @generated from field: parley.v1.AcceptanceWithdrawn acceptance_withdrawn = 53;
+     */
+    value: AcceptanceWithdrawn;
+    case: "acceptanceWithdrawn";
   } | { case: undefined; value?: undefined };
 };
 
@@ -756,6 +790,14 @@ export type CredentialIssued = Message<"parley.v1.CredentialIssued"> & {
    * @generated from field: bool rotated = 3;
    */
   rotated: boolean;
+
+  /**
+   * The member the token is for; empty for the participant's default member
+   * (and in every event recorded before members existed).
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -777,6 +819,14 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
    * @generated from field: string participant = 1;
    */
   participant: string;
+
+  /**
+   * The member whose token stopped working; empty for the participant's
+   * default member.
+   *
+   * @generated from field: string member = 50;
+   */
+  member: string;
 };
 
 /**
@@ -785,6 +835,102 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
  */
 export const CredentialRevokedSchema: GenMessage<CredentialRevoked> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 15);
+
+/**
+ * MemberAdded records a new named member of a participant. It holds no
+ * token until one is issued to it (CredentialIssued with its `member`).
+ *
+ * @generated from message parley.v1.MemberAdded
+ */
+export type MemberAdded = Message<"parley.v1.MemberAdded"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member's id, unique within the participant and never its id.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * Name shown to people.
+   *
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * Whether the member is a head of the participant (see Member.head).
+   *
+   * @generated from field: bool head = 4;
+   */
+  head: boolean;
+};
+
+/**
+ * Describes the message parley.v1.MemberAdded.
+ * Use `create(MemberAddedSchema)` to create a new message.
+ */
+export const MemberAddedSchema: GenMessage<MemberAdded> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 16);
+
+/**
+ * MemberRemoved records that a member no longer acts for its participant.
+ * Its token, if it had one, stops working with this event; what it did
+ * before stays in the log and keeps counting (votes and sign-offs are the
+ * participant's).
+ *
+ * @generated from message parley.v1.MemberRemoved
+ */
+export type MemberRemoved = Message<"parley.v1.MemberRemoved"> & {
+  /**
+   * The participant.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member removed.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+};
+
+/**
+ * Describes the message parley.v1.MemberRemoved.
+ * Use `create(MemberRemovedSchema)` to create a new message.
+ */
+export const MemberRemovedSchema: GenMessage<MemberRemoved> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 17);
+
+/**
+ * AcceptanceWithdrawn records that the actor took back its acceptance of the
+ * document before the negotiation concluded; it no longer counts.
+ *
+ * @generated from message parley.v1.AcceptanceWithdrawn
+ */
+export type AcceptanceWithdrawn = Message<"parley.v1.AcceptanceWithdrawn"> & {
+  /**
+   * Lowercase hex SHA-256 of the text whose acceptance was withdrawn.
+   *
+   * @generated from field: string document_sha256 = 1;
+   */
+  documentSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.AcceptanceWithdrawn.
+ * Use `create(AcceptanceWithdrawnSchema)` to create a new message.
+ */
+export const AcceptanceWithdrawnSchema: GenMessage<AcceptanceWithdrawn> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 18);
 
 /**
  * CheckpointKeyRotated records that the server's operator replaced the key
@@ -820,7 +966,7 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  * Use `create(CheckpointKeyRotatedSchema)` to create a new message.
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 16);
+  messageDesc(file_parley_v1_event, 19);
 
 /**
  * ParticipantAdded records a new participant. A new delegation votes on the
@@ -843,7 +989,7 @@ export type ParticipantAdded = Message<"parley.v1.ParticipantAdded"> & {
  * Use `create(ParticipantAddedSchema)` to create a new message.
  */
 export const ParticipantAddedSchema: GenMessage<ParticipantAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 17);
+  messageDesc(file_parley_v1_event, 20);
 
 /**
  * ParticipantRemoved records that a participant left; its credential stops
@@ -868,7 +1014,7 @@ export type ParticipantRemoved = Message<"parley.v1.ParticipantRemoved"> & {
  * Use `create(ParticipantRemovedSchema)` to create a new message.
  */
 export const ParticipantRemovedSchema: GenMessage<ParticipantRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 18);
+  messageDesc(file_parley_v1_event, 21);
 
 /**
  * NegotiationRenamed records a new title.
@@ -889,7 +1035,7 @@ export type NegotiationRenamed = Message<"parley.v1.NegotiationRenamed"> & {
  * Use `create(NegotiationRenamedSchema)` to create a new message.
  */
 export const NegotiationRenamedSchema: GenMessage<NegotiationRenamed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 19);
+  messageDesc(file_parley_v1_event, 22);
 
 /**
  * DecisionRuleChanged records the decision rule for amendments proposed from
@@ -918,7 +1064,7 @@ export type DecisionRuleChanged = Message<"parley.v1.DecisionRuleChanged"> & {
  * Use `create(DecisionRuleChangedSchema)` to create a new message.
  */
 export const DecisionRuleChangedSchema: GenMessage<DecisionRuleChanged> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 20);
+  messageDesc(file_parley_v1_event, 23);
 
 /**
  * NegotiationSuspended records a pause.
@@ -939,7 +1085,7 @@ export type NegotiationSuspended = Message<"parley.v1.NegotiationSuspended"> & {
  * Use `create(NegotiationSuspendedSchema)` to create a new message.
  */
 export const NegotiationSuspendedSchema: GenMessage<NegotiationSuspended> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 21);
+  messageDesc(file_parley_v1_event, 24);
 
 /**
  * NegotiationResumed records the end of a pause.
@@ -954,7 +1100,7 @@ export type NegotiationResumed = Message<"parley.v1.NegotiationResumed"> & {
  * Use `create(NegotiationResumedSchema)` to create a new message.
  */
 export const NegotiationResumedSchema: GenMessage<NegotiationResumed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 22);
+  messageDesc(file_parley_v1_event, 25);
 
 /**
  * NegotiationAbandoned records that the negotiation ended without agreement.
@@ -975,7 +1121,7 @@ export type NegotiationAbandoned = Message<"parley.v1.NegotiationAbandoned"> & {
  * Use `create(NegotiationAbandonedSchema)` to create a new message.
  */
 export const NegotiationAbandonedSchema: GenMessage<NegotiationAbandoned> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 23);
+  messageDesc(file_parley_v1_event, 26);
 
 /**
  * VotingDeadlineSet records a new voting deadline for an OPEN amendment.
@@ -1003,5 +1149,5 @@ export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
  * Use `create(VotingDeadlineSetSchema)` to create a new message.
  */
 export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 24);
+  messageDesc(file_parley_v1_event, 27);
 

@@ -8,7 +8,7 @@ import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
-import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
+import type { Amendment, AmendmentKind, AmendmentState, DecisionRule, Member, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { RedlineChange } from "./redline_pb.js";
 import { file_parley_v1_redline } from "./redline_pb.js";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxItQCChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkSHAoUbWVkaWF0b3JzX21heV9jaGFuZ2UYPCABKAgSOgoXZGVmYXVsdF92b3RpbmdfZHVyYXRpb24YPSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNgoTbWF4X3ZvdGluZ19kdXJhdGlvbhg+IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJIChlDcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIiUKFUdldE5lZ290aWF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkUKFkdldE5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iQAoXTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiYQoYTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEiwKDG5lZ290aWF0aW9ucxgBIAMoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUAoSR2V0RG9jdW1lbnRSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIpYBChNHZXREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEiAKBnBvaW50cxgCIAMoCzIQLnBhcmxleS52MS5Qb2ludBIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSFwoPbmV4dF9wYWdlX3Rva2VuGAQgASgJIkYKD0dldFBvaW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIkwKEEdldFBvaW50UmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuYBChdQcm9wb3NlQW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQwoYUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiIwoTR2V0QW1lbmRtZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KFEdldEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQijQEKFUxpc3RBbWVuZG1lbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRINCgVwb2ludBgCIAEoCRIpCgZzdGF0ZXMYAyADKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiWwoWTGlzdEFtZW5kbWVudHNSZXNwb25zZRIoCgphbWVuZG1lbnRzGAEgAygLMhQucGFybGV5LnYxLkFtZW5kbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoYV2l0aGRyYXdBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJEChlXaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQibwoPQ2FzdFZvdGVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJEiUKBmNob2ljZRgDIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgEIAEoCSI7ChBDYXN0Vm90ZVJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiOwoSQ2xvc2VWb3RpbmdSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJIj4KE0Nsb3NlVm90aW5nUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI+ChVBcHBseUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkifQoWQXBwbHlBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Eh8KBXBvaW50GAIgASgLMhAucGFybGV5LnYxLlBvaW50EhkKEXN0YWxlZF9hbWVuZG1lbnRzGAMgAygJIk8KFlJlamVjdEFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSDgoGcmVhc29uGAMgASgJIkIKF1JlamVjdEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQicwoTU2lnbk9mZlBvaW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJEhIKCmNoZWNrcG9pbnQYBSABKAkiNwoUU2lnbk9mZlBvaW50UmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQiOQoUUmV2b2tlU2lnbk9mZlJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVwb2ludBgCIAEoCSI4ChVSZXZva2VTaWduT2ZmUmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQibQoVQWNjZXB0RG9jdW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkiRQoWQWNjZXB0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJnChFMaXN0RXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJVChJMaXN0RXZlbnRzUmVzcG9uc2USJgoGZXZlbnRzGAEgAygLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOCgtFdmVudFJlY29yZBIQCghzZXF1ZW5jZRgBIAEoAxIMCgRsZWFmGAIgASgMEh8KBWV2ZW50GAMgASgLMhAucGFybGV5LnYxLkV2ZW50IkEKEldhdGNoRXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAyI8ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkIhIKEEdldENhbGxlclJlcXVlc3QiZAoRR2V0Q2FsbGVyUmVzcG9uc2USDQoFYWRtaW4YASABKAgSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQibQoVQWRkUGFydGljaXBhbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiRQoWQWRkUGFydGljaXBhbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJYChhSZW1vdmVQYXJ0aWNpcGFudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSJIChlSZW1vdmVQYXJ0aWNpcGFudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlIKGFJlbmFtZU5lZ290aWF0aW9uUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEg0KBXRpdGxlGAMgASgJIkgKGVJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24i4gEKFlNldERlY2lzaW9uUnVsZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI/Cgd3ZWlnaHRzGAQgAygLMi4ucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QuV2VpZ2h0c0VudHJ5Gi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIkYKF1NldERlY2lzaW9uUnVsZVJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlQKGVN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoaU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iQwoYUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkiSAoZUmVzdW1lTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJUChlBYmFuZG9uTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSDgoGcmVhc29uGAMgASgJIkkKGkFiYW5kb25OZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uInYKGFNldFZvdGluZ0RlYWRsaW5lUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIzCg92b3RpbmdfZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkQKGVNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKFEwoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USVQoOQWRkUGFydGljaXBhbnQSIC5wYXJsZXkudjEuQWRkUGFydGljaXBhbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFkZFBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVtb3ZlUGFydGljaXBhbnQSIy5wYXJsZXkudjEuUmVtb3ZlUGFydGljaXBhbnRSZXF1ZXN0GiQucGFybGV5LnYxLlJlbW92ZVBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVuYW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVuYW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USWAoPU2V0RGVjaXNpb25SdWxlEiEucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QaIi5wYXJsZXkudjEuU2V0RGVjaXNpb25SdWxlUmVzcG9uc2USYQoSU3VzcGVuZE5lZ290aWF0aW9uEiQucGFybGV5LnYxLlN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USXgoRUmVzdW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlc3VtZU5lZ290aWF0aW9uUmVzcG9uc2USYQoSQWJhbmRvbk5lZ290aWF0aW9uEiQucGFybGV5LnYxLkFiYW5kb25OZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuQWJhbmRvbk5lZ290aWF0aW9uUmVzcG9uc2USXgoRU2V0Vm90aW5nRGVhZGxpbmUSIy5wYXJsZXkudjEuU2V0Vm90aW5nRGVhZGxpbmVSZXF1ZXN0GiQucGFybGV5LnYxLlNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxItQCChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkSHAoUbWVkaWF0b3JzX21heV9jaGFuZ2UYPCABKAgSOgoXZGVmYXVsdF92b3RpbmdfZHVyYXRpb24YPSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNgoTbWF4X3ZvdGluZ19kdXJhdGlvbhg+IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJIChlDcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIiUKFUdldE5lZ290aWF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIkUKFkdldE5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iQAoXTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiYQoYTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEiwKDG5lZ290aWF0aW9ucxgBIAMoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUAoSR2V0RG9jdW1lbnRSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIpYBChNHZXREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEiAKBnBvaW50cxgCIAMoCzIQLnBhcmxleS52MS5Qb2ludBIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSFwoPbmV4dF9wYWdlX3Rva2VuGAQgASgJIkYKD0dldFBvaW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIkwKEEdldFBvaW50UmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuYBChdQcm9wb3NlQW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQwoYUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiIwoTR2V0QW1lbmRtZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KFEdldEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQijQEKFUxpc3RBbWVuZG1lbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRINCgVwb2ludBgCIAEoCRIpCgZzdGF0ZXMYAyADKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiWwoWTGlzdEFtZW5kbWVudHNSZXNwb25zZRIoCgphbWVuZG1lbnRzGAEgAygLMhQucGFybGV5LnYxLkFtZW5kbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoYV2l0aGRyYXdBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJEChlXaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQibwoPQ2FzdFZvdGVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJEiUKBmNob2ljZRgDIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgEIAEoCSI7ChBDYXN0Vm90ZVJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiOwoSQ2xvc2VWb3RpbmdSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJIj4KE0Nsb3NlVm90aW5nUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI+ChVBcHBseUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkifQoWQXBwbHlBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Eh8KBXBvaW50GAIgASgLMhAucGFybGV5LnYxLlBvaW50EhkKEXN0YWxlZF9hbWVuZG1lbnRzGAMgAygJIk8KFlJlamVjdEFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSDgoGcmVhc29uGAMgASgJIkIKF1JlamVjdEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQicwoTU2lnbk9mZlBvaW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJEhIKCmNoZWNrcG9pbnQYBSABKAkiNwoUU2lnbk9mZlBvaW50UmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQiOQoUUmV2b2tlU2lnbk9mZlJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVwb2ludBgCIAEoCSI4ChVSZXZva2VTaWduT2ZmUmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQibQoVQWNjZXB0RG9jdW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkiRQoWQWNjZXB0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJnChFMaXN0RXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJVChJMaXN0RXZlbnRzUmVzcG9uc2USJgoGZXZlbnRzGAEgAygLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOCgtFdmVudFJlY29yZBIQCghzZXF1ZW5jZRgBIAEoAxIMCgRsZWFmGAIgASgMEh8KBWV2ZW50GAMgASgLMhAucGFybGV5LnYxLkV2ZW50IkEKEldhdGNoRXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAyI8ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkIhIKEEdldENhbGxlclJlcXVlc3QihwEKEUdldENhbGxlclJlc3BvbnNlEg0KBWFkbWluGAEgASgIEhMKC25lZ290aWF0aW9uGAIgASgJEisKC3BhcnRpY2lwYW50GAMgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50EiEKBm1lbWJlchgyIAEoCzIRLnBhcmxleS52MS5NZW1iZXIiRAoZV2l0aGRyYXdBY2NlcHRhbmNlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJIkkKGldpdGhkcmF3QWNjZXB0YW5jZVJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkkKEVNpZ25PZmZQb2ludHNJdGVtEg0KBXBvaW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJIoABChRTaWduT2ZmUG9pbnRzUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEisKBWl0ZW1zGAMgAygLMhwucGFybGV5LnYxLlNpZ25PZmZQb2ludHNJdGVtEhIKCmNoZWNrcG9pbnQYBCABKAkiXgoVU2lnbk9mZlBvaW50c1Jlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEhgKEHNpZ25lZF9vZmZfY291bnQYAiABKAUiUAoVUmV2b2tlU2lnbk9mZnNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSDgoGcG9pbnRzGAMgAygJIkUKFlJldm9rZVNpZ25PZmZzUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24ibQoVQWRkUGFydGljaXBhbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiRQoWQWRkUGFydGljaXBhbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJYChhSZW1vdmVQYXJ0aWNpcGFudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSJIChlSZW1vdmVQYXJ0aWNpcGFudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlIKGFJlbmFtZU5lZ290aWF0aW9uUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEg0KBXRpdGxlGAMgASgJIkgKGVJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24i4gEKFlNldERlY2lzaW9uUnVsZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI/Cgd3ZWlnaHRzGAQgAygLMi4ucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QuV2VpZ2h0c0VudHJ5Gi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIkYKF1NldERlY2lzaW9uUnVsZVJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlQKGVN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoaU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iQwoYUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkiSAoZUmVzdW1lTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJUChlBYmFuZG9uTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSDgoGcmVhc29uGAMgASgJIkkKGkFiYW5kb25OZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uInYKGFNldFZvdGluZ0RlYWRsaW5lUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIzCg92b3RpbmdfZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkQKGVNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKTFQoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USVQoOQWRkUGFydGljaXBhbnQSIC5wYXJsZXkudjEuQWRkUGFydGljaXBhbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFkZFBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVtb3ZlUGFydGljaXBhbnQSIy5wYXJsZXkudjEuUmVtb3ZlUGFydGljaXBhbnRSZXF1ZXN0GiQucGFybGV5LnYxLlJlbW92ZVBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVuYW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVuYW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USWAoPU2V0RGVjaXNpb25SdWxlEiEucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QaIi5wYXJsZXkudjEuU2V0RGVjaXNpb25SdWxlUmVzcG9uc2USYQoSU3VzcGVuZE5lZ290aWF0aW9uEiQucGFybGV5LnYxLlN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USXgoRUmVzdW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlc3VtZU5lZ290aWF0aW9uUmVzcG9uc2USYQoSQWJhbmRvbk5lZ290aWF0aW9uEiQucGFybGV5LnYxLkFiYW5kb25OZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuQWJhbmRvbk5lZ290aWF0aW9uUmVzcG9uc2USXgoRU2V0Vm90aW5nRGVhZGxpbmUSIy5wYXJsZXkudjEuU2V0Vm90aW5nRGVhZGxpbmVSZXF1ZXN0GiQucGFybGV5LnYxLlNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USYQoSV2l0aGRyYXdBY2NlcHRhbmNlEiQucGFybGV5LnYxLldpdGhkcmF3QWNjZXB0YW5jZVJlcXVlc3QaJS5wYXJsZXkudjEuV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USUgoNU2lnbk9mZlBvaW50cxIfLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVxdWVzdBogLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVzcG9uc2USVQoOUmV2b2tlU2lnbk9mZnMSIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZnNSZXF1ZXN0GiEucGFybGV5LnYxLlJldm9rZVNpZ25PZmZzUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -1259,6 +1259,14 @@ export type GetCallerResponse = Message<"parley.v1.GetCallerResponse"> & {
    * @generated from field: parley.v1.Participant participant = 3;
    */
   participant?: Participant | undefined;
+
+  /**
+   * The member of the participant the token belongs to; unset for the
+   * administrator. Its id is the participant's for the default member.
+   *
+   * @generated from field: parley.v1.Member member = 50;
+   */
+  member?: Member | undefined;
 };
 
 /**
@@ -1267,6 +1275,219 @@ export type GetCallerResponse = Message<"parley.v1.GetCallerResponse"> & {
  */
 export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation_service, 38);
+
+/**
+ * WithdrawAcceptanceRequest is the request of WithdrawAcceptance.
+ *
+ * @generated from message parley.v1.WithdrawAcceptanceRequest
+ */
+export type WithdrawAcceptanceRequest = Message<"parley.v1.WithdrawAcceptanceRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+};
+
+/**
+ * Describes the message parley.v1.WithdrawAcceptanceRequest.
+ * Use `create(WithdrawAcceptanceRequestSchema)` to create a new message.
+ */
+export const WithdrawAcceptanceRequestSchema: GenMessage<WithdrawAcceptanceRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 39);
+
+/**
+ * WithdrawAcceptanceResponse is the response of WithdrawAcceptance.
+ *
+ * @generated from message parley.v1.WithdrawAcceptanceResponse
+ */
+export type WithdrawAcceptanceResponse = Message<"parley.v1.WithdrawAcceptanceResponse"> & {
+  /**
+   * The negotiation after the withdrawal.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.WithdrawAcceptanceResponse.
+ * Use `create(WithdrawAcceptanceResponseSchema)` to create a new message.
+ */
+export const WithdrawAcceptanceResponseSchema: GenMessage<WithdrawAcceptanceResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 40);
+
+/**
+ * SignOffPointsItem is one sign-off of a SignOffPointsRequest.
+ *
+ * @generated from message parley.v1.SignOffPointsItem
+ */
+export type SignOffPointsItem = Message<"parley.v1.SignOffPointsItem"> & {
+  /**
+   * The point's resource name.
+   *
+   * @generated from field: string point = 1;
+   */
+  point: string;
+
+  /**
+   * The revision agreed to, as in SignOffPointRequest.
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
+   *
+   * @generated from field: string text_sha256 = 3;
+   */
+  textSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsItem.
+ * Use `create(SignOffPointsItemSchema)` to create a new message.
+ */
+export const SignOffPointsItemSchema: GenMessage<SignOffPointsItem> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 41);
+
+/**
+ * SignOffPointsRequest is the request of SignOffPoints.
+ *
+ * @generated from message parley.v1.SignOffPointsRequest
+ */
+export type SignOffPointsRequest = Message<"parley.v1.SignOffPointsRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name; every item's point must be in it.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The sign-offs, 1 to 10,000, each point at most once. An item already
+   * signed off at its revision records nothing.
+   *
+   * @generated from field: repeated parley.v1.SignOffPointsItem items = 3;
+   */
+  items: SignOffPointsItem[];
+
+  /**
+   * Optional: a checkpoint note the delegation saw, checked as in
+   * SignOffPointRequest and recorded with every sign-off of the batch.
+   *
+   * @generated from field: string checkpoint = 4;
+   */
+  checkpoint: string;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsRequest.
+ * Use `create(SignOffPointsRequestSchema)` to create a new message.
+ */
+export const SignOffPointsRequestSchema: GenMessage<SignOffPointsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 42);
+
+/**
+ * SignOffPointsResponse is the response of SignOffPoints.
+ *
+ * @generated from message parley.v1.SignOffPointsResponse
+ */
+export type SignOffPointsResponse = Message<"parley.v1.SignOffPointsResponse"> & {
+  /**
+   * The negotiation after the sign-offs.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+
+  /**
+   * How many sign-offs were recorded (items already signed off record none).
+   *
+   * @generated from field: int32 signed_off_count = 2;
+   */
+  signedOffCount: number;
+};
+
+/**
+ * Describes the message parley.v1.SignOffPointsResponse.
+ * Use `create(SignOffPointsResponseSchema)` to create a new message.
+ */
+export const SignOffPointsResponseSchema: GenMessage<SignOffPointsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 43);
+
+/**
+ * RevokeSignOffsRequest is the request of RevokeSignOffs.
+ *
+ * @generated from message parley.v1.RevokeSignOffsRequest
+ */
+export type RevokeSignOffsRequest = Message<"parley.v1.RevokeSignOffsRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name; every point must be in it.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The points' resource names, 1 to 10,000, each at most once; the caller
+   * must have signed off each at its current revision.
+   *
+   * @generated from field: repeated string points = 3;
+   */
+  points: string[];
+};
+
+/**
+ * Describes the message parley.v1.RevokeSignOffsRequest.
+ * Use `create(RevokeSignOffsRequestSchema)` to create a new message.
+ */
+export const RevokeSignOffsRequestSchema: GenMessage<RevokeSignOffsRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 44);
+
+/**
+ * RevokeSignOffsResponse is the response of RevokeSignOffs.
+ *
+ * @generated from message parley.v1.RevokeSignOffsResponse
+ */
+export type RevokeSignOffsResponse = Message<"parley.v1.RevokeSignOffsResponse"> & {
+  /**
+   * The negotiation after the revocations.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RevokeSignOffsResponse.
+ * Use `create(RevokeSignOffsResponseSchema)` to create a new message.
+ */
+export const RevokeSignOffsResponseSchema: GenMessage<RevokeSignOffsResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 45);
 
 /**
  * AddParticipantRequest is the request of AddParticipant.
@@ -1303,7 +1524,7 @@ export type AddParticipantRequest = Message<"parley.v1.AddParticipantRequest"> &
  * Use `create(AddParticipantRequestSchema)` to create a new message.
  */
 export const AddParticipantRequestSchema: GenMessage<AddParticipantRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 39);
+  messageDesc(file_parley_v1_negotiation_service, 46);
 
 /**
  * AddParticipantResponse is the response of AddParticipant.
@@ -1324,7 +1545,7 @@ export type AddParticipantResponse = Message<"parley.v1.AddParticipantResponse">
  * Use `create(AddParticipantResponseSchema)` to create a new message.
  */
 export const AddParticipantResponseSchema: GenMessage<AddParticipantResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 40);
+  messageDesc(file_parley_v1_negotiation_service, 47);
 
 /**
  * RemoveParticipantRequest is the request of RemoveParticipant.
@@ -1359,7 +1580,7 @@ export type RemoveParticipantRequest = Message<"parley.v1.RemoveParticipantReque
  * Use `create(RemoveParticipantRequestSchema)` to create a new message.
  */
 export const RemoveParticipantRequestSchema: GenMessage<RemoveParticipantRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 41);
+  messageDesc(file_parley_v1_negotiation_service, 48);
 
 /**
  * RemoveParticipantResponse is the response of RemoveParticipant.
@@ -1381,7 +1602,7 @@ export type RemoveParticipantResponse = Message<"parley.v1.RemoveParticipantResp
  * Use `create(RemoveParticipantResponseSchema)` to create a new message.
  */
 export const RemoveParticipantResponseSchema: GenMessage<RemoveParticipantResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 42);
+  messageDesc(file_parley_v1_negotiation_service, 49);
 
 /**
  * RenameNegotiationRequest is the request of RenameNegotiation.
@@ -1416,7 +1637,7 @@ export type RenameNegotiationRequest = Message<"parley.v1.RenameNegotiationReque
  * Use `create(RenameNegotiationRequestSchema)` to create a new message.
  */
 export const RenameNegotiationRequestSchema: GenMessage<RenameNegotiationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 43);
+  messageDesc(file_parley_v1_negotiation_service, 50);
 
 /**
  * RenameNegotiationResponse is the response of RenameNegotiation.
@@ -1437,7 +1658,7 @@ export type RenameNegotiationResponse = Message<"parley.v1.RenameNegotiationResp
  * Use `create(RenameNegotiationResponseSchema)` to create a new message.
  */
 export const RenameNegotiationResponseSchema: GenMessage<RenameNegotiationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 44);
+  messageDesc(file_parley_v1_negotiation_service, 51);
 
 /**
  * SetDecisionRuleRequest is the request of SetDecisionRule.
@@ -1481,7 +1702,7 @@ export type SetDecisionRuleRequest = Message<"parley.v1.SetDecisionRuleRequest">
  * Use `create(SetDecisionRuleRequestSchema)` to create a new message.
  */
 export const SetDecisionRuleRequestSchema: GenMessage<SetDecisionRuleRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 45);
+  messageDesc(file_parley_v1_negotiation_service, 52);
 
 /**
  * SetDecisionRuleResponse is the response of SetDecisionRule.
@@ -1502,7 +1723,7 @@ export type SetDecisionRuleResponse = Message<"parley.v1.SetDecisionRuleResponse
  * Use `create(SetDecisionRuleResponseSchema)` to create a new message.
  */
 export const SetDecisionRuleResponseSchema: GenMessage<SetDecisionRuleResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 46);
+  messageDesc(file_parley_v1_negotiation_service, 53);
 
 /**
  * SuspendNegotiationRequest is the request of SuspendNegotiation.
@@ -1537,7 +1758,7 @@ export type SuspendNegotiationRequest = Message<"parley.v1.SuspendNegotiationReq
  * Use `create(SuspendNegotiationRequestSchema)` to create a new message.
  */
 export const SuspendNegotiationRequestSchema: GenMessage<SuspendNegotiationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 47);
+  messageDesc(file_parley_v1_negotiation_service, 54);
 
 /**
  * SuspendNegotiationResponse is the response of SuspendNegotiation.
@@ -1558,7 +1779,7 @@ export type SuspendNegotiationResponse = Message<"parley.v1.SuspendNegotiationRe
  * Use `create(SuspendNegotiationResponseSchema)` to create a new message.
  */
 export const SuspendNegotiationResponseSchema: GenMessage<SuspendNegotiationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 48);
+  messageDesc(file_parley_v1_negotiation_service, 55);
 
 /**
  * ResumeNegotiationRequest is the request of ResumeNegotiation.
@@ -1586,7 +1807,7 @@ export type ResumeNegotiationRequest = Message<"parley.v1.ResumeNegotiationReque
  * Use `create(ResumeNegotiationRequestSchema)` to create a new message.
  */
 export const ResumeNegotiationRequestSchema: GenMessage<ResumeNegotiationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 49);
+  messageDesc(file_parley_v1_negotiation_service, 56);
 
 /**
  * ResumeNegotiationResponse is the response of ResumeNegotiation.
@@ -1607,7 +1828,7 @@ export type ResumeNegotiationResponse = Message<"parley.v1.ResumeNegotiationResp
  * Use `create(ResumeNegotiationResponseSchema)` to create a new message.
  */
 export const ResumeNegotiationResponseSchema: GenMessage<ResumeNegotiationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 50);
+  messageDesc(file_parley_v1_negotiation_service, 57);
 
 /**
  * AbandonNegotiationRequest is the request of AbandonNegotiation.
@@ -1642,7 +1863,7 @@ export type AbandonNegotiationRequest = Message<"parley.v1.AbandonNegotiationReq
  * Use `create(AbandonNegotiationRequestSchema)` to create a new message.
  */
 export const AbandonNegotiationRequestSchema: GenMessage<AbandonNegotiationRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 51);
+  messageDesc(file_parley_v1_negotiation_service, 58);
 
 /**
  * AbandonNegotiationResponse is the response of AbandonNegotiation.
@@ -1663,7 +1884,7 @@ export type AbandonNegotiationResponse = Message<"parley.v1.AbandonNegotiationRe
  * Use `create(AbandonNegotiationResponseSchema)` to create a new message.
  */
 export const AbandonNegotiationResponseSchema: GenMessage<AbandonNegotiationResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 52);
+  messageDesc(file_parley_v1_negotiation_service, 59);
 
 /**
  * SetVotingDeadlineRequest is the request of SetVotingDeadline.
@@ -1700,7 +1921,7 @@ export type SetVotingDeadlineRequest = Message<"parley.v1.SetVotingDeadlineReque
  * Use `create(SetVotingDeadlineRequestSchema)` to create a new message.
  */
 export const SetVotingDeadlineRequestSchema: GenMessage<SetVotingDeadlineRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 53);
+  messageDesc(file_parley_v1_negotiation_service, 60);
 
 /**
  * SetVotingDeadlineResponse is the response of SetVotingDeadline.
@@ -1721,7 +1942,7 @@ export type SetVotingDeadlineResponse = Message<"parley.v1.SetVotingDeadlineResp
  * Use `create(SetVotingDeadlineResponseSchema)` to create a new message.
  */
 export const SetVotingDeadlineResponseSchema: GenMessage<SetVotingDeadlineResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 54);
+  messageDesc(file_parley_v1_negotiation_service, 61);
 
 /**
  * GetRedlineRequest is the request of GetRedline. Exactly one subject must be
@@ -1799,7 +2020,7 @@ export type GetRedlineRequest = Message<"parley.v1.GetRedlineRequest"> & {
  * Use `create(GetRedlineRequestSchema)` to create a new message.
  */
 export const GetRedlineRequestSchema: GenMessage<GetRedlineRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 55);
+  messageDesc(file_parley_v1_negotiation_service, 62);
 
 /**
  * RedlineRevisions names two revisions of one point.
@@ -1836,7 +2057,7 @@ export type RedlineRevisions = Message<"parley.v1.RedlineRevisions"> & {
  * Use `create(RedlineRevisionsSchema)` to create a new message.
  */
 export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 56);
+  messageDesc(file_parley_v1_negotiation_service, 63);
 
 /**
  * RedlineProposal is a change drafted but not yet proposed. Its fields mean
@@ -1892,7 +2113,7 @@ export type RedlineProposal = Message<"parley.v1.RedlineProposal"> & {
  * Use `create(RedlineProposalSchema)` to create a new message.
  */
 export const RedlineProposalSchema: GenMessage<RedlineProposal> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 57);
+  messageDesc(file_parley_v1_negotiation_service, 64);
 
 /**
  * GetRedlineResponse is the response of GetRedline.
@@ -1921,7 +2142,7 @@ export type GetRedlineResponse = Message<"parley.v1.GetRedlineResponse"> & {
  * Use `create(GetRedlineResponseSchema)` to create a new message.
  */
 export const GetRedlineResponseSchema: GenMessage<GetRedlineResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 58);
+  messageDesc(file_parley_v1_negotiation_service, 65);
 
 /**
  * NegotiationService runs negotiations: the document, amendments, votes,
@@ -2218,6 +2439,40 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof SetVotingDeadlineRequestSchema;
     output: typeof SetVotingDeadlineResponseSchema;
+  },
+  /**
+   * Withdraws the caller's acceptance of the document; the negotiation must
+   * not have concluded. Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.WithdrawAcceptance
+   */
+  withdrawAcceptance: {
+    methodKind: "unary";
+    input: typeof WithdrawAcceptanceRequestSchema;
+    output: typeof WithdrawAcceptanceResponseSchema;
+  },
+  /**
+   * Signs off many points in one commit, each at its revision and text hash.
+   * All or nothing: one bad item refuses the whole batch, naming the item.
+   * Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.SignOffPoints
+   */
+  signOffPoints: {
+    methodKind: "unary";
+    input: typeof SignOffPointsRequestSchema;
+    output: typeof SignOffPointsResponseSchema;
+  },
+  /**
+   * Revokes the caller's sign-offs of many points in one commit. All or
+   * nothing, as SignOffPoints. Delegations only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.RevokeSignOffs
+   */
+  revokeSignOffs: {
+    methodKind: "unary";
+    input: typeof RevokeSignOffsRequestSchema;
+    output: typeof RevokeSignOffsResponseSchema;
   },
   /**
    * Gets a word-level redline: of a point between two of its revisions, of
