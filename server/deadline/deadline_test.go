@@ -183,6 +183,8 @@ func TestScheduler(t *testing.T) {
 		}{
 			{workflow.AdminActor, workflow.AddParticipant{Participant: workflow.Participant{ID: "europe", Role: workflow.RoleDelegation}}},
 			{workflow.AdminActor, workflow.IssueCredential{Participant: "russia", TokenHash: workflow.HashText("t")}},
+			{workflow.AdminActor, workflow.AddMember{Participant: "russia", Member: "aide", DisplayName: "Aide"}},
+			{workflow.AdminActor, workflow.IssueCredential{Participant: "russia", Member: "aide", TokenHash: workflow.HashText("aide")}},
 			{workflow.AdminActor, workflow.ChangeDecisionRule{Rule: workflow.DecisionRule{Method: workflow.MethodMajority}, Weights: map[string]int32{"europe": 3}}},
 			{"russia", workflow.CastVote{AmendmentID: "6f1c1f3e-9d8f-4f0e-a3b8-7e5c2d4b1a02", Choice: workflow.ChoiceApprove}},
 			{workflow.AdminActor, workflow.RenameNegotiation{Title: "Plan, second draft"}},
@@ -199,8 +201,10 @@ func TestScheduler(t *testing.T) {
 				t.Fatalf("after %T: %v", step.cmd, err)
 			}
 		}
-		if owner, ok, _ := db.TokenOwner(workflow.HashText("t")); ok {
-			t.Fatalf("the removed participant's token still belongs to %v", owner)
+		for _, token := range []string{"t", "aide"} {
+			if owner, ok, _ := db.TokenOwner(workflow.HashText(token)); ok {
+				t.Fatalf("a token of the removed participant's members still belongs to %v", owner)
+			}
 		}
 		if left, _ := db.Deadlines(time.Time{}, 10); len(left) != 0 {
 			t.Fatalf("an abandoned negotiation keeps deadlines in the index: %v", left)
