@@ -196,12 +196,11 @@ func (d *decider) addParticipant(c AddParticipant) error {
 	if _, ok := d.n.Participant(id); ok || d.n.removed(id) {
 		return Errorf(EALREADYEXISTS, "PARTICIPANT_EXISTS", "participant id %q is taken (ids of removed participants are never given again)", id)
 	}
-	// Validate the newcomer alone: it needs no company of other roles.
-	ps, err := validateParticipants([]Participant{c.Participant, {ID: "x-delegation", Role: RoleDelegation}, {ID: "x-mediator", Role: RoleMediator}})
+	p, err := validateParticipant(c.Participant)
 	if err != nil {
 		return err
 	}
-	d.emit(ParticipantAdded{Participant: ps[0]})
+	d.emit(ParticipantAdded{Participant: p})
 	return nil
 }
 

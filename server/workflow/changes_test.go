@@ -221,6 +221,8 @@ func TestAddParticipant(t *testing.T) {
 		f := newFixture(t)
 		id := f.propose(ukraine, workflow.KindReplace, "p1", "A new text.")
 		f.do(admin, workflow.AddParticipant{Participant: workflow.Participant{ID: "poland", DisplayName: " Poland ", Role: workflow.RoleDelegation}})
+		// Any valid id not taken, whatever it looks like.
+		f.do(admin, workflow.AddParticipant{Participant: workflow.Participant{ID: "x-mediator", Role: workflow.RoleObserver}})
 		p, ok := f.n.Participant("poland")
 		if !ok || p.DisplayName != "Poland" || p.Weight != 1 {
 			t.Fatalf("poland = %+v, %v", p, ok)

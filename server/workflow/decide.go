@@ -286,35 +286,17 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 	seen := make(map[string]bool, len(in))
 	delegations, mediators := 0, 0
 	for i, p := range in {
-		switch {
-		case !participantIDPattern.MatchString(p.ID):
-			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens", p.ID)
-		case p.ID == AdminActor:
-			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %q is reserved", p.ID)
-		case seen[p.ID]:
+		if seen[p.ID] {
 			return nil, Errorf(EINVALID, "PARTICIPANT_DUPLICATE", "participant %q is listed twice", p.ID)
-		case p.Role < RoleDelegation || p.Role > RoleObserver:
-			return nil, Errorf(EINVALID, "ROLE_INVALID", "participant %q needs a role: delegation, mediator or observer", p.ID)
-		case p.Weight < 0 || p.Weight > MaxWeight:
-			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q has weight %d; weights are 0 to %d", p.ID, p.Weight, MaxWeight)
-		case p.Role != RoleDelegation && p.Weight != 0:
-			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
 		}
-		seen[p.ID] = true
-		p.Members = nil // members are added by AddMember, each an event
-		p.DisplayName = strings.TrimSpace(p.DisplayName)
-		if p.DisplayName == "" {
-			p.DisplayName = p.ID
-		}
-		if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
+		p, err := validateParticipant(p)
+		if err != nil {
 			return nil, err
 		}
+		seen[p.ID] = true
 		switch p.Role {
 		case RoleDelegation:
 			delegations++
-			if p.Weight == 0 {
-				p.Weight = 1
-			}
 		case RoleMediator:
 			mediators++
 		}
@@ -330,6 +312,36 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 		return nil, Errorf(EINVALID, "NO_MEDIATOR", "a negotiation needs at least one mediator: only a mediator applies or rejects an amendment that passed, so without one the negotiation could never conclude")
 	}
 	return out, nil
+}
+
+// validateParticipant checks one participant and returns it as recorded:
+// display name trimmed (the id if none), a delegation's weight at least 1,
+// no members (they are added by AddMember, each an event).
+func validateParticipant(p Participant) (Participant, error) {
+	switch {
+	case !participantIDPattern.MatchString(p.ID):
+		return p, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens", p.ID)
+	case p.ID == AdminActor:
+		return p, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %q is reserved", p.ID)
+	case p.Role < RoleDelegation || p.Role > RoleObserver:
+		return p, Errorf(EINVALID, "ROLE_INVALID", "participant %q needs a role: delegation, mediator or observer", p.ID)
+	case p.Weight < 0 || p.Weight > MaxWeight:
+		return p, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q has weight %d; weights are 0 to %d", p.ID, p.Weight, MaxWeight)
+	case p.Role != RoleDelegation && p.Weight != 0:
+		return p, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
+	}
+	p.Members = nil
+	p.DisplayName = strings.TrimSpace(p.DisplayName)
+	if p.DisplayName == "" {
+		p.DisplayName = p.ID
+	}
+	if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
+		return p, err
+	}
+	if p.Role == RoleDelegation && p.Weight == 0 {
+		p.Weight = 1
+	}
+	return p, nil
 }
 
 func validateRule(r DecisionRule, participants []Participant) (DecisionRule, error) {
