@@ -6,9 +6,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -133,12 +135,19 @@ func (a *app) amendCommand() *cobra.Command {
 		Use:   "amend",
 		Short: "Propose an amendment: replace, insert or delete a point (delegations)",
 	}
-	var text, file, rationale, after string
+	var text, file, rationale, after, deadline string
 	var base int64
 	var atStart bool
 	propose := func(kind parleyv1.AmendmentKind) func(context.Context, []string) error {
 		return func(ctx context.Context, args []string) error {
 			req := &parleyv1.ProposeAmendmentRequest{Kind: kind, Rationale: rationale}
+			if deadline != "" {
+				at, err := parseWhen("--deadline", deadline)
+				if err != nil {
+					return err
+				}
+				req.VotingDeadline = timestamppb.New(at)
+			}
 			if kind != parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
 				switch {
 				case text != "" && file != "":
@@ -193,7 +202,11 @@ func (a *app) amendCommand() *cobra.Command {
 			if am.GetBaseRevision() > 0 {
 				fmt.Fprintf(a.Stdout, " (against revision %d)", am.GetBaseRevision())
 			}
-			fmt.Fprintf(a.Stdout, ". Voting is %s.\n", stateName(am.GetState()))
+			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
+			if d := am.GetVotingDeadline(); d != nil {
+				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
+			}
+			fmt.Fprintln(a.Stdout, ".")
 			if kind == parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE || kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
 				segs, err := a.amendmentRedline(ctx, am.GetName())
 				if err != nil {
@@ -221,6 +234,7 @@ func (a *app) amendCommand() *cobra.Command {
 		Args: args(1, 1, "a point number"), RunE: a.run(propose(parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE))}
 	for _, c := range []*cobra.Command{replace, insert, del} {
 		c.Flags().StringVar(&rationale, "rationale", "", "why you propose it")
+		c.Flags().StringVar(&deadline, "deadline", "", "when the server closes voting: an RFC 3339 time or a duration from now (48h); default: the negotiation's, if any")
 	}
 	for _, c := range []*cobra.Command{replace, del} {
 		c.Flags().Int64Var(&base, "base-revision", 0, "the revision you drafted against (default: the current one); if the point changed since, the server refuses")
@@ -354,10 +368,21 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 		fmt.Fprintf(t, "  %s\t%s\t%s\n", v.GetParticipant(), choiceName(v.GetChoice()), reason)
 	}
 	t.Flush()
+	if am.GetState() == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN {
+		if nv := am.GetNotVoted(); len(nv) > 0 {
+			fmt.Fprintf(w, "\nNot voted yet: %s\n", strings.Join(nv, ", "))
+		}
+		if d := am.GetVotingDeadline(); d != nil {
+			fmt.Fprintf(w, "Voting closes at %s (in %s).\n", timeText(d), max(time.Until(d.AsTime()), 0).Round(time.Second))
+		}
+	}
 	if am.GetTally() != nil {
 		by := "every delegation voted"
-		if am.GetTally().GetClosedByMediator() {
+		switch {
+		case am.GetTally().GetClosedByMediator():
 			by = "closed by a mediator"
+		case am.GetTally().GetClosedByDeadline():
+			by = "closed by the server at its deadline, " + timeText(am.GetVotingDeadline())
 		}
 		fmt.Fprintf(w, "\nOutcome: %s (%s; %s)\n", passedText(am.GetTally()), tallyText(am.GetTally()), by)
 	}

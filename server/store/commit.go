@@ -157,6 +157,7 @@ type batch struct {
 	dirty      map[string]*dirty
 	order      []string         // negotiation ids in the order first touched
 	unloadable map[string]error // negotiations whose state did not load, and why
+	deadline   time.Time        // the earliest voting deadline the batch indexed
 }
 
 // dirty lists the projections of one negotiation to rewrite before commit.
@@ -237,7 +238,13 @@ func (db *DB) commit(ops []*op) {
 		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
 		db.mu.Lock()
 		callbacks := db.committed
+		deadlineHooks := db.deadlineHooks
 		db.mu.Unlock()
+		if !b.deadline.IsZero() {
+			for _, fn := range deadlineHooks {
+				fn(b.deadline)
+			}
+		}
 		for _, id := range b.order {
 			if appended := b.dirty[id].appended; len(appended) > 0 {
 				for _, fn := range callbacks {
@@ -403,6 +410,37 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 		if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
 			return err
 		}
+	case workflow.ParticipantRemoved:
+		// The tokens of the removed participant's members stop working with
+		// its removal.
+		for _, key := range n.CredentialKeys(p.Participant) {
+			if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
+				return err
+			}
+			d.credentials[key] = true
+		}
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen {
+				if _, voted := a.Votes[p.Participant]; voted {
+					d.amendments[id] = true // its vote is dropped
+				}
+			}
+		}
+	case workflow.VotingDeadlineSet:
+		if a := n.Amendments[p.AmendmentID]; a != nil && !a.Deadline.IsZero() {
+			if err := tx.Bucket(bucketDeadlines).Delete(deadlineKey(a.Deadline, ev.NegotiationID, a.ID)); err != nil {
+				return err
+			}
+		}
+	case workflow.NegotiationAbandoned, workflow.NegotiationResumed:
+		// Abandoned: the deadlines leave the index. Resumed: they are indexed
+		// again, which tells the server to look at those that came due
+		// during the pause.
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen && !a.Deadline.IsZero() {
+				d.amendments[id] = true
+			}
+		}
 	}
 	if err := n.Apply(ev); err != nil {
 		return fmt.Errorf("fold event %d: %w", ev.Sequence, err)
@@ -422,8 +460,12 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	d.appended = append(d.appended, StoredEvent{Sequence: ev.Sequence, Leaf: leaf})
 	switch p := ev.Payload.(type) {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded,
+		workflow.ParticipantAdded, workflow.ParticipantRemoved, workflow.NegotiationRenamed, workflow.DecisionRuleChanged,
+		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned,
 		workflow.MemberAdded, workflow.AcceptanceWithdrawn:
 		d.meta = true
+	case workflow.VotingDeadlineSet:
+		d.amendments[p.AmendmentID] = true
 	case workflow.MemberRemoved:
 		d.meta = true
 		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
@@ -483,6 +525,9 @@ func (b *batch) flush(tx *bolt.Tx) error {
 		}
 		if err := writeProjections(nb, d); err != nil {
 			return fmt.Errorf("negotiation %s: %w", id, err)
+		}
+		if err := b.indexDeadlines(tx, id, d); err != nil {
+			return fmt.Errorf("negotiation %s: deadline index: %w", id, err)
 		}
 	}
 	return nil

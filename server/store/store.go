@@ -62,6 +62,8 @@ type DB struct {
 	cache     map[string]*entry // loaded negotiations by id
 	committed []func(negotiationID string, events []StoredEvent)
 
+	deadlineHooks []func(earliest time.Time)
+
 	commitMu   sync.Mutex   // held for each commit: by the committer, or by a lone writer (commitAlone)
 	waiting    atomic.Int64 // commands sent to the committer and not yet taken into a batch
 	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue

@@ -101,8 +101,18 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 		PointCount:            int32(len(n.Order)),
 		AgreedPointCount:      int32(n.AgreedPoints()),
 		PendingAmendmentCount: int32(n.PendingAmendments()),
+		RemovedParticipants:   participantsToProto(nil, n.Removed),
+		MediatorsMayChange:    n.MediatorsMayChange,
+		DefaultVotingDuration: duration(n.DefaultVotingDuration),
+		MaxVotingDuration:     duration(n.MaxVotingDuration),
 	}
-	for _, p := range n.Participants {
+	for i, v := range n.Rules {
+		out.DecisionRuleVersions = append(out.DecisionRuleVersions, &parleyv1.DecisionRuleVersion{
+			Version: int32(i + 1), DecisionRule: ruleToProto(v.Rule), Weights: v.Weights, Sequence: v.Sequence})
+	}
+	// The acceptances of removed delegations stay, for history and so that
+	// the stored state is the folded one.
+	for _, p := range slices.Concat(n.Participants, n.Removed) {
 		if a, ok := n.Acceptances[p.ID]; ok {
 			out.Acceptances = append(out.Acceptances, &parleyv1.Acceptance{
 				Participant: a.Participant, DocumentSha256: a.DocumentHash,
@@ -208,6 +218,11 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 		UpdateTime:      timestamp(a.UpdatedAt),
 		Sequence:        a.Sequence,
 		RejectionReason: a.RejectionReason,
+		VotingDeadline:  timestamp(a.Deadline),
+	}
+	out.DecisionRuleVersion = int32(max(a.RuleVersion, 1))
+	if a.State == workflow.AmendmentStateOpen {
+		out.NotVoted = n.NotVoted(a)
 	}
 	if a.PointID != "" {
 		out.Point = PointName(n.ID, a.PointID)
@@ -246,7 +261,7 @@ func tallyToProto(t workflow.Tally) *parleyv1.Tally {
 	return &parleyv1.Tally{
 		Approve: t.Approve, Reject: t.Reject, Abstain: t.Abstain, NotVoted: t.NotVoted,
 		ApprovingWeight: t.ApprovingWeight, TotalWeight: t.TotalWeight,
-		QuorumMet: t.QuorumMet, Passed: t.Passed, ClosedByMediator: t.ClosedByMediator,
+		QuorumMet: t.QuorumMet, Passed: t.Passed, ClosedByMediator: t.ClosedByMediator, ClosedByDeadline: t.ClosedByDeadline,
 	}
 }
 
@@ -254,7 +269,7 @@ func tallyFromProto(t *parleyv1.Tally) workflow.Tally {
 	return workflow.Tally{
 		Approve: t.GetApprove(), Reject: t.GetReject(), Abstain: t.GetAbstain(), NotVoted: t.GetNotVoted(),
 		ApprovingWeight: t.GetApprovingWeight(), TotalWeight: t.GetTotalWeight(),
-		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(),
+		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(), ClosedByDeadline: t.GetClosedByDeadline(),
 	}
 }
 

@@ -52,6 +52,11 @@ func (n *Negotiation) applyPayload(e Event) error {
 			Amendments:   map[string]*Amendment{},
 			Acceptances:  map[string]Acceptance{},
 			Credentials:  map[string]string{},
+			Rules:        []RuleVersion{initialRule(p.Rule, p.Participants, e.Sequence)},
+
+			MediatorsMayChange:    p.MediatorsMayChange,
+			DefaultVotingDuration: p.DefaultVotingDuration,
+			MaxVotingDuration:     p.MaxVotingDuration,
 		}
 		n.Reindex()
 
@@ -77,6 +82,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale,
 			State: AmendmentStateOpen, Votes: map[string]Vote{},
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
+			Deadline: p.Deadline, RuleVersion: len(n.Rules),
 		}
 		n.AmendmentOrder = append(n.AmendmentOrder, p.AmendmentID)
 		if p.PointID != "" {
@@ -197,7 +203,11 @@ func (n *Negotiation) applyPayload(e Event) error {
 	case CheckpointKeyRotated:
 
 	default:
-		return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
+		if known, err := n.applyChangeEvent(e); !known {
+			return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
+		} else if err != nil {
+			return err
+		}
 	}
 	return nil
 }

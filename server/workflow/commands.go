@@ -21,6 +21,11 @@ type CreateNegotiation struct {
 	Participants  []Participant
 	Rule          DecisionRule
 	Points        []NewPoint
+	// MediatorsMayChange, DefaultVotingDuration and MaxVotingDuration are
+	// the negotiation's settings for changes and deadlines (see Negotiation).
+	MediatorsMayChange    bool
+	DefaultVotingDuration time.Duration
+	MaxVotingDuration     time.Duration
 }
 
 // NewPoint is an initial point with the id chosen for it.
@@ -37,6 +42,7 @@ type ProposeAmendment struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
+	Deadline     time.Time // optional voting deadline; zero: the negotiation's default, if any
 }
 
 // CastVote casts or changes the actor's vote.

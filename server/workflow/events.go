@@ -18,9 +18,12 @@ type Payload interface{ isPayload() }
 
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
-	Title        string
-	Participants []Participant
-	Rule         DecisionRule
+	Title                 string
+	Participants          []Participant
+	Rule                  DecisionRule
+	MediatorsMayChange    bool
+	DefaultVotingDuration time.Duration
+	MaxVotingDuration     time.Duration
 }
 
 // PointAdded appends one point of the initial document.
@@ -38,6 +41,7 @@ type AmendmentProposed struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
+	Deadline     time.Time // zero: no deadline
 }
 
 // VoteCast records the actor's vote or change of vote.

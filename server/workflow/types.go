@@ -20,6 +20,8 @@ type NegotiationState int
 const (
 	NegotiationStateOpen NegotiationState = iota + 1
 	NegotiationStateConcluded
+	NegotiationStateSuspended // paused: changes of the text and votes wait for a resume
+	NegotiationStateAbandoned // given up: final, like CONCLUDED, but with no agreed text
 )
 
 func (s NegotiationState) String() string {
@@ -28,6 +30,10 @@ func (s NegotiationState) String() string {
 		return "OPEN"
 	case NegotiationStateConcluded:
 		return "CONCLUDED"
+	case NegotiationStateSuspended:
+		return "SUSPENDED"
+	case NegotiationStateAbandoned:
+		return "ABANDONED"
 	}
 	return "UNSPECIFIED"
 }
@@ -236,6 +242,24 @@ type Negotiation struct {
 	Acceptances    map[string]Acceptance // newest acceptance per delegation
 	Credentials    map[string]string     // MemberKey → SHA-256 of the member's current token
 
+	// Removed holds the participants removed from the negotiation, in the
+	// order they left. Their ids are never given again, so that the log
+	// never names two parties with one id.
+	Removed []Participant
+	// Rules holds every decision rule the negotiation had, oldest first; the
+	// last is Rule. An amendment is decided by the rule in force when it
+	// was proposed (Amendment.RuleVersion).
+	Rules []RuleVersion
+	// MediatorsMayChange lets mediators change participants, title, rule
+	// and state, as the administrator can.
+	MediatorsMayChange bool
+	// DefaultVotingDuration, if not zero, gives every new amendment a
+	// voting deadline that long after its proposal.
+	DefaultVotingDuration time.Duration
+	// MaxVotingDuration, if not zero, bounds any voting deadline: at most
+	// this long after the amendment's proposal.
+	MaxVotingDuration time.Duration
+
 	derived derived
 }
 
@@ -311,6 +335,20 @@ type Amendment struct {
 	ResultPointID   string
 	RejectionReason string
 	StaledBy        string
+	// Deadline, if not zero, is when the server closes voting.
+	Deadline time.Time
+	// RuleVersion is the 1-based index in Negotiation.Rules of the rule
+	// that decides this amendment; 0 in state loaded from before rule
+	// versions existed, meaning 1.
+	RuleVersion int
+}
+
+// RuleVersion is one decision rule of a negotiation with the delegations'
+// weights under it.
+type RuleVersion struct {
+	Rule     DecisionRule
+	Weights  map[string]int32 // delegation id → weight; a delegation missing here weighs its current weight
+	Sequence int64            // the event that set it
 }
 
 // Vote is one delegation's position on an amendment.
@@ -329,6 +367,7 @@ type Tally struct {
 	ApprovingWeight, TotalWeight       int64
 	QuorumMet, Passed                  bool
 	ClosedByMediator                   bool
+	ClosedByDeadline                   bool
 }
 
 // Acceptance is a delegation's acceptance of the whole text.
@@ -339,6 +378,11 @@ type Acceptance struct {
 	At           time.Time
 	Sequence     int64
 	Checkpoint   *CheckpointRef
+}
+
+// Final reports whether the state takes no more changes.
+func (s NegotiationState) Final() bool {
+	return s == NegotiationStateConcluded || s == NegotiationStateAbandoned
 }
 
 // Participant returns the participant with the given id.

@@ -9,6 +9,7 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -64,6 +65,14 @@ type Event struct {
 	//	*Event_CredentialIssued
 	//	*Event_CredentialRevoked
 	//	*Event_CheckpointKeyRotated
+	//	*Event_ParticipantAdded
+	//	*Event_ParticipantRemoved
+	//	*Event_NegotiationRenamed
+	//	*Event_DecisionRuleChanged
+	//	*Event_NegotiationSuspended
+	//	*Event_NegotiationResumed
+	//	*Event_NegotiationAbandoned
+	//	*Event_VotingDeadlineSet
 	//	*Event_MemberAdded
 	//	*Event_MemberRemoved
 	//	*Event_AcceptanceWithdrawn
@@ -295,6 +304,78 @@ func (x *Event) GetCheckpointKeyRotated() *CheckpointKeyRotated {
 	return nil
 }
 
+func (x *Event) GetParticipantAdded() *ParticipantAdded {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ParticipantAdded); ok {
+			return x.ParticipantAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetParticipantRemoved() *ParticipantRemoved {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ParticipantRemoved); ok {
+			return x.ParticipantRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationRenamed() *NegotiationRenamed {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationRenamed); ok {
+			return x.NegotiationRenamed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDecisionRuleChanged() *DecisionRuleChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_DecisionRuleChanged); ok {
+			return x.DecisionRuleChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationSuspended() *NegotiationSuspended {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationSuspended); ok {
+			return x.NegotiationSuspended
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationResumed() *NegotiationResumed {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationResumed); ok {
+			return x.NegotiationResumed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationAbandoned() *NegotiationAbandoned {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationAbandoned); ok {
+			return x.NegotiationAbandoned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetVotingDeadlineSet() *VotingDeadlineSet {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_VotingDeadlineSet); ok {
+			return x.VotingDeadlineSet
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetMemberAdded() *MemberAdded {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_MemberAdded); ok {
@@ -406,6 +487,46 @@ type Event_CheckpointKeyRotated struct {
 	CheckpointKeyRotated *CheckpointKeyRotated `protobuf:"bytes,40,opt,name=checkpoint_key_rotated,json=checkpointKeyRotated,proto3,oneof"`
 }
 
+type Event_ParticipantAdded struct {
+	// A participant joined the negotiation.
+	ParticipantAdded *ParticipantAdded `protobuf:"bytes,60,opt,name=participant_added,json=participantAdded,proto3,oneof"`
+}
+
+type Event_ParticipantRemoved struct {
+	// A participant left the negotiation.
+	ParticipantRemoved *ParticipantRemoved `protobuf:"bytes,61,opt,name=participant_removed,json=participantRemoved,proto3,oneof"`
+}
+
+type Event_NegotiationRenamed struct {
+	// The negotiation's title changed.
+	NegotiationRenamed *NegotiationRenamed `protobuf:"bytes,62,opt,name=negotiation_renamed,json=negotiationRenamed,proto3,oneof"`
+}
+
+type Event_DecisionRuleChanged struct {
+	// The decision rule for amendments proposed from now on changed.
+	DecisionRuleChanged *DecisionRuleChanged `protobuf:"bytes,63,opt,name=decision_rule_changed,json=decisionRuleChanged,proto3,oneof"`
+}
+
+type Event_NegotiationSuspended struct {
+	// The negotiation was paused.
+	NegotiationSuspended *NegotiationSuspended `protobuf:"bytes,64,opt,name=negotiation_suspended,json=negotiationSuspended,proto3,oneof"`
+}
+
+type Event_NegotiationResumed struct {
+	// The negotiation resumed after a pause.
+	NegotiationResumed *NegotiationResumed `protobuf:"bytes,65,opt,name=negotiation_resumed,json=negotiationResumed,proto3,oneof"`
+}
+
+type Event_NegotiationAbandoned struct {
+	// The negotiation ended without agreement.
+	NegotiationAbandoned *NegotiationAbandoned `protobuf:"bytes,66,opt,name=negotiation_abandoned,json=negotiationAbandoned,proto3,oneof"`
+}
+
+type Event_VotingDeadlineSet struct {
+	// A mediator set or moved an amendment's voting deadline.
+	VotingDeadlineSet *VotingDeadlineSet `protobuf:"bytes,67,opt,name=voting_deadline_set,json=votingDeadlineSet,proto3,oneof"`
+}
+
 type Event_MemberAdded struct {
 	// A participant got a named member.
 	MemberAdded *MemberAdded `protobuf:"bytes,51,opt,name=member_added,json=memberAdded,proto3,oneof"`
@@ -453,6 +574,22 @@ func (*Event_CredentialRevoked) isEvent_Payload() {}
 
 func (*Event_CheckpointKeyRotated) isEvent_Payload() {}
 
+func (*Event_ParticipantAdded) isEvent_Payload() {}
+
+func (*Event_ParticipantRemoved) isEvent_Payload() {}
+
+func (*Event_NegotiationRenamed) isEvent_Payload() {}
+
+func (*Event_DecisionRuleChanged) isEvent_Payload() {}
+
+func (*Event_NegotiationSuspended) isEvent_Payload() {}
+
+func (*Event_NegotiationResumed) isEvent_Payload() {}
+
+func (*Event_NegotiationAbandoned) isEvent_Payload() {}
+
+func (*Event_VotingDeadlineSet) isEvent_Payload() {}
+
 func (*Event_MemberAdded) isEvent_Payload() {}
 
 func (*Event_MemberRemoved) isEvent_Payload() {}
@@ -467,9 +604,16 @@ type NegotiationCreated struct {
 	// Its participants, in order.
 	Participants []*Participant `protobuf:"bytes,2,rep,name=participants,proto3" json:"participants,omitempty"`
 	// Its decision rule.
-	DecisionRule  *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Whether mediators may change participants, title, rule and state.
+	MediatorsMayChange bool `protobuf:"varint,60,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// The default voting duration of new amendments; unset for none.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,61,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// The longest a vote may stay open after its proposal; unset for the
+	// server's limit.
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *NegotiationCreated) Reset() {
@@ -519,6 +663,27 @@ func (x *NegotiationCreated) GetParticipants() []*Participant {
 func (x *NegotiationCreated) GetDecisionRule() *DecisionRule {
 	if x != nil {
 		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *NegotiationCreated) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *NegotiationCreated) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *NegotiationCreated) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
 	}
 	return nil
 }
@@ -601,9 +766,11 @@ type AmendmentProposed struct {
 	// The new text; empty for DELETE.
 	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	// The proposer's rationale.
-	Rationale     string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rationale string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// When the server closes voting; unset for no deadline.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AmendmentProposed) Reset() {
@@ -676,6 +843,13 @@ func (x *AmendmentProposed) GetRationale() string {
 		return x.Rationale
 	}
 	return ""
+}
+
+func (x *AmendmentProposed) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
 }
 
 // VoteCast records a vote, or a change of vote, by the actor.
@@ -1633,11 +1807,395 @@ func (x *CheckpointKeyRotated) GetPreviousVerifierKey() string {
 	return ""
 }
 
+// ParticipantAdded records a new participant. A new delegation votes on the
+// amendments still OPEN, and voting on them closes only once it has voted.
+type ParticipantAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant, as validated (display name trimmed, weight at least 1
+	// for a delegation).
+	Participant   *Participant `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParticipantAdded) Reset() {
+	*x = ParticipantAdded{}
+	mi := &file_parley_v1_event_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParticipantAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParticipantAdded) ProtoMessage() {}
+
+func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParticipantAdded.ProtoReflect.Descriptor instead.
+func (*ParticipantAdded) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ParticipantAdded) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// ParticipantRemoved records that a participant left; its credential stops
+// working. A delegation's votes on OPEN amendments are dropped, and
+// VotingClosed events follow in the same commit for each OPEN amendment that
+// every remaining delegation has voted on; nothing that closed re-opens. Its
+// earlier votes, sign-offs and acceptances stay in the log and no longer count.
+type ParticipantRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant's id.
+	Participant   string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParticipantRemoved) Reset() {
+	*x = ParticipantRemoved{}
+	mi := &file_parley_v1_event_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParticipantRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParticipantRemoved) ProtoMessage() {}
+
+func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParticipantRemoved.ProtoReflect.Descriptor instead.
+func (*ParticipantRemoved) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ParticipantRemoved) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+// NegotiationRenamed records a new title.
+type NegotiationRenamed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new title.
+	Title         string `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationRenamed) Reset() {
+	*x = NegotiationRenamed{}
+	mi := &file_parley_v1_event_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationRenamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationRenamed) ProtoMessage() {}
+
+func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationRenamed.ProtoReflect.Descriptor instead.
+func (*NegotiationRenamed) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *NegotiationRenamed) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// DecisionRuleChanged records the decision rule for amendments proposed from
+// now on; amendments proposed before keep the rule they were proposed under.
+type DecisionRuleChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new rule.
+	DecisionRule *DecisionRule `protobuf:"bytes,1,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Every delegation's weight under the new rule, by participant id.
+	Weights       map[string]int32 `protobuf:"bytes,2,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRuleChanged) Reset() {
+	*x = DecisionRuleChanged{}
+	mi := &file_parley_v1_event_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRuleChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRuleChanged) ProtoMessage() {}
+
+func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRuleChanged.ProtoReflect.Descriptor instead.
+func (*DecisionRuleChanged) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DecisionRuleChanged) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *DecisionRuleChanged) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// NegotiationSuspended records a pause.
+type NegotiationSuspended struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why, if a reason was given.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationSuspended) Reset() {
+	*x = NegotiationSuspended{}
+	mi := &file_parley_v1_event_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationSuspended) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationSuspended) ProtoMessage() {}
+
+func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationSuspended.ProtoReflect.Descriptor instead.
+func (*NegotiationSuspended) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *NegotiationSuspended) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// NegotiationResumed records the end of a pause.
+type NegotiationResumed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationResumed) Reset() {
+	*x = NegotiationResumed{}
+	mi := &file_parley_v1_event_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationResumed) ProtoMessage() {}
+
+func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationResumed.ProtoReflect.Descriptor instead.
+func (*NegotiationResumed) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
+}
+
+// NegotiationAbandoned records that the negotiation ended without agreement.
+type NegotiationAbandoned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationAbandoned) Reset() {
+	*x = NegotiationAbandoned{}
+	mi := &file_parley_v1_event_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationAbandoned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationAbandoned) ProtoMessage() {}
+
+func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationAbandoned.ProtoReflect.Descriptor instead.
+func (*NegotiationAbandoned) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *NegotiationAbandoned) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// VotingDeadlineSet records a new voting deadline for an OPEN amendment.
+type VotingDeadlineSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment.
+	AmendmentId string `protobuf:"bytes,1,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// When the server closes voting.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *VotingDeadlineSet) Reset() {
+	*x = VotingDeadlineSet{}
+	mi := &file_parley_v1_event_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VotingDeadlineSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VotingDeadlineSet) ProtoMessage() {}
+
+func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VotingDeadlineSet.ProtoReflect.Descriptor instead.
+func (*VotingDeadlineSet) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *VotingDeadlineSet) GetAmendmentId() string {
+	if x != nil {
+		return x.AmendmentId
+	}
+	return ""
+}
+
+func (x *VotingDeadlineSet) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
 var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xcd\f\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe5\x11\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
@@ -1663,28 +2221,40 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x15negotiation_concluded\x18\x16 \x01(\v2\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n" +
 	"\x11credential_issued\x18\x17 \x01(\v2\x1b.parley.v1.CredentialIssuedH\x00R\x10credentialIssued\x12M\n" +
 	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevoked\x12W\n" +
-	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12;\n" +
+	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12J\n" +
+	"\x11participant_added\x18< \x01(\v2\x1b.parley.v1.ParticipantAddedH\x00R\x10participantAdded\x12P\n" +
+	"\x13participant_removed\x18= \x01(\v2\x1d.parley.v1.ParticipantRemovedH\x00R\x12participantRemoved\x12P\n" +
+	"\x13negotiation_renamed\x18> \x01(\v2\x1d.parley.v1.NegotiationRenamedH\x00R\x12negotiationRenamed\x12T\n" +
+	"\x15decision_rule_changed\x18? \x01(\v2\x1e.parley.v1.DecisionRuleChangedH\x00R\x13decisionRuleChanged\x12V\n" +
+	"\x15negotiation_suspended\x18@ \x01(\v2\x1f.parley.v1.NegotiationSuspendedH\x00R\x14negotiationSuspended\x12P\n" +
+	"\x13negotiation_resumed\x18A \x01(\v2\x1d.parley.v1.NegotiationResumedH\x00R\x12negotiationResumed\x12V\n" +
+	"\x15negotiation_abandoned\x18B \x01(\v2\x1f.parley.v1.NegotiationAbandonedH\x00R\x14negotiationAbandoned\x12N\n" +
+	"\x13voting_deadline_set\x18C \x01(\v2\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n" +
 	"\fmember_added\x183 \x01(\v2\x16.parley.v1.MemberAddedH\x00R\vmemberAdded\x12A\n" +
 	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
 	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawnB\t\n" +
-	"\apayload\"\xa4\x01\n" +
+	"\apayload\"\xf4\x02\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
 	"\fparticipants\x18\x02 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
-	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\"\\\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x120\n" +
+	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"\\\n" +
 	"\n" +
 	"PointAdded\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xd6\x01\n" +
+	"textSha256\"\x9b\x02\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
 	"\bpoint_id\x18\x03 \x01(\tR\apointId\x12#\n" +
 	"\rbase_revision\x18\x04 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\x06 \x01(\tR\trationale\"t\n" +
+	"\trationale\x18\x06 \x01(\tR\trationale\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"t\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
@@ -1744,7 +2314,27 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"m\n" +
 	"\x14CheckpointKeyRotated\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
-	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKeyB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"L\n" +
+	"\x10ParticipantAdded\x128\n" +
+	"\vparticipant\x18\x01 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"6\n" +
+	"\x12ParticipantRemoved\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"*\n" +
+	"\x12NegotiationRenamed\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\"\xd6\x01\n" +
+	"\x13DecisionRuleChanged\x12<\n" +
+	"\rdecision_rule\x18\x01 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
+	"\aweights\x18\x02 \x03(\v2+.parley.v1.DecisionRuleChanged.WeightsEntryR\aweights\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\".\n" +
+	"\x14NegotiationSuspended\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x14\n" +
+	"\x12NegotiationResumed\".\n" +
+	"\x14NegotiationAbandoned\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"{\n" +
+	"\x11VotingDeadlineSet\x12!\n" +
+	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12C\n" +
+	"\x0fvoting_deadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadlineB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_event_proto_rawDescOnce sync.Once
@@ -1758,7 +2348,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -1780,16 +2370,26 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*MemberRemoved)(nil),         // 17: parley.v1.MemberRemoved
 	(*AcceptanceWithdrawn)(nil),   // 18: parley.v1.AcceptanceWithdrawn
 	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(*Participant)(nil),           // 21: parley.v1.Participant
-	(*DecisionRule)(nil),          // 22: parley.v1.DecisionRule
-	(AmendmentKind)(0),            // 23: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 24: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 25: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 26: parley.v1.CheckpointRef
+	(*ParticipantAdded)(nil),      // 20: parley.v1.ParticipantAdded
+	(*ParticipantRemoved)(nil),    // 21: parley.v1.ParticipantRemoved
+	(*NegotiationRenamed)(nil),    // 22: parley.v1.NegotiationRenamed
+	(*DecisionRuleChanged)(nil),   // 23: parley.v1.DecisionRuleChanged
+	(*NegotiationSuspended)(nil),  // 24: parley.v1.NegotiationSuspended
+	(*NegotiationResumed)(nil),    // 25: parley.v1.NegotiationResumed
+	(*NegotiationAbandoned)(nil),  // 26: parley.v1.NegotiationAbandoned
+	(*VotingDeadlineSet)(nil),     // 27: parley.v1.VotingDeadlineSet
+	nil,                           // 28: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*Participant)(nil),           // 30: parley.v1.Participant
+	(*DecisionRule)(nil),          // 31: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
+	(AmendmentKind)(0),            // 33: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 34: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 35: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 36: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	20, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	29, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -1806,21 +2406,36 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
 	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	16, // 17: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
-	17, // 18: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
-	18, // 19: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
-	21, // 20: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	22, // 21: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	23, // 22: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	24, // 23: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	25, // 24: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	26, // 25: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	26, // 26: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	20, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
+	21, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
+	22, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
+	23, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
+	24, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
+	25, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
+	26, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
+	27, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
+	16, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
+	17, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
+	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
+	30, // 28: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	31, // 29: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	32, // 30: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	32, // 31: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	33, // 32: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	29, // 33: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	34, // 34: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	35, // 35: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	36, // 36: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	36, // 37: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	30, // 38: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	31, // 39: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	28, // 40: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	29, // 41: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -1846,6 +2461,14 @@ func file_parley_v1_event_proto_init() {
 		(*Event_CredentialIssued)(nil),
 		(*Event_CredentialRevoked)(nil),
 		(*Event_CheckpointKeyRotated)(nil),
+		(*Event_ParticipantAdded)(nil),
+		(*Event_ParticipantRemoved)(nil),
+		(*Event_NegotiationRenamed)(nil),
+		(*Event_DecisionRuleChanged)(nil),
+		(*Event_NegotiationSuspended)(nil),
+		(*Event_NegotiationResumed)(nil),
+		(*Event_NegotiationAbandoned)(nil),
+		(*Event_VotingDeadlineSet)(nil),
 		(*Event_MemberAdded)(nil),
 		(*Event_MemberRemoved)(nil),
 		(*Event_AcceptanceWithdrawn)(nil),
@@ -1856,7 +2479,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -33,6 +34,12 @@ const (
 	// Every delegation accepted the same text; the text is frozen and every
 	// mutation is refused.
 	NegotiationState_NEGOTIATION_STATE_CONCLUDED NegotiationState = 2
+	// Paused: nothing is proposed, voted, signed off or accepted, and voting
+	// deadlines wait, until it resumes. Participants and rules may change.
+	NegotiationState_NEGOTIATION_STATE_SUSPENDED NegotiationState = 3
+	// Given up without agreement: a final state, like CONCLUDED; every
+	// mutation is refused.
+	NegotiationState_NEGOTIATION_STATE_ABANDONED NegotiationState = 4
 )
 
 // Enum value maps for NegotiationState.
@@ -41,11 +48,15 @@ var (
 		0: "NEGOTIATION_STATE_UNSPECIFIED",
 		1: "NEGOTIATION_STATE_OPEN",
 		2: "NEGOTIATION_STATE_CONCLUDED",
+		3: "NEGOTIATION_STATE_SUSPENDED",
+		4: "NEGOTIATION_STATE_ABANDONED",
 	}
 	NegotiationState_value = map[string]int32{
 		"NEGOTIATION_STATE_UNSPECIFIED": 0,
 		"NEGOTIATION_STATE_OPEN":        1,
 		"NEGOTIATION_STATE_CONCLUDED":   2,
+		"NEGOTIATION_STATE_SUSPENDED":   3,
+		"NEGOTIATION_STATE_ABANDONED":   4,
 	}
 )
 
@@ -469,9 +480,25 @@ type Negotiation struct {
 	// Number of amendments that are OPEN or PASSED and so block acceptance.
 	PendingAmendmentCount int32 `protobuf:"varint,12,opt,name=pending_amendment_count,json=pendingAmendmentCount,proto3" json:"pending_amendment_count,omitempty"`
 	// The newest acceptance of each delegation that has accepted, current or not.
-	Acceptances   []*Acceptance `protobuf:"bytes,13,rep,name=acceptances,proto3" json:"acceptances,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Acceptances []*Acceptance `protobuf:"bytes,13,rep,name=acceptances,proto3" json:"acceptances,omitempty"`
+	// Participants removed from the negotiation, in the order they left. Their
+	// ids are never given again; their credentials stopped working.
+	RemovedParticipants []*Participant `protobuf:"bytes,60,rep,name=removed_participants,json=removedParticipants,proto3" json:"removed_participants,omitempty"`
+	// Every decision rule the negotiation had, oldest first; the last is
+	// `decision_rule`. An amendment is decided by the rule in force when it was
+	// proposed (Amendment.decision_rule_version).
+	DecisionRuleVersions []*DecisionRuleVersion `protobuf:"bytes,61,rep,name=decision_rule_versions,json=decisionRuleVersions,proto3" json:"decision_rule_versions,omitempty"`
+	// Whether mediators may change participants, title, rule and state, as the
+	// administrator can.
+	MediatorsMayChange bool `protobuf:"varint,62,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// If set, every new amendment's voting closes this long after its proposal
+	// unless a deadline is given.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,63,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// If set, no voting deadline may be later than this long after the
+	// amendment's proposal (otherwise the server's limit of 366 days).
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,64,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Negotiation) Reset() {
@@ -595,6 +622,116 @@ func (x *Negotiation) GetAcceptances() []*Acceptance {
 	return nil
 }
 
+func (x *Negotiation) GetRemovedParticipants() []*Participant {
+	if x != nil {
+		return x.RemovedParticipants
+	}
+	return nil
+}
+
+func (x *Negotiation) GetDecisionRuleVersions() []*DecisionRuleVersion {
+	if x != nil {
+		return x.DecisionRuleVersions
+	}
+	return nil
+}
+
+func (x *Negotiation) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *Negotiation) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *Negotiation) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
+	}
+	return nil
+}
+
+// DecisionRuleVersion is one decision rule a negotiation had, with the
+// delegations' weights under it.
+type DecisionRuleVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 for the rule given at creation, then 2, 3, …
+	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The rule.
+	DecisionRule *DecisionRule `protobuf:"bytes,2,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Each delegation's weight under this rule, by participant id. A delegation
+	// added later weighs its own weight.
+	Weights map[string]int32 `protobuf:"bytes,3,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Sequence number of the event that set the rule.
+	Sequence      int64 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRuleVersion) Reset() {
+	*x = DecisionRuleVersion{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRuleVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRuleVersion) ProtoMessage() {}
+
+func (x *DecisionRuleVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRuleVersion.ProtoReflect.Descriptor instead.
+func (*DecisionRuleVersion) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DecisionRuleVersion) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *DecisionRuleVersion) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *DecisionRuleVersion) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+func (x *DecisionRuleVersion) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // Participant is a party to a negotiation.
 type Participant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -620,7 +757,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +769,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +782,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{1}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Participant) GetId() string {
@@ -713,7 +850,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +862,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +875,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Member) GetId() string {
@@ -787,7 +924,7 @@ type DecisionRule struct {
 
 func (x *DecisionRule) Reset() {
 	*x = DecisionRule{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +936,7 @@ func (x *DecisionRule) String() string {
 func (*DecisionRule) ProtoMessage() {}
 
 func (x *DecisionRule) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +949,7 @@ func (x *DecisionRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRule.ProtoReflect.Descriptor instead.
 func (*DecisionRule) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DecisionRule) GetMethod() DecisionMethod {
@@ -874,7 +1011,7 @@ type Point struct {
 
 func (x *Point) Reset() {
 	*x = Point{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1023,7 @@ func (x *Point) String() string {
 func (*Point) ProtoMessage() {}
 
 func (x *Point) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1036,7 @@ func (x *Point) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Point.ProtoReflect.Descriptor instead.
 func (*Point) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Point) GetName() string {
@@ -1007,7 +1144,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1156,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1169,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1102,7 +1239,7 @@ type SignOff struct {
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1251,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1264,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1218,14 +1355,24 @@ type Amendment struct {
 	StaledBy string `protobuf:"bytes,16,opt,name=staled_by,json=staledBy,proto3" json:"staled_by,omitempty"`
 	// Current display number of `point`; 0 when the amendment has no point or
 	// the point is no longer in the document.
-	PointNumber   int32 `protobuf:"varint,17,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PointNumber int32 `protobuf:"varint,17,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
+	// When the server closes voting, if the amendment has a deadline.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	// While OPEN: the delegations that have not voted yet, in order.
+	NotVoted []string `protobuf:"bytes,61,rep,name=not_voted,json=notVoted,proto3" json:"not_voted,omitempty"`
+	// The version of the negotiation's decision rule that decides this
+	// amendment (see Negotiation.decision_rule_versions).
+	DecisionRuleVersion int32 `protobuf:"varint,62,opt,name=decision_rule_version,json=decisionRuleVersion,proto3" json:"decision_rule_version,omitempty"`
+	// While OPEN with a deadline: the time left until it, as the server saw it
+	// when it answered; zero once it passed. Filled by GetAmendment only.
+	VotingTimeLeft *durationpb.Duration `protobuf:"bytes,63,opt,name=voting_time_left,json=votingTimeLeft,proto3" json:"voting_time_left,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1384,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1397,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Amendment) GetName() string {
@@ -1372,6 +1519,34 @@ func (x *Amendment) GetPointNumber() int32 {
 	return 0
 }
 
+func (x *Amendment) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
+func (x *Amendment) GetNotVoted() []string {
+	if x != nil {
+		return x.NotVoted
+	}
+	return nil
+}
+
+func (x *Amendment) GetDecisionRuleVersion() int32 {
+	if x != nil {
+		return x.DecisionRuleVersion
+	}
+	return 0
+}
+
+func (x *Amendment) GetVotingTimeLeft() *durationpb.Duration {
+	if x != nil {
+		return x.VotingTimeLeft
+	}
+	return nil
+}
+
 // Vote is one delegation's position on an amendment.
 type Vote struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1394,7 +1569,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1406,7 +1581,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1419,7 +1594,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1485,13 +1660,15 @@ type Tally struct {
 	Passed bool `protobuf:"varint,8,opt,name=passed,proto3" json:"passed,omitempty"`
 	// Whether a mediator closed voting (false: every delegation had voted).
 	ClosedByMediator bool `protobuf:"varint,9,opt,name=closed_by_mediator,json=closedByMediator,proto3" json:"closed_by_mediator,omitempty"`
+	// Whether the server closed voting because its deadline passed.
+	ClosedByDeadline bool `protobuf:"varint,60,opt,name=closed_by_deadline,json=closedByDeadline,proto3" json:"closed_by_deadline,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1680,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1693,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1582,6 +1759,13 @@ func (x *Tally) GetClosedByMediator() bool {
 	return false
 }
 
+func (x *Tally) GetClosedByDeadline() bool {
+	if x != nil {
+		return x.ClosedByDeadline
+	}
+	return false
+}
+
 // Acceptance is a delegation's acceptance of the whole document.
 type Acceptance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1607,7 +1791,7 @@ type Acceptance struct {
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1803,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1816,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -1698,7 +1882,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1894,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1907,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -1744,7 +1928,7 @@ var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x04\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\a\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -1761,7 +1945,20 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"pointCount\x12,\n" +
 	"\x12agreed_point_count\x18\v \x01(\x05R\x10agreedPointCount\x126\n" +
 	"\x17pending_amendment_count\x18\f \x01(\x05R\x15pendingAmendmentCount\x127\n" +
-	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\"\xd1\x01\n" +
+	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\x12I\n" +
+	"\x14removed_participants\x18< \x03(\v2\x16.parley.v1.ParticipantR\x13removedParticipants\x12T\n" +
+	"\x16decision_rule_versions\x18= \x03(\v2\x1e.parley.v1.DecisionRuleVersionR\x14decisionRuleVersions\x120\n" +
+	"\x14mediators_may_change\x18> \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18? \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18@ \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"\x8c\x02\n" +
+	"\x13DecisionRuleVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x12<\n" +
+	"\rdecision_rule\x18\x02 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
+	"\aweights\x18\x03 \x03(\v2+.parley.v1.DecisionRuleVersion.WeightsEntryR\aweights\x12\x1a\n" +
+	"\bsequence\x18\x04 \x01(\x03R\bsequence\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd1\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
@@ -1813,7 +2010,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xfa\x04\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xd5\x06\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -1834,14 +2031,18 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fresult_point\x18\x0e \x01(\tR\vresultPoint\x12)\n" +
 	"\x10rejection_reason\x18\x0f \x01(\tR\x0frejectionReason\x12\x1b\n" +
 	"\tstaled_by\x18\x10 \x01(\tR\bstaledBy\x12!\n" +
-	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\"\xdc\x01\n" +
+	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1b\n" +
+	"\tnot_voted\x18= \x03(\tR\bnotVoted\x122\n" +
+	"\x15decision_rule_version\x18> \x01(\x05R\x13decisionRuleVersion\x12C\n" +
+	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\"\xdc\x01\n" +
 	"\x04Vote\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\tcast_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bcastTime\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xa3\x02\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xd1\x02\n" +
 	"\x05Tally\x12\x18\n" +
 	"\aapprove\x18\x01 \x01(\x05R\aapprove\x12\x16\n" +
 	"\x06reject\x18\x02 \x01(\x05R\x06reject\x12\x18\n" +
@@ -1852,7 +2053,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"quorum_met\x18\a \x01(\bR\tquorumMet\x12\x16\n" +
 	"\x06passed\x18\b \x01(\bR\x06passed\x12,\n" +
-	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\x9c\x02\n" +
+	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\x12,\n" +
+	"\x12closed_by_deadline\x18< \x01(\bR\x10closedByDeadline\"\x9c\x02\n" +
 	"\n" +
 	"Acceptance\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
@@ -1867,11 +2069,13 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
-	"\troot_hash\x18\x02 \x01(\fR\brootHash*r\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash*\xb4\x01\n" +
 	"\x10NegotiationState\x12!\n" +
 	"\x1dNEGOTIATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NEGOTIATION_STATE_OPEN\x10\x01\x12\x1f\n" +
-	"\x1bNEGOTIATION_STATE_CONCLUDED\x10\x02*W\n" +
+	"\x1bNEGOTIATION_STATE_CONCLUDED\x10\x02\x12\x1f\n" +
+	"\x1bNEGOTIATION_STATE_SUSPENDED\x10\x03\x12\x1f\n" +
+	"\x1bNEGOTIATION_STATE_ABANDONED\x10\x04*W\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fROLE_DELEGATION\x10\x01\x12\x11\n" +
@@ -1922,7 +2126,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -1932,52 +2136,63 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(AmendmentState)(0),           // 5: parley.v1.AmendmentState
 	(VoteChoice)(0),               // 6: parley.v1.VoteChoice
 	(*Negotiation)(nil),           // 7: parley.v1.Negotiation
-	(*Participant)(nil),           // 8: parley.v1.Participant
-	(*Member)(nil),                // 9: parley.v1.Member
-	(*DecisionRule)(nil),          // 10: parley.v1.DecisionRule
-	(*Point)(nil),                 // 11: parley.v1.Point
-	(*PointRevision)(nil),         // 12: parley.v1.PointRevision
-	(*SignOff)(nil),               // 13: parley.v1.SignOff
-	(*Amendment)(nil),             // 14: parley.v1.Amendment
-	(*Vote)(nil),                  // 15: parley.v1.Vote
-	(*Tally)(nil),                 // 16: parley.v1.Tally
-	(*Acceptance)(nil),            // 17: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 18: parley.v1.CheckpointRef
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*DecisionRuleVersion)(nil),   // 8: parley.v1.DecisionRuleVersion
+	(*Participant)(nil),           // 9: parley.v1.Participant
+	(*Member)(nil),                // 10: parley.v1.Member
+	(*DecisionRule)(nil),          // 11: parley.v1.DecisionRule
+	(*Point)(nil),                 // 12: parley.v1.Point
+	(*PointRevision)(nil),         // 13: parley.v1.PointRevision
+	(*SignOff)(nil),               // 14: parley.v1.SignOff
+	(*Amendment)(nil),             // 15: parley.v1.Amendment
+	(*Vote)(nil),                  // 16: parley.v1.Vote
+	(*Tally)(nil),                 // 17: parley.v1.Tally
+	(*Acceptance)(nil),            // 18: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 19: parley.v1.CheckpointRef
+	nil,                           // 20: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
-	8,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
-	10, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	19, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	19, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	17, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
-	1,  // 6: parley.v1.Participant.role:type_name -> parley.v1.Role
-	9,  // 7: parley.v1.Participant.members:type_name -> parley.v1.Member
-	2,  // 8: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 9: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	13, // 10: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	13, // 11: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	12, // 12: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	19, // 13: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	19, // 14: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	19, // 15: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	18, // 16: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 17: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 18: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	15, // 19: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	16, // 20: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	19, // 21: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	19, // 22: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 23: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	19, // 24: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	19, // 25: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	18, // 26: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
+	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
+	21, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	21, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	18, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
+	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
+	22, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	22, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
+	20, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
+	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
+	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 15: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	14, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	14, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	13, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	21, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	21, // 20: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	21, // 21: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	19, // 22: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 23: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 24: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	16, // 25: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	17, // 26: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	21, // 27: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	21, // 28: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	21, // 29: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	22, // 30: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	6,  // 31: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	21, // 32: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	21, // 33: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	19, // 34: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -1991,7 +2206,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

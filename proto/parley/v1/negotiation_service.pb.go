@@ -9,6 +9,8 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -41,9 +43,18 @@ type CreateNegotiationRequest struct {
 	// The initial document as plain numbered text: a line starting with the
 	// next number and a dot ("1. ", "2. ", …) starts a point; any other line
 	// belongs to the point above it, so sub-items stay with their point.
-	NumberedText  string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NumberedText string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
+	// Whether mediators may change participants, title, rule and state, as
+	// the administrator can.
+	MediatorsMayChange bool `protobuf:"varint,60,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// Optional: every new amendment's voting closes this long after its
+	// proposal unless it is given a deadline. At most max_voting_duration.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,61,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// Optional: no voting deadline may be later than this long after the
+	// amendment's proposal; at most 366 days, the server's own limit.
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateNegotiationRequest) Reset() {
@@ -116,6 +127,27 @@ func (x *CreateNegotiationRequest) GetNumberedText() string {
 		return x.NumberedText
 	}
 	return ""
+}
+
+func (x *CreateNegotiationRequest) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *CreateNegotiationRequest) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *CreateNegotiationRequest) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
+	}
+	return nil
 }
 
 // CreateNegotiationResponse is the response of CreateNegotiation.
@@ -651,9 +683,14 @@ type ProposeAmendmentRequest struct {
 	// REPLACE, INSERT: the new text, 1 to 16384 bytes of UTF-8. DELETE: empty.
 	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
 	// Why; at most 4096 bytes.
-	Rationale     string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rationale string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// Optional: when the server closes voting; else the negotiation's default
+	// duration, if it has one. In the future (else INVALID_ARGUMENT
+	// DEADLINE_IN_PAST) and within the negotiation's limit (else
+	// INVALID_ARGUMENT DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ProposeAmendmentRequest) Reset() {
@@ -733,6 +770,13 @@ func (x *ProposeAmendmentRequest) GetRationale() string {
 		return x.Rationale
 	}
 	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
 }
 
 // ProposeAmendmentResponse is the response of ProposeAmendment.
@@ -2729,6 +2773,893 @@ func (x *RevokeSignOffsResponse) GetNegotiation() *Negotiation {
 	return nil
 }
 
+// AddParticipantRequest is the request of AddParticipant.
+type AddParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new participant, as in CreateNegotiationRequest. Its id must never
+	// have been used in the negotiation (else ALREADY_EXISTS
+	// PARTICIPANT_EXISTS).
+	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantRequest) Reset() {
+	*x = AddParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantRequest) ProtoMessage() {}
+
+func (x *AddParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantRequest.ProtoReflect.Descriptor instead.
+func (*AddParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *AddParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// AddParticipantResponse is the response of AddParticipant.
+type AddParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantResponse) Reset() {
+	*x = AddParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantResponse) ProtoMessage() {}
+
+func (x *AddParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantResponse.ProtoReflect.Descriptor instead.
+func (*AddParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *AddParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RemoveParticipantRequest is the request of RemoveParticipant.
+type RemoveParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The participant's id.
+	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantRequest) Reset() {
+	*x = RemoveParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantRequest) ProtoMessage() {}
+
+func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RemoveParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+// RemoveParticipantResponse is the response of RemoveParticipant.
+type RemoveParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change (CONCLUDED if every remaining delegation
+	// had accepted the text already).
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantResponse) Reset() {
+	*x = RemoveParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantResponse) ProtoMessage() {}
+
+func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RemoveParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RenameNegotiationRequest is the request of RenameNegotiation.
+type RenameNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new title, 1 to 200 characters.
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationRequest) Reset() {
+	*x = RenameNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationRequest) ProtoMessage() {}
+
+func (x *RenameNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *RenameNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// RenameNegotiationResponse is the response of RenameNegotiation.
+type RenameNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationResponse) Reset() {
+	*x = RenameNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationResponse) ProtoMessage() {}
+
+func (x *RenameNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *RenameNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetDecisionRuleRequest is the request of SetDecisionRule.
+type SetDecisionRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new rule. A quorum larger than the number of delegations could never
+	// be met: INVALID_ARGUMENT QUORUM_INVALID.
+	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// New weights of some delegations, by participant id (0 means 1); the
+	// others keep theirs.
+	Weights       map[string]int32 `protobuf:"bytes,4,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleRequest) Reset() {
+	*x = SetDecisionRuleRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleRequest) ProtoMessage() {}
+
+func (x *SetDecisionRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleRequest.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *SetDecisionRuleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *SetDecisionRuleRequest) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// SetDecisionRuleResponse is the response of SetDecisionRule.
+type SetDecisionRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleResponse) Reset() {
+	*x = SetDecisionRuleResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleResponse) ProtoMessage() {}
+
+func (x *SetDecisionRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleResponse.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SetDecisionRuleResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SuspendNegotiationRequest is the request of SuspendNegotiation.
+type SuspendNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; optional; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationRequest) Reset() {
+	*x = SuspendNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationRequest) ProtoMessage() {}
+
+func (x *SuspendNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SuspendNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SuspendNegotiationResponse is the response of SuspendNegotiation.
+type SuspendNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now SUSPENDED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationResponse) Reset() {
+	*x = SuspendNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationResponse) ProtoMessage() {}
+
+func (x *SuspendNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SuspendNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// ResumeNegotiationRequest is the request of ResumeNegotiation.
+type ResumeNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationRequest) Reset() {
+	*x = ResumeNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationRequest) ProtoMessage() {}
+
+func (x *ResumeNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ResumeNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// ResumeNegotiationResponse is the response of ResumeNegotiation.
+type ResumeNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, OPEN again.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationResponse) Reset() {
+	*x = ResumeNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationResponse) ProtoMessage() {}
+
+func (x *ResumeNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ResumeNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// AbandonNegotiationRequest is the request of AbandonNegotiation.
+type AbandonNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; required; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationRequest) Reset() {
+	*x = AbandonNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationRequest) ProtoMessage() {}
+
+func (x *AbandonNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *AbandonNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AbandonNegotiationResponse is the response of AbandonNegotiation.
+type AbandonNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now ABANDONED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationResponse) Reset() {
+	*x = AbandonNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationResponse) ProtoMessage() {}
+
+func (x *AbandonNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *AbandonNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetVotingDeadlineRequest is the request of SetVotingDeadline.
+type SetVotingDeadlineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The amendment's resource name; it must be OPEN.
+	Amendment string `protobuf:"bytes,2,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The new deadline: in the future (else DEADLINE_IN_PAST) and within the
+	// negotiation's limit after the amendment's proposal (else
+	// DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineRequest) Reset() {
+	*x = SetVotingDeadlineRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineRequest) ProtoMessage() {}
+
+func (x *SetVotingDeadlineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineRequest.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *SetVotingDeadlineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
+// SetVotingDeadlineResponse is the response of SetVotingDeadline.
+type SetVotingDeadlineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment after the change.
+	Amendment     *Amendment `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineResponse) Reset() {
+	*x = SetVotingDeadlineResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineResponse) ProtoMessage() {}
+
+func (x *SetVotingDeadlineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineResponse.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
+	if x != nil {
+		return x.Amendment
+	}
+	return nil
+}
+
 // GetRedlineRequest is the request of GetRedline. Exactly one subject must be
 // set.
 type GetRedlineRequest struct {
@@ -2755,7 +3686,7 @@ type GetRedlineRequest struct {
 
 func (x *GetRedlineRequest) Reset() {
 	*x = GetRedlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2767,7 +3698,7 @@ func (x *GetRedlineRequest) String() string {
 func (*GetRedlineRequest) ProtoMessage() {}
 
 func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2780,7 +3711,7 @@ func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
 func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
@@ -2896,7 +3827,7 @@ type RedlineRevisions struct {
 
 func (x *RedlineRevisions) Reset() {
 	*x = RedlineRevisions{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3839,7 @@ func (x *RedlineRevisions) String() string {
 func (*RedlineRevisions) ProtoMessage() {}
 
 func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3852,7 @@ func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
 func (*RedlineRevisions) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RedlineRevisions) GetPoint() string {
@@ -2971,7 +3902,7 @@ type RedlineProposal struct {
 
 func (x *RedlineProposal) Reset() {
 	*x = RedlineProposal{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2983,7 +3914,7 @@ func (x *RedlineProposal) String() string {
 func (*RedlineProposal) ProtoMessage() {}
 
 func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2996,7 +3927,7 @@ func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
 func (*RedlineProposal) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RedlineProposal) GetNegotiation() string {
@@ -3048,7 +3979,7 @@ type GetRedlineResponse struct {
 
 func (x *GetRedlineResponse) Reset() {
 	*x = GetRedlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3060,7 +3991,7 @@ func (x *GetRedlineResponse) String() string {
 func (*GetRedlineResponse) ProtoMessage() {}
 
 func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3073,7 +4004,7 @@ func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
 func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
@@ -3094,7 +4025,7 @@ var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\x86\x02\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\xd6\x03\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -3102,7 +4033,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\fparticipants\x18\x03 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
 	"\rdecision_rule\x18\x04 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12\x16\n" +
 	"\x06points\x18\x05 \x03(\tR\x06points\x12#\n" +
-	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\"U\n" +
+	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x120\n" +
+	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
 	"\x15GetNegotiationRequest\x12\x12\n" +
@@ -3133,7 +4067,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf5\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -3142,7 +4076,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x05point\x18\x04 \x01(\tR\x05point\x12#\n" +
 	"\rbase_revision\x18\x05 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\a \x01(\tR\trationale\"N\n" +
+	"\trationale\x18\a \x01(\tR\trationale\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +
@@ -3276,7 +4211,66 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
 	"\x06points\x18\x03 \x03(\tR\x06points\"R\n" +
 	"\x16RevokeSignOffsResponse\x128\n" +
-	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x8f\x02\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x92\x01\n" +
+	"\x15AddParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"R\n" +
+	"\x16AddParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"}\n" +
+	"\x18RemoveParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"U\n" +
+	"\x19RemoveParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"q\n" +
+	"\x18RenameNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\"U\n" +
+	"\x19RenameNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9d\x02\n" +
+	"\x16SetDecisionRuleRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12<\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12H\n" +
+	"\aweights\x18\x04 \x03(\v2..parley.v1.SetDecisionRuleRequest.WeightsEntryR\aweights\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"S\n" +
+	"\x17SetDecisionRuleResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19SuspendNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aSuspendNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"[\n" +
+	"\x18ResumeNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"U\n" +
+	"\x19ResumeNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19AbandonNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aAbandonNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9c\x01\n" +
+	"\x18SetVotingDeadlineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tamendment\x18\x02 \x01(\tR\tamendment\x12C\n" +
+	"\x0fvoting_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"O\n" +
+	"\x19SetVotingDeadlineResponse\x122\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\x8f\x02\n" +
 	"\x11GetRedlineRequest\x12;\n" +
 	"\trevisions\x18\x01 \x01(\v2\x1b.parley.v1.RedlineRevisionsH\x00R\trevisions\x12\x1e\n" +
 	"\tamendment\x18\x02 \x01(\tH\x00R\tamendment\x128\n" +
@@ -3299,7 +4293,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x9c\x0f\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x93\x15\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -3320,7 +4314,15 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12a\n" +
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12U\n" +
+	"\x0eAddParticipant\x12 .parley.v1.AddParticipantRequest\x1a!.parley.v1.AddParticipantResponse\x12^\n" +
+	"\x11RemoveParticipant\x12#.parley.v1.RemoveParticipantRequest\x1a$.parley.v1.RemoveParticipantResponse\x12^\n" +
+	"\x11RenameNegotiation\x12#.parley.v1.RenameNegotiationRequest\x1a$.parley.v1.RenameNegotiationResponse\x12X\n" +
+	"\x0fSetDecisionRule\x12!.parley.v1.SetDecisionRuleRequest\x1a\".parley.v1.SetDecisionRuleResponse\x12a\n" +
+	"\x12SuspendNegotiation\x12$.parley.v1.SuspendNegotiationRequest\x1a%.parley.v1.SuspendNegotiationResponse\x12^\n" +
+	"\x11ResumeNegotiation\x12#.parley.v1.ResumeNegotiationRequest\x1a$.parley.v1.ResumeNegotiationResponse\x12a\n" +
+	"\x12AbandonNegotiation\x12$.parley.v1.AbandonNegotiationRequest\x1a%.parley.v1.AbandonNegotiationResponse\x12^\n" +
+	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponse\x12a\n" +
 	"\x12WithdrawAcceptance\x12$.parley.v1.WithdrawAcceptanceRequest\x1a%.parley.v1.WithdrawAcceptanceResponse\x12R\n" +
 	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
 	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponse\x12I\n" +
@@ -3339,7 +4341,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -3387,110 +4389,160 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*SignOffPointsResponse)(nil),      // 43: parley.v1.SignOffPointsResponse
 	(*RevokeSignOffsRequest)(nil),      // 44: parley.v1.RevokeSignOffsRequest
 	(*RevokeSignOffsResponse)(nil),     // 45: parley.v1.RevokeSignOffsResponse
-	(*GetRedlineRequest)(nil),          // 46: parley.v1.GetRedlineRequest
-	(*RedlineRevisions)(nil),           // 47: parley.v1.RedlineRevisions
-	(*RedlineProposal)(nil),            // 48: parley.v1.RedlineProposal
-	(*GetRedlineResponse)(nil),         // 49: parley.v1.GetRedlineResponse
-	(*Participant)(nil),                // 50: parley.v1.Participant
-	(*DecisionRule)(nil),               // 51: parley.v1.DecisionRule
-	(*Negotiation)(nil),                // 52: parley.v1.Negotiation
-	(*Point)(nil),                      // 53: parley.v1.Point
-	(AmendmentKind)(0),                 // 54: parley.v1.AmendmentKind
-	(*Amendment)(nil),                  // 55: parley.v1.Amendment
-	(AmendmentState)(0),                // 56: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 57: parley.v1.VoteChoice
-	(*Event)(nil),                      // 58: parley.v1.Event
-	(*Member)(nil),                     // 59: parley.v1.Member
-	(*RedlineChange)(nil),              // 60: parley.v1.RedlineChange
+	(*AddParticipantRequest)(nil),      // 46: parley.v1.AddParticipantRequest
+	(*AddParticipantResponse)(nil),     // 47: parley.v1.AddParticipantResponse
+	(*RemoveParticipantRequest)(nil),   // 48: parley.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil),  // 49: parley.v1.RemoveParticipantResponse
+	(*RenameNegotiationRequest)(nil),   // 50: parley.v1.RenameNegotiationRequest
+	(*RenameNegotiationResponse)(nil),  // 51: parley.v1.RenameNegotiationResponse
+	(*SetDecisionRuleRequest)(nil),     // 52: parley.v1.SetDecisionRuleRequest
+	(*SetDecisionRuleResponse)(nil),    // 53: parley.v1.SetDecisionRuleResponse
+	(*SuspendNegotiationRequest)(nil),  // 54: parley.v1.SuspendNegotiationRequest
+	(*SuspendNegotiationResponse)(nil), // 55: parley.v1.SuspendNegotiationResponse
+	(*ResumeNegotiationRequest)(nil),   // 56: parley.v1.ResumeNegotiationRequest
+	(*ResumeNegotiationResponse)(nil),  // 57: parley.v1.ResumeNegotiationResponse
+	(*AbandonNegotiationRequest)(nil),  // 58: parley.v1.AbandonNegotiationRequest
+	(*AbandonNegotiationResponse)(nil), // 59: parley.v1.AbandonNegotiationResponse
+	(*SetVotingDeadlineRequest)(nil),   // 60: parley.v1.SetVotingDeadlineRequest
+	(*SetVotingDeadlineResponse)(nil),  // 61: parley.v1.SetVotingDeadlineResponse
+	(*GetRedlineRequest)(nil),          // 62: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 63: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 64: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 65: parley.v1.GetRedlineResponse
+	nil,                                // 66: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 67: parley.v1.Participant
+	(*DecisionRule)(nil),               // 68: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 69: google.protobuf.Duration
+	(*Negotiation)(nil),                // 70: parley.v1.Negotiation
+	(*Point)(nil),                      // 71: parley.v1.Point
+	(AmendmentKind)(0),                 // 72: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 73: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 74: parley.v1.Amendment
+	(AmendmentState)(0),                // 75: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 76: parley.v1.VoteChoice
+	(*Event)(nil),                      // 77: parley.v1.Event
+	(*Member)(nil),                     // 78: parley.v1.Member
+	(*RedlineChange)(nil),              // 79: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	50, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	51, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	52, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	52, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	52, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	52, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	53, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	53, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	54, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	55, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	55, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	56, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	55, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	55, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	57, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	55, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	55, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	55, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	53, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	55, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	53, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	53, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	52, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	58, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	50, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	59, // 27: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	52, // 28: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 29: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	52, // 30: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	52, // 31: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	47, // 32: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	48, // 33: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	54, // 34: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	60, // 35: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 36: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 37: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 38: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 39: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 40: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 41: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 42: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 43: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 44: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 45: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 46: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 47: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 48: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 49: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 50: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 51: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 52: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 53: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 54: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	39, // 55: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 56: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 57: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	46, // 58: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	1,  // 59: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 60: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 61: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 62: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 63: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 64: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 65: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 66: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 67: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 68: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 69: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 70: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 71: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 72: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 73: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 74: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 75: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 76: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 77: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	40, // 78: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 79: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 80: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	49, // 81: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	59, // [59:82] is the sub-list for method output_type
-	36, // [36:59] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	67, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	68, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	69, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	69, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	70, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	70, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	71, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	71, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	72, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	73, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	74, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	75, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	74, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	74, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	76, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	74, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	74, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	71, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	74, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	71, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	71, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	70, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	77, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	67, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	78, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	70, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	70, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	67, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	70, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	68, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	66, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	70, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	70, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	74, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	63, // 47: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	64, // 48: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	72, // 49: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	79, // 50: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 51: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 52: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 53: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 54: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 55: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 56: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 57: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 58: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 59: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 60: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 61: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 62: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 63: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 64: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 65: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 66: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 67: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 68: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 69: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 70: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 71: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 72: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 73: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 74: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 75: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 76: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 77: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 78: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 79: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 80: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	62, // 81: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	1,  // 82: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 83: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 84: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 85: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 86: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 87: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 88: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 89: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 90: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 91: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 92: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 93: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 94: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 95: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 96: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 97: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 98: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 99: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 100: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 101: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 102: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 103: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 104: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 105: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 106: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 107: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 108: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 109: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 110: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 111: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	65, // 112: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	82, // [82:113] is the sub-list for method output_type
+	51, // [51:82] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -3501,7 +4553,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
 	file_parley_v1_redline_proto_init()
-	file_parley_v1_negotiation_service_proto_msgTypes[46].OneofWrappers = []any{
+	file_parley_v1_negotiation_service_proto_msgTypes[62].OneofWrappers = []any{
 		(*GetRedlineRequest_Revisions)(nil),
 		(*GetRedlineRequest_Amendment)(nil),
 		(*GetRedlineRequest_Proposal)(nil),
@@ -3513,7 +4565,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   50,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

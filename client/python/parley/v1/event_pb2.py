@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from parley.v1 import negotiation_pb2 as parley_dot_v1_dot_negotiation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xcd\x0c\n\x05\x45vent\x12 \n\x0bnegotiation\x18\x01 \x01(\tR\x0bnegotiation\x12\x1a\n\x08sequence\x18\x02 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x14\n\x05\x61\x63tor\x18\x04 \x01(\tR\x05\x61\x63tor\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\x12P\n\x13negotiation_created\x18\n \x01(\x0b\x32\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x12\x38\n\x0bpoint_added\x18\x0b \x01(\x0b\x32\x15.parley.v1.PointAddedH\x00R\npointAdded\x12M\n\x12\x61mendment_proposed\x18\x0c \x01(\x0b\x32\x1c.parley.v1.AmendmentProposedH\x00R\x11\x61mendmentProposed\x12\x32\n\tvote_cast\x18\r \x01(\x0b\x32\x13.parley.v1.VoteCastH\x00R\x08voteCast\x12>\n\rvoting_closed\x18\x0e \x01(\x0b\x32\x17.parley.v1.VotingClosedH\x00R\x0cvotingClosed\x12J\n\x11\x61mendment_applied\x18\x0f \x01(\x0b\x32\x1b.parley.v1.AmendmentAppliedH\x00R\x10\x61mendmentApplied\x12M\n\x12\x61mendment_rejected\x18\x10 \x01(\x0b\x32\x1c.parley.v1.AmendmentRejectedH\x00R\x11\x61mendmentRejected\x12P\n\x13\x61mendment_withdrawn\x18\x11 \x01(\x0b\x32\x1d.parley.v1.AmendmentWithdrawnH\x00R\x12\x61mendmentWithdrawn\x12G\n\x10\x61mendment_staled\x18\x12 \x01(\x0b\x32\x1a.parley.v1.AmendmentStaledH\x00R\x0f\x61mendmentStaled\x12\x45\n\x10point_signed_off\x18\x13 \x01(\x0b\x32\x19.parley.v1.PointSignedOffH\x00R\x0epointSignedOff\x12\x45\n\x10sign_off_revoked\x18\x14 \x01(\x0b\x32\x19.parley.v1.SignOffRevokedH\x00R\x0esignOffRevoked\x12J\n\x11\x64ocument_accepted\x18\x15 \x01(\x0b\x32\x1b.parley.v1.DocumentAcceptedH\x00R\x10\x64ocumentAccepted\x12V\n\x15negotiation_concluded\x18\x16 \x01(\x0b\x32\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n\x11\x63redential_issued\x18\x17 \x01(\x0b\x32\x1b.parley.v1.CredentialIssuedH\x00R\x10\x63redentialIssued\x12M\n\x12\x63redential_revoked\x18\x18 \x01(\x0b\x32\x1c.parley.v1.CredentialRevokedH\x00R\x11\x63redentialRevoked\x12W\n\x16\x63heckpoint_key_rotated\x18( \x01(\x0b\x32\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14\x63heckpointKeyRotated\x12;\n\x0cmember_added\x18\x33 \x01(\x0b\x32\x16.parley.v1.MemberAddedH\x00R\x0bmemberAdded\x12\x41\n\x0emember_removed\x18\x34 \x01(\x0b\x32\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n\x14\x61\x63\x63\x65ptance_withdrawn\x18\x35 \x01(\x0b\x32\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13\x61\x63\x63\x65ptanceWithdrawnB\t\n\x07payload\"\xa4\x01\n\x12NegotiationCreated\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\x12:\n\x0cparticipants\x18\x02 \x03(\x0b\x32\x16.parley.v1.ParticipantR\x0cparticipants\x12<\n\rdecision_rule\x18\x03 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\"\\\n\nPointAdded\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\"\xd6\x01\n\x11\x41mendmentProposed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n\x08point_id\x18\x03 \x01(\tR\x07pointId\x12#\n\rbase_revision\x18\x04 \x01(\x03R\x0c\x62\x61seRevision\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n\trationale\x18\x06 \x01(\tR\trationale\"t\n\x08VoteCast\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12-\n\x06\x63hoice\x18\x02 \x01(\x0e\x32\x15.parley.v1.VoteChoiceR\x06\x63hoice\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n\x0cVotingClosed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12&\n\x05tally\x18\x02 \x01(\x0b\x32\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n\x10\x41mendmentApplied\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x03 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x04 \x01(\tR\ntextSha256\"N\n\x11\x41mendmentRejected\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"7\n\x12\x41mendmentWithdrawn\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\"b\n\x0f\x41mendmentStaled\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x12\x63\x61use_amendment_id\x18\x02 \x01(\tR\x10\x63\x61useAmendmentId\"\xa2\x01\n\x0ePointSignedOff\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\x12\x38\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"G\n\x0eSignOffRevoked\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\"u\n\x10\x44ocumentAccepted\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\x12\x38\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"?\n\x14NegotiationConcluded\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"\x89\x01\n\x10\x43redentialIssued\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\x12\x18\n\x07rotated\x18\x03 \x01(\x08R\x07rotated\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"M\n\x11\x43redentialRevoked\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"~\n\x0bMemberAdded\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x12\n\x04head\x18\x04 \x01(\x08R\x04head\"I\n\rMemberRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\">\n\x13\x41\x63\x63\x65ptanceWithdrawn\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"m\n\x14\x43heckpointKeyRotated\x12!\n\x0cverifier_key\x18\x01 \x01(\tR\x0bverifierKey\x12\x32\n\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKeyB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe5\x11\n\x05\x45vent\x12 \n\x0bnegotiation\x18\x01 \x01(\tR\x0bnegotiation\x12\x1a\n\x08sequence\x18\x02 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x14\n\x05\x61\x63tor\x18\x04 \x01(\tR\x05\x61\x63tor\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\x12P\n\x13negotiation_created\x18\n \x01(\x0b\x32\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x12\x38\n\x0bpoint_added\x18\x0b \x01(\x0b\x32\x15.parley.v1.PointAddedH\x00R\npointAdded\x12M\n\x12\x61mendment_proposed\x18\x0c \x01(\x0b\x32\x1c.parley.v1.AmendmentProposedH\x00R\x11\x61mendmentProposed\x12\x32\n\tvote_cast\x18\r \x01(\x0b\x32\x13.parley.v1.VoteCastH\x00R\x08voteCast\x12>\n\rvoting_closed\x18\x0e \x01(\x0b\x32\x17.parley.v1.VotingClosedH\x00R\x0cvotingClosed\x12J\n\x11\x61mendment_applied\x18\x0f \x01(\x0b\x32\x1b.parley.v1.AmendmentAppliedH\x00R\x10\x61mendmentApplied\x12M\n\x12\x61mendment_rejected\x18\x10 \x01(\x0b\x32\x1c.parley.v1.AmendmentRejectedH\x00R\x11\x61mendmentRejected\x12P\n\x13\x61mendment_withdrawn\x18\x11 \x01(\x0b\x32\x1d.parley.v1.AmendmentWithdrawnH\x00R\x12\x61mendmentWithdrawn\x12G\n\x10\x61mendment_staled\x18\x12 \x01(\x0b\x32\x1a.parley.v1.AmendmentStaledH\x00R\x0f\x61mendmentStaled\x12\x45\n\x10point_signed_off\x18\x13 \x01(\x0b\x32\x19.parley.v1.PointSignedOffH\x00R\x0epointSignedOff\x12\x45\n\x10sign_off_revoked\x18\x14 \x01(\x0b\x32\x19.parley.v1.SignOffRevokedH\x00R\x0esignOffRevoked\x12J\n\x11\x64ocument_accepted\x18\x15 \x01(\x0b\x32\x1b.parley.v1.DocumentAcceptedH\x00R\x10\x64ocumentAccepted\x12V\n\x15negotiation_concluded\x18\x16 \x01(\x0b\x32\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n\x11\x63redential_issued\x18\x17 \x01(\x0b\x32\x1b.parley.v1.CredentialIssuedH\x00R\x10\x63redentialIssued\x12M\n\x12\x63redential_revoked\x18\x18 \x01(\x0b\x32\x1c.parley.v1.CredentialRevokedH\x00R\x11\x63redentialRevoked\x12W\n\x16\x63heckpoint_key_rotated\x18( \x01(\x0b\x32\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14\x63heckpointKeyRotated\x12J\n\x11participant_added\x18< \x01(\x0b\x32\x1b.parley.v1.ParticipantAddedH\x00R\x10participantAdded\x12P\n\x13participant_removed\x18= \x01(\x0b\x32\x1d.parley.v1.ParticipantRemovedH\x00R\x12participantRemoved\x12P\n\x13negotiation_renamed\x18> \x01(\x0b\x32\x1d.parley.v1.NegotiationRenamedH\x00R\x12negotiationRenamed\x12T\n\x15\x64\x65\x63ision_rule_changed\x18? \x01(\x0b\x32\x1e.parley.v1.DecisionRuleChangedH\x00R\x13\x64\x65\x63isionRuleChanged\x12V\n\x15negotiation_suspended\x18@ \x01(\x0b\x32\x1f.parley.v1.NegotiationSuspendedH\x00R\x14negotiationSuspended\x12P\n\x13negotiation_resumed\x18\x41 \x01(\x0b\x32\x1d.parley.v1.NegotiationResumedH\x00R\x12negotiationResumed\x12V\n\x15negotiation_abandoned\x18\x42 \x01(\x0b\x32\x1f.parley.v1.NegotiationAbandonedH\x00R\x14negotiationAbandoned\x12N\n\x13voting_deadline_set\x18\x43 \x01(\x0b\x32\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n\x0cmember_added\x18\x33 \x01(\x0b\x32\x16.parley.v1.MemberAddedH\x00R\x0bmemberAdded\x12\x41\n\x0emember_removed\x18\x34 \x01(\x0b\x32\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n\x14\x61\x63\x63\x65ptance_withdrawn\x18\x35 \x01(\x0b\x32\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13\x61\x63\x63\x65ptanceWithdrawnB\t\n\x07payload\"\xf4\x02\n\x12NegotiationCreated\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\x12:\n\x0cparticipants\x18\x02 \x03(\x0b\x32\x16.parley.v1.ParticipantR\x0cparticipants\x12<\n\rdecision_rule\x18\x03 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\x12\x30\n\x14mediators_may_change\x18< \x01(\x08R\x12mediatorsMayChange\x12Q\n\x17\x64\x65\x66\x61ult_voting_duration\x18= \x01(\x0b\x32\x19.google.protobuf.DurationR\x15\x64\x65\x66\x61ultVotingDuration\x12I\n\x13max_voting_duration\x18> \x01(\x0b\x32\x19.google.protobuf.DurationR\x11maxVotingDuration\"\\\n\nPointAdded\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\"\x9b\x02\n\x11\x41mendmentProposed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n\x08point_id\x18\x03 \x01(\tR\x07pointId\x12#\n\rbase_revision\x18\x04 \x01(\x03R\x0c\x62\x61seRevision\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n\trationale\x18\x06 \x01(\tR\trationale\x12\x43\n\x0fvoting_deadline\x18< \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0evotingDeadline\"t\n\x08VoteCast\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12-\n\x06\x63hoice\x18\x02 \x01(\x0e\x32\x15.parley.v1.VoteChoiceR\x06\x63hoice\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n\x0cVotingClosed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12&\n\x05tally\x18\x02 \x01(\x0b\x32\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n\x10\x41mendmentApplied\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x03 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x04 \x01(\tR\ntextSha256\"N\n\x11\x41mendmentRejected\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"7\n\x12\x41mendmentWithdrawn\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\"b\n\x0f\x41mendmentStaled\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x12\x63\x61use_amendment_id\x18\x02 \x01(\tR\x10\x63\x61useAmendmentId\"\xa2\x01\n\x0ePointSignedOff\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\x12\x38\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"G\n\x0eSignOffRevoked\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\"u\n\x10\x44ocumentAccepted\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\x12\x38\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"?\n\x14NegotiationConcluded\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"\x89\x01\n\x10\x43redentialIssued\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\x12\x18\n\x07rotated\x18\x03 \x01(\x08R\x07rotated\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"M\n\x11\x43redentialRevoked\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"~\n\x0bMemberAdded\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x12\n\x04head\x18\x04 \x01(\x08R\x04head\"I\n\rMemberRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\">\n\x13\x41\x63\x63\x65ptanceWithdrawn\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"m\n\x14\x43heckpointKeyRotated\x12!\n\x0cverifier_key\x18\x01 \x01(\tR\x0bverifierKey\x12\x32\n\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"L\n\x10ParticipantAdded\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32\x16.parley.v1.ParticipantR\x0bparticipant\"6\n\x12ParticipantRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\"*\n\x12NegotiationRenamed\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\"\xd6\x01\n\x13\x44\x65\x63isionRuleChanged\x12<\n\rdecision_rule\x18\x01 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\x12\x45\n\x07weights\x18\x02 \x03(\x0b\x32+.parley.v1.DecisionRuleChanged.WeightsEntryR\x07weights\x1a:\n\x0cWeightsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x05R\x05value:\x02\x38\x01\".\n\x14NegotiationSuspended\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"\x14\n\x12NegotiationResumed\".\n\x14NegotiationAbandoned\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"{\n\x11VotingDeadlineSet\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x43\n\x0fvoting_deadline\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0evotingDeadlineB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.event_pb2', globals())
@@ -23,44 +24,64 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1'
-  _EVENT._serialized_start=99
-  _EVENT._serialized_end=1712
-  _NEGOTIATIONCREATED._serialized_start=1715
-  _NEGOTIATIONCREATED._serialized_end=1879
-  _POINTADDED._serialized_start=1881
-  _POINTADDED._serialized_end=1973
-  _AMENDMENTPROPOSED._serialized_start=1976
-  _AMENDMENTPROPOSED._serialized_end=2190
-  _VOTECAST._serialized_start=2192
-  _VOTECAST._serialized_end=2308
-  _VOTINGCLOSED._serialized_start=2310
-  _VOTINGCLOSED._serialized_end=2399
-  _AMENDMENTAPPLIED._serialized_start=2402
-  _AMENDMENTAPPLIED._serialized_end=2543
-  _AMENDMENTREJECTED._serialized_start=2545
-  _AMENDMENTREJECTED._serialized_end=2623
-  _AMENDMENTWITHDRAWN._serialized_start=2625
-  _AMENDMENTWITHDRAWN._serialized_end=2680
-  _AMENDMENTSTALED._serialized_start=2682
-  _AMENDMENTSTALED._serialized_end=2780
-  _POINTSIGNEDOFF._serialized_start=2783
-  _POINTSIGNEDOFF._serialized_end=2945
-  _SIGNOFFREVOKED._serialized_start=2947
-  _SIGNOFFREVOKED._serialized_end=3018
-  _DOCUMENTACCEPTED._serialized_start=3020
-  _DOCUMENTACCEPTED._serialized_end=3137
-  _NEGOTIATIONCONCLUDED._serialized_start=3139
-  _NEGOTIATIONCONCLUDED._serialized_end=3202
-  _CREDENTIALISSUED._serialized_start=3205
-  _CREDENTIALISSUED._serialized_end=3342
-  _CREDENTIALREVOKED._serialized_start=3344
-  _CREDENTIALREVOKED._serialized_end=3421
-  _MEMBERADDED._serialized_start=3423
-  _MEMBERADDED._serialized_end=3549
-  _MEMBERREMOVED._serialized_start=3551
-  _MEMBERREMOVED._serialized_end=3624
-  _ACCEPTANCEWITHDRAWN._serialized_start=3626
-  _ACCEPTANCEWITHDRAWN._serialized_end=3688
-  _CHECKPOINTKEYROTATED._serialized_start=3690
-  _CHECKPOINTKEYROTATED._serialized_end=3799
+  _DECISIONRULECHANGED_WEIGHTSENTRY._options = None
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_options = b'8\001'
+  _EVENT._serialized_start=131
+  _EVENT._serialized_end=2408
+  _NEGOTIATIONCREATED._serialized_start=2411
+  _NEGOTIATIONCREATED._serialized_end=2783
+  _POINTADDED._serialized_start=2785
+  _POINTADDED._serialized_end=2877
+  _AMENDMENTPROPOSED._serialized_start=2880
+  _AMENDMENTPROPOSED._serialized_end=3163
+  _VOTECAST._serialized_start=3165
+  _VOTECAST._serialized_end=3281
+  _VOTINGCLOSED._serialized_start=3283
+  _VOTINGCLOSED._serialized_end=3372
+  _AMENDMENTAPPLIED._serialized_start=3375
+  _AMENDMENTAPPLIED._serialized_end=3516
+  _AMENDMENTREJECTED._serialized_start=3518
+  _AMENDMENTREJECTED._serialized_end=3596
+  _AMENDMENTWITHDRAWN._serialized_start=3598
+  _AMENDMENTWITHDRAWN._serialized_end=3653
+  _AMENDMENTSTALED._serialized_start=3655
+  _AMENDMENTSTALED._serialized_end=3753
+  _POINTSIGNEDOFF._serialized_start=3756
+  _POINTSIGNEDOFF._serialized_end=3918
+  _SIGNOFFREVOKED._serialized_start=3920
+  _SIGNOFFREVOKED._serialized_end=3991
+  _DOCUMENTACCEPTED._serialized_start=3993
+  _DOCUMENTACCEPTED._serialized_end=4110
+  _NEGOTIATIONCONCLUDED._serialized_start=4112
+  _NEGOTIATIONCONCLUDED._serialized_end=4175
+  _CREDENTIALISSUED._serialized_start=4178
+  _CREDENTIALISSUED._serialized_end=4315
+  _CREDENTIALREVOKED._serialized_start=4317
+  _CREDENTIALREVOKED._serialized_end=4394
+  _MEMBERADDED._serialized_start=4396
+  _MEMBERADDED._serialized_end=4522
+  _MEMBERREMOVED._serialized_start=4524
+  _MEMBERREMOVED._serialized_end=4597
+  _ACCEPTANCEWITHDRAWN._serialized_start=4599
+  _ACCEPTANCEWITHDRAWN._serialized_end=4661
+  _CHECKPOINTKEYROTATED._serialized_start=4663
+  _CHECKPOINTKEYROTATED._serialized_end=4772
+  _PARTICIPANTADDED._serialized_start=4774
+  _PARTICIPANTADDED._serialized_end=4850
+  _PARTICIPANTREMOVED._serialized_start=4852
+  _PARTICIPANTREMOVED._serialized_end=4906
+  _NEGOTIATIONRENAMED._serialized_start=4908
+  _NEGOTIATIONRENAMED._serialized_end=4950
+  _DECISIONRULECHANGED._serialized_start=4953
+  _DECISIONRULECHANGED._serialized_end=5167
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_start=5109
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_end=5167
+  _NEGOTIATIONSUSPENDED._serialized_start=5169
+  _NEGOTIATIONSUSPENDED._serialized_end=5215
+  _NEGOTIATIONRESUMED._serialized_start=5217
+  _NEGOTIATIONRESUMED._serialized_end=5237
+  _NEGOTIATIONABANDONED._serialized_start=5239
+  _NEGOTIATIONABANDONED._serialized_end=5285
+  _VOTINGDEADLINESET._serialized_start=5287
+  _VOTINGDEADLINESET._serialized_end=5410
 # @@protoc_insertion_point(module_scope)

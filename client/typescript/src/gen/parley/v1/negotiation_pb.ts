@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLGAwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2UimgEKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIdCgRyb2xlGAMgASgOMg8ucGFybGV5LnYxLlJvbGUSDgoGd2VpZ2h0GAQgASgFEhYKDmhhc19jcmVkZW50aWFsGAUgASgIEiIKB21lbWJlcnMYMiADKAsyES5wYXJsZXkudjEuTWVtYmVyIlAKBk1lbWJlchIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDAoEaGVhZBgDIAEoCBIWCg5oYXNfY3JlZGVudGlhbBgEIAEoCCJpCgxEZWNpc2lvblJ1bGUSKQoGbWV0aG9kGAEgASgOMhkucGFybGV5LnYxLkRlY2lzaW9uTWV0aG9kEg4KBnF1b3J1bRgCIAEoBRIeChZ0aHJlc2hvbGRfYmFzaXNfcG9pbnRzGAMgASgFIuECCgVQb2ludBIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEg4KBm51bWJlchgDIAEoBRIMCgR0ZXh0GAQgASgJEhAKCHJldmlzaW9uGAUgASgDEhMKC3RleHRfc2hhMjU2GAYgASgJEiYKBnN0YXR1cxgHIAEoDjIWLnBhcmxleS52MS5Qb2ludFN0YXR1cxIlCglzaWduX29mZnMYCCADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCg9zdGFsZV9zaWduX29mZnMYCSADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCglyZXZpc2lvbnMYCiADKAsyGC5wYXJsZXkudjEuUG9pbnRSZXZpc2lvbhIfChdwZW5kaW5nX2FtZW5kbWVudF9jb3VudBgLIAEoBRIvCgtkZWxldGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimgEKDVBvaW50UmV2aXNpb24SEAoIcmV2aXNpb24YASABKAMSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSEAoIc2VxdWVuY2UYBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsQBCgdTaWduT2ZmEhMKC3BhcnRpY2lwYW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEi0KCXNpZ25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSLSAwoJQW1lbmRtZW50EgwKBG5hbWUYASABKAkSEAoIcHJvcG9zZXIYAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSKAoFc3RhdGUYCCABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSHgoFdm90ZXMYCSADKAsyDy5wYXJsZXkudjEuVm90ZRIfCgV0YWxseRgKIAEoCzIQLnBhcmxleS52MS5UYWxseRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGA0gASgDEhQKDHJlc3VsdF9wb2ludBgOIAEoCRIYChByZWplY3Rpb25fcmVhc29uGA8gASgJEhEKCXN0YWxlZF9ieRgQIAEoCRIUCgxwb2ludF9udW1iZXIYESABKAUiowEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSDgoGbWVtYmVyGDIgASgJIrwBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgizAEKCkFjY2VwdGFuY2USEwoLcGFydGljaXBhbnQYASABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAIgASgJEi8KC2FjY2VwdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgEIAEoAxIPCgdjdXJyZW50GAUgASgIEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAkiNQoNQ2hlY2twb2ludFJlZhIRCgl0cmVlX3NpemUYASABKAMSEQoJcm9vdF9oYXNoGAIgASgMKnIKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAIqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLOBQoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSLhAgoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpoBCg1Qb2ludFJldmlzaW9uEhAKCHJldmlzaW9uGAEgASgDEgwKBHRleHQYAiABKAkSEwoLdGV4dF9zaGEyNTYYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEhAKCHNlcXVlbmNlGAUgASgDEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoHU2lnbk9mZhITCgtwYXJ0aWNpcGFudBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRItCglzaWduX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAki7gQKCUFtZW5kbWVudBIMCgRuYW1lGAEgASgJEhAKCHByb3Bvc2VyGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEigKBXN0YXRlGAggASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEh4KBXZvdGVzGAkgAygLMg8ucGFybGV5LnYxLlZvdGUSHwoFdGFsbHkYCiABKAsyEC5wYXJsZXkudjEuVGFsbHkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgNIAEoAxIUCgxyZXN1bHRfcG9pbnQYDiABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgPIAEoCRIRCglzdGFsZWRfYnkYECABKAkSFAoMcG9pbnRfbnVtYmVyGBEgASgFEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbm90X3ZvdGVkGD0gAygJEh0KFWRlY2lzaW9uX3J1bGVfdmVyc2lvbhg+IAEoBRIzChB2b3RpbmdfdGltZV9sZWZ0GD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIqMBCgRWb3RlEhMKC3BhcnRpY2lwYW50GAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCRItCgljYXN0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEg4KBm1lbWJlchgyIAEoCSLYAQoFVGFsbHkSDwoHYXBwcm92ZRgBIAEoBRIOCgZyZWplY3QYAiABKAUSDwoHYWJzdGFpbhgDIAEoBRIRCglub3Rfdm90ZWQYBCABKAUSGAoQYXBwcm92aW5nX3dlaWdodBgFIAEoAxIUCgx0b3RhbF93ZWlnaHQYBiABKAMSEgoKcXVvcnVtX21ldBgHIAEoCBIOCgZwYXNzZWQYCCABKAgSGgoSY2xvc2VkX2J5X21lZGlhdG9yGAkgASgIEhoKEmNsb3NlZF9ieV9kZWFkbGluZRg8IAEoCCLMAQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSI1Cg1DaGVja3BvaW50UmVmEhEKCXRyZWVfc2l6ZRgBIAEoAxIRCglyb290X2hhc2gYAiABKAwqtAEKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAISHwobTkVHT1RJQVRJT05fU1RBVEVfU1VTUEVOREVEEAMSHwobTkVHT1RJQVRJT05fU1RBVEVfQUJBTkRPTkVEEAQqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -111,6 +111,47 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
    * @generated from field: repeated parley.v1.Acceptance acceptances = 13;
    */
   acceptances: Acceptance[];
+
+  /**
+   * Participants removed from the negotiation, in the order they left. Their
+   * ids are never given again; their credentials stopped working.
+   *
+   * @generated from field: repeated parley.v1.Participant removed_participants = 60;
+   */
+  removedParticipants: Participant[];
+
+  /**
+   * Every decision rule the negotiation had, oldest first; the last is
+   * `decision_rule`. An amendment is decided by the rule in force when it was
+   * proposed (Amendment.decision_rule_version).
+   *
+   * @generated from field: repeated parley.v1.DecisionRuleVersion decision_rule_versions = 61;
+   */
+  decisionRuleVersions: DecisionRuleVersion[];
+
+  /**
+   * Whether mediators may change participants, title, rule and state, as the
+   * administrator can.
+   *
+   * @generated from field: bool mediators_may_change = 62;
+   */
+  mediatorsMayChange: boolean;
+
+  /**
+   * If set, every new amendment's voting closes this long after its proposal
+   * unless a deadline is given.
+   *
+   * @generated from field: google.protobuf.Duration default_voting_duration = 63;
+   */
+  defaultVotingDuration?: Duration | undefined;
+
+  /**
+   * If set, no voting deadline may be later than this long after the
+   * amendment's proposal (otherwise the server's limit of 366 days).
+   *
+   * @generated from field: google.protobuf.Duration max_voting_duration = 64;
+   */
+  maxVotingDuration?: Duration | undefined;
 };
 
 /**
@@ -119,6 +160,50 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
  */
 export const NegotiationSchema: GenMessage<Negotiation> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 0);
+
+/**
+ * DecisionRuleVersion is one decision rule a negotiation had, with the
+ * delegations' weights under it.
+ *
+ * @generated from message parley.v1.DecisionRuleVersion
+ */
+export type DecisionRuleVersion = Message<"parley.v1.DecisionRuleVersion"> & {
+  /**
+   * 1 for the rule given at creation, then 2, 3, …
+   *
+   * @generated from field: int32 version = 1;
+   */
+  version: number;
+
+  /**
+   * The rule.
+   *
+   * @generated from field: parley.v1.DecisionRule decision_rule = 2;
+   */
+  decisionRule?: DecisionRule | undefined;
+
+  /**
+   * Each delegation's weight under this rule, by participant id. A delegation
+   * added later weighs its own weight.
+   *
+   * @generated from field: map<string, int32> weights = 3;
+   */
+  weights: { [key: string]: number };
+
+  /**
+   * Sequence number of the event that set the rule.
+   *
+   * @generated from field: int64 sequence = 4;
+   */
+  sequence: bigint;
+};
+
+/**
+ * Describes the message parley.v1.DecisionRuleVersion.
+ * Use `create(DecisionRuleVersionSchema)` to create a new message.
+ */
+export const DecisionRuleVersionSchema: GenMessage<DecisionRuleVersion> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 1);
 
 /**
  * Participant is a party to a negotiation.
@@ -178,7 +263,7 @@ export type Participant = Message<"parley.v1.Participant"> & {
  * Use `create(ParticipantSchema)` to create a new message.
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 1);
+  messageDesc(file_parley_v1_negotiation, 2);
 
 /**
  * Member is a person acting for a participant, with its own token. Votes,
@@ -226,7 +311,7 @@ export type Member = Message<"parley.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 2);
+  messageDesc(file_parley_v1_negotiation, 3);
 
 /**
  * DecisionRule says when an amendment passes.
@@ -264,7 +349,7 @@ export type DecisionRule = Message<"parley.v1.DecisionRule"> & {
  * Use `create(DecisionRuleSchema)` to create a new message.
  */
 export const DecisionRuleSchema: GenMessage<DecisionRule> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 3);
+  messageDesc(file_parley_v1_negotiation, 4);
 
 /**
  * Point is one numbered provision of the document.
@@ -367,7 +452,7 @@ export type Point = Message<"parley.v1.Point"> & {
  * Use `create(PointSchema)` to create a new message.
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 4);
+  messageDesc(file_parley_v1_negotiation, 5);
 
 /**
  * PointRevision is one version of a point's text.
@@ -423,7 +508,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 5);
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -488,7 +573,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -617,6 +702,36 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
    * @generated from field: int32 point_number = 17;
    */
   pointNumber: number;
+
+  /**
+   * When the server closes voting, if the amendment has a deadline.
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 60;
+   */
+  votingDeadline?: Timestamp | undefined;
+
+  /**
+   * While OPEN: the delegations that have not voted yet, in order.
+   *
+   * @generated from field: repeated string not_voted = 61;
+   */
+  notVoted: string[];
+
+  /**
+   * The version of the negotiation's decision rule that decides this
+   * amendment (see Negotiation.decision_rule_versions).
+   *
+   * @generated from field: int32 decision_rule_version = 62;
+   */
+  decisionRuleVersion: number;
+
+  /**
+   * While OPEN with a deadline: the time left until it, as the server saw it
+   * when it answered; zero once it passed. Filled by GetAmendment only.
+   *
+   * @generated from field: google.protobuf.Duration voting_time_left = 63;
+   */
+  votingTimeLeft?: Duration | undefined;
 };
 
 /**
@@ -624,7 +739,7 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -681,7 +796,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -751,6 +866,13 @@ export type Tally = Message<"parley.v1.Tally"> & {
    * @generated from field: bool closed_by_mediator = 9;
    */
   closedByMediator: boolean;
+
+  /**
+   * Whether the server closed voting because its deadline passed.
+   *
+   * @generated from field: bool closed_by_deadline = 60;
+   */
+  closedByDeadline: boolean;
 };
 
 /**
@@ -758,7 +880,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -823,7 +945,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -852,7 +974,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 11);
+  messageDesc(file_parley_v1_negotiation, 12);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.
@@ -881,6 +1003,22 @@ export enum NegotiationState {
    * @generated from enum value: NEGOTIATION_STATE_CONCLUDED = 2;
    */
   CONCLUDED = 2,
+
+  /**
+   * Paused: nothing is proposed, voted, signed off or accepted, and voting
+   * deadlines wait, until it resumes. Participants and rules may change.
+   *
+   * @generated from enum value: NEGOTIATION_STATE_SUSPENDED = 3;
+   */
+  SUSPENDED = 3,
+
+  /**
+   * Given up without agreement: a final state, like CONCLUDED; every
+   * mutation is refused.
+   *
+   * @generated from enum value: NEGOTIATION_STATE_ABANDONED = 4;
+   */
+  ABANDONED = 4,
 }
 
 /**
