@@ -177,7 +177,7 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 		Text: rec.GetText(), Rationale: rec.GetRationale(), State: AmendmentState(rec.GetState()),
 		Votes: map[string]workflow.Vote{}, ProposedAt: Time(rec.GetCreateTime()), UpdatedAt: Time(rec.GetUpdateTime()),
 		Sequence: rec.GetSequence(), RejectionReason: rec.GetRejectionReason(),
-		Deadline: Time(rec.GetVotingDeadline()), RuleVersion: int(rec.GetDecisionRuleVersion()),
+		Deadline: Time(rec.GetVotingDeadline()), RuleVersion: max(int(rec.GetDecisionRuleVersion()), 1), // records from before rule versions hold 0: the first rule
 	}
 	for field, name := range map[*string]string{&a.PointID: rec.GetPoint(), &a.ResultPointID: rec.GetResultPoint()} {
 		if name != "" {
