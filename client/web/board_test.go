@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/checkpoint"
@@ -373,6 +374,32 @@ func TestBoard(t *testing.T) {
 		t.Fatalf("the board shows %q for a refused vote; the server says %q (REASON_REQUIRED)", got, want)
 	}
 	shot.take(russia, "refused")
+
+	// The mediator sets a deadline, and every board shows it with the time
+	// left; the administrator suspends the negotiation and every board says
+	// so until it resumes.
+	api := parleyv1.NewNegotiationServiceClient(srv.Conn())
+	if _, err := api.SetVotingDeadline(servertest.As(ctx, n.Tokens[demo.Mediator]), &parleyv1.SetVotingDeadlineRequest{
+		Amendment: amendment, VotingDeadline: timestamppb.New(time.Now().Add(3 * time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*page{russia, mediator} {
+		p.eventually("the deadline", live, has(`[data-test="deadline"]`, "left); the server closes it then"))
+	}
+	admin := servertest.As(ctx, srv.AdminToken)
+	if _, err := api.SuspendNegotiation(admin, &parleyv1.SuspendNegotiationRequest{Negotiation: n.Name, Reason: "Consultations"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range everyone {
+		p.eventually("the pause", live, `document.querySelector('[data-test="suspended"]') !== null`)
+	}
+	shot.take(europe, "suspended")
+	if _, err := api.ResumeNegotiation(admin, &parleyv1.ResumeNegotiationRequest{Negotiation: n.Name}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range everyone {
+		p.eventually("the resume", live, `document.querySelector('[data-test="suspended"]') === null`)
+	}
 
 	// Four votes, each seen live by the mediator.
 	for _, p := range delegations {

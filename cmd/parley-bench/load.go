@@ -33,10 +33,13 @@ type loadConfig struct {
 	points      int
 	pool        int
 	duration    time.Duration
+	rounds      int
 	warmup      time.Duration
 	solo        time.Duration
 	mix         string
 	writeBytes  int
+	etcd        string
+	etcdBytes   int
 	jsonPath    string
 }
 
@@ -50,26 +53,42 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&c.points, "points", 28, "points in the negotiation")
 	fs.IntVar(&c.pool, "amendments", 256, "open amendments the votes go to")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measured phase runs")
+	fs.IntVar(&c.rounds, "rounds", 1, "run every phase this many times, in turn, and report each operation over all its rounds")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured run before each phase")
 	fs.DurationVar(&c.solo, "solo", 5*time.Second, "how long the one-client phases run; 0 skips them")
 	fs.StringVar(&c.mix, "mix", "vote", "operations and weights, e.g. vote:8,propose:1,signoff:1,read:2")
 	fs.IntVar(&c.writeBytes, "write-bytes", 1536, "size of each bare bbolt write in the ceiling, about what a vote writes")
+	fs.StringVar(&c.etcd, "etcd", "auto", "etcdbench `binary` to measure etcd Put beside parleyd (auto: beside this binary, then on PATH; off: skip)")
+	fs.IntVar(&c.etcdBytes, "etcd-bytes", 256, "size of each etcd Put's value")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if c.delegations < 2 || c.clients < 1 || c.pool < 1 || c.points < 1 {
-		return fmt.Errorf("need --delegations >= 2 and positive --clients, --amendments, --points")
+	if c.delegations < 2 || c.clients < 1 || c.pool < 1 || c.points < 1 || c.rounds < 1 {
+		return fmt.Errorf("need --delegations >= 2 and positive --clients, --amendments, --points, --rounds")
 	}
 	mix, err := parseMix(c.mix)
 	if err != nil {
 		return err
+	}
+	etcdBin, err := etcdBinary(c.etcd)
+	if err != nil {
+		return usageError{err}
 	}
 	srv, err := c.server.start(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
+	var etcd *etcdServer
+	if etcdBin != "" {
+		if etcd, err = startEtcd(ctx, etcdBin, stderr); err != nil {
+			return fmt.Errorf("start etcd: %w", err)
+		}
+		defer etcd.stop()
+	} else {
+		fmt.Fprintln(stdout, "etcd not measured: no etcdbench binary (cd cmd/parley-bench/etcdbench && go build -o ../../../bin/ .)")
+	}
 	fmt.Fprintf(stdout, "parley-bench load: %d clients, %d delegations, %d points, %d open amendments, mix %s, %s per phase\n",
 		c.clients, c.delegations, c.points, c.pool, c.mix, c.duration)
 	fx, err := newFixture(ctx, srv, c.delegations, c.points, c.pool)
@@ -77,39 +96,67 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("set up: %w", err)
 	}
 
-	var figures []Figure
-	phase := func(name string, clients int, op func(client int) opFunc) (Figure, error) {
-		f, err := fx.run(ctx, stderr, name, clients, c.warmup, c.duration, op)
-		figures = append(figures, f)
-		return f, err
+	// Each round runs every phase once, in turn; a figure is an operation
+	// over all its rounds, so that every operation meets the same share of
+	// what else the machine was doing.
+	type step struct {
+		name string
+		run  func() (Figure, error)
 	}
-	noop, err := phase("no-op gRPC call (health check)", c.clients, fx.healthOp)
-	if err != nil {
-		return err
+	steps := []step{
+		{"no-op gRPC call (health check)", func() (Figure, error) {
+			return fx.run(ctx, stderr, "no-op gRPC call (health check)", c.clients, c.warmup, c.duration, fx.healthOp)
+		}},
+		{"workload: " + c.mix, func() (Figure, error) {
+			return fx.run(ctx, stderr, "workload: "+c.mix, c.clients, c.warmup, c.duration, fx.mixOp(mix))
+		}},
+		{"bare bbolt", func() (Figure, error) {
+			return bareBoltPhase(ctx, stderr, c.clients, c.writeBytes, c.warmup, c.duration)
+		}},
 	}
-	work, err := phase("workload: "+c.mix, c.clients, fx.mixOp(mix))
-	if err != nil {
-		return err
+	if etcd != nil {
+		steps = append(steps, step{"etcd", func() (Figure, error) {
+			return etcd.putPhase(ctx, stderr, fmt.Sprintf("etcd Put (%d B, distinct keys)", c.etcdBytes), c.clients, c.etcdBytes, c.warmup, c.duration)
+		}})
 	}
-	bare, err := bareBoltPhase(ctx, stderr, c.clients, c.writeBytes, c.warmup, c.duration)
-	if err != nil {
-		return err
-	}
-	figures = append(figures, bare)
-	var soloNoop, soloVote, soloBare Figure
 	if c.solo > 0 {
-		if soloNoop, err = fx.run(ctx, stderr, "no-op gRPC call, one client", 1, c.warmup/2, c.solo, fx.healthOp); err != nil {
-			return err
+		steps = append(steps,
+			step{"solo no-op", func() (Figure, error) {
+				return fx.run(ctx, stderr, "no-op gRPC call, one client", 1, c.warmup/2, c.solo, fx.healthOp)
+			}},
+			step{"solo vote", func() (Figure, error) {
+				return fx.run(ctx, stderr, "CastVote, one client alone", 1, c.warmup/2, c.solo, fx.mixOp(map[string]int{"vote": 1}))
+			}},
+			step{"solo bare bbolt", func() (Figure, error) {
+				f, err := bareBoltPhase(ctx, stderr, 1, c.writeBytes, c.warmup/2, c.solo)
+				f.Name = "bare bbolt write, one writer"
+				return f, err
+			}})
+		if etcd != nil {
+			steps = append(steps, step{"solo etcd", func() (Figure, error) {
+				return etcd.putPhase(ctx, stderr, "etcd Put, one client alone", 1, c.etcdBytes, c.warmup/2, c.solo)
+			}})
 		}
-		if soloVote, err = fx.run(ctx, stderr, "CastVote, one client alone", 1, c.warmup/2, c.solo, fx.mixOp(map[string]int{"vote": 1})); err != nil {
-			return err
-		}
-		if soloBare, err = bareBoltPhase(ctx, stderr, 1, c.writeBytes, c.warmup/2, c.solo); err != nil {
-			return err
-		}
-		soloBare.Name = "bare bbolt write, one writer"
-		figures = append(figures, soloNoop, soloVote, soloBare)
 	}
+	rounds := make([][]Figure, len(steps))
+	for range c.rounds {
+		for i, st := range steps {
+			f, err := st.run()
+			if err != nil {
+				return err
+			}
+			rounds[i] = append(rounds[i], f)
+		}
+	}
+	figures := make([]Figure, len(steps))
+	byStep := map[string]Figure{}
+	for i, st := range steps {
+		figures[i] = mergeRounds(rounds[i])
+		byStep[st.name] = figures[i]
+	}
+	noop, work, bare := figures[0], figures[1], figures[2]
+	put, soloPut := byStep["etcd"], byStep["solo etcd"]
+	soloNoop, soloVote, soloBare := byStep["solo no-op"], byStep["solo vote"], byStep["solo bare bbolt"]
 	fmt.Fprintln(stdout)
 	printFigures(stdout, figures)
 
@@ -131,6 +178,17 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				Ceiling: soloBare.P50Millis, Target: "(information)", Met: true},
 		)
 	}
+	if etcd != nil {
+		ratios = append(ratios,
+			Ratio{Name: fmt.Sprintf("workload ops/s beside etcd Puts/s, %d clients", c.clients), Value: work.PerSecond,
+				Ceiling: put.PerSecond, Target: ">= 100%", Met: work.PerSecond >= put.PerSecond},
+			Ratio{Name: fmt.Sprintf("workload p99 ms beside etcd Put's p99, %d clients", c.clients), Value: work.P99Millis,
+				Ceiling: put.P99Millis, Target: "<= 100%", Met: work.P99Millis <= put.P99Millis})
+		if c.solo > 0 {
+			ratios = append(ratios, Ratio{Name: "CastVote p50 ms, one client, beside a lone etcd Put's p50", Value: soloVote.P50Millis,
+				Ceiling: soloPut.P50Millis, Target: "<= 100%", Met: soloVote.P50Millis <= soloPut.P50Millis})
+		}
+	}
 	for i := range ratios {
 		if ratios[i].Ceiling > 0 {
 			ratios[i].Ratio = ratios[i].Value / ratios[i].Ceiling
@@ -139,7 +197,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	printRatios(stdout, ratios)
 	return writeJSON(c.jsonPath, map[string]any{"mode": "load", "machine": machine(), "config": map[string]any{
 		"clients": c.clients, "delegations": c.delegations, "points": c.points, "amendments": c.pool,
-		"mix": c.mix, "duration_s": c.duration.Seconds()}, "figures": figures, "ratios": ratios})
+		"mix": c.mix, "duration_s": c.duration.Seconds(), "rounds": c.rounds}, "figures": figures, "ratios": ratios})
 }
 
 func parseMix(s string) (map[string]int, error) {
@@ -172,6 +230,7 @@ type fixture struct {
 	tokens      []string // of the delegations, by index
 	amendments  []string
 	points      []*parleyv1.Point
+	runs        uint64 // phases run so far: each seeds its clients anew
 }
 
 func newFixture(ctx context.Context, srv *server, delegations, points, pool int) (*fixture, error) {
@@ -301,6 +360,7 @@ type clientKey struct{}
 func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clients int, warmup, d time.Duration,
 	op func(client int) opFunc) (Figure, error) {
 	states := make([]*clientState, clients)
+	fx.runs++
 	for i := range states {
 		conn, err := fx.srv.dial()
 		if err != nil {
@@ -310,7 +370,7 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 		// Clients spread over delegations 1…n-1: delegation 0 proposed the
 		// amendments and stays silent, so voting never closes.
 		states[i] = &clientState{conn: conn, api: parleyv1.NewNegotiationServiceClient(conn), health: healthpb.NewHealthClient(conn),
-			token: fx.tokens[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7)),
+			token: fx.tokens[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7+fx.runs)),
 			choice: map[string]parleyv1.VoteChoice{}, signed: map[string]bool{}}
 	}
 	ops := make([]opFunc, clients)

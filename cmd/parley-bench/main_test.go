@@ -30,14 +30,20 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 // figures it writes: operations done, none failed, each beside a ceiling.
 func TestModes(t *testing.T) {
 	parleyd := servertest.Binary(t)
+	// etcd is measured when PARLEY_BENCH_ETCD names an etcdbench binary
+	// (built from its own module, cmd/parley-bench/etcdbench, as CI does).
+	etcd, etcdFigures := "off", []string(nil)
+	if bin := os.Getenv("PARLEY_BENCH_ETCD"); bin != "" {
+		etcd, etcdFigures = bin, []string{"etcd Put (256 B, distinct keys)", "etcd Put, one client alone"}
+	}
 	for _, tc := range []struct {
 		mode    string
 		args    []string
 		figures []string // names of figures that must have run without errors
 	}{
 		{"load", []string{"--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "1s", "--warmup", "100ms", "--solo", "500ms",
-			"--mix", "vote:4,propose:1,signoff:1,read:1"},
-			[]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone"}},
+			"--mix", "vote:4,propose:1,signoff:1,read:1", "--etcd", etcd, "--rounds", "2"},
+			append([]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone"}, etcdFigures...)},
 		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
 			[]string{"commit → delivery, 1 watcher(s)", "commit → delivery, 20 watcher(s)"}},
 		{"scale", []string{"--points", "50", "--amendments", "200", "--delegations", "3", "--requests", "5"},
@@ -68,6 +74,9 @@ func TestModes(t *testing.T) {
 						found = true
 						if f.Ops == 0 || f.Errors != 0 {
 							t.Errorf("%s: %d operations, %d errors (%s)", name, f.Ops, f.Errors, f.LastError)
+						}
+						if tc.mode == "load" && f.Rounds != 2 {
+							t.Errorf("%s: measured over %d rounds, want 2", name, f.Rounds)
 						}
 					}
 				}

@@ -54,6 +54,50 @@ type Figure struct {
 	// server process (0 if not known) and by this process, the clients.
 	ServerCPUMicros float64 `json:"server_cpu_us_per_op,omitempty"`
 	ClientCPUMicros float64 `json:"client_cpu_us_per_op,omitempty"`
+	Rounds          int     `json:"rounds,omitempty"`
+
+	samples []time.Duration // latencies, sorted
+}
+
+// mergeRounds returns one operation measured over several rounds: its rate
+// over all the time measured, its latencies over all its samples, its CPU
+// per operation over all its operations.
+func mergeRounds(rounds []Figure) Figure {
+	if len(rounds) == 1 {
+		return rounds[0]
+	}
+	f := Figure{Name: rounds[0].Name, Clients: rounds[0].Clients, Rounds: len(rounds)}
+	var samples []time.Duration
+	var serverCPU, clientCPU float64
+	for _, r := range rounds {
+		f.Ops += r.Ops
+		f.Errors += r.Errors
+		f.Seconds += r.Seconds
+		if r.LastError != "" {
+			f.LastError = r.LastError
+		}
+		serverCPU += r.ServerCPUMicros * float64(r.Ops)
+		clientCPU += r.ClientCPUMicros * float64(r.Ops)
+		samples = append(samples, r.samples...)
+	}
+	slices.Sort(samples)
+	f.setLatencies(samples)
+	if f.Seconds > 0 {
+		f.PerSecond = float64(f.Ops) / f.Seconds
+	}
+	if f.Ops > 0 {
+		f.ServerCPUMicros, f.ClientCPUMicros = serverCPU/float64(f.Ops), clientCPU/float64(f.Ops)
+	}
+	return f
+}
+
+// setLatencies sets the percentiles from sorted samples.
+func (f *Figure) setLatencies(s []time.Duration) {
+	f.samples = s
+	if len(s) > 0 {
+		at := func(q float64) float64 { return ms(s[min(len(s)-1, int(q*float64(len(s))))]) }
+		f.P50Millis, f.P90Millis, f.P99Millis, f.MaxMillis = at(0.50), at(0.90), at(0.99), ms(s[len(s)-1])
+	}
 }
 
 // cpuClock reads the CPU time of the server and of this process.
@@ -107,10 +151,7 @@ func (r *recorder) figure(name string, clients int, elapsed time.Duration) Figur
 	if elapsed > 0 {
 		f.PerSecond = float64(len(s)) / elapsed.Seconds()
 	}
-	if len(s) > 0 {
-		at := func(q float64) float64 { return ms(s[min(len(s)-1, int(q*float64(len(s))))]) }
-		f.P50Millis, f.P90Millis, f.P99Millis, f.MaxMillis = at(0.50), at(0.90), at(0.99), ms(s[len(s)-1])
-	}
+	f.setLatencies(s)
 	return f
 }
 

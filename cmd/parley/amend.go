@@ -6,9 +6,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -153,7 +155,7 @@ text (for an insert, another insert after the same point): the competing
 texts are shown as a bracketed choice [current | A | B] by 'parley doc',
 'parley status' and 'parley export', and applying one makes the others stale.`,
 	}
-	var text, file, rationale, after, counter string
+	var text, file, rationale, after, counter, deadline string
 	var base int64
 	var atStart bool
 	propose := func(kind parleyv1.AmendmentKind) func(context.Context, []string) error {
@@ -164,6 +166,13 @@ texts are shown as a bracketed choice [current | A | B] by 'parley doc',
 				if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
 					return err
 				}
+			}
+			if deadline != "" {
+				at, err := parseWhen("--deadline", deadline)
+				if err != nil {
+					return err
+				}
+				req.VotingDeadline = timestamppb.New(at)
 			}
 			if kind != parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
 				switch {
@@ -222,7 +231,11 @@ texts are shown as a bracketed choice [current | A | B] by 'parley doc',
 			if am.GetCounterTo() != "" {
 				fmt.Fprintf(a.Stdout, ", countering %s", shortID(am.GetCounterTo()))
 			}
-			fmt.Fprintf(a.Stdout, ". Voting is %s.\n", stateName(am.GetState()))
+			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
+			if d := am.GetVotingDeadline(); d != nil {
+				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
+			}
+			fmt.Fprintln(a.Stdout, ".")
 			if am.GetByMediator() {
 				fmt.Fprintln(a.Stdout, "It is marked as the mediator's proposal; the delegations vote on it like any other.")
 			}
@@ -254,6 +267,7 @@ texts are shown as a bracketed choice [current | A | B] by 'parley doc',
 	for _, c := range []*cobra.Command{replace, insert, del} {
 		c.Flags().StringVar(&rationale, "rationale", "", "why you propose it")
 		c.Flags().StringVar(&counter, "counter-to", "", "answer this pending amendment of the same point with another text")
+		c.Flags().StringVar(&deadline, "deadline", "", "when the server closes voting: an RFC 3339 time or a duration from now (48h); default: the negotiation's, if any")
 	}
 	for _, c := range []*cobra.Command{replace, del} {
 		c.Flags().Int64Var(&base, "base-revision", 0, "the revision you drafted against (default: the current one); if the point changed since, the server refuses")
@@ -394,10 +408,21 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 		fmt.Fprintf(t, "  %s\t%s\t%s\n", v.GetParticipant(), choiceName(v.GetChoice()), reason)
 	}
 	t.Flush()
+	if am.GetState() == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN {
+		if nv := am.GetNotVoted(); len(nv) > 0 {
+			fmt.Fprintf(w, "\nNot voted yet: %s\n", strings.Join(nv, ", "))
+		}
+		if d := am.GetVotingDeadline(); d != nil {
+			fmt.Fprintf(w, "Voting closes at %s (in %s).\n", timeText(d), max(time.Until(d.AsTime()), 0).Round(time.Second))
+		}
+	}
 	if am.GetTally() != nil {
 		by := "every delegation voted"
-		if am.GetTally().GetClosedByMediator() {
+		switch {
+		case am.GetTally().GetClosedByMediator():
 			by = "closed by a mediator"
+		case am.GetTally().GetClosedByDeadline():
+			by = "closed by the server at its deadline, " + timeText(am.GetVotingDeadline())
 		}
 		fmt.Fprintf(w, "\nOutcome: %s (%s; %s)\n", passedText(am.GetTally()), tallyText(am.GetTally()), by)
 	}

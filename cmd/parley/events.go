@@ -224,6 +224,24 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "retracted the comment " + shortID(ev.GetCommentRetracted().GetCommentId())
 	case ev.GetCheckpointKeyRotated() != nil:
 		return "ROTATED the server's checkpoint key: checkpoints are now signed by " + ev.GetCheckpointKeyRotated().GetVerifierKey()
+	case ev.GetParticipantAdded() != nil:
+		p := ev.GetParticipantAdded().GetParticipant()
+		return fmt.Sprintf("added %s %s (%s)", roleWord(p.GetRole()), p.GetId(), p.GetDisplayName())
+	case ev.GetParticipantRemoved() != nil:
+		return "removed " + ev.GetParticipantRemoved().GetParticipant() + " from the negotiation"
+	case ev.GetNegotiationRenamed() != nil:
+		return fmt.Sprintf("renamed the negotiation %q", ev.GetNegotiationRenamed().GetTitle())
+	case ev.GetDecisionRuleChanged() != nil:
+		return "changed the decision rule to " + ruleText(ev.GetDecisionRuleChanged().GetDecisionRule()) + " for amendments proposed from now on"
+	case ev.GetNegotiationSuspended() != nil:
+		return withReason("SUSPENDED the negotiation", ev.GetNegotiationSuspended().GetReason())
+	case ev.GetNegotiationResumed() != nil:
+		return "resumed the negotiation"
+	case ev.GetNegotiationAbandoned() != nil:
+		return withReason("ABANDONED the negotiation", ev.GetNegotiationAbandoned().GetReason())
+	case ev.GetVotingDeadlineSet() != nil:
+		d := ev.GetVotingDeadlineSet()
+		return fmt.Sprintf("set the voting deadline of %s to %s", shortID(d.GetAmendmentId()), timeText(d.GetVotingDeadline()))
 	}
 	return "an event of a kind this client does not know"
 }
@@ -483,4 +501,25 @@ func shortCause(err error) string {
 // flagChanged reports whether the running command's flag was set.
 func (a *app) flagChanged(name string) bool {
 	return a.current != nil && a.current.Flags().Changed(name)
+}
+
+// withReason appends a reason, when there is one, to what happened.
+func withReason(what, reason string) string {
+	if reason == "" {
+		return what
+	}
+	return what + ": " + firstLine(reason, 60)
+}
+
+// roleWord names a role in lowercase, as sentences use it.
+func roleWord(r parleyv1.Role) string {
+	switch r {
+	case parleyv1.Role_ROLE_DELEGATION:
+		return "delegation"
+	case parleyv1.Role_ROLE_MEDIATOR:
+		return "mediator"
+	case parleyv1.Role_ROLE_OBSERVER:
+		return "observer"
+	}
+	return "participant"
 }

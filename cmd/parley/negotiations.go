@@ -7,8 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
@@ -68,6 +70,7 @@ func (a *app) negotiationsCommand() *cobra.Command {
 			})},
 		a.createCommand(),
 	)
+	cmd.AddCommand(a.changeCommands()...)
 	return cmd
 }
 
@@ -90,6 +93,18 @@ func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
 		fmt.Fprintf(t, "concluded\t%s\n", timeText(n.GetConcludeTime()))
 	}
 	fmt.Fprintf(t, "decision rule\t%s\n", ruleText(n.GetDecisionRule()))
+	if versions := n.GetDecisionRuleVersions(); len(versions) > 1 {
+		fmt.Fprintf(t, "\t(version %d; amendments keep the rule they were proposed under)\n", len(versions))
+	}
+	if d := n.GetDefaultVotingDuration(); d != nil {
+		fmt.Fprintf(t, "voting\tcloses %s after a proposal by default\n", d.AsDuration())
+	}
+	if d := n.GetMaxVotingDuration(); d != nil {
+		fmt.Fprintf(t, "deadlines\tat most %s after a proposal\n", d.AsDuration())
+	}
+	if n.GetMediatorsMayChange() {
+		fmt.Fprintf(t, "changes\tby the administrator or a mediator\n")
+	}
 	fmt.Fprintf(t, "created\t%s\n", timeText(n.GetCreateTime()))
 	fmt.Fprintf(t, "document\t%d points, %d agreed, %s pending\n", n.GetPointCount(), n.GetAgreedPointCount(),
 		plural(int(n.GetPendingAmendmentCount()), "amendment", "amendments"))
@@ -121,6 +136,9 @@ func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
 		}
 		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()), weight, token, acc)
 	}
+	for _, p := range n.GetRemovedParticipants() {
+		fmt.Fprintf(t, "  %s\t%s\t%s\t-\tremoved\t-\n", p.GetId(), p.GetDisplayName(), roleName(p.GetRole()))
+	}
 	return t.Flush()
 }
 
@@ -131,6 +149,9 @@ func (a *app) createCommand() *cobra.Command {
 		quorum            int32
 		threshold         float64
 		observersComment  bool
+
+		mediatorsMayChange                bool
+		votingDuration, maxVotingDuration time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID... [--rule RULE]",
@@ -157,24 +178,17 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 			if title == "" || file == "" || len(dels) == 0 || len(meds) == 0 {
 				return usagef("create needs --title, --file, at least one --delegation and at least one --mediator (only a mediator applies what passed)")
 			}
-			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: &parleyv1.DecisionRule{Quorum: quorum}, ObserversMayComment: observersComment}
-			method, ok := map[string]parleyv1.DecisionMethod{
-				"consensus": parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS,
-				"unanimity": parleyv1.DecisionMethod_DECISION_METHOD_UNANIMITY,
-				"majority":  parleyv1.DecisionMethod_DECISION_METHOD_MAJORITY,
-				"qualified": parleyv1.DecisionMethod_DECISION_METHOD_QUALIFIED,
-			}[strings.ToLower(rule)]
-			if !ok {
-				return usagef("--rule %q: use consensus, unanimity, majority or qualified", rule)
+			decisionRule, err := parseRule(rule, quorum, threshold)
+			if err != nil {
+				return err
 			}
-			req.DecisionRule.Method = method
-			if method == parleyv1.DecisionMethod_DECISION_METHOD_QUALIFIED {
-				if threshold <= 0 || threshold > 100 {
-					return usagef("--rule qualified needs --threshold PERCENT, above 0 and at most 100")
-				}
-				req.DecisionRule.ThresholdBasisPoints = int32(threshold*100 + 0.5)
-			} else if threshold != 0 {
-				return usagef("--threshold goes with --rule qualified")
+			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: decisionRule, MediatorsMayChange: mediatorsMayChange,
+				ObserversMayComment: observersComment}
+			if votingDuration > 0 {
+				req.DefaultVotingDuration = durationpb.New(votingDuration)
+			}
+			if maxVotingDuration > 0 {
+				req.MaxVotingDuration = durationpb.New(maxVotingDuration)
 			}
 			for _, group := range []struct {
 				role  parleyv1.Role
@@ -228,6 +242,9 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 	f.StringVar(&rule, "rule", "consensus", "decision rule: consensus, unanimity, majority or qualified")
 	f.Int32Var(&quorum, "quorum", 0, "delegations that must vote for a vote to count (0: none)")
 	f.Float64Var(&threshold, "threshold", 0, "for --rule qualified: the percentage of the weight that must approve")
+	f.BoolVar(&mediatorsMayChange, "mediators-may-change", false, "let mediators add and remove participants, rename, change the rule, suspend, resume and abandon")
+	f.DurationVar(&votingDuration, "voting-duration", 0, "default voting deadline of new amendments, after their proposal (e.g. 72h; 0: none)")
+	f.DurationVar(&maxVotingDuration, "max-voting-duration", 0, "the latest any voting deadline may be, after the proposal (0: the server's 366 days)")
 	return cmd
 }
 

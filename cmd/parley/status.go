@@ -59,6 +59,11 @@ type statusPending struct {
 	State    string   `json:"state"` // AMENDMENT_STATE_OPEN or _PASSED
 	Proposer string   `json:"proposer"`
 	Waiting  []string `json:"waitingFor"` // delegations yet to vote
+	// Deadline is when the server closes voting (RFC 3339), and TimeLeft
+	// how long until then as a Go duration ("47h59m0s"); both null without
+	// a deadline.
+	Deadline *string `json:"votingDeadline"`
+	TimeLeft *string `json:"timeLeft"`
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -170,6 +175,11 @@ func (a *app) status(ctx context.Context, doc *client.Document) (*statusView, er
 				}
 			}
 		}
+		if d := am.GetVotingDeadline(); d != nil && am.GetState() == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN {
+			at := d.AsTime().UTC().Format(time.RFC3339)
+			left := max(time.Until(d.AsTime()), 0).Round(time.Second).String()
+			sp.Deadline, sp.TimeLeft = &at, &left
+		}
 		v.Pending = append(v.Pending, sp)
 	}
 	v.amendments = pending
@@ -225,6 +235,9 @@ func (a *app) printPending(w io.Writer, v *statusView) {
 			next := "to apply or reject (mediator)"
 			if p.State == parleyv1.AmendmentState_AMENDMENT_STATE_OPEN.String() {
 				next = fmt.Sprintf("%s  waiting for %s", votesText(v.amendments[i], len(v.Delegations)), strings.Join(p.Waiting, ", "))
+				if p.TimeLeft != nil {
+					next += "  · closes in " + *p.TimeLeft
+				}
 			}
 			fmt.Fprintf(t, "    %s\t%s\t%s\t%s\n", p.ID, p.What, strings.TrimPrefix(p.State, "AMENDMENT_STATE_"), next)
 			shown++
@@ -301,6 +314,13 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 	if v.ConcludeTime != nil {
 		fmt.Fprintf(w, "CONCLUDED at %s: every delegation accepted this text, which is now frozen.\n", timeText(v.concluded))
 		return
+	}
+	switch v.State {
+	case parleyv1.NegotiationState_NEGOTIATION_STATE_ABANDONED.String():
+		fmt.Fprintln(w, "ABANDONED: the negotiation ended without agreement; it takes no more changes.")
+		return
+	case parleyv1.NegotiationState_NEGOTIATION_STATE_SUSPENDED.String():
+		fmt.Fprintln(w, st.bold("SUSPENDED: nothing is proposed, voted, signed off or accepted, and voting deadlines wait, until it resumes."))
 	}
 	fmt.Fprintln(w, st.bold("Still blocking conclusion:"))
 	blocked := false

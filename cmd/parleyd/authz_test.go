@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/servertest"
@@ -93,6 +94,17 @@ var authzMatrix = []authzRow{
 	{"parley.v1.AuditService/GetConsistencyProof", authzMember},
 	// The key is public: any caller with a valid token may read it.
 	{"parley.v1.AuditService/GetVerifierKey", append(slices.Clone(authzMember), authzOutsider)},
+	// Changes of the negotiation itself: the administrator (A does not let
+	// its mediators make them), and deadlines: its mediators. Last, so that
+	// the pause between suspend and resume stops nothing above.
+	{"parley.v1.NegotiationService/AddParticipant", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/RenameNegotiation", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/SetDecisionRule", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/SetVotingDeadline", []authzWho{authzMediator}},
+	{"parley.v1.NegotiationService/SuspendNegotiation", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/ResumeNegotiation", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/AbandonNegotiation", []authzWho{authzAdmin}},
+	{"parley.v1.NegotiationService/RemoveParticipant", []authzWho{authzAdmin}},
 }
 
 // authzPrincipal is one caller of the matrix.
@@ -416,6 +428,43 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		},
 		"parley.v1.AdminService/RevokeToken": func(ctx context.Context) error {
 			_, err := adminAPI.RevokeToken(ctx, &parleyv1.RevokeTokenRequest{Negotiation: a.Name, Participant: "spare"})
+			return err
+		},
+		"parley.v1.NegotiationService/AddParticipant": func(ctx context.Context) error {
+			_, err := api.AddParticipant(ctx, &parleyv1.AddParticipantRequest{Negotiation: a.Name,
+				Participant: &parleyv1.Participant{Id: "newcomer", Role: parleyv1.Role_ROLE_OBSERVER}})
+			return err
+		},
+		"parley.v1.NegotiationService/RemoveParticipant": func(ctx context.Context) error {
+			_, err := api.RemoveParticipant(ctx, &parleyv1.RemoveParticipantRequest{Negotiation: a.Name, Participant: "newcomer"})
+			return err
+		},
+		"parley.v1.NegotiationService/RenameNegotiation": func(ctx context.Context) error {
+			_, err := api.RenameNegotiation(ctx, &parleyv1.RenameNegotiationRequest{Negotiation: a.Name, Title: secretTitle})
+			return err
+		},
+		"parley.v1.NegotiationService/SetDecisionRule": func(ctx context.Context) error {
+			_, err := api.SetDecisionRule(ctx, &parleyv1.SetDecisionRuleRequest{Negotiation: a.Name,
+				DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_CONSENSUS}})
+			return err
+		},
+		"parley.v1.NegotiationService/SetVotingDeadline": func(ctx context.Context) error {
+			_, err := api.SetVotingDeadline(ctx, &parleyv1.SetVotingDeadlineRequest{Amendment: amendment,
+				VotingDeadline: timestamppb.New(time.Now().Add(time.Hour))})
+			return err
+		},
+		"parley.v1.NegotiationService/SuspendNegotiation": func(ctx context.Context) error {
+			_, err := api.SuspendNegotiation(ctx, &parleyv1.SuspendNegotiationRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/ResumeNegotiation": func(ctx context.Context) error {
+			_, err := api.ResumeNegotiation(ctx, &parleyv1.ResumeNegotiationRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/AbandonNegotiation": func(ctx context.Context) error {
+			// Without a reason: the administrator is refused for that, after
+			// the check of who may call, so A goes on.
+			_, err := api.AbandonNegotiation(ctx, &parleyv1.AbandonNegotiationRequest{Negotiation: a.Name})
 			return err
 		},
 		"parley.v1.AdminService/AddMember": func(ctx context.Context) error {

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/parley-negotiation/parley/server/credential"
+	"github.com/parley-negotiation/parley/server/deadline"
 	"github.com/parley-negotiation/parley/server/metrics"
 	"github.com/parley-negotiation/parley/server/rpc"
 	"github.com/parley-negotiation/parley/server/store"
@@ -140,11 +141,13 @@ type Main struct {
 	Stdout io.Writer // where the demo and start-up notes go
 	Stderr io.Writer // logs
 
-	Logger   *slog.Logger
-	DB       *store.DB
-	Server   *rpc.Server
-	GRPC     *grpc.Server
-	Listener net.Listener
+	Logger *slog.Logger
+	DB     *store.DB
+	Server *rpc.Server
+	// Deadlines closes votes whose deadlines passed, from the start on.
+	Deadlines *deadline.Scheduler
+	GRPC      *grpc.Server
+	Listener  net.Listener
 	// MetricsListener serves /metrics, with --metrics-listen.
 	MetricsListener net.Listener
 	metricsServer   *http.Server
@@ -331,6 +334,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
 	m.Server = rpc.New(m.DB, adminToken, m.Logger, append(rpcOpts, rpc.WithCheckpointSigner(signer))...)
+	// Votes that came due while the server was down close now, before or
+	// while the first calls are served; the rules make each close once.
+	m.Deadlines = deadline.Start(m.DB, m.Logger)
 	var serverOpts []grpc.ServerOption
 	if tlsConfig != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tlsConfig)))
@@ -532,6 +538,9 @@ func (m *Main) Close() error {
 		m.metricsServer.Close()
 	} else if m.MetricsListener != nil {
 		m.MetricsListener.Close()
+	}
+	if m.Deadlines != nil {
+		m.Deadlines.Stop()
 	}
 	if m.DB != nil {
 		return m.DB.Close()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -145,14 +146,24 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 			return workflow.CreateNegotiation{}, err
 		}
 	}
+	def, err := durationOf("default_voting_duration", req.GetDefaultVotingDuration())
+	if err != nil {
+		return workflow.CreateNegotiation{}, err
+	}
+	limit, err := durationOf("max_voting_duration", req.GetMaxVotingDuration())
+	if err != nil {
+		return workflow.CreateNegotiation{}, err
+	}
 	cmd := workflow.CreateNegotiation{
-		NegotiationID: uuid.NewString(),
-		Title:         req.GetTitle(),
-		Participants:  wire.Participants(req.GetParticipants()),
-		Rule:          wire.Rule(req.GetDecisionRule()),
-		Points:        make([]workflow.NewPoint, len(texts)),
-
-		ObserversMayComment: req.GetObserversMayComment(),
+		MediatorsMayChange:    req.GetMediatorsMayChange(),
+		DefaultVotingDuration: def,
+		MaxVotingDuration:     limit,
+		NegotiationID:         uuid.NewString(),
+		Title:                 req.GetTitle(),
+		Participants:          wire.Participants(req.GetParticipants()),
+		Rule:                  wire.Rule(req.GetDecisionRule()),
+		Points:                make([]workflow.NewPoint, len(texts)),
+		ObserversMayComment:   req.GetObserversMayComment(),
 	}
 	for i, t := range texts {
 		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
@@ -354,6 +365,10 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 			return "", workflow.ProposeAmendment{}, err
 		}
 	}
+	deadline, err := deadlineOf("voting_deadline", req.GetVotingDeadline(), false)
+	if err != nil {
+		return "", workflow.ProposeAmendment{}, err
+	}
 	var counter string
 	if req.GetCounterTo() != "" {
 		var cnid string
@@ -365,7 +380,7 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 		}
 	}
 	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
-		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter}, nil
+		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline}, nil
 }
 
 func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentRequest) (*parleyv1.GetAmendmentResponse, error) {
@@ -379,7 +394,7 @@ func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentReq
 		if !ok {
 			return workflow.Errorf(workflow.ENOTFOUND, "AMENDMENT_NOT_FOUND", "amendment %s not found", aid)
 		}
-		out.Amendment = wire.AmendmentToProto(n, a)
+		out.Amendment = withTimeLeft(wire.AmendmentToProto(n, a), time.Now())
 		return nil
 	})
 }

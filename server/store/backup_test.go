@@ -3,9 +3,11 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,8 +132,9 @@ func TestBackup_UnderLoad(t *testing.T) {
 }
 
 // Verify and VerifyAll find a gap in the log, a projection that differs from
-// the fold of the log, and a token index entry for a token that is no longer
-// a credential.
+// the fold of the log, a token index entry for a token that is no longer a
+// credential or missing for one that is, and a Merkle tree that is not the
+// tree of the log (a node missing, altered or added).
 func TestVerify_FindsDamage(t *testing.T) {
 	build := func(t *testing.T) (string, string) {
 		path := filepath.Join(t.TempDir(), "parley.db")
@@ -189,6 +192,33 @@ func TestVerify_FindsDamage(t *testing.T) {
 		{"RevokedTokenStillIndexed", func(tx *bolt.Tx, id string) error {
 			return tx.Bucket([]byte("tokens")).Put([]byte(fmt.Sprintf("%064x", 2)), []byte(id+"\x00russia"))
 		}, "STORE_CORRUPT"},
+		{"TokenIndexedForAnotherParticipant", func(tx *bolt.Tx, id string) error {
+			// Ukraine's token would open Russia's door.
+			return tx.Bucket([]byte("tokens")).Put([]byte(fmt.Sprintf("%064x", 1)), []byte(id+"\x00russia"))
+		}, "STORE_CORRUPT"},
+		{"CredentialNotIndexed", func(tx *bolt.Tx, id string) error {
+			// Ukraine's token would no longer open the door.
+			return tx.Bucket([]byte("tokens")).Delete([]byte(fmt.Sprintf("%064x", 1)))
+		}, "STORE_CORRUPT"},
+		{"MerkleNodeMissing", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, _ := nodes.Cursor().Last()
+			return nodes.Delete(bytes.Clone(k))
+		}, "LOG_CORRUPT"},
+		{"MerkleNodeAltered", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, v := nodes.Cursor().First()
+			altered := bytes.Clone(v)
+			altered[0] ^= 1
+			return nodes.Put(bytes.Clone(k), altered)
+		}, "LOG_CORRUPT"},
+		{"MerkleNodeExtra", func(tx *bolt.Tx, id string) error {
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			k, v := nodes.Cursor().Last()
+			extra := bytes.Clone(k)
+			extra[len(extra)-1]++
+			return nodes.Put(extra, bytes.Clone(v))
+		}, "LOG_CORRUPT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +229,9 @@ func TestVerify_FindsDamage(t *testing.T) {
 			if workflow.ErrorReason(err) != tt.reason {
 				t.Fatalf("VerifyAll: got %v, want reason %s", err, tt.reason)
 			}
+			if tt.name == "GapInLog" && !strings.Contains(err.Error(), "jumps from event 4 to 6") {
+				t.Fatalf("VerifyAll: %v; want it to say where the log jumps", err)
+			}
 			if tt.reason == "LOG_CORRUPT" {
 				if err := db.Verify(id); workflow.ErrorReason(err) != tt.reason {
 					t.Fatalf("Verify: got %v, want reason %s", err, tt.reason)
@@ -206,6 +239,57 @@ func TestVerify_FindsDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cutBeforeLastGrowth returns a bbolt file whose last commit grew it, cut to
+// the size its previous commit needed: the older meta page says the file is
+// whole, the newer one that it is not, and bbolt trusts the newer one.
+func cutBeforeLastGrowth(t *testing.T, smallCommits int) []byte {
+	path := filepath.Join(t.TempDir(), "grown.db")
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, size int) {
+		err := b.Update(func(tx *bolt.Tx) error {
+			bucket, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return bucket.Put([]byte(key), make([]byte, size))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range smallCommits {
+		put(fmt.Sprint("small", i), 10)
+	}
+	put("large", 1<<20)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each meta page: a 16-byte page header, then magic, version, page size,
+	// flags, root bucket, freelist, high water mark (at 40) and txid (at 48).
+	meta := func(offset int) (need int, txid uint64) {
+		m := data[offset+16:]
+		pageSize := binary.NativeEndian.Uint32(m[8:])
+		return int(binary.NativeEndian.Uint64(m[40:])) * int(pageSize), binary.NativeEndian.Uint64(m[48:])
+	}
+	need0, tx0 := meta(0)
+	need1, tx1 := meta(int(binary.NativeEndian.Uint32(data[16+8:])))
+	older, newer := need0, need1
+	if tx0 > tx1 {
+		older, newer = need1, need0
+	}
+	if older >= newer || newer > len(data) {
+		t.Fatalf("the last commit did not grow the file: needs %d then %d bytes, has %d", older, newer, len(data))
+	}
+	return data[:older]
 }
 
 // Open refuses a file that is not a whole bbolt database, so that a damaged
@@ -228,15 +312,27 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 	}
 	zeroed := bytes.Clone(whole.Bytes())
 	clear(zeroed[2*os.Getpagesize():]) // every page but the meta pages
+	// Only the first meta page garbled, and the file cut short: the page
+	// size must be found from the second meta page to see the truncation.
+	firstGarbledTruncated := bytes.Clone(whole.Bytes()[:len(whole.Bytes())/2])
+	for i := 16; i < 64; i++ {
+		firstGarbledTruncated[i] ^= 0x5a
+	}
 	tests := []struct {
 		name string
 		data []byte
+		says string // what the error must say, if the store's own check finds it
 	}{
-		{"Empty", nil},
-		{"DataPagesZeroed", zeroed},
-		{"NotADatabase", bytes.Repeat([]byte("parley"), 4096)},
-		{"MetaPagesGarbled", garbled},
-		{"Truncated", whole.Bytes()[:len(whole.Bytes())/2]},
+		// bbolt writes the meta pages in turn: the newest is the first in
+		// one file and the second in the other.
+		{"CutBeforeTheLastCommitGrewIt", cutBeforeLastGrowth(t, 1), "the file is truncated"},
+		{"CutBeforeTheLastCommitGrewItOtherMeta", cutBeforeLastGrowth(t, 2), "the file is truncated"},
+		{"Empty", nil, "the file is empty"},
+		{"DataPagesZeroed", zeroed, ""},
+		{"NotADatabase", bytes.Repeat([]byte("parley"), 4096), ""},
+		{"MetaPagesGarbled", garbled, ""},
+		{"Truncated", whole.Bytes()[:len(whole.Bytes())/2], "the file is truncated"},
+		{"FirstMetaGarbledAndTruncated", firstGarbledTruncated, "the file is truncated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,6 +345,9 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 				verr := db.VerifyAll(context.Background())
 				db.Close()
 				t.Fatalf("Open accepted a damaged file (VerifyAll says %v)", verr)
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("Open: %v; want it to say %q", err, tt.says)
 			}
 			t.Logf("refused: %v", err)
 		})

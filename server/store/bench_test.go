@@ -8,8 +8,11 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/wire"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
 
@@ -36,9 +39,14 @@ func vote(id string, amendments []string, i int64) store.Exec {
 	if (i/int64(3*len(amendments)))%2 == 1 {
 		choice = workflow.ChoiceAbstain
 	}
+	aid := amendments[(i/3)%int64(len(amendments))]
 	return store.Exec{NegotiationID: id, Principal: id + "/" + voter, RequestID: fmt.Sprint(i),
 		RequestHash: sha256.Sum256([]byte(fmt.Sprint(i))), Actor: voter,
-		Command: workflow.CastVote{AmendmentID: amendments[(i/3)%int64(len(amendments))], Choice: choice}}
+		Command: workflow.CastVote{AmendmentID: aid, Choice: choice},
+		// The reply CastVote gives: the amendment with its votes.
+		Reply: func(n *workflow.Negotiation, _ []workflow.Event) (proto.Message, error) {
+			return &parleyv1.CastVoteResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[aid])}, nil
+		}}
 }
 
 // BenchmarkExecute measures durable votes through the store, fsync on: one

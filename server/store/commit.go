@@ -68,6 +68,13 @@ type op struct {
 // with the same request id to find out.
 func (db *DB) Execute(ctx context.Context, x Exec) (Result, error) {
 	o := &op{ctx: ctx, x: x, done: make(chan struct{})}
+	committed, err := db.commitAlone(o)
+	if err != nil {
+		return Result{}, err
+	}
+	if committed {
+		return o.result, o.err
+	}
 	if err := db.enqueue(ctx, o); err != nil {
 		return Result{}, err
 	}
@@ -79,16 +86,39 @@ func (db *DB) Execute(ctx context.Context, x Exec) (Result, error) {
 	}
 }
 
+// commitAlone commits o on the caller's goroutine when no other command is
+// waiting and no commit is running: a lone writer then skips two hand-offs
+// between goroutines (to the committer and back), each a wake-up that a busy
+// machine can delay. It reports false, having done nothing, otherwise.
+func (db *DB) commitAlone(o *op) (bool, error) {
+	db.sendMu.RLock() // Close waits for this commit
+	defer db.sendMu.RUnlock()
+	if db.closed {
+		return false, ErrClosed
+	}
+	if db.waiting.Load() > 0 || !db.commitMu.TryLock() {
+		return false, nil
+	}
+	defer db.commitMu.Unlock()
+	if db.waiting.Load() > 0 { // queued meanwhile: keep the order of arrival
+		return false, nil
+	}
+	db.commit([]*op{o})
+	return true, nil
+}
+
 func (db *DB) enqueue(ctx context.Context, o *op) error {
 	db.sendMu.RLock()
 	defer db.sendMu.RUnlock()
 	if db.closed {
 		return ErrClosed
 	}
+	db.waiting.Add(1)
 	select {
 	case db.queue <- o:
 		return nil
 	case <-ctx.Done():
+		db.waiting.Add(-1)
 		return ctx.Err()
 	}
 }
@@ -99,6 +129,9 @@ func (db *DB) enqueue(ctx context.Context, o *op) error {
 func (db *DB) commitLoop() {
 	defer close(db.stopped)
 	for first := range db.queue {
+		// Locked before the batch leaves the count of waiting commands, so
+		// that no lone commit (commitAlone) slips in ahead of it.
+		db.commitMu.Lock()
 		batch := []*op{first}
 	drain:
 		for len(batch) < MaxBatch {
@@ -112,15 +145,19 @@ func (db *DB) commitLoop() {
 				break drain
 			}
 		}
+		db.waiting.Add(-int64(len(batch)))
 		db.commit(batch)
+		db.commitMu.Unlock()
 	}
 }
 
 // batch is what one transaction has touched so far.
 type batch struct {
-	locked map[string]*entry
-	dirty  map[string]*dirty
-	order  []string // negotiation ids in the order first touched
+	locked     map[string]*entry
+	dirty      map[string]*dirty
+	order      []string         // negotiation ids in the order first touched
+	unloadable map[string]error // negotiations whose state did not load, and why
+	deadline   time.Time        // the earliest voting deadline the batch indexed
 }
 
 // dirty lists the projections of one negotiation to rewrite before commit.
@@ -136,7 +173,7 @@ type dirty struct {
 }
 
 func (db *DB) commit(ops []*op) {
-	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}}
+	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}, unloadable: map[string]error{}}
 	start := db.now()
 	at := start.UTC().Round(0)
 	var txid uint64
@@ -160,7 +197,9 @@ func (db *DB) commit(ops []*op) {
 			return err
 		}
 		if db.commitHook != nil {
-			db.commitHook()
+			if err := db.commitHook(); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -200,7 +239,13 @@ func (db *DB) commit(ops []*op) {
 		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
 		db.mu.Lock()
 		callbacks := db.committed
+		deadlineHooks := db.deadlineHooks
 		db.mu.Unlock()
+		if !b.deadline.IsZero() {
+			for _, fn := range deadlineHooks {
+				fn(b.deadline)
+			}
+		}
 		for _, id := range b.order {
 			if appended := b.dirty[id].appended; len(appended) > 0 {
 				for _, fn := range callbacks {
@@ -243,11 +288,11 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 	_, creating := x.Command.(workflow.CreateNegotiation)
 	e, err := b.lock(db, tx, x.NegotiationID, creating)
 	if err != nil {
-		if isNotFound(err) {
-			o.err = err
-			return nil
-		}
-		return err
+		// Nothing of this command is written yet, so it fails alone: a
+		// negotiation that is missing or does not load must not fail the
+		// commands of others that share its commit.
+		o.err = err
+		return nil
 	}
 	n := e.n
 	meta := workflow.Meta{Actor: x.Actor, Member: x.Member, RequestID: x.RequestID, At: at}
@@ -270,6 +315,10 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 	}
 	o.result.Events = events
+	var rec []byte
+	if reqKey != nil {
+		rec = requestRecordHeader(x)
+	}
 	if x.Reply != nil {
 		msg, err := x.Reply(n, events)
 		if err != nil {
@@ -277,13 +326,19 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		}
 		o.result.Message = msg
 		if reqKey != nil {
-			if o.result.Reply, err = wire.Deterministic.Marshal(msg); err != nil {
+			// Encoded once, straight after the record's header: one
+			// allocation for the reply and its record.
+			if rec, err = wire.Deterministic.MarshalAppend(rec, msg); err != nil {
 				return fmt.Errorf("encode reply: %w", err)
+			}
+			o.result.Reply = rec[requestRecordHeaderSize:]
+			if x.SecretReply {
+				rec = rec[:requestRecordHeaderSize] // the record keeps no copy of a secret
 			}
 		}
 	}
 	if reqKey != nil {
-		if err := tx.Bucket(bucketRequests).Put(reqKey, requestRecord(x, o.result.Reply)); err != nil {
+		if err := tx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
 			return err
 		}
 	}
@@ -294,6 +349,9 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 // batch and loaded. For a negotiation being created, the entry's state is nil
 // if it does not exist yet.
 func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, error) {
+	if err := b.unloadable[id]; err != nil {
+		return nil, err
+	}
 	if e, ok := b.locked[id]; ok {
 		if e.n == nil && !creating {
 			return nil, notFound(id)
@@ -309,7 +367,10 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 		case err == nil:
 			e.n, e.tree = n, tree
 		case isNotFound(err) && creating:
+		case isNotFound(err):
+			return nil, err
 		default:
+			b.unloadable[id] = err
 			return nil, err
 		}
 	}
@@ -350,6 +411,37 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 		if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
 			return err
 		}
+	case workflow.ParticipantRemoved:
+		// The tokens of the removed participant's members stop working with
+		// its removal.
+		for _, key := range n.CredentialKeys(p.Participant) {
+			if err := reindexToken(tx, n.Credentials[key], "", ev.NegotiationID, key); err != nil {
+				return err
+			}
+			d.credentials[key] = true
+		}
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen {
+				if _, voted := a.Votes[p.Participant]; voted {
+					d.amendments[id] = true // its vote is dropped
+				}
+			}
+		}
+	case workflow.VotingDeadlineSet:
+		if a := n.Amendments[p.AmendmentID]; a != nil && !a.Deadline.IsZero() {
+			if err := tx.Bucket(bucketDeadlines).Delete(deadlineKey(a.Deadline, ev.NegotiationID, a.ID)); err != nil {
+				return err
+			}
+		}
+	case workflow.NegotiationAbandoned, workflow.NegotiationResumed:
+		// Abandoned: the deadlines leave the index. Resumed: they are indexed
+		// again, which tells the server to look at those that came due
+		// during the pause.
+		for _, id := range n.AmendmentOrder {
+			if a := n.Amendments[id]; a.State == workflow.AmendmentStateOpen && !a.Deadline.IsZero() {
+				d.amendments[id] = true
+			}
+		}
 	}
 	if err := n.Apply(ev); err != nil {
 		return fmt.Errorf("fold event %d: %w", ev.Sequence, err)
@@ -369,8 +461,12 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	d.appended = append(d.appended, StoredEvent{Sequence: ev.Sequence, Leaf: leaf})
 	switch p := ev.Payload.(type) {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded,
+		workflow.ParticipantAdded, workflow.ParticipantRemoved, workflow.NegotiationRenamed, workflow.DecisionRuleChanged,
+		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned,
 		workflow.MemberAdded, workflow.AcceptanceWithdrawn:
 		d.meta = true
+	case workflow.VotingDeadlineSet:
+		d.amendments[p.AmendmentID] = true
 	case workflow.MemberRemoved:
 		d.meta = true
 		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
@@ -435,6 +531,9 @@ func (b *batch) flush(tx *bolt.Tx) error {
 		}
 		if err := writeProjections(nb, d); err != nil {
 			return fmt.Errorf("negotiation %s: %w", id, err)
+		}
+		if err := b.indexDeadlines(tx, id, d); err != nil {
+			return fmt.Errorf("negotiation %s: deadline index: %w", id, err)
 		}
 	}
 	return nil
@@ -530,22 +629,25 @@ func requestKey(principal, requestID string) []byte {
 	return []byte(principal + "\x00" + requestID)
 }
 
-func requestRecord(x Exec, reply []byte) []byte {
+const requestRecordHeaderSize = 2 + sha256.Size
+
+// requestRecordHeader returns a request record without its reply, which is
+// appended to it.
+func requestRecordHeader(x Exec) []byte {
 	flags := byte(0)
 	if x.SecretReply {
-		flags, reply = flagSecretReply, nil
+		flags = flagSecretReply
 	}
-	rec := make([]byte, 0, 2+sha256.Size+len(reply))
+	rec := make([]byte, 0, requestRecordHeaderSize)
 	rec = append(rec, requestRecordVersion, flags)
-	rec = append(rec, x.RequestHash[:]...)
-	return append(rec, reply...)
+	return append(rec, x.RequestHash[:]...)
 }
 
 func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
-	if len(rec) < 2+sha256.Size || rec[0] != requestRecordVersion {
+	if len(rec) < requestRecordHeaderSize || rec[0] != requestRecordVersion {
 		return Result{}, fmt.Errorf("request record of unknown format")
 	}
-	if !bytes.Equal(rec[2:2+sha256.Size], hash[:]) {
+	if !bytes.Equal(rec[2:requestRecordHeaderSize], hash[:]) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "REQUEST_ID_REUSED",
 			"this request_id was used for a different request; use a new one for each distinct request")
 	}
@@ -553,5 +655,5 @@ func replay(rec []byte, hash [sha256.Size]byte) (Result, error) {
 		return Result{}, workflow.Errorf(workflow.EALREADYEXISTS, "TOKEN_ALREADY_SHOWN",
 			"this request already issued a token, which is shown only once; rotate the token with a new request_id")
 	}
-	return Result{Reply: append([]byte(nil), rec[2+sha256.Size:]...), Replayed: true}, nil
+	return Result{Reply: append([]byte(nil), rec[requestRecordHeaderSize:]...), Replayed: true}, nil
 }

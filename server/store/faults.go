@@ -199,17 +199,17 @@ func writeOwner(path string) error {
 func removeOwner(path string) { os.Remove(path + ownerSuffix) }
 
 // inUse explains a lock timeout with what the owner file says.
-func inUse(path string) error {
+func inUse(path string, timeout error) error {
 	raw, err := os.ReadFile(path + ownerSuffix)
 	if err != nil {
-		return fmt.Errorf("the database %s is in use by another process (it did not say which); "+
-			"stop it first, or give this server another --data folder", path)
+		return fmt.Errorf("the database %s is in use: another process holds the database (it did not say which); "+
+			"stop it first, or give this server another --data folder: %w", path, timeout)
 	}
 	fields := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
 		k, v, _ := strings.Cut(line, " ")
 		fields[k] = v
 	}
-	return fmt.Errorf("the database %s is in use by process %s on host %s (running since %s); "+
-		"stop it first, or give this server another --data folder", path, fields["pid"], fields["host"], fields["since"])
+	return fmt.Errorf("the database %s is in use: another process holds the database, in use by process %s on host %s (running since %s); "+
+		"stop it first, or give this server another --data folder: %w", path, fields["pid"], fields["host"], fields["since"], timeout)
 }

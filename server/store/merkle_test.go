@@ -71,6 +71,22 @@ func TestMerkleProofs(t *testing.T) {
 		}
 	})
 
+	t.Run("RootAtTheWholeLog", func(t *testing.T) {
+		// The newest checkpoint a client can hold is of the whole log.
+		root, err := db.RootAt(id, n)
+		if err != nil || !bytes.Equal(root, mth(leaves)) {
+			t.Fatalf("root at %d: %x %v, want %x", n, root, err, mth(leaves))
+		}
+		hashes, err := db.InclusionProof(id, n-1, n)
+		if err != nil || proof.VerifyInclusion(rfc6962.DefaultHasher, n-1, n, rfc6962.DefaultHasher.HashLeaf(leaves[n-1]), hashes, mth(leaves)) != nil {
+			t.Fatalf("inclusion of the last event in the whole log: %v", err)
+		}
+		hashes, err = db.ConsistencyProof(id, 1, n)
+		if err != nil || proof.VerifyConsistency(rfc6962.DefaultHasher, 1, n, hashes, mth(leaves[:1]), mth(leaves)) != nil {
+			t.Fatalf("consistency of the first event with the whole log: %v", err)
+		}
+	})
+
 	rng := rand.New(rand.NewPCG(1, 2))
 	t.Run("Inclusion", func(t *testing.T) {
 		for range 200 {

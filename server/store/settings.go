@@ -8,7 +8,7 @@ import (
 var (
 	bucketServer        = []byte("server")
 	keyCheckpointKey    = []byte("checkpoint-verifier-key")
-	serverBucketsAtOpen = [][]byte{bucketNegotiations, bucketRequests, bucketTokens, bucketServer}
+	serverBucketsAtOpen = [][]byte{bucketNegotiations, bucketRequests, bucketTokens, bucketServer, bucketDeadlines}
 )
 
 // CheckpointKey returns the verifier key of the key that signs checkpoints,

@@ -6,7 +6,9 @@
 // is waiting, decides each against the negotiation's state, writes the events,
 // projections and request records of all of them in one transaction, commits
 // (one fsync), and only then answers the callers and announces the new events.
-// A lone writer therefore waits for one fsync, and many writers share one.
+// A lone writer therefore waits for one fsync, and many writers share one; a
+// writer that finds no commit running and nobody waiting commits on its own
+// goroutine, the same way.
 package store
 
 import (
@@ -17,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -60,11 +63,15 @@ type DB struct {
 	cache     map[string]*entry // loaded negotiations by id
 	committed []func(negotiationID string, events []StoredEvent)
 
+	deadlineHooks []func(earliest time.Time)
+
+	commitMu   sync.Mutex   // held for each commit: by the committer, or by a lone writer (commitAlone)
+	waiting    atomic.Int64 // commands sent to the committer and not yet taken into a batch
 	sendMu     sync.RWMutex // held to send on queue; Close takes it to close queue
 	closed     bool
 	queue      chan *op
 	stopped    chan struct{} // closed when the committer has returned
-	commitHook func()        // tests: runs inside each write transaction, before commit
+	commitHook func() error  // tests: runs inside each write transaction, before commit; an error rolls it back
 }
 
 // entry guards one negotiation's state. The committer holds the write lock
@@ -115,7 +122,7 @@ func Open(path string, opts Options) (*DB, error) {
 		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, inUse(path)
+		return nil, inUse(path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -178,8 +185,9 @@ func (db *DB) Path() string { return db.path }
 
 // OnCommit registers fn to be called after every commit, once for each
 // negotiation the commit changed, with the events it appended, in order. fn
-// runs on the committer goroutine, in commit order, and must not block nor
-// keep the slice (it may keep its elements).
+// runs after each commit, in commit order, one at a time (on the committer
+// goroutine, or on a lone writer's), and must not block nor keep the slice
+// (it may keep its elements).
 func (db *DB) OnCommit(fn func(negotiationID string, events []StoredEvent)) {
 	db.mu.Lock()
 	defer db.mu.Unlock()

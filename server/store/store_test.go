@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -170,6 +171,46 @@ func TestExecute(t *testing.T) {
 		checkProjections(t, db, id)
 	})
 
+	t.Run("OK/inserts and deletes change the stored document", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db := mustOpenAt(t, path)
+		id, points := mustCreatePlan(t, db)
+		apply := func(kind workflow.AmendmentKind, point, text string) string {
+			t.Helper()
+			var base int64
+			if kind != workflow.KindInsert {
+				base = 1
+			}
+			amendment, newPoint := uuid.NewString(), uuid.NewString()
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+				AmendmentID: amendment, Kind: kind, PointID: point, BaseRevision: base, Text: text}})
+			for _, d := range delegations {
+				mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.CastVote{AmendmentID: amendment, Choice: workflow.ChoiceApprove}})
+			}
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: amendment, NewPointID: newPoint}})
+			return newPoint
+		}
+		inserted := apply(workflow.KindInsert, "", "A preamble.")
+		apply(workflow.KindDelete, points[27], "")
+		checkProjections(t, db, id)
+		// After a restart the document is the one the log says.
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = mustOpenAt(t, path)
+		checkProjections(t, db, id)
+		err := db.View(id, func(n *workflow.Negotiation) error {
+			if len(n.Order) != 28 || n.Order[0] != inserted || n.PointNumber(points[0]) != 2 || n.PointNumber(points[27]) != 0 {
+				t.Errorf("after restart: %d points, first %s, point 1 numbered %d, deleted point numbered %d",
+					len(n.Order), n.Order[0], n.PointNumber(points[0]), n.PointNumber(points[27]))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := MustOpenDB(t)
 		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: uuid.NewString(), Actor: "ukraine",
@@ -208,12 +249,51 @@ func TestExecute_RequestID(t *testing.T) {
 		if !again.Replayed || string(again.Reply) != string(first.Reply) {
 			t.Fatalf("retry: replayed=%v reply=%x, want the first reply %x", again.Replayed, again.Reply, first.Reply)
 		}
+		// The stored reply is the one the first call built, whole.
+		var replayed wrapperspb.StringValue
+		if err := proto.Unmarshal(again.Reply, &replayed); err != nil || replayed.GetValue() != first.Message.(*wrapperspb.StringValue).GetValue() || replayed.GetValue() == "" {
+			t.Fatalf("replayed reply %q (%v), want %v", replayed.GetValue(), err, first.Message)
+		}
 		if got := lastSequence(t, db, id); got != seq {
 			t.Fatalf("retry appended events: %d → %d", seq, got)
 		}
 	})
 
+	t.Run("OK/without a reply", func(t *testing.T) {
+		// A command whose caller needs no reply is still recorded, and its
+		// retry is still answered from the record.
+		x := store.Exec{NegotiationID: id, Principal: id + "/russia", RequestID: "req-2", RequestHash: sha256.Sum256([]byte("two")),
+			Actor: "russia", Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: workflow.KindReplace,
+				PointID: points[1], BaseRevision: 1, Text: "A second text."}}
+		mustExec(t, db, x)
+		seq := lastSequence(t, db, id)
+		again, err := db.Execute(context.Background(), x)
+		if err != nil || !again.Replayed || len(again.Reply) != 0 {
+			t.Fatalf("retry: %+v, %v; want an empty reply replayed", again, err)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("retry appended events: %d → %d", seq, got)
+		}
+	})
+
+	t.Run("ErrRecordNotWritten", func(t *testing.T) {
+		// A request record bbolt cannot take (its key is longer than bbolt
+		// allows) fails the command: without its record, a retry would
+		// apply it twice.
+		seq := lastSequence(t, db, id)
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Principal: id + "/europe",
+			RequestID: strings.Repeat("r", 40_000), Actor: "europe", Command: workflow.ProposeAmendment{AmendmentID: uuid.NewString(),
+				Kind: workflow.KindReplace, PointID: points[2], BaseRevision: 1, Text: "A third text."}})
+		if err == nil || workflow.ErrorCode(err) != workflow.EINTERNAL {
+			t.Fatalf("got %v, want an internal error", err)
+		}
+		if got := lastSequence(t, db, id); got != seq {
+			t.Fatalf("a command without its request record appended events: %d → %d", seq, got)
+		}
+	})
+
 	t.Run("ErrReused", func(t *testing.T) {
+		seq := lastSequence(t, db, id)
 		_, err := propose(sha256.Sum256([]byte("another request")), "Another text.")
 		if workflow.ErrorReason(err) != "REQUEST_ID_REUSED" {
 			t.Fatalf("got %v, want REQUEST_ID_REUSED", err)

@@ -39,14 +39,15 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 	case workflow.NegotiationCreated:
 		out.Payload = &parleyv1.Event_NegotiationCreated{NegotiationCreated: &parleyv1.NegotiationCreated{
 			Title: p.Title, Participants: participantsToProto(nil, p.Participants), DecisionRule: ruleToProto(p.Rule),
-			ObserversMayComment: p.ObserversMayComment}}
+			MediatorsMayChange: p.MediatorsMayChange, DefaultVotingDuration: duration(p.DefaultVotingDuration),
+			MaxVotingDuration: duration(p.MaxVotingDuration), ObserversMayComment: p.ObserversMayComment}}
 	case workflow.PointAdded:
 		out.Payload = &parleyv1.Event_PointAdded{PointAdded: &parleyv1.PointAdded{
 			PointId: p.PointID, Text: p.Text, TextSha256: p.TextHash}}
 	case workflow.AmendmentProposed:
 		out.Payload = &parleyv1.Event_AmendmentProposed{AmendmentProposed: &parleyv1.AmendmentProposed{
 			AmendmentId: p.AmendmentID, Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo}}
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline)}}
 	case workflow.VoteCast:
 		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
 			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
@@ -100,6 +101,26 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			CommentId: p.CommentID, PointId: p.PointID, AmendmentId: p.AmendmentID, ParentId: p.ParentID, Text: p.Text}}
 	case workflow.CommentRetracted:
 		out.Payload = &parleyv1.Event_CommentRetracted{CommentRetracted: &parleyv1.CommentRetracted{CommentId: p.CommentID}}
+	case workflow.ParticipantAdded:
+		out.Payload = &parleyv1.Event_ParticipantAdded{ParticipantAdded: &parleyv1.ParticipantAdded{
+			Participant: ParticipantToProto(nil, p.Participant)}}
+	case workflow.ParticipantRemoved:
+		out.Payload = &parleyv1.Event_ParticipantRemoved{ParticipantRemoved: &parleyv1.ParticipantRemoved{
+			Participant: p.Participant}}
+	case workflow.NegotiationRenamed:
+		out.Payload = &parleyv1.Event_NegotiationRenamed{NegotiationRenamed: &parleyv1.NegotiationRenamed{Title: p.Title}}
+	case workflow.DecisionRuleChanged:
+		out.Payload = &parleyv1.Event_DecisionRuleChanged{DecisionRuleChanged: &parleyv1.DecisionRuleChanged{
+			DecisionRule: ruleToProto(p.Rule), Weights: p.Weights}}
+	case workflow.NegotiationSuspended:
+		out.Payload = &parleyv1.Event_NegotiationSuspended{NegotiationSuspended: &parleyv1.NegotiationSuspended{Reason: p.Reason}}
+	case workflow.NegotiationResumed:
+		out.Payload = &parleyv1.Event_NegotiationResumed{NegotiationResumed: &parleyv1.NegotiationResumed{}}
+	case workflow.NegotiationAbandoned:
+		out.Payload = &parleyv1.Event_NegotiationAbandoned{NegotiationAbandoned: &parleyv1.NegotiationAbandoned{Reason: p.Reason}}
+	case workflow.VotingDeadlineSet:
+		out.Payload = &parleyv1.Event_VotingDeadlineSet{VotingDeadlineSet: &parleyv1.VotingDeadlineSet{
+			AmendmentId: p.AmendmentID, VotingDeadline: timestamp(p.Deadline)}}
 	}
 	return out
 }
@@ -116,14 +137,15 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 	case *parleyv1.Event_NegotiationCreated:
 		c := p.NegotiationCreated
 		e.Payload = workflow.NegotiationCreated{Title: c.GetTitle(), Participants: Participants(c.GetParticipants()), Rule: Rule(c.GetDecisionRule()),
-			ObserversMayComment: c.GetObserversMayComment()}
+			MediatorsMayChange: c.GetMediatorsMayChange(), DefaultVotingDuration: Duration(c.GetDefaultVotingDuration()),
+			MaxVotingDuration: Duration(c.GetMaxVotingDuration()), ObserversMayComment: c.GetObserversMayComment()}
 	case *parleyv1.Event_PointAdded:
 		c := p.PointAdded
 		e.Payload = workflow.PointAdded{PointID: c.GetPointId(), Text: c.GetText(), TextHash: c.GetTextSha256()}
 	case *parleyv1.Event_AmendmentProposed:
 		c := p.AmendmentProposed
 		e.Payload = workflow.AmendmentProposed{AmendmentID: c.GetAmendmentId(), Kind: Kind(c.GetKind()), PointID: c.GetPointId(),
-			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo()}
+			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline())}
 	case *parleyv1.Event_VoteCast:
 		c := p.VoteCast
 		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}
@@ -172,6 +194,24 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 			ParentID: c.GetParentId(), Text: c.GetText()}
 	case *parleyv1.Event_CommentRetracted:
 		e.Payload = workflow.CommentRetracted{CommentID: p.CommentRetracted.GetCommentId()}
+	case *parleyv1.Event_ParticipantAdded:
+		e.Payload = workflow.ParticipantAdded{Participant: Participants([]*parleyv1.Participant{p.ParticipantAdded.GetParticipant()})[0]}
+	case *parleyv1.Event_ParticipantRemoved:
+		e.Payload = workflow.ParticipantRemoved{Participant: p.ParticipantRemoved.GetParticipant()}
+	case *parleyv1.Event_NegotiationRenamed:
+		e.Payload = workflow.NegotiationRenamed{Title: p.NegotiationRenamed.GetTitle()}
+	case *parleyv1.Event_DecisionRuleChanged:
+		c := p.DecisionRuleChanged
+		e.Payload = workflow.DecisionRuleChanged{Rule: Rule(c.GetDecisionRule()), Weights: c.GetWeights()}
+	case *parleyv1.Event_NegotiationSuspended:
+		e.Payload = workflow.NegotiationSuspended{Reason: p.NegotiationSuspended.GetReason()}
+	case *parleyv1.Event_NegotiationResumed:
+		e.Payload = workflow.NegotiationResumed{}
+	case *parleyv1.Event_NegotiationAbandoned:
+		e.Payload = workflow.NegotiationAbandoned{Reason: p.NegotiationAbandoned.GetReason()}
+	case *parleyv1.Event_VotingDeadlineSet:
+		c := p.VotingDeadlineSet
+		e.Payload = workflow.VotingDeadlineSet{AmendmentID: c.GetAmendmentId(), Deadline: Time(c.GetVotingDeadline())}
 	default:
 		return workflow.Event{}, corrupt("event %d has no known payload", pe.GetSequence())
 	}

@@ -47,9 +47,29 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 		Acceptances:    map[string]workflow.Acceptance{},
 		Credentials:    map[string]string{},
 
-		ObserversMayComment: r.Meta.GetObserversMayComment(),
-		Comments:            make(map[string]*workflow.Comment, len(r.Comments)),
-		CommentOrder:        make([]string, 0, len(r.Comments)),
+		Removed:               Participants(r.Meta.GetRemovedParticipants()),
+		MediatorsMayChange:    r.Meta.GetMediatorsMayChange(),
+		DefaultVotingDuration: Duration(r.Meta.GetDefaultVotingDuration()),
+		MaxVotingDuration:     Duration(r.Meta.GetMaxVotingDuration()),
+		ObserversMayComment:   r.Meta.GetObserversMayComment(),
+		Comments:              make(map[string]*workflow.Comment, len(r.Comments)),
+		CommentOrder:          make([]string, 0, len(r.Comments)),
+	}
+	if len(n.Removed) == 0 {
+		n.Removed = nil
+	}
+	for _, v := range r.Meta.GetDecisionRuleVersions() {
+		n.Rules = append(n.Rules, workflow.RuleVersion{Rule: Rule(v.GetDecisionRule()), Weights: v.GetWeights(), Sequence: v.GetSequence()})
+	}
+	if len(n.Rules) == 0 {
+		// Stored before rules had versions: the rule never changed.
+		weights := map[string]int32{}
+		for _, p := range n.Participants {
+			if p.Role == workflow.RoleDelegation {
+				weights[p.ID] = p.Weight
+			}
+		}
+		n.Rules = []workflow.RuleVersion{{Rule: n.Rule, Weights: weights, Sequence: 1}}
 	}
 	for k, v := range r.Credentials {
 		n.Credentials[k] = v
@@ -194,6 +214,7 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 		Text: rec.GetText(), Rationale: rec.GetRationale(), State: AmendmentState(rec.GetState()),
 		Votes: map[string]workflow.Vote{}, ProposedAt: Time(rec.GetCreateTime()), UpdatedAt: Time(rec.GetUpdateTime()),
 		Sequence: rec.GetSequence(), RejectionReason: rec.GetRejectionReason(),
+		Deadline: Time(rec.GetVotingDeadline()), RuleVersion: max(int(rec.GetDecisionRuleVersion()), 1), // records from before rule versions hold 0: the first rule
 	}
 	for field, name := range map[*string]string{&a.PointID: rec.GetPoint(), &a.ResultPointID: rec.GetResultPoint()} {
 		if name != "" {

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -102,8 +103,18 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 		PendingAmendmentCount: int32(n.PendingAmendments()),
 		ObserversMayComment:   n.ObserversMayComment,
 		CommentCount:          int32(len(n.CommentOrder)),
+		RemovedParticipants:   participantsToProto(nil, n.Removed),
+		MediatorsMayChange:    n.MediatorsMayChange,
+		DefaultVotingDuration: duration(n.DefaultVotingDuration),
+		MaxVotingDuration:     duration(n.MaxVotingDuration),
 	}
-	for _, p := range n.Participants {
+	for i, v := range n.Rules {
+		out.DecisionRuleVersions = append(out.DecisionRuleVersions, &parleyv1.DecisionRuleVersion{
+			Version: int32(i + 1), DecisionRule: ruleToProto(v.Rule), Weights: v.Weights, Sequence: v.Sequence})
+	}
+	// The acceptances of removed delegations stay, for history and so that
+	// the stored state is the folded one.
+	for _, p := range slices.Concat(n.Participants, n.Removed) {
 		if a, ok := n.Acceptances[p.ID]; ok {
 			out.Acceptances = append(out.Acceptances, &parleyv1.Acceptance{
 				Participant: a.Participant, DocumentSha256: a.DocumentHash,
@@ -222,11 +233,16 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 		UpdateTime:      timestamp(a.UpdatedAt),
 		Sequence:        a.Sequence,
 		RejectionReason: a.RejectionReason,
+		VotingDeadline:  timestamp(a.Deadline),
 		ByMediator:      n.ByMediator(a),
 		CommentCount:    int32(len(n.CommentsOf(a.ID))),
 	}
 	if a.CounterTo != "" {
 		out.CounterTo = AmendmentName(n.ID, a.CounterTo)
+	}
+	out.DecisionRuleVersion = int32(max(a.RuleVersion, 1))
+	if a.State == workflow.AmendmentStateOpen {
+		out.NotVoted = n.NotVoted(a)
 	}
 	if a.PointID != "" {
 		out.Point = PointName(n.ID, a.PointID)
@@ -241,10 +257,22 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	if a.Tally != nil {
 		out.Tally = tallyToProto(*a.Tally)
 	}
-	for _, id := range sortedKeys(a.Votes) {
-		v := a.Votes[id]
-		out.Votes = append(out.Votes, &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice),
-			Reason: v.Reason, CastTime: timestamp(v.At), Sequence: v.Sequence, Member: v.Member})
+	if len(a.Votes) > 0 {
+		// Every vote of an amendment is converted at each vote (for the
+		// stored projection and the reply): one allocation for all the
+		// votes and one for all their times, rather than two per vote.
+		votes := make([]parleyv1.Vote, len(a.Votes))
+		times := make([]timestamppb.Timestamp, len(a.Votes))
+		out.Votes = make([]*parleyv1.Vote, len(a.Votes))
+		for i, id := range sortedKeys(a.Votes) {
+			v, vote := a.Votes[id], &votes[i]
+			vote.Participant, vote.Choice, vote.Reason, vote.Sequence, vote.Member = v.Participant, parleyv1.VoteChoice(v.Choice), v.Reason, v.Sequence, v.Member
+			if !v.At.IsZero() {
+				times[i].Seconds, times[i].Nanos = v.At.Unix(), int32(v.At.Nanosecond())
+				vote.CastTime = &times[i]
+			}
+			out.Votes[i] = vote
+		}
 	}
 	return out
 }
@@ -281,7 +309,7 @@ func tallyToProto(t workflow.Tally) *parleyv1.Tally {
 	return &parleyv1.Tally{
 		Approve: t.Approve, Reject: t.Reject, Abstain: t.Abstain, NotVoted: t.NotVoted,
 		ApprovingWeight: t.ApprovingWeight, TotalWeight: t.TotalWeight,
-		QuorumMet: t.QuorumMet, Passed: t.Passed, ClosedByMediator: t.ClosedByMediator,
+		QuorumMet: t.QuorumMet, Passed: t.Passed, ClosedByMediator: t.ClosedByMediator, ClosedByDeadline: t.ClosedByDeadline,
 	}
 }
 
@@ -289,7 +317,7 @@ func tallyFromProto(t *parleyv1.Tally) workflow.Tally {
 	return workflow.Tally{
 		Approve: t.GetApprove(), Reject: t.GetReject(), Abstain: t.GetAbstain(), NotVoted: t.GetNotVoted(),
 		ApprovingWeight: t.GetApprovingWeight(), TotalWeight: t.GetTotalWeight(),
-		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(),
+		QuorumMet: t.GetQuorumMet(), Passed: t.GetPassed(), ClosedByMediator: t.GetClosedByMediator(), ClosedByDeadline: t.GetClosedByDeadline(),
 	}
 }
 

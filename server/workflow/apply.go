@@ -52,6 +52,11 @@ func (n *Negotiation) applyPayload(e Event) error {
 			Amendments:   map[string]*Amendment{},
 			Acceptances:  map[string]Acceptance{},
 			Credentials:  map[string]string{},
+			Rules:        []RuleVersion{initialRule(p.Rule, p.Participants, e.Sequence)},
+
+			MediatorsMayChange:    p.MediatorsMayChange,
+			DefaultVotingDuration: p.DefaultVotingDuration,
+			MaxVotingDuration:     p.MaxVotingDuration,
 
 			ObserversMayComment: p.ObserversMayComment,
 			Comments:            map[string]*Comment{},
@@ -80,6 +85,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo,
 			State: AmendmentStateOpen, Votes: map[string]Vote{},
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
+			Deadline: p.Deadline, RuleVersion: len(n.Rules),
 		}
 		n.AmendmentOrder = append(n.AmendmentOrder, p.AmendmentID)
 		if p.PointID != "" {
@@ -223,7 +229,11 @@ func (n *Negotiation) applyPayload(e Event) error {
 		c.Retracted, c.RetractedAt, c.Text = true, e.At, ""
 
 	default:
-		return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
+		if known, err := n.applyChangeEvent(e); !known {
+			return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
+		} else if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -23,6 +23,11 @@ type CreateNegotiation struct {
 	Points        []NewPoint
 
 	ObserversMayComment bool
+	// MediatorsMayChange, DefaultVotingDuration and MaxVotingDuration are
+	// the negotiation's settings for changes and deadlines (see Negotiation).
+	MediatorsMayChange    bool
+	DefaultVotingDuration time.Duration
+	MaxVotingDuration     time.Duration
 }
 
 // NewPoint is an initial point with the id chosen for it.
@@ -39,7 +44,8 @@ type ProposeAmendment struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
-	CounterTo    string // optional: the id of the amendment this one answers
+	CounterTo    string    // optional: the id of the amendment this one answers
+	Deadline     time.Time // optional voting deadline; zero: the negotiation's default, if any
 }
 
 // CastVote casts or changes the actor's vote.

@@ -57,6 +57,24 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.revokeCredential(c)
 	case RotateCheckpointKey:
 		err = d.rotateCheckpointKey(c)
+	case AddParticipant:
+		err = d.addParticipant(c)
+	case RemoveParticipant:
+		err = d.removeParticipant(c)
+	case RenameNegotiation:
+		err = d.rename(c)
+	case ChangeDecisionRule:
+		err = d.changeRule(c)
+	case SuspendNegotiation:
+		err = d.suspend(c)
+	case ResumeNegotiation:
+		err = d.resume(c)
+	case AbandonNegotiation:
+		err = d.abandon(c)
+	case SetVotingDeadline:
+		err = d.setDeadline(c)
+	case CloseVotingAtDeadline:
+		err = d.closeAtDeadline(c)
 	case AddMember:
 		err = d.addMember(c)
 	case RemoveMember:
@@ -120,6 +138,9 @@ func (d *decider) act(action string, roles ...Role) error {
 	}
 	p, ok := d.n.Participant(d.m.Actor)
 	if !ok {
+		if d.n.removed(d.m.Actor) {
+			return Errorf(EPERMISSION, "PARTICIPANT_REMOVED", "%q was removed from this negotiation", d.m.Actor)
+		}
 		return Errorf(EPERMISSION, "NOT_A_MEMBER", "%q is not a participant of this negotiation", d.m.Actor)
 	}
 	allowed := false
@@ -134,8 +155,21 @@ func (d *decider) act(action string, roles ...Role) error {
 			return Errorf(EPERMISSION, "MEMBER_NOT_FOUND", "%q is not a member of %s: it was removed or never added", m, p.ID)
 		}
 	}
-	if d.n.State == NegotiationStateConcluded {
+	return d.takesChanges(true)
+}
+
+// takesChanges refuses every action once the negotiation is final, and, if
+// strict, while it is suspended.
+func (d *decider) takesChanges(strict bool) error {
+	switch d.n.State {
+	case NegotiationStateConcluded:
 		return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_CONCLUDED", "the negotiation has concluded; its text is frozen")
+	case NegotiationStateAbandoned:
+		return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_ABANDONED", "the negotiation was abandoned; it takes no more changes")
+	case NegotiationStateSuspended:
+		if strict {
+			return Errorf(EFAILEDPRECONDITION, "NEGOTIATION_SUSPENDED", "the negotiation is suspended: nothing is proposed, voted, signed or accepted until it resumes")
+		}
 	}
 	return nil
 }
@@ -202,6 +236,9 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validateVotingDurations(c.DefaultVotingDuration, c.MaxVotingDuration); err != nil {
+		return nil, err
+	}
 	if len(c.Points) == 0 {
 		return nil, Errorf(EINVALID, "POINTS_REQUIRED", "a negotiation needs at least one point")
 	}
@@ -213,7 +250,8 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 		events = append(events, Event{NegotiationID: c.NegotiationID, Sequence: int64(len(events)) + 1,
 			At: m.At, Actor: m.Actor, RequestID: m.RequestID, Payload: p})
 	}
-	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule, ObserversMayComment: c.ObserversMayComment})
+	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule, MediatorsMayChange: c.MediatorsMayChange,
+		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration, ObserversMayComment: c.ObserversMayComment})
 	seen := make(map[string]bool, len(c.Points))
 	for i, p := range c.Points {
 		if p.ID == "" || seen[p.ID] {
@@ -252,35 +290,17 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 	seen := make(map[string]bool, len(in))
 	delegations, mediators := 0, 0
 	for i, p := range in {
-		switch {
-		case !participantIDPattern.MatchString(p.ID):
-			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens", p.ID)
-		case p.ID == AdminActor:
-			return nil, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %q is reserved", p.ID)
-		case seen[p.ID]:
+		if seen[p.ID] {
 			return nil, Errorf(EINVALID, "PARTICIPANT_DUPLICATE", "participant %q is listed twice", p.ID)
-		case p.Role < RoleDelegation || p.Role > RoleObserver:
-			return nil, Errorf(EINVALID, "ROLE_INVALID", "participant %q needs a role: delegation, mediator or observer", p.ID)
-		case p.Weight < 0 || p.Weight > MaxWeight:
-			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q has weight %d; weights are 0 to %d", p.ID, p.Weight, MaxWeight)
-		case p.Role != RoleDelegation && p.Weight != 0:
-			return nil, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
 		}
-		seen[p.ID] = true
-		p.Members = nil // members are added by AddMember, each an event
-		p.DisplayName = strings.TrimSpace(p.DisplayName)
-		if p.DisplayName == "" {
-			p.DisplayName = p.ID
-		}
-		if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
+		p, err := validateParticipant(p)
+		if err != nil {
 			return nil, err
 		}
+		seen[p.ID] = true
 		switch p.Role {
 		case RoleDelegation:
 			delegations++
-			if p.Weight == 0 {
-				p.Weight = 1
-			}
 		case RoleMediator:
 			mediators++
 		}
@@ -296,6 +316,36 @@ func validateParticipants(in []Participant) ([]Participant, error) {
 		return nil, Errorf(EINVALID, "NO_MEDIATOR", "a negotiation needs at least one mediator: only a mediator applies or rejects an amendment that passed, so without one the negotiation could never conclude")
 	}
 	return out, nil
+}
+
+// validateParticipant checks one participant and returns it as recorded:
+// display name trimmed (the id if none), a delegation's weight at least 1,
+// no members (they are added by AddMember, each an event).
+func validateParticipant(p Participant) (Participant, error) {
+	switch {
+	case !participantIDPattern.MatchString(p.ID):
+		return p, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %.70q must be a lowercase letter then up to 62 lowercase letters, digits or hyphens", p.ID)
+	case p.ID == AdminActor:
+		return p, Errorf(EINVALID, "PARTICIPANT_ID_INVALID", "participant id %q is reserved", p.ID)
+	case p.Role < RoleDelegation || p.Role > RoleObserver:
+		return p, Errorf(EINVALID, "ROLE_INVALID", "participant %q needs a role: delegation, mediator or observer", p.ID)
+	case p.Weight < 0 || p.Weight > MaxWeight:
+		return p, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q has weight %d; weights are 0 to %d", p.ID, p.Weight, MaxWeight)
+	case p.Role != RoleDelegation && p.Weight != 0:
+		return p, Errorf(EINVALID, "WEIGHT_INVALID", "participant %q is not a delegation and so cannot have a weight", p.ID)
+	}
+	p.Members = nil
+	p.DisplayName = strings.TrimSpace(p.DisplayName)
+	if p.DisplayName == "" {
+		p.DisplayName = p.ID
+	}
+	if err := validateLine("display name of "+p.ID, "DISPLAY_NAME_INVALID", p.DisplayName, MaxDisplayNameBytes); err != nil {
+		return p, err
+	}
+	if p.Role == RoleDelegation && p.Weight == 0 {
+		p.Weight = 1
+	}
+	return p, nil
 }
 
 func validateRule(r DecisionRule, participants []Participant) (DecisionRule, error) {
@@ -386,8 +436,16 @@ func (d *decider) propose(c ProposeAmendment) error {
 			return err
 		}
 	}
+	deadline := c.Deadline
+	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
+		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
+	} else if !deadline.IsZero() {
+		if err := d.checkDeadline(deadline, d.m.At); err != nil {
+			return err
+		}
+	}
 	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: c.Kind, PointID: c.PointID,
-		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, CounterTo: c.CounterTo})
+		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, CounterTo: c.CounterTo, Deadline: deadline})
 	return nil
 }
 
@@ -526,11 +584,33 @@ func (d *decider) castVote(c CastVote) error {
 // tally counts the votes on a, with the vote of override (if not empty)
 // replaced by choice.
 func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, byMediator bool) Tally {
-	t := Tally{ClosedByMediator: byMediator}
-	delegations := n.Delegations()
+	t := n.tallyOf(a, n.Delegations(), override, choice)
+	t.ClosedByMediator = byMediator
+	return t
+}
+
+// RuleOf returns the rule version that decides an amendment: the one in
+// force when it was proposed.
+func (n *Negotiation) RuleOf(a *Amendment) RuleVersion {
+	v := max(a.RuleVersion, 1)
+	if v > len(n.Rules) {
+		return RuleVersion{Rule: n.Rule}
+	}
+	return n.Rules[v-1]
+}
+
+// tallyOf counts the votes of the given delegations on a under the rule that
+// decides a, with the vote of override (if not empty) replaced by choice.
+func (n *Negotiation) tallyOf(a *Amendment, delegations []string, override string, choice VoteChoice) Tally {
+	var t Tally
+	rv := n.RuleOf(a)
 	for _, id := range delegations {
-		p, _ := n.Participant(id)
-		t.TotalWeight += int64(p.Weight)
+		weight, ok := rv.Weights[id]
+		if !ok {
+			p, _ := n.Participant(id)
+			weight = p.Weight
+		}
+		t.TotalWeight += int64(weight)
 		c := a.Votes[id].Choice
 		if id == override {
 			c = choice
@@ -538,7 +618,7 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 		switch c {
 		case ChoiceApprove:
 			t.Approve++
-			t.ApprovingWeight += int64(p.Weight)
+			t.ApprovingWeight += int64(weight)
 		case ChoiceReject:
 			t.Reject++
 		case ChoiceAbstain:
@@ -547,9 +627,10 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 			t.NotVoted++
 		}
 	}
-	t.QuorumMet = t.Approve+t.Reject+t.Abstain >= n.Rule.Quorum
+	rule := rv.Rule
+	t.QuorumMet = t.Approve+t.Reject+t.Abstain >= rule.Quorum
 	var met bool
-	switch n.Rule.Method {
+	switch rule.Method {
 	case MethodConsensus:
 		met = t.Reject == 0 && t.Approve >= 1
 	case MethodUnanimity:
@@ -557,7 +638,7 @@ func (n *Negotiation) tally(a *Amendment, override string, choice VoteChoice, by
 	case MethodMajority:
 		met = 2*int(t.Approve) > len(delegations)
 	case MethodQualified:
-		met = t.ApprovingWeight*10000 >= int64(n.Rule.ThresholdBasisPoints)*t.TotalWeight
+		met = t.ApprovingWeight*10000 >= int64(rule.ThresholdBasisPoints)*t.TotalWeight
 	}
 	t.Passed = t.QuorumMet && met
 	return t

@@ -18,11 +18,13 @@ type Payload interface{ isPayload() }
 
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
-	Title        string
-	Participants []Participant
-	Rule         DecisionRule
-
-	ObserversMayComment bool
+	Title                 string
+	Participants          []Participant
+	Rule                  DecisionRule
+	MediatorsMayChange    bool
+	DefaultVotingDuration time.Duration
+	MaxVotingDuration     time.Duration
+	ObserversMayComment   bool
 }
 
 // PointAdded appends one point of the initial document.
@@ -40,7 +42,8 @@ type AmendmentProposed struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
-	CounterTo    string // the amendment it answers; empty if none
+	CounterTo    string    // the amendment it answers; empty if none
+	Deadline     time.Time // zero: no deadline
 }
 
 // VoteCast records the actor's vote or change of vote.

@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,6 +112,22 @@ var corruptLogs = []struct {
 		f.pass(id)
 		return appendEvent(f.log, negotiationID, workflow.AmendmentApplied{AmendmentID: id, PointID: "p1", Revision: 3})
 	}},
+	{name: "replace of an unknown point", build: func(f *fixture) []workflow.Event {
+		id := f.propose(ukraine, workflow.KindReplace, "p1", "New.")
+		f.pass(id)
+		return appendEvent(f.log, negotiationID, workflow.AmendmentApplied{AmendmentID: id, PointID: "p-nope", Revision: 2,
+			TextHash: workflow.HashText("New.")})
+	}},
+	{name: "replace of a deleted point", build: func(f *fixture) []workflow.Event {
+		rep := f.propose(ukraine, workflow.KindReplace, "p1", "New.")
+		del := f.propose(russia, workflow.KindDelete, "p1", "")
+		f.pass(rep)
+		f.pass(del)
+		// Applied without staling the replace, as the rules would.
+		f.forge(mediator, workflow.AmendmentApplied{AmendmentID: del, PointID: "p1"})
+		return appendEvent(f.log, negotiationID, workflow.AmendmentApplied{AmendmentID: rep, PointID: "p1", Revision: 2,
+			TextHash: workflow.HashText("New.")})
+	}},
 	{name: "insert of an existing point", build: func(f *fixture) []workflow.Event {
 		id := f.propose(ukraine, workflow.KindInsert, "", "New.")
 		f.pass(id)
@@ -175,6 +192,84 @@ func TestFoldRefusesCorruptLogs(t *testing.T) {
 			}
 			if workflow.ErrorCode(err) != workflow.EINTERNAL || workflow.ErrorReason(err) != "LOG_CORRUPT" {
 				t.Errorf("error = %v, want internal/LOG_CORRUPT", err)
+			}
+		})
+	}
+}
+
+// The sign-off that completes the last point concludes the negotiation only if
+// every delegation has signed off every point at its current revision. Under
+// today's rules every delegation's acceptance already needs that, so these
+// states come from logs written under other rules: the acceptances are forged.
+func TestConclusionNeedsEverySignOff(t *testing.T) {
+	// signAllBut has every delegation sign off every point at its current
+	// revision, but for the sign-offs skipped.
+	signAllBut := func(f *fixture, skip [][2]string) {
+		f.t.Helper()
+		for _, pid := range f.n.Order {
+			for _, d := range delegations {
+				if s, ok := f.n.Points[pid].SignOffs[d]; slices.Contains(skip, [2]string{pid, d}) || ok && s.Revision == f.n.Points[pid].Current().Revision {
+					continue
+				}
+				f.do(d, f.signOffCmd(pid))
+			}
+		}
+	}
+	acceptAll := func(f *fixture) {
+		f.t.Helper()
+		for _, d := range delegations {
+			f.forge(d, workflow.DocumentAccepted{DocumentHash: f.n.DocumentHash()})
+		}
+	}
+	tests := []struct {
+		name string
+		// setup leaves every delegation's acceptance of the current text and
+		// all sign-offs but a few, and returns those missing: first the one
+		// under test, last the one that completes the document.
+		setup func(f *fixture) (missing [][2]string)
+	}{
+		{"other delegations have not signed off the point", func(f *fixture) [][2]string {
+			// Ukraine, the first delegation, signs off p1 first: the others'
+			// sign-offs of the same point must still be checked.
+			missing := [][2]string{{"p1", ukraine}, {"p1", russia}, {"p1", unitedStates}, {"p1", europe}}
+			signAllBut(f, missing)
+			acceptAll(f)
+			return missing
+		}},
+		{"the signer has not signed off another point", func(f *fixture) [][2]string {
+			missing := [][2]string{{"p1", ukraine}, {"p3", ukraine}}
+			signAllBut(f, missing)
+			acceptAll(f)
+			return missing
+		}},
+		{"another delegation's sign-off is stale", func(f *fixture) [][2]string {
+			f.signAll()
+			f.amend(workflow.KindReplace, "p2", "A new second point.")
+			// Russia's sign-off of p2 is of revision 1, which is no longer
+			// the text.
+			missing := [][2]string{{"p2", ukraine}, {"p2", russia}}
+			signAllBut(f, missing)
+			acceptAll(f)
+			return missing
+		}},
+	}
+	for _, tt := range tests {
+		t.Run("OK/"+tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			missing := tt.setup(f)
+			for i, s := range missing {
+				events := f.do(s[1], f.signOffCmd(s[0]))
+				if i < len(missing)-1 {
+					if got := payloads(events); len(got) != 1 || f.n.State != workflow.NegotiationStateOpen {
+						t.Fatalf("%s's sign-off of %s gave %v; negotiation %s, want one sign-off and OPEN", s[1], s[0], got, f.n.State)
+					}
+					continue
+				}
+				// Once the last sign-off comes, the negotiation concludes:
+				// the state was short of sign-offs, not broken.
+				if got := payloads(events); len(got) != 2 || f.n.State != workflow.NegotiationStateConcluded {
+					t.Fatalf("the last sign-off gave %v; negotiation %s, want it CONCLUDED", got, f.n.State)
+				}
 			}
 		})
 	}

@@ -22,7 +22,7 @@ import (
 // off, accepting), so that a fair share of runs reach CONCLUDED and go on past
 // it.
 func TestRandomCommands(t *testing.T) {
-	var runs, concluded int
+	var runs, concluded, restarts int
 	reasons := map[string]int{}
 	events := map[string]int{}
 	rapid.Check(t, func(t *rapid.T) {
@@ -46,15 +46,19 @@ func TestRandomCommands(t *testing.T) {
 		if m.n.State == workflow.NegotiationStateConcluded {
 			concluded++
 		}
+		restarts += m.restarts
 		for _, e := range m.log {
 			events[strings.TrimPrefix(fmt.Sprintf("%T", e.Payload), "workflow.")]++
 		}
 	})
-	t.Logf("%d of %d runs concluded; events: %v; refusals: %v", concluded, runs, events, reasons)
+	t.Logf("%d of %d runs concluded; %d restarts; events: %v; refusals: %v", concluded, runs, restarts, events, reasons)
 	// The generator is meant to conclude about half the runs; a tenth is far
 	// below what chance allows and means the bias has stopped working.
 	if runs >= 50 && concluded*10 < runs {
 		t.Errorf("only %d of %d runs concluded", concluded, runs)
+	}
+	if runs >= 50 && restarts < runs {
+		t.Errorf("only %d restarts in %d runs: the rebuilt state is hardly used", restarts, runs)
 	}
 }
 
@@ -65,6 +69,7 @@ type model struct {
 	log       []workflow.Event
 	prev      *workflow.Negotiation
 	steps     int
+	restarts  int // times the state was replaced by the one rebuilt from the log
 	ids       int
 	frozen    string // the document hash at conclusion
 	budget    int    // amendments the helpful commands may still propose
@@ -535,7 +540,11 @@ func (m *model) step(t *rapid.T, actor string, cmd workflow.Command) error {
 }
 
 // checkFold compares the state built event by event with the fold of the
-// whole log, and keeps the fold to compare the next step with.
+// whole log and with the state a restart rebuilds from it (Reindex), and keeps
+// the fold to compare the next step with. Now and then the server "restarts":
+// the commands that follow are decided on the rebuilt state, so that its
+// indexes are tested by what the rules do with them, not only by what they
+// answer.
 func (m *model) checkFold(t *rapid.T) {
 	folded, err := workflow.Fold(m.log)
 	if err != nil {
@@ -544,7 +553,15 @@ func (m *model) checkFold(t *rapid.T) {
 	if d := stateDiff(folded, m.n); d != "" {
 		t.Fatalf("state differs from the fold of its log (-fold +state):\n%s", d)
 	}
+	restarted := rebuilt(t, m.log)
+	if d := stateDiff(folded, restarted); d != "" {
+		t.Fatalf("state rebuilt after a restart differs from the fold of its log (-fold +rebuilt):\n%s", d)
+	}
 	m.prev = folded
+	if m.chance(t, 10, "restart") {
+		m.n = restarted
+		m.restarts++
+	}
 }
 
 // check verifies the invariants of the state.

@@ -805,7 +805,7 @@ func TestEveryReasonIsTested(t *testing.T) {
 	// always fail with EINVALID.
 	passed := regexp.MustCompile(`validate(?:Line|FreeText)\([^,]+, "([A-Z0-9_]+)"`)
 	want := map[string]bool{}
-	for _, file := range []string{"decide.go", "text.go", "apply.go"} {
+	for _, file := range []string{"decide.go", "text.go", "apply.go", "changes.go"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -825,6 +825,9 @@ func TestEveryReasonIsTested(t *testing.T) {
 		tested[r.code+"/"+r.reason] = true
 	}
 	for _, r := range defensiveRefusals {
+		tested[r.code+"/"+r.reason] = true
+	}
+	for _, r := range changeRefusals {
 		tested[r.code+"/"+r.reason] = true
 	}
 	for _, c := range parseCases {
@@ -854,5 +857,35 @@ func TestEveryReasonIsTested(t *testing.T) {
 	slices.Sort(unknown)
 	if len(unknown) > 0 {
 		t.Errorf("tests expect reasons the source never returns: %v", unknown)
+	}
+}
+
+// A refusal of a document names the point or line at fault by its number, so
+// that whoever typed the document can find it.
+func TestRefusalsSayWhere(t *testing.T) {
+	create := func(mod func(c *workflow.CreateNegotiation)) error {
+		c := validCreate()
+		mod(&c)
+		_, err := workflow.Decide(nil, workflow.Meta{Actor: admin}, c)
+		return err
+	}
+	_, parseErr := workflow.ParseNumberedText("1. First.\n2. Second.\n3. \x07Third.")
+	_, preambleErr := workflow.ParseNumberedText("\nA preamble.\n1. First.")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"repeated id", create(func(c *workflow.CreateNegotiation) { c.Points[2].ID = c.Points[0].ID }), "point 3 "},
+		{"empty text", create(func(c *workflow.CreateNegotiation) { c.Points[1].Text = " \n " }), "point 2 "},
+		{"numbered text", parseErr, "point 3 "},
+		{"text before the first point", preambleErr, "line 2 "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if msg := workflow.ErrorMessage(tt.err); !strings.HasPrefix(msg, tt.want) {
+				t.Errorf("message %q does not start with %q", msg, tt.want)
+			}
+		})
 	}
 }

@@ -445,6 +445,26 @@ func TestVoting(t *testing.T) {
 			t.Errorf("amendment %s, tally %+v", a.State, a.Tally)
 		}
 	})
+	t.Run("OK/a vote changes with the same empty reason", func(t *testing.T) {
+		// Only the choice changes: APPROVE then ABSTAIN, neither with a
+		// reason. Under unanimity the old approval would pass the amendment.
+		f := newFixture(t, withRule(workflow.DecisionRule{Method: workflow.MethodUnanimity}))
+		id := f.propose(ukraine, workflow.KindReplace, "p1", "New.")
+		f.do(ukraine, workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceApprove})
+		events := f.do(ukraine, workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceAbstain})
+		checkPayloads(t, events, []workflow.Payload{workflow.VoteCast{AmendmentID: id, Choice: workflow.ChoiceAbstain}})
+		if v := f.amendment(id).Votes[ukraine]; v.Choice != workflow.ChoiceAbstain || v.Sequence != f.n.LastSequence {
+			t.Errorf("ukraine's vote: %+v, want the ABSTAIN just cast", v)
+		}
+		for _, d := range []string{russia, unitedStates, europe} {
+			f.do(d, workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceApprove})
+		}
+		a := f.amendment(id)
+		want := workflow.Tally{Approve: 3, Abstain: 1, ApprovingWeight: 3, TotalWeight: 4, QuorumMet: true}
+		if a.State != workflow.AmendmentStateFailed || a.Tally == nil || *a.Tally != want {
+			t.Errorf("amendment %s, tally %+v; want FAILED with %+v", a.State, a.Tally, want)
+		}
+	})
 	t.Run("OK/a new reason is a change", func(t *testing.T) {
 		f := newFixture(t)
 		id := f.propose(ukraine, workflow.KindReplace, "p1", "New.")

@@ -212,3 +212,111 @@ func TestHashText(t *testing.T) {
 		}
 	}
 }
+
+// numberedOfSize returns numbered text of exactly size bytes whose points are
+// each valid: full points of 16,000 bytes, then what is left.
+func numberedOfSize(tb testing.TB, size int) string {
+	tb.Helper()
+	var b strings.Builder
+	for number := 1; ; number++ {
+		prefix := fmt.Sprintf("%d. ", number)
+		left := size - b.Len()
+		if left-len(prefix) <= workflow.MaxPointTextBytes {
+			b.WriteString(prefix + strings.Repeat("x", left-len(prefix)))
+			break
+		}
+		// Leave at least a few bytes for the next point.
+		text := min(16_000, left-len(prefix)-1-16)
+		b.WriteString(prefix + strings.Repeat("x", text) + "\n")
+	}
+	if b.Len() != size {
+		tb.Fatalf("numbered text of %d bytes, want %d", b.Len(), size)
+	}
+	return b.String()
+}
+
+// Every limit on a text is inclusive: a text of exactly the limit is taken,
+// one byte more is refused with the limit's reason.
+func TestTextLimits(t *testing.T) {
+	create := func(mod func(c *workflow.CreateNegotiation, s string)) func(t *testing.T, s string) error {
+		return func(t *testing.T, s string) error {
+			c := validCreate()
+			mod(&c, s)
+			_, err := workflow.Decide(nil, workflow.Meta{Actor: admin}, c)
+			return err
+		}
+	}
+	// on runs a command made from s on a fresh fixture; prepare returns the
+	// amendment the command acts on.
+	on := func(actor string, prepare func(f *fixture) string, cmd func(id, s string) workflow.Command) func(t *testing.T, s string) error {
+		return func(t *testing.T, s string) error {
+			f := newFixture(t)
+			id := ""
+			if prepare != nil {
+				id = prepare(f)
+			}
+			events, err := workflow.Decide(f.n, f.meta(actor), cmd(id, s))
+			if err == nil && len(events) == 0 {
+				t.Fatalf("no event and no error")
+			}
+			return err
+		}
+	}
+	openAmendment := func(f *fixture) string { return f.propose(ukraine, workflow.KindReplace, "p1", "New.") }
+	passedAmendment := func(f *fixture) string {
+		id := openAmendment(f)
+		f.pass(id)
+		return id
+	}
+	tests := []struct {
+		name   string
+		limit  int
+		reason string
+		text   func(tb testing.TB, size int) string // nil: that many letters
+		try    func(t *testing.T, s string) error
+	}{
+		{"title", workflow.MaxTitleBytes, "TITLE_INVALID", nil,
+			create(func(c *workflow.CreateNegotiation, s string) { c.Title = s })},
+		{"display name", workflow.MaxDisplayNameBytes, "DISPLAY_NAME_INVALID", nil,
+			create(func(c *workflow.CreateNegotiation, s string) { c.Participants[0].DisplayName = s })},
+		{"point text", workflow.MaxPointTextBytes, "TEXT_TOO_LONG", nil,
+			create(func(c *workflow.CreateNegotiation, s string) { c.Points[1].Text = s })},
+		{"amendment text", workflow.MaxPointTextBytes, "TEXT_TOO_LONG", nil,
+			on(ukraine, nil, func(_, s string) workflow.Command {
+				return workflow.ProposeAmendment{AmendmentID: "am-new", Kind: workflow.KindReplace, PointID: "p1", BaseRevision: 1, Text: s}
+			})},
+		{"rationale", workflow.MaxRationaleBytes, "RATIONALE_TOO_LONG", nil,
+			on(ukraine, nil, func(_, s string) workflow.Command {
+				return workflow.ProposeAmendment{AmendmentID: "am-new", Kind: workflow.KindReplace, PointID: "p1", BaseRevision: 1, Text: "New.", Rationale: s}
+			})},
+		{"reason of a vote", workflow.MaxReasonBytes, "REASON_TOO_LONG", nil,
+			on(russia, openAmendment, func(id, s string) workflow.Command {
+				return workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceReject, Reason: s}
+			})},
+		{"reason of a rejection", workflow.MaxReasonBytes, "REASON_TOO_LONG", nil,
+			on(mediator, passedAmendment, func(id, s string) workflow.Command {
+				return workflow.RejectAmendment{AmendmentID: id, Reason: s}
+			})},
+		{"numbered text", workflow.MaxNumberedTextBytes, "TEXT_TOO_LONG", numberedOfSize,
+			func(t *testing.T, s string) error { _, err := workflow.ParseNumberedText(s); return err }},
+	}
+	for _, tt := range tests {
+		text := tt.text
+		if text == nil {
+			text = func(_ testing.TB, size int) string { return strings.Repeat("é", size/2) + strings.Repeat("a", size%2) }
+		}
+		t.Run("OK/"+tt.name+" of the limit", func(t *testing.T) {
+			s := text(t, tt.limit)
+			if len(s) != tt.limit {
+				t.Fatalf("test text of %d bytes, want %d", len(s), tt.limit)
+			}
+			if err := tt.try(t, s); err != nil {
+				t.Fatalf("%s of exactly %d bytes: %v", tt.name, tt.limit, err)
+			}
+		})
+		t.Run(errName(tt.reason)+"/"+tt.name+" one byte over", func(t *testing.T) {
+			err := tt.try(t, text(t, tt.limit+1))
+			checkRefused(t, nil, err, workflow.EINVALID, tt.reason)
+		})
+	}
+}

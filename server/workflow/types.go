@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -20,6 +21,8 @@ type NegotiationState int
 const (
 	NegotiationStateOpen NegotiationState = iota + 1
 	NegotiationStateConcluded
+	NegotiationStateSuspended // paused: changes of the text and votes wait for a resume
+	NegotiationStateAbandoned // given up: final, like CONCLUDED, but with no agreed text
 )
 
 func (s NegotiationState) String() string {
@@ -28,6 +31,10 @@ func (s NegotiationState) String() string {
 		return "OPEN"
 	case NegotiationStateConcluded:
 		return "CONCLUDED"
+	case NegotiationStateSuspended:
+		return "SUSPENDED"
+	case NegotiationStateAbandoned:
+		return "ABANDONED"
 	}
 	return "UNSPECIFIED"
 }
@@ -239,6 +246,23 @@ type Negotiation struct {
 	ObserversMayComment bool                // observers may post comments, not only read
 	Comments            map[string]*Comment // every comment, retracted ones included
 	CommentOrder        []string            // comment ids in the order they were posted
+	// Removed holds the participants removed from the negotiation, in the
+	// order they left. Their ids are never given again, so that the log
+	// never names two parties with one id.
+	Removed []Participant
+	// Rules holds every decision rule the negotiation had, oldest first; the
+	// last is Rule. An amendment is decided by the rule in force when it
+	// was proposed (Amendment.RuleVersion).
+	Rules []RuleVersion
+	// MediatorsMayChange lets mediators change participants, title, rule
+	// and state, as the administrator can.
+	MediatorsMayChange bool
+	// DefaultVotingDuration, if not zero, gives every new amendment a
+	// voting deadline that long after its proposal.
+	DefaultVotingDuration time.Duration
+	// MaxVotingDuration, if not zero, bounds any voting deadline: at most
+	// this long after the amendment's proposal.
+	MaxVotingDuration time.Duration
 
 	derived derived
 }
@@ -316,7 +340,21 @@ type Amendment struct {
 	ResultPointID   string
 	RejectionReason string
 	StaledBy        string
-	CounterTo       string // the amendment this one answers; empty if none
+	// Deadline, if not zero, is when the server closes voting.
+	Deadline time.Time
+	// RuleVersion is the 1-based index in Negotiation.Rules of the rule
+	// that decides this amendment; 0 in state loaded from before rule
+	// versions existed, meaning 1.
+	RuleVersion int
+	CounterTo   string // the amendment this one answers; empty if none
+}
+
+// RuleVersion is one decision rule of a negotiation with the delegations'
+// weights under it.
+type RuleVersion struct {
+	Rule     DecisionRule
+	Weights  map[string]int32 // delegation id → weight; a delegation missing here weighs its current weight
+	Sequence int64            // the event that set it
 }
 
 // Comment is a remark on a point or an amendment, or a reply to one. A reply
@@ -359,6 +397,7 @@ type Tally struct {
 	ApprovingWeight, TotalWeight       int64
 	QuorumMet, Passed                  bool
 	ClosedByMediator                   bool
+	ClosedByDeadline                   bool
 }
 
 // Acceptance is a delegation's acceptance of the whole text.
@@ -369,6 +408,11 @@ type Acceptance struct {
 	At           time.Time
 	Sequence     int64
 	Checkpoint   *CheckpointRef
+}
+
+// Final reports whether the state takes no more changes.
+func (s NegotiationState) Final() bool {
+	return s == NegotiationStateConcluded || s == NegotiationStateAbandoned
 }
 
 // Participant returns the participant with the given id.
@@ -403,10 +447,18 @@ func (n *Negotiation) AmendmentsOfPoint(pointID string) []string { return n.deri
 // not modify it.
 func (n *Negotiation) CommentsOf(subjectID string) []string { return n.derived.commentsOf[subjectID] }
 
-// ByMediator reports whether an amendment was proposed by a mediator.
+// ByMediator reports whether an amendment was proposed by a mediator, also
+// one removed from the negotiation since: the proposal stays a mediator's.
 func (n *Negotiation) ByMediator(a *Amendment) bool {
 	p, ok := n.Participant(a.Proposer)
-	return ok && p.Role == RoleMediator
+	if !ok {
+		i := slices.IndexFunc(n.Removed, func(q Participant) bool { return q.ID == a.Proposer })
+		if i < 0 {
+			return false
+		}
+		p = n.Removed[i]
+	}
+	return p.Role == RoleMediator
 }
 
 // Alternatives returns the pending REPLACE and DELETE amendments of a point,

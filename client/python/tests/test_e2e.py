@@ -300,6 +300,35 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(base64.b64decode(root), merkle_tree_hash([r.leaf for r in listed]))
         self.assertEqual(cp.root_hash, base64.b64decode(root))
 
+    def test_suspended_negotiation_refuses_votes_until_resumed(self):
+        admin = self.connect(self.server.admin_token)
+        name = admin.negotiation.CreateNegotiation(
+            api.CreateNegotiationRequest(
+                title="Paused plan",
+                participants=[
+                    pb.Participant(id="ukraine", role=pb.ROLE_DELEGATION),
+                    pb.Participant(id="mediator", role=pb.ROLE_MEDIATOR),
+                ],
+                decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
+                numbered_text=TEXT,
+            )
+        ).negotiation.name
+        ukraine = self.connect(admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant="ukraine")).token)
+        suspended = admin.negotiation.SuspendNegotiation(api.SuspendNegotiationRequest(negotiation=name, reason="Consultations"))
+        self.assertEqual(suspended.negotiation.state, pb.NEGOTIATION_STATE_SUSPENDED)
+        with self.assertRaises(grpc.RpcError) as cm:
+            ukraine.negotiation.ProposeAmendment(
+                api.ProposeAmendmentRequest(negotiation=name, kind=pb.AMENDMENT_KIND_INSERT, text="A new point.")
+            )
+        err = parley_error(cm.exception)
+        self.assertEqual(err.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(err.reason, "NEGOTIATION_SUSPENDED")
+        resumed = admin.negotiation.ResumeNegotiation(api.ResumeNegotiationRequest(negotiation=name))
+        self.assertEqual(resumed.negotiation.state, pb.NEGOTIATION_STATE_OPEN)
+        ukraine.negotiation.ProposeAmendment(
+            api.ProposeAmendmentRequest(negotiation=name, kind=pb.AMENDMENT_KIND_INSERT, text="A new point.")
+        )
+
     def test_wrong_token_is_unauthenticated(self):
         stranger = self.connect("prl_not-a-token")
         with self.assertRaises(grpc.RpcError) as cm:

@@ -266,6 +266,33 @@ test("a short negotiation, watched from the first event", async (t) => {
   assert.deepEqual(tail.map((r) => r.sequence), [23n, 24n, 25n, 26n, 27n, 28n, 29n, 30n]);
 });
 
+test("a participant added after creation, and removed: its token stops working", async () => {
+  const admin = connect(server.adminToken);
+  const { negotiation } = await admin.negotiation.createNegotiation({
+    title: "A plan that changes",
+    participants: [
+      { id: "ukraine", role: Role.DELEGATION },
+      { id: "mediator", role: Role.MEDIATOR },
+    ],
+    decisionRule: { method: DecisionMethod.CONSENSUS },
+    numberedText: TEXT,
+  });
+  const name = negotiation!.name;
+  const added = await admin.negotiation.addParticipant({
+    negotiation: name,
+    participant: { id: "poland", displayName: "Poland", role: Role.DELEGATION },
+  });
+  assert.deepEqual(added.negotiation!.participants.map((p) => p.id), ["ukraine", "mediator", "poland"]);
+  const poland = connect((await admin.admin.issueToken({ negotiation: name, participant: "poland" })).token);
+  assert.equal((await poland.negotiation.getCaller({})).participant!.id, "poland");
+  const removed = await admin.negotiation.removeParticipant({ negotiation: name, participant: "poland" });
+  assert.deepEqual(removed.negotiation!.removedParticipants.map((p) => p.id), ["poland"]);
+  await assert.rejects(poland.negotiation.getCaller({}), (err: unknown) => {
+    assert.equal(parleyError(err).reason, "TOKEN_INVALID");
+    return true;
+  });
+});
+
 test("a wrong token is UNAUTHENTICATED with a reason", async () => {
   const stranger = connect("prl_not-a-token");
   await assert.rejects(stranger.negotiation.getCaller({}), (err: unknown) => {

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { newRequestId, refusal } from "./api.js";
 import { AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
 import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
-import { choiceName, describeAmendment, shortId, stateName, timeText } from "./format.js";
+import { choiceName, describeAmendment, shortId, stateName, timeLeft, timeText } from "./format.js";
 import type { Store } from "./store.js";
 import { Action, Redline } from "./ui.js";
 import { Discussion } from "./discussion.js";
@@ -114,11 +114,17 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
           Waiting for: {waiting.map((d) => d.displayName || d.id).join(", ")}
         </p>
       )}
+      {open && a.votingDeadline && (
+        <p class="deadline" data-test="deadline">
+          Voting closes {timeText(a.votingDeadline)} ({timeLeft(a.votingDeadline)} left); the server closes it then.
+        </p>
+      )}
       {a.tally && (
         <p class="tally">
           Tally: {a.tally.approve} approve, {a.tally.reject} reject, {a.tally.abstain} abstain, {a.tally.notVoted} not voted
           {a.tally.quorumMet ? "" : " · quorum not met"} · {a.tally.passed ? "passed" : "failed"}
           {a.tally.closedByMediator ? " (closed by the mediator)" : ""}
+          {a.tally.closedByDeadline ? " (closed by the server at its deadline)" : ""}
         </p>
       )}
       {a.rejectionReason && <p class="rationale">Rejected by the mediator: {a.rejectionReason}</p>}

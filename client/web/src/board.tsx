@@ -47,6 +47,16 @@ export function Board({ store }: { store: Store }) {
           CONCLUDED {timeText(n.concludeTime)}: every delegation accepted this text, which is now frozen. Document SHA-256 <code>{st.documentSha256}</code>
         </p>
       )}
+      {n.state === NegotiationState.SUSPENDED && (
+        <p class="suspended" role="status" data-test="suspended">
+          SUSPENDED: nothing is proposed, voted, signed off or accepted, and voting deadlines wait, until the negotiation resumes.
+        </p>
+      )}
+      {n.state === NegotiationState.ABANDONED && (
+        <p class="suspended" role="status" data-test="abandoned">
+          ABANDONED: the negotiation ended without agreement; it takes no more changes.
+        </p>
+      )}
       {store.isDelegation && !concluded && <DelegationActions store={store} />}
       {store.isMediator && !concluded && (
         <Section title="Mediator's queue" id="queue" test="queue">

@@ -109,6 +109,22 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
       return `issued a token to ${memberText(p.value.participant, p.value.member)}`;
     case "credentialRevoked":
       return `revoked the token of ${memberText(p.value.participant, p.value.member)}`;
+    case "participantAdded":
+      return `added ${p.value.participant?.displayName || p.value.participant?.id} as a participant`;
+    case "participantRemoved":
+      return `removed ${p.value.participant} from the negotiation`;
+    case "negotiationRenamed":
+      return `renamed the negotiation “${p.value.title}”`;
+    case "decisionRuleChanged":
+      return `changed the decision rule for amendments proposed from now on`;
+    case "negotiationSuspended":
+      return `suspended the negotiation${p.value.reason ? ": “" + p.value.reason + "”" : ""}`;
+    case "negotiationResumed":
+      return `resumed the negotiation`;
+    case "negotiationAbandoned":
+      return `ABANDONED the negotiation: “${p.value.reason}”`;
+    case "votingDeadlineSet":
+      return `set the voting deadline of amendment ${p.value.amendmentId.slice(0, 8)} to ${timeText(p.value.votingDeadline)}`;
     case "memberAdded":
       return `added ${memberText(p.value.participant, p.value.member)} (${p.value.displayName})${p.value.head ? " as a head" : ""}`;
     case "memberRemoved":
@@ -118,4 +134,15 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
     default:
       return "an event this board does not know";
   }
+}
+
+// timeLeft says how long until a time, as "2 h 5 min", or "due" once it passed.
+export function timeLeft(t: Timestamp | undefined, now: number = Date.now()): string {
+  if (!t) return "";
+  const ms = Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) - now;
+  if (ms <= 0) return "due";
+  const min = Math.ceil(ms / 60000);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days ${h % 24} h`;
 }

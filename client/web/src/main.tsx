@@ -133,6 +133,8 @@ function Signed({ store, onSignOut }: { store: Store; onSignOut: () => void }) {
             {st?.negotiation.title ?? ""}
           </span>
           {st?.negotiation.state === 2 && <span class="badge badge-concluded">CONCLUDED</span>}
+          {st?.negotiation.state === 3 && <span class="badge badge-stale">SUSPENDED</span>}
+          {st?.negotiation.state === 4 && <span class="badge badge-failed">ABANDONED</span>}
         </div>
         <div class="status">
           <span class={`link link-${store.link}`} role="status" data-test="link">

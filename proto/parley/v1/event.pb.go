@@ -9,6 +9,7 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -64,6 +65,14 @@ type Event struct {
 	//	*Event_CredentialIssued
 	//	*Event_CredentialRevoked
 	//	*Event_CheckpointKeyRotated
+	//	*Event_ParticipantAdded
+	//	*Event_ParticipantRemoved
+	//	*Event_NegotiationRenamed
+	//	*Event_DecisionRuleChanged
+	//	*Event_NegotiationSuspended
+	//	*Event_NegotiationResumed
+	//	*Event_NegotiationAbandoned
+	//	*Event_VotingDeadlineSet
 	//	*Event_MemberAdded
 	//	*Event_MemberRemoved
 	//	*Event_AcceptanceWithdrawn
@@ -297,6 +306,78 @@ func (x *Event) GetCheckpointKeyRotated() *CheckpointKeyRotated {
 	return nil
 }
 
+func (x *Event) GetParticipantAdded() *ParticipantAdded {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ParticipantAdded); ok {
+			return x.ParticipantAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetParticipantRemoved() *ParticipantRemoved {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ParticipantRemoved); ok {
+			return x.ParticipantRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationRenamed() *NegotiationRenamed {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationRenamed); ok {
+			return x.NegotiationRenamed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetDecisionRuleChanged() *DecisionRuleChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_DecisionRuleChanged); ok {
+			return x.DecisionRuleChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationSuspended() *NegotiationSuspended {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationSuspended); ok {
+			return x.NegotiationSuspended
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationResumed() *NegotiationResumed {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationResumed); ok {
+			return x.NegotiationResumed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetNegotiationAbandoned() *NegotiationAbandoned {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_NegotiationAbandoned); ok {
+			return x.NegotiationAbandoned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetVotingDeadlineSet() *VotingDeadlineSet {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_VotingDeadlineSet); ok {
+			return x.VotingDeadlineSet
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetMemberAdded() *MemberAdded {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_MemberAdded); ok {
@@ -426,6 +507,46 @@ type Event_CheckpointKeyRotated struct {
 	CheckpointKeyRotated *CheckpointKeyRotated `protobuf:"bytes,40,opt,name=checkpoint_key_rotated,json=checkpointKeyRotated,proto3,oneof"`
 }
 
+type Event_ParticipantAdded struct {
+	// A participant joined the negotiation.
+	ParticipantAdded *ParticipantAdded `protobuf:"bytes,60,opt,name=participant_added,json=participantAdded,proto3,oneof"`
+}
+
+type Event_ParticipantRemoved struct {
+	// A participant left the negotiation.
+	ParticipantRemoved *ParticipantRemoved `protobuf:"bytes,61,opt,name=participant_removed,json=participantRemoved,proto3,oneof"`
+}
+
+type Event_NegotiationRenamed struct {
+	// The negotiation's title changed.
+	NegotiationRenamed *NegotiationRenamed `protobuf:"bytes,62,opt,name=negotiation_renamed,json=negotiationRenamed,proto3,oneof"`
+}
+
+type Event_DecisionRuleChanged struct {
+	// The decision rule for amendments proposed from now on changed.
+	DecisionRuleChanged *DecisionRuleChanged `protobuf:"bytes,63,opt,name=decision_rule_changed,json=decisionRuleChanged,proto3,oneof"`
+}
+
+type Event_NegotiationSuspended struct {
+	// The negotiation was paused.
+	NegotiationSuspended *NegotiationSuspended `protobuf:"bytes,64,opt,name=negotiation_suspended,json=negotiationSuspended,proto3,oneof"`
+}
+
+type Event_NegotiationResumed struct {
+	// The negotiation resumed after a pause.
+	NegotiationResumed *NegotiationResumed `protobuf:"bytes,65,opt,name=negotiation_resumed,json=negotiationResumed,proto3,oneof"`
+}
+
+type Event_NegotiationAbandoned struct {
+	// The negotiation ended without agreement.
+	NegotiationAbandoned *NegotiationAbandoned `protobuf:"bytes,66,opt,name=negotiation_abandoned,json=negotiationAbandoned,proto3,oneof"`
+}
+
+type Event_VotingDeadlineSet struct {
+	// A mediator set or moved an amendment's voting deadline.
+	VotingDeadlineSet *VotingDeadlineSet `protobuf:"bytes,67,opt,name=voting_deadline_set,json=votingDeadlineSet,proto3,oneof"`
+}
+
 type Event_MemberAdded struct {
 	// A participant got a named member.
 	MemberAdded *MemberAdded `protobuf:"bytes,51,opt,name=member_added,json=memberAdded,proto3,oneof"`
@@ -483,6 +604,22 @@ func (*Event_CredentialRevoked) isEvent_Payload() {}
 
 func (*Event_CheckpointKeyRotated) isEvent_Payload() {}
 
+func (*Event_ParticipantAdded) isEvent_Payload() {}
+
+func (*Event_ParticipantRemoved) isEvent_Payload() {}
+
+func (*Event_NegotiationRenamed) isEvent_Payload() {}
+
+func (*Event_DecisionRuleChanged) isEvent_Payload() {}
+
+func (*Event_NegotiationSuspended) isEvent_Payload() {}
+
+func (*Event_NegotiationResumed) isEvent_Payload() {}
+
+func (*Event_NegotiationAbandoned) isEvent_Payload() {}
+
+func (*Event_VotingDeadlineSet) isEvent_Payload() {}
+
 func (*Event_MemberAdded) isEvent_Payload() {}
 
 func (*Event_MemberRemoved) isEvent_Payload() {}
@@ -502,6 +639,13 @@ type NegotiationCreated struct {
 	Participants []*Participant `protobuf:"bytes,2,rep,name=participants,proto3" json:"participants,omitempty"`
 	// Its decision rule.
 	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Whether mediators may change participants, title, rule and state.
+	MediatorsMayChange bool `protobuf:"varint,60,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// The default voting duration of new amendments; unset for none.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,61,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// The longest a vote may stay open after its proposal; unset for the
+	// server's limit.
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
 	// Whether observers may post comments.
 	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
 	unknownFields       protoimpl.UnknownFields
@@ -555,6 +699,27 @@ func (x *NegotiationCreated) GetParticipants() []*Participant {
 func (x *NegotiationCreated) GetDecisionRule() *DecisionRule {
 	if x != nil {
 		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *NegotiationCreated) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *NegotiationCreated) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *NegotiationCreated) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
 	}
 	return nil
 }
@@ -645,6 +810,8 @@ type AmendmentProposed struct {
 	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	// The proposer's rationale.
 	Rationale string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// When the server closes voting; unset for no deadline.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
 	// The UUID of the amendment this one answers (a counter-proposal); empty
 	// if none.
 	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
@@ -722,6 +889,13 @@ func (x *AmendmentProposed) GetRationale() string {
 		return x.Rationale
 	}
 	return ""
+}
+
+func (x *AmendmentProposed) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
 }
 
 func (x *AmendmentProposed) GetCounterTo() string {
@@ -1816,11 +1990,395 @@ func (x *CommentRetracted) GetCommentId() string {
 	return ""
 }
 
+// ParticipantAdded records a new participant. A new delegation votes on the
+// amendments still OPEN, and voting on them closes only once it has voted.
+type ParticipantAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant, as validated (display name trimmed, weight at least 1
+	// for a delegation).
+	Participant   *Participant `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParticipantAdded) Reset() {
+	*x = ParticipantAdded{}
+	mi := &file_parley_v1_event_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParticipantAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParticipantAdded) ProtoMessage() {}
+
+func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParticipantAdded.ProtoReflect.Descriptor instead.
+func (*ParticipantAdded) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ParticipantAdded) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// ParticipantRemoved records that a participant left; its credential stops
+// working. A delegation's votes on OPEN amendments are dropped, and
+// VotingClosed events follow in the same commit for each OPEN amendment that
+// every remaining delegation has voted on; nothing that closed re-opens. Its
+// earlier votes, sign-offs and acceptances stay in the log and no longer count.
+type ParticipantRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant's id.
+	Participant   string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParticipantRemoved) Reset() {
+	*x = ParticipantRemoved{}
+	mi := &file_parley_v1_event_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParticipantRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParticipantRemoved) ProtoMessage() {}
+
+func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParticipantRemoved.ProtoReflect.Descriptor instead.
+func (*ParticipantRemoved) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ParticipantRemoved) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+// NegotiationRenamed records a new title.
+type NegotiationRenamed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new title.
+	Title         string `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationRenamed) Reset() {
+	*x = NegotiationRenamed{}
+	mi := &file_parley_v1_event_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationRenamed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationRenamed) ProtoMessage() {}
+
+func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationRenamed.ProtoReflect.Descriptor instead.
+func (*NegotiationRenamed) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *NegotiationRenamed) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// DecisionRuleChanged records the decision rule for amendments proposed from
+// now on; amendments proposed before keep the rule they were proposed under.
+type DecisionRuleChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new rule.
+	DecisionRule *DecisionRule `protobuf:"bytes,1,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Every delegation's weight under the new rule, by participant id.
+	Weights       map[string]int32 `protobuf:"bytes,2,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRuleChanged) Reset() {
+	*x = DecisionRuleChanged{}
+	mi := &file_parley_v1_event_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRuleChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRuleChanged) ProtoMessage() {}
+
+func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRuleChanged.ProtoReflect.Descriptor instead.
+func (*DecisionRuleChanged) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DecisionRuleChanged) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *DecisionRuleChanged) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// NegotiationSuspended records a pause.
+type NegotiationSuspended struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why, if a reason was given.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationSuspended) Reset() {
+	*x = NegotiationSuspended{}
+	mi := &file_parley_v1_event_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationSuspended) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationSuspended) ProtoMessage() {}
+
+func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationSuspended.ProtoReflect.Descriptor instead.
+func (*NegotiationSuspended) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *NegotiationSuspended) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// NegotiationResumed records the end of a pause.
+type NegotiationResumed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationResumed) Reset() {
+	*x = NegotiationResumed{}
+	mi := &file_parley_v1_event_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationResumed) ProtoMessage() {}
+
+func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationResumed.ProtoReflect.Descriptor instead.
+func (*NegotiationResumed) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
+}
+
+// NegotiationAbandoned records that the negotiation ended without agreement.
+type NegotiationAbandoned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NegotiationAbandoned) Reset() {
+	*x = NegotiationAbandoned{}
+	mi := &file_parley_v1_event_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NegotiationAbandoned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NegotiationAbandoned) ProtoMessage() {}
+
+func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NegotiationAbandoned.ProtoReflect.Descriptor instead.
+func (*NegotiationAbandoned) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *NegotiationAbandoned) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// VotingDeadlineSet records a new voting deadline for an OPEN amendment.
+type VotingDeadlineSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment.
+	AmendmentId string `protobuf:"bytes,1,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// When the server closes voting.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *VotingDeadlineSet) Reset() {
+	*x = VotingDeadlineSet{}
+	mi := &file_parley_v1_event_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VotingDeadlineSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VotingDeadlineSet) ProtoMessage() {}
+
+func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VotingDeadlineSet.ProtoReflect.Descriptor instead.
+func (*VotingDeadlineSet) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *VotingDeadlineSet) GetAmendmentId() string {
+	if x != nil {
+		return x.AmendmentId
+	}
+	return ""
+}
+
+func (x *VotingDeadlineSet) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
 var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xdc\r\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xf4\x12\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
@@ -1846,31 +2404,43 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x15negotiation_concluded\x18\x16 \x01(\v2\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n" +
 	"\x11credential_issued\x18\x17 \x01(\v2\x1b.parley.v1.CredentialIssuedH\x00R\x10credentialIssued\x12M\n" +
 	"\x12credential_revoked\x18\x18 \x01(\v2\x1c.parley.v1.CredentialRevokedH\x00R\x11credentialRevoked\x12W\n" +
-	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12;\n" +
+	"\x16checkpoint_key_rotated\x18( \x01(\v2\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14checkpointKeyRotated\x12J\n" +
+	"\x11participant_added\x18< \x01(\v2\x1b.parley.v1.ParticipantAddedH\x00R\x10participantAdded\x12P\n" +
+	"\x13participant_removed\x18= \x01(\v2\x1d.parley.v1.ParticipantRemovedH\x00R\x12participantRemoved\x12P\n" +
+	"\x13negotiation_renamed\x18> \x01(\v2\x1d.parley.v1.NegotiationRenamedH\x00R\x12negotiationRenamed\x12T\n" +
+	"\x15decision_rule_changed\x18? \x01(\v2\x1e.parley.v1.DecisionRuleChangedH\x00R\x13decisionRuleChanged\x12V\n" +
+	"\x15negotiation_suspended\x18@ \x01(\v2\x1f.parley.v1.NegotiationSuspendedH\x00R\x14negotiationSuspended\x12P\n" +
+	"\x13negotiation_resumed\x18A \x01(\v2\x1d.parley.v1.NegotiationResumedH\x00R\x12negotiationResumed\x12V\n" +
+	"\x15negotiation_abandoned\x18B \x01(\v2\x1f.parley.v1.NegotiationAbandonedH\x00R\x14negotiationAbandoned\x12N\n" +
+	"\x13voting_deadline_set\x18C \x01(\v2\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n" +
 	"\fmember_added\x183 \x01(\v2\x16.parley.v1.MemberAddedH\x00R\vmemberAdded\x12A\n" +
 	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
 	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawn\x12A\n" +
 	"\x0ecomment_posted\x18F \x01(\v2\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n" +
 	"\x11comment_retracted\x18G \x01(\v2\x1b.parley.v1.CommentRetractedH\x00R\x10commentRetractedB\t\n" +
-	"\apayload\"\xd8\x01\n" +
+	"\apayload\"\xa8\x03\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
 	"\fparticipants\x18\x02 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
-	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x122\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x120\n" +
+	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
 	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"\\\n" +
 	"\n" +
 	"PointAdded\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xf5\x01\n" +
+	"textSha256\"\xba\x02\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
 	"\bpoint_id\x18\x03 \x01(\tR\apointId\x12#\n" +
 	"\rbase_revision\x18\x04 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\x06 \x01(\tR\trationale\x12\x1d\n" +
+	"\trationale\x18\x06 \x01(\tR\trationale\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
 	"counter_to\x18F \x01(\tR\tcounterTo\"t\n" +
 	"\bVoteCast\x12!\n" +
@@ -1942,7 +2512,27 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"1\n" +
 	"\x10CommentRetracted\x12\x1d\n" +
 	"\n" +
-	"comment_id\x18\x01 \x01(\tR\tcommentIdB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"comment_id\x18\x01 \x01(\tR\tcommentId\"L\n" +
+	"\x10ParticipantAdded\x128\n" +
+	"\vparticipant\x18\x01 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"6\n" +
+	"\x12ParticipantRemoved\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\"*\n" +
+	"\x12NegotiationRenamed\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\"\xd6\x01\n" +
+	"\x13DecisionRuleChanged\x12<\n" +
+	"\rdecision_rule\x18\x01 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
+	"\aweights\x18\x02 \x03(\v2+.parley.v1.DecisionRuleChanged.WeightsEntryR\aweights\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\".\n" +
+	"\x14NegotiationSuspended\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x14\n" +
+	"\x12NegotiationResumed\".\n" +
+	"\x14NegotiationAbandoned\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"{\n" +
+	"\x11VotingDeadlineSet\x12!\n" +
+	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12C\n" +
+	"\x0fvoting_deadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadlineB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_event_proto_rawDescOnce sync.Once
@@ -1956,7 +2546,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -1980,16 +2570,26 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
 	(*CommentPosted)(nil),         // 20: parley.v1.CommentPosted
 	(*CommentRetracted)(nil),      // 21: parley.v1.CommentRetracted
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*Participant)(nil),           // 23: parley.v1.Participant
-	(*DecisionRule)(nil),          // 24: parley.v1.DecisionRule
-	(AmendmentKind)(0),            // 25: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 26: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 27: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 28: parley.v1.CheckpointRef
+	(*ParticipantAdded)(nil),      // 22: parley.v1.ParticipantAdded
+	(*ParticipantRemoved)(nil),    // 23: parley.v1.ParticipantRemoved
+	(*NegotiationRenamed)(nil),    // 24: parley.v1.NegotiationRenamed
+	(*DecisionRuleChanged)(nil),   // 25: parley.v1.DecisionRuleChanged
+	(*NegotiationSuspended)(nil),  // 26: parley.v1.NegotiationSuspended
+	(*NegotiationResumed)(nil),    // 27: parley.v1.NegotiationResumed
+	(*NegotiationAbandoned)(nil),  // 28: parley.v1.NegotiationAbandoned
+	(*VotingDeadlineSet)(nil),     // 29: parley.v1.VotingDeadlineSet
+	nil,                           // 30: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
+	(*Participant)(nil),           // 32: parley.v1.Participant
+	(*DecisionRule)(nil),          // 33: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
+	(AmendmentKind)(0),            // 35: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 36: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 37: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 38: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	22, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	31, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -2006,23 +2606,38 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
 	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	16, // 17: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
-	17, // 18: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
-	18, // 19: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
-	20, // 20: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
-	21, // 21: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
-	23, // 22: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	24, // 23: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	25, // 24: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	26, // 25: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	27, // 26: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	28, // 27: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	28, // 28: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	22, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
+	23, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
+	24, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
+	25, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
+	26, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
+	27, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
+	28, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
+	29, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
+	16, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
+	17, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
+	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
+	20, // 28: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
+	21, // 29: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
+	32, // 30: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	33, // 31: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	34, // 32: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	34, // 33: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	35, // 34: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	31, // 35: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	36, // 36: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	37, // 37: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	38, // 38: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	38, // 39: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	32, // 40: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	33, // 41: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	30, // 42: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	31, // 43: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -2048,6 +2663,14 @@ func file_parley_v1_event_proto_init() {
 		(*Event_CredentialIssued)(nil),
 		(*Event_CredentialRevoked)(nil),
 		(*Event_CheckpointKeyRotated)(nil),
+		(*Event_ParticipantAdded)(nil),
+		(*Event_ParticipantRemoved)(nil),
+		(*Event_NegotiationRenamed)(nil),
+		(*Event_DecisionRuleChanged)(nil),
+		(*Event_NegotiationSuspended)(nil),
+		(*Event_NegotiationResumed)(nil),
+		(*Event_NegotiationAbandoned)(nil),
+		(*Event_VotingDeadlineSet)(nil),
 		(*Event_MemberAdded)(nil),
 		(*Event_MemberRemoved)(nil),
 		(*Event_AcceptanceWithdrawn)(nil),
@@ -2060,7 +2683,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -33,6 +34,12 @@ const (
 	// Every delegation accepted the same text; the text is frozen and every
 	// mutation is refused.
 	NegotiationState_NEGOTIATION_STATE_CONCLUDED NegotiationState = 2
+	// Paused: nothing is proposed, voted, signed off or accepted, and voting
+	// deadlines wait, until it resumes. Participants and rules may change.
+	NegotiationState_NEGOTIATION_STATE_SUSPENDED NegotiationState = 3
+	// Given up without agreement: a final state, like CONCLUDED; every
+	// mutation is refused.
+	NegotiationState_NEGOTIATION_STATE_ABANDONED NegotiationState = 4
 )
 
 // Enum value maps for NegotiationState.
@@ -41,11 +48,15 @@ var (
 		0: "NEGOTIATION_STATE_UNSPECIFIED",
 		1: "NEGOTIATION_STATE_OPEN",
 		2: "NEGOTIATION_STATE_CONCLUDED",
+		3: "NEGOTIATION_STATE_SUSPENDED",
+		4: "NEGOTIATION_STATE_ABANDONED",
 	}
 	NegotiationState_value = map[string]int32{
 		"NEGOTIATION_STATE_UNSPECIFIED": 0,
 		"NEGOTIATION_STATE_OPEN":        1,
 		"NEGOTIATION_STATE_CONCLUDED":   2,
+		"NEGOTIATION_STATE_SUSPENDED":   3,
+		"NEGOTIATION_STATE_ABANDONED":   4,
 	}
 )
 
@@ -474,9 +485,25 @@ type Negotiation struct {
 	// may; observers only when the negotiation was created so.
 	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
 	// Number of comments posted, retracted ones included.
-	CommentCount  int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CommentCount int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	// Participants removed from the negotiation, in the order they left. Their
+	// ids are never given again; their credentials stopped working.
+	RemovedParticipants []*Participant `protobuf:"bytes,60,rep,name=removed_participants,json=removedParticipants,proto3" json:"removed_participants,omitempty"`
+	// Every decision rule the negotiation had, oldest first; the last is
+	// `decision_rule`. An amendment is decided by the rule in force when it was
+	// proposed (Amendment.decision_rule_version).
+	DecisionRuleVersions []*DecisionRuleVersion `protobuf:"bytes,61,rep,name=decision_rule_versions,json=decisionRuleVersions,proto3" json:"decision_rule_versions,omitempty"`
+	// Whether mediators may change participants, title, rule and state, as the
+	// administrator can.
+	MediatorsMayChange bool `protobuf:"varint,62,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// If set, every new amendment's voting closes this long after its proposal
+	// unless a deadline is given.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,63,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// If set, no voting deadline may be later than this long after the
+	// amendment's proposal (otherwise the server's limit of 366 days).
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,64,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Negotiation) Reset() {
@@ -614,6 +641,116 @@ func (x *Negotiation) GetCommentCount() int32 {
 	return 0
 }
 
+func (x *Negotiation) GetRemovedParticipants() []*Participant {
+	if x != nil {
+		return x.RemovedParticipants
+	}
+	return nil
+}
+
+func (x *Negotiation) GetDecisionRuleVersions() []*DecisionRuleVersion {
+	if x != nil {
+		return x.DecisionRuleVersions
+	}
+	return nil
+}
+
+func (x *Negotiation) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *Negotiation) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *Negotiation) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
+	}
+	return nil
+}
+
+// DecisionRuleVersion is one decision rule a negotiation had, with the
+// delegations' weights under it.
+type DecisionRuleVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 for the rule given at creation, then 2, 3, …
+	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The rule.
+	DecisionRule *DecisionRule `protobuf:"bytes,2,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// Each delegation's weight under this rule, by participant id. A delegation
+	// added later weighs its own weight.
+	Weights map[string]int32 `protobuf:"bytes,3,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Sequence number of the event that set the rule.
+	Sequence      int64 `protobuf:"varint,4,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRuleVersion) Reset() {
+	*x = DecisionRuleVersion{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRuleVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRuleVersion) ProtoMessage() {}
+
+func (x *DecisionRuleVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRuleVersion.ProtoReflect.Descriptor instead.
+func (*DecisionRuleVersion) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DecisionRuleVersion) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *DecisionRuleVersion) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *DecisionRuleVersion) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+func (x *DecisionRuleVersion) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // Participant is a party to a negotiation.
 type Participant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -639,7 +776,7 @@ type Participant struct {
 
 func (x *Participant) Reset() {
 	*x = Participant{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +788,7 @@ func (x *Participant) String() string {
 func (*Participant) ProtoMessage() {}
 
 func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[1]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +801,7 @@ func (x *Participant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Participant.ProtoReflect.Descriptor instead.
 func (*Participant) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{1}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Participant) GetId() string {
@@ -732,7 +869,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +881,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[2]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +894,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{2}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Member) GetId() string {
@@ -806,7 +943,7 @@ type DecisionRule struct {
 
 func (x *DecisionRule) Reset() {
 	*x = DecisionRule{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +955,7 @@ func (x *DecisionRule) String() string {
 func (*DecisionRule) ProtoMessage() {}
 
 func (x *DecisionRule) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[3]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +968,7 @@ func (x *DecisionRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRule.ProtoReflect.Descriptor instead.
 func (*DecisionRule) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{3}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DecisionRule) GetMethod() DecisionMethod {
@@ -901,7 +1038,7 @@ type Point struct {
 
 func (x *Point) Reset() {
 	*x = Point{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1050,7 @@ func (x *Point) String() string {
 func (*Point) ProtoMessage() {}
 
 func (x *Point) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[4]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1063,7 @@ func (x *Point) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Point.ProtoReflect.Descriptor instead.
 func (*Point) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Point) GetName() string {
@@ -1051,7 +1188,7 @@ type PointAlternative struct {
 
 func (x *PointAlternative) Reset() {
 	*x = PointAlternative{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1200,7 @@ func (x *PointAlternative) String() string {
 func (*PointAlternative) ProtoMessage() {}
 
 func (x *PointAlternative) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[5]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1213,7 @@ func (x *PointAlternative) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointAlternative.ProtoReflect.Descriptor instead.
 func (*PointAlternative) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PointAlternative) GetAmendment() string {
@@ -1149,7 +1286,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1298,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1311,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1244,7 +1381,7 @@ type SignOff struct {
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1393,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1406,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1361,6 +1498,16 @@ type Amendment struct {
 	// Current display number of `point`; 0 when the amendment has no point or
 	// the point is no longer in the document.
 	PointNumber int32 `protobuf:"varint,17,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
+	// When the server closes voting, if the amendment has a deadline.
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	// While OPEN: the delegations that have not voted yet, in order.
+	NotVoted []string `protobuf:"bytes,61,rep,name=not_voted,json=notVoted,proto3" json:"not_voted,omitempty"`
+	// The version of the negotiation's decision rule that decides this
+	// amendment (see Negotiation.decision_rule_versions).
+	DecisionRuleVersion int32 `protobuf:"varint,62,opt,name=decision_rule_version,json=decisionRuleVersion,proto3" json:"decision_rule_version,omitempty"`
+	// While OPEN with a deadline: the time left until it, as the server saw it
+	// when it answered; zero once it passed. Filled by GetAmendment only.
+	VotingTimeLeft *durationpb.Duration `protobuf:"bytes,63,opt,name=voting_time_left,json=votingTimeLeft,proto3" json:"voting_time_left,omitempty"`
 	// Whether the proposer is a mediator: a mediator's proposal (a compromise
 	// text), voted on by the delegations like any other. Output only.
 	ByMediator bool `protobuf:"varint,70,opt,name=by_mediator,json=byMediator,proto3" json:"by_mediator,omitempty"`
@@ -1377,7 +1524,7 @@ type Amendment struct {
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1536,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1549,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Amendment) GetName() string {
@@ -1524,6 +1671,34 @@ func (x *Amendment) GetPointNumber() int32 {
 	return 0
 }
 
+func (x *Amendment) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
+func (x *Amendment) GetNotVoted() []string {
+	if x != nil {
+		return x.NotVoted
+	}
+	return nil
+}
+
+func (x *Amendment) GetDecisionRuleVersion() int32 {
+	if x != nil {
+		return x.DecisionRuleVersion
+	}
+	return 0
+}
+
+func (x *Amendment) GetVotingTimeLeft() *durationpb.Duration {
+	if x != nil {
+		return x.VotingTimeLeft
+	}
+	return nil
+}
+
 func (x *Amendment) GetByMediator() bool {
 	if x != nil {
 		return x.ByMediator
@@ -1578,7 +1753,7 @@ type Comment struct {
 
 func (x *Comment) Reset() {
 	*x = Comment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1590,7 +1765,7 @@ func (x *Comment) String() string {
 func (*Comment) ProtoMessage() {}
 
 func (x *Comment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1603,7 +1778,7 @@ func (x *Comment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comment.ProtoReflect.Descriptor instead.
 func (*Comment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Comment) GetName() string {
@@ -1698,7 +1873,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1885,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1898,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1789,13 +1964,15 @@ type Tally struct {
 	Passed bool `protobuf:"varint,8,opt,name=passed,proto3" json:"passed,omitempty"`
 	// Whether a mediator closed voting (false: every delegation had voted).
 	ClosedByMediator bool `protobuf:"varint,9,opt,name=closed_by_mediator,json=closedByMediator,proto3" json:"closed_by_mediator,omitempty"`
+	// Whether the server closed voting because its deadline passed.
+	ClosedByDeadline bool `protobuf:"varint,60,opt,name=closed_by_deadline,json=closedByDeadline,proto3" json:"closed_by_deadline,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +1984,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +1997,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1886,6 +2063,13 @@ func (x *Tally) GetClosedByMediator() bool {
 	return false
 }
 
+func (x *Tally) GetClosedByDeadline() bool {
+	if x != nil {
+		return x.ClosedByDeadline
+	}
+	return false
+}
+
 // Acceptance is a delegation's acceptance of the whole document.
 type Acceptance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1911,7 +2095,7 @@ type Acceptance struct {
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +2107,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +2120,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -2002,7 +2186,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2198,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2211,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{13}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -2048,7 +2232,7 @@ var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x05\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\b\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -2067,7 +2251,20 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x17pending_amendment_count\x18\f \x01(\x05R\x15pendingAmendmentCount\x127\n" +
 	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\x122\n" +
 	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\x12#\n" +
-	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xd1\x01\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\x12I\n" +
+	"\x14removed_participants\x18< \x03(\v2\x16.parley.v1.ParticipantR\x13removedParticipants\x12T\n" +
+	"\x16decision_rule_versions\x18= \x03(\v2\x1e.parley.v1.DecisionRuleVersionR\x14decisionRuleVersions\x120\n" +
+	"\x14mediators_may_change\x18> \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18? \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18@ \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"\x8c\x02\n" +
+	"\x13DecisionRuleVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x12<\n" +
+	"\rdecision_rule\x18\x02 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
+	"\aweights\x18\x03 \x03(\v2+.parley.v1.DecisionRuleVersion.WeightsEntryR\aweights\x12\x1a\n" +
+	"\bsequence\x18\x04 \x01(\x03R\bsequence\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd1\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
@@ -2131,7 +2328,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xdf\x05\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xba\a\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -2152,7 +2349,11 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fresult_point\x18\x0e \x01(\tR\vresultPoint\x12)\n" +
 	"\x10rejection_reason\x18\x0f \x01(\tR\x0frejectionReason\x12\x1b\n" +
 	"\tstaled_by\x18\x10 \x01(\tR\bstaledBy\x12!\n" +
-	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\x12\x1f\n" +
+	"\fpoint_number\x18\x11 \x01(\x05R\vpointNumber\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1b\n" +
+	"\tnot_voted\x18= \x03(\tR\bnotVoted\x122\n" +
+	"\x15decision_rule_version\x18> \x01(\x05R\x13decisionRuleVersion\x12C\n" +
+	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\x12\x1f\n" +
 	"\vby_mediator\x18F \x01(\bR\n" +
 	"byMediator\x12\x1d\n" +
 	"\n" +
@@ -2177,7 +2378,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x127\n" +
 	"\tcast_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bcastTime\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xa3\x02\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xd1\x02\n" +
 	"\x05Tally\x12\x18\n" +
 	"\aapprove\x18\x01 \x01(\x05R\aapprove\x12\x16\n" +
 	"\x06reject\x18\x02 \x01(\x05R\x06reject\x12\x18\n" +
@@ -2188,7 +2389,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"quorum_met\x18\a \x01(\bR\tquorumMet\x12\x16\n" +
 	"\x06passed\x18\b \x01(\bR\x06passed\x12,\n" +
-	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\"\x9c\x02\n" +
+	"\x12closed_by_mediator\x18\t \x01(\bR\x10closedByMediator\x12,\n" +
+	"\x12closed_by_deadline\x18< \x01(\bR\x10closedByDeadline\"\x9c\x02\n" +
 	"\n" +
 	"Acceptance\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12'\n" +
@@ -2203,11 +2405,13 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
-	"\troot_hash\x18\x02 \x01(\fR\brootHash*r\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash*\xb4\x01\n" +
 	"\x10NegotiationState\x12!\n" +
 	"\x1dNEGOTIATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NEGOTIATION_STATE_OPEN\x10\x01\x12\x1f\n" +
-	"\x1bNEGOTIATION_STATE_CONCLUDED\x10\x02*W\n" +
+	"\x1bNEGOTIATION_STATE_CONCLUDED\x10\x02\x12\x1f\n" +
+	"\x1bNEGOTIATION_STATE_SUSPENDED\x10\x03\x12\x1f\n" +
+	"\x1bNEGOTIATION_STATE_ABANDONED\x10\x04*W\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fROLE_DELEGATION\x10\x01\x12\x11\n" +
@@ -2258,7 +2462,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -2268,59 +2472,70 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(AmendmentState)(0),           // 5: parley.v1.AmendmentState
 	(VoteChoice)(0),               // 6: parley.v1.VoteChoice
 	(*Negotiation)(nil),           // 7: parley.v1.Negotiation
-	(*Participant)(nil),           // 8: parley.v1.Participant
-	(*Member)(nil),                // 9: parley.v1.Member
-	(*DecisionRule)(nil),          // 10: parley.v1.DecisionRule
-	(*Point)(nil),                 // 11: parley.v1.Point
-	(*PointAlternative)(nil),      // 12: parley.v1.PointAlternative
-	(*PointRevision)(nil),         // 13: parley.v1.PointRevision
-	(*SignOff)(nil),               // 14: parley.v1.SignOff
-	(*Amendment)(nil),             // 15: parley.v1.Amendment
-	(*Comment)(nil),               // 16: parley.v1.Comment
-	(*Vote)(nil),                  // 17: parley.v1.Vote
-	(*Tally)(nil),                 // 18: parley.v1.Tally
-	(*Acceptance)(nil),            // 19: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 20: parley.v1.CheckpointRef
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*DecisionRuleVersion)(nil),   // 8: parley.v1.DecisionRuleVersion
+	(*Participant)(nil),           // 9: parley.v1.Participant
+	(*Member)(nil),                // 10: parley.v1.Member
+	(*DecisionRule)(nil),          // 11: parley.v1.DecisionRule
+	(*Point)(nil),                 // 12: parley.v1.Point
+	(*PointAlternative)(nil),      // 13: parley.v1.PointAlternative
+	(*PointRevision)(nil),         // 14: parley.v1.PointRevision
+	(*SignOff)(nil),               // 15: parley.v1.SignOff
+	(*Amendment)(nil),             // 16: parley.v1.Amendment
+	(*Comment)(nil),               // 17: parley.v1.Comment
+	(*Vote)(nil),                  // 18: parley.v1.Vote
+	(*Tally)(nil),                 // 19: parley.v1.Tally
+	(*Acceptance)(nil),            // 20: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 21: parley.v1.CheckpointRef
+	nil,                           // 22: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
-	8,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
-	10, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	21, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	21, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	19, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
-	1,  // 6: parley.v1.Participant.role:type_name -> parley.v1.Role
-	9,  // 7: parley.v1.Participant.members:type_name -> parley.v1.Member
-	2,  // 8: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 9: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	14, // 10: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	14, // 11: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	13, // 12: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	21, // 13: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	12, // 14: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
-	4,  // 15: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 16: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
-	21, // 17: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	21, // 18: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	20, // 19: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 20: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 21: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	17, // 22: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	18, // 23: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	21, // 24: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	21, // 25: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	21, // 26: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	21, // 27: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
-	6,  // 28: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	21, // 29: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	21, // 30: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	20, // 31: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
+	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
+	23, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	23, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	20, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
+	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
+	24, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	24, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
+	22, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
+	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
+	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 15: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	15, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	15, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	14, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	23, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	13, // 20: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
+	4,  // 21: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 22: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
+	23, // 23: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	23, // 24: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	21, // 25: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 26: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 27: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	18, // 28: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	19, // 29: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	23, // 30: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	23, // 31: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	23, // 32: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	24, // 33: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	23, // 34: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	23, // 35: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 36: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	23, // 37: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	23, // 38: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	21, // 39: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -2334,7 +2549,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

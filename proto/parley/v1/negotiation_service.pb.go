@@ -9,6 +9,8 @@ package parleyv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -42,6 +44,15 @@ type CreateNegotiationRequest struct {
 	// next number and a dot ("1. ", "2. ", …) starts a point; any other line
 	// belongs to the point above it, so sub-items stay with their point.
 	NumberedText string `protobuf:"bytes,6,opt,name=numbered_text,json=numberedText,proto3" json:"numbered_text,omitempty"`
+	// Whether mediators may change participants, title, rule and state, as
+	// the administrator can.
+	MediatorsMayChange bool `protobuf:"varint,60,opt,name=mediators_may_change,json=mediatorsMayChange,proto3" json:"mediators_may_change,omitempty"`
+	// Optional: every new amendment's voting closes this long after its
+	// proposal unless it is given a deadline. At most max_voting_duration.
+	DefaultVotingDuration *durationpb.Duration `protobuf:"bytes,61,opt,name=default_voting_duration,json=defaultVotingDuration,proto3" json:"default_voting_duration,omitempty"`
+	// Optional: no voting deadline may be later than this long after the
+	// amendment's proposal; at most 366 days, the server's own limit.
+	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
 	// Whether observers may post comments; by default they only read.
 	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
 	unknownFields       protoimpl.UnknownFields
@@ -118,6 +129,27 @@ func (x *CreateNegotiationRequest) GetNumberedText() string {
 		return x.NumberedText
 	}
 	return ""
+}
+
+func (x *CreateNegotiationRequest) GetMediatorsMayChange() bool {
+	if x != nil {
+		return x.MediatorsMayChange
+	}
+	return false
+}
+
+func (x *CreateNegotiationRequest) GetDefaultVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultVotingDuration
+	}
+	return nil
+}
+
+func (x *CreateNegotiationRequest) GetMaxVotingDuration() *durationpb.Duration {
+	if x != nil {
+		return x.MaxVotingDuration
+	}
+	return nil
 }
 
 func (x *CreateNegotiationRequest) GetObserversMayComment() bool {
@@ -661,6 +693,11 @@ type ProposeAmendmentRequest struct {
 	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
 	// Why; at most 4096 bytes.
 	Rationale string `protobuf:"bytes,7,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	// Optional: when the server closes voting; else the negotiation's default
+	// duration, if it has one. In the future (else INVALID_ARGUMENT
+	// DEADLINE_IN_PAST) and within the negotiation's limit (else
+	// INVALID_ARGUMENT DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
 	// Optional: the amendment this one answers, as a resource name (a
 	// counter-proposal). It must be of the same negotiation (else
 	// INVALID_ARGUMENT COUNTER_OTHER_NEGOTIATION), exist (else NOT_FOUND
@@ -750,6 +787,13 @@ func (x *ProposeAmendmentRequest) GetRationale() string {
 		return x.Rationale
 	}
 	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
 }
 
 func (x *ProposeAmendmentRequest) GetCounterTo() string {
@@ -2753,6 +2797,893 @@ func (x *RevokeSignOffsResponse) GetNegotiation() *Negotiation {
 	return nil
 }
 
+// AddParticipantRequest is the request of AddParticipant.
+type AddParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new participant, as in CreateNegotiationRequest. Its id must never
+	// have been used in the negotiation (else ALREADY_EXISTS
+	// PARTICIPANT_EXISTS).
+	Participant   *Participant `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantRequest) Reset() {
+	*x = AddParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantRequest) ProtoMessage() {}
+
+func (x *AddParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantRequest.ProtoReflect.Descriptor instead.
+func (*AddParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *AddParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AddParticipantRequest) GetParticipant() *Participant {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+// AddParticipantResponse is the response of AddParticipant.
+type AddParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddParticipantResponse) Reset() {
+	*x = AddParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddParticipantResponse) ProtoMessage() {}
+
+func (x *AddParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddParticipantResponse.ProtoReflect.Descriptor instead.
+func (*AddParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *AddParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RemoveParticipantRequest is the request of RemoveParticipant.
+type RemoveParticipantRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The participant's id.
+	Participant   string `protobuf:"bytes,3,opt,name=participant,proto3" json:"participant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantRequest) Reset() {
+	*x = RemoveParticipantRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantRequest) ProtoMessage() {}
+
+func (x *RemoveParticipantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantRequest.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RemoveParticipantRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RemoveParticipantRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+// RemoveParticipantResponse is the response of RemoveParticipant.
+type RemoveParticipantResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change (CONCLUDED if every remaining delegation
+	// had accepted the text already).
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveParticipantResponse) Reset() {
+	*x = RemoveParticipantResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveParticipantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveParticipantResponse) ProtoMessage() {}
+
+func (x *RemoveParticipantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveParticipantResponse.ProtoReflect.Descriptor instead.
+func (*RemoveParticipantResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *RemoveParticipantResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// RenameNegotiationRequest is the request of RenameNegotiation.
+type RenameNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new title, 1 to 200 characters.
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationRequest) Reset() {
+	*x = RenameNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationRequest) ProtoMessage() {}
+
+func (x *RenameNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *RenameNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RenameNegotiationRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+// RenameNegotiationResponse is the response of RenameNegotiation.
+type RenameNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameNegotiationResponse) Reset() {
+	*x = RenameNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameNegotiationResponse) ProtoMessage() {}
+
+func (x *RenameNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*RenameNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *RenameNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetDecisionRuleRequest is the request of SetDecisionRule.
+type SetDecisionRuleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The new rule. A quorum larger than the number of delegations could never
+	// be met: INVALID_ARGUMENT QUORUM_INVALID.
+	DecisionRule *DecisionRule `protobuf:"bytes,3,opt,name=decision_rule,json=decisionRule,proto3" json:"decision_rule,omitempty"`
+	// New weights of some delegations, by participant id (0 means 1); the
+	// others keep theirs.
+	Weights       map[string]int32 `protobuf:"bytes,4,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleRequest) Reset() {
+	*x = SetDecisionRuleRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleRequest) ProtoMessage() {}
+
+func (x *SetDecisionRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleRequest.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *SetDecisionRuleRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SetDecisionRuleRequest) GetDecisionRule() *DecisionRule {
+	if x != nil {
+		return x.DecisionRule
+	}
+	return nil
+}
+
+func (x *SetDecisionRuleRequest) GetWeights() map[string]int32 {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+// SetDecisionRuleResponse is the response of SetDecisionRule.
+type SetDecisionRuleResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDecisionRuleResponse) Reset() {
+	*x = SetDecisionRuleResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDecisionRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDecisionRuleResponse) ProtoMessage() {}
+
+func (x *SetDecisionRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDecisionRuleResponse.ProtoReflect.Descriptor instead.
+func (*SetDecisionRuleResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SetDecisionRuleResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SuspendNegotiationRequest is the request of SuspendNegotiation.
+type SuspendNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; optional; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationRequest) Reset() {
+	*x = SuspendNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationRequest) ProtoMessage() {}
+
+func (x *SuspendNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SuspendNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *SuspendNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SuspendNegotiationResponse is the response of SuspendNegotiation.
+type SuspendNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now SUSPENDED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendNegotiationResponse) Reset() {
+	*x = SuspendNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendNegotiationResponse) ProtoMessage() {}
+
+func (x *SuspendNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*SuspendNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *SuspendNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// ResumeNegotiationRequest is the request of ResumeNegotiation.
+type ResumeNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationRequest) Reset() {
+	*x = ResumeNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationRequest) ProtoMessage() {}
+
+func (x *ResumeNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ResumeNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// ResumeNegotiationResponse is the response of ResumeNegotiation.
+type ResumeNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, OPEN again.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeNegotiationResponse) Reset() {
+	*x = ResumeNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeNegotiationResponse) ProtoMessage() {}
+
+func (x *ResumeNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*ResumeNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ResumeNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// AbandonNegotiationRequest is the request of AbandonNegotiation.
+type AbandonNegotiationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Why; required; at most 1024 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationRequest) Reset() {
+	*x = AbandonNegotiationRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationRequest) ProtoMessage() {}
+
+func (x *AbandonNegotiationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationRequest.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *AbandonNegotiationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *AbandonNegotiationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AbandonNegotiationResponse is the response of AbandonNegotiation.
+type AbandonNegotiationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation, now ABANDONED.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbandonNegotiationResponse) Reset() {
+	*x = AbandonNegotiationResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbandonNegotiationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbandonNegotiationResponse) ProtoMessage() {}
+
+func (x *AbandonNegotiationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbandonNegotiationResponse.ProtoReflect.Descriptor instead.
+func (*AbandonNegotiationResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *AbandonNegotiationResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
+// SetVotingDeadlineRequest is the request of SetVotingDeadline.
+type SetVotingDeadlineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The amendment's resource name; it must be OPEN.
+	Amendment string `protobuf:"bytes,2,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The new deadline: in the future (else DEADLINE_IN_PAST) and within the
+	// negotiation's limit after the amendment's proposal (else
+	// DEADLINE_TOO_FAR).
+	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineRequest) Reset() {
+	*x = SetVotingDeadlineRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineRequest) ProtoMessage() {}
+
+func (x *SetVotingDeadlineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineRequest.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *SetVotingDeadlineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *SetVotingDeadlineRequest) GetVotingDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VotingDeadline
+	}
+	return nil
+}
+
+// SetVotingDeadlineResponse is the response of SetVotingDeadline.
+type SetVotingDeadlineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment after the change.
+	Amendment     *Amendment `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVotingDeadlineResponse) Reset() {
+	*x = SetVotingDeadlineResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVotingDeadlineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVotingDeadlineResponse) ProtoMessage() {}
+
+func (x *SetVotingDeadlineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVotingDeadlineResponse.ProtoReflect.Descriptor instead.
+func (*SetVotingDeadlineResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
+	if x != nil {
+		return x.Amendment
+	}
+	return nil
+}
+
 // PostCommentRequest is the request of PostComment. Exactly one of `point`,
 // `amendment` and `parent` is given (else INVALID_ARGUMENT SUBJECT_REQUIRED
 // or SUBJECT_CONFLICT).
@@ -2780,7 +3711,7 @@ type PostCommentRequest struct {
 
 func (x *PostCommentRequest) Reset() {
 	*x = PostCommentRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2792,7 +3723,7 @@ func (x *PostCommentRequest) String() string {
 func (*PostCommentRequest) ProtoMessage() {}
 
 func (x *PostCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[46]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2805,7 +3736,7 @@ func (x *PostCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostCommentRequest.ProtoReflect.Descriptor instead.
 func (*PostCommentRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{46}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *PostCommentRequest) GetRequestId() string {
@@ -2861,7 +3792,7 @@ type PostCommentResponse struct {
 
 func (x *PostCommentResponse) Reset() {
 	*x = PostCommentResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2873,7 +3804,7 @@ func (x *PostCommentResponse) String() string {
 func (*PostCommentResponse) ProtoMessage() {}
 
 func (x *PostCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[47]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2886,7 +3817,7 @@ func (x *PostCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostCommentResponse.ProtoReflect.Descriptor instead.
 func (*PostCommentResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{47}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *PostCommentResponse) GetComment() *Comment {
@@ -2911,7 +3842,7 @@ type RetractCommentRequest struct {
 
 func (x *RetractCommentRequest) Reset() {
 	*x = RetractCommentRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2923,7 +3854,7 @@ func (x *RetractCommentRequest) String() string {
 func (*RetractCommentRequest) ProtoMessage() {}
 
 func (x *RetractCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[48]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2936,7 +3867,7 @@ func (x *RetractCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetractCommentRequest.ProtoReflect.Descriptor instead.
 func (*RetractCommentRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{48}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RetractCommentRequest) GetRequestId() string {
@@ -2964,7 +3895,7 @@ type RetractCommentResponse struct {
 
 func (x *RetractCommentResponse) Reset() {
 	*x = RetractCommentResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3907,7 @@ func (x *RetractCommentResponse) String() string {
 func (*RetractCommentResponse) ProtoMessage() {}
 
 func (x *RetractCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[49]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3920,7 @@ func (x *RetractCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetractCommentResponse.ProtoReflect.Descriptor instead.
 func (*RetractCommentResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{49}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RetractCommentResponse) GetComment() *Comment {
@@ -3020,7 +3951,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3032,7 +3963,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[50]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3045,7 +3976,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{50}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ListCommentsRequest) GetNegotiation() string {
@@ -3096,7 +4027,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3108,7 +4039,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[51]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3121,7 +4052,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{51}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -3164,7 +4095,7 @@ type GetRedlineRequest struct {
 
 func (x *GetRedlineRequest) Reset() {
 	*x = GetRedlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3176,7 +4107,7 @@ func (x *GetRedlineRequest) String() string {
 func (*GetRedlineRequest) ProtoMessage() {}
 
 func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[52]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3189,7 +4120,7 @@ func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
 func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{52}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
@@ -3305,7 +4236,7 @@ type RedlineRevisions struct {
 
 func (x *RedlineRevisions) Reset() {
 	*x = RedlineRevisions{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3317,7 +4248,7 @@ func (x *RedlineRevisions) String() string {
 func (*RedlineRevisions) ProtoMessage() {}
 
 func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[53]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3330,7 +4261,7 @@ func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
 func (*RedlineRevisions) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{53}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RedlineRevisions) GetPoint() string {
@@ -3380,7 +4311,7 @@ type RedlineProposal struct {
 
 func (x *RedlineProposal) Reset() {
 	*x = RedlineProposal{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3392,7 +4323,7 @@ func (x *RedlineProposal) String() string {
 func (*RedlineProposal) ProtoMessage() {}
 
 func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[54]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3405,7 +4336,7 @@ func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
 func (*RedlineProposal) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{54}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *RedlineProposal) GetNegotiation() string {
@@ -3457,7 +4388,7 @@ type GetRedlineResponse struct {
 
 func (x *GetRedlineResponse) Reset() {
 	*x = GetRedlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3469,7 +4400,7 @@ func (x *GetRedlineResponse) String() string {
 func (*GetRedlineResponse) ProtoMessage() {}
 
 func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[55]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3482,7 +4413,7 @@ func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
 func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{55}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
@@ -3503,7 +4434,7 @@ var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\xba\x02\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\x8a\x04\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -3511,7 +4442,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\fparticipants\x18\x03 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
 	"\rdecision_rule\x18\x04 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12\x16\n" +
 	"\x06points\x18\x05 \x03(\tR\x06points\x12#\n" +
-	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x122\n" +
+	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x120\n" +
+	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
+	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
 	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
@@ -3543,7 +4477,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x94\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -3552,7 +4486,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x05point\x18\x04 \x01(\tR\x05point\x12#\n" +
 	"\rbase_revision\x18\x05 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
-	"\trationale\x18\a \x01(\tR\trationale\x12\x1d\n" +
+	"\trationale\x18\a \x01(\tR\trationale\x12C\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
 	"counter_to\x18F \x01(\tR\tcounterTo\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
@@ -3688,7 +4623,66 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
 	"\x06points\x18\x03 \x03(\tR\x06points\"R\n" +
 	"\x16RevokeSignOffsResponse\x128\n" +
-	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\xb5\x01\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x92\x01\n" +
+	"\x15AddParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x128\n" +
+	"\vparticipant\x18\x03 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"R\n" +
+	"\x16AddParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"}\n" +
+	"\x18RemoveParticipantRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12 \n" +
+	"\vparticipant\x18\x03 \x01(\tR\vparticipant\"U\n" +
+	"\x19RemoveParticipantResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"q\n" +
+	"\x18RenameNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\"U\n" +
+	"\x19RenameNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9d\x02\n" +
+	"\x16SetDecisionRuleRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12<\n" +
+	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12H\n" +
+	"\aweights\x18\x04 \x03(\v2..parley.v1.SetDecisionRuleRequest.WeightsEntryR\aweights\x1a:\n" +
+	"\fWeightsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"S\n" +
+	"\x17SetDecisionRuleResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19SuspendNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aSuspendNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"[\n" +
+	"\x18ResumeNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"U\n" +
+	"\x19ResumeNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"t\n" +
+	"\x19AbandonNegotiationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"V\n" +
+	"\x1aAbandonNegotiationResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x9c\x01\n" +
+	"\x18SetVotingDeadlineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tamendment\x18\x02 \x01(\tR\tamendment\x12C\n" +
+	"\x0fvoting_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"O\n" +
+	"\x19SetVotingDeadlineResponse\x122\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xb5\x01\n" +
 	"\x12PostCommentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -3737,7 +4731,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x92\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x89\x17\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -3758,7 +4752,15 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
 	"ListEvents\x12\x1c.parley.v1.ListEventsRequest\x1a\x1d.parley.v1.ListEventsResponse\x12N\n" +
 	"\vWatchEvents\x12\x1d.parley.v1.WatchEventsRequest\x1a\x1e.parley.v1.WatchEventsResponse0\x01\x12F\n" +
-	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12a\n" +
+	"\tGetCaller\x12\x1b.parley.v1.GetCallerRequest\x1a\x1c.parley.v1.GetCallerResponse\x12U\n" +
+	"\x0eAddParticipant\x12 .parley.v1.AddParticipantRequest\x1a!.parley.v1.AddParticipantResponse\x12^\n" +
+	"\x11RemoveParticipant\x12#.parley.v1.RemoveParticipantRequest\x1a$.parley.v1.RemoveParticipantResponse\x12^\n" +
+	"\x11RenameNegotiation\x12#.parley.v1.RenameNegotiationRequest\x1a$.parley.v1.RenameNegotiationResponse\x12X\n" +
+	"\x0fSetDecisionRule\x12!.parley.v1.SetDecisionRuleRequest\x1a\".parley.v1.SetDecisionRuleResponse\x12a\n" +
+	"\x12SuspendNegotiation\x12$.parley.v1.SuspendNegotiationRequest\x1a%.parley.v1.SuspendNegotiationResponse\x12^\n" +
+	"\x11ResumeNegotiation\x12#.parley.v1.ResumeNegotiationRequest\x1a$.parley.v1.ResumeNegotiationResponse\x12a\n" +
+	"\x12AbandonNegotiation\x12$.parley.v1.AbandonNegotiationRequest\x1a%.parley.v1.AbandonNegotiationResponse\x12^\n" +
+	"\x11SetVotingDeadline\x12#.parley.v1.SetVotingDeadlineRequest\x1a$.parley.v1.SetVotingDeadlineResponse\x12a\n" +
 	"\x12WithdrawAcceptance\x12$.parley.v1.WithdrawAcceptanceRequest\x1a%.parley.v1.WithdrawAcceptanceResponse\x12R\n" +
 	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
 	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponse\x12I\n" +
@@ -3780,7 +4782,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -3828,126 +4830,176 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*SignOffPointsResponse)(nil),      // 43: parley.v1.SignOffPointsResponse
 	(*RevokeSignOffsRequest)(nil),      // 44: parley.v1.RevokeSignOffsRequest
 	(*RevokeSignOffsResponse)(nil),     // 45: parley.v1.RevokeSignOffsResponse
-	(*PostCommentRequest)(nil),         // 46: parley.v1.PostCommentRequest
-	(*PostCommentResponse)(nil),        // 47: parley.v1.PostCommentResponse
-	(*RetractCommentRequest)(nil),      // 48: parley.v1.RetractCommentRequest
-	(*RetractCommentResponse)(nil),     // 49: parley.v1.RetractCommentResponse
-	(*ListCommentsRequest)(nil),        // 50: parley.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),       // 51: parley.v1.ListCommentsResponse
-	(*GetRedlineRequest)(nil),          // 52: parley.v1.GetRedlineRequest
-	(*RedlineRevisions)(nil),           // 53: parley.v1.RedlineRevisions
-	(*RedlineProposal)(nil),            // 54: parley.v1.RedlineProposal
-	(*GetRedlineResponse)(nil),         // 55: parley.v1.GetRedlineResponse
-	(*Participant)(nil),                // 56: parley.v1.Participant
-	(*DecisionRule)(nil),               // 57: parley.v1.DecisionRule
-	(*Negotiation)(nil),                // 58: parley.v1.Negotiation
-	(*Point)(nil),                      // 59: parley.v1.Point
-	(AmendmentKind)(0),                 // 60: parley.v1.AmendmentKind
-	(*Amendment)(nil),                  // 61: parley.v1.Amendment
-	(AmendmentState)(0),                // 62: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 63: parley.v1.VoteChoice
-	(*Event)(nil),                      // 64: parley.v1.Event
-	(*Member)(nil),                     // 65: parley.v1.Member
-	(*Comment)(nil),                    // 66: parley.v1.Comment
-	(*RedlineChange)(nil),              // 67: parley.v1.RedlineChange
+	(*AddParticipantRequest)(nil),      // 46: parley.v1.AddParticipantRequest
+	(*AddParticipantResponse)(nil),     // 47: parley.v1.AddParticipantResponse
+	(*RemoveParticipantRequest)(nil),   // 48: parley.v1.RemoveParticipantRequest
+	(*RemoveParticipantResponse)(nil),  // 49: parley.v1.RemoveParticipantResponse
+	(*RenameNegotiationRequest)(nil),   // 50: parley.v1.RenameNegotiationRequest
+	(*RenameNegotiationResponse)(nil),  // 51: parley.v1.RenameNegotiationResponse
+	(*SetDecisionRuleRequest)(nil),     // 52: parley.v1.SetDecisionRuleRequest
+	(*SetDecisionRuleResponse)(nil),    // 53: parley.v1.SetDecisionRuleResponse
+	(*SuspendNegotiationRequest)(nil),  // 54: parley.v1.SuspendNegotiationRequest
+	(*SuspendNegotiationResponse)(nil), // 55: parley.v1.SuspendNegotiationResponse
+	(*ResumeNegotiationRequest)(nil),   // 56: parley.v1.ResumeNegotiationRequest
+	(*ResumeNegotiationResponse)(nil),  // 57: parley.v1.ResumeNegotiationResponse
+	(*AbandonNegotiationRequest)(nil),  // 58: parley.v1.AbandonNegotiationRequest
+	(*AbandonNegotiationResponse)(nil), // 59: parley.v1.AbandonNegotiationResponse
+	(*SetVotingDeadlineRequest)(nil),   // 60: parley.v1.SetVotingDeadlineRequest
+	(*SetVotingDeadlineResponse)(nil),  // 61: parley.v1.SetVotingDeadlineResponse
+	(*PostCommentRequest)(nil),         // 62: parley.v1.PostCommentRequest
+	(*PostCommentResponse)(nil),        // 63: parley.v1.PostCommentResponse
+	(*RetractCommentRequest)(nil),      // 64: parley.v1.RetractCommentRequest
+	(*RetractCommentResponse)(nil),     // 65: parley.v1.RetractCommentResponse
+	(*ListCommentsRequest)(nil),        // 66: parley.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),       // 67: parley.v1.ListCommentsResponse
+	(*GetRedlineRequest)(nil),          // 68: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 69: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 70: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 71: parley.v1.GetRedlineResponse
+	nil,                                // 72: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 73: parley.v1.Participant
+	(*DecisionRule)(nil),               // 74: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 75: google.protobuf.Duration
+	(*Negotiation)(nil),                // 76: parley.v1.Negotiation
+	(*Point)(nil),                      // 77: parley.v1.Point
+	(AmendmentKind)(0),                 // 78: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 80: parley.v1.Amendment
+	(AmendmentState)(0),                // 81: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 82: parley.v1.VoteChoice
+	(*Event)(nil),                      // 83: parley.v1.Event
+	(*Member)(nil),                     // 84: parley.v1.Member
+	(*Comment)(nil),                    // 85: parley.v1.Comment
+	(*RedlineChange)(nil),              // 86: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	56, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	57, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	58, // 2: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	58, // 3: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	58, // 4: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	58, // 5: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	59, // 6: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	59, // 7: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	60, // 8: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	61, // 9: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	61, // 10: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	62, // 11: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	61, // 12: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	61, // 13: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	63, // 14: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	61, // 15: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	61, // 16: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	61, // 17: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	59, // 18: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	61, // 19: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	59, // 20: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	59, // 21: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	58, // 22: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 23: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	64, // 24: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 25: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	56, // 26: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	65, // 27: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	58, // 28: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 29: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	58, // 30: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	58, // 31: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	66, // 32: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
-	66, // 33: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
-	66, // 34: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
-	53, // 35: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	54, // 36: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	60, // 37: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	67, // 38: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 39: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 40: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 41: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 42: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 43: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 44: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 45: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 46: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 47: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 48: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 49: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 50: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 51: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 52: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 53: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 54: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 55: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 56: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 57: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	39, // 58: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 59: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 60: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	52, // 61: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	46, // 62: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
-	48, // 63: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
-	50, // 64: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
-	1,  // 65: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 66: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 67: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 68: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 69: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 70: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 71: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 72: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 73: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 74: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 75: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 76: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 77: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 78: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 79: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 80: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 81: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 82: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 83: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	40, // 84: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 85: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 86: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	55, // 87: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	47, // 88: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
-	49, // 89: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
-	51, // 90: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
-	65, // [65:91] is the sub-list for method output_type
-	39, // [39:65] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	73, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	74, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	75, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	75, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	76, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	76, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	77, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	77, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	78, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	79, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	80, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	81, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	80, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	80, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	82, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	80, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	80, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	77, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	76, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	83, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	73, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	84, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	76, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	76, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	76, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	74, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	72, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	76, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	79, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	80, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	85, // 47: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	85, // 48: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	85, // 49: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	69, // 50: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	70, // 51: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	78, // 52: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	86, // 53: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 54: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 55: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 56: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 57: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 58: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 59: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 60: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 61: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 62: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 63: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 64: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 65: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 66: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 67: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 68: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 69: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 70: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 71: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 72: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 73: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 74: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 75: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 76: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 77: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 78: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 79: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 80: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 81: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 82: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 83: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	68, // 84: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	62, // 85: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	64, // 86: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	66, // 87: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	1,  // 88: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 89: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 90: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 91: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 92: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 93: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 94: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 95: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 96: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 97: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 98: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 99: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 100: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 101: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 102: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 103: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 104: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 105: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 106: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 107: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 108: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 109: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 110: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 111: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 112: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 113: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 114: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 115: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 116: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 117: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	71, // 118: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	63, // 119: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	65, // 120: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	67, // 121: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	88, // [88:122] is the sub-list for method output_type
+	54, // [54:88] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -3958,7 +5010,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
 	file_parley_v1_redline_proto_init()
-	file_parley_v1_negotiation_service_proto_msgTypes[52].OneofWrappers = []any{
+	file_parley_v1_negotiation_service_proto_msgTypes[68].OneofWrappers = []any{
 		(*GetRedlineRequest_Revisions)(nil),
 		(*GetRedlineRequest_Amendment)(nil),
 		(*GetRedlineRequest_Proposal)(nil),
@@ -3970,7 +5022,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

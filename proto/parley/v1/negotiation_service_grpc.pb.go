@@ -38,6 +38,14 @@ const (
 	NegotiationService_ListEvents_FullMethodName         = "/parley.v1.NegotiationService/ListEvents"
 	NegotiationService_WatchEvents_FullMethodName        = "/parley.v1.NegotiationService/WatchEvents"
 	NegotiationService_GetCaller_FullMethodName          = "/parley.v1.NegotiationService/GetCaller"
+	NegotiationService_AddParticipant_FullMethodName     = "/parley.v1.NegotiationService/AddParticipant"
+	NegotiationService_RemoveParticipant_FullMethodName  = "/parley.v1.NegotiationService/RemoveParticipant"
+	NegotiationService_RenameNegotiation_FullMethodName  = "/parley.v1.NegotiationService/RenameNegotiation"
+	NegotiationService_SetDecisionRule_FullMethodName    = "/parley.v1.NegotiationService/SetDecisionRule"
+	NegotiationService_SuspendNegotiation_FullMethodName = "/parley.v1.NegotiationService/SuspendNegotiation"
+	NegotiationService_ResumeNegotiation_FullMethodName  = "/parley.v1.NegotiationService/ResumeNegotiation"
+	NegotiationService_AbandonNegotiation_FullMethodName = "/parley.v1.NegotiationService/AbandonNegotiation"
+	NegotiationService_SetVotingDeadline_FullMethodName  = "/parley.v1.NegotiationService/SetVotingDeadline"
 	NegotiationService_WithdrawAcceptance_FullMethodName = "/parley.v1.NegotiationService/WithdrawAcceptance"
 	NegotiationService_SignOffPoints_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoints"
 	NegotiationService_RevokeSignOffs_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOffs"
@@ -106,6 +114,29 @@ type NegotiationServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// Says who the caller's token belongs to.
 	GetCaller(ctx context.Context, in *GetCallerRequest, opts ...grpc.CallOption) (*GetCallerResponse, error)
+	// Adds a participant. The administrator, or a mediator where the
+	// negotiation allows it (mediators_may_change); so for the calls below up to
+	// AbandonNegotiation.
+	AddParticipant(ctx context.Context, in *AddParticipantRequest, opts ...grpc.CallOption) (*AddParticipantResponse, error)
+	// Removes a participant: its credential stops working, a delegation's votes
+	// on OPEN amendments are dropped and the votes are counted again. Refused
+	// for the last mediator (LAST_MEDIATOR), the last delegation
+	// (LAST_DELEGATION), or a delegation without which the quorum could not be
+	// met (QUORUM_UNREACHABLE).
+	RemoveParticipant(ctx context.Context, in *RemoveParticipantRequest, opts ...grpc.CallOption) (*RemoveParticipantResponse, error)
+	// Changes the negotiation's title.
+	RenameNegotiation(ctx context.Context, in *RenameNegotiationRequest, opts ...grpc.CallOption) (*RenameNegotiationResponse, error)
+	// Changes the decision rule, quorum or weights for amendments proposed from
+	// now on.
+	SetDecisionRule(ctx context.Context, in *SetDecisionRuleRequest, opts ...grpc.CallOption) (*SetDecisionRuleResponse, error)
+	// Pauses an OPEN negotiation.
+	SuspendNegotiation(ctx context.Context, in *SuspendNegotiationRequest, opts ...grpc.CallOption) (*SuspendNegotiationResponse, error)
+	// Resumes a SUSPENDED negotiation.
+	ResumeNegotiation(ctx context.Context, in *ResumeNegotiationRequest, opts ...grpc.CallOption) (*ResumeNegotiationResponse, error)
+	// Ends an OPEN or SUSPENDED negotiation without agreement (ABANDONED).
+	AbandonNegotiation(ctx context.Context, in *AbandonNegotiationRequest, opts ...grpc.CallOption) (*AbandonNegotiationResponse, error)
+	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
+	SetVotingDeadline(ctx context.Context, in *SetVotingDeadlineRequest, opts ...grpc.CallOption) (*SetVotingDeadlineResponse, error)
 	// Withdraws the caller's acceptance of the document; the negotiation must
 	// not have concluded. Delegations only.
 	WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error)
@@ -338,6 +369,86 @@ func (c *negotiationServiceClient) GetCaller(ctx context.Context, in *GetCallerR
 	return out, nil
 }
 
+func (c *negotiationServiceClient) AddParticipant(ctx context.Context, in *AddParticipantRequest, opts ...grpc.CallOption) (*AddParticipantResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddParticipantResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_AddParticipant_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RemoveParticipant(ctx context.Context, in *RemoveParticipantRequest, opts ...grpc.CallOption) (*RemoveParticipantResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveParticipantResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RemoveParticipant_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RenameNegotiation(ctx context.Context, in *RenameNegotiationRequest, opts ...grpc.CallOption) (*RenameNegotiationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenameNegotiationResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RenameNegotiation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) SetDecisionRule(ctx context.Context, in *SetDecisionRuleRequest, opts ...grpc.CallOption) (*SetDecisionRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetDecisionRuleResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_SetDecisionRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) SuspendNegotiation(ctx context.Context, in *SuspendNegotiationRequest, opts ...grpc.CallOption) (*SuspendNegotiationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuspendNegotiationResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_SuspendNegotiation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) ResumeNegotiation(ctx context.Context, in *ResumeNegotiationRequest, opts ...grpc.CallOption) (*ResumeNegotiationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeNegotiationResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_ResumeNegotiation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) AbandonNegotiation(ctx context.Context, in *AbandonNegotiationRequest, opts ...grpc.CallOption) (*AbandonNegotiationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AbandonNegotiationResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_AbandonNegotiation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) SetVotingDeadline(ctx context.Context, in *SetVotingDeadlineRequest, opts ...grpc.CallOption) (*SetVotingDeadlineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetVotingDeadlineResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_SetVotingDeadline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *negotiationServiceClient) WithdrawAcceptance(ctx context.Context, in *WithdrawAcceptanceRequest, opts ...grpc.CallOption) (*WithdrawAcceptanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WithdrawAcceptanceResponse)
@@ -467,6 +578,29 @@ type NegotiationServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// Says who the caller's token belongs to.
 	GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error)
+	// Adds a participant. The administrator, or a mediator where the
+	// negotiation allows it (mediators_may_change); so for the calls below up to
+	// AbandonNegotiation.
+	AddParticipant(context.Context, *AddParticipantRequest) (*AddParticipantResponse, error)
+	// Removes a participant: its credential stops working, a delegation's votes
+	// on OPEN amendments are dropped and the votes are counted again. Refused
+	// for the last mediator (LAST_MEDIATOR), the last delegation
+	// (LAST_DELEGATION), or a delegation without which the quorum could not be
+	// met (QUORUM_UNREACHABLE).
+	RemoveParticipant(context.Context, *RemoveParticipantRequest) (*RemoveParticipantResponse, error)
+	// Changes the negotiation's title.
+	RenameNegotiation(context.Context, *RenameNegotiationRequest) (*RenameNegotiationResponse, error)
+	// Changes the decision rule, quorum or weights for amendments proposed from
+	// now on.
+	SetDecisionRule(context.Context, *SetDecisionRuleRequest) (*SetDecisionRuleResponse, error)
+	// Pauses an OPEN negotiation.
+	SuspendNegotiation(context.Context, *SuspendNegotiationRequest) (*SuspendNegotiationResponse, error)
+	// Resumes a SUSPENDED negotiation.
+	ResumeNegotiation(context.Context, *ResumeNegotiationRequest) (*ResumeNegotiationResponse, error)
+	// Ends an OPEN or SUSPENDED negotiation without agreement (ABANDONED).
+	AbandonNegotiation(context.Context, *AbandonNegotiationRequest) (*AbandonNegotiationResponse, error)
+	// Sets or moves the voting deadline of an OPEN amendment. Mediators only.
+	SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error)
 	// Withdraws the caller's acceptance of the document; the negotiation must
 	// not have concluded. Delegations only.
 	WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error)
@@ -556,6 +690,30 @@ func (UnimplementedNegotiationServiceServer) WatchEvents(*WatchEventsRequest, gr
 }
 func (UnimplementedNegotiationServiceServer) GetCaller(context.Context, *GetCallerRequest) (*GetCallerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCaller not implemented")
+}
+func (UnimplementedNegotiationServiceServer) AddParticipant(context.Context, *AddParticipantRequest) (*AddParticipantResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddParticipant not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RemoveParticipant(context.Context, *RemoveParticipantRequest) (*RemoveParticipantResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveParticipant not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RenameNegotiation(context.Context, *RenameNegotiationRequest) (*RenameNegotiationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RenameNegotiation not implemented")
+}
+func (UnimplementedNegotiationServiceServer) SetDecisionRule(context.Context, *SetDecisionRuleRequest) (*SetDecisionRuleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetDecisionRule not implemented")
+}
+func (UnimplementedNegotiationServiceServer) SuspendNegotiation(context.Context, *SuspendNegotiationRequest) (*SuspendNegotiationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuspendNegotiation not implemented")
+}
+func (UnimplementedNegotiationServiceServer) ResumeNegotiation(context.Context, *ResumeNegotiationRequest) (*ResumeNegotiationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeNegotiation not implemented")
+}
+func (UnimplementedNegotiationServiceServer) AbandonNegotiation(context.Context, *AbandonNegotiationRequest) (*AbandonNegotiationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AbandonNegotiation not implemented")
+}
+func (UnimplementedNegotiationServiceServer) SetVotingDeadline(context.Context, *SetVotingDeadlineRequest) (*SetVotingDeadlineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetVotingDeadline not implemented")
 }
 func (UnimplementedNegotiationServiceServer) WithdrawAcceptance(context.Context, *WithdrawAcceptanceRequest) (*WithdrawAcceptanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawAcceptance not implemented")
@@ -934,6 +1092,150 @@ func _NegotiationService_GetCaller_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_AddParticipant_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddParticipantRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).AddParticipant(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_AddParticipant_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).AddParticipant(ctx, req.(*AddParticipantRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RemoveParticipant_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveParticipantRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RemoveParticipant(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RemoveParticipant_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RemoveParticipant(ctx, req.(*RemoveParticipantRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RenameNegotiation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenameNegotiationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RenameNegotiation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RenameNegotiation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RenameNegotiation(ctx, req.(*RenameNegotiationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_SetDecisionRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetDecisionRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).SetDecisionRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_SetDecisionRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).SetDecisionRule(ctx, req.(*SetDecisionRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_SuspendNegotiation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendNegotiationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).SuspendNegotiation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_SuspendNegotiation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).SuspendNegotiation(ctx, req.(*SuspendNegotiationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_ResumeNegotiation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeNegotiationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).ResumeNegotiation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_ResumeNegotiation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).ResumeNegotiation(ctx, req.(*ResumeNegotiationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_AbandonNegotiation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AbandonNegotiationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).AbandonNegotiation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_AbandonNegotiation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).AbandonNegotiation(ctx, req.(*AbandonNegotiationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_SetVotingDeadline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetVotingDeadlineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).SetVotingDeadline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_SetVotingDeadline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).SetVotingDeadline(ctx, req.(*SetVotingDeadlineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NegotiationService_WithdrawAcceptance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(WithdrawAcceptanceRequest)
 	if err := dec(in); err != nil {
@@ -1138,6 +1440,38 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCaller",
 			Handler:    _NegotiationService_GetCaller_Handler,
+		},
+		{
+			MethodName: "AddParticipant",
+			Handler:    _NegotiationService_AddParticipant_Handler,
+		},
+		{
+			MethodName: "RemoveParticipant",
+			Handler:    _NegotiationService_RemoveParticipant_Handler,
+		},
+		{
+			MethodName: "RenameNegotiation",
+			Handler:    _NegotiationService_RenameNegotiation_Handler,
+		},
+		{
+			MethodName: "SetDecisionRule",
+			Handler:    _NegotiationService_SetDecisionRule_Handler,
+		},
+		{
+			MethodName: "SuspendNegotiation",
+			Handler:    _NegotiationService_SuspendNegotiation_Handler,
+		},
+		{
+			MethodName: "ResumeNegotiation",
+			Handler:    _NegotiationService_ResumeNegotiation_Handler,
+		},
+		{
+			MethodName: "AbandonNegotiation",
+			Handler:    _NegotiationService_AbandonNegotiation_Handler,
+		},
+		{
+			MethodName: "SetVotingDeadline",
+			Handler:    _NegotiationService_SetVotingDeadline_Handler,
 		},
 		{
 			MethodName: "WithdrawAcceptance",

@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from parley.v1 import negotiation_pb2 as parley_dot_v1_dot_negotiation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xdc\r\n\x05\x45vent\x12 \n\x0bnegotiation\x18\x01 \x01(\tR\x0bnegotiation\x12\x1a\n\x08sequence\x18\x02 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x14\n\x05\x61\x63tor\x18\x04 \x01(\tR\x05\x61\x63tor\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\x12P\n\x13negotiation_created\x18\n \x01(\x0b\x32\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x12\x38\n\x0bpoint_added\x18\x0b \x01(\x0b\x32\x15.parley.v1.PointAddedH\x00R\npointAdded\x12M\n\x12\x61mendment_proposed\x18\x0c \x01(\x0b\x32\x1c.parley.v1.AmendmentProposedH\x00R\x11\x61mendmentProposed\x12\x32\n\tvote_cast\x18\r \x01(\x0b\x32\x13.parley.v1.VoteCastH\x00R\x08voteCast\x12>\n\rvoting_closed\x18\x0e \x01(\x0b\x32\x17.parley.v1.VotingClosedH\x00R\x0cvotingClosed\x12J\n\x11\x61mendment_applied\x18\x0f \x01(\x0b\x32\x1b.parley.v1.AmendmentAppliedH\x00R\x10\x61mendmentApplied\x12M\n\x12\x61mendment_rejected\x18\x10 \x01(\x0b\x32\x1c.parley.v1.AmendmentRejectedH\x00R\x11\x61mendmentRejected\x12P\n\x13\x61mendment_withdrawn\x18\x11 \x01(\x0b\x32\x1d.parley.v1.AmendmentWithdrawnH\x00R\x12\x61mendmentWithdrawn\x12G\n\x10\x61mendment_staled\x18\x12 \x01(\x0b\x32\x1a.parley.v1.AmendmentStaledH\x00R\x0f\x61mendmentStaled\x12\x45\n\x10point_signed_off\x18\x13 \x01(\x0b\x32\x19.parley.v1.PointSignedOffH\x00R\x0epointSignedOff\x12\x45\n\x10sign_off_revoked\x18\x14 \x01(\x0b\x32\x19.parley.v1.SignOffRevokedH\x00R\x0esignOffRevoked\x12J\n\x11\x64ocument_accepted\x18\x15 \x01(\x0b\x32\x1b.parley.v1.DocumentAcceptedH\x00R\x10\x64ocumentAccepted\x12V\n\x15negotiation_concluded\x18\x16 \x01(\x0b\x32\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n\x11\x63redential_issued\x18\x17 \x01(\x0b\x32\x1b.parley.v1.CredentialIssuedH\x00R\x10\x63redentialIssued\x12M\n\x12\x63redential_revoked\x18\x18 \x01(\x0b\x32\x1c.parley.v1.CredentialRevokedH\x00R\x11\x63redentialRevoked\x12W\n\x16\x63heckpoint_key_rotated\x18( \x01(\x0b\x32\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14\x63heckpointKeyRotated\x12;\n\x0cmember_added\x18\x33 \x01(\x0b\x32\x16.parley.v1.MemberAddedH\x00R\x0bmemberAdded\x12\x41\n\x0emember_removed\x18\x34 \x01(\x0b\x32\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n\x14\x61\x63\x63\x65ptance_withdrawn\x18\x35 \x01(\x0b\x32\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13\x61\x63\x63\x65ptanceWithdrawn\x12\x41\n\x0e\x63omment_posted\x18\x46 \x01(\x0b\x32\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n\x11\x63omment_retracted\x18G \x01(\x0b\x32\x1b.parley.v1.CommentRetractedH\x00R\x10\x63ommentRetractedB\t\n\x07payload\"\xd8\x01\n\x12NegotiationCreated\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\x12:\n\x0cparticipants\x18\x02 \x03(\x0b\x32\x16.parley.v1.ParticipantR\x0cparticipants\x12<\n\rdecision_rule\x18\x03 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\x12\x32\n\x15observers_may_comment\x18\x46 \x01(\x08R\x13observersMayComment\"\\\n\nPointAdded\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\"\xf5\x01\n\x11\x41mendmentProposed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n\x08point_id\x18\x03 \x01(\tR\x07pointId\x12#\n\rbase_revision\x18\x04 \x01(\x03R\x0c\x62\x61seRevision\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n\trationale\x18\x06 \x01(\tR\trationale\x12\x1d\n\ncounter_to\x18\x46 \x01(\tR\tcounterTo\"t\n\x08VoteCast\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12-\n\x06\x63hoice\x18\x02 \x01(\x0e\x32\x15.parley.v1.VoteChoiceR\x06\x63hoice\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n\x0cVotingClosed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12&\n\x05tally\x18\x02 \x01(\x0b\x32\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n\x10\x41mendmentApplied\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x03 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x04 \x01(\tR\ntextSha256\"N\n\x11\x41mendmentRejected\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"7\n\x12\x41mendmentWithdrawn\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\"b\n\x0f\x41mendmentStaled\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x12\x63\x61use_amendment_id\x18\x02 \x01(\tR\x10\x63\x61useAmendmentId\"\xa2\x01\n\x0ePointSignedOff\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\x12\x38\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"G\n\x0eSignOffRevoked\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\"u\n\x10\x44ocumentAccepted\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\x12\x38\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"?\n\x14NegotiationConcluded\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"\x89\x01\n\x10\x43redentialIssued\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\x12\x18\n\x07rotated\x18\x03 \x01(\x08R\x07rotated\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"M\n\x11\x43redentialRevoked\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"~\n\x0bMemberAdded\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x12\n\x04head\x18\x04 \x01(\x08R\x04head\"I\n\rMemberRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\">\n\x13\x41\x63\x63\x65ptanceWithdrawn\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"m\n\x14\x43heckpointKeyRotated\x12!\n\x0cverifier_key\x18\x01 \x01(\tR\x0bverifierKey\x12\x32\n\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"\x9d\x01\n\rCommentPosted\x12\x1d\n\ncomment_id\x18\x01 \x01(\tR\tcommentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12!\n\x0c\x61mendment_id\x18\x03 \x01(\tR\x0b\x61mendmentId\x12\x1b\n\tparent_id\x18\x04 \x01(\tR\x08parentId\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\"1\n\x10\x43ommentRetracted\x12\x1d\n\ncomment_id\x18\x01 \x01(\tR\tcommentIdB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xf4\x12\n\x05\x45vent\x12 \n\x0bnegotiation\x18\x01 \x01(\tR\x0bnegotiation\x12\x1a\n\x08sequence\x18\x02 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x14\n\x05\x61\x63tor\x18\x04 \x01(\tR\x05\x61\x63tor\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\x12P\n\x13negotiation_created\x18\n \x01(\x0b\x32\x1d.parley.v1.NegotiationCreatedH\x00R\x12negotiationCreated\x12\x38\n\x0bpoint_added\x18\x0b \x01(\x0b\x32\x15.parley.v1.PointAddedH\x00R\npointAdded\x12M\n\x12\x61mendment_proposed\x18\x0c \x01(\x0b\x32\x1c.parley.v1.AmendmentProposedH\x00R\x11\x61mendmentProposed\x12\x32\n\tvote_cast\x18\r \x01(\x0b\x32\x13.parley.v1.VoteCastH\x00R\x08voteCast\x12>\n\rvoting_closed\x18\x0e \x01(\x0b\x32\x17.parley.v1.VotingClosedH\x00R\x0cvotingClosed\x12J\n\x11\x61mendment_applied\x18\x0f \x01(\x0b\x32\x1b.parley.v1.AmendmentAppliedH\x00R\x10\x61mendmentApplied\x12M\n\x12\x61mendment_rejected\x18\x10 \x01(\x0b\x32\x1c.parley.v1.AmendmentRejectedH\x00R\x11\x61mendmentRejected\x12P\n\x13\x61mendment_withdrawn\x18\x11 \x01(\x0b\x32\x1d.parley.v1.AmendmentWithdrawnH\x00R\x12\x61mendmentWithdrawn\x12G\n\x10\x61mendment_staled\x18\x12 \x01(\x0b\x32\x1a.parley.v1.AmendmentStaledH\x00R\x0f\x61mendmentStaled\x12\x45\n\x10point_signed_off\x18\x13 \x01(\x0b\x32\x19.parley.v1.PointSignedOffH\x00R\x0epointSignedOff\x12\x45\n\x10sign_off_revoked\x18\x14 \x01(\x0b\x32\x19.parley.v1.SignOffRevokedH\x00R\x0esignOffRevoked\x12J\n\x11\x64ocument_accepted\x18\x15 \x01(\x0b\x32\x1b.parley.v1.DocumentAcceptedH\x00R\x10\x64ocumentAccepted\x12V\n\x15negotiation_concluded\x18\x16 \x01(\x0b\x32\x1f.parley.v1.NegotiationConcludedH\x00R\x14negotiationConcluded\x12J\n\x11\x63redential_issued\x18\x17 \x01(\x0b\x32\x1b.parley.v1.CredentialIssuedH\x00R\x10\x63redentialIssued\x12M\n\x12\x63redential_revoked\x18\x18 \x01(\x0b\x32\x1c.parley.v1.CredentialRevokedH\x00R\x11\x63redentialRevoked\x12W\n\x16\x63heckpoint_key_rotated\x18( \x01(\x0b\x32\x1f.parley.v1.CheckpointKeyRotatedH\x00R\x14\x63heckpointKeyRotated\x12J\n\x11participant_added\x18< \x01(\x0b\x32\x1b.parley.v1.ParticipantAddedH\x00R\x10participantAdded\x12P\n\x13participant_removed\x18= \x01(\x0b\x32\x1d.parley.v1.ParticipantRemovedH\x00R\x12participantRemoved\x12P\n\x13negotiation_renamed\x18> \x01(\x0b\x32\x1d.parley.v1.NegotiationRenamedH\x00R\x12negotiationRenamed\x12T\n\x15\x64\x65\x63ision_rule_changed\x18? \x01(\x0b\x32\x1e.parley.v1.DecisionRuleChangedH\x00R\x13\x64\x65\x63isionRuleChanged\x12V\n\x15negotiation_suspended\x18@ \x01(\x0b\x32\x1f.parley.v1.NegotiationSuspendedH\x00R\x14negotiationSuspended\x12P\n\x13negotiation_resumed\x18\x41 \x01(\x0b\x32\x1d.parley.v1.NegotiationResumedH\x00R\x12negotiationResumed\x12V\n\x15negotiation_abandoned\x18\x42 \x01(\x0b\x32\x1f.parley.v1.NegotiationAbandonedH\x00R\x14negotiationAbandoned\x12N\n\x13voting_deadline_set\x18\x43 \x01(\x0b\x32\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n\x0cmember_added\x18\x33 \x01(\x0b\x32\x16.parley.v1.MemberAddedH\x00R\x0bmemberAdded\x12\x41\n\x0emember_removed\x18\x34 \x01(\x0b\x32\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n\x14\x61\x63\x63\x65ptance_withdrawn\x18\x35 \x01(\x0b\x32\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13\x61\x63\x63\x65ptanceWithdrawn\x12\x41\n\x0e\x63omment_posted\x18\x46 \x01(\x0b\x32\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n\x11\x63omment_retracted\x18G \x01(\x0b\x32\x1b.parley.v1.CommentRetractedH\x00R\x10\x63ommentRetractedB\t\n\x07payload\"\xa8\x03\n\x12NegotiationCreated\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\x12:\n\x0cparticipants\x18\x02 \x03(\x0b\x32\x16.parley.v1.ParticipantR\x0cparticipants\x12<\n\rdecision_rule\x18\x03 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\x12\x30\n\x14mediators_may_change\x18< \x01(\x08R\x12mediatorsMayChange\x12Q\n\x17\x64\x65\x66\x61ult_voting_duration\x18= \x01(\x0b\x32\x19.google.protobuf.DurationR\x15\x64\x65\x66\x61ultVotingDuration\x12I\n\x13max_voting_duration\x18> \x01(\x0b\x32\x19.google.protobuf.DurationR\x11maxVotingDuration\x12\x32\n\x15observers_may_comment\x18\x46 \x01(\x08R\x13observersMayComment\"\\\n\nPointAdded\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\"\xba\x02\n\x11\x41mendmentProposed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n\x08point_id\x18\x03 \x01(\tR\x07pointId\x12#\n\rbase_revision\x18\x04 \x01(\x03R\x0c\x62\x61seRevision\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n\trationale\x18\x06 \x01(\tR\trationale\x12\x43\n\x0fvoting_deadline\x18< \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n\ncounter_to\x18\x46 \x01(\tR\tcounterTo\"t\n\x08VoteCast\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12-\n\x06\x63hoice\x18\x02 \x01(\x0e\x32\x15.parley.v1.VoteChoiceR\x06\x63hoice\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n\x0cVotingClosed\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12&\n\x05tally\x18\x02 \x01(\x0b\x32\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n\x10\x41mendmentApplied\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x03 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x04 \x01(\tR\ntextSha256\"N\n\x11\x41mendmentRejected\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"7\n\x12\x41mendmentWithdrawn\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\"b\n\x0f\x41mendmentStaled\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12,\n\x12\x63\x61use_amendment_id\x18\x02 \x01(\tR\x10\x63\x61useAmendmentId\"\xa2\x01\n\x0ePointSignedOff\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\x12\x1f\n\x0btext_sha256\x18\x03 \x01(\tR\ntextSha256\x12\x38\n\ncheckpoint\x18\x04 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"G\n\x0eSignOffRevoked\x12\x19\n\x08point_id\x18\x01 \x01(\tR\x07pointId\x12\x1a\n\x08revision\x18\x02 \x01(\x03R\x08revision\"u\n\x10\x44ocumentAccepted\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\x12\x38\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x18.parley.v1.CheckpointRefR\ncheckpoint\"?\n\x14NegotiationConcluded\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"\x89\x01\n\x10\x43redentialIssued\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12!\n\x0ctoken_sha256\x18\x02 \x01(\tR\x0btokenSha256\x12\x18\n\x07rotated\x18\x03 \x01(\x08R\x07rotated\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"M\n\x11\x43redentialRevoked\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x32 \x01(\tR\x06member\"~\n\x0bMemberAdded\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x12\n\x04head\x18\x04 \x01(\x08R\x04head\"I\n\rMemberRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\x12\x16\n\x06member\x18\x02 \x01(\tR\x06member\">\n\x13\x41\x63\x63\x65ptanceWithdrawn\x12\'\n\x0f\x64ocument_sha256\x18\x01 \x01(\tR\x0e\x64ocumentSha256\"m\n\x14\x43heckpointKeyRotated\x12!\n\x0cverifier_key\x18\x01 \x01(\tR\x0bverifierKey\x12\x32\n\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"\x9d\x01\n\rCommentPosted\x12\x1d\n\ncomment_id\x18\x01 \x01(\tR\tcommentId\x12\x19\n\x08point_id\x18\x02 \x01(\tR\x07pointId\x12!\n\x0c\x61mendment_id\x18\x03 \x01(\tR\x0b\x61mendmentId\x12\x1b\n\tparent_id\x18\x04 \x01(\tR\x08parentId\x12\x12\n\x04text\x18\x05 \x01(\tR\x04text\"1\n\x10\x43ommentRetracted\x12\x1d\n\ncomment_id\x18\x01 \x01(\tR\tcommentId\"L\n\x10ParticipantAdded\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32\x16.parley.v1.ParticipantR\x0bparticipant\"6\n\x12ParticipantRemoved\x12 \n\x0bparticipant\x18\x01 \x01(\tR\x0bparticipant\"*\n\x12NegotiationRenamed\x12\x14\n\x05title\x18\x01 \x01(\tR\x05title\"\xd6\x01\n\x13\x44\x65\x63isionRuleChanged\x12<\n\rdecision_rule\x18\x01 \x01(\x0b\x32\x17.parley.v1.DecisionRuleR\x0c\x64\x65\x63isionRule\x12\x45\n\x07weights\x18\x02 \x03(\x0b\x32+.parley.v1.DecisionRuleChanged.WeightsEntryR\x07weights\x1a:\n\x0cWeightsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x05R\x05value:\x02\x38\x01\".\n\x14NegotiationSuspended\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"\x14\n\x12NegotiationResumed\".\n\x14NegotiationAbandoned\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\"{\n\x11VotingDeadlineSet\x12!\n\x0c\x61mendment_id\x18\x01 \x01(\tR\x0b\x61mendmentId\x12\x43\n\x0fvoting_deadline\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0evotingDeadlineB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'parley.v1.event_pb2', globals())
@@ -23,48 +24,68 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1'
-  _EVENT._serialized_start=99
-  _EVENT._serialized_end=1855
-  _NEGOTIATIONCREATED._serialized_start=1858
-  _NEGOTIATIONCREATED._serialized_end=2074
-  _POINTADDED._serialized_start=2076
-  _POINTADDED._serialized_end=2168
-  _AMENDMENTPROPOSED._serialized_start=2171
-  _AMENDMENTPROPOSED._serialized_end=2416
-  _VOTECAST._serialized_start=2418
-  _VOTECAST._serialized_end=2534
-  _VOTINGCLOSED._serialized_start=2536
-  _VOTINGCLOSED._serialized_end=2625
-  _AMENDMENTAPPLIED._serialized_start=2628
-  _AMENDMENTAPPLIED._serialized_end=2769
-  _AMENDMENTREJECTED._serialized_start=2771
-  _AMENDMENTREJECTED._serialized_end=2849
-  _AMENDMENTWITHDRAWN._serialized_start=2851
-  _AMENDMENTWITHDRAWN._serialized_end=2906
-  _AMENDMENTSTALED._serialized_start=2908
-  _AMENDMENTSTALED._serialized_end=3006
-  _POINTSIGNEDOFF._serialized_start=3009
-  _POINTSIGNEDOFF._serialized_end=3171
-  _SIGNOFFREVOKED._serialized_start=3173
-  _SIGNOFFREVOKED._serialized_end=3244
-  _DOCUMENTACCEPTED._serialized_start=3246
-  _DOCUMENTACCEPTED._serialized_end=3363
-  _NEGOTIATIONCONCLUDED._serialized_start=3365
-  _NEGOTIATIONCONCLUDED._serialized_end=3428
-  _CREDENTIALISSUED._serialized_start=3431
-  _CREDENTIALISSUED._serialized_end=3568
-  _CREDENTIALREVOKED._serialized_start=3570
-  _CREDENTIALREVOKED._serialized_end=3647
-  _MEMBERADDED._serialized_start=3649
-  _MEMBERADDED._serialized_end=3775
-  _MEMBERREMOVED._serialized_start=3777
-  _MEMBERREMOVED._serialized_end=3850
-  _ACCEPTANCEWITHDRAWN._serialized_start=3852
-  _ACCEPTANCEWITHDRAWN._serialized_end=3914
-  _CHECKPOINTKEYROTATED._serialized_start=3916
-  _CHECKPOINTKEYROTATED._serialized_end=4025
-  _COMMENTPOSTED._serialized_start=4028
-  _COMMENTPOSTED._serialized_end=4185
-  _COMMENTRETRACTED._serialized_start=4187
-  _COMMENTRETRACTED._serialized_end=4236
+  _DECISIONRULECHANGED_WEIGHTSENTRY._options = None
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_options = b'8\001'
+  _EVENT._serialized_start=131
+  _EVENT._serialized_end=2551
+  _NEGOTIATIONCREATED._serialized_start=2554
+  _NEGOTIATIONCREATED._serialized_end=2978
+  _POINTADDED._serialized_start=2980
+  _POINTADDED._serialized_end=3072
+  _AMENDMENTPROPOSED._serialized_start=3075
+  _AMENDMENTPROPOSED._serialized_end=3389
+  _VOTECAST._serialized_start=3391
+  _VOTECAST._serialized_end=3507
+  _VOTINGCLOSED._serialized_start=3509
+  _VOTINGCLOSED._serialized_end=3598
+  _AMENDMENTAPPLIED._serialized_start=3601
+  _AMENDMENTAPPLIED._serialized_end=3742
+  _AMENDMENTREJECTED._serialized_start=3744
+  _AMENDMENTREJECTED._serialized_end=3822
+  _AMENDMENTWITHDRAWN._serialized_start=3824
+  _AMENDMENTWITHDRAWN._serialized_end=3879
+  _AMENDMENTSTALED._serialized_start=3881
+  _AMENDMENTSTALED._serialized_end=3979
+  _POINTSIGNEDOFF._serialized_start=3982
+  _POINTSIGNEDOFF._serialized_end=4144
+  _SIGNOFFREVOKED._serialized_start=4146
+  _SIGNOFFREVOKED._serialized_end=4217
+  _DOCUMENTACCEPTED._serialized_start=4219
+  _DOCUMENTACCEPTED._serialized_end=4336
+  _NEGOTIATIONCONCLUDED._serialized_start=4338
+  _NEGOTIATIONCONCLUDED._serialized_end=4401
+  _CREDENTIALISSUED._serialized_start=4404
+  _CREDENTIALISSUED._serialized_end=4541
+  _CREDENTIALREVOKED._serialized_start=4543
+  _CREDENTIALREVOKED._serialized_end=4620
+  _MEMBERADDED._serialized_start=4622
+  _MEMBERADDED._serialized_end=4748
+  _MEMBERREMOVED._serialized_start=4750
+  _MEMBERREMOVED._serialized_end=4823
+  _ACCEPTANCEWITHDRAWN._serialized_start=4825
+  _ACCEPTANCEWITHDRAWN._serialized_end=4887
+  _CHECKPOINTKEYROTATED._serialized_start=4889
+  _CHECKPOINTKEYROTATED._serialized_end=4998
+  _COMMENTPOSTED._serialized_start=5001
+  _COMMENTPOSTED._serialized_end=5158
+  _COMMENTRETRACTED._serialized_start=5160
+  _COMMENTRETRACTED._serialized_end=5209
+  _PARTICIPANTADDED._serialized_start=5211
+  _PARTICIPANTADDED._serialized_end=5287
+  _PARTICIPANTREMOVED._serialized_start=5289
+  _PARTICIPANTREMOVED._serialized_end=5343
+  _NEGOTIATIONRENAMED._serialized_start=5345
+  _NEGOTIATIONRENAMED._serialized_end=5387
+  _DECISIONRULECHANGED._serialized_start=5390
+  _DECISIONRULECHANGED._serialized_end=5604
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_start=5546
+  _DECISIONRULECHANGED_WEIGHTSENTRY._serialized_end=5604
+  _NEGOTIATIONSUSPENDED._serialized_start=5606
+  _NEGOTIATIONSUSPENDED._serialized_end=5652
+  _NEGOTIATIONRESUMED._serialized_start=5654
+  _NEGOTIATIONRESUMED._serialized_end=5674
+  _NEGOTIATIONABANDONED._serialized_start=5676
+  _NEGOTIATIONABANDONED._serialized_end=5722
+  _VOTINGDEADLINESET._serialized_start=5724
+  _VOTINGDEADLINESET._serialized_end=5847
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from parley.v1 import negotiation_pb2 as _negotiation_pb2
 from google.protobuf.internal import containers as _containers
@@ -26,7 +27,7 @@ class AmendmentApplied(_message.Message):
     def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class AmendmentProposed(_message.Message):
-    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "text"]
+    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "text", "voting_deadline"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +35,7 @@ class AmendmentProposed(_message.Message):
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
     base_revision: int
     counter_to: str
@@ -41,7 +43,8 @@ class AmendmentProposed(_message.Message):
     point_id: str
     rationale: str
     text: str
-    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., counter_to: _Optional[str] = ...) -> None: ...
+    voting_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class AmendmentRejected(_message.Message):
     __slots__ = ["amendment_id", "reason"]
@@ -113,6 +116,21 @@ class CredentialRevoked(_message.Message):
     participant: str
     def __init__(self, participant: _Optional[str] = ..., member: _Optional[str] = ...) -> None: ...
 
+class DecisionRuleChanged(_message.Message):
+    __slots__ = ["decision_rule", "weights"]
+    class WeightsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    decision_rule: _negotiation_pb2.DecisionRule
+    weights: _containers.ScalarMap[str, int]
+    def __init__(self, decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., weights: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
 class DocumentAccepted(_message.Message):
     __slots__ = ["checkpoint", "document_sha256"]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
@@ -122,7 +140,7 @@ class DocumentAccepted(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["acceptance_withdrawn", "actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "comment_posted", "comment_retracted", "credential_issued", "credential_revoked", "document_accepted", "member", "member_added", "member_removed", "negotiation", "negotiation_concluded", "negotiation_created", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed"]
+    __slots__ = ["acceptance_withdrawn", "actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "comment_posted", "comment_retracted", "credential_issued", "credential_revoked", "decision_rule_changed", "document_accepted", "member", "member_added", "member_removed", "negotiation", "negotiation_abandoned", "negotiation_concluded", "negotiation_created", "negotiation_renamed", "negotiation_resumed", "negotiation_suspended", "participant_added", "participant_removed", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed", "voting_deadline_set"]
     ACCEPTANCE_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
@@ -135,13 +153,20 @@ class Event(_message.Message):
     COMMENT_RETRACTED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ISSUED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    DECISION_RULE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ADDED_FIELD_NUMBER: _ClassVar[int]
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     MEMBER_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_ABANDONED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_CONCLUDED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_CREATED_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_RENAMED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_RESUMED_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_SUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_ADDED_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_REMOVED_FIELD_NUMBER: _ClassVar[int]
     POINT_ADDED_FIELD_NUMBER: _ClassVar[int]
     POINT_SIGNED_OFF_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +175,7 @@ class Event(_message.Message):
     TIME_FIELD_NUMBER: _ClassVar[int]
     VOTE_CAST_FIELD_NUMBER: _ClassVar[int]
     VOTING_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_SET_FIELD_NUMBER: _ClassVar[int]
     acceptance_withdrawn: AcceptanceWithdrawn
     actor: str
     amendment_applied: AmendmentApplied
@@ -162,13 +188,20 @@ class Event(_message.Message):
     comment_retracted: CommentRetracted
     credential_issued: CredentialIssued
     credential_revoked: CredentialRevoked
+    decision_rule_changed: DecisionRuleChanged
     document_accepted: DocumentAccepted
     member: str
     member_added: MemberAdded
     member_removed: MemberRemoved
     negotiation: str
+    negotiation_abandoned: NegotiationAbandoned
     negotiation_concluded: NegotiationConcluded
     negotiation_created: NegotiationCreated
+    negotiation_renamed: NegotiationRenamed
+    negotiation_resumed: NegotiationResumed
+    negotiation_suspended: NegotiationSuspended
+    participant_added: ParticipantAdded
+    participant_removed: ParticipantRemoved
     point_added: PointAdded
     point_signed_off: PointSignedOff
     request_id: str
@@ -177,7 +210,8 @@ class Event(_message.Message):
     time: _timestamp_pb2.Timestamp
     vote_cast: VoteCast
     voting_closed: VotingClosed
-    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., member: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., member_added: _Optional[_Union[MemberAdded, _Mapping]] = ..., member_removed: _Optional[_Union[MemberRemoved, _Mapping]] = ..., acceptance_withdrawn: _Optional[_Union[AcceptanceWithdrawn, _Mapping]] = ..., comment_posted: _Optional[_Union[CommentPosted, _Mapping]] = ..., comment_retracted: _Optional[_Union[CommentRetracted, _Mapping]] = ...) -> None: ...
+    voting_deadline_set: VotingDeadlineSet
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., member: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., participant_added: _Optional[_Union[ParticipantAdded, _Mapping]] = ..., participant_removed: _Optional[_Union[ParticipantRemoved, _Mapping]] = ..., negotiation_renamed: _Optional[_Union[NegotiationRenamed, _Mapping]] = ..., decision_rule_changed: _Optional[_Union[DecisionRuleChanged, _Mapping]] = ..., negotiation_suspended: _Optional[_Union[NegotiationSuspended, _Mapping]] = ..., negotiation_resumed: _Optional[_Union[NegotiationResumed, _Mapping]] = ..., negotiation_abandoned: _Optional[_Union[NegotiationAbandoned, _Mapping]] = ..., voting_deadline_set: _Optional[_Union[VotingDeadlineSet, _Mapping]] = ..., member_added: _Optional[_Union[MemberAdded, _Mapping]] = ..., member_removed: _Optional[_Union[MemberRemoved, _Mapping]] = ..., acceptance_withdrawn: _Optional[_Union[AcceptanceWithdrawn, _Mapping]] = ..., comment_posted: _Optional[_Union[CommentPosted, _Mapping]] = ..., comment_retracted: _Optional[_Union[CommentRetracted, _Mapping]] = ...) -> None: ...
 
 class MemberAdded(_message.Message):
     __slots__ = ["display_name", "head", "member", "participant"]
@@ -199,6 +233,12 @@ class MemberRemoved(_message.Message):
     participant: str
     def __init__(self, participant: _Optional[str] = ..., member: _Optional[str] = ...) -> None: ...
 
+class NegotiationAbandoned(_message.Message):
+    __slots__ = ["reason"]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
 class NegotiationConcluded(_message.Message):
     __slots__ = ["document_sha256"]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
@@ -206,16 +246,50 @@ class NegotiationConcluded(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
 
 class NegotiationCreated(_message.Message):
-    __slots__ = ["decision_rule", "observers_may_comment", "participants", "title"]
+    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "observers_may_comment", "participants", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     decision_rule: _negotiation_pb2.DecisionRule
+    default_voting_duration: _duration_pb2.Duration
+    max_voting_duration: _duration_pb2.Duration
+    mediators_may_change: bool
     observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     title: str
-    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
+    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
+
+class NegotiationRenamed(_message.Message):
+    __slots__ = ["title"]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    title: str
+    def __init__(self, title: _Optional[str] = ...) -> None: ...
+
+class NegotiationResumed(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class NegotiationSuspended(_message.Message):
+    __slots__ = ["reason"]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
+class ParticipantAdded(_message.Message):
+    __slots__ = ["participant"]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    participant: _negotiation_pb2.Participant
+    def __init__(self, participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ...) -> None: ...
+
+class ParticipantRemoved(_message.Message):
+    __slots__ = ["participant"]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    participant: str
+    def __init__(self, participant: _Optional[str] = ...) -> None: ...
 
 class PointAdded(_message.Message):
     __slots__ = ["point_id", "text", "text_sha256"]
@@ -264,3 +338,11 @@ class VotingClosed(_message.Message):
     amendment_id: str
     tally: _negotiation_pb2.Tally
     def __init__(self, amendment_id: _Optional[str] = ..., tally: _Optional[_Union[_negotiation_pb2.Tally, _Mapping]] = ...) -> None: ...
+
+class VotingDeadlineSet(_message.Message):
+    __slots__ = ["amendment_id", "voting_deadline"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    voting_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, amendment_id: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,3 +1,4 @@
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -23,8 +24,10 @@ DECISION_METHOD_QUALIFIED: DecisionMethod
 DECISION_METHOD_UNANIMITY: DecisionMethod
 DECISION_METHOD_UNSPECIFIED: DecisionMethod
 DESCRIPTOR: _descriptor.FileDescriptor
+NEGOTIATION_STATE_ABANDONED: NegotiationState
 NEGOTIATION_STATE_CONCLUDED: NegotiationState
 NEGOTIATION_STATE_OPEN: NegotiationState
+NEGOTIATION_STATE_SUSPENDED: NegotiationState
 NEGOTIATION_STATE_UNSPECIFIED: NegotiationState
 POINT_STATUS_AGREED: PointStatus
 POINT_STATUS_DELETED: PointStatus
@@ -58,14 +61,16 @@ class Acceptance(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Amendment(_message.Message):
-    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "kind", "name", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes"]
+    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "decision_rule_version", "kind", "name", "not_voted", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
     COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DECISION_RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    NOT_VOTED_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     POINT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PROPOSER_FIELD_NUMBER: _ClassVar[int]
@@ -79,13 +84,17 @@ class Amendment(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VOTES_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    VOTING_TIME_LEFT_FIELD_NUMBER: _ClassVar[int]
     base_revision: int
     by_mediator: bool
     comment_count: int
     counter_to: str
     create_time: _timestamp_pb2.Timestamp
+    decision_rule_version: int
     kind: AmendmentKind
     name: str
+    not_voted: _containers.RepeatedScalarFieldContainer[str]
     point: str
     point_number: int
     proposer: str
@@ -99,7 +108,9 @@ class Amendment(_message.Message):
     text: str
     update_time: _timestamp_pb2.Timestamp
     votes: _containers.RepeatedCompositeFieldContainer[Vote]
-    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ...) -> None: ...
+    voting_deadline: _timestamp_pb2.Timestamp
+    voting_time_left: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_voted: _Optional[_Iterable[str]] = ..., decision_rule_version: _Optional[int] = ..., voting_time_left: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ...) -> None: ...
 
 class CheckpointRef(_message.Message):
     __slots__ = ["root_hash", "tree_size"]
@@ -143,6 +154,25 @@ class DecisionRule(_message.Message):
     threshold_basis_points: int
     def __init__(self, method: _Optional[_Union[DecisionMethod, str]] = ..., quorum: _Optional[int] = ..., threshold_basis_points: _Optional[int] = ...) -> None: ...
 
+class DecisionRuleVersion(_message.Message):
+    __slots__ = ["decision_rule", "sequence", "version", "weights"]
+    class WeightsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    decision_rule: DecisionRule
+    sequence: int
+    version: int
+    weights: _containers.ScalarMap[str, int]
+    def __init__(self, version: _Optional[int] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., weights: _Optional[_Mapping[str, int]] = ..., sequence: _Optional[int] = ...) -> None: ...
+
 class Member(_message.Message):
     __slots__ = ["display_name", "has_credential", "head", "id"]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -156,20 +186,25 @@ class Member(_message.Message):
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ...) -> None: ...
 
 class Negotiation(_message.Message):
-    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "document_sha256", "last_sequence", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "state", "title"]
+    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
     AGREED_POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     CONCLUDE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    DECISION_RULE_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     PENDING_AMENDMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     acceptances: _containers.RepeatedCompositeFieldContainer[Acceptance]
@@ -178,16 +213,21 @@ class Negotiation(_message.Message):
     conclude_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     decision_rule: DecisionRule
+    decision_rule_versions: _containers.RepeatedCompositeFieldContainer[DecisionRuleVersion]
+    default_voting_duration: _duration_pb2.Duration
     document_sha256: str
     last_sequence: int
+    max_voting_duration: _duration_pb2.Duration
+    mediators_may_change: bool
     name: str
     observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[Participant]
     pending_amendment_count: int
     point_count: int
+    removed_participants: _containers.RepeatedCompositeFieldContainer[Participant]
     state: NegotiationState
     title: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Participant(_message.Message):
     __slots__ = ["display_name", "has_credential", "id", "members", "role", "weight"]
@@ -290,10 +330,11 @@ class SignOff(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Tally(_message.Message):
-    __slots__ = ["abstain", "approve", "approving_weight", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]
+    __slots__ = ["abstain", "approve", "approving_weight", "closed_by_deadline", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]
     ABSTAIN_FIELD_NUMBER: _ClassVar[int]
     APPROVE_FIELD_NUMBER: _ClassVar[int]
     APPROVING_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_BY_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     CLOSED_BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
     NOT_VOTED_FIELD_NUMBER: _ClassVar[int]
     PASSED_FIELD_NUMBER: _ClassVar[int]
@@ -303,13 +344,14 @@ class Tally(_message.Message):
     abstain: int
     approve: int
     approving_weight: int
+    closed_by_deadline: bool
     closed_by_mediator: bool
     not_voted: int
     passed: bool
     quorum_met: bool
     reject: int
     total_weight: int
-    def __init__(self, approve: _Optional[int] = ..., reject: _Optional[int] = ..., abstain: _Optional[int] = ..., not_voted: _Optional[int] = ..., approving_weight: _Optional[int] = ..., total_weight: _Optional[int] = ..., quorum_met: bool = ..., passed: bool = ..., closed_by_mediator: bool = ...) -> None: ...
+    def __init__(self, approve: _Optional[int] = ..., reject: _Optional[int] = ..., abstain: _Optional[int] = ..., not_voted: _Optional[int] = ..., approving_weight: _Optional[int] = ..., total_weight: _Optional[int] = ..., quorum_met: bool = ..., passed: bool = ..., closed_by_mediator: bool = ..., closed_by_deadline: bool = ...) -> None: ...
 
 class Vote(_message.Message):
     __slots__ = ["cast_time", "choice", "member", "participant", "reason", "sequence"]

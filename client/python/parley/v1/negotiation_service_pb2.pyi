@@ -1,3 +1,5 @@
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from parley.v1 import event_pb2 as _event_pb2
 from parley.v1 import negotiation_pb2 as _negotiation_pb2
 from parley.v1 import redline_pb2 as _redline_pb2
@@ -7,6 +9,22 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class AbandonNegotiationRequest(_message.Message):
+    __slots__ = ["negotiation", "reason", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    reason: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AbandonNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
 class AcceptDocumentRequest(_message.Message):
     __slots__ = ["checkpoint", "document_sha256", "negotiation", "request_id"]
@@ -21,6 +39,22 @@ class AcceptDocumentRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ...) -> None: ...
 
 class AcceptDocumentResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class AddParticipantRequest(_message.Message):
+    __slots__ = ["negotiation", "participant", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    participant: _negotiation_pb2.Participant
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ...) -> None: ...
+
+class AddParticipantResponse(_message.Message):
     __slots__ = ["negotiation"]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     negotiation: _negotiation_pb2.Negotiation
@@ -77,8 +111,11 @@ class CloseVotingResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
 class CreateNegotiationRequest(_message.Message):
-    __slots__ = ["decision_rule", "numbered_text", "observers_may_comment", "participants", "points", "request_id", "title"]
+    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "numbered_text", "observers_may_comment", "participants", "points", "request_id", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
+    MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     NUMBERED_TEXT_FIELD_NUMBER: _ClassVar[int]
     OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
@@ -86,13 +123,16 @@ class CreateNegotiationRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     decision_rule: _negotiation_pb2.DecisionRule
+    default_voting_duration: _duration_pb2.Duration
+    max_voting_duration: _duration_pb2.Duration
+    mediators_may_change: bool
     numbered_text: str
     observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     points: _containers.RepeatedScalarFieldContainer[str]
     request_id: str
     title: str
-    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., observers_may_comment: bool = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
 
 class CreateNegotiationResponse(_message.Message):
     __slots__ = ["negotiation"]
@@ -317,7 +357,7 @@ class PostCommentResponse(_message.Message):
     def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
 
 class ProposeAmendmentRequest(_message.Message):
-    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "request_id", "text"]
+    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "request_id", "text", "voting_deadline"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -326,6 +366,7 @@ class ProposeAmendmentRequest(_message.Message):
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     base_revision: int
     counter_to: str
     kind: _negotiation_pb2.AmendmentKind
@@ -334,7 +375,8 @@ class ProposeAmendmentRequest(_message.Message):
     rationale: str
     request_id: str
     text: str
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., counter_to: _Optional[str] = ...) -> None: ...
+    voting_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class ProposeAmendmentResponse(_message.Message):
     __slots__ = ["amendment"]
@@ -382,6 +424,52 @@ class RejectAmendmentResponse(_message.Message):
     amendment: _negotiation_pb2.Amendment
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
+class RemoveParticipantRequest(_message.Message):
+    __slots__ = ["negotiation", "participant", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    participant: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., participant: _Optional[str] = ...) -> None: ...
+
+class RemoveParticipantResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class RenameNegotiationRequest(_message.Message):
+    __slots__ = ["negotiation", "request_id", "title"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    request_id: str
+    title: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., title: _Optional[str] = ...) -> None: ...
+
+class RenameNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class ResumeNegotiationRequest(_message.Message):
+    __slots__ = ["negotiation", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ...) -> None: ...
+
+class ResumeNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
 class RetractCommentRequest(_message.Message):
     __slots__ = ["name", "request_id"]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -425,6 +513,47 @@ class RevokeSignOffsResponse(_message.Message):
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     negotiation: _negotiation_pb2.Negotiation
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class SetDecisionRuleRequest(_message.Message):
+    __slots__ = ["decision_rule", "negotiation", "request_id", "weights"]
+    class WeightsEntry(_message.Message):
+        __slots__ = ["key", "value"]
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    decision_rule: _negotiation_pb2.DecisionRule
+    negotiation: str
+    request_id: str
+    weights: _containers.ScalarMap[str, int]
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., weights: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class SetDecisionRuleResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class SetVotingDeadlineRequest(_message.Message):
+    __slots__ = ["amendment", "request_id", "voting_deadline"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    request_id: str
+    voting_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SetVotingDeadlineResponse(_message.Message):
+    __slots__ = ["amendment"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    amendment: _negotiation_pb2.Amendment
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
 class SignOffPointRequest(_message.Message):
     __slots__ = ["checkpoint", "point", "request_id", "revision", "text_sha256"]
@@ -475,6 +604,22 @@ class SignOffPointsResponse(_message.Message):
     negotiation: _negotiation_pb2.Negotiation
     signed_off_count: int
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ..., signed_off_count: _Optional[int] = ...) -> None: ...
+
+class SuspendNegotiationRequest(_message.Message):
+    __slots__ = ["negotiation", "reason", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    reason: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SuspendNegotiationResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
     __slots__ = ["after_sequence", "negotiation"]

@@ -116,6 +116,46 @@ class NegotiationServiceStub(object):
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetCallerRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetCallerResponse.FromString,
                 )
+        self.AddParticipant = channel.unary_unary(
+                '/parley.v1.NegotiationService/AddParticipant',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.AddParticipantRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.AddParticipantResponse.FromString,
+                )
+        self.RemoveParticipant = channel.unary_unary(
+                '/parley.v1.NegotiationService/RemoveParticipant',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantResponse.FromString,
+                )
+        self.RenameNegotiation = channel.unary_unary(
+                '/parley.v1.NegotiationService/RenameNegotiation',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationResponse.FromString,
+                )
+        self.SetDecisionRule = channel.unary_unary(
+                '/parley.v1.NegotiationService/SetDecisionRule',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleResponse.FromString,
+                )
+        self.SuspendNegotiation = channel.unary_unary(
+                '/parley.v1.NegotiationService/SuspendNegotiation',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationResponse.FromString,
+                )
+        self.ResumeNegotiation = channel.unary_unary(
+                '/parley.v1.NegotiationService/ResumeNegotiation',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationResponse.FromString,
+                )
+        self.AbandonNegotiation = channel.unary_unary(
+                '/parley.v1.NegotiationService/AbandonNegotiation',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationResponse.FromString,
+                )
+        self.SetVotingDeadline = channel.unary_unary(
+                '/parley.v1.NegotiationService/SetVotingDeadline',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
+                )
         self.WithdrawAcceptance = channel.unary_unary(
                 '/parley.v1.NegotiationService/WithdrawAcceptance',
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.WithdrawAcceptanceRequest.SerializeToString,
@@ -305,6 +345,69 @@ class NegotiationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddParticipant(self, request, context):
+        """Adds a participant. The administrator, or a mediator where the
+        negotiation allows it (mediators_may_change); so for the calls below up to
+        AbandonNegotiation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveParticipant(self, request, context):
+        """Removes a participant: its credential stops working, a delegation's votes
+        on OPEN amendments are dropped and the votes are counted again. Refused
+        for the last mediator (LAST_MEDIATOR), the last delegation
+        (LAST_DELEGATION), or a delegation without which the quorum could not be
+        met (QUORUM_UNREACHABLE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenameNegotiation(self, request, context):
+        """Changes the negotiation's title.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetDecisionRule(self, request, context):
+        """Changes the decision rule, quorum or weights for amendments proposed from
+        now on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendNegotiation(self, request, context):
+        """Pauses an OPEN negotiation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeNegotiation(self, request, context):
+        """Resumes a SUSPENDED negotiation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AbandonNegotiation(self, request, context):
+        """Ends an OPEN or SUSPENDED negotiation without agreement (ABANDONED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVotingDeadline(self, request, context):
+        """Sets or moves the voting deadline of an OPEN amendment. Mediators only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WithdrawAcceptance(self, request, context):
         """Withdraws the caller's acceptance of the document; the negotiation must
         not have concluded. Delegations only.
@@ -460,6 +563,46 @@ def add_NegotiationServiceServicer_to_server(servicer, server):
                     servicer.GetCaller,
                     request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetCallerRequest.FromString,
                     response_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetCallerResponse.SerializeToString,
+            ),
+            'AddParticipant': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddParticipant,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.AddParticipantRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.AddParticipantResponse.SerializeToString,
+            ),
+            'RemoveParticipant': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveParticipant,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantResponse.SerializeToString,
+            ),
+            'RenameNegotiation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenameNegotiation,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationResponse.SerializeToString,
+            ),
+            'SetDecisionRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDecisionRule,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleResponse.SerializeToString,
+            ),
+            'SuspendNegotiation': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendNegotiation,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationResponse.SerializeToString,
+            ),
+            'ResumeNegotiation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeNegotiation,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationResponse.SerializeToString,
+            ),
+            'AbandonNegotiation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AbandonNegotiation,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationResponse.SerializeToString,
+            ),
+            'SetVotingDeadline': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVotingDeadline,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.SerializeToString,
             ),
             'WithdrawAcceptance': grpc.unary_unary_rpc_method_handler(
                     servicer.WithdrawAcceptance,
@@ -833,6 +976,142 @@ class NegotiationService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/GetCaller',
             parley_dot_v1_dot_negotiation__service__pb2.GetCallerRequest.SerializeToString,
             parley_dot_v1_dot_negotiation__service__pb2.GetCallerResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddParticipant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/AddParticipant',
+            parley_dot_v1_dot_negotiation__service__pb2.AddParticipantRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.AddParticipantResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RemoveParticipant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RemoveParticipant',
+            parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RemoveParticipantResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RenameNegotiation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RenameNegotiation',
+            parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RenameNegotiationResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetDecisionRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SetDecisionRule',
+            parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.SetDecisionRuleResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SuspendNegotiation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SuspendNegotiation',
+            parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.SuspendNegotiationResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ResumeNegotiation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/ResumeNegotiation',
+            parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.ResumeNegotiationResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AbandonNegotiation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/AbandonNegotiation',
+            parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.AbandonNegotiationResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetVotingDeadline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/SetVotingDeadline',
+            parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.SetVotingDeadlineResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

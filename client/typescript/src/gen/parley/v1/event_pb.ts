@@ -4,8 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AmendmentKind, CheckpointRef, DecisionRule, Participant, Tally, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSK7CgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASLgoMbWVtYmVyX2FkZGVkGDMgASgLMhYucGFybGV5LnYxLk1lbWJlckFkZGVkSAASMgoObWVtYmVyX3JlbW92ZWQYNCABKAsyGC5wYXJsZXkudjEuTWVtYmVyUmVtb3ZlZEgAEj4KFGFjY2VwdGFuY2Vfd2l0aGRyYXduGDUgASgLMh4ucGFybGV5LnYxLkFjY2VwdGFuY2VXaXRoZHJhd25IABIyCg5jb21tZW50X3Bvc3RlZBhGIAEoCzIYLnBhcmxleS52MS5Db21tZW50UG9zdGVkSAASOAoRY29tbWVudF9yZXRyYWN0ZWQYRyABKAsyGy5wYXJsZXkudjEuQ29tbWVudFJldHJhY3RlZEgAQgkKB3BheWxvYWQioAEKEk5lZ290aWF0aW9uQ3JlYXRlZBINCgV0aXRsZRgBIAEoCRIsCgxwYXJ0aWNpcGFudHMYAiADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgDIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKvAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEhIKCmNvdW50ZXJfdG8YRiABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJeChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIEg4KBm1lbWJlchgyIAEoCSI4ChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYMiABKAkiVgoLTWVtYmVyQWRkZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRoZWFkGAQgASgIIjQKDU1lbWJlclJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJIi4KE0FjY2VwdGFuY2VXaXRoZHJhd24SFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkibAoNQ29tbWVudFBvc3RlZBISCgpjb21tZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhQKDGFtZW5kbWVudF9pZBgDIAEoCRIRCglwYXJlbnRfaWQYBCABKAkSDAoEdGV4dBgFIAEoCSImChBDb21tZW50UmV0cmFjdGVkEhIKCmNvbW1lbnRfaWQYASABKAlCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLkAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCSJXCghWb3RlQ2FzdBIUCgxhbWVuZG1lbnRfaWQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJIkUKDFZvdGluZ0Nsb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSHwoFdGFsbHkYAiABKAsyEC5wYXJsZXkudjEuVGFsbHkiYQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIncKDlBvaW50U2lnbmVkT2ZmEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEiwKCmNoZWNrcG9pbnQYBCABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiI0Cg5TaWduT2ZmUmV2b2tlZBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyJZChBEb2N1bWVudEFjY2VwdGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -206,6 +206,70 @@ export type Event = Message<"parley.v1.Event"> & {
     case: "checkpointKeyRotated";
   } | {
     /**
+     * A participant joined the negotiation.
+     *
+     * @generated from field: parley.v1.ParticipantAdded participant_added = 60;
+     */
+    value: ParticipantAdded;
+    case: "participantAdded";
+  } | {
+    /**
+     * A participant left the negotiation.
+     *
+     * @generated from field: parley.v1.ParticipantRemoved participant_removed = 61;
+     */
+    value: ParticipantRemoved;
+    case: "participantRemoved";
+  } | {
+    /**
+     * The negotiation's title changed.
+     *
+     * @generated from field: parley.v1.NegotiationRenamed negotiation_renamed = 62;
+     */
+    value: NegotiationRenamed;
+    case: "negotiationRenamed";
+  } | {
+    /**
+     * The decision rule for amendments proposed from now on changed.
+     *
+     * @generated from field: parley.v1.DecisionRuleChanged decision_rule_changed = 63;
+     */
+    value: DecisionRuleChanged;
+    case: "decisionRuleChanged";
+  } | {
+    /**
+     * The negotiation was paused.
+     *
+     * @generated from field: parley.v1.NegotiationSuspended negotiation_suspended = 64;
+     */
+    value: NegotiationSuspended;
+    case: "negotiationSuspended";
+  } | {
+    /**
+     * The negotiation resumed after a pause.
+     *
+     * @generated from field: parley.v1.NegotiationResumed negotiation_resumed = 65;
+     */
+    value: NegotiationResumed;
+    case: "negotiationResumed";
+  } | {
+    /**
+     * The negotiation ended without agreement.
+     *
+     * @generated from field: parley.v1.NegotiationAbandoned negotiation_abandoned = 66;
+     */
+    value: NegotiationAbandoned;
+    case: "negotiationAbandoned";
+  } | {
+    /**
+     * A mediator set or moved an amendment's voting deadline.
+     *
+     * @generated from field: parley.v1.VotingDeadlineSet voting_deadline_set = 67;
+     */
+    value: VotingDeadlineSet;
+    case: "votingDeadlineSet";
+  } | {
+    /**
      * A participant got a named member.
      *
      * @generated from field: parley.v1.MemberAdded member_added = 51;
@@ -280,6 +344,28 @@ export type NegotiationCreated = Message<"parley.v1.NegotiationCreated"> & {
    * @generated from field: parley.v1.DecisionRule decision_rule = 3;
    */
   decisionRule?: DecisionRule | undefined;
+
+  /**
+   * Whether mediators may change participants, title, rule and state.
+   *
+   * @generated from field: bool mediators_may_change = 60;
+   */
+  mediatorsMayChange: boolean;
+
+  /**
+   * The default voting duration of new amendments; unset for none.
+   *
+   * @generated from field: google.protobuf.Duration default_voting_duration = 61;
+   */
+  defaultVotingDuration?: Duration | undefined;
+
+  /**
+   * The longest a vote may stay open after its proposal; unset for the
+   * server's limit.
+   *
+   * @generated from field: google.protobuf.Duration max_voting_duration = 62;
+   */
+  maxVotingDuration?: Duration | undefined;
 
   /**
    * Whether observers may post comments.
@@ -378,6 +464,13 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
    * @generated from field: string rationale = 6;
    */
   rationale: string;
+
+  /**
+   * When the server closes voting; unset for no deadline.
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 60;
+   */
+  votingDeadline?: Timestamp | undefined;
 
   /**
    * The UUID of the amendment this one answers (a counter-proposal); empty
@@ -977,4 +1070,187 @@ export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
  */
 export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 21);
+
+/**
+ * ParticipantAdded records a new participant. A new delegation votes on the
+ * amendments still OPEN, and voting on them closes only once it has voted.
+ *
+ * @generated from message parley.v1.ParticipantAdded
+ */
+export type ParticipantAdded = Message<"parley.v1.ParticipantAdded"> & {
+  /**
+   * The participant, as validated (display name trimmed, weight at least 1
+   * for a delegation).
+   *
+   * @generated from field: parley.v1.Participant participant = 1;
+   */
+  participant?: Participant | undefined;
+};
+
+/**
+ * Describes the message parley.v1.ParticipantAdded.
+ * Use `create(ParticipantAddedSchema)` to create a new message.
+ */
+export const ParticipantAddedSchema: GenMessage<ParticipantAdded> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 22);
+
+/**
+ * ParticipantRemoved records that a participant left; its credential stops
+ * working. A delegation's votes on OPEN amendments are dropped, and
+ * VotingClosed events follow in the same commit for each OPEN amendment that
+ * every remaining delegation has voted on; nothing that closed re-opens. Its
+ * earlier votes, sign-offs and acceptances stay in the log and no longer count.
+ *
+ * @generated from message parley.v1.ParticipantRemoved
+ */
+export type ParticipantRemoved = Message<"parley.v1.ParticipantRemoved"> & {
+  /**
+   * The participant's id.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+};
+
+/**
+ * Describes the message parley.v1.ParticipantRemoved.
+ * Use `create(ParticipantRemovedSchema)` to create a new message.
+ */
+export const ParticipantRemovedSchema: GenMessage<ParticipantRemoved> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 23);
+
+/**
+ * NegotiationRenamed records a new title.
+ *
+ * @generated from message parley.v1.NegotiationRenamed
+ */
+export type NegotiationRenamed = Message<"parley.v1.NegotiationRenamed"> & {
+  /**
+   * The new title.
+   *
+   * @generated from field: string title = 1;
+   */
+  title: string;
+};
+
+/**
+ * Describes the message parley.v1.NegotiationRenamed.
+ * Use `create(NegotiationRenamedSchema)` to create a new message.
+ */
+export const NegotiationRenamedSchema: GenMessage<NegotiationRenamed> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 24);
+
+/**
+ * DecisionRuleChanged records the decision rule for amendments proposed from
+ * now on; amendments proposed before keep the rule they were proposed under.
+ *
+ * @generated from message parley.v1.DecisionRuleChanged
+ */
+export type DecisionRuleChanged = Message<"parley.v1.DecisionRuleChanged"> & {
+  /**
+   * The new rule.
+   *
+   * @generated from field: parley.v1.DecisionRule decision_rule = 1;
+   */
+  decisionRule?: DecisionRule | undefined;
+
+  /**
+   * Every delegation's weight under the new rule, by participant id.
+   *
+   * @generated from field: map<string, int32> weights = 2;
+   */
+  weights: { [key: string]: number };
+};
+
+/**
+ * Describes the message parley.v1.DecisionRuleChanged.
+ * Use `create(DecisionRuleChangedSchema)` to create a new message.
+ */
+export const DecisionRuleChangedSchema: GenMessage<DecisionRuleChanged> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 25);
+
+/**
+ * NegotiationSuspended records a pause.
+ *
+ * @generated from message parley.v1.NegotiationSuspended
+ */
+export type NegotiationSuspended = Message<"parley.v1.NegotiationSuspended"> & {
+  /**
+   * Why, if a reason was given.
+   *
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message parley.v1.NegotiationSuspended.
+ * Use `create(NegotiationSuspendedSchema)` to create a new message.
+ */
+export const NegotiationSuspendedSchema: GenMessage<NegotiationSuspended> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 26);
+
+/**
+ * NegotiationResumed records the end of a pause.
+ *
+ * @generated from message parley.v1.NegotiationResumed
+ */
+export type NegotiationResumed = Message<"parley.v1.NegotiationResumed"> & {
+};
+
+/**
+ * Describes the message parley.v1.NegotiationResumed.
+ * Use `create(NegotiationResumedSchema)` to create a new message.
+ */
+export const NegotiationResumedSchema: GenMessage<NegotiationResumed> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 27);
+
+/**
+ * NegotiationAbandoned records that the negotiation ended without agreement.
+ *
+ * @generated from message parley.v1.NegotiationAbandoned
+ */
+export type NegotiationAbandoned = Message<"parley.v1.NegotiationAbandoned"> & {
+  /**
+   * Why.
+   *
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message parley.v1.NegotiationAbandoned.
+ * Use `create(NegotiationAbandonedSchema)` to create a new message.
+ */
+export const NegotiationAbandonedSchema: GenMessage<NegotiationAbandoned> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 28);
+
+/**
+ * VotingDeadlineSet records a new voting deadline for an OPEN amendment.
+ *
+ * @generated from message parley.v1.VotingDeadlineSet
+ */
+export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
+  /**
+   * The amendment.
+   *
+   * @generated from field: string amendment_id = 1;
+   */
+  amendmentId: string;
+
+  /**
+   * When the server closes voting.
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 2;
+   */
+  votingDeadline?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.v1.VotingDeadlineSet.
+ * Use `create(VotingDeadlineSetSchema)` to create a new message.
+ */
+export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 29);
 

@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event } from "./event_pb.js";
 import { file_parley_v1_event } from "./event_pb.js";
 import type { Amendment, AmendmentKind, AmendmentState, Comment, DecisionRule, Member, Negotiation, Participant, Point, VoteChoice } from "./negotiation_pb.js";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation_service.proto.
  */
 export const file_parley_v1_negotiation_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIuEBChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkSHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkgKGUNyZWF0ZU5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iJQoVR2V0TmVnb3RpYXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiRQoWR2V0TmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJAChdMaXN0TmVnb3RpYXRpb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJhChhMaXN0TmVnb3RpYXRpb25zUmVzcG9uc2USLAoMbmVnb3RpYXRpb25zGAEgAygLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJQChJHZXREb2N1bWVudFJlcXVlc3QSEwoLbmVnb3RpYXRpb24YASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkilgEKE0dldERvY3VtZW50UmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SIAoGcG9pbnRzGAIgAygLMhAucGFybGV5LnYxLlBvaW50EhcKD2RvY3VtZW50X3NoYTI1NhgDIAEoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YBCABKAkiRgoPR2V0UG9pbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiTAoQR2V0UG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkixQEKF1Byb3Bvc2VBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSEgoKY291bnRlcl90bxhGIAEoCSJDChhQcm9wb3NlQW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCIjChNHZXRBbWVuZG1lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiPwoUR2V0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCKNAQoVTGlzdEFtZW5kbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEikKBnN0YXRlcxgDIAMoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJbChZMaXN0QW1lbmRtZW50c1Jlc3BvbnNlEigKCmFtZW5kbWVudHMYASADKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChhXaXRoZHJhd0FtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkQKGVdpdGhkcmF3QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJvCg9DYXN0Vm90ZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSJQoGY2hvaWNlGAMgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAQgASgJIjsKEENhc3RWb3RlUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI7ChJDbG9zZVZvdGluZ1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkiPgoTQ2xvc2VWb3RpbmdSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Ij4KFUFwcGx5QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCSJ9ChZBcHBseUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQSHwoFcG9pbnQYAiABKAsyEC5wYXJsZXkudjEuUG9pbnQSGQoRc3RhbGVkX2FtZW5kbWVudHMYAyADKAkiTwoWUmVqZWN0QW1lbmRtZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIOCgZyZWFzb24YAyABKAkiQgoXUmVqZWN0QW1lbmRtZW50UmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJzChNTaWduT2ZmUG9pbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFcG9pbnQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSEgoKY2hlY2twb2ludBgFIAEoCSI3ChRTaWduT2ZmUG9pbnRSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCI5ChRSZXZva2VTaWduT2ZmUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJIjgKFVJldm9rZVNpZ25PZmZSZXNwb25zZRIfCgVwb2ludBgBIAEoCzIQLnBhcmxleS52MS5Qb2ludCJtChVBY2NlcHREb2N1bWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAyABKAkSEgoKY2hlY2twb2ludBgEIAEoCSJFChZBY2NlcHREb2N1bWVudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uImcKEUxpc3RFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlUKEkxpc3RFdmVudHNSZXNwb25zZRImCgZldmVudHMYASADKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIk4KC0V2ZW50UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgDEgwKBGxlYWYYAiABKAwSHwoFZXZlbnQYAyABKAsyEC5wYXJsZXkudjEuRXZlbnQiQQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDIjwKE1dhdGNoRXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi5wYXJsZXkudjEuRXZlbnRSZWNvcmQiEgoQR2V0Q2FsbGVyUmVxdWVzdCKHAQoRR2V0Q2FsbGVyUmVzcG9uc2USDQoFYWRtaW4YASABKAgSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSIQoGbWVtYmVyGDIgASgLMhEucGFybGV5LnYxLk1lbWJlciJEChlXaXRoZHJhd0FjY2VwdGFuY2VSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkiSQoaV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iSQoRU2lnbk9mZlBvaW50c0l0ZW0SDQoFcG9pbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkigAEKFFNpZ25PZmZQb2ludHNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoFaXRlbXMYAyADKAsyHC5wYXJsZXkudjEuU2lnbk9mZlBvaW50c0l0ZW0SEgoKY2hlY2twb2ludBgEIAEoCSJeChVTaWduT2ZmUG9pbnRzUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SGAoQc2lnbmVkX29mZl9jb3VudBgCIAEoBSJQChVSZXZva2VTaWduT2Zmc1JlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIOCgZwb2ludHMYAyADKAkiRQoWUmV2b2tlU2lnbk9mZnNSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJ9ChJQb3N0Q29tbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRINCgVwb2ludBgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSDgoGcGFyZW50GAUgASgJEgwKBHRleHQYBiABKAkiOgoTUG9zdENvbW1lbnRSZXNwb25zZRIjCgdjb21tZW50GAEgASgLMhIucGFybGV5LnYxLkNvbW1lbnQiOQoVUmV0cmFjdENvbW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSI9ChZSZXRyYWN0Q29tbWVudFJlc3BvbnNlEiMKB2NvbW1lbnQYASABKAsyEi5wYXJsZXkudjEuQ29tbWVudCJzChNMaXN0Q29tbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEhEKCWFtZW5kbWVudBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJVChRMaXN0Q29tbWVudHNSZXNwb25zZRIkCghjb21tZW50cxgBIAMoCzISLnBhcmxleS52MS5Db21tZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKSEQoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USYQoSV2l0aGRyYXdBY2NlcHRhbmNlEiQucGFybGV5LnYxLldpdGhkcmF3QWNjZXB0YW5jZVJlcXVlc3QaJS5wYXJsZXkudjEuV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USUgoNU2lnbk9mZlBvaW50cxIfLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVxdWVzdBogLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVzcG9uc2USVQoOUmV2b2tlU2lnbk9mZnMSIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZnNSZXF1ZXN0GiEucGFybGV5LnYxLlJldm9rZVNpZ25PZmZzUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2USTAoLUG9zdENvbW1lbnQSHS5wYXJsZXkudjEuUG9zdENvbW1lbnRSZXF1ZXN0Gh4ucGFybGV5LnYxLlBvc3RDb21tZW50UmVzcG9uc2USVQoOUmV0cmFjdENvbW1lbnQSIC5wYXJsZXkudjEuUmV0cmFjdENvbW1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLlJldHJhY3RDb21tZW50UmVzcG9uc2USTwoMTGlzdENvbW1lbnRzEh4ucGFybGV5LnYxLkxpc3RDb21tZW50c1JlcXVlc3QaHy5wYXJsZXkudjEuTGlzdENvbW1lbnRzUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
+  fileDesc("CiNwYXJsZXkvdjEvbmVnb3RpYXRpb25fc2VydmljZS5wcm90bxIJcGFybGV5LnYxIvMCChhDcmVhdGVOZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgxwYXJ0aWNpcGFudHMYAyADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSLgoNZGVjaXNpb25fcnVsZRgEIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSDgoGcG9pbnRzGAUgAygJEhUKDW51bWJlcmVkX3RleHQYBiABKAkSHAoUbWVkaWF0b3JzX21heV9jaGFuZ2UYPCABKAgSOgoXZGVmYXVsdF92b3RpbmdfZHVyYXRpb24YPSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNgoTbWF4X3ZvdGluZ19kdXJhdGlvbhg+IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVvYnNlcnZlcnNfbWF5X2NvbW1lbnQYRiABKAgiSAoZQ3JlYXRlTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiIlChVHZXROZWdvdGlhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChZHZXROZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkAKF0xpc3ROZWdvdGlhdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImEKGExpc3ROZWdvdGlhdGlvbnNSZXNwb25zZRIsCgxuZWdvdGlhdGlvbnMYASADKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKEkdldERvY3VtZW50UmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSKWAQoTR2V0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbhIgCgZwb2ludHMYAiADKAsyEC5wYXJsZXkudjEuUG9pbnQSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhcKD25leHRfcGFnZV90b2tlbhgEIAEoCSJGCg9HZXRQb2ludFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJMChBHZXRQb2ludFJlc3BvbnNlEh8KBXBvaW50GAEgASgLMhAucGFybGV5LnYxLlBvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSL6AQoXUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCRIzCg92b3RpbmdfZGVhZGxpbmUYPCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNvdW50ZXJfdG8YRiABKAkiQwoYUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiIwoTR2V0QW1lbmRtZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIj8KFEdldEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQijQEKFUxpc3RBbWVuZG1lbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRINCgVwb2ludBgCIAEoCRIpCgZzdGF0ZXMYAyADKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiWwoWTGlzdEFtZW5kbWVudHNSZXNwb25zZRIoCgphbWVuZG1lbnRzGAEgAygLMhQucGFybGV5LnYxLkFtZW5kbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoYV2l0aGRyYXdBbWVuZG1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSJEChlXaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQibwoPQ2FzdFZvdGVSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJEiUKBmNob2ljZRgDIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgEIAEoCSI7ChBDYXN0Vm90ZVJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQiOwoSQ2xvc2VWb3RpbmdSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJYW1lbmRtZW50GAIgASgJIj4KE0Nsb3NlVm90aW5nUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCI+ChVBcHBseUFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkifQoWQXBwbHlBbWVuZG1lbnRSZXNwb25zZRInCglhbWVuZG1lbnQYASABKAsyFC5wYXJsZXkudjEuQW1lbmRtZW50Eh8KBXBvaW50GAIgASgLMhAucGFybGV5LnYxLlBvaW50EhkKEXN0YWxlZF9hbWVuZG1lbnRzGAMgAygJIk8KFlJlamVjdEFtZW5kbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglhbWVuZG1lbnQYAiABKAkSDgoGcmVhc29uGAMgASgJIkIKF1JlamVjdEFtZW5kbWVudFJlc3BvbnNlEicKCWFtZW5kbWVudBgBIAEoCzIULnBhcmxleS52MS5BbWVuZG1lbnQicwoTU2lnbk9mZlBvaW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXBvaW50GAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJEhIKCmNoZWNrcG9pbnQYBSABKAkiNwoUU2lnbk9mZlBvaW50UmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQiOQoUUmV2b2tlU2lnbk9mZlJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVwb2ludBgCIAEoCSI4ChVSZXZva2VTaWduT2ZmUmVzcG9uc2USHwoFcG9pbnQYASABKAsyEC5wYXJsZXkudjEuUG9pbnQibQoVQWNjZXB0RG9jdW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAMgASgJEhIKCmNoZWNrcG9pbnQYBCABKAkiRQoWQWNjZXB0RG9jdW1lbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJnChFMaXN0RXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJVChJMaXN0RXZlbnRzUmVzcG9uc2USJgoGZXZlbnRzGAEgAygLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOCgtFdmVudFJlY29yZBIQCghzZXF1ZW5jZRgBIAEoAxIMCgRsZWFmGAIgASgMEh8KBWV2ZW50GAMgASgLMhAucGFybGV5LnYxLkV2ZW50IkEKEldhdGNoRXZlbnRzUmVxdWVzdBITCgtuZWdvdGlhdGlvbhgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAyI8ChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYucGFybGV5LnYxLkV2ZW50UmVjb3JkIhIKEEdldENhbGxlclJlcXVlc3QihwEKEUdldENhbGxlclJlc3BvbnNlEg0KBWFkbWluGAEgASgIEhMKC25lZ290aWF0aW9uGAIgASgJEisKC3BhcnRpY2lwYW50GAMgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50EiEKBm1lbWJlchgyIAEoCzIRLnBhcmxleS52MS5NZW1iZXIiRAoZV2l0aGRyYXdBY2NlcHRhbmNlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJIkkKGldpdGhkcmF3QWNjZXB0YW5jZVJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIkkKEVNpZ25PZmZQb2ludHNJdGVtEg0KBXBvaW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJIoABChRTaWduT2ZmUG9pbnRzUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEisKBWl0ZW1zGAMgAygLMhwucGFybGV5LnYxLlNpZ25PZmZQb2ludHNJdGVtEhIKCmNoZWNrcG9pbnQYBCABKAkiXgoVU2lnbk9mZlBvaW50c1Jlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uEhgKEHNpZ25lZF9vZmZfY291bnQYAiABKAUiUAoVUmV2b2tlU2lnbk9mZnNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSDgoGcG9pbnRzGAMgAygJIkUKFlJldm9rZVNpZ25PZmZzUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24ibQoVQWRkUGFydGljaXBhbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSKwoLcGFydGljaXBhbnQYAyABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiRQoWQWRkUGFydGljaXBhbnRSZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJYChhSZW1vdmVQYXJ0aWNpcGFudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCSJIChlSZW1vdmVQYXJ0aWNpcGFudFJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlIKGFJlbmFtZU5lZ290aWF0aW9uUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEg0KBXRpdGxlGAMgASgJIkgKGVJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24i4gEKFlNldERlY2lzaW9uUnVsZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI/Cgd3ZWlnaHRzGAQgAygLMi4ucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QuV2VpZ2h0c0VudHJ5Gi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIkYKF1NldERlY2lzaW9uUnVsZVJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uIlQKGVN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiSQoaU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USKwoLbmVnb3RpYXRpb24YASABKAsyFi5wYXJsZXkudjEuTmVnb3RpYXRpb24iQwoYUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkiSAoZUmVzdW1lTmVnb3RpYXRpb25SZXNwb25zZRIrCgtuZWdvdGlhdGlvbhgBIAEoCzIWLnBhcmxleS52MS5OZWdvdGlhdGlvbiJUChlBYmFuZG9uTmVnb3RpYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSDgoGcmVhc29uGAMgASgJIkkKGkFiYW5kb25OZWdvdGlhdGlvblJlc3BvbnNlEisKC25lZ290aWF0aW9uGAEgASgLMhYucGFybGV5LnYxLk5lZ290aWF0aW9uInYKGFNldFZvdGluZ0RlYWRsaW5lUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWFtZW5kbWVudBgCIAEoCRIzCg92b3RpbmdfZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkQKGVNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USJwoJYW1lbmRtZW50GAEgASgLMhQucGFybGV5LnYxLkFtZW5kbWVudCJ9ChJQb3N0Q29tbWVudFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRINCgVwb2ludBgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSDgoGcGFyZW50GAUgASgJEgwKBHRleHQYBiABKAkiOgoTUG9zdENvbW1lbnRSZXNwb25zZRIjCgdjb21tZW50GAEgASgLMhIucGFybGV5LnYxLkNvbW1lbnQiOQoVUmV0cmFjdENvbW1lbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEbmFtZRgCIAEoCSI9ChZSZXRyYWN0Q29tbWVudFJlc3BvbnNlEiMKB2NvbW1lbnQYASABKAsyEi5wYXJsZXkudjEuQ29tbWVudCJzChNMaXN0Q29tbWVudHNSZXF1ZXN0EhMKC25lZ290aWF0aW9uGAEgASgJEg0KBXBvaW50GAIgASgJEhEKCWFtZW5kbWVudBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJVChRMaXN0Q29tbWVudHNSZXNwb25zZRIkCghjb21tZW50cxgBIAMoCzISLnBhcmxleS52MS5Db21tZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLQAQoRR2V0UmVkbGluZVJlcXVlc3QSMAoJcmV2aXNpb25zGAEgASgLMhsucGFybGV5LnYxLlJlZGxpbmVSZXZpc2lvbnNIABITCglhbWVuZG1lbnQYAiABKAlIABIuCghwcm9wb3NhbBgDIAEoCzIaLnBhcmxleS52MS5SZWRsaW5lUHJvcG9zYWxIABISCghkb2N1bWVudBgEIAEoCUgAEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJQgkKB3N1YmplY3QiTQoQUmVkbGluZVJldmlzaW9ucxINCgVwb2ludBgBIAEoCRIVCg1mcm9tX3JldmlzaW9uGAIgASgDEhMKC3RvX3JldmlzaW9uGAMgASgDIoIBCg9SZWRsaW5lUHJvcG9zYWwSEwoLbmVnb3RpYXRpb24YASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCSJYChJHZXRSZWRsaW5lUmVzcG9uc2USKQoHY2hhbmdlcxgBIAMoCzIYLnBhcmxleS52MS5SZWRsaW5lQ2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKJFwoSTmVnb3RpYXRpb25TZXJ2aWNlEl4KEUNyZWF0ZU5lZ290aWF0aW9uEiMucGFybGV5LnYxLkNyZWF0ZU5lZ290aWF0aW9uUmVxdWVzdBokLnBhcmxleS52MS5DcmVhdGVOZWdvdGlhdGlvblJlc3BvbnNlElUKDkdldE5lZ290aWF0aW9uEiAucGFybGV5LnYxLkdldE5lZ290aWF0aW9uUmVxdWVzdBohLnBhcmxleS52MS5HZXROZWdvdGlhdGlvblJlc3BvbnNlElsKEExpc3ROZWdvdGlhdGlvbnMSIi5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1JlcXVlc3QaIy5wYXJsZXkudjEuTGlzdE5lZ290aWF0aW9uc1Jlc3BvbnNlEkwKC0dldERvY3VtZW50Eh0ucGFybGV5LnYxLkdldERvY3VtZW50UmVxdWVzdBoeLnBhcmxleS52MS5HZXREb2N1bWVudFJlc3BvbnNlEkMKCEdldFBvaW50EhoucGFybGV5LnYxLkdldFBvaW50UmVxdWVzdBobLnBhcmxleS52MS5HZXRQb2ludFJlc3BvbnNlElsKEFByb3Bvc2VBbWVuZG1lbnQSIi5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlcXVlc3QaIy5wYXJsZXkudjEuUHJvcG9zZUFtZW5kbWVudFJlc3BvbnNlEk8KDEdldEFtZW5kbWVudBIeLnBhcmxleS52MS5HZXRBbWVuZG1lbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLkdldEFtZW5kbWVudFJlc3BvbnNlElUKDkxpc3RBbWVuZG1lbnRzEiAucGFybGV5LnYxLkxpc3RBbWVuZG1lbnRzUmVxdWVzdBohLnBhcmxleS52MS5MaXN0QW1lbmRtZW50c1Jlc3BvbnNlEl4KEVdpdGhkcmF3QW1lbmRtZW50EiMucGFybGV5LnYxLldpdGhkcmF3QW1lbmRtZW50UmVxdWVzdBokLnBhcmxleS52MS5XaXRoZHJhd0FtZW5kbWVudFJlc3BvbnNlEkMKCENhc3RWb3RlEhoucGFybGV5LnYxLkNhc3RWb3RlUmVxdWVzdBobLnBhcmxleS52MS5DYXN0Vm90ZVJlc3BvbnNlEkwKC0Nsb3NlVm90aW5nEh0ucGFybGV5LnYxLkNsb3NlVm90aW5nUmVxdWVzdBoeLnBhcmxleS52MS5DbG9zZVZvdGluZ1Jlc3BvbnNlElUKDkFwcGx5QW1lbmRtZW50EiAucGFybGV5LnYxLkFwcGx5QW1lbmRtZW50UmVxdWVzdBohLnBhcmxleS52MS5BcHBseUFtZW5kbWVudFJlc3BvbnNlElgKD1JlamVjdEFtZW5kbWVudBIhLnBhcmxleS52MS5SZWplY3RBbWVuZG1lbnRSZXF1ZXN0GiIucGFybGV5LnYxLlJlamVjdEFtZW5kbWVudFJlc3BvbnNlEk8KDFNpZ25PZmZQb2ludBIeLnBhcmxleS52MS5TaWduT2ZmUG9pbnRSZXF1ZXN0Gh8ucGFybGV5LnYxLlNpZ25PZmZQb2ludFJlc3BvbnNlElIKDVJldm9rZVNpZ25PZmYSHy5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlcXVlc3QaIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZlJlc3BvbnNlElUKDkFjY2VwdERvY3VtZW50EiAucGFybGV5LnYxLkFjY2VwdERvY3VtZW50UmVxdWVzdBohLnBhcmxleS52MS5BY2NlcHREb2N1bWVudFJlc3BvbnNlEkkKCkxpc3RFdmVudHMSHC5wYXJsZXkudjEuTGlzdEV2ZW50c1JlcXVlc3QaHS5wYXJsZXkudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEk4KC1dhdGNoRXZlbnRzEh0ucGFybGV5LnYxLldhdGNoRXZlbnRzUmVxdWVzdBoeLnBhcmxleS52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESRgoJR2V0Q2FsbGVyEhsucGFybGV5LnYxLkdldENhbGxlclJlcXVlc3QaHC5wYXJsZXkudjEuR2V0Q2FsbGVyUmVzcG9uc2USVQoOQWRkUGFydGljaXBhbnQSIC5wYXJsZXkudjEuQWRkUGFydGljaXBhbnRSZXF1ZXN0GiEucGFybGV5LnYxLkFkZFBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVtb3ZlUGFydGljaXBhbnQSIy5wYXJsZXkudjEuUmVtb3ZlUGFydGljaXBhbnRSZXF1ZXN0GiQucGFybGV5LnYxLlJlbW92ZVBhcnRpY2lwYW50UmVzcG9uc2USXgoRUmVuYW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVuYW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlbmFtZU5lZ290aWF0aW9uUmVzcG9uc2USWAoPU2V0RGVjaXNpb25SdWxlEiEucGFybGV5LnYxLlNldERlY2lzaW9uUnVsZVJlcXVlc3QaIi5wYXJsZXkudjEuU2V0RGVjaXNpb25SdWxlUmVzcG9uc2USYQoSU3VzcGVuZE5lZ290aWF0aW9uEiQucGFybGV5LnYxLlN1c3BlbmROZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuU3VzcGVuZE5lZ290aWF0aW9uUmVzcG9uc2USXgoRUmVzdW1lTmVnb3RpYXRpb24SIy5wYXJsZXkudjEuUmVzdW1lTmVnb3RpYXRpb25SZXF1ZXN0GiQucGFybGV5LnYxLlJlc3VtZU5lZ290aWF0aW9uUmVzcG9uc2USYQoSQWJhbmRvbk5lZ290aWF0aW9uEiQucGFybGV5LnYxLkFiYW5kb25OZWdvdGlhdGlvblJlcXVlc3QaJS5wYXJsZXkudjEuQWJhbmRvbk5lZ290aWF0aW9uUmVzcG9uc2USXgoRU2V0Vm90aW5nRGVhZGxpbmUSIy5wYXJsZXkudjEuU2V0Vm90aW5nRGVhZGxpbmVSZXF1ZXN0GiQucGFybGV5LnYxLlNldFZvdGluZ0RlYWRsaW5lUmVzcG9uc2USYQoSV2l0aGRyYXdBY2NlcHRhbmNlEiQucGFybGV5LnYxLldpdGhkcmF3QWNjZXB0YW5jZVJlcXVlc3QaJS5wYXJsZXkudjEuV2l0aGRyYXdBY2NlcHRhbmNlUmVzcG9uc2USUgoNU2lnbk9mZlBvaW50cxIfLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVxdWVzdBogLnBhcmxleS52MS5TaWduT2ZmUG9pbnRzUmVzcG9uc2USVQoOUmV2b2tlU2lnbk9mZnMSIC5wYXJsZXkudjEuUmV2b2tlU2lnbk9mZnNSZXF1ZXN0GiEucGFybGV5LnYxLlJldm9rZVNpZ25PZmZzUmVzcG9uc2USSQoKR2V0UmVkbGluZRIcLnBhcmxleS52MS5HZXRSZWRsaW5lUmVxdWVzdBodLnBhcmxleS52MS5HZXRSZWRsaW5lUmVzcG9uc2USTAoLUG9zdENvbW1lbnQSHS5wYXJsZXkudjEuUG9zdENvbW1lbnRSZXF1ZXN0Gh4ucGFybGV5LnYxLlBvc3RDb21tZW50UmVzcG9uc2USVQoOUmV0cmFjdENvbW1lbnQSIC5wYXJsZXkudjEuUmV0cmFjdENvbW1lbnRSZXF1ZXN0GiEucGFybGV5LnYxLlJldHJhY3RDb21tZW50UmVzcG9uc2USTwoMTGlzdENvbW1lbnRzEh4ucGFybGV5LnYxLkxpc3RDb21tZW50c1JlcXVlc3QaHy5wYXJsZXkudjEuTGlzdENvbW1lbnRzUmVzcG9uc2VCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_event, file_parley_v1_negotiation, file_parley_v1_redline]);
 
 /**
  * CreateNegotiationRequest is the request of CreateNegotiation.
@@ -71,6 +73,30 @@ export type CreateNegotiationRequest = Message<"parley.v1.CreateNegotiationReque
    * @generated from field: string numbered_text = 6;
    */
   numberedText: string;
+
+  /**
+   * Whether mediators may change participants, title, rule and state, as
+   * the administrator can.
+   *
+   * @generated from field: bool mediators_may_change = 60;
+   */
+  mediatorsMayChange: boolean;
+
+  /**
+   * Optional: every new amendment's voting closes this long after its
+   * proposal unless it is given a deadline. At most max_voting_duration.
+   *
+   * @generated from field: google.protobuf.Duration default_voting_duration = 61;
+   */
+  defaultVotingDuration?: Duration | undefined;
+
+  /**
+   * Optional: no voting deadline may be later than this long after the
+   * amendment's proposal; at most 366 days, the server's own limit.
+   *
+   * @generated from field: google.protobuf.Duration max_voting_duration = 62;
+   */
+  maxVotingDuration?: Duration | undefined;
 
   /**
    * Whether observers may post comments; by default they only read.
@@ -413,6 +439,16 @@ export type ProposeAmendmentRequest = Message<"parley.v1.ProposeAmendmentRequest
    * @generated from field: string rationale = 7;
    */
   rationale: string;
+
+  /**
+   * Optional: when the server closes voting; else the negotiation's default
+   * duration, if it has one. In the future (else INVALID_ARGUMENT
+   * DEADLINE_IN_PAST) and within the negotiation's limit (else
+   * INVALID_ARGUMENT DEADLINE_TOO_FAR).
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 60;
+   */
+  votingDeadline?: Timestamp | undefined;
 
   /**
    * Optional: the amendment this one answers, as a resource name (a
@@ -1474,6 +1510,461 @@ export const RevokeSignOffsResponseSchema: GenMessage<RevokeSignOffsResponse> = 
   messageDesc(file_parley_v1_negotiation_service, 45);
 
 /**
+ * AddParticipantRequest is the request of AddParticipant.
+ *
+ * @generated from message parley.v1.AddParticipantRequest
+ */
+export type AddParticipantRequest = Message<"parley.v1.AddParticipantRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The new participant, as in CreateNegotiationRequest. Its id must never
+   * have been used in the negotiation (else ALREADY_EXISTS
+   * PARTICIPANT_EXISTS).
+   *
+   * @generated from field: parley.v1.Participant participant = 3;
+   */
+  participant?: Participant | undefined;
+};
+
+/**
+ * Describes the message parley.v1.AddParticipantRequest.
+ * Use `create(AddParticipantRequestSchema)` to create a new message.
+ */
+export const AddParticipantRequestSchema: GenMessage<AddParticipantRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 46);
+
+/**
+ * AddParticipantResponse is the response of AddParticipant.
+ *
+ * @generated from message parley.v1.AddParticipantResponse
+ */
+export type AddParticipantResponse = Message<"parley.v1.AddParticipantResponse"> & {
+  /**
+   * The negotiation after the change.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.AddParticipantResponse.
+ * Use `create(AddParticipantResponseSchema)` to create a new message.
+ */
+export const AddParticipantResponseSchema: GenMessage<AddParticipantResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 47);
+
+/**
+ * RemoveParticipantRequest is the request of RemoveParticipant.
+ *
+ * @generated from message parley.v1.RemoveParticipantRequest
+ */
+export type RemoveParticipantRequest = Message<"parley.v1.RemoveParticipantRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The participant's id.
+   *
+   * @generated from field: string participant = 3;
+   */
+  participant: string;
+};
+
+/**
+ * Describes the message parley.v1.RemoveParticipantRequest.
+ * Use `create(RemoveParticipantRequestSchema)` to create a new message.
+ */
+export const RemoveParticipantRequestSchema: GenMessage<RemoveParticipantRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 48);
+
+/**
+ * RemoveParticipantResponse is the response of RemoveParticipant.
+ *
+ * @generated from message parley.v1.RemoveParticipantResponse
+ */
+export type RemoveParticipantResponse = Message<"parley.v1.RemoveParticipantResponse"> & {
+  /**
+   * The negotiation after the change (CONCLUDED if every remaining delegation
+   * had accepted the text already).
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RemoveParticipantResponse.
+ * Use `create(RemoveParticipantResponseSchema)` to create a new message.
+ */
+export const RemoveParticipantResponseSchema: GenMessage<RemoveParticipantResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 49);
+
+/**
+ * RenameNegotiationRequest is the request of RenameNegotiation.
+ *
+ * @generated from message parley.v1.RenameNegotiationRequest
+ */
+export type RenameNegotiationRequest = Message<"parley.v1.RenameNegotiationRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The new title, 1 to 200 characters.
+   *
+   * @generated from field: string title = 3;
+   */
+  title: string;
+};
+
+/**
+ * Describes the message parley.v1.RenameNegotiationRequest.
+ * Use `create(RenameNegotiationRequestSchema)` to create a new message.
+ */
+export const RenameNegotiationRequestSchema: GenMessage<RenameNegotiationRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 50);
+
+/**
+ * RenameNegotiationResponse is the response of RenameNegotiation.
+ *
+ * @generated from message parley.v1.RenameNegotiationResponse
+ */
+export type RenameNegotiationResponse = Message<"parley.v1.RenameNegotiationResponse"> & {
+  /**
+   * The negotiation after the change.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.RenameNegotiationResponse.
+ * Use `create(RenameNegotiationResponseSchema)` to create a new message.
+ */
+export const RenameNegotiationResponseSchema: GenMessage<RenameNegotiationResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 51);
+
+/**
+ * SetDecisionRuleRequest is the request of SetDecisionRule.
+ *
+ * @generated from message parley.v1.SetDecisionRuleRequest
+ */
+export type SetDecisionRuleRequest = Message<"parley.v1.SetDecisionRuleRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * The new rule. A quorum larger than the number of delegations could never
+   * be met: INVALID_ARGUMENT QUORUM_INVALID.
+   *
+   * @generated from field: parley.v1.DecisionRule decision_rule = 3;
+   */
+  decisionRule?: DecisionRule | undefined;
+
+  /**
+   * New weights of some delegations, by participant id (0 means 1); the
+   * others keep theirs.
+   *
+   * @generated from field: map<string, int32> weights = 4;
+   */
+  weights: { [key: string]: number };
+};
+
+/**
+ * Describes the message parley.v1.SetDecisionRuleRequest.
+ * Use `create(SetDecisionRuleRequestSchema)` to create a new message.
+ */
+export const SetDecisionRuleRequestSchema: GenMessage<SetDecisionRuleRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 52);
+
+/**
+ * SetDecisionRuleResponse is the response of SetDecisionRule.
+ *
+ * @generated from message parley.v1.SetDecisionRuleResponse
+ */
+export type SetDecisionRuleResponse = Message<"parley.v1.SetDecisionRuleResponse"> & {
+  /**
+   * The negotiation after the change.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.SetDecisionRuleResponse.
+ * Use `create(SetDecisionRuleResponseSchema)` to create a new message.
+ */
+export const SetDecisionRuleResponseSchema: GenMessage<SetDecisionRuleResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 53);
+
+/**
+ * SuspendNegotiationRequest is the request of SuspendNegotiation.
+ *
+ * @generated from message parley.v1.SuspendNegotiationRequest
+ */
+export type SuspendNegotiationRequest = Message<"parley.v1.SuspendNegotiationRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * Why; optional; at most 1024 bytes.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message parley.v1.SuspendNegotiationRequest.
+ * Use `create(SuspendNegotiationRequestSchema)` to create a new message.
+ */
+export const SuspendNegotiationRequestSchema: GenMessage<SuspendNegotiationRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 54);
+
+/**
+ * SuspendNegotiationResponse is the response of SuspendNegotiation.
+ *
+ * @generated from message parley.v1.SuspendNegotiationResponse
+ */
+export type SuspendNegotiationResponse = Message<"parley.v1.SuspendNegotiationResponse"> & {
+  /**
+   * The negotiation, now SUSPENDED.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.SuspendNegotiationResponse.
+ * Use `create(SuspendNegotiationResponseSchema)` to create a new message.
+ */
+export const SuspendNegotiationResponseSchema: GenMessage<SuspendNegotiationResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 55);
+
+/**
+ * ResumeNegotiationRequest is the request of ResumeNegotiation.
+ *
+ * @generated from message parley.v1.ResumeNegotiationRequest
+ */
+export type ResumeNegotiationRequest = Message<"parley.v1.ResumeNegotiationRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+};
+
+/**
+ * Describes the message parley.v1.ResumeNegotiationRequest.
+ * Use `create(ResumeNegotiationRequestSchema)` to create a new message.
+ */
+export const ResumeNegotiationRequestSchema: GenMessage<ResumeNegotiationRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 56);
+
+/**
+ * ResumeNegotiationResponse is the response of ResumeNegotiation.
+ *
+ * @generated from message parley.v1.ResumeNegotiationResponse
+ */
+export type ResumeNegotiationResponse = Message<"parley.v1.ResumeNegotiationResponse"> & {
+  /**
+   * The negotiation, OPEN again.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.ResumeNegotiationResponse.
+ * Use `create(ResumeNegotiationResponseSchema)` to create a new message.
+ */
+export const ResumeNegotiationResponseSchema: GenMessage<ResumeNegotiationResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 57);
+
+/**
+ * AbandonNegotiationRequest is the request of AbandonNegotiation.
+ *
+ * @generated from message parley.v1.AbandonNegotiationRequest
+ */
+export type AbandonNegotiationRequest = Message<"parley.v1.AbandonNegotiationRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The negotiation's resource name.
+   *
+   * @generated from field: string negotiation = 2;
+   */
+  negotiation: string;
+
+  /**
+   * Why; required; at most 1024 bytes.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message parley.v1.AbandonNegotiationRequest.
+ * Use `create(AbandonNegotiationRequestSchema)` to create a new message.
+ */
+export const AbandonNegotiationRequestSchema: GenMessage<AbandonNegotiationRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 58);
+
+/**
+ * AbandonNegotiationResponse is the response of AbandonNegotiation.
+ *
+ * @generated from message parley.v1.AbandonNegotiationResponse
+ */
+export type AbandonNegotiationResponse = Message<"parley.v1.AbandonNegotiationResponse"> & {
+  /**
+   * The negotiation, now ABANDONED.
+   *
+   * @generated from field: parley.v1.Negotiation negotiation = 1;
+   */
+  negotiation?: Negotiation | undefined;
+};
+
+/**
+ * Describes the message parley.v1.AbandonNegotiationResponse.
+ * Use `create(AbandonNegotiationResponseSchema)` to create a new message.
+ */
+export const AbandonNegotiationResponseSchema: GenMessage<AbandonNegotiationResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 59);
+
+/**
+ * SetVotingDeadlineRequest is the request of SetVotingDeadline.
+ *
+ * @generated from message parley.v1.SetVotingDeadlineRequest
+ */
+export type SetVotingDeadlineRequest = Message<"parley.v1.SetVotingDeadlineRequest"> & {
+  /**
+   * Makes retries safe: a retry with the same id returns the first reply.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The amendment's resource name; it must be OPEN.
+   *
+   * @generated from field: string amendment = 2;
+   */
+  amendment: string;
+
+  /**
+   * The new deadline: in the future (else DEADLINE_IN_PAST) and within the
+   * negotiation's limit after the amendment's proposal (else
+   * DEADLINE_TOO_FAR).
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 3;
+   */
+  votingDeadline?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message parley.v1.SetVotingDeadlineRequest.
+ * Use `create(SetVotingDeadlineRequestSchema)` to create a new message.
+ */
+export const SetVotingDeadlineRequestSchema: GenMessage<SetVotingDeadlineRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 60);
+
+/**
+ * SetVotingDeadlineResponse is the response of SetVotingDeadline.
+ *
+ * @generated from message parley.v1.SetVotingDeadlineResponse
+ */
+export type SetVotingDeadlineResponse = Message<"parley.v1.SetVotingDeadlineResponse"> & {
+  /**
+   * The amendment after the change.
+   *
+   * @generated from field: parley.v1.Amendment amendment = 1;
+   */
+  amendment?: Amendment | undefined;
+};
+
+/**
+ * Describes the message parley.v1.SetVotingDeadlineResponse.
+ * Use `create(SetVotingDeadlineResponseSchema)` to create a new message.
+ */
+export const SetVotingDeadlineResponseSchema: GenMessage<SetVotingDeadlineResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation_service, 61);
+
+/**
  * PostCommentRequest is the request of PostComment. Exactly one of `point`,
  * `amendment` and `parent` is given (else INVALID_ARGUMENT SUBJECT_REQUIRED
  * or SUBJECT_CONFLICT).
@@ -1533,7 +2024,7 @@ export type PostCommentRequest = Message<"parley.v1.PostCommentRequest"> & {
  * Use `create(PostCommentRequestSchema)` to create a new message.
  */
 export const PostCommentRequestSchema: GenMessage<PostCommentRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 46);
+  messageDesc(file_parley_v1_negotiation_service, 62);
 
 /**
  * PostCommentResponse is the response of PostComment.
@@ -1554,7 +2045,7 @@ export type PostCommentResponse = Message<"parley.v1.PostCommentResponse"> & {
  * Use `create(PostCommentResponseSchema)` to create a new message.
  */
 export const PostCommentResponseSchema: GenMessage<PostCommentResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 47);
+  messageDesc(file_parley_v1_negotiation_service, 63);
 
 /**
  * RetractCommentRequest is the request of RetractComment.
@@ -1584,7 +2075,7 @@ export type RetractCommentRequest = Message<"parley.v1.RetractCommentRequest"> &
  * Use `create(RetractCommentRequestSchema)` to create a new message.
  */
 export const RetractCommentRequestSchema: GenMessage<RetractCommentRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 48);
+  messageDesc(file_parley_v1_negotiation_service, 64);
 
 /**
  * RetractCommentResponse is the response of RetractComment.
@@ -1605,7 +2096,7 @@ export type RetractCommentResponse = Message<"parley.v1.RetractCommentResponse">
  * Use `create(RetractCommentResponseSchema)` to create a new message.
  */
 export const RetractCommentResponseSchema: GenMessage<RetractCommentResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 49);
+  messageDesc(file_parley_v1_negotiation_service, 65);
 
 /**
  * ListCommentsRequest is the request of ListComments.
@@ -1656,7 +2147,7 @@ export type ListCommentsRequest = Message<"parley.v1.ListCommentsRequest"> & {
  * Use `create(ListCommentsRequestSchema)` to create a new message.
  */
 export const ListCommentsRequestSchema: GenMessage<ListCommentsRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 50);
+  messageDesc(file_parley_v1_negotiation_service, 66);
 
 /**
  * ListCommentsResponse is the response of ListComments.
@@ -1684,7 +2175,7 @@ export type ListCommentsResponse = Message<"parley.v1.ListCommentsResponse"> & {
  * Use `create(ListCommentsResponseSchema)` to create a new message.
  */
 export const ListCommentsResponseSchema: GenMessage<ListCommentsResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 51);
+  messageDesc(file_parley_v1_negotiation_service, 67);
 
 /**
  * GetRedlineRequest is the request of GetRedline. Exactly one subject must be
@@ -1762,7 +2253,7 @@ export type GetRedlineRequest = Message<"parley.v1.GetRedlineRequest"> & {
  * Use `create(GetRedlineRequestSchema)` to create a new message.
  */
 export const GetRedlineRequestSchema: GenMessage<GetRedlineRequest> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 52);
+  messageDesc(file_parley_v1_negotiation_service, 68);
 
 /**
  * RedlineRevisions names two revisions of one point.
@@ -1799,7 +2290,7 @@ export type RedlineRevisions = Message<"parley.v1.RedlineRevisions"> & {
  * Use `create(RedlineRevisionsSchema)` to create a new message.
  */
 export const RedlineRevisionsSchema: GenMessage<RedlineRevisions> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 53);
+  messageDesc(file_parley_v1_negotiation_service, 69);
 
 /**
  * RedlineProposal is a change drafted but not yet proposed. Its fields mean
@@ -1855,7 +2346,7 @@ export type RedlineProposal = Message<"parley.v1.RedlineProposal"> & {
  * Use `create(RedlineProposalSchema)` to create a new message.
  */
 export const RedlineProposalSchema: GenMessage<RedlineProposal> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 54);
+  messageDesc(file_parley_v1_negotiation_service, 70);
 
 /**
  * GetRedlineResponse is the response of GetRedline.
@@ -1884,7 +2375,7 @@ export type GetRedlineResponse = Message<"parley.v1.GetRedlineResponse"> & {
  * Use `create(GetRedlineResponseSchema)` to create a new message.
  */
 export const GetRedlineResponseSchema: GenMessage<GetRedlineResponse> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation_service, 55);
+  messageDesc(file_parley_v1_negotiation_service, 71);
 
 /**
  * NegotiationService runs negotiations: the document, amendments, votes,
@@ -2096,6 +2587,93 @@ export const NegotiationService: GenService<{
     methodKind: "unary";
     input: typeof GetCallerRequestSchema;
     output: typeof GetCallerResponseSchema;
+  },
+  /**
+   * Adds a participant. The administrator, or a mediator where the
+   * negotiation allows it (mediators_may_change); so for the calls below up to
+   * AbandonNegotiation.
+   *
+   * @generated from rpc parley.v1.NegotiationService.AddParticipant
+   */
+  addParticipant: {
+    methodKind: "unary";
+    input: typeof AddParticipantRequestSchema;
+    output: typeof AddParticipantResponseSchema;
+  },
+  /**
+   * Removes a participant: its credential stops working, a delegation's votes
+   * on OPEN amendments are dropped and the votes are counted again. Refused
+   * for the last mediator (LAST_MEDIATOR), the last delegation
+   * (LAST_DELEGATION), or a delegation without which the quorum could not be
+   * met (QUORUM_UNREACHABLE).
+   *
+   * @generated from rpc parley.v1.NegotiationService.RemoveParticipant
+   */
+  removeParticipant: {
+    methodKind: "unary";
+    input: typeof RemoveParticipantRequestSchema;
+    output: typeof RemoveParticipantResponseSchema;
+  },
+  /**
+   * Changes the negotiation's title.
+   *
+   * @generated from rpc parley.v1.NegotiationService.RenameNegotiation
+   */
+  renameNegotiation: {
+    methodKind: "unary";
+    input: typeof RenameNegotiationRequestSchema;
+    output: typeof RenameNegotiationResponseSchema;
+  },
+  /**
+   * Changes the decision rule, quorum or weights for amendments proposed from
+   * now on.
+   *
+   * @generated from rpc parley.v1.NegotiationService.SetDecisionRule
+   */
+  setDecisionRule: {
+    methodKind: "unary";
+    input: typeof SetDecisionRuleRequestSchema;
+    output: typeof SetDecisionRuleResponseSchema;
+  },
+  /**
+   * Pauses an OPEN negotiation.
+   *
+   * @generated from rpc parley.v1.NegotiationService.SuspendNegotiation
+   */
+  suspendNegotiation: {
+    methodKind: "unary";
+    input: typeof SuspendNegotiationRequestSchema;
+    output: typeof SuspendNegotiationResponseSchema;
+  },
+  /**
+   * Resumes a SUSPENDED negotiation.
+   *
+   * @generated from rpc parley.v1.NegotiationService.ResumeNegotiation
+   */
+  resumeNegotiation: {
+    methodKind: "unary";
+    input: typeof ResumeNegotiationRequestSchema;
+    output: typeof ResumeNegotiationResponseSchema;
+  },
+  /**
+   * Ends an OPEN or SUSPENDED negotiation without agreement (ABANDONED).
+   *
+   * @generated from rpc parley.v1.NegotiationService.AbandonNegotiation
+   */
+  abandonNegotiation: {
+    methodKind: "unary";
+    input: typeof AbandonNegotiationRequestSchema;
+    output: typeof AbandonNegotiationResponseSchema;
+  },
+  /**
+   * Sets or moves the voting deadline of an OPEN amendment. Mediators only.
+   *
+   * @generated from rpc parley.v1.NegotiationService.SetVotingDeadline
+   */
+  setVotingDeadline: {
+    methodKind: "unary";
+    input: typeof SetVotingDeadlineRequestSchema;
+    output: typeof SetVotingDeadlineResponseSchema;
   },
   /**
    * Withdraws the caller's acceptance of the document; the negotiation must

@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSL8AwoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUimgEKC1BhcnRpY2lwYW50EgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIdCgRyb2xlGAMgASgOMg8ucGFybGV5LnYxLlJvbGUSDgoGd2VpZ2h0GAQgASgFEhYKDmhhc19jcmVkZW50aWFsGAUgASgIEiIKB21lbWJlcnMYMiADKAsyES5wYXJsZXkudjEuTWVtYmVyIlAKBk1lbWJlchIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDAoEaGVhZBgDIAEoCBIWCg5oYXNfY3JlZGVudGlhbBgEIAEoCCJpCgxEZWNpc2lvblJ1bGUSKQoGbWV0aG9kGAEgASgOMhkucGFybGV5LnYxLkRlY2lzaW9uTWV0aG9kEg4KBnF1b3J1bRgCIAEoBRIeChZ0aHJlc2hvbGRfYmFzaXNfcG9pbnRzGAMgASgFIqsDCgVQb2ludBIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEg4KBm51bWJlchgDIAEoBRIMCgR0ZXh0GAQgASgJEhAKCHJldmlzaW9uGAUgASgDEhMKC3RleHRfc2hhMjU2GAYgASgJEiYKBnN0YXR1cxgHIAEoDjIWLnBhcmxleS52MS5Qb2ludFN0YXR1cxIlCglzaWduX29mZnMYCCADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCg9zdGFsZV9zaWduX29mZnMYCSADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCglyZXZpc2lvbnMYCiADKAsyGC5wYXJsZXkudjEuUG9pbnRSZXZpc2lvbhIfChdwZW5kaW5nX2FtZW5kbWVudF9jb3VudBgLIAEoBRIvCgtkZWxldGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoMYWx0ZXJuYXRpdmVzGEYgAygLMhsucGFybGV5LnYxLlBvaW50QWx0ZXJuYXRpdmUSFQoNY29tbWVudF9jb3VudBhHIAEoBSLAAQoQUG9pbnRBbHRlcm5hdGl2ZRIRCglhbWVuZG1lbnQYASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEgwKBHRleHQYAyABKAkSEAoIcHJvcG9zZXIYBCABKAkSEwoLYnlfbWVkaWF0b3IYBSABKAgSKAoFc3RhdGUYBiABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEgoKY291bnRlcl90bxgHIAEoCSKaAQoNUG9pbnRSZXZpc2lvbhIQCghyZXZpc2lvbhgBIAEoAxIMCgR0ZXh0GAIgASgJEhMKC3RleHRfc2hhMjU2GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIQCghzZXF1ZW5jZRgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAixAEKB1NpZ25PZmYSEwoLcGFydGljaXBhbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLQoJc2lnbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIpIECglBbWVuZG1lbnQSDAoEbmFtZRgBIAEoCRIQCghwcm9wb3NlchgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCRIoCgVzdGF0ZRgIIAEoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIeCgV2b3RlcxgJIAMoCzIPLnBhcmxleS52MS5Wb3RlEh8KBXRhbGx5GAogASgLMhAucGFybGV5LnYxLlRhbGx5Ei8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYDSABKAMSFAoMcmVzdWx0X3BvaW50GA4gASgJEhgKEHJlamVjdGlvbl9yZWFzb24YDyABKAkSEQoJc3RhbGVkX2J5GBAgASgJEhQKDHBvaW50X251bWJlchgRIAEoBRITCgtieV9tZWRpYXRvchhGIAEoCBISCgpjb3VudGVyX3RvGEcgASgJEhUKDWNvbW1lbnRfY291bnQYSCABKAUi7wEKB0NvbW1lbnQSDAoEbmFtZRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDQoFcG9pbnQYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEg4KBnBhcmVudBgFIAEoCRIMCgR0ZXh0GAYgASgJEhEKCXJldHJhY3RlZBgHIAEoCBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmV0cmFjdF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgKIAEoAyKjAQoEVm90ZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkSLQoJY2FzdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIOCgZtZW1iZXIYMiABKAkivAEKBVRhbGx5Eg8KB2FwcHJvdmUYASABKAUSDgoGcmVqZWN0GAIgASgFEg8KB2Fic3RhaW4YAyABKAUSEQoJbm90X3ZvdGVkGAQgASgFEhgKEGFwcHJvdmluZ193ZWlnaHQYBSABKAMSFAoMdG90YWxfd2VpZ2h0GAYgASgDEhIKCnF1b3J1bV9tZXQYByABKAgSDgoGcGFzc2VkGAggASgIEhoKEmNsb3NlZF9ieV9tZWRpYXRvchgJIAEoCCLMAQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSI1Cg1DaGVja3BvaW50UmVmEhEKCXRyZWVfc2l6ZRgBIAEoAxIRCglyb290X2hhc2gYAiABKAwqcgoQTmVnb3RpYXRpb25TdGF0ZRIhCh1ORUdPVElBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk5FR09USUFUSU9OX1NUQVRFX09QRU4QARIfChtORUdPVElBVElPTl9TVEFURV9DT05DTFVERUQQAipXCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABITCg9ST0xFX0RFTEVHQVRJT04QARIRCg1ST0xFX01FRElBVE9SEAISEQoNUk9MRV9PQlNFUlZFUhADKqwBCg5EZWNpc2lvbk1ldGhvZBIfChtERUNJU0lPTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIdChlERUNJU0lPTl9NRVRIT0RfQ09OU0VOU1VTEAESHQoZREVDSVNJT05fTUVUSE9EX1VOQU5JTUlUWRACEhwKGERFQ0lTSU9OX01FVEhPRF9NQUpPUklUWRADEh0KGURFQ0lTSU9OX01FVEhPRF9RVUFMSUZJRUQQBCp4CgtQb2ludFN0YXR1cxIcChhQT0lOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRQT0lOVF9TVEFUVVNfUEVORElORxABEhcKE1BPSU5UX1NUQVRVU19BR1JFRUQQAhIYChRQT0lOVF9TVEFUVVNfREVMRVRFRBADKoEBCg1BbWVuZG1lbnRLaW5kEh4KGkFNRU5ETUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWQU1FTkRNRU5UX0tJTkRfUkVQTEFDRRABEhkKFUFNRU5ETUVOVF9LSU5EX0lOU0VSVBACEhkKFUFNRU5ETUVOVF9LSU5EX0RFTEVURRADKvgBCg5BbWVuZG1lbnRTdGF0ZRIfChtBTUVORE1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBTUVORE1FTlRfU1RBVEVfT1BFThABEhoKFkFNRU5ETUVOVF9TVEFURV9QQVNTRUQQAhIaChZBTUVORE1FTlRfU1RBVEVfRkFJTEVEEAMSGwoXQU1FTkRNRU5UX1NUQVRFX0FQUExJRUQQBBIcChhBTUVORE1FTlRfU1RBVEVfUkVKRUNURUQQBRIdChlBTUVORE1FTlRfU1RBVEVfV0lUSERSQVdOEAYSGQoVQU1FTkRNRU5UX1NUQVRFX1NUQUxFEAcqcwoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE1ZPVEVfQ0hPSUNFX0FQUFJPVkUQARIWChJWT1RFX0NIT0lDRV9SRUpFQ1QQAhIXChNWT1RFX0NIT0lDRV9BQlNUQUlOEANCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSKEBgoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUSNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSKrAwoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDGFsdGVybmF0aXZlcxhGIAMoCzIbLnBhcmxleS52MS5Qb2ludEFsdGVybmF0aXZlEhUKDWNvbW1lbnRfY291bnQYRyABKAUiwAEKEFBvaW50QWx0ZXJuYXRpdmUSEQoJYW1lbmRtZW50GAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIMCgR0ZXh0GAMgASgJEhAKCHByb3Bvc2VyGAQgASgJEhMKC2J5X21lZGlhdG9yGAUgASgIEigKBXN0YXRlGAYgASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhIKCmNvdW50ZXJfdG8YByABKAkimgEKDVBvaW50UmV2aXNpb24SEAoIcmV2aXNpb24YASABKAMSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSEAoIc2VxdWVuY2UYBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsQBCgdTaWduT2ZmEhMKC3BhcnRpY2lwYW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEi0KCXNpZ25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSKuBQoJQW1lbmRtZW50EgwKBG5hbWUYASABKAkSEAoIcHJvcG9zZXIYAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSKAoFc3RhdGUYCCABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSHgoFdm90ZXMYCSADKAsyDy5wYXJsZXkudjEuVm90ZRIfCgV0YWxseRgKIAEoCzIQLnBhcmxleS52MS5UYWxseRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGA0gASgDEhQKDHJlc3VsdF9wb2ludBgOIAEoCRIYChByZWplY3Rpb25fcmVhc29uGA8gASgJEhEKCXN0YWxlZF9ieRgQIAEoCRIUCgxwb2ludF9udW1iZXIYESABKAUSMwoPdm90aW5nX2RlYWRsaW5lGDwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglub3Rfdm90ZWQYPSADKAkSHQoVZGVjaXNpb25fcnVsZV92ZXJzaW9uGD4gASgFEjMKEHZvdGluZ190aW1lX2xlZnQYPyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEwoLYnlfbWVkaWF0b3IYRiABKAgSEgoKY291bnRlcl90bxhHIAEoCRIVCg1jb21tZW50X2NvdW50GEggASgFIu8BCgdDb21tZW50EgwKBG5hbWUYASABKAkSDgoGYXV0aG9yGAIgASgJEg0KBXBvaW50GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIOCgZwYXJlbnQYBSABKAkSDAoEdGV4dBgGIAEoCRIRCglyZXRyYWN0ZWQYByABKAgSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJldHJhY3RfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYCiABKAMiowEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSDgoGbWVtYmVyGDIgASgJItgBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgSGgoSY2xvc2VkX2J5X2RlYWRsaW5lGDwgASgIIswBCgpBY2NlcHRhbmNlEhMKC3BhcnRpY2lwYW50GAEgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBCABKAMSDwoHY3VycmVudBgFIAEoCBIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIjUKDUNoZWNrcG9pbnRSZWYSEQoJdHJlZV9zaXplGAEgASgDEhEKCXJvb3RfaGFzaBgCIAEoDCq0AQoQTmVnb3RpYXRpb25TdGF0ZRIhCh1ORUdPVElBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk5FR09USUFUSU9OX1NUQVRFX09QRU4QARIfChtORUdPVElBVElPTl9TVEFURV9DT05DTFVERUQQAhIfChtORUdPVElBVElPTl9TVEFURV9TVVNQRU5ERUQQAxIfChtORUdPVElBVElPTl9TVEFURV9BQkFORE9ORUQQBCpXCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABITCg9ST0xFX0RFTEVHQVRJT04QARIRCg1ST0xFX01FRElBVE9SEAISEQoNUk9MRV9PQlNFUlZFUhADKqwBCg5EZWNpc2lvbk1ldGhvZBIfChtERUNJU0lPTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIdChlERUNJU0lPTl9NRVRIT0RfQ09OU0VOU1VTEAESHQoZREVDSVNJT05fTUVUSE9EX1VOQU5JTUlUWRACEhwKGERFQ0lTSU9OX01FVEhPRF9NQUpPUklUWRADEh0KGURFQ0lTSU9OX01FVEhPRF9RVUFMSUZJRUQQBCp4CgtQb2ludFN0YXR1cxIcChhQT0lOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRQT0lOVF9TVEFUVVNfUEVORElORxABEhcKE1BPSU5UX1NUQVRVU19BR1JFRUQQAhIYChRQT0lOVF9TVEFUVVNfREVMRVRFRBADKoEBCg1BbWVuZG1lbnRLaW5kEh4KGkFNRU5ETUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWQU1FTkRNRU5UX0tJTkRfUkVQTEFDRRABEhkKFUFNRU5ETUVOVF9LSU5EX0lOU0VSVBACEhkKFUFNRU5ETUVOVF9LSU5EX0RFTEVURRADKvgBCg5BbWVuZG1lbnRTdGF0ZRIfChtBTUVORE1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBTUVORE1FTlRfU1RBVEVfT1BFThABEhoKFkFNRU5ETUVOVF9TVEFURV9QQVNTRUQQAhIaChZBTUVORE1FTlRfU1RBVEVfRkFJTEVEEAMSGwoXQU1FTkRNRU5UX1NUQVRFX0FQUExJRUQQBBIcChhBTUVORE1FTlRfU1RBVEVfUkVKRUNURUQQBRIdChlBTUVORE1FTlRfU1RBVEVfV0lUSERSQVdOEAYSGQoVQU1FTkRNRU5UX1NUQVRFX1NUQUxFEAcqcwoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE1ZPVEVfQ0hPSUNFX0FQUFJPVkUQARIWChJWT1RFX0NIT0lDRV9SRUpFQ1QQAhIXChNWT1RFX0NIT0lDRV9BQlNUQUlOEANCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -126,6 +126,47 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
    * @generated from field: int32 comment_count = 71;
    */
   commentCount: number;
+
+  /**
+   * Participants removed from the negotiation, in the order they left. Their
+   * ids are never given again; their credentials stopped working.
+   *
+   * @generated from field: repeated parley.v1.Participant removed_participants = 60;
+   */
+  removedParticipants: Participant[];
+
+  /**
+   * Every decision rule the negotiation had, oldest first; the last is
+   * `decision_rule`. An amendment is decided by the rule in force when it was
+   * proposed (Amendment.decision_rule_version).
+   *
+   * @generated from field: repeated parley.v1.DecisionRuleVersion decision_rule_versions = 61;
+   */
+  decisionRuleVersions: DecisionRuleVersion[];
+
+  /**
+   * Whether mediators may change participants, title, rule and state, as the
+   * administrator can.
+   *
+   * @generated from field: bool mediators_may_change = 62;
+   */
+  mediatorsMayChange: boolean;
+
+  /**
+   * If set, every new amendment's voting closes this long after its proposal
+   * unless a deadline is given.
+   *
+   * @generated from field: google.protobuf.Duration default_voting_duration = 63;
+   */
+  defaultVotingDuration?: Duration | undefined;
+
+  /**
+   * If set, no voting deadline may be later than this long after the
+   * amendment's proposal (otherwise the server's limit of 366 days).
+   *
+   * @generated from field: google.protobuf.Duration max_voting_duration = 64;
+   */
+  maxVotingDuration?: Duration | undefined;
 };
 
 /**
@@ -134,6 +175,50 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
  */
 export const NegotiationSchema: GenMessage<Negotiation> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 0);
+
+/**
+ * DecisionRuleVersion is one decision rule a negotiation had, with the
+ * delegations' weights under it.
+ *
+ * @generated from message parley.v1.DecisionRuleVersion
+ */
+export type DecisionRuleVersion = Message<"parley.v1.DecisionRuleVersion"> & {
+  /**
+   * 1 for the rule given at creation, then 2, 3, …
+   *
+   * @generated from field: int32 version = 1;
+   */
+  version: number;
+
+  /**
+   * The rule.
+   *
+   * @generated from field: parley.v1.DecisionRule decision_rule = 2;
+   */
+  decisionRule?: DecisionRule | undefined;
+
+  /**
+   * Each delegation's weight under this rule, by participant id. A delegation
+   * added later weighs its own weight.
+   *
+   * @generated from field: map<string, int32> weights = 3;
+   */
+  weights: { [key: string]: number };
+
+  /**
+   * Sequence number of the event that set the rule.
+   *
+   * @generated from field: int64 sequence = 4;
+   */
+  sequence: bigint;
+};
+
+/**
+ * Describes the message parley.v1.DecisionRuleVersion.
+ * Use `create(DecisionRuleVersionSchema)` to create a new message.
+ */
+export const DecisionRuleVersionSchema: GenMessage<DecisionRuleVersion> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 1);
 
 /**
  * Participant is a party to a negotiation.
@@ -193,7 +278,7 @@ export type Participant = Message<"parley.v1.Participant"> & {
  * Use `create(ParticipantSchema)` to create a new message.
  */
 export const ParticipantSchema: GenMessage<Participant> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 1);
+  messageDesc(file_parley_v1_negotiation, 2);
 
 /**
  * Member is a person acting for a participant, with its own token. Votes,
@@ -241,7 +326,7 @@ export type Member = Message<"parley.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 2);
+  messageDesc(file_parley_v1_negotiation, 3);
 
 /**
  * DecisionRule says when an amendment passes.
@@ -279,7 +364,7 @@ export type DecisionRule = Message<"parley.v1.DecisionRule"> & {
  * Use `create(DecisionRuleSchema)` to create a new message.
  */
 export const DecisionRuleSchema: GenMessage<DecisionRule> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 3);
+  messageDesc(file_parley_v1_negotiation, 4);
 
 /**
  * Point is one numbered provision of the document.
@@ -400,7 +485,7 @@ export type Point = Message<"parley.v1.Point"> & {
  * Use `create(PointSchema)` to create a new message.
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 4);
+  messageDesc(file_parley_v1_negotiation, 5);
 
 /**
  * PointAlternative is one pending amendment that would change or remove a
@@ -464,7 +549,7 @@ export type PointAlternative = Message<"parley.v1.PointAlternative"> & {
  * Use `create(PointAlternativeSchema)` to create a new message.
  */
 export const PointAlternativeSchema: GenMessage<PointAlternative> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 5);
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * PointRevision is one version of a point's text.
@@ -520,7 +605,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -585,7 +670,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -716,6 +801,36 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
   pointNumber: number;
 
   /**
+   * When the server closes voting, if the amendment has a deadline.
+   *
+   * @generated from field: google.protobuf.Timestamp voting_deadline = 60;
+   */
+  votingDeadline?: Timestamp | undefined;
+
+  /**
+   * While OPEN: the delegations that have not voted yet, in order.
+   *
+   * @generated from field: repeated string not_voted = 61;
+   */
+  notVoted: string[];
+
+  /**
+   * The version of the negotiation's decision rule that decides this
+   * amendment (see Negotiation.decision_rule_versions).
+   *
+   * @generated from field: int32 decision_rule_version = 62;
+   */
+  decisionRuleVersion: number;
+
+  /**
+   * While OPEN with a deadline: the time left until it, as the server saw it
+   * when it answered; zero once it passed. Filled by GetAmendment only.
+   *
+   * @generated from field: google.protobuf.Duration voting_time_left = 63;
+   */
+  votingTimeLeft?: Duration | undefined;
+
+  /**
    * Whether the proposer is a mediator: a mediator's proposal (a compromise
    * text), voted on by the delegations like any other. Output only.
    *
@@ -746,7 +861,7 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
 
 /**
  * Comment is a remark on a point or on an amendment, or a reply to another
@@ -834,7 +949,7 @@ export type Comment = Message<"parley.v1.Comment"> & {
  * Use `create(CommentSchema)` to create a new message.
  */
 export const CommentSchema: GenMessage<Comment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -891,7 +1006,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -961,6 +1076,13 @@ export type Tally = Message<"parley.v1.Tally"> & {
    * @generated from field: bool closed_by_mediator = 9;
    */
   closedByMediator: boolean;
+
+  /**
+   * Whether the server closed voting because its deadline passed.
+   *
+   * @generated from field: bool closed_by_deadline = 60;
+   */
+  closedByDeadline: boolean;
 };
 
 /**
@@ -968,7 +1090,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 11);
+  messageDesc(file_parley_v1_negotiation, 12);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -1033,7 +1155,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 12);
+  messageDesc(file_parley_v1_negotiation, 13);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -1062,7 +1184,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 13);
+  messageDesc(file_parley_v1_negotiation, 14);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.
@@ -1091,6 +1213,22 @@ export enum NegotiationState {
    * @generated from enum value: NEGOTIATION_STATE_CONCLUDED = 2;
    */
   CONCLUDED = 2,
+
+  /**
+   * Paused: nothing is proposed, voted, signed off or accepted, and voting
+   * deadlines wait, until it resumes. Participants and rules may change.
+   *
+   * @generated from enum value: NEGOTIATION_STATE_SUSPENDED = 3;
+   */
+  SUSPENDED = 3,
+
+  /**
+   * Given up without agreement: a final state, like CONCLUDED; every
+   * mutation is refused.
+   *
+   * @generated from enum value: NEGOTIATION_STATE_ABANDONED = 4;
+   */
+  ABANDONED = 4,
 }
 
 /**
