@@ -334,10 +334,31 @@ func TestBoard(t *testing.T) {
 	ukraine.eventually("the amendment proposed", live, has(`[data-test="propose-status"]`, "Proposed amendment"))
 	ukraine.eventually("the amendment among the point's", live, `document.querySelector('[data-test^="amendment-"]') !== null`)
 	shot.take(ukraine, "point")
+
+	// The discussion of point 1, seen live in another browser: Russia opens
+	// the point (its text now in brackets with Ukraine's proposal), Ukraine
+	// comments, Russia sees it and replies, Ukraine sees the reply, then
+	// retracts its comment, and Russia sees it retracted, without its text.
+	russia.do("open point 1", click(`a[aria-label="Point 1"]`), visible(`[data-test="point-discussion"]`))
+	russia.eventually("point 1 in brackets", live, has(`[data-test="brackets"]`, "current")+` && `+has(`[data-test="bracket-A"]`, "guaranteed"))
+	const remark = "Guaranteed by whom? The text must say."
+	ukraine.do("comment on point 1", fill(`[data-test="point-discussion"] [data-test="comment-new"]`, remark),
+		click(`[data-test="point-discussion"] [data-test="comment-post"]`))
+	russia.eventually("Ukraine's comment", live, has(`[data-test="point-discussion"]`, remark))
+	shot.take(russia, "comment-live")
+	russia.do("reply", click(`[data-test="point-discussion"] [data-test="comment-reply"]`),
+		fill(`[data-test="point-discussion"] [data-test="reply-text"]`, "By the guarantors of point 5."),
+		click(`[data-test="point-discussion"] [data-test="reply-post"]`))
+	ukraine.eventually("Russia's reply", live, has(`[data-test="point-discussion"]`, "By the guarantors of point 5."))
+	ukraine.do("retract the comment", click(`[data-test="point-discussion"] [data-test="comment-retract"]`))
+	russia.eventually("the comment retracted", live, has(`[data-test="point-discussion"]`, "Retracted by its author.")+
+		` && !document.querySelector('[data-test="point-discussion"]').innerText.includes(`+fmt.Sprintf("%q", remark)+`)`)
+	russia.do("back to the board", click(`nav a[href="#/"]`), visible(`[data-test="matrix"]`))
 	ukraine.do("back to the board", click(`nav a[href="#/"]`), visible(`[data-test="matrix"]`))
 	for _, p := range everyone[1:] {
 		p.eventually("the new amendment on the board", live, `document.querySelector('[data-test^="amendment-"]') !== null`)
 	}
+	mediator.eventually("point 1's brackets on the board", live, has(`[data-test="brackets-1"]`, "[current | A]"))
 	amendment := mediator.attr(`[data-amendment]`, "data-amendment")
 	shot.take(russia, "amendment-live")
 

@@ -125,22 +125,48 @@ func (a *app) printAmendments(w io.Writer, doc *client.Document, list []*parleyv
 			text = "(delete) " + am.GetRationale()
 		}
 		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(am.GetName()), kindName(am.GetKind()), pointText(am),
-			stateName(am.GetState()), am.GetProposer(), votesText(am, dels), firstLine(text, 50))
+			stateName(am.GetState()), proposerText(am), votesText(am, dels), firstLine(text, 50))
 	}
 	t.Flush()
+}
+
+// proposerText names an amendment's proposer, marking a mediator's proposal
+// and a counter-proposal: "mediator (mediator) ↩1a2b3c4d".
+func proposerText(am *parleyv1.Amendment) string {
+	s := am.GetProposer()
+	if am.GetByMediator() {
+		s += " (mediator)"
+	}
+	if am.GetCounterTo() != "" {
+		s += " ↩" + shortID(am.GetCounterTo())
+	}
+	return s
 }
 
 func (a *app) amendCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "amend",
-		Short: "Propose an amendment: replace, insert or delete a point (delegations)",
+		Short: "Propose an amendment: replace, insert or delete a point (delegations and mediators)",
+		Long: `amend proposes an amendment, which the delegations then vote on. A mediator
+may propose too: its compromise text is marked as the mediator's.
+
+--counter-to ID answers a pending amendment of the same point with another
+text (for an insert, another insert after the same point): the competing
+texts are shown as a bracketed choice [current | A | B] by 'parley doc',
+'parley status' and 'parley export', and applying one makes the others stale.`,
 	}
-	var text, file, rationale, after, deadline string
+	var text, file, rationale, after, counter, deadline string
 	var base int64
 	var atStart bool
 	propose := func(kind parleyv1.AmendmentKind) func(context.Context, []string) error {
 		return func(ctx context.Context, args []string) error {
 			req := &parleyv1.ProposeAmendmentRequest{Kind: kind, Rationale: rationale}
+			if counter != "" {
+				var err error
+				if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
+					return err
+				}
+			}
 			if deadline != "" {
 				at, err := parseWhen("--deadline", deadline)
 				if err != nil {
@@ -202,11 +228,17 @@ func (a *app) amendCommand() *cobra.Command {
 			if am.GetBaseRevision() > 0 {
 				fmt.Fprintf(a.Stdout, " (against revision %d)", am.GetBaseRevision())
 			}
+			if am.GetCounterTo() != "" {
+				fmt.Fprintf(a.Stdout, ", countering %s", shortID(am.GetCounterTo()))
+			}
 			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
 			if d := am.GetVotingDeadline(); d != nil {
 				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
 			}
 			fmt.Fprintln(a.Stdout, ".")
+			if am.GetByMediator() {
+				fmt.Fprintln(a.Stdout, "It is marked as the mediator's proposal; the delegations vote on it like any other.")
+			}
 			if kind == parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE || kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
 				segs, err := a.amendmentRedline(ctx, am.GetName())
 				if err != nil {
@@ -234,6 +266,7 @@ func (a *app) amendCommand() *cobra.Command {
 		Args: args(1, 1, "a point number"), RunE: a.run(propose(parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE))}
 	for _, c := range []*cobra.Command{replace, insert, del} {
 		c.Flags().StringVar(&rationale, "rationale", "", "why you propose it")
+		c.Flags().StringVar(&counter, "counter-to", "", "answer this pending amendment of the same point with another text")
 		c.Flags().StringVar(&deadline, "deadline", "", "when the server closes voting: an RFC 3339 time or a duration from now (48h); default: the negotiation's, if any")
 	}
 	for _, c := range []*cobra.Command{replace, del} {
@@ -339,9 +372,16 @@ func (a *app) amendmentCommand() *cobra.Command {
 }
 
 func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amendment) error {
+	by := am.GetProposer()
+	if am.GetByMediator() {
+		by += ", the mediator's proposal"
+	}
 	fmt.Fprintf(w, "%s %s · %s · proposed by %s\n", a.st.bold("Amendment "+shortID(am.GetName())), describeAmendment(am),
-		stateName(am.GetState()), am.GetProposer())
+		stateName(am.GetState()), by)
 	fmt.Fprintf(w, "%s\n", am.GetName())
+	if am.GetCounterTo() != "" {
+		fmt.Fprintf(w, "Counter-proposal to %s\n", shortID(am.GetCounterTo()))
+	}
 	if am.GetRationale() != "" {
 		fmt.Fprintf(w, "\nRationale: %s\n", am.GetRationale())
 	}
@@ -391,6 +431,17 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 		fmt.Fprintf(w, "Rejected by the mediator: %s\n", am.GetRejectionReason())
 	case am.GetStaledBy() != "":
 		fmt.Fprintf(w, "Stale: amendment %s changed the point first; propose again against the new text.\n", shortID(am.GetStaledBy()))
+	}
+	if am.GetCommentCount() > 0 {
+		comments, err := a.cl.Comments(ctx, &parleyv1.ListCommentsRequest{Negotiation: strings.Split(am.GetName(), "/amendments/")[0], Amendment: am.GetName()})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "\nDiscussion:")
+		_, threads := commentThreads(comments)
+		for _, tc := range threads[am.GetName()] {
+			writeComment(w, tc, "  ")
+		}
 	}
 	return nil
 }

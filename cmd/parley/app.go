@@ -96,9 +96,9 @@ rebuilt from it does not verify (the output is the evidence).`,
 		}
 	}
 	add("read", a.statusCommand(), a.docCommand(), a.pointCommand(), a.diffCommand(), a.amendmentsCommand(),
-		a.amendmentCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
+		a.amendmentCommand(), a.commentsCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
 	add("act", a.amendCommand(), a.voteCommand(), a.closeVoteCommand(), a.applyCommand(), a.rejectCommand(),
-		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand(), a.deadlineCommand())
+		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand(), a.commentCommand(), a.retractCommand(), a.deadlineCommand())
 	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.membersCommand(), a.backupCommand())
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")

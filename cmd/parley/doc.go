@@ -91,9 +91,16 @@ func (a *app) printDocument(w io.Writer, doc *client.Document) error {
 		}
 		fmt.Fprintf(w, "%s  %s  %-3d  %-6s  %-5s  %s\n", padLeft(strconv.Itoa(int(p.GetNumber())), numWidth), colored, p.GetRevision(),
 			fmt.Sprintf("%d/%d", len(p.GetSignOffs()), dels), pending, indent(p.GetText(), cont))
+		if b := bracketChoice(p, bracketTextWidth); b != "" {
+			fmt.Fprintf(w, "%s%s\n", cont, a.st.yellow(b))
+		}
 	}
 	return nil
 }
+
+// bracketTextWidth is how much of each alternative's text 'doc' and
+// 'status' show in a point's brackets.
+const bracketTextWidth = 40
 
 func (a *app) pointCommand() *cobra.Command {
 	return &cobra.Command{
@@ -119,12 +126,18 @@ func (a *app) pointCommand() *cobra.Command {
 			if a.json() {
 				return printJSON(a.Stdout, &parleyv1.GetPointResponse{Point: p})
 			}
-			return a.printPoint(ctx, a.Stdout, doc, p, amendments)
+			var comments []*parleyv1.Comment
+			if p.GetCommentCount() > 0 {
+				if comments, err = a.cl.Comments(ctx, &parleyv1.ListCommentsRequest{Negotiation: doc.Negotiation.GetName(), Point: p.GetName()}); err != nil {
+					return err
+				}
+			}
+			return a.printPoint(ctx, a.Stdout, doc, p, amendments, comments)
 		}),
 	}
 }
 
-func (a *app) printPoint(ctx context.Context, w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment) error {
+func (a *app) printPoint(ctx context.Context, w io.Writer, doc *client.Document, p *parleyv1.Point, amendments []*parleyv1.Amendment, comments []*parleyv1.Comment) error {
 	dels := delegations(doc.Negotiation)
 	fmt.Fprintf(w, "%s · revision %d · %s · signed %d of %d\n", a.st.bold("Point "+strconv.Itoa(int(p.GetNumber()))), p.GetRevision(),
 		pointStatus(p.GetStatus()), len(p.GetSignOffs()), len(dels))
@@ -165,6 +178,16 @@ func (a *app) printPoint(ctx context.Context, w io.Writer, doc *client.Document,
 	if len(amendments) > 0 {
 		fmt.Fprintln(w, "\nAmendments:")
 		a.printAmendments(w, doc, amendments)
+	}
+	if b := bracketChoice(p, 0); b != "" {
+		fmt.Fprintf(w, "\nBrackets (competing texts, one to choose):\n  %s\n", indent(b, "  "))
+	}
+	if len(comments) > 0 {
+		fmt.Fprintln(w, "\nDiscussion:")
+		_, threads := commentThreads(comments)
+		for _, tc := range threads[p.GetName()] {
+			writeComment(w, tc, "  ")
+		}
 	}
 	if revs := p.GetRevisions(); len(revs) > 1 {
 		segs, err := a.revisionsRedline(ctx, p.GetName(), 1, p.GetRevision())

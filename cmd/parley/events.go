@@ -152,6 +152,9 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		default:
 			what += fmt.Sprintf("%s (revision %d)", points.name(p.GetPointId()), p.GetBaseRevision())
 		}
+		if p.GetCounterTo() != "" {
+			what += ", countering " + shortID(p.GetCounterTo())
+		}
 		return fmt.Sprintf("proposed %s: %s", shortID(p.GetAmendmentId()), what)
 	case ev.GetVoteCast() != nil:
 		v := ev.GetVoteCast()
@@ -207,6 +210,18 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "removed " + memberText(ev.GetMemberRemoved().GetParticipant(), ev.GetMemberRemoved().GetMember())
 	case ev.GetAcceptanceWithdrawn() != nil:
 		return "WITHDREW its acceptance of sha256 " + shortHash(ev.GetAcceptanceWithdrawn().GetDocumentSha256())
+	case ev.GetCommentPosted() != nil:
+		c := ev.GetCommentPosted()
+		on := "on " + points.name(c.GetPointId())
+		if c.GetAmendmentId() != "" {
+			on = "on " + shortID(c.GetAmendmentId())
+		}
+		if c.GetParentId() != "" {
+			on = "replying to " + shortID(c.GetParentId()) + " " + on
+		}
+		return fmt.Sprintf("commented %s %s: %s", shortID(c.GetCommentId()), on, firstLine(c.GetText(), 60))
+	case ev.GetCommentRetracted() != nil:
+		return "retracted the comment " + shortID(ev.GetCommentRetracted().GetCommentId())
 	case ev.GetCheckpointKeyRotated() != nil:
 		return "ROTATED the server's checkpoint key: checkpoints are now signed by " + ev.GetCheckpointKeyRotated().GetVerifierKey()
 	case ev.GetParticipantAdded() != nil:

@@ -18,10 +18,12 @@ func (a *app) exportCommand() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
 		Use:   "export --format markdown|html [--out FILE]",
-		Short: "Export the consolidated text with its status, and a redline of every change since the original",
+		Short: "Export the consolidated text with its status, a redline of every change, and the record of every amendment",
 		Long: `export writes the document as it stands, point by point with its status and
-sign-offs, followed by a word-level redline of every change since the original
-text. It names the document hash and the last event, so that an export says
+sign-offs and, where texts compete, the bracketed choice [current | A | B];
+then a word-level redline of every change since the original text; then the
+record a mediator circulates: an annex of every amendment with its votes,
+reasons, discussion and outcome, and the discussion of each point. It names the document hash and the last event, so that an export says
 exactly which state of the negotiation it shows; it holds no clock time, so
 two exports of the same state are identical.`,
 		Args:        args(0, 0, ""),
@@ -38,6 +40,14 @@ two exports of the same state are identical.`,
 			if err != nil {
 				return err
 			}
+			amendments, err := a.cl.Amendments(ctx, &parleyv1.ListAmendmentsRequest{Negotiation: doc.Negotiation.GetName()})
+			if err != nil {
+				return err
+			}
+			comments, err := a.cl.Comments(ctx, &parleyv1.ListCommentsRequest{Negotiation: doc.Negotiation.GetName()})
+			if err != nil {
+				return err
+			}
 			w := a.Stdout
 			if out != "" {
 				f, err := os.Create(out)
@@ -47,7 +57,8 @@ two exports of the same state are identical.`,
 				defer f.Close()
 				w = f
 			}
-			e := &exporter{doc: doc, changes: changes}
+			e := &exporter{doc: doc, changes: changes, amendments: amendments}
+			e.subjects, e.threads = commentThreads(comments)
 			if format == "html" {
 				e.html(w)
 			} else {
@@ -66,8 +77,11 @@ two exports of the same state are identical.`,
 
 // exporter renders a document and its changes.
 type exporter struct {
-	doc     *client.Document
-	changes []change
+	doc        *client.Document
+	changes    []change
+	amendments []*parleyv1.Amendment
+	subjects   []string                     // what the comments discuss, in order first discussed
+	threads    map[string][]threadedComment // subject → its comments, as threads
 }
 
 // pointLine says where a point stands: "Agreed · revision 2 · signed off
@@ -152,23 +166,28 @@ func (e *exporter) markdown(w io.Writer) {
 	for _, p := range e.doc.Points {
 		text := markdownEscape(p.GetText(), true)
 		fmt.Fprintf(w, "**%d.** %s\\\n_%s_\n\n", p.GetNumber(), strings.ReplaceAll(text, "\n", "\\\n"), e.pointLine(p))
+		if b := bracketChoice(p, 0); b != "" {
+			fmt.Fprintf(w, "> In brackets: %s\n\n", strings.ReplaceAll(markdownEscape(b, true), "\n", "\\\n> "))
+		}
 	}
 	fmt.Fprintf(w, "## Changes since the original text\n\n")
 	if len(e.changes) == 0 {
 		fmt.Fprintf(w, "None: the text is the original.\n")
-		return
+	} else {
+		fmt.Fprintf(w, "%s. Removed words are ~~struck through~~, added words **in bold**.\n", capitalize(summary(e.changes)))
+		for _, c := range e.changes {
+			fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(c.segments, redlineMarkdown))
+		}
 	}
-	fmt.Fprintf(w, "%s. Removed words are ~~struck through~~, added words **in bold**.\n", capitalize(summary(e.changes)))
-	for _, c := range e.changes {
-		fmt.Fprintf(w, "\n### %s\n\n%s\n", c.title(), renderRedline(c.segments, redlineMarkdown))
-	}
+	e.markdownAnnex(w)
 }
 
 const exportCSS = `body{font-family:Georgia,serif;max-width:48em;margin:2em auto;padding:0 1em;line-height:1.5;color:#222}
 table.facts td{padding:.1em .8em .1em 0;vertical-align:top}table.facts td:first-child{color:#666}
 .point{margin:1em 0}.number{font-weight:bold}.status{color:#666;font-size:.9em;font-style:italic}
 .agreed .status{color:#2a7a2a}del{color:#b00;text-decoration:line-through}ins{color:#070;text-decoration:underline}
-code{font-size:.85em;word-break:break-all}`
+code{font-size:.85em;word-break:break-all}.brackets{background:#fff8e0;padding:.3em .6em}
+.record{border-top:1px solid #ddd;margin-top:1.5em}.thread{margin:.2em 0 .2em 1.5em;color:#333}.retracted{color:#999}`
 
 func (e *exporter) html(w io.Writer) {
 	esc := html.EscapeString
@@ -189,8 +208,12 @@ func (e *exporter) html(w io.Writer) {
 			class += " agreed"
 		}
 		text := strings.ReplaceAll(esc(p.GetText()), "\n", "<br>\n")
-		fmt.Fprintf(w, "<div class=\"%s\" id=\"point-%d\"><p><span class=\"number\">%d.</span> %s</p>\n<p class=\"status\">%s</p></div>\n",
-			class, p.GetNumber(), p.GetNumber(), text, esc(e.pointLine(p)))
+		brackets := ""
+		if b := bracketChoice(p, 0); b != "" {
+			brackets = "<p class=\"brackets\">In brackets: " + strings.ReplaceAll(esc(b), "\n", "<br>\n") + "</p>\n"
+		}
+		fmt.Fprintf(w, "<div class=\"%s\" id=\"point-%d\"><p><span class=\"number\">%d.</span> %s</p>\n<p class=\"status\">%s</p>\n%s</div>\n",
+			class, p.GetNumber(), p.GetNumber(), text, esc(e.pointLine(p)), brackets)
 	}
 	fmt.Fprintf(w, "<h2>Changes since the original text</h2>\n")
 	if len(e.changes) == 0 {
@@ -201,5 +224,6 @@ func (e *exporter) html(w io.Writer) {
 			fmt.Fprintf(w, "<h3>%s</h3>\n<p>%s</p>\n", esc(c.title()), renderRedline(c.segments, redlineHTML))
 		}
 	}
+	e.htmlAnnex(w)
 	fmt.Fprintf(w, "</body>\n</html>\n")
 }

@@ -148,6 +148,7 @@ func (a *app) createCommand() *cobra.Command {
 		dels, meds, obs   []string
 		quorum            int32
 		threshold         float64
+		observersComment  bool
 
 		mediatorsMayChange                bool
 		votingDuration, maxVotingDuration time.Duration
@@ -181,7 +182,8 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 			if err != nil {
 				return err
 			}
-			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: decisionRule, MediatorsMayChange: mediatorsMayChange}
+			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: decisionRule, MediatorsMayChange: mediatorsMayChange,
+				ObserversMayComment: observersComment}
 			if votingDuration > 0 {
 				req.DefaultVotingDuration = durationpb.New(votingDuration)
 			}
@@ -236,6 +238,7 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 	f.StringArrayVar(&dels, "delegation", nil, "a delegation: ID, ID=NAME or ID:WEIGHT=NAME (repeat)")
 	f.StringArrayVar(&meds, "mediator", nil, "a mediator: ID or ID=NAME (repeat)")
 	f.StringArrayVar(&obs, "observer", nil, "an observer: ID or ID=NAME (repeat)")
+	f.BoolVar(&observersComment, "observers-may-comment", false, "let observers comment too (by default they only read)")
 	f.StringVar(&rule, "rule", "consensus", "decision rule: consensus, unanimity, majority or qualified")
 	f.Int32Var(&quorum, "quorum", 0, "delegations that must vote for a vote to count (0: none)")
 	f.Float64Var(&threshold, "threshold", 0, "for --rule qualified: the percentage of the weight that must approve")

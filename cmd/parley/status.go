@@ -48,6 +48,7 @@ type statusPoint struct {
 	Status            string            `json:"status"`   // POINT_STATUS_…
 	SignOffs          map[string]string `json:"signOffs"` // delegation → SIGNED, STALE or MISSING
 	PendingAmendments int32             `json:"pendingAmendmentCount"`
+	Brackets          string            `json:"brackets"` // "[current | A: … | B: …]"; empty without alternatives
 	Text              string            `json:"-"`
 }
 
@@ -147,7 +148,7 @@ func (a *app) status(ctx context.Context, doc *client.Document) (*statusView, er
 	for i, p := range doc.Points {
 		sp := statusPoint{Number: p.GetNumber(), Name: p.GetName(), Revision: p.GetRevision(),
 			Status: p.GetStatus().String(), SignOffs: map[string]string{},
-			PendingAmendments: p.GetPendingAmendmentCount(), Text: p.GetText()}
+			PendingAmendments: p.GetPendingAmendmentCount(), Text: p.GetText(), Brackets: bracketChoice(p, bracketTextWidth)}
 		for _, d := range v.Delegations {
 			switch {
 			case signedBy(p, d):
@@ -353,6 +354,18 @@ func (a *app) printStatus(w io.Writer, v *statusView) {
 		blocked = true
 		fmt.Fprintf(w, "  Amendments pending (%d):\n", len(v.Pending))
 		a.printPending(w, v)
+	}
+	var bracketed []statusPoint
+	for _, p := range v.Points {
+		if p.Brackets != "" {
+			bracketed = append(bracketed, p)
+		}
+	}
+	if len(bracketed) > 0 {
+		fmt.Fprintf(w, "  In brackets, a text to choose (%s):\n", plural(len(bracketed), "point", "points"))
+		for _, p := range bracketed {
+			fmt.Fprintf(w, "    point %d  %s\n", p.Number, p.Brackets)
+		}
 	}
 	accepted := map[string]bool{}
 	for _, d := range v.Accepted {

@@ -197,14 +197,21 @@ func (a *app) verifyLog(ctx context.Context, cl *client.Client, v *verification)
 		if err != nil {
 			return err
 		}
+		comments, err := cl.Comments(ctx, &parleyv1.ListCommentsRequest{Negotiation: v.Negotiation})
+		if err != nil {
+			return err
+		}
 		now, err := cl.Negotiation(ctx, v.Negotiation)
 		if err != nil {
 			return err
 		}
 		if now.GetLastSequence() != snapshot && attempt < 5 {
-			continue // the amendments were read after a change: read again
+			continue // the amendments or comments were read after a change: read again
 		}
 		if err := sameState(n, doc, amendments); err != nil {
+			return unverifiedError{err}
+		}
+		if err := sameComments(n, comments); err != nil {
 			return unverifiedError{err}
 		}
 		v.Points, v.Amendments, v.Document = len(doc.GetPoints()), len(amendments), doc.GetDocumentSha256()
@@ -237,6 +244,21 @@ func sameState(n *workflow.Negotiation, doc *parleyv1.GetDocumentResponse, amend
 		want := wire.AmendmentToProto(n, n.Amendments[n.AmendmentOrder[i]])
 		if !proto.Equal(served, want) {
 			return fmt.Errorf("amendment %s differs from the log:\nserved:  %v\nrebuilt: %v", served.GetName(), served, want)
+		}
+	}
+	return nil
+}
+
+// sameComments compares the discussion folded from the log with the one the
+// server lists.
+func sameComments(n *workflow.Negotiation, comments []*parleyv1.Comment) error {
+	if len(comments) != len(n.CommentOrder) {
+		return fmt.Errorf("the server lists %d comments, the log has %d", len(comments), len(n.CommentOrder))
+	}
+	for i, served := range comments {
+		want := wire.CommentToProto(n, n.Comments[n.CommentOrder[i]])
+		if !proto.Equal(served, want) {
+			return fmt.Errorf("comment %s differs from the log:\nserved:  %v\nrebuilt: %v", served.GetName(), served, want)
 		}
 	}
 	return nil

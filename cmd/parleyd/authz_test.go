@@ -30,7 +30,7 @@ type authzWho string
 const (
 	authzAdmin      authzWho = "admin"      // the server's administrator
 	authzDelegation authzWho = "delegation" // a delegation of negotiation A
-	authzProposer   authzWho = "proposer"   // the delegation that proposed A's amendment under test
+	authzProposer   authzWho = "proposer"   // the delegation that proposed A's amendment under test and wrote its comment
 	authzMediator   authzWho = "mediator"   // the mediator of A
 	authzObserver   authzWho = "observer"   // an observer of A
 	authzOutsider   authzWho = "outsider"   // a delegation of negotiation B
@@ -59,7 +59,7 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ListNegotiations", append(slices.Clone(authzMember), authzOutsider)}, // each sees its own
 	{"parley.v1.NegotiationService/GetDocument", authzMember},
 	{"parley.v1.NegotiationService/GetPoint", authzMember},
-	{"parley.v1.NegotiationService/ProposeAmendment", []authzWho{authzDelegation, authzAide}},
+	{"parley.v1.NegotiationService/ProposeAmendment", []authzWho{authzDelegation, authzAide, authzMediator}},
 	{"parley.v1.NegotiationService/GetAmendment", authzMember},
 	{"parley.v1.NegotiationService/ListAmendments", authzMember},
 	{"parley.v1.NegotiationService/WithdrawAmendment", []authzWho{authzProposer, authzAide}},
@@ -76,6 +76,12 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ListEvents", authzMember},
 	{"parley.v1.NegotiationService/WatchEvents", authzMember},
 	{"parley.v1.NegotiationService/GetCaller", append(slices.Clone(authzMember), authzOutsider)},
+	// Observers read the discussion; they join it only where the
+	// negotiation allows, which A does not.
+	{"parley.v1.NegotiationService/PostComment", []authzWho{authzDelegation, authzAide, authzMediator}},
+	{"parley.v1.NegotiationService/ListComments", authzMember},
+	// A comment is its participant's: any of ukraine's members may retract it.
+	{"parley.v1.NegotiationService/RetractComment", []authzWho{authzProposer, authzAide}},
 	{"parley.v1.NegotiationService/GetRedline", authzMember},
 	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
@@ -248,6 +254,12 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		}
 	}
 
+	posted, err := api.PostComment(ukraine, &parleyv1.PostCommentRequest{Negotiation: a.Name, Point: point.GetName(), Text: "A remark of A."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment := posted.GetComment().GetName()
+
 	principals := []authzPrincipal{{name: "admin", is: []authzWho{authzAdmin}, token: s.AdminToken}}
 	for _, d := range delegations {
 		is := []authzWho{authzDelegation}
@@ -372,6 +384,18 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		},
 		"parley.v1.NegotiationService/GetCaller": func(ctx context.Context) error {
 			_, err := api.GetCaller(ctx, &parleyv1.GetCallerRequest{})
+			return err
+		},
+		"parley.v1.NegotiationService/PostComment": func(ctx context.Context) error {
+			_, err := api.PostComment(ctx, &parleyv1.PostCommentRequest{Negotiation: a.Name, Parent: comment, Text: "A reply."})
+			return err
+		},
+		"parley.v1.NegotiationService/ListComments": func(ctx context.Context) error {
+			_, err := api.ListComments(ctx, &parleyv1.ListCommentsRequest{Negotiation: a.Name})
+			return err
+		},
+		"parley.v1.NegotiationService/RetractComment": func(ctx context.Context) error {
+			_, err := api.RetractComment(ctx, &parleyv1.RetractCommentRequest{Name: comment})
 			return err
 		},
 		"parley.v1.NegotiationService/GetRedline": func(ctx context.Context) error {
@@ -618,6 +642,9 @@ func authzNoLeak(t *testing.T, api parleyv1.NegotiationServiceClient, outsider c
 		{"ListEvents", func(n, _, _ string) (proto.Message, error) {
 			return api.ListEvents(outsider, &parleyv1.ListEventsRequest{Negotiation: n})
 		}},
+		{"ListComments", func(n, _, _ string) (proto.Message, error) {
+			return api.ListComments(outsider, &parleyv1.ListCommentsRequest{Negotiation: n})
+		}},
 		{"WatchEvents", func(n, _, _ string) (proto.Message, error) {
 			stream, err := api.WatchEvents(outsider, &parleyv1.WatchEventsRequest{Negotiation: n})
 			if err != nil {
@@ -646,6 +673,11 @@ func authzNoLeak(t *testing.T, api parleyv1.NegotiationServiceClient, outsider c
 	reply4, err := api.ProposeAmendment(outsider, &parleyv1.ProposeAmendmentRequest{Negotiation: b.Name,
 		Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: b.Name + "/points/" + pointID, BaseRevision: 1, Text: "Hijack."})
 	check("ProposeAmendment on A's point under B's name", reply4, err, codes.NotFound)
+	reply6, err := api.ProposeAmendment(outsider, &parleyv1.ProposeAmendmentRequest{Negotiation: b.Name,
+		Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT, Text: "A counter to A's draft.", CounterTo: aAmendment})
+	check("ProposeAmendment of B countering A's amendment", reply6, err, codes.InvalidArgument)
+	reply7, err := api.PostComment(outsider, &parleyv1.PostCommentRequest{Negotiation: b.Name, Amendment: swap(aAmendment), Text: "Peek."})
+	check("PostComment on A's amendment under B's name", reply7, err, codes.NotFound)
 	reply5, err := api.SignOffPoint(outsider, &parleyv1.SignOffPointRequest{Point: b.Name + "/points/" + pointID,
 		Revision: 1, TextSha256: strings.Repeat("0", 64)})
 	check("SignOffPoint of A's point under B's name", reply5, err, codes.NotFound)

@@ -174,6 +174,25 @@ func TestBadInput(t *testing.T) {
 		must("agreed: sign off", err)
 	}
 
+	// A comment of Russia's that stands, and one it retracted.
+	comment := func(who, text string) *parleyv1.Comment {
+		t.Helper()
+		r, err := svc.PostComment(as(who), &parleyv1.PostCommentRequest{RequestId: rid(), Negotiation: plan.Name, Point: pt[0].GetName(), Text: text})
+		must(who+" comments", err)
+		return r.GetComment()
+	}
+	standing, retracted := comment("russia", "Which borders?"), comment("russia", "Withdrawn remark.")
+	_, err = svc.RetractComment(as("russia"), &parleyv1.RetractCommentRequest{RequestId: rid(), Name: retracted.GetName()})
+	must("retract", err)
+	postAs := func(who string, mod func(r *parleyv1.PostCommentRequest)) func(context.Context) error {
+		return func(context.Context) error {
+			r := &parleyv1.PostCommentRequest{RequestId: rid(), Negotiation: plan.Name, Point: pt[2].GetName(), Text: "A remark."}
+			mod(r)
+			_, err := svc.PostComment(as(who), r)
+			return err
+		}
+	}
+
 	// Members of the plan's delegations: ukraine has a head and an aide;
 	// russia had a legal adviser, removed with its token still in hand.
 	memberToken := map[string]string{}
@@ -337,7 +356,64 @@ func TestBadInput(t *testing.T) {
 			_, err := svc.CloseVoting(as("russia"), &parleyv1.CloseVotingRequest{RequestId: rid(), Amendment: open.GetName()})
 			return err
 		}},
-		{"mediator proposes", codes.PermissionDenied, "ROLE_NOT_ALLOWED", proposeAs(demo.Mediator, func(*parleyv1.ProposeAmendmentRequest) {})},
+		{"observer proposes", codes.PermissionDenied, "ROLE_NOT_ALLOWED", proposeAs("press", func(*parleyv1.ProposeAmendmentRequest) {})},
+
+		// Counter-proposals.
+		{"counter to an amendment of another negotiation", codes.InvalidArgument, "COUNTER_OTHER_NEGOTIATION", proposeAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.CounterTo = deletions[1].GetName()
+		})},
+		{"counter to an unknown amendment", codes.NotFound, "COUNTER_TARGET_NOT_FOUND", proposeAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.CounterTo = unknownAmendment
+		})},
+		{"counter to an amendment of another point", codes.InvalidArgument, "COUNTER_POINT_MISMATCH", proposeAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.CounterTo = open.GetName()
+		})},
+		{"counter to an applied amendment", codes.FailedPrecondition, "COUNTER_TARGET_NOT_PENDING", proposeAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.CounterTo = applied.GetName()
+		})},
+		{"counter that is no amendment name", codes.InvalidArgument, "NAME_INVALID", proposeAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.CounterTo = pt[2].GetName()
+		})},
+
+		// Comments.
+		{"empty comment", codes.InvalidArgument, "COMMENT_EMPTY", postAs("ukraine", func(r *parleyv1.PostCommentRequest) { r.Text = " \n " })},
+		{"comment over 4 KiB", codes.InvalidArgument, "COMMENT_TOO_LONG", postAs("ukraine", func(r *parleyv1.PostCommentRequest) {
+			r.Text = strings.Repeat("c", 4<<10+1)
+		})},
+		{"comment about nothing", codes.InvalidArgument, "SUBJECT_REQUIRED", postAs("ukraine", func(r *parleyv1.PostCommentRequest) { r.Point = "" })},
+		{"comment on a point and a comment", codes.InvalidArgument, "SUBJECT_CONFLICT", postAs("ukraine", func(r *parleyv1.PostCommentRequest) {
+			r.Parent = standing.GetName()
+		})},
+		{"reply to a retracted comment", codes.FailedPrecondition, "COMMENT_RETRACTED", postAs("ukraine", func(r *parleyv1.PostCommentRequest) {
+			r.Point, r.Parent = "", retracted.GetName()
+		})},
+		{"reply to an unknown comment", codes.NotFound, "COMMENT_NOT_FOUND", postAs("ukraine", func(r *parleyv1.PostCommentRequest) {
+			r.Point, r.Parent = "", plan.Name+"/comments/"+uuid.NewString()
+		})},
+		{"comment on an amendment of another negotiation", codes.InvalidArgument, "NAME_INVALID", postAs("ukraine", func(r *parleyv1.PostCommentRequest) {
+			r.Point, r.Amendment = "", deletions[1].GetName()
+		})},
+		{"comment on a deleted point", codes.FailedPrecondition, "POINT_DELETED", func(ctx context.Context) error {
+			_, err := svc.PostComment(smallAs("north"), &parleyv1.PostCommentRequest{RequestId: rid(), Negotiation: small.Name, Point: deletedPoint.GetName(), Text: "Gone?"})
+			return err
+		}},
+		{"observer comments where observers only read", codes.PermissionDenied, "ROLE_NOT_ALLOWED", postAs("press", func(*parleyv1.PostCommentRequest) {})},
+		{"retract another's comment", codes.PermissionDenied, "NOT_AUTHOR", func(ctx context.Context) error {
+			_, err := svc.RetractComment(as("ukraine"), &parleyv1.RetractCommentRequest{RequestId: rid(), Name: standing.GetName()})
+			return err
+		}},
+		{"retract a comment twice", codes.FailedPrecondition, "COMMENT_RETRACTED", func(ctx context.Context) error {
+			_, err := svc.RetractComment(as("russia"), &parleyv1.RetractCommentRequest{RequestId: rid(), Name: retracted.GetName()})
+			return err
+		}},
+		{"list the comments of a point and an amendment", codes.InvalidArgument, "SUBJECT_CONFLICT", func(ctx context.Context) error {
+			_, err := svc.ListComments(as("ukraine"), &parleyv1.ListCommentsRequest{Negotiation: plan.Name, Point: pt[0].GetName(), Amendment: open.GetName()})
+			return err
+		}},
+		{"list the comments of an unknown amendment", codes.NotFound, "AMENDMENT_NOT_FOUND", func(ctx context.Context) error {
+			_, err := svc.ListComments(as("ukraine"), &parleyv1.ListCommentsRequest{Negotiation: plan.Name, Amendment: unknownAmendment})
+			return err
+		}},
 		{"admin votes", codes.PermissionDenied, "ROLE_NOT_ALLOWED", func(ctx context.Context) error {
 			return voteAs(admin, open.GetName(), approve, "")
 		}},

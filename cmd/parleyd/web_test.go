@@ -147,8 +147,8 @@ func TestWeb_CurlJSON(t *testing.T) {
 	}{
 		{"ErrNoToken", "NegotiationService/GetCaller", "", "{}", http.StatusUnauthorized, "unauthenticated", "TOKEN_MISSING"},
 		{"ErrBadToken", "NegotiationService/GetCaller", "prl_nope", "{}", http.StatusUnauthorized, "unauthenticated", "TOKEN_INVALID"},
-		{"ErrWrongRole", "NegotiationService/ProposeAmendment", n.Tokens["mediator"],
-			`{"negotiation":"` + n.Name + `","kind":"AMENDMENT_KIND_INSERT","text":"Mediators do not propose."}`,
+		{"ErrWrongRole", "NegotiationService/AcceptDocument", n.Tokens["mediator"],
+			`{"negotiation":"` + n.Name + `","documentSha256":"` + strings.Repeat("0", 64) + `"}`,
 			http.StatusForbidden, "permission_denied", "ROLE_NOT_ALLOWED"},
 		{"ErrInvalid", "NegotiationService/GetDocument", n.Tokens["ukraine"], `{"negotiation":"nope"}`,
 			http.StatusBadRequest, "invalid_argument", "NAME_INVALID"},

@@ -163,6 +163,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		Participants:          wire.Participants(req.GetParticipants()),
 		Rule:                  wire.Rule(req.GetDecisionRule()),
 		Points:                make([]workflow.NewPoint, len(texts)),
+		ObserversMayComment:   req.GetObserversMayComment(),
 	}
 	for i, t := range texts {
 		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
@@ -368,8 +369,18 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 	if err != nil {
 		return "", workflow.ProposeAmendment{}, err
 	}
+	var counter string
+	if req.GetCounterTo() != "" {
+		var cnid string
+		if cnid, counter, err = wire.ParseAmendmentName("counter_to", req.GetCounterTo()); err != nil {
+			return "", workflow.ProposeAmendment{}, err
+		}
+		if cnid != nid {
+			return "", workflow.ProposeAmendment{}, workflow.Errorf(workflow.EINVALID, "COUNTER_OTHER_NEGOTIATION", "counter_to names an amendment of another negotiation: a counter-proposal answers one of its own negotiation")
+		}
+	}
 	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
-		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), Deadline: deadline}, nil
+		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline}, nil
 }
 
 func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentRequest) (*parleyv1.GetAmendmentResponse, error) {

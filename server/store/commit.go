@@ -169,6 +169,7 @@ type dirty struct {
 	points      map[string]bool
 	amendments  map[string]bool
 	credentials map[string]bool
+	comments    map[string]bool
 }
 
 func (db *DB) commit(ops []*op) {
@@ -379,7 +380,7 @@ func (b *batch) lock(db *DB, tx *bolt.Tx, id string, creating bool) (*entry, err
 func (b *batch) touch(id string, e *entry) *dirty {
 	d, ok := b.dirty[id]
 	if !ok {
-		d = &dirty{n: e.n, tree: e.tree, points: map[string]bool{}, amendments: map[string]bool{}, credentials: map[string]bool{}}
+		d = &dirty{n: e.n, tree: e.tree, points: map[string]bool{}, amendments: map[string]bool{}, credentials: map[string]bool{}, comments: map[string]bool{}}
 		b.dirty[id] = d
 		b.order = append(b.order, id)
 	}
@@ -496,6 +497,11 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
 	case workflow.CredentialRevoked:
 		d.credentials[workflow.MemberKey(p.Participant, p.Member)] = true
+	case workflow.CommentPosted:
+		d.comments[p.CommentID] = true
+		d.meta = true // its comment count
+	case workflow.CommentRetracted:
+		d.comments[p.CommentID] = true
 	}
 	return nil
 }
@@ -562,6 +568,17 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 	for id := range d.amendments {
 		if err := put(amendments, []byte(id), wire.AmendmentToProto(n, n.Amendments[id])); err != nil {
 			return err
+		}
+	}
+	if len(d.comments) > 0 {
+		comments, err := nb.CreateBucketIfNotExists(bucketComments)
+		if err != nil {
+			return err
+		}
+		for id := range d.comments {
+			if err := put(comments, []byte(id), wire.CommentToProto(n, n.Comments[id])); err != nil {
+				return err
+			}
 		}
 	}
 	credentials := nb.Bucket(bucketCredentials)

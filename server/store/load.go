@@ -67,6 +67,16 @@ func loadState(nb *bolt.Bucket, id string) (*workflow.Negotiation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("negotiation %s: decode amendment: %w", id, err)
 	}
+	if comments := nb.Bucket(bucketComments); comments != nil {
+		err = comments.ForEach(func(k, v []byte) error {
+			c := &parleyv1.Comment{}
+			r.Comments = append(r.Comments, c)
+			return proto.Unmarshal(v, c)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("negotiation %s: decode comment: %w", id, err)
+		}
+	}
 	err = nb.Bucket(bucketCredentials).ForEach(func(k, v []byte) error {
 		r.Credentials[string(k)] = string(v)
 		return nil

@@ -40,6 +40,7 @@ var (
 	bucketPoints      = []byte("points")
 	bucketAmendments  = []byte("amendments")
 	bucketCredentials = []byte("credentials")
+	bucketComments    = []byte("comments") // made by the first comment: older databases lack it
 	keyMeta           = []byte("meta")
 	keyOrder          = []byte("order")
 )

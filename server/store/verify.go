@@ -190,7 +190,7 @@ func verifyTree(nb *bolt.Bucket, negotiationID string, leaves [][]byte) error {
 // sameState reports where two states of a negotiation differ, comparing the
 // deterministic encoding of every record the API shows and the store keeps:
 // the header, the document order, every point with its history and sign-offs,
-// every amendment with its votes, and the credentials.
+// every amendment with its votes, every comment, and the credentials.
 func sameState(folded, stored *workflow.Negotiation) error {
 	differ := func(what string) error {
 		return storeCorrupt("negotiation %s: the stored %s differs from the fold of the log", folded.ID, what)
@@ -217,6 +217,13 @@ func sameState(folded, stored *workflow.Negotiation) error {
 		return differ("number of points")
 	case len(folded.Amendments) != len(stored.Amendments):
 		return differ("number of amendments")
+	case !slices.Equal(folded.CommentOrder, stored.CommentOrder):
+		return differ("comments")
+	}
+	for id, c := range folded.Comments {
+		if !same(wire.CommentToProto(folded, c), wire.CommentToProto(stored, stored.Comments[id])) {
+			return differ(fmt.Sprintf("comment %s", id))
+		}
 	}
 	for id, p := range folded.Points {
 		q, ok := stored.Points[id]

@@ -40,14 +40,14 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 		out.Payload = &parleyv1.Event_NegotiationCreated{NegotiationCreated: &parleyv1.NegotiationCreated{
 			Title: p.Title, Participants: participantsToProto(nil, p.Participants), DecisionRule: ruleToProto(p.Rule),
 			MediatorsMayChange: p.MediatorsMayChange, DefaultVotingDuration: duration(p.DefaultVotingDuration),
-			MaxVotingDuration: duration(p.MaxVotingDuration)}}
+			MaxVotingDuration: duration(p.MaxVotingDuration), ObserversMayComment: p.ObserversMayComment}}
 	case workflow.PointAdded:
 		out.Payload = &parleyv1.Event_PointAdded{PointAdded: &parleyv1.PointAdded{
 			PointId: p.PointID, Text: p.Text, TextSha256: p.TextHash}}
 	case workflow.AmendmentProposed:
 		out.Payload = &parleyv1.Event_AmendmentProposed{AmendmentProposed: &parleyv1.AmendmentProposed{
 			AmendmentId: p.AmendmentID, Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, VotingDeadline: timestamp(p.Deadline)}}
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline)}}
 	case workflow.VoteCast:
 		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
 			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
@@ -96,6 +96,11 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 	case workflow.CheckpointKeyRotated:
 		out.Payload = &parleyv1.Event_CheckpointKeyRotated{CheckpointKeyRotated: &parleyv1.CheckpointKeyRotated{
 			VerifierKey: p.VerifierKey, PreviousVerifierKey: p.PreviousVerifierKey}}
+	case workflow.CommentPosted:
+		out.Payload = &parleyv1.Event_CommentPosted{CommentPosted: &parleyv1.CommentPosted{
+			CommentId: p.CommentID, PointId: p.PointID, AmendmentId: p.AmendmentID, ParentId: p.ParentID, Text: p.Text}}
+	case workflow.CommentRetracted:
+		out.Payload = &parleyv1.Event_CommentRetracted{CommentRetracted: &parleyv1.CommentRetracted{CommentId: p.CommentID}}
 	case workflow.ParticipantAdded:
 		out.Payload = &parleyv1.Event_ParticipantAdded{ParticipantAdded: &parleyv1.ParticipantAdded{
 			Participant: ParticipantToProto(nil, p.Participant)}}
@@ -133,14 +138,14 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		c := p.NegotiationCreated
 		e.Payload = workflow.NegotiationCreated{Title: c.GetTitle(), Participants: Participants(c.GetParticipants()), Rule: Rule(c.GetDecisionRule()),
 			MediatorsMayChange: c.GetMediatorsMayChange(), DefaultVotingDuration: Duration(c.GetDefaultVotingDuration()),
-			MaxVotingDuration: Duration(c.GetMaxVotingDuration())}
+			MaxVotingDuration: Duration(c.GetMaxVotingDuration()), ObserversMayComment: c.GetObserversMayComment()}
 	case *parleyv1.Event_PointAdded:
 		c := p.PointAdded
 		e.Payload = workflow.PointAdded{PointID: c.GetPointId(), Text: c.GetText(), TextHash: c.GetTextSha256()}
 	case *parleyv1.Event_AmendmentProposed:
 		c := p.AmendmentProposed
 		e.Payload = workflow.AmendmentProposed{AmendmentID: c.GetAmendmentId(), Kind: Kind(c.GetKind()), PointID: c.GetPointId(),
-			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), Deadline: Time(c.GetVotingDeadline())}
+			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline())}
 	case *parleyv1.Event_VoteCast:
 		c := p.VoteCast
 		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}
@@ -183,6 +188,12 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 	case *parleyv1.Event_CheckpointKeyRotated:
 		c := p.CheckpointKeyRotated
 		e.Payload = workflow.CheckpointKeyRotated{VerifierKey: c.GetVerifierKey(), PreviousVerifierKey: c.GetPreviousVerifierKey()}
+	case *parleyv1.Event_CommentPosted:
+		c := p.CommentPosted
+		e.Payload = workflow.CommentPosted{CommentID: c.GetCommentId(), PointID: c.GetPointId(), AmendmentID: c.GetAmendmentId(),
+			ParentID: c.GetParentId(), Text: c.GetText()}
+	case *parleyv1.Event_CommentRetracted:
+		e.Payload = workflow.CommentRetracted{CommentID: p.CommentRetracted.GetCommentId()}
 	case *parleyv1.Event_ParticipantAdded:
 		e.Payload = workflow.ParticipantAdded{Participant: Participants([]*parleyv1.Participant{p.ParticipantAdded.GetParticipant()})[0]}
 	case *parleyv1.Event_ParticipantRemoved:

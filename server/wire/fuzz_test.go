@@ -48,8 +48,9 @@ func fuzzScenario(tb testing.TB) []workflow.Event {
 	do(workflow.AdminActor, "create", workflow.CreateNegotiation{NegotiationID: id, Title: "Fuzz — a treaty",
 		Participants: []workflow.Participant{{ID: "ukraine", DisplayName: "Україна", Role: workflow.RoleDelegation, Weight: 3},
 			{ID: "europe", Role: workflow.RoleDelegation}, {ID: "mediator", Role: workflow.RoleMediator}, {ID: "press", Role: workflow.RoleObserver}},
-		Rule:   workflow.DecisionRule{Method: workflow.MethodQualified, Quorum: 1, ThresholdBasisPoints: 6000},
-		Points: []workflow.NewPoint{{ID: p1, Text: "First point.\n— with a sub-item"}, {ID: p2, Text: "Second point."}}})
+		Rule:                workflow.DecisionRule{Method: workflow.MethodQualified, Quorum: 1, ThresholdBasisPoints: 6000},
+		Points:              []workflow.NewPoint{{ID: p1, Text: "First point.\n— with a sub-item"}, {ID: p2, Text: "Second point."}},
+		ObserversMayComment: true})
 	hash := strings.Repeat("ab", 32)
 	do(workflow.AdminActor, "", workflow.IssueCredential{Participant: "ukraine", TokenHash: hash})
 	do(workflow.AdminActor, "", workflow.RevokeCredential{Participant: "ukraine"})
@@ -58,6 +59,12 @@ func fuzzScenario(tb testing.TB) []workflow.Event {
 	do("europe", "x2", workflow.ProposeAmendment{AmendmentID: x2, Kind: workflow.KindReplace, PointID: p1, BaseRevision: 1, Text: "Another first point."})
 	do("ukraine", "x3", workflow.ProposeAmendment{AmendmentID: x3, Kind: workflow.KindInsert, Text: "A new first point."})
 	do("europe", "x4", workflow.ProposeAmendment{AmendmentID: x4, Kind: workflow.KindDelete, PointID: p2, BaseRevision: 1})
+	x5, c1, c2, c3 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	do("mediator", "x5", workflow.ProposeAmendment{AmendmentID: x5, Kind: workflow.KindReplace, PointID: p1, BaseRevision: 1, Text: "A compromise.", CounterTo: x2})
+	do("europe", "c1", workflow.PostComment{CommentID: c1, PointID: p1, Text: "Why change it?"})
+	do("ukraine", "c2", workflow.PostComment{CommentID: c2, ParentID: c1, Text: "It is vague.\nSee the rationale."})
+	do("press", "c3", workflow.PostComment{CommentID: c3, AmendmentID: x5, Text: "A fair middle."})
+	do("europe", "c1-retract", workflow.RetractComment{CommentID: c1})
 	do("ukraine", "v1", workflow.CastVote{AmendmentID: x1, Choice: workflow.ChoiceReject, Reason: "Too vague."})
 	do("ukraine", "v2", workflow.CastVote{AmendmentID: x1, Choice: workflow.ChoiceApprove})
 	do("europe", "v3", workflow.CastVote{AmendmentID: x1, Choice: workflow.ChoiceAbstain})
@@ -85,7 +92,7 @@ func TestFuzzScenario_CoversEveryEvent(t *testing.T) {
 	}
 	want := []string{"NegotiationCreated", "PointAdded", "AmendmentProposed", "VoteCast", "VotingClosed", "AmendmentApplied",
 		"AmendmentRejected", "AmendmentWithdrawn", "AmendmentStaled", "PointSignedOff", "SignOffRevoked", "DocumentAccepted",
-		"NegotiationConcluded", "CredentialIssued", "CredentialRevoked"}
+		"NegotiationConcluded", "CredentialIssued", "CredentialRevoked", "CommentPosted", "CommentRetracted"}
 	for _, k := range want {
 		if !kinds[k] {
 			t.Errorf("the scenario has no %s event", k)

@@ -18,6 +18,7 @@ type Records struct {
 	Order        []string // point ids in document order
 	Points       []*parleyv1.Point
 	Amendments   []*parleyv1.Amendment
+	Comments     []*parleyv1.Comment
 	Credentials  map[string]string
 	LastSequence int64
 	LastEventAt  time.Time
@@ -50,6 +51,9 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 		MediatorsMayChange:    r.Meta.GetMediatorsMayChange(),
 		DefaultVotingDuration: Duration(r.Meta.GetDefaultVotingDuration()),
 		MaxVotingDuration:     Duration(r.Meta.GetMaxVotingDuration()),
+		ObserversMayComment:   r.Meta.GetObserversMayComment(),
+		Comments:              make(map[string]*workflow.Comment, len(r.Comments)),
+		CommentOrder:          make([]string, 0, len(r.Comments)),
 	}
 	if len(n.Removed) == 0 {
 		n.Removed = nil
@@ -101,8 +105,41 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 		n.Amendments[a.ID] = a
 		n.AmendmentOrder = append(n.AmendmentOrder, a.ID)
 	}
+	comments := slices.Clone(r.Comments)
+	slices.SortFunc(comments, func(a, b *parleyv1.Comment) int { return int(a.GetSequence() - b.GetSequence()) })
+	for _, rec := range comments {
+		c, err := commentFromRecord(rec, ids)
+		if err != nil {
+			return nil, err
+		}
+		n.Comments[c.ID] = c
+		n.CommentOrder = append(n.CommentOrder, c.ID)
+	}
 	n.Reindex()
 	return n, nil
+}
+
+func commentFromRecord(rec *parleyv1.Comment, ids interner) (*workflow.Comment, error) {
+	_, id, err := storedChild("stored comment", rec.GetName(), "comments")
+	if err != nil {
+		return nil, corrupt("comment record: %v", err)
+	}
+	c := &workflow.Comment{ID: id, Author: ids.of(rec.GetAuthor()), Text: rec.GetText(), Retracted: rec.GetRetracted(),
+		PostedAt: Time(rec.GetCreateTime()), RetractedAt: Time(rec.GetRetractTime()), Sequence: rec.GetSequence()}
+	for _, f := range []struct {
+		field      *string
+		name, coll string
+	}{{&c.PointID, rec.GetPoint(), "points"}, {&c.AmendmentID, rec.GetAmendment(), "amendments"}, {&c.ParentID, rec.GetParent(), "comments"}} {
+		if f.name != "" {
+			if _, *f.field, err = storedChild("stored comment", f.name, f.coll); err != nil {
+				return nil, corrupt("comment record %s: %v", id, err)
+			}
+		}
+	}
+	if c.Subject() == "" {
+		return nil, corrupt("comment record %s discusses nothing", id)
+	}
+	return c, nil
 }
 
 // storedChild splits a resource name read back from storage. The server
@@ -184,6 +221,11 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 			if _, *field, err = storedChild("stored amendment point", name, "points"); err != nil {
 				return nil, corrupt("amendment record %s: %v", id, err)
 			}
+		}
+	}
+	if rec.GetCounterTo() != "" {
+		if _, a.CounterTo, err = storedChild("stored amendment", rec.GetCounterTo(), "amendments"); err != nil {
+			return nil, corrupt("amendment record %s: %v", id, err)
 		}
 	}
 	if rec.GetStaledBy() != "" {

@@ -101,6 +101,8 @@ func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 		PointCount:            int32(len(n.Order)),
 		AgreedPointCount:      int32(n.AgreedPoints()),
 		PendingAmendmentCount: int32(n.PendingAmendments()),
+		ObserversMayComment:   n.ObserversMayComment,
+		CommentCount:          int32(len(n.CommentOrder)),
 		RemovedParticipants:   participantsToProto(nil, n.Removed),
 		MediatorsMayChange:    n.MediatorsMayChange,
 		DefaultVotingDuration: duration(n.DefaultVotingDuration),
@@ -148,6 +150,18 @@ func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, histor
 		Status:                parleyv1.PointStatus_POINT_STATUS_PENDING,
 		PendingAmendmentCount: int32(n.PendingAmendmentsOfPoint(p.ID)),
 		DeleteTime:            timestamp(p.DeletedAt),
+		CommentCount:          int32(len(n.CommentsOf(p.ID))),
+	}
+	for _, a := range n.Alternatives(p.ID) {
+		if len(out.Alternatives) == MaxAlternatives {
+			break
+		}
+		alt := &parleyv1.PointAlternative{Amendment: AmendmentName(n.ID, a.ID), Kind: parleyv1.AmendmentKind(a.Kind),
+			Text: a.Text, Proposer: a.Proposer, ByMediator: n.ByMediator(a), State: parleyv1.AmendmentState(a.State)}
+		if a.CounterTo != "" {
+			alt.CounterTo = AmendmentName(n.ID, a.CounterTo)
+		}
+		out.Alternatives = append(out.Alternatives, alt)
 	}
 	switch {
 	case p.Deleted:
@@ -184,6 +198,7 @@ func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, histor
 func PointRecord(n *workflow.Negotiation, p *workflow.Point) *parleyv1.Point {
 	out := PointToProto(n, p, true)
 	out.SignOffs, out.StaleSignOffs = nil, nil
+	out.Alternatives, out.CommentCount = nil, 0 // computed from the amendments and comments
 	for _, id := range sortedKeys(p.SignOffs) {
 		out.SignOffs = append(out.SignOffs, signOffToProto(p.SignOffs[id]))
 	}
@@ -219,6 +234,11 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 		Sequence:        a.Sequence,
 		RejectionReason: a.RejectionReason,
 		VotingDeadline:  timestamp(a.Deadline),
+		ByMediator:      n.ByMediator(a),
+		CommentCount:    int32(len(n.CommentsOf(a.ID))),
+	}
+	if a.CounterTo != "" {
+		out.CounterTo = AmendmentName(n.ID, a.CounterTo)
 	}
 	out.DecisionRuleVersion = int32(max(a.RuleVersion, 1))
 	if a.State == workflow.AmendmentStateOpen {
@@ -253,6 +273,34 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 			}
 			out.Votes[i] = vote
 		}
+	}
+	return out
+}
+
+// MaxAlternatives is how many of a point's competing pending amendments a
+// point lists in its brackets.
+const MaxAlternatives = 16
+
+// CommentToProto returns a comment as the API shows it: a retracted one
+// without its text.
+func CommentToProto(n *workflow.Negotiation, c *workflow.Comment) *parleyv1.Comment {
+	out := &parleyv1.Comment{
+		Name:        CommentName(n.ID, c.ID),
+		Author:      c.Author,
+		Text:        c.Text,
+		Retracted:   c.Retracted,
+		CreateTime:  timestamp(c.PostedAt),
+		RetractTime: timestamp(c.RetractedAt),
+		Sequence:    c.Sequence,
+	}
+	if c.PointID != "" {
+		out.Point = PointName(n.ID, c.PointID)
+	}
+	if c.AmendmentID != "" {
+		out.Amendment = AmendmentName(n.ID, c.AmendmentID)
+	}
+	if c.ParentID != "" {
+		out.Parent = CommentName(n.ID, c.ParentID)
 	}
 	return out
 }

@@ -35,6 +35,16 @@ func AmendmentName(negotiationID, amendmentID string) string {
 	return "negotiations/" + negotiationID + "/amendments/" + amendmentID
 }
 
+// CommentName returns `negotiations/{negotiation}/comments/{comment}`.
+func CommentName(negotiationID, commentID string) string {
+	return "negotiations/" + negotiationID + "/comments/" + commentID
+}
+
+// ParseCommentName returns the ids in `negotiations/{n}/comments/{c}`.
+func ParseCommentName(field, name string) (negotiationID, commentID string, err error) {
+	return parseChildName(field, name, "comments")
+}
+
 // ParseNegotiationName returns the id in `negotiations/{id}`.
 func ParseNegotiationName(field, name string) (string, error) {
 	parts := strings.Split(name, "/")

@@ -57,6 +57,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 			MediatorsMayChange:    p.MediatorsMayChange,
 			DefaultVotingDuration: p.DefaultVotingDuration,
 			MaxVotingDuration:     p.MaxVotingDuration,
+
+			ObserversMayComment: p.ObserversMayComment,
+			Comments:            map[string]*Comment{},
 		}
 		n.Reindex()
 
@@ -79,7 +82,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		}
 		n.Amendments[p.AmendmentID] = &Amendment{
 			ID: p.AmendmentID, Proposer: e.Actor, Kind: p.Kind, PointID: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale,
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo,
 			State: AmendmentStateOpen, Votes: map[string]Vote{},
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
 			Deadline: p.Deadline, RuleVersion: len(n.Rules),
@@ -201,6 +204,29 @@ func (n *Negotiation) applyPayload(e Event) error {
 		delete(n.Acceptances, e.Actor)
 
 	case CheckpointKeyRotated:
+
+	case CommentPosted:
+		if _, exists := n.Comments[p.CommentID]; exists {
+			return corrupt("event %d posts comment %s twice", e.Sequence, p.CommentID)
+		}
+		c := &Comment{ID: p.CommentID, Author: e.Actor, PointID: p.PointID, AmendmentID: p.AmendmentID,
+			ParentID: p.ParentID, Text: p.Text, PostedAt: e.At, Sequence: e.Sequence}
+		if c.Subject() == "" {
+			return corrupt("event %d posts comment %s about nothing", e.Sequence, p.CommentID)
+		}
+		if n.Comments == nil {
+			n.Comments = map[string]*Comment{}
+		}
+		n.Comments[c.ID] = c
+		n.CommentOrder = append(n.CommentOrder, c.ID)
+		n.derived.commentsOf[c.Subject()] = append(n.derived.commentsOf[c.Subject()], c.ID)
+
+	case CommentRetracted:
+		c, ok := n.Comments[p.CommentID]
+		if !ok || c.Retracted {
+			return corrupt("event %d retracts comment %s, which is unknown or retracted", e.Sequence, p.CommentID)
+		}
+		c.Retracted, c.RetractedAt, c.Text = true, e.At, ""
 
 	default:
 		if known, err := n.applyChangeEvent(e); !known {

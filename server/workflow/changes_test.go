@@ -139,6 +139,17 @@ var changeRefusals = []refusal{
 			suspended(f)
 			return ukraine, replaceP1()
 		}},
+	{name: "comment while suspended", code: workflow.EFAILEDPRECONDITION, reason: "NEGOTIATION_SUSPENDED",
+		run: func(f *fixture) (string, workflow.Command) {
+			suspended(f)
+			return ukraine, workflow.PostComment{CommentID: "c-1", PointID: "p1", Text: "Meanwhile."}
+		}},
+	{name: "retract a comment while suspended", code: workflow.EFAILEDPRECONDITION, reason: "NEGOTIATION_SUSPENDED",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(ukraine, workflow.PostComment{CommentID: "c-1", PointID: "p1", Text: "Meanwhile."})
+			suspended(f)
+			return ukraine, workflow.RetractComment{CommentID: "c-1"}
+		}},
 	{name: "resume an open negotiation", code: workflow.EFAILEDPRECONDITION, reason: "NOT_SUSPENDED",
 		run: func(*fixture) (string, workflow.Command) { return admin, workflow.ResumeNegotiation{} }},
 	{name: "suspend a concluded negotiation", code: workflow.EFAILEDPRECONDITION, reason: "NEGOTIATION_CONCLUDED",
@@ -156,6 +167,16 @@ var changeRefusals = []refusal{
 			id := f.propose(ukraine, workflow.KindReplace, "p1", "A new text.")
 			abandoned(f)
 			return russia, workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceApprove}
+		}},
+	{name: "comment after abandon", code: workflow.EFAILEDPRECONDITION, reason: "NEGOTIATION_ABANDONED",
+		run: func(f *fixture) (string, workflow.Command) {
+			abandoned(f)
+			return mediator, workflow.PostComment{CommentID: "c-1", PointID: "p1", Text: "Afterwards."}
+		}},
+	{name: "comment by a removed delegation", code: workflow.EPERMISSION, reason: "PARTICIPANT_REMOVED",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(admin, workflow.RemoveParticipant{Participant: europe})
+			return europe, workflow.PostComment{CommentID: "c-1", PointID: "p1", Text: "Still here."}
 		}},
 	{name: "abandon without a reason", code: workflow.EINVALID, reason: "REASON_REQUIRED",
 		run: func(*fixture) (string, workflow.Command) { return admin, workflow.AbandonNegotiation{} }},
@@ -285,6 +306,30 @@ func TestRemoveParticipant(t *testing.T) {
 		f.do(admin, workflow.RemoveParticipant{Participant: europe})
 		if a := f.amendment(id); a.State != workflow.AmendmentStateFailed || a.Votes[europe].Choice != workflow.ChoiceReject {
 			t.Fatalf("closed amendment changed: %s %v", a.State, a.Votes)
+		}
+	})
+	t.Run("RecountsMediatorProposal", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.propose(mediator, workflow.KindReplace, "p1", "A compromise.")
+		for _, d := range []string{ukraine, russia, unitedStates} {
+			f.do(d, workflow.CastVote{AmendmentID: id, Choice: workflow.ChoiceApprove})
+		}
+		events := f.do(admin, workflow.RemoveParticipant{Participant: europe})
+		if got, want := payloads(events), []string{"workflow.ParticipantRemoved", "workflow.VotingClosed"}; !slices.Equal(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+		if a := f.amendment(id); a.State != workflow.AmendmentStatePassed || a.Tally.Approve != 3 || a.Tally.NotVoted != 0 {
+			t.Fatalf("mediator's proposal: %s %+v", a.State, a.Tally)
+		}
+	})
+	t.Run("RemovedMediatorsProposalStaysMediators", func(t *testing.T) {
+		f := newFixture(t)
+		f.do(admin, workflow.AddParticipant{Participant: workflow.Participant{ID: "second-mediator", DisplayName: "Second mediator", Role: workflow.RoleMediator}})
+		id := f.propose(mediator, workflow.KindReplace, "p1", "A compromise.")
+		f.do(admin, workflow.RemoveParticipant{Participant: mediator})
+		a := f.amendment(id)
+		if a.State != workflow.AmendmentStateOpen || !f.n.ByMediator(a) {
+			t.Fatalf("removed mediator's proposal: %s, by mediator %v", a.State, f.n.ByMediator(a))
 		}
 	})
 	t.Run("ConcludesWhenTheOthersAccepted", func(t *testing.T) {

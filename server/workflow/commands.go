@@ -21,6 +21,8 @@ type CreateNegotiation struct {
 	Participants  []Participant
 	Rule          DecisionRule
 	Points        []NewPoint
+
+	ObserversMayComment bool
 	// MediatorsMayChange, DefaultVotingDuration and MaxVotingDuration are
 	// the negotiation's settings for changes and deadlines (see Negotiation).
 	MediatorsMayChange    bool
@@ -42,6 +44,7 @@ type ProposeAmendment struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
+	CounterTo    string    // optional: the id of the amendment this one answers
 	Deadline     time.Time // optional voting deadline; zero: the negotiation's default, if any
 }
 
@@ -146,6 +149,21 @@ type RotateCheckpointKey struct {
 	PreviousVerifierKey string
 }
 
+// PostComment posts a comment on a point (PointID), on an amendment
+// (AmendmentID), or a reply to a comment (ParentID): exactly one of the three.
+type PostComment struct {
+	CommentID   string
+	PointID     string
+	AmendmentID string
+	ParentID    string
+	Text        string
+}
+
+// RetractComment retracts the actor's own comment.
+type RetractComment struct{ CommentID string }
+
+func (PostComment) isCommand()         {}
+func (RetractComment) isCommand()      {}
 func (CreateNegotiation) isCommand()   {}
 func (ProposeAmendment) isCommand()    {}
 func (CastVote) isCommand()            {}

@@ -85,6 +85,10 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.signOffPoints(c)
 	case RevokeSignOffs:
 		err = d.revokeSignOffs(c)
+	case PostComment:
+		err = d.postComment(c)
+	case RetractComment:
+		err = d.retractComment(c)
 	default:
 		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
 	}
@@ -247,7 +251,7 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 			At: m.At, Actor: m.Actor, RequestID: m.RequestID, Payload: p})
 	}
 	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule, MediatorsMayChange: c.MediatorsMayChange,
-		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration})
+		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration, ObserversMayComment: c.ObserversMayComment})
 	seen := make(map[string]bool, len(c.Points))
 	for i, p := range c.Points {
 		if p.ID == "" || seen[p.ID] {
@@ -365,7 +369,9 @@ func validateRule(r DecisionRule, participants []Participant) (DecisionRule, err
 }
 
 func (d *decider) propose(c ProposeAmendment) error {
-	if err := d.act("propose amendments", RoleDelegation); err != nil {
+	// A mediator proposes too: its compromise text is voted on by the
+	// delegations like any other amendment.
+	if err := d.act("propose amendments", RoleDelegation, RoleMediator); err != nil {
 		return err
 	}
 	text := NormalizeText(c.Text)
@@ -425,6 +431,11 @@ func (d *decider) propose(c ProposeAmendment) error {
 			return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
 		}
 	}
+	if c.CounterTo != "" {
+		if err := d.checkCounter(c); err != nil {
+			return err
+		}
+	}
 	deadline := c.Deadline
 	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
 		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
@@ -434,7 +445,104 @@ func (d *decider) propose(c ProposeAmendment) error {
 		}
 	}
 	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: c.Kind, PointID: c.PointID,
-		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, Deadline: deadline})
+		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, CounterTo: c.CounterTo, Deadline: deadline})
+	return nil
+}
+
+// checkCounter checks that a counter-proposal answers a pending amendment of
+// the same point: a REPLACE or DELETE answers a REPLACE or DELETE of the same
+// point (they compete for its text), an INSERT an INSERT after the same point.
+func (d *decider) checkCounter(c ProposeAmendment) error {
+	target, ok := d.n.Amendments[c.CounterTo]
+	if !ok {
+		return Errorf(ENOTFOUND, "COUNTER_TARGET_NOT_FOUND", "amendment %s, which this one would answer, is not in this negotiation", c.CounterTo)
+	}
+	if !target.State.Pending() {
+		return Errorf(EFAILEDPRECONDITION, "COUNTER_TARGET_NOT_PENDING", "the amendment answered is %s: only an OPEN or PASSED amendment can be countered", target.State)
+	}
+	if target.PointID != c.PointID || (target.Kind == KindInsert) != (c.Kind == KindInsert) {
+		return Errorf(EINVALID, "COUNTER_POINT_MISMATCH", "a counter-proposal changes the same point as the amendment it answers (%s of point %d)", target.Kind, d.n.PointNumber(target.PointID))
+	}
+	return nil
+}
+
+func (d *decider) postComment(c PostComment) error {
+	roles := []Role{RoleDelegation, RoleMediator}
+	if d.n.ObserversMayComment {
+		roles = append(roles, RoleObserver)
+	}
+	if err := d.act("comment", roles...); err != nil {
+		return err
+	}
+	text := NormalizeText(c.Text)
+	if err := validateFreeText("comment", "COMMENT_TOO_LONG", text, MaxCommentBytes); err != nil {
+		return err
+	}
+	if strings.TrimSpace(text) == "" {
+		return Errorf(EINVALID, "COMMENT_EMPTY", "a comment needs some text")
+	}
+	if c.CommentID == "" {
+		return Errorf(EINVALID, "COMMENT_ID_REQUIRED", "comment id is required")
+	}
+	if _, exists := d.n.Comments[c.CommentID]; exists {
+		return Errorf(EALREADYEXISTS, "COMMENT_EXISTS", "comment %s exists already", c.CommentID)
+	}
+	given := 0
+	for _, id := range []string{c.PointID, c.AmendmentID, c.ParentID} {
+		if id != "" {
+			given++
+		}
+	}
+	switch {
+	case given == 0:
+		return Errorf(EINVALID, "SUBJECT_REQUIRED", "a comment names the point or amendment it discusses, or the comment it replies to")
+	case given > 1:
+		return Errorf(EINVALID, "SUBJECT_CONFLICT", "a comment names one of a point, an amendment or a comment to reply to, not several")
+	}
+	posted := CommentPosted{CommentID: c.CommentID, Text: text}
+	switch {
+	case c.PointID != "":
+		if _, err := d.livePoint(c.PointID); err != nil {
+			return err
+		}
+		posted.PointID = c.PointID
+	case c.AmendmentID != "":
+		if _, err := d.amendment(c.AmendmentID); err != nil {
+			return err
+		}
+		posted.AmendmentID = c.AmendmentID
+	default:
+		parent, ok := d.n.Comments[c.ParentID]
+		if !ok {
+			return Errorf(ENOTFOUND, "COMMENT_NOT_FOUND", "comment %s not found", c.ParentID)
+		}
+		if parent.Retracted {
+			return Errorf(EFAILEDPRECONDITION, "COMMENT_RETRACTED", "comment %s was retracted by its author and takes no replies", c.ParentID)
+		}
+		posted.ParentID, posted.PointID, posted.AmendmentID = parent.ID, parent.PointID, parent.AmendmentID
+	}
+	if len(d.n.Comments) >= MaxComments {
+		return Errorf(ERESOURCEEXHAUSTED, "TOO_MANY_COMMENTS", "the negotiation has %d comments, the limit", MaxComments)
+	}
+	d.emit(posted)
+	return nil
+}
+
+func (d *decider) retractComment(c RetractComment) error {
+	if err := d.act("retract comments", RoleDelegation, RoleMediator, RoleObserver); err != nil {
+		return err
+	}
+	comment, ok := d.n.Comments[c.CommentID]
+	if !ok {
+		return Errorf(ENOTFOUND, "COMMENT_NOT_FOUND", "comment %s not found", c.CommentID)
+	}
+	if comment.Author != d.m.Actor {
+		return Errorf(EPERMISSION, "NOT_AUTHOR", "only its author %q can retract this comment", comment.Author)
+	}
+	if comment.Retracted {
+		return Errorf(EFAILEDPRECONDITION, "COMMENT_RETRACTED", "comment %s was retracted already", c.CommentID)
+	}
+	d.emit(CommentRetracted{CommentID: c.CommentID})
 	return nil
 }
 
@@ -635,7 +743,7 @@ func (d *decider) reject(c RejectAmendment) error {
 }
 
 func (d *decider) withdraw(c WithdrawAmendment) error {
-	if err := d.act("withdraw amendments", RoleDelegation); err != nil {
+	if err := d.act("withdraw amendments", RoleDelegation, RoleMediator); err != nil {
 		return err
 	}
 	a, err := d.amendment(c.AmendmentID)

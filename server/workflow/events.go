@@ -24,6 +24,7 @@ type NegotiationCreated struct {
 	MediatorsMayChange    bool
 	DefaultVotingDuration time.Duration
 	MaxVotingDuration     time.Duration
+	ObserversMayComment   bool
 }
 
 // PointAdded appends one point of the initial document.
@@ -41,6 +42,7 @@ type AmendmentProposed struct {
 	BaseRevision int64
 	Text         string
 	Rationale    string
+	CounterTo    string    // the amendment it answers; empty if none
 	Deadline     time.Time // zero: no deadline
 }
 
@@ -145,6 +147,21 @@ type CheckpointKeyRotated struct {
 	PreviousVerifierKey string // empty if the server had none on record
 }
 
+// CommentPosted records the actor's comment on a point or an amendment, or
+// its reply to a comment (whose subject it then carries too).
+type CommentPosted struct {
+	CommentID   string
+	PointID     string
+	AmendmentID string
+	ParentID    string
+	Text        string
+}
+
+// CommentRetracted records that the actor retracted its comment.
+type CommentRetracted struct{ CommentID string }
+
+func (CommentPosted) isPayload()        {}
+func (CommentRetracted) isPayload()     {}
 func (NegotiationCreated) isPayload()   {}
 func (PointAdded) isPayload()           {}
 func (AmendmentProposed) isPayload()    {}

@@ -240,6 +240,7 @@ type derived struct {
 	Delegations  []string
 	Numbers      map[string]int
 	ByPoint      map[string][]string
+	CommentsOf   map[string][]string
 	PendingOf    map[string]int
 }
 
@@ -251,12 +252,17 @@ func derivedView(n *workflow.Negotiation) derived {
 		Delegations:  slices.Clone(n.Delegations()),
 		Numbers:      map[string]int{"no-such-point": n.PointNumber("no-such-point")},
 		ByPoint:      map[string][]string{},
+		CommentsOf:   map[string][]string{},
 		PendingOf:    map[string]int{},
 	}
 	for id := range n.Points {
 		v.Numbers[id] = n.PointNumber(id)
 		v.ByPoint[id] = slices.Clone(n.AmendmentsOfPoint(id))
+		v.CommentsOf[id] = slices.Clone(n.CommentsOf(id))
 		v.PendingOf[id] = n.PendingAmendmentsOfPoint(id)
+	}
+	for id := range n.Amendments {
+		v.CommentsOf[id] = slices.Clone(n.CommentsOf(id))
 	}
 	return v
 }

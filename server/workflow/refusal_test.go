@@ -624,6 +624,86 @@ var refusals = []refusal{
 			return admin, workflow.RevokeCredential{Participant: mediator}
 		}},
 
+	// Counter-proposals.
+	{name: "counter to an unknown amendment", code: workflow.ENOTFOUND, reason: "COUNTER_TARGET_NOT_FOUND",
+		run: proposeWith(func(c *workflow.ProposeAmendment) { c.CounterTo = "am-elsewhere" })},
+	{name: "counter to a withdrawn amendment", code: workflow.EFAILEDPRECONDITION, reason: "COUNTER_TARGET_NOT_PENDING",
+		run: func(f *fixture) (string, workflow.Command) {
+			target := f.propose(russia, workflow.KindReplace, "p1", "Russia's text.")
+			f.do(russia, workflow.WithdrawAmendment{AmendmentID: target})
+			c := replaceP1()
+			c.CounterTo = target
+			return ukraine, c
+		}},
+	{name: "counter on another point", code: workflow.EINVALID, reason: "COUNTER_POINT_MISMATCH",
+		run: func(f *fixture) (string, workflow.Command) {
+			c := replaceP1()
+			c.CounterTo = f.propose(russia, workflow.KindReplace, "p3", "Russia's text.")
+			return ukraine, c
+		}},
+	{name: "insert countering a replace", code: workflow.EINVALID, reason: "COUNTER_POINT_MISMATCH",
+		run: func(f *fixture) (string, workflow.Command) {
+			target := f.propose(russia, workflow.KindReplace, "p1", "Russia's text.")
+			return ukraine, workflow.ProposeAmendment{AmendmentID: "am-new", Kind: workflow.KindInsert, PointID: "p1", Text: "New.", CounterTo: target}
+		}},
+
+	// Comments.
+	{name: "empty comment", code: workflow.EINVALID, reason: "COMMENT_EMPTY",
+		run: commentWith(func(c *workflow.PostComment) { c.Text = " \n\t " })},
+	{name: "comment one byte too long", code: workflow.EINVALID, reason: "COMMENT_TOO_LONG",
+		run: commentWith(func(c *workflow.PostComment) { c.Text = strings.Repeat("c", workflow.MaxCommentBytes+1) })},
+	{name: "comment without id", code: workflow.EINVALID, reason: "COMMENT_ID_REQUIRED",
+		run: commentWith(func(c *workflow.PostComment) { c.CommentID = "" })},
+	{name: "comment posted twice", code: workflow.EALREADYEXISTS, reason: "COMMENT_EXISTS",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(ukraine, validComment())
+			return ukraine, validComment()
+		}},
+	{name: "comment about nothing", code: workflow.EINVALID, reason: "SUBJECT_REQUIRED",
+		run: commentWith(func(c *workflow.PostComment) { c.PointID = "" })},
+	{name: "comment on a point and an amendment", code: workflow.EINVALID, reason: "SUBJECT_CONFLICT",
+		run: commentWith(func(c *workflow.PostComment) { c.AmendmentID = "am-1" })},
+	{name: "comment on an unknown point", code: workflow.ENOTFOUND, reason: "POINT_NOT_FOUND",
+		run: commentWith(func(c *workflow.PostComment) { c.PointID = "p9" })},
+	{name: "comment on an unknown amendment", code: workflow.ENOTFOUND, reason: "AMENDMENT_NOT_FOUND",
+		run: commentWith(func(c *workflow.PostComment) { c.PointID, c.AmendmentID = "", "am-9" })},
+	{name: "reply to an unknown comment", code: workflow.ENOTFOUND, reason: "COMMENT_NOT_FOUND",
+		run: commentWith(func(c *workflow.PostComment) { c.PointID, c.ParentID = "", "c-9" })},
+	{name: "reply to a retracted comment", code: workflow.EFAILEDPRECONDITION, reason: "COMMENT_RETRACTED",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(russia, validComment())
+			f.do(russia, workflow.RetractComment{CommentID: "c-1"})
+			return ukraine, workflow.PostComment{CommentID: "c-2", ParentID: "c-1", Text: "Why?"}
+		}},
+	{name: "comment by an observer", code: workflow.EPERMISSION, reason: "ROLE_NOT_ALLOWED",
+		run: func(*fixture) (string, workflow.Command) { return observer, validComment() }},
+	{name: "retract another's comment", code: workflow.EPERMISSION, reason: "NOT_AUTHOR",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(russia, validComment())
+			return ukraine, workflow.RetractComment{CommentID: "c-1"}
+		}},
+	{name: "retract twice", code: workflow.EFAILEDPRECONDITION, reason: "COMMENT_RETRACTED",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.do(ukraine, validComment())
+			f.do(ukraine, workflow.RetractComment{CommentID: "c-1"})
+			return ukraine, workflow.RetractComment{CommentID: "c-1"}
+		}},
+	{name: "retract an unknown comment", code: workflow.ENOTFOUND, reason: "COMMENT_NOT_FOUND",
+		run: func(*fixture) (string, workflow.Command) { return ukraine, workflow.RetractComment{CommentID: "c-9"} }},
+	{name: "one comment too many", code: workflow.ERESOURCEEXHAUSTED, reason: "TOO_MANY_COMMENTS",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.noFold = true // a hundred thousand events; the fold is checked elsewhere
+			for i := range workflow.MaxComments {
+				f.do(ukraine, workflow.PostComment{CommentID: fmt.Sprintf("c-%d", i+1), PointID: "p1", Text: "More."})
+			}
+			return ukraine, workflow.PostComment{CommentID: "c-last", PointID: "p1", Text: "One more."}
+		}},
+	{name: "comment after conclusion", code: workflow.EFAILEDPRECONDITION, reason: "NEGOTIATION_CONCLUDED",
+		run: func(f *fixture) (string, workflow.Command) {
+			f.conclude()
+			return ukraine, validComment()
+		}},
+
 	// The checkpoint key.
 	{name: "a delegation rotates the checkpoint key", code: workflow.EPERMISSION, reason: "ADMIN_ONLY",
 		run: func(*fixture) (string, workflow.Command) {
@@ -633,6 +713,18 @@ var refusals = []refusal{
 		run: func(*fixture) (string, workflow.Command) {
 			return admin, workflow.RotateCheckpointKey{VerifierKey: "parley+1234abcd+same", PreviousVerifierKey: "parley+1234abcd+same"}
 		}},
+}
+
+func validComment() workflow.PostComment {
+	return workflow.PostComment{CommentID: "c-1", PointID: "p1", Text: "Which borders?"}
+}
+
+func commentWith(mod func(c *workflow.PostComment)) func(*fixture) (string, workflow.Command) {
+	return func(*fixture) (string, workflow.Command) {
+		c := validComment()
+		mod(&c)
+		return ukraine, c
+	}
 }
 
 // manyParticipants returns count participants: a mediator and count-1
@@ -680,6 +772,10 @@ func TestRefusalBasesSucceed(t *testing.T) {
 	t.Run("delete", func(t *testing.T) {
 		f := newFixture(t)
 		f.do(ukraine, workflow.ProposeAmendment{AmendmentID: "am-new", Kind: workflow.KindDelete, PointID: "p1", BaseRevision: 1})
+	})
+	t.Run("comment", func(t *testing.T) {
+		f := newFixture(t)
+		f.do(ukraine, validComment())
 	})
 	t.Run("sign off", func(t *testing.T) {
 		f := newFixture(t)

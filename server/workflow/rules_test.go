@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -846,23 +847,28 @@ func TestCredentials(t *testing.T) {
 // TestRoles decides every command as every kind of actor, on an open
 // negotiation and on a concluded one. Who may do what: delegations propose,
 // vote, withdraw their own amendments, sign off and accept; mediators close,
-// apply and reject; the admin manages credentials; observers and strangers
-// do nothing. Roles are checked before the state, so a caller who may never
+// apply and reject, and propose and withdraw their own amendments too;
+// delegations and mediators comment; the admin manages credentials;
+// observers (unless the negotiation lets them comment) and strangers do
+// nothing. Roles are checked before the state, so a caller who may never
 // do something is told so even after conclusion.
 func TestRoles(t *testing.T) {
 	type command struct {
 		name    string
-		allowed string // "delegation", "mediator" or "admin"
+		allowed string // "delegation", "mediator", "delegation,mediator" or "admin"
 		cmd     func(open, passed string) workflow.Command
 	}
 	commands := []command{
-		{"propose", "delegation", func(_, _ string) workflow.Command {
+		{"propose", "delegation,mediator", func(_, _ string) workflow.Command {
 			return workflow.ProposeAmendment{AmendmentID: "am-matrix", Kind: workflow.KindReplace, PointID: "p3", BaseRevision: 1, Text: "Binding."}
 		}},
 		{"vote", "delegation", func(open, _ string) workflow.Command {
 			return workflow.CastVote{AmendmentID: open, Choice: workflow.ChoiceApprove}
 		}},
-		{"withdraw", "delegation", func(open, _ string) workflow.Command { return workflow.WithdrawAmendment{AmendmentID: open} }},
+		{"withdraw", "delegation,mediator", func(open, _ string) workflow.Command { return workflow.WithdrawAmendment{AmendmentID: open} }},
+		{"comment", "delegation,mediator", func(_, _ string) workflow.Command {
+			return workflow.PostComment{CommentID: "c-matrix", PointID: "p3", Text: "Why binding?"}
+		}},
 		{"sign off", "delegation", func(_, _ string) workflow.Command {
 			return workflow.SignOffPoint{PointID: "p3", Revision: 1, TextHash: workflow.HashText(text3)}
 		}},
@@ -922,10 +928,13 @@ func TestRoles(t *testing.T) {
 						// Credentials are allowed whatever the state.
 					case a.kind == "stranger":
 						code, reason = workflow.EPERMISSION, "NOT_A_MEMBER"
-					case a.kind != c.allowed:
+					case !slices.Contains(strings.Split(c.allowed, ","), a.kind):
 						code, reason = workflow.EPERMISSION, "ROLE_NOT_ALLOWED"
 					case concluded:
 						code, reason = workflow.EFAILEDPRECONDITION, "NEGOTIATION_CONCLUDED"
+					case c.name == "withdraw" && a.kind == "mediator":
+						// The role may, but the amendment is ukraine's.
+						code, reason = workflow.EPERMISSION, "NOT_PROPOSER"
 					case c.name == "accept":
 						// Allowed, but not with an amendment pending.
 						code, reason = workflow.EFAILEDPRECONDITION, "AMENDMENTS_PENDING"

@@ -21,6 +21,8 @@ const (
 	MaxNumberedTextBytes = 4 << 20
 	MaxRationaleBytes    = 4 << 10
 	MaxReasonBytes       = 1 << 10
+	MaxCommentBytes      = 4 << 10
+	MaxComments          = 100_000 // per negotiation
 	MaxParticipantID     = 63
 	MaxMembers           = 100 // named members of one participant, besides its default member
 )

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -242,6 +243,9 @@ type Negotiation struct {
 	Acceptances    map[string]Acceptance // newest acceptance per delegation
 	Credentials    map[string]string     // MemberKey → SHA-256 of the member's current token
 
+	ObserversMayComment bool                // observers may post comments, not only read
+	Comments            map[string]*Comment // every comment, retracted ones included
+	CommentOrder        []string            // comment ids in the order they were posted
 	// Removed holds the participants removed from the negotiation, in the
 	// order they left. Their ids are never given again, so that the log
 	// never names two parties with one id.
@@ -271,6 +275,7 @@ type derived struct {
 	byPoint      map[string][]string // point id → ids of amendments targeting it, in proposal order
 	pending      int                 // amendments OPEN or PASSED
 	pendingOf    map[string]int      // point id → its amendments OPEN or PASSED
+	commentsOf   map[string][]string // point or amendment id → ids of the comments on it, in order
 	delegations  []string            // ids of the delegations, in order
 	documentHash string
 	docHasher    hash.Hash // has hashed the rendered document so far, for appends
@@ -341,6 +346,7 @@ type Amendment struct {
 	// that decides this amendment; 0 in state loaded from before rule
 	// versions existed, meaning 1.
 	RuleVersion int
+	CounterTo   string // the amendment this one answers; empty if none
 }
 
 // RuleVersion is one decision rule of a negotiation with the delegations'
@@ -349,6 +355,30 @@ type RuleVersion struct {
 	Rule     DecisionRule
 	Weights  map[string]int32 // delegation id → weight; a delegation missing here weighs its current weight
 	Sequence int64            // the event that set it
+}
+
+// Comment is a remark on a point or an amendment, or a reply to one. A reply
+// carries the subject of its thread, so that a subject's comments are found
+// without walking threads.
+type Comment struct {
+	ID          string
+	Author      string
+	PointID     string // the point discussed; empty for an amendment's thread
+	AmendmentID string // the amendment discussed; empty for a point's thread
+	ParentID    string // the comment replied to; empty for a thread's first
+	Text        string // empty once retracted: the log keeps what it said
+	Retracted   bool
+	PostedAt    time.Time
+	RetractedAt time.Time
+	Sequence    int64
+}
+
+// Subject returns the id of the point or amendment the comment discusses.
+func (c *Comment) Subject() string {
+	if c.PointID != "" {
+		return c.PointID
+	}
+	return c.AmendmentID
 }
 
 // Vote is one delegation's position on an amendment.
@@ -412,6 +442,40 @@ func (n *Negotiation) PendingAmendments() int { return n.derived.pending }
 // on a point, in proposal order. The slice is shared: do not modify it.
 func (n *Negotiation) AmendmentsOfPoint(pointID string) []string { return n.derived.byPoint[pointID] }
 
+// CommentsOf returns the ids of the comments on a point or an amendment,
+// replies included, in the order they were posted. The slice is shared: do
+// not modify it.
+func (n *Negotiation) CommentsOf(subjectID string) []string { return n.derived.commentsOf[subjectID] }
+
+// ByMediator reports whether an amendment was proposed by a mediator, also
+// one removed from the negotiation since: the proposal stays a mediator's.
+func (n *Negotiation) ByMediator(a *Amendment) bool {
+	p, ok := n.Participant(a.Proposer)
+	if !ok {
+		i := slices.IndexFunc(n.Removed, func(q Participant) bool { return q.ID == a.Proposer })
+		if i < 0 {
+			return false
+		}
+		p = n.Removed[i]
+	}
+	return p.Role == RoleMediator
+}
+
+// Alternatives returns the pending REPLACE and DELETE amendments of a point,
+// in proposal order: the choices of its brackets beside its current text.
+func (n *Negotiation) Alternatives(pointID string) []*Amendment {
+	if n.derived.pendingOf[pointID] == 0 {
+		return nil
+	}
+	var out []*Amendment
+	for _, id := range n.derived.byPoint[pointID] {
+		if a := n.Amendments[id]; a.State.Pending() && a.Kind != KindInsert {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // PendingAmendmentsOfPoint returns the number of OPEN or PASSED amendments
 // that target or anchor on a point.
 func (n *Negotiation) PendingAmendmentsOfPoint(pointID string) int {
@@ -457,6 +521,11 @@ func (n *Negotiation) Reindex() {
 		participant: make(map[string]int, len(n.Participants)),
 		byPoint:     make(map[string][]string),
 		pendingOf:   make(map[string]int),
+		commentsOf:  make(map[string][]string),
+	}
+	for _, id := range n.CommentOrder {
+		subject := n.Comments[id].Subject()
+		n.derived.commentsOf[subject] = append(n.derived.commentsOf[subject], id)
 	}
 	for i, p := range n.Participants {
 		n.derived.participant[p.ID] = i

@@ -181,6 +181,12 @@ class Client:
             self.negotiation, negotiation, point=point, states=states, page_size=page_size, **call_options
         )
 
+    def comments(self, negotiation: str, *, point: str = "", amendment: str = "", page_size: int = 1000, **call_options):
+        """The discussion of a negotiation, or of one point or amendment, page after page (an iterator)."""
+        return paging.list_comments(
+            self.negotiation, negotiation, point=point, amendment=amendment, page_size=page_size, **call_options
+        )
+
     def events(self, negotiation: str, after_sequence: int = 0, *, page_size: int = 1000, **call_options):
         """The log after ``after_sequence`` up to its current end, page after page (an iterator)."""
         return paging.list_events(self.negotiation, negotiation, after_sequence, page_size=page_size, **call_options)

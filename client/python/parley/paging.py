@@ -174,6 +174,34 @@ def list_amendments(
             return
 
 
+def list_comments(
+    stub: negotiation_service_pb2_grpc.NegotiationServiceStub,
+    negotiation: str,
+    *,
+    point: str = "",
+    amendment: str = "",
+    page_size: int = 1000,
+    **call_options,
+) -> Iterator["negotiation_pb2.Comment"]:
+    """The comments of a negotiation, in the order they were posted, page after page.
+
+    ``point`` or ``amendment`` (a resource name) keeps only the discussion of
+    that point or amendment, replies included.
+    """
+    page_token = ""
+    while True:
+        res = stub.ListComments(
+            negotiation_service_pb2.ListCommentsRequest(
+                negotiation=negotiation, point=point, amendment=amendment, page_size=page_size, page_token=page_token
+            ),
+            **call_options,
+        )
+        yield from res.comments
+        if not res.next_page_token:
+            return
+        page_token = res.next_page_token
+
+
 def list_events(
     stub: negotiation_service_pb2_grpc.NegotiationServiceStub,
     negotiation: str,

@@ -151,6 +151,22 @@ class EndToEnd(unittest.TestCase):
         ).amendment
         self.assertEqual(amendment.state, pb.AMENDMENT_STATE_OPEN)
 
+        # Russia questions the amendment and Ukraine replies: the reply joins
+        # the amendment's thread; the observer reads the discussion.
+        question = clients["russia"].negotiation.PostComment(
+            api.PostCommentRequest(negotiation=name, amendment=amendment.name, text="Does this cover civilians held abroad?")
+        ).comment
+        reply = clients["ukraine"].negotiation.PostComment(
+            api.PostCommentRequest(negotiation=name, parent=question.name, text="Yes.")
+        ).comment
+        self.assertEqual(reply.amendment, amendment.name)
+        self.assertEqual(reply.parent, question.name)
+        discussion = list(clients["press"].comments(name, amendment=amendment.name, page_size=1))
+        self.assertEqual(
+            [(c.author, c.text) for c in discussion],
+            [("russia", "Does this cover civilians held abroad?"), ("ukraine", "Yes.")],
+        )
+
         # Every delegation votes APPROVE; the last vote closes voting. The same
         # request sent twice is a safe retry: same reply, no new event.
         for pid in DELEGATIONS:
@@ -265,15 +281,15 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual([r.sequence for r in seen], list(range(1, len(listed) + 1)))
         self.assertEqual([r.sequence for r in seen], [r.sequence for r in listed])
         self.assertEqual([r.leaf for r in seen], [r.leaf for r in listed])
-        # 1 created + 3 points + 5 credentials + 1 proposal + 3 votes + 1 close
-        # + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
-        self.assertEqual(len(listed), 28)
+        # 1 created + 3 points + 5 credentials + 1 proposal + 2 comments + 3 votes
+        # + 1 close + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
+        self.assertEqual(len(listed), 30)
         # Every mutation carried a request id.
         for rec in listed:
             self.assertNotEqual(rec.event.request_id, "", f"event {rec.sequence}")
         # From a sequence on: the rest of the log.
-        tail = [r.sequence for r in clients["press"].events(name, after_sequence=20, page_size=3)]
-        self.assertEqual(tail, list(range(21, 29)))
+        tail = [r.sequence for r in clients["press"].events(name, after_sequence=22, page_size=3)]
+        self.assertEqual(tail, list(range(23, 31)))
 
         # The signed checkpoint's root is the Merkle tree hash of the leaves
         # as served: a party in Python checks the log with hashlib alone.

@@ -27,11 +27,13 @@ export {
   documentText,
   listNegotiations,
   listAmendments,
+  listComments,
   listEvents,
   collect,
   DOCUMENT_READS,
   type PageOptions,
   type AmendmentFilter,
+  type CommentFilter,
 } from "./paging.js";
 export {
   parleyError,

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import type { NegotiationService, EventRecord } from "./gen/parley/v1/negotiation_service_pb.js";
-import type { Amendment, AmendmentState, Negotiation, Point } from "./gen/parley/v1/negotiation_pb.js";
+import type { Amendment, AmendmentState, Comment, Negotiation, Point } from "./gen/parley/v1/negotiation_pb.js";
 import { ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 import { ERROR_DOMAIN, errorReason } from "./errors.js";
 import { WatchOrderError } from "./watch.js";
@@ -149,6 +149,32 @@ export async function* listAmendments(
   do {
     const res = await client.listAmendments({ negotiation, point, states, pageSize, pageToken }, call);
     yield* res.amendments;
+    pageToken = res.nextPageToken;
+  } while (pageToken !== "");
+}
+
+/** Which comments listComments reads: a negotiation's, or only those of one point or one amendment. */
+export interface CommentFilter {
+  /** The negotiation's resource name. */
+  negotiation: string;
+  /** Only the discussion of this point (resource name), replies included. */
+  point?: string;
+  /** Only the discussion of this amendment (resource name), replies included. */
+  amendment?: string;
+}
+
+/** The comments that match a filter, in the order they were posted, page after page (1000 a page). */
+export async function* listComments(
+  client: Client<typeof NegotiationService>,
+  filter: CommentFilter,
+  options: PageOptions = {},
+): AsyncGenerator<Comment, void, undefined> {
+  const { pageSize = 1000, ...call } = options;
+  const { negotiation, point = "", amendment = "" } = filter;
+  let pageToken = "";
+  do {
+    const res = await client.listComments({ negotiation, point, amendment, pageSize, pageToken }, call);
+    yield* res.comments;
     pageToken = res.nextPageToken;
   } while (pageToken !== "");
 }

@@ -26,6 +26,7 @@ import {
   ParleyDocument,
   listNegotiations,
   listAmendments,
+  listComments,
   listEvents,
   collect,
   type ApplyAmendmentResponse,
@@ -118,6 +119,23 @@ test("a short negotiation, watched from the first event", async (t) => {
   });
   assert.ok(amendment);
   assert.equal(amendment.state, AmendmentState.OPEN);
+
+  // Russia questions the amendment and Ukraine replies: the reply joins the
+  // amendment's thread; the observer reads the discussion.
+  const { comment: question } = await clients.russia.negotiation.postComment({
+    negotiation: name,
+    amendment: amendment.name,
+    text: "Does this cover civilians held abroad?",
+  });
+  assert.ok(question);
+  const { comment: reply } = await clients.ukraine.negotiation.postComment({ negotiation: name, parent: question.name, text: "Yes." });
+  assert.equal(reply?.amendment, amendment.name);
+  assert.equal(reply?.parent, question.name);
+  const discussion = await collect(listComments(clients.press.negotiation, { negotiation: name, amendment: amendment.name }, { pageSize: 1 }));
+  assert.deepEqual(discussion.map((c) => [c.author, c.text]), [
+    ["russia", "Does this cover civilians held abroad?"],
+    ["ukraine", "Yes."],
+  ]);
 
   // Every delegation votes APPROVE; the last vote closes voting. A vote sent
   // twice as the same message is a safe retry: same reply, no new event.
@@ -238,14 +256,14 @@ test("a short negotiation, watched from the first event", async (t) => {
     assert.equal(rec.sequence, events[i].sequence);
     assert.deepEqual(rec.leaf, events[i].leaf);
   });
-  // 1 created + 3 points + 5 credentials + 1 proposal + 3 votes + 1 close
-  // + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
-  assert.equal(events.length, 28);
+  // 1 created + 3 points + 5 credentials + 1 proposal + 2 comments + 3 votes
+  // + 1 close + 1 applied + 9 sign-offs + 3 acceptances + 1 concluded.
+  assert.equal(events.length, 30);
   // Every mutation carried a request id, though none was given.
   for (const rec of events) assert.notEqual(rec.event?.requestId, "", `event ${rec.sequence}`);
   // From a sequence on: the rest of the log.
-  const tail = await collect(listEvents(clients.press.negotiation, name, { afterSequence: 20n, pageSize: 3 }));
-  assert.deepEqual(tail.map((r) => r.sequence), [21n, 22n, 23n, 24n, 25n, 26n, 27n, 28n]);
+  const tail = await collect(listEvents(clients.press.negotiation, name, { afterSequence: 22n, pageSize: 3 }));
+  assert.deepEqual(tail.map((r) => r.sequence), [23n, 24n, 25n, 26n, 27n, 28n, 29n, 30n]);
 });
 
 test("a participant added after creation, and removed: its token stops working", async () => {

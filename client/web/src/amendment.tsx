@@ -7,6 +7,7 @@ import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
 import { choiceName, describeAmendment, shortId, stateName, timeLeft, timeText } from "./format.js";
 import type { Store } from "./store.js";
 import { Action, Redline } from "./ui.js";
+import { Discussion } from "./discussion.js";
 
 // An amendment's redline never changes: it compares its text with the
 // revision it was drafted on. So it is read once per page load.
@@ -65,7 +66,20 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
         </span>
       </header>
       <p class="meta">
-        Proposed by <strong>{store.name(a.proposer)}</strong> against revision {String(a.baseRevision)} · {timeText(a.createTime)}
+        Proposed by <strong>{store.name(a.proposer)}</strong>
+        {a.byMediator && (
+          <span class="badge badge-mediator" data-test="by-mediator">
+            {" "}
+            mediator's proposal
+          </span>
+        )}{" "}
+        against revision {String(a.baseRevision)} · {timeText(a.createTime)}
+        {a.counterTo && (
+          <>
+            {" "}
+            · counter-proposal to <code>{shortId(a.counterTo)}</code>
+          </>
+        )}
       </p>
       {a.rationale && (
         <p class="rationale">
@@ -114,6 +128,10 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
         </p>
       )}
       {a.rejectionReason && <p class="rationale">Rejected by the mediator: {a.rejectionReason}</p>}
+      <details class="amendment-discussion" data-test="amendment-discussion">
+        <summary>Discussion ({a.commentCount})</summary>
+        <DiscussionWhenOpen store={store} amendment={a} />
+      </details>
       {!concluded && (
         <div class="actions">
           {store.isDelegation && open && (
@@ -128,7 +146,7 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
               <Action label="Reject" kind="danger" run={vote(VoteChoice.REJECT)} onDone={done} test="vote-reject" />
             </fieldset>
           )}
-          {store.isDelegation && a.proposer === store.me.id && (open || passed) && (
+          {(store.isDelegation || store.isMediator) && a.proposer === store.me.id && (open || passed) && (
             <Action label="Withdraw" run={() => neg.withdrawAmendment({ requestId: newRequestId(), name: a.name })} onDone={done} test="withdraw" />
           )}
           {store.isMediator && open && (
@@ -146,4 +164,19 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
       )}
     </article>
   );
+}
+
+// DiscussionWhenOpen reads an amendment's discussion only once its details
+// are opened, so that a board with many amendments does not read every thread.
+function DiscussionWhenOpen({ store, amendment: a }: { store: Store; amendment: Amendment }) {
+  const [open, setOpen] = useState(false);
+  const [el, setEl] = useState<HTMLElement | null>(null);
+  useEffect(() => {
+    const details = el?.closest("details");
+    if (!details) return;
+    const on = () => setOpen(details.open);
+    details.addEventListener("toggle", on);
+    return () => details.removeEventListener("toggle", on);
+  }, [el]);
+  return <div ref={setEl}>{open && <Discussion store={store} subject={{ amendment: a.name }} title={`Discussion of amendment ${shortId(a.name)}`} test="amendment-comments" />}</div>;
 }

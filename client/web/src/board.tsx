@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { newRequestId } from "./api.js";
 import { AmendmentState, NegotiationState, PointStatus, type Point } from "./gen/parley/v1/negotiation_pb.js";
 import { describeAmendment, firstLine, numberRanges, plural, shortId, timeText } from "./format.js";
+import { bracketLabel } from "./discussion.js";
 import type { Store } from "./store.js";
 import { AmendmentCard } from "./amendment.js";
 import { Action, Section } from "./ui.js";
@@ -130,7 +131,15 @@ function Matrix({ store }: { store: Store }) {
                   );
                 })}
                 <td class="num">{p.pendingAmendmentCount > 0 ? p.pendingAmendmentCount : ""}</td>
-                <td class="text-col">{firstLine(p.text, 90)}</td>
+                <td class="text-col">
+                  {firstLine(p.text, 90)}
+                  {p.alternatives.length > 0 && (
+                    <span class="bracket-hint" data-test={`brackets-${p.number}`}>
+                      {" "}
+                      [current | {p.alternatives.map((_, i) => bracketLabel(i)).join(" | ")}]
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -80,7 +80,7 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
     case "pointAdded":
       return `added a point to the initial text`;
     case "amendmentProposed":
-      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)})`;
+      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)}${p.value.counterTo ? ", countering " + p.value.counterTo.slice(0, 8) : ""})`;
     case "voteCast":
       return `voted ${choiceName(p.value.choice)} on amendment ${p.value.amendmentId.slice(0, 8)}${p.value.reason ? ": “" + p.value.reason + "”" : ""}`;
     case "votingClosed":
@@ -101,6 +101,10 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
       return `accepted the document ${p.value.documentSha256.slice(0, 12)}…`;
     case "negotiationConcluded":
       return `CONCLUDED: every delegation accepted ${p.value.documentSha256.slice(0, 12)}…`;
+    case "commentPosted":
+      return `commented${p.value.parentId ? " (a reply)" : ""} on ${p.value.pointId ? "point " + pointNumber(p.value.pointId) : "amendment " + p.value.amendmentId.slice(0, 8)}: “${firstLine(p.value.text, 60)}”`;
+    case "commentRetracted":
+      return `retracted comment ${p.value.commentId.slice(0, 8)}`;
     case "credentialIssued":
       return `issued a token to ${memberText(p.value.participant, p.value.member)}`;
     case "credentialRevoked":

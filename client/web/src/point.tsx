@@ -10,6 +10,7 @@ import type { Store } from "./store.js";
 import { AmendmentCard } from "./amendment.js";
 import { checkpointNote } from "./board.js";
 import { Action, Redline, RefusalNote, Section } from "./ui.js";
+import { Brackets, Discussion, bracketLabel } from "./discussion.js";
 
 export function PointPage({ store, pointId }: { store: Store; pointId: string }) {
   const name = `${store.negotiationName}/points/${pointId}`;
@@ -98,6 +99,7 @@ export function PointPage({ store, pointId }: { store: Store; pointId: string })
           </div>
         )}
       </section>
+      <Brackets store={store} point={point} />
       {point.revision > 1n && <RevisionRedline store={store} point={point} />}
       <Section title="History" id="history">
         <ol class="history">
@@ -108,13 +110,14 @@ export function PointPage({ store, pointId }: { store: Store; pointId: string })
           ))}
         </ol>
       </Section>
-      {store.isDelegation && !concluded && !deleted && <ProposeForm store={store} point={point} />}
+      {(store.isDelegation || store.isMediator) && !concluded && !deleted && <ProposeForm store={store} point={point} />}
       <Section title={`Amendments of this point (${amendments.length})`} id="point-amendments">
         {amendments.length === 0 && <p class="muted">None yet.</p>}
         {amendments.map((a) => (
           <AmendmentCard key={a.name} store={store} amendment={a} />
         ))}
       </Section>
+      <Discussion store={store} subject={{ point: point.name }} title={deleted ? "Discussion of this point" : `Discussion of point ${point.number}`} test="point-discussion" />
     </>
   );
 }
@@ -179,6 +182,7 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
   const [rationale, setRationale] = useState("");
   const [preview, setPreview] = useState<RedlineChange | null>(null);
   const [sent, setSent] = useState("");
+  const [counterTo, setCounterTo] = useState("");
   useEffect(() => {
     setText(point.text);
     setPreview(null);
@@ -231,6 +235,19 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
           <textarea id="propose-text" rows={6} value={text} onInput={(e) => change(() => setText((e.target as HTMLTextAreaElement).value))} data-test="propose-text" />
         </>
       )}
+      {kind !== AmendmentKind.INSERT && point.alternatives.length > 0 && (
+        <>
+          <label for="propose-counter">In answer to</label>
+          <select id="propose-counter" value={counterTo} onChange={(e) => setCounterTo((e.target as HTMLSelectElement).value)} data-test="propose-counter">
+            <option value="">no other amendment</option>
+            {point.alternatives.map((a, i) => (
+              <option value={a.amendment} key={a.amendment}>
+                {bracketLabel(i)}: {store.name(a.proposer)}'s {shortId(a.amendment)} (a counter-proposal)
+              </option>
+            ))}
+          </select>
+        </>
+      )}
       <label for="propose-rationale">Rationale</label>
       <textarea id="propose-rationale" rows={3} value={rationale} onInput={(e) => setRationale((e.target as HTMLTextAreaElement).value)} data-test="propose-rationale" />
       <div class="actions">
@@ -244,7 +261,7 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
             label="Send this amendment"
             kind="primary"
             run={async () => {
-              const res = await store.api.neg.proposeAmendment({ requestId: newRequestId(), ...draft, rationale });
+              const res = await store.api.neg.proposeAmendment({ requestId: newRequestId(), ...draft, rationale, counterTo: kind === AmendmentKind.INSERT ? "" : counterTo });
               setSent(`Proposed amendment ${shortId(res.amendment!.name)}; voting is open.`);
               setPreview(null);
               setRationale("");

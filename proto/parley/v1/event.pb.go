@@ -76,6 +76,8 @@ type Event struct {
 	//	*Event_MemberAdded
 	//	*Event_MemberRemoved
 	//	*Event_AcceptanceWithdrawn
+	//	*Event_CommentPosted
+	//	*Event_CommentRetracted
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -403,6 +405,24 @@ func (x *Event) GetAcceptanceWithdrawn() *AcceptanceWithdrawn {
 	return nil
 }
 
+func (x *Event) GetCommentPosted() *CommentPosted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CommentPosted); ok {
+			return x.CommentPosted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCommentRetracted() *CommentRetracted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CommentRetracted); ok {
+			return x.CommentRetracted
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -542,6 +562,16 @@ type Event_AcceptanceWithdrawn struct {
 	AcceptanceWithdrawn *AcceptanceWithdrawn `protobuf:"bytes,53,opt,name=acceptance_withdrawn,json=acceptanceWithdrawn,proto3,oneof"`
 }
 
+type Event_CommentPosted struct {
+	// A member commented on a point or an amendment, or replied.
+	CommentPosted *CommentPosted `protobuf:"bytes,70,opt,name=comment_posted,json=commentPosted,proto3,oneof"`
+}
+
+type Event_CommentRetracted struct {
+	// A member retracted its comment.
+	CommentRetracted *CommentRetracted `protobuf:"bytes,71,opt,name=comment_retracted,json=commentRetracted,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -596,6 +626,10 @@ func (*Event_MemberRemoved) isEvent_Payload() {}
 
 func (*Event_AcceptanceWithdrawn) isEvent_Payload() {}
 
+func (*Event_CommentPosted) isEvent_Payload() {}
+
+func (*Event_CommentRetracted) isEvent_Payload() {}
+
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -612,8 +646,10 @@ type NegotiationCreated struct {
 	// The longest a vote may stay open after its proposal; unset for the
 	// server's limit.
 	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Whether observers may post comments.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *NegotiationCreated) Reset() {
@@ -686,6 +722,13 @@ func (x *NegotiationCreated) GetMaxVotingDuration() *durationpb.Duration {
 		return x.MaxVotingDuration
 	}
 	return nil
+}
+
+func (x *NegotiationCreated) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
 }
 
 // PointAdded adds one point of the initial document, at the end.
@@ -769,8 +812,11 @@ type AmendmentProposed struct {
 	Rationale string `protobuf:"bytes,6,opt,name=rationale,proto3" json:"rationale,omitempty"`
 	// When the server closes voting; unset for no deadline.
 	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The UUID of the amendment this one answers (a counter-proposal); empty
+	// if none.
+	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AmendmentProposed) Reset() {
@@ -850,6 +896,13 @@ func (x *AmendmentProposed) GetVotingDeadline() *timestamppb.Timestamp {
 		return x.VotingDeadline
 	}
 	return nil
+}
+
+func (x *AmendmentProposed) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
 }
 
 // VoteCast records a vote, or a change of vote, by the actor.
@@ -1807,6 +1860,136 @@ func (x *CheckpointKeyRotated) GetPreviousVerifierKey() string {
 	return ""
 }
 
+// CommentPosted records a comment by the actor.
+type CommentPosted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new comment's UUID.
+	CommentId string `protobuf:"bytes,1,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// The UUID of the point discussed; empty for a comment on an amendment.
+	PointId string `protobuf:"bytes,2,opt,name=point_id,json=pointId,proto3" json:"point_id,omitempty"`
+	// The UUID of the amendment discussed; empty for a comment on a point.
+	AmendmentId string `protobuf:"bytes,3,opt,name=amendment_id,json=amendmentId,proto3" json:"amendment_id,omitempty"`
+	// The UUID of the comment replied to; empty for a thread's first comment.
+	// A reply discusses what its parent discusses.
+	ParentId string `protobuf:"bytes,4,opt,name=parent_id,json=parentId,proto3" json:"parent_id,omitempty"`
+	// The text.
+	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommentPosted) Reset() {
+	*x = CommentPosted{}
+	mi := &file_parley_v1_event_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommentPosted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommentPosted) ProtoMessage() {}
+
+func (x *CommentPosted) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommentPosted.ProtoReflect.Descriptor instead.
+func (*CommentPosted) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CommentPosted) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetPointId() string {
+	if x != nil {
+		return x.PointId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetAmendmentId() string {
+	if x != nil {
+		return x.AmendmentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetParentId() string {
+	if x != nil {
+		return x.ParentId
+	}
+	return ""
+}
+
+func (x *CommentPosted) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// CommentRetracted records that the actor, the comment's author, retracted
+// it. The CommentPosted event, and so its text, stays in the log.
+type CommentRetracted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comment retracted.
+	CommentId     string `protobuf:"bytes,1,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommentRetracted) Reset() {
+	*x = CommentRetracted{}
+	mi := &file_parley_v1_event_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommentRetracted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommentRetracted) ProtoMessage() {}
+
+func (x *CommentRetracted) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommentRetracted.ProtoReflect.Descriptor instead.
+func (*CommentRetracted) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CommentRetracted) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
 // ParticipantAdded records a new participant. A new delegation votes on the
 // amendments still OPEN, and voting on them closes only once it has voted.
 type ParticipantAdded struct {
@@ -1820,7 +2003,7 @@ type ParticipantAdded struct {
 
 func (x *ParticipantAdded) Reset() {
 	*x = ParticipantAdded{}
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +2015,7 @@ func (x *ParticipantAdded) String() string {
 func (*ParticipantAdded) ProtoMessage() {}
 
 func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +2028,7 @@ func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantAdded.ProtoReflect.Descriptor instead.
 func (*ParticipantAdded) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ParticipantAdded) GetParticipant() *Participant {
@@ -1870,7 +2053,7 @@ type ParticipantRemoved struct {
 
 func (x *ParticipantRemoved) Reset() {
 	*x = ParticipantRemoved{}
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2065,7 @@ func (x *ParticipantRemoved) String() string {
 func (*ParticipantRemoved) ProtoMessage() {}
 
 func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2078,7 @@ func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantRemoved.ProtoReflect.Descriptor instead.
 func (*ParticipantRemoved) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ParticipantRemoved) GetParticipant() string {
@@ -1916,7 +2099,7 @@ type NegotiationRenamed struct {
 
 func (x *NegotiationRenamed) Reset() {
 	*x = NegotiationRenamed{}
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2111,7 @@ func (x *NegotiationRenamed) String() string {
 func (*NegotiationRenamed) ProtoMessage() {}
 
 func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2124,7 @@ func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationRenamed.ProtoReflect.Descriptor instead.
 func (*NegotiationRenamed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NegotiationRenamed) GetTitle() string {
@@ -1965,7 +2148,7 @@ type DecisionRuleChanged struct {
 
 func (x *DecisionRuleChanged) Reset() {
 	*x = DecisionRuleChanged{}
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1977,7 +2160,7 @@ func (x *DecisionRuleChanged) String() string {
 func (*DecisionRuleChanged) ProtoMessage() {}
 
 func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1990,7 +2173,7 @@ func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRuleChanged.ProtoReflect.Descriptor instead.
 func (*DecisionRuleChanged) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DecisionRuleChanged) GetDecisionRule() *DecisionRule {
@@ -2018,7 +2201,7 @@ type NegotiationSuspended struct {
 
 func (x *NegotiationSuspended) Reset() {
 	*x = NegotiationSuspended{}
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2030,7 +2213,7 @@ func (x *NegotiationSuspended) String() string {
 func (*NegotiationSuspended) ProtoMessage() {}
 
 func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2043,7 +2226,7 @@ func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationSuspended.ProtoReflect.Descriptor instead.
 func (*NegotiationSuspended) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NegotiationSuspended) GetReason() string {
@@ -2062,7 +2245,7 @@ type NegotiationResumed struct {
 
 func (x *NegotiationResumed) Reset() {
 	*x = NegotiationResumed{}
-	mi := &file_parley_v1_event_proto_msgTypes[25]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2074,7 +2257,7 @@ func (x *NegotiationResumed) String() string {
 func (*NegotiationResumed) ProtoMessage() {}
 
 func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[25]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2087,7 +2270,7 @@ func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationResumed.ProtoReflect.Descriptor instead.
 func (*NegotiationResumed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 // NegotiationAbandoned records that the negotiation ended without agreement.
@@ -2101,7 +2284,7 @@ type NegotiationAbandoned struct {
 
 func (x *NegotiationAbandoned) Reset() {
 	*x = NegotiationAbandoned{}
-	mi := &file_parley_v1_event_proto_msgTypes[26]
+	mi := &file_parley_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2296,7 @@ func (x *NegotiationAbandoned) String() string {
 func (*NegotiationAbandoned) ProtoMessage() {}
 
 func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[26]
+	mi := &file_parley_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2309,7 @@ func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationAbandoned.ProtoReflect.Descriptor instead.
 func (*NegotiationAbandoned) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *NegotiationAbandoned) GetReason() string {
@@ -2149,7 +2332,7 @@ type VotingDeadlineSet struct {
 
 func (x *VotingDeadlineSet) Reset() {
 	*x = VotingDeadlineSet{}
-	mi := &file_parley_v1_event_proto_msgTypes[27]
+	mi := &file_parley_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2344,7 @@ func (x *VotingDeadlineSet) String() string {
 func (*VotingDeadlineSet) ProtoMessage() {}
 
 func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[27]
+	mi := &file_parley_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2357,7 @@ func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VotingDeadlineSet.ProtoReflect.Descriptor instead.
 func (*VotingDeadlineSet) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *VotingDeadlineSet) GetAmendmentId() string {
@@ -2195,7 +2378,7 @@ var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xe5\x11\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xf4\x12\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
@@ -2232,21 +2415,24 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x13voting_deadline_set\x18C \x01(\v2\x1c.parley.v1.VotingDeadlineSetH\x00R\x11votingDeadlineSet\x12;\n" +
 	"\fmember_added\x183 \x01(\v2\x16.parley.v1.MemberAddedH\x00R\vmemberAdded\x12A\n" +
 	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
-	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawnB\t\n" +
-	"\apayload\"\xf4\x02\n" +
+	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawn\x12A\n" +
+	"\x0ecomment_posted\x18F \x01(\v2\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n" +
+	"\x11comment_retracted\x18G \x01(\v2\x1b.parley.v1.CommentRetractedH\x00R\x10commentRetractedB\t\n" +
+	"\apayload\"\xa8\x03\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
 	"\fparticipants\x18\x02 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
 	"\rdecision_rule\x18\x03 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x120\n" +
 	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
 	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
-	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"\\\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"\\\n" +
 	"\n" +
 	"PointAdded\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\x9b\x02\n" +
+	"textSha256\"\xba\x02\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
@@ -2254,7 +2440,9 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\rbase_revision\x18\x04 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n" +
 	"\trationale\x18\x06 \x01(\tR\trationale\x12C\n" +
-	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"t\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\"t\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
@@ -2314,7 +2502,17 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"m\n" +
 	"\x14CheckpointKeyRotated\x12!\n" +
 	"\fverifier_key\x18\x01 \x01(\tR\vverifierKey\x122\n" +
-	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"L\n" +
+	"\x15previous_verifier_key\x18\x02 \x01(\tR\x13previousVerifierKey\"\x9d\x01\n" +
+	"\rCommentPosted\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x01 \x01(\tR\tcommentId\x12\x19\n" +
+	"\bpoint_id\x18\x02 \x01(\tR\apointId\x12!\n" +
+	"\famendment_id\x18\x03 \x01(\tR\vamendmentId\x12\x1b\n" +
+	"\tparent_id\x18\x04 \x01(\tR\bparentId\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\"1\n" +
+	"\x10CommentRetracted\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x01 \x01(\tR\tcommentId\"L\n" +
 	"\x10ParticipantAdded\x128\n" +
 	"\vparticipant\x18\x01 \x01(\v2\x16.parley.v1.ParticipantR\vparticipant\"6\n" +
 	"\x12ParticipantRemoved\x12 \n" +
@@ -2348,7 +2546,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -2370,26 +2568,28 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*MemberRemoved)(nil),         // 17: parley.v1.MemberRemoved
 	(*AcceptanceWithdrawn)(nil),   // 18: parley.v1.AcceptanceWithdrawn
 	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
-	(*ParticipantAdded)(nil),      // 20: parley.v1.ParticipantAdded
-	(*ParticipantRemoved)(nil),    // 21: parley.v1.ParticipantRemoved
-	(*NegotiationRenamed)(nil),    // 22: parley.v1.NegotiationRenamed
-	(*DecisionRuleChanged)(nil),   // 23: parley.v1.DecisionRuleChanged
-	(*NegotiationSuspended)(nil),  // 24: parley.v1.NegotiationSuspended
-	(*NegotiationResumed)(nil),    // 25: parley.v1.NegotiationResumed
-	(*NegotiationAbandoned)(nil),  // 26: parley.v1.NegotiationAbandoned
-	(*VotingDeadlineSet)(nil),     // 27: parley.v1.VotingDeadlineSet
-	nil,                           // 28: parley.v1.DecisionRuleChanged.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*Participant)(nil),           // 30: parley.v1.Participant
-	(*DecisionRule)(nil),          // 31: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
-	(AmendmentKind)(0),            // 33: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 34: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 35: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 36: parley.v1.CheckpointRef
+	(*CommentPosted)(nil),         // 20: parley.v1.CommentPosted
+	(*CommentRetracted)(nil),      // 21: parley.v1.CommentRetracted
+	(*ParticipantAdded)(nil),      // 22: parley.v1.ParticipantAdded
+	(*ParticipantRemoved)(nil),    // 23: parley.v1.ParticipantRemoved
+	(*NegotiationRenamed)(nil),    // 24: parley.v1.NegotiationRenamed
+	(*DecisionRuleChanged)(nil),   // 25: parley.v1.DecisionRuleChanged
+	(*NegotiationSuspended)(nil),  // 26: parley.v1.NegotiationSuspended
+	(*NegotiationResumed)(nil),    // 27: parley.v1.NegotiationResumed
+	(*NegotiationAbandoned)(nil),  // 28: parley.v1.NegotiationAbandoned
+	(*VotingDeadlineSet)(nil),     // 29: parley.v1.VotingDeadlineSet
+	nil,                           // 30: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
+	(*Participant)(nil),           // 32: parley.v1.Participant
+	(*DecisionRule)(nil),          // 33: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
+	(AmendmentKind)(0),            // 35: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 36: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 37: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 38: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	29, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	31, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -2406,36 +2606,38 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
 	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
 	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	20, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
-	21, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
-	22, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
-	23, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
-	24, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
-	25, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
-	26, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
-	27, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
+	22, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
+	23, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
+	24, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
+	25, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
+	26, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
+	27, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
+	28, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
+	29, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
 	16, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
 	17, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
 	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
-	30, // 28: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	31, // 29: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	32, // 30: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
-	32, // 31: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
-	33, // 32: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	29, // 33: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
-	34, // 34: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	35, // 35: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	36, // 36: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	36, // 37: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	30, // 38: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
-	31, // 39: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
-	28, // 40: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
-	29, // 41: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	20, // 28: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
+	21, // 29: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
+	32, // 30: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	33, // 31: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	34, // 32: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	34, // 33: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	35, // 34: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	31, // 35: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	36, // 36: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	37, // 37: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	38, // 38: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	38, // 39: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	32, // 40: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	33, // 41: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	30, // 42: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	31, // 43: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -2472,6 +2674,8 @@ func file_parley_v1_event_proto_init() {
 		(*Event_MemberAdded)(nil),
 		(*Event_MemberRemoved)(nil),
 		(*Event_AcceptanceWithdrawn)(nil),
+		(*Event_CommentPosted)(nil),
+		(*Event_CommentRetracted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2479,7 +2683,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

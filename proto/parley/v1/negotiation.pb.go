@@ -481,6 +481,11 @@ type Negotiation struct {
 	PendingAmendmentCount int32 `protobuf:"varint,12,opt,name=pending_amendment_count,json=pendingAmendmentCount,proto3" json:"pending_amendment_count,omitempty"`
 	// The newest acceptance of each delegation that has accepted, current or not.
 	Acceptances []*Acceptance `protobuf:"bytes,13,rep,name=acceptances,proto3" json:"acceptances,omitempty"`
+	// Whether observers may post comments. Delegations and mediators always
+	// may; observers only when the negotiation was created so.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	// Number of comments posted, retracted ones included.
+	CommentCount int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	// Participants removed from the negotiation, in the order they left. Their
 	// ids are never given again; their credentials stopped working.
 	RemovedParticipants []*Participant `protobuf:"bytes,60,rep,name=removed_participants,json=removedParticipants,proto3" json:"removed_participants,omitempty"`
@@ -620,6 +625,20 @@ func (x *Negotiation) GetAcceptances() []*Acceptance {
 		return x.Acceptances
 	}
 	return nil
+}
+
+func (x *Negotiation) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
+}
+
+func (x *Negotiation) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
 }
 
 func (x *Negotiation) GetRemovedParticipants() []*Participant {
@@ -1004,7 +1023,15 @@ type Point struct {
 	PendingAmendmentCount int32 `protobuf:"varint,11,opt,name=pending_amendment_count,json=pendingAmendmentCount,proto3" json:"pending_amendment_count,omitempty"`
 	// When an applied DELETE removed the point; unset while it is in the
 	// document.
-	DeleteTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	DeleteTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=delete_time,json=deleteTime,proto3" json:"delete_time,omitempty"`
+	// The competing pending alternatives to the point's text: every OPEN or
+	// PASSED REPLACE or DELETE of it, in the order proposed. With the current
+	// text they form the bracketed choice `[current | A | B]`; applying one
+	// makes the others STALE. At most 16 are listed (the first proposed);
+	// `pending_amendment_count` counts them all, INSERTs after the point too.
+	Alternatives []*PointAlternative `protobuf:"bytes,70,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	// Number of comments on the point, replies and retracted ones included.
+	CommentCount  int32 `protobuf:"varint,71,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1123,6 +1150,121 @@ func (x *Point) GetDeleteTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Point) GetAlternatives() []*PointAlternative {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+func (x *Point) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
+}
+
+// PointAlternative is one pending amendment that would change or remove a
+// point: one choice of its brackets.
+type PointAlternative struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The amendment's resource name.
+	Amendment string `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// REPLACE or DELETE.
+	Kind AmendmentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=parley.v1.AmendmentKind" json:"kind,omitempty"`
+	// The proposed text; empty for DELETE.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The participant that proposed it.
+	Proposer string `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	// Whether the proposer is a mediator (a compromise text).
+	ByMediator bool `protobuf:"varint,5,opt,name=by_mediator,json=byMediator,proto3" json:"by_mediator,omitempty"`
+	// OPEN or PASSED.
+	State AmendmentState `protobuf:"varint,6,opt,name=state,proto3,enum=parley.v1.AmendmentState" json:"state,omitempty"`
+	// The amendment it answers, if it is a counter-proposal.
+	CounterTo     string `protobuf:"bytes,7,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointAlternative) Reset() {
+	*x = PointAlternative{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointAlternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointAlternative) ProtoMessage() {}
+
+func (x *PointAlternative) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointAlternative.ProtoReflect.Descriptor instead.
+func (*PointAlternative) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PointAlternative) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetKind() AmendmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AmendmentKind_AMENDMENT_KIND_UNSPECIFIED
+}
+
+func (x *PointAlternative) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetProposer() string {
+	if x != nil {
+		return x.Proposer
+	}
+	return ""
+}
+
+func (x *PointAlternative) GetByMediator() bool {
+	if x != nil {
+		return x.ByMediator
+	}
+	return false
+}
+
+func (x *PointAlternative) GetState() AmendmentState {
+	if x != nil {
+		return x.State
+	}
+	return AmendmentState_AMENDMENT_STATE_UNSPECIFIED
+}
+
+func (x *PointAlternative) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
+}
+
 // PointRevision is one version of a point's text.
 type PointRevision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1144,7 +1286,7 @@ type PointRevision struct {
 
 func (x *PointRevision) Reset() {
 	*x = PointRevision{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1298,7 @@ func (x *PointRevision) String() string {
 func (*PointRevision) ProtoMessage() {}
 
 func (x *PointRevision) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[6]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1311,7 @@ func (x *PointRevision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointRevision.ProtoReflect.Descriptor instead.
 func (*PointRevision) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PointRevision) GetRevision() int64 {
@@ -1239,7 +1381,7 @@ type SignOff struct {
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1393,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[7]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1406,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SignOff) GetParticipant() string {
@@ -1366,13 +1508,23 @@ type Amendment struct {
 	// While OPEN with a deadline: the time left until it, as the server saw it
 	// when it answered; zero once it passed. Filled by GetAmendment only.
 	VotingTimeLeft *durationpb.Duration `protobuf:"bytes,63,opt,name=voting_time_left,json=votingTimeLeft,proto3" json:"voting_time_left,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whether the proposer is a mediator: a mediator's proposal (a compromise
+	// text), voted on by the delegations like any other. Output only.
+	ByMediator bool `protobuf:"varint,70,opt,name=by_mediator,json=byMediator,proto3" json:"by_mediator,omitempty"`
+	// The amendment this one answers (a counter-proposal), as a resource name;
+	// empty if it answers none. It names the same point (for an INSERT, the
+	// same anchor).
+	CounterTo string `protobuf:"bytes,71,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	// Number of comments on the amendment, replies and retracted ones
+	// included. Output only.
+	CommentCount  int32 `protobuf:"varint,72,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Amendment) Reset() {
 	*x = Amendment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1536,7 @@ func (x *Amendment) String() string {
 func (*Amendment) ProtoMessage() {}
 
 func (x *Amendment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[8]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1549,7 @@ func (x *Amendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Amendment.ProtoReflect.Descriptor instead.
 func (*Amendment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Amendment) GetName() string {
@@ -1547,6 +1699,158 @@ func (x *Amendment) GetVotingTimeLeft() *durationpb.Duration {
 	return nil
 }
 
+func (x *Amendment) GetByMediator() bool {
+	if x != nil {
+		return x.ByMediator
+	}
+	return false
+}
+
+func (x *Amendment) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
+}
+
+func (x *Amendment) GetCommentCount() int32 {
+	if x != nil {
+		return x.CommentCount
+	}
+	return 0
+}
+
+// Comment is a remark on a point or on an amendment, or a reply to another
+// comment. Comments are append-only: a retracted comment stays in the log,
+// and listings show it retracted, without its text.
+type Comment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name: `negotiations/{negotiation_id}/comments/{comment_id}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The participant that posted it.
+	Author string `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	// The point discussed, as a resource name; set for a comment on a point
+	// and for every reply in its thread.
+	Point string `protobuf:"bytes,3,opt,name=point,proto3" json:"point,omitempty"`
+	// The amendment discussed, as a resource name; set for a comment on an
+	// amendment and for every reply in its thread.
+	Amendment string `protobuf:"bytes,4,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The comment this one replies to; empty for a thread's first comment.
+	Parent string `protobuf:"bytes,5,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The text; empty once retracted (the log keeps what it said).
+	Text string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// Whether its author retracted it.
+	Retracted bool `protobuf:"varint,7,opt,name=retracted,proto3" json:"retracted,omitempty"`
+	// When it was posted.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was retracted; unset while it stands.
+	RetractTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=retract_time,json=retractTime,proto3" json:"retract_time,omitempty"`
+	// Sequence number of the event that posted it.
+	Sequence      int64 `protobuf:"varint,10,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Comment) Reset() {
+	*x = Comment{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Comment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Comment) ProtoMessage() {}
+
+func (x *Comment) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Comment.ProtoReflect.Descriptor instead.
+func (*Comment) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Comment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Comment) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Comment) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *Comment) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *Comment) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *Comment) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Comment) GetRetracted() bool {
+	if x != nil {
+		return x.Retracted
+	}
+	return false
+}
+
+func (x *Comment) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Comment) GetRetractTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetractTime
+	}
+	return nil
+}
+
+func (x *Comment) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // Vote is one delegation's position on an amendment.
 type Vote struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1569,7 +1873,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1885,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[9]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1898,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1668,7 +1972,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1680,7 +1984,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1693,7 +1997,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -1791,7 +2095,7 @@ type Acceptance struct {
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +2107,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +2120,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -1882,7 +2186,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1894,7 +2198,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1907,7 +2211,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -1928,7 +2232,7 @@ var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\a\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\b\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -1945,7 +2249,9 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"pointCount\x12,\n" +
 	"\x12agreed_point_count\x18\v \x01(\x05R\x10agreedPointCount\x126\n" +
 	"\x17pending_amendment_count\x18\f \x01(\x05R\x15pendingAmendmentCount\x127\n" +
-	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\x12I\n" +
+	"\vacceptances\x18\r \x03(\v2\x15.parley.v1.AcceptanceR\vacceptances\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\x12#\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\x12I\n" +
 	"\x14removed_participants\x18< \x03(\v2\x16.parley.v1.ParticipantR\x13removedParticipants\x12T\n" +
 	"\x16decision_rule_versions\x18= \x03(\v2\x1e.parley.v1.DecisionRuleVersionR\x14decisionRuleVersions\x120\n" +
 	"\x14mediators_may_change\x18> \x01(\bR\x12mediatorsMayChange\x12Q\n" +
@@ -1974,7 +2280,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\fDecisionRule\x121\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x19.parley.v1.DecisionMethodR\x06method\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x124\n" +
-	"\x16threshold_basis_points\x18\x03 \x01(\x05R\x14thresholdBasisPoints\"\xde\x03\n" +
+	"\x16threshold_basis_points\x18\x03 \x01(\x05R\x14thresholdBasisPoints\"\xc4\x04\n" +
 	"\x05Point\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -1990,7 +2296,19 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	" \x03(\v2\x18.parley.v1.PointRevisionR\trevisions\x126\n" +
 	"\x17pending_amendment_count\x18\v \x01(\x05R\x15pendingAmendmentCount\x12;\n" +
 	"\vdelete_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"deleteTime\"\xd7\x01\n" +
+	"deleteTime\x12?\n" +
+	"\falternatives\x18F \x03(\v2\x1b.parley.v1.PointAlternativeR\falternatives\x12#\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xff\x01\n" +
+	"\x10PointAlternative\x12\x1c\n" +
+	"\tamendment\x18\x01 \x01(\tR\tamendment\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x12\n" +
+	"\x04text\x18\x03 \x01(\tR\x04text\x12\x1a\n" +
+	"\bproposer\x18\x04 \x01(\tR\bproposer\x12\x1f\n" +
+	"\vby_mediator\x18\x05 \x01(\bR\n" +
+	"byMediator\x12/\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x19.parley.v1.AmendmentStateR\x05state\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18\a \x01(\tR\tcounterTo\"\xd7\x01\n" +
 	"\rPointRevision\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
@@ -2010,7 +2328,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xd5\x06\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xba\a\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -2035,7 +2353,25 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1b\n" +
 	"\tnot_voted\x18= \x03(\tR\bnotVoted\x122\n" +
 	"\x15decision_rule_version\x18> \x01(\x05R\x13decisionRuleVersion\x12C\n" +
-	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\"\xdc\x01\n" +
+	"\x10voting_time_left\x18? \x01(\v2\x19.google.protobuf.DurationR\x0evotingTimeLeft\x12\x1f\n" +
+	"\vby_mediator\x18F \x01(\bR\n" +
+	"byMediator\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18G \x01(\tR\tcounterTo\x12#\n" +
+	"\rcomment_count\x18H \x01(\x05R\fcommentCount\"\xcb\x02\n" +
+	"\aComment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06author\x18\x02 \x01(\tR\x06author\x12\x14\n" +
+	"\x05point\x18\x03 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x16\n" +
+	"\x06parent\x18\x05 \x01(\tR\x06parent\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
+	"\tretracted\x18\a \x01(\bR\tretracted\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\fretract_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vretractTime\x12\x1a\n" +
+	"\bsequence\x18\n" +
+	" \x01(\x03R\bsequence\"\xdc\x01\n" +
 	"\x04Vote\x12 \n" +
 	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
@@ -2126,7 +2462,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -2141,58 +2477,65 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*Member)(nil),                // 10: parley.v1.Member
 	(*DecisionRule)(nil),          // 11: parley.v1.DecisionRule
 	(*Point)(nil),                 // 12: parley.v1.Point
-	(*PointRevision)(nil),         // 13: parley.v1.PointRevision
-	(*SignOff)(nil),               // 14: parley.v1.SignOff
-	(*Amendment)(nil),             // 15: parley.v1.Amendment
-	(*Vote)(nil),                  // 16: parley.v1.Vote
-	(*Tally)(nil),                 // 17: parley.v1.Tally
-	(*Acceptance)(nil),            // 18: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 19: parley.v1.CheckpointRef
-	nil,                           // 20: parley.v1.DecisionRuleVersion.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
+	(*PointAlternative)(nil),      // 13: parley.v1.PointAlternative
+	(*PointRevision)(nil),         // 14: parley.v1.PointRevision
+	(*SignOff)(nil),               // 15: parley.v1.SignOff
+	(*Amendment)(nil),             // 16: parley.v1.Amendment
+	(*Comment)(nil),               // 17: parley.v1.Comment
+	(*Vote)(nil),                  // 18: parley.v1.Vote
+	(*Tally)(nil),                 // 19: parley.v1.Tally
+	(*Acceptance)(nil),            // 20: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 21: parley.v1.CheckpointRef
+	nil,                           // 22: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
 	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	21, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	21, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	18, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	23, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	23, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	20, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
 	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
-	22, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
-	22, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	24, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	24, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
 	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
-	20, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	22, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
 	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
 	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
 	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
 	3,  // 15: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	14, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	14, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	13, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	21, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	21, // 20: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	21, // 21: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	19, // 22: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 23: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 24: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	16, // 25: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	17, // 26: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	21, // 27: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	21, // 28: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	21, // 29: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
-	22, // 30: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
-	6,  // 31: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	21, // 32: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	21, // 33: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	19, // 34: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	15, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	15, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	14, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	23, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	13, // 20: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
+	4,  // 21: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 22: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
+	23, // 23: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	23, // 24: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	21, // 25: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 26: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 27: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	18, // 28: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	19, // 29: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	23, // 30: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	23, // 31: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	23, // 32: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	24, // 33: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	23, // 34: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	23, // 35: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 36: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	23, // 37: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	23, // 38: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	21, // 39: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -2206,7 +2549,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

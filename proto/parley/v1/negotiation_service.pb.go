@@ -53,8 +53,10 @@ type CreateNegotiationRequest struct {
 	// Optional: no voting deadline may be later than this long after the
 	// amendment's proposal; at most 366 days, the server's own limit.
 	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Whether observers may post comments; by default they only read.
+	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *CreateNegotiationRequest) Reset() {
@@ -148,6 +150,13 @@ func (x *CreateNegotiationRequest) GetMaxVotingDuration() *durationpb.Duration {
 		return x.MaxVotingDuration
 	}
 	return nil
+}
+
+func (x *CreateNegotiationRequest) GetObserversMayComment() bool {
+	if x != nil {
+		return x.ObserversMayComment
+	}
+	return false
 }
 
 // CreateNegotiationResponse is the response of CreateNegotiation.
@@ -689,8 +698,16 @@ type ProposeAmendmentRequest struct {
 	// DEADLINE_IN_PAST) and within the negotiation's limit (else
 	// INVALID_ARGUMENT DEADLINE_TOO_FAR).
 	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Optional: the amendment this one answers, as a resource name (a
+	// counter-proposal). It must be of the same negotiation (else
+	// INVALID_ARGUMENT COUNTER_OTHER_NEGOTIATION), exist (else NOT_FOUND
+	// COUNTER_TARGET_NOT_FOUND), be OPEN or PASSED (else FAILED_PRECONDITION
+	// COUNTER_TARGET_NOT_PENDING) and name the same point: a REPLACE or DELETE
+	// answers a REPLACE or DELETE of the same point, an INSERT an INSERT after
+	// the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH).
+	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposeAmendmentRequest) Reset() {
@@ -777,6 +794,13 @@ func (x *ProposeAmendmentRequest) GetVotingDeadline() *timestamppb.Timestamp {
 		return x.VotingDeadline
 	}
 	return nil
+}
+
+func (x *ProposeAmendmentRequest) GetCounterTo() string {
+	if x != nil {
+		return x.CounterTo
+	}
+	return ""
 }
 
 // ProposeAmendmentResponse is the response of ProposeAmendment.
@@ -3660,6 +3684,391 @@ func (x *SetVotingDeadlineResponse) GetAmendment() *Amendment {
 	return nil
 }
 
+// PostCommentRequest is the request of PostComment. Exactly one of `point`,
+// `amendment` and `parent` is given (else INVALID_ARGUMENT SUBJECT_REQUIRED
+// or SUBJECT_CONFLICT).
+type PostCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The point to comment on, as a resource name; a point deleted from the
+	// document takes no new comments (FAILED_PRECONDITION POINT_DELETED).
+	Point string `protobuf:"bytes,3,opt,name=point,proto3" json:"point,omitempty"`
+	// The amendment to comment on, as a resource name, in any state.
+	Amendment string `protobuf:"bytes,4,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The comment to reply to, as a resource name; it must not be retracted
+	// (FAILED_PRECONDITION COMMENT_RETRACTED). The reply discusses what its
+	// parent discusses.
+	Parent string `protobuf:"bytes,5,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The text: 1 to 4096 bytes of UTF-8 after trimming (else
+	// INVALID_ARGUMENT COMMENT_EMPTY or COMMENT_TOO_LONG).
+	Text          string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostCommentRequest) Reset() {
+	*x = PostCommentRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostCommentRequest) ProtoMessage() {}
+
+func (x *PostCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostCommentRequest.ProtoReflect.Descriptor instead.
+func (*PostCommentRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *PostCommentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *PostCommentRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// PostCommentResponse is the response of PostComment.
+type PostCommentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new comment.
+	Comment       *Comment `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostCommentResponse) Reset() {
+	*x = PostCommentResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostCommentResponse) ProtoMessage() {}
+
+func (x *PostCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostCommentResponse.ProtoReflect.Descriptor instead.
+func (*PostCommentResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *PostCommentResponse) GetComment() *Comment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// RetractCommentRequest is the request of RetractComment.
+type RetractCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The comment's resource name. Only its author may retract it
+	// (PERMISSION_DENIED NOT_AUTHOR), once (FAILED_PRECONDITION
+	// COMMENT_RETRACTED).
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractCommentRequest) Reset() {
+	*x = RetractCommentRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractCommentRequest) ProtoMessage() {}
+
+func (x *RetractCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractCommentRequest.ProtoReflect.Descriptor instead.
+func (*RetractCommentRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *RetractCommentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RetractCommentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// RetractCommentResponse is the response of RetractComment.
+type RetractCommentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comment, now retracted.
+	Comment       *Comment `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetractCommentResponse) Reset() {
+	*x = RetractCommentResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetractCommentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetractCommentResponse) ProtoMessage() {}
+
+func (x *RetractCommentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetractCommentResponse.ProtoReflect.Descriptor instead.
+func (*RetractCommentResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *RetractCommentResponse) GetComment() *Comment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// ListCommentsRequest is the request of ListComments.
+type ListCommentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// Only the comments on this point (resource name), replies included.
+	Point string `protobuf:"bytes,2,opt,name=point,proto3" json:"point,omitempty"`
+	// Only the comments on this amendment (resource name), replies included.
+	// At most one of `point` and `amendment`.
+	Amendment string `protobuf:"bytes,3,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// At most this many comments; 0 means 100, more than 1000 means 1000.
+	// Whatever the size, a page stops before 3 MiB encoded.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The `next_page_token` of the previous page, with the same filters.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCommentsRequest) Reset() {
+	*x = ListCommentsRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCommentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCommentsRequest) ProtoMessage() {}
+
+func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
+func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *ListCommentsRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetAmendment() string {
+	if x != nil {
+		return x.Amendment
+	}
+	return ""
+}
+
+func (x *ListCommentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCommentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListCommentsResponse is the response of ListComments.
+type ListCommentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comments, in the order they were posted.
+	Comments []*Comment `protobuf:"bytes,1,rep,name=comments,proto3" json:"comments,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCommentsResponse) Reset() {
+	*x = ListCommentsResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCommentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCommentsResponse) ProtoMessage() {}
+
+func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
+func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ListCommentsResponse) GetComments() []*Comment {
+	if x != nil {
+		return x.Comments
+	}
+	return nil
+}
+
+func (x *ListCommentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // GetRedlineRequest is the request of GetRedline. Exactly one subject must be
 // set.
 type GetRedlineRequest struct {
@@ -3686,7 +4095,7 @@ type GetRedlineRequest struct {
 
 func (x *GetRedlineRequest) Reset() {
 	*x = GetRedlineRequest{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3698,7 +4107,7 @@ func (x *GetRedlineRequest) String() string {
 func (*GetRedlineRequest) ProtoMessage() {}
 
 func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[62]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3711,7 +4120,7 @@ func (x *GetRedlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineRequest.ProtoReflect.Descriptor instead.
 func (*GetRedlineRequest) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{62}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *GetRedlineRequest) GetSubject() isGetRedlineRequest_Subject {
@@ -3827,7 +4236,7 @@ type RedlineRevisions struct {
 
 func (x *RedlineRevisions) Reset() {
 	*x = RedlineRevisions{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3839,7 +4248,7 @@ func (x *RedlineRevisions) String() string {
 func (*RedlineRevisions) ProtoMessage() {}
 
 func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[63]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3852,7 +4261,7 @@ func (x *RedlineRevisions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineRevisions.ProtoReflect.Descriptor instead.
 func (*RedlineRevisions) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{63}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RedlineRevisions) GetPoint() string {
@@ -3902,7 +4311,7 @@ type RedlineProposal struct {
 
 func (x *RedlineProposal) Reset() {
 	*x = RedlineProposal{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3914,7 +4323,7 @@ func (x *RedlineProposal) String() string {
 func (*RedlineProposal) ProtoMessage() {}
 
 func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[64]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3927,7 +4336,7 @@ func (x *RedlineProposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedlineProposal.ProtoReflect.Descriptor instead.
 func (*RedlineProposal) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{64}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *RedlineProposal) GetNegotiation() string {
@@ -3979,7 +4388,7 @@ type GetRedlineResponse struct {
 
 func (x *GetRedlineResponse) Reset() {
 	*x = GetRedlineResponse{}
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3991,7 +4400,7 @@ func (x *GetRedlineResponse) String() string {
 func (*GetRedlineResponse) ProtoMessage() {}
 
 func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_service_proto_msgTypes[65]
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4004,7 +4413,7 @@ func (x *GetRedlineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRedlineResponse.ProtoReflect.Descriptor instead.
 func (*GetRedlineResponse) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{65}
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GetRedlineResponse) GetChanges() []*RedlineChange {
@@ -4025,7 +4434,7 @@ var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\xd6\x03\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\x8a\x04\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -4036,7 +4445,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\rnumbered_text\x18\x06 \x01(\tR\fnumberedText\x120\n" +
 	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
 	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
-	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"U\n" +
+	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
 	"\x15GetNegotiationRequest\x12\x12\n" +
@@ -4067,7 +4477,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xba\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -4077,7 +4487,9 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\rbase_revision\x18\x05 \x01(\x03R\fbaseRevision\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x1c\n" +
 	"\trationale\x18\a \x01(\tR\trationale\x12C\n" +
-	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"N\n" +
+	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
+	"\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +
@@ -4270,7 +4682,33 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12C\n" +
 	"\x0fvoting_deadline\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"O\n" +
 	"\x19SetVotingDeadlineResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\x8f\x02\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xb5\x01\n" +
+	"\x12PostCommentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05point\x18\x03 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x04 \x01(\tR\tamendment\x12\x16\n" +
+	"\x06parent\x18\x05 \x01(\tR\x06parent\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\"C\n" +
+	"\x13PostCommentResponse\x12,\n" +
+	"\acomment\x18\x01 \x01(\v2\x12.parley.v1.CommentR\acomment\"J\n" +
+	"\x15RetractCommentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"F\n" +
+	"\x16RetractCommentResponse\x12,\n" +
+	"\acomment\x18\x01 \x01(\v2\x12.parley.v1.CommentR\acomment\"\xa7\x01\n" +
+	"\x13ListCommentsRequest\x12 \n" +
+	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x14\n" +
+	"\x05point\x18\x02 \x01(\tR\x05point\x12\x1c\n" +
+	"\tamendment\x18\x03 \x01(\tR\tamendment\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"n\n" +
+	"\x14ListCommentsResponse\x12.\n" +
+	"\bcomments\x18\x01 \x03(\v2\x12.parley.v1.CommentR\bcomments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x02\n" +
 	"\x11GetRedlineRequest\x12;\n" +
 	"\trevisions\x18\x01 \x01(\v2\x1b.parley.v1.RedlineRevisionsH\x00R\trevisions\x12\x1e\n" +
 	"\tamendment\x18\x02 \x01(\tH\x00R\tamendment\x128\n" +
@@ -4293,7 +4731,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x93\x15\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x89\x17\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -4327,7 +4765,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\rSignOffPoints\x12\x1f.parley.v1.SignOffPointsRequest\x1a .parley.v1.SignOffPointsResponse\x12U\n" +
 	"\x0eRevokeSignOffs\x12 .parley.v1.RevokeSignOffsRequest\x1a!.parley.v1.RevokeSignOffsResponse\x12I\n" +
 	"\n" +
-	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponse\x12L\n" +
+	"\vPostComment\x12\x1d.parley.v1.PostCommentRequest\x1a\x1e.parley.v1.PostCommentResponse\x12U\n" +
+	"\x0eRetractComment\x12 .parley.v1.RetractCommentRequest\x1a!.parley.v1.RetractCommentResponse\x12O\n" +
+	"\fListComments\x12\x1e.parley.v1.ListCommentsRequest\x1a\x1f.parley.v1.ListCommentsResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -4341,7 +4782,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -4405,144 +4846,160 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*AbandonNegotiationResponse)(nil), // 59: parley.v1.AbandonNegotiationResponse
 	(*SetVotingDeadlineRequest)(nil),   // 60: parley.v1.SetVotingDeadlineRequest
 	(*SetVotingDeadlineResponse)(nil),  // 61: parley.v1.SetVotingDeadlineResponse
-	(*GetRedlineRequest)(nil),          // 62: parley.v1.GetRedlineRequest
-	(*RedlineRevisions)(nil),           // 63: parley.v1.RedlineRevisions
-	(*RedlineProposal)(nil),            // 64: parley.v1.RedlineProposal
-	(*GetRedlineResponse)(nil),         // 65: parley.v1.GetRedlineResponse
-	nil,                                // 66: parley.v1.SetDecisionRuleRequest.WeightsEntry
-	(*Participant)(nil),                // 67: parley.v1.Participant
-	(*DecisionRule)(nil),               // 68: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),        // 69: google.protobuf.Duration
-	(*Negotiation)(nil),                // 70: parley.v1.Negotiation
-	(*Point)(nil),                      // 71: parley.v1.Point
-	(AmendmentKind)(0),                 // 72: parley.v1.AmendmentKind
-	(*timestamppb.Timestamp)(nil),      // 73: google.protobuf.Timestamp
-	(*Amendment)(nil),                  // 74: parley.v1.Amendment
-	(AmendmentState)(0),                // 75: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 76: parley.v1.VoteChoice
-	(*Event)(nil),                      // 77: parley.v1.Event
-	(*Member)(nil),                     // 78: parley.v1.Member
-	(*RedlineChange)(nil),              // 79: parley.v1.RedlineChange
+	(*PostCommentRequest)(nil),         // 62: parley.v1.PostCommentRequest
+	(*PostCommentResponse)(nil),        // 63: parley.v1.PostCommentResponse
+	(*RetractCommentRequest)(nil),      // 64: parley.v1.RetractCommentRequest
+	(*RetractCommentResponse)(nil),     // 65: parley.v1.RetractCommentResponse
+	(*ListCommentsRequest)(nil),        // 66: parley.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),       // 67: parley.v1.ListCommentsResponse
+	(*GetRedlineRequest)(nil),          // 68: parley.v1.GetRedlineRequest
+	(*RedlineRevisions)(nil),           // 69: parley.v1.RedlineRevisions
+	(*RedlineProposal)(nil),            // 70: parley.v1.RedlineProposal
+	(*GetRedlineResponse)(nil),         // 71: parley.v1.GetRedlineResponse
+	nil,                                // 72: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 73: parley.v1.Participant
+	(*DecisionRule)(nil),               // 74: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 75: google.protobuf.Duration
+	(*Negotiation)(nil),                // 76: parley.v1.Negotiation
+	(*Point)(nil),                      // 77: parley.v1.Point
+	(AmendmentKind)(0),                 // 78: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 80: parley.v1.Amendment
+	(AmendmentState)(0),                // 81: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 82: parley.v1.VoteChoice
+	(*Event)(nil),                      // 83: parley.v1.Event
+	(*Member)(nil),                     // 84: parley.v1.Member
+	(*Comment)(nil),                    // 85: parley.v1.Comment
+	(*RedlineChange)(nil),              // 86: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	67, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	68, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	69, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
-	69, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
-	70, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	70, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	71, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	71, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	72, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	73, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	74, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	74, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	75, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	74, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	74, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	76, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	74, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	74, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	74, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	71, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	74, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	71, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	71, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	70, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	74, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	75, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	75, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	76, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	76, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	77, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	77, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	78, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	79, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	80, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	81, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	80, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	80, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	82, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	80, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	80, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	80, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	77, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	76, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
 	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	77, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	83, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
 	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	67, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	78, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	70, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	84, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	76, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
 	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	70, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	67, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	70, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	68, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	66, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	70, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	70, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	73, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	74, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	63, // 47: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	64, // 48: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	72, // 49: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	79, // 50: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 51: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 52: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 53: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 54: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 55: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 56: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 57: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 58: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 59: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 60: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 61: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 62: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 63: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 64: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 65: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 66: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 67: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 68: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 69: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	46, // 70: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	48, // 71: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	50, // 72: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	52, // 73: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	54, // 74: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	56, // 75: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	58, // 76: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	60, // 77: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	39, // 78: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 79: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 80: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	62, // 81: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	1,  // 82: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 83: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 84: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 85: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 86: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 87: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 88: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 89: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 90: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 91: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 92: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 93: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 94: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 95: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 96: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 97: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 98: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 99: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 100: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	47, // 101: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	49, // 102: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	51, // 103: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	53, // 104: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	55, // 105: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	57, // 106: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	59, // 107: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	61, // 108: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	40, // 109: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 110: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 111: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	65, // 112: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	82, // [82:113] is the sub-list for method output_type
-	51, // [51:82] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	76, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	76, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	74, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	72, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	76, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	79, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	80, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	85, // 47: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	85, // 48: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	85, // 49: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	69, // 50: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	70, // 51: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	78, // 52: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	86, // 53: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 54: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 55: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 56: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 57: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 58: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 59: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 60: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 61: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 62: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 63: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 64: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 65: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 66: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 67: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 68: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 69: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 70: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 71: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 72: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 73: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 74: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 75: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 76: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 77: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 78: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 79: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 80: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 81: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 82: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 83: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	68, // 84: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	62, // 85: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	64, // 86: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	66, // 87: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	1,  // 88: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 89: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 90: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 91: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 92: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 93: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 94: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 95: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 96: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 97: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 98: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 99: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 100: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 101: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 102: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 103: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 104: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 105: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 106: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 107: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 108: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 109: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 110: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 111: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 112: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 113: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 114: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 115: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 116: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 117: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	71, // 118: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	63, // 119: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	65, // 120: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	67, // 121: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	88, // [88:122] is the sub-list for method output_type
+	54, // [54:88] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -4553,7 +5010,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 	file_parley_v1_event_proto_init()
 	file_parley_v1_negotiation_proto_init()
 	file_parley_v1_redline_proto_init()
-	file_parley_v1_negotiation_service_proto_msgTypes[62].OneofWrappers = []any{
+	file_parley_v1_negotiation_service_proto_msgTypes[68].OneofWrappers = []any{
 		(*GetRedlineRequest_Revisions)(nil),
 		(*GetRedlineRequest_Amendment)(nil),
 		(*GetRedlineRequest_Proposal)(nil),
@@ -4565,7 +5022,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

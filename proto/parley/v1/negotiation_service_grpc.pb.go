@@ -50,6 +50,9 @@ const (
 	NegotiationService_SignOffPoints_FullMethodName      = "/parley.v1.NegotiationService/SignOffPoints"
 	NegotiationService_RevokeSignOffs_FullMethodName     = "/parley.v1.NegotiationService/RevokeSignOffs"
 	NegotiationService_GetRedline_FullMethodName         = "/parley.v1.NegotiationService/GetRedline"
+	NegotiationService_PostComment_FullMethodName        = "/parley.v1.NegotiationService/PostComment"
+	NegotiationService_RetractComment_FullMethodName     = "/parley.v1.NegotiationService/RetractComment"
+	NegotiationService_ListComments_FullMethodName       = "/parley.v1.NegotiationService/ListComments"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -77,7 +80,9 @@ type NegotiationServiceClient interface {
 	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*GetDocumentResponse, error)
 	// Gets one point with its revision history and all sign-offs.
 	GetPoint(ctx context.Context, in *GetPointRequest, opts ...grpc.CallOption) (*GetPointResponse, error)
-	// Proposes an amendment and opens voting on it. Delegations only.
+	// Proposes an amendment and opens voting on it. Delegations, and
+	// mediators (a compromise text, marked as the mediator's); only
+	// delegations vote on it.
 	ProposeAmendment(ctx context.Context, in *ProposeAmendmentRequest, opts ...grpc.CallOption) (*ProposeAmendmentResponse, error)
 	// Gets an amendment with its votes.
 	GetAmendment(ctx context.Context, in *GetAmendmentRequest, opts ...grpc.CallOption) (*GetAmendmentResponse, error)
@@ -147,6 +152,14 @@ type NegotiationServiceClient interface {
 	// proposed against a point, or of the whole document since the original
 	// text. Any participant of the negotiation may call it; it changes nothing.
 	GetRedline(ctx context.Context, in *GetRedlineRequest, opts ...grpc.CallOption) (*GetRedlineResponse, error)
+	// Posts a comment on a point or an amendment, or a reply to a comment.
+	// Delegations and mediators; observers when the negotiation allows it.
+	PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error)
+	// Retracts a comment. Its author only. The log keeps what it said.
+	RetractComment(ctx context.Context, in *RetractCommentRequest, opts ...grpc.CallOption) (*RetractCommentResponse, error)
+	// Lists comments in the order they were posted, optionally only those of
+	// one point or one amendment.
+	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -476,6 +489,36 @@ func (c *negotiationServiceClient) GetRedline(ctx context.Context, in *GetRedlin
 	return out, nil
 }
 
+func (c *negotiationServiceClient) PostComment(ctx context.Context, in *PostCommentRequest, opts ...grpc.CallOption) (*PostCommentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PostCommentResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_PostComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RetractComment(ctx context.Context, in *RetractCommentRequest, opts ...grpc.CallOption) (*RetractCommentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetractCommentResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RetractComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCommentsResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_ListComments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -501,7 +544,9 @@ type NegotiationServiceServer interface {
 	GetDocument(context.Context, *GetDocumentRequest) (*GetDocumentResponse, error)
 	// Gets one point with its revision history and all sign-offs.
 	GetPoint(context.Context, *GetPointRequest) (*GetPointResponse, error)
-	// Proposes an amendment and opens voting on it. Delegations only.
+	// Proposes an amendment and opens voting on it. Delegations, and
+	// mediators (a compromise text, marked as the mediator's); only
+	// delegations vote on it.
 	ProposeAmendment(context.Context, *ProposeAmendmentRequest) (*ProposeAmendmentResponse, error)
 	// Gets an amendment with its votes.
 	GetAmendment(context.Context, *GetAmendmentRequest) (*GetAmendmentResponse, error)
@@ -571,6 +616,14 @@ type NegotiationServiceServer interface {
 	// proposed against a point, or of the whole document since the original
 	// text. Any participant of the negotiation may call it; it changes nothing.
 	GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error)
+	// Posts a comment on a point or an amendment, or a reply to a comment.
+	// Delegations and mediators; observers when the negotiation allows it.
+	PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error)
+	// Retracts a comment. Its author only. The log keeps what it said.
+	RetractComment(context.Context, *RetractCommentRequest) (*RetractCommentResponse, error)
+	// Lists comments in the order they were posted, optionally only those of
+	// one point or one amendment.
+	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -673,6 +726,15 @@ func (UnimplementedNegotiationServiceServer) RevokeSignOffs(context.Context, *Re
 }
 func (UnimplementedNegotiationServiceServer) GetRedline(context.Context, *GetRedlineRequest) (*GetRedlineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRedline not implemented")
+}
+func (UnimplementedNegotiationServiceServer) PostComment(context.Context, *PostCommentRequest) (*PostCommentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PostComment not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RetractComment(context.Context, *RetractCommentRequest) (*RetractCommentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetractComment not implemented")
+}
+func (UnimplementedNegotiationServiceServer) ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListComments not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -1246,6 +1308,60 @@ func _NegotiationService_GetRedline_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_PostComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).PostComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_PostComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).PostComment(ctx, req.(*PostCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RetractComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetractCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RetractComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RetractComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RetractComment(ctx, req.(*RetractCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_ListComments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCommentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).ListComments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_ListComments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).ListComments(ctx, req.(*ListCommentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1372,6 +1488,18 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRedline",
 			Handler:    _NegotiationService_GetRedline_Handler,
+		},
+		{
+			MethodName: "PostComment",
+			Handler:    _NegotiationService_PostComment_Handler,
+		},
+		{
+			MethodName: "RetractComment",
+			Handler:    _NegotiationService_RetractComment_Handler,
+		},
+		{
+			MethodName: "ListComments",
+			Handler:    _NegotiationService_ListComments_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

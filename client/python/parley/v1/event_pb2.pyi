@@ -27,9 +27,10 @@ class AmendmentApplied(_message.Message):
     def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class AmendmentProposed(_message.Message):
-    __slots__ = ["amendment_id", "base_revision", "kind", "point_id", "rationale", "text", "voting_deadline"]
+    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "text", "voting_deadline"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
@@ -37,12 +38,13 @@ class AmendmentProposed(_message.Message):
     VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
     base_revision: int
+    counter_to: str
     kind: _negotiation_pb2.AmendmentKind
     point_id: str
     rationale: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class AmendmentRejected(_message.Message):
     __slots__ = ["amendment_id", "reason"]
@@ -73,6 +75,26 @@ class CheckpointKeyRotated(_message.Message):
     previous_verifier_key: str
     verifier_key: str
     def __init__(self, verifier_key: _Optional[str] = ..., previous_verifier_key: _Optional[str] = ...) -> None: ...
+
+class CommentPosted(_message.Message):
+    __slots__ = ["amendment_id", "comment_id", "parent_id", "point_id", "text"]
+    AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_ID_FIELD_NUMBER: _ClassVar[int]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment_id: str
+    comment_id: str
+    parent_id: str
+    point_id: str
+    text: str
+    def __init__(self, comment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., amendment_id: _Optional[str] = ..., parent_id: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class CommentRetracted(_message.Message):
+    __slots__ = ["comment_id"]
+    COMMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    comment_id: str
+    def __init__(self, comment_id: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
     __slots__ = ["member", "participant", "rotated", "token_sha256"]
@@ -118,7 +140,7 @@ class DocumentAccepted(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ["acceptance_withdrawn", "actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "credential_issued", "credential_revoked", "decision_rule_changed", "document_accepted", "member", "member_added", "member_removed", "negotiation", "negotiation_abandoned", "negotiation_concluded", "negotiation_created", "negotiation_renamed", "negotiation_resumed", "negotiation_suspended", "participant_added", "participant_removed", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed", "voting_deadline_set"]
+    __slots__ = ["acceptance_withdrawn", "actor", "amendment_applied", "amendment_proposed", "amendment_rejected", "amendment_staled", "amendment_withdrawn", "checkpoint_key_rotated", "comment_posted", "comment_retracted", "credential_issued", "credential_revoked", "decision_rule_changed", "document_accepted", "member", "member_added", "member_removed", "negotiation", "negotiation_abandoned", "negotiation_concluded", "negotiation_created", "negotiation_renamed", "negotiation_resumed", "negotiation_suspended", "participant_added", "participant_removed", "point_added", "point_signed_off", "request_id", "sequence", "sign_off_revoked", "time", "vote_cast", "voting_closed", "voting_deadline_set"]
     ACCEPTANCE_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_APPLIED_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +149,8 @@ class Event(_message.Message):
     AMENDMENT_STALED_FIELD_NUMBER: _ClassVar[int]
     AMENDMENT_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_KEY_ROTATED_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_POSTED_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_RETRACTED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ISSUED_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_REVOKED_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_CHANGED_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +184,8 @@ class Event(_message.Message):
     amendment_staled: AmendmentStaled
     amendment_withdrawn: AmendmentWithdrawn
     checkpoint_key_rotated: CheckpointKeyRotated
+    comment_posted: CommentPosted
+    comment_retracted: CommentRetracted
     credential_issued: CredentialIssued
     credential_revoked: CredentialRevoked
     decision_rule_changed: DecisionRuleChanged
@@ -185,7 +211,7 @@ class Event(_message.Message):
     vote_cast: VoteCast
     voting_closed: VotingClosed
     voting_deadline_set: VotingDeadlineSet
-    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., member: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., participant_added: _Optional[_Union[ParticipantAdded, _Mapping]] = ..., participant_removed: _Optional[_Union[ParticipantRemoved, _Mapping]] = ..., negotiation_renamed: _Optional[_Union[NegotiationRenamed, _Mapping]] = ..., decision_rule_changed: _Optional[_Union[DecisionRuleChanged, _Mapping]] = ..., negotiation_suspended: _Optional[_Union[NegotiationSuspended, _Mapping]] = ..., negotiation_resumed: _Optional[_Union[NegotiationResumed, _Mapping]] = ..., negotiation_abandoned: _Optional[_Union[NegotiationAbandoned, _Mapping]] = ..., voting_deadline_set: _Optional[_Union[VotingDeadlineSet, _Mapping]] = ..., member_added: _Optional[_Union[MemberAdded, _Mapping]] = ..., member_removed: _Optional[_Union[MemberRemoved, _Mapping]] = ..., acceptance_withdrawn: _Optional[_Union[AcceptanceWithdrawn, _Mapping]] = ...) -> None: ...
+    def __init__(self, negotiation: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., request_id: _Optional[str] = ..., member: _Optional[str] = ..., negotiation_created: _Optional[_Union[NegotiationCreated, _Mapping]] = ..., point_added: _Optional[_Union[PointAdded, _Mapping]] = ..., amendment_proposed: _Optional[_Union[AmendmentProposed, _Mapping]] = ..., vote_cast: _Optional[_Union[VoteCast, _Mapping]] = ..., voting_closed: _Optional[_Union[VotingClosed, _Mapping]] = ..., amendment_applied: _Optional[_Union[AmendmentApplied, _Mapping]] = ..., amendment_rejected: _Optional[_Union[AmendmentRejected, _Mapping]] = ..., amendment_withdrawn: _Optional[_Union[AmendmentWithdrawn, _Mapping]] = ..., amendment_staled: _Optional[_Union[AmendmentStaled, _Mapping]] = ..., point_signed_off: _Optional[_Union[PointSignedOff, _Mapping]] = ..., sign_off_revoked: _Optional[_Union[SignOffRevoked, _Mapping]] = ..., document_accepted: _Optional[_Union[DocumentAccepted, _Mapping]] = ..., negotiation_concluded: _Optional[_Union[NegotiationConcluded, _Mapping]] = ..., credential_issued: _Optional[_Union[CredentialIssued, _Mapping]] = ..., credential_revoked: _Optional[_Union[CredentialRevoked, _Mapping]] = ..., checkpoint_key_rotated: _Optional[_Union[CheckpointKeyRotated, _Mapping]] = ..., participant_added: _Optional[_Union[ParticipantAdded, _Mapping]] = ..., participant_removed: _Optional[_Union[ParticipantRemoved, _Mapping]] = ..., negotiation_renamed: _Optional[_Union[NegotiationRenamed, _Mapping]] = ..., decision_rule_changed: _Optional[_Union[DecisionRuleChanged, _Mapping]] = ..., negotiation_suspended: _Optional[_Union[NegotiationSuspended, _Mapping]] = ..., negotiation_resumed: _Optional[_Union[NegotiationResumed, _Mapping]] = ..., negotiation_abandoned: _Optional[_Union[NegotiationAbandoned, _Mapping]] = ..., voting_deadline_set: _Optional[_Union[VotingDeadlineSet, _Mapping]] = ..., member_added: _Optional[_Union[MemberAdded, _Mapping]] = ..., member_removed: _Optional[_Union[MemberRemoved, _Mapping]] = ..., acceptance_withdrawn: _Optional[_Union[AcceptanceWithdrawn, _Mapping]] = ..., comment_posted: _Optional[_Union[CommentPosted, _Mapping]] = ..., comment_retracted: _Optional[_Union[CommentRetracted, _Mapping]] = ...) -> None: ...
 
 class MemberAdded(_message.Message):
     __slots__ = ["display_name", "head", "member", "participant"]
@@ -220,20 +246,22 @@ class NegotiationConcluded(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
 
 class NegotiationCreated(_message.Message):
-    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "participants", "title"]
+    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "observers_may_comment", "participants", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     decision_rule: _negotiation_pb2.DecisionRule
     default_voting_duration: _duration_pb2.Duration
     max_voting_duration: _duration_pb2.Duration
     mediators_may_change: bool
+    observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     title: str
-    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
 
 class NegotiationRenamed(_message.Message):
     __slots__ = ["title"]

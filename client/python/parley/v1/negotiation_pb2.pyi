@@ -61,8 +61,11 @@ class Acceptance(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Amendment(_message.Message):
-    __slots__ = ["base_revision", "create_time", "decision_rule_version", "kind", "name", "not_voted", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
+    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "decision_rule_version", "kind", "name", "not_voted", "point", "point_number", "proposer", "rationale", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +87,9 @@ class Amendment(_message.Message):
     VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     VOTING_TIME_LEFT_FIELD_NUMBER: _ClassVar[int]
     base_revision: int
+    by_mediator: bool
+    comment_count: int
+    counter_to: str
     create_time: _timestamp_pb2.Timestamp
     decision_rule_version: int
     kind: AmendmentKind
@@ -104,7 +110,7 @@ class Amendment(_message.Message):
     votes: _containers.RepeatedCompositeFieldContainer[Vote]
     voting_deadline: _timestamp_pb2.Timestamp
     voting_time_left: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_voted: _Optional[_Iterable[str]] = ..., decision_rule_version: _Optional[int] = ..., voting_time_left: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_voted: _Optional[_Iterable[str]] = ..., decision_rule_version: _Optional[int] = ..., voting_time_left: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ...) -> None: ...
 
 class CheckpointRef(_message.Message):
     __slots__ = ["root_hash", "tree_size"]
@@ -113,6 +119,30 @@ class CheckpointRef(_message.Message):
     root_hash: bytes
     tree_size: int
     def __init__(self, tree_size: _Optional[int] = ..., root_hash: _Optional[bytes] = ...) -> None: ...
+
+class Comment(_message.Message):
+    __slots__ = ["amendment", "author", "create_time", "name", "parent", "point", "retract_time", "retracted", "sequence", "text"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    RETRACTED_FIELD_NUMBER: _ClassVar[int]
+    RETRACT_TIME_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    author: str
+    create_time: _timestamp_pb2.Timestamp
+    name: str
+    parent: str
+    point: str
+    retract_time: _timestamp_pb2.Timestamp
+    retracted: bool
+    sequence: int
+    text: str
+    def __init__(self, name: _Optional[str] = ..., author: _Optional[str] = ..., point: _Optional[str] = ..., amendment: _Optional[str] = ..., parent: _Optional[str] = ..., text: _Optional[str] = ..., retracted: bool = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retract_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class DecisionRule(_message.Message):
     __slots__ = ["method", "quorum", "threshold_basis_points"]
@@ -156,9 +186,10 @@ class Member(_message.Message):
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ...) -> None: ...
 
 class Negotiation(_message.Message):
-    __slots__ = ["acceptances", "agreed_point_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "participants", "pending_amendment_count", "point_count", "removed_participants", "state", "title"]
+    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
     AGREED_POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     CONCLUDE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
@@ -169,6 +200,7 @@ class Negotiation(_message.Message):
     MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     PENDING_AMENDMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +209,7 @@ class Negotiation(_message.Message):
     TITLE_FIELD_NUMBER: _ClassVar[int]
     acceptances: _containers.RepeatedCompositeFieldContainer[Acceptance]
     agreed_point_count: int
+    comment_count: int
     conclude_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     decision_rule: DecisionRule
@@ -187,13 +220,14 @@ class Negotiation(_message.Message):
     max_voting_duration: _duration_pb2.Duration
     mediators_may_change: bool
     name: str
+    observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[Participant]
     pending_amendment_count: int
     point_count: int
     removed_participants: _containers.RepeatedCompositeFieldContainer[Participant]
     state: NegotiationState
     title: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Participant(_message.Message):
     __slots__ = ["display_name", "has_credential", "id", "members", "role", "weight"]
@@ -212,7 +246,9 @@ class Participant(_message.Message):
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...
 
 class Point(_message.Message):
-    __slots__ = ["delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
+    __slots__ = ["alternatives", "comment_count", "delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
+    ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     DELETE_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -225,6 +261,8 @@ class Point(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    alternatives: _containers.RepeatedCompositeFieldContainer[PointAlternative]
+    comment_count: int
     delete_time: _timestamp_pb2.Timestamp
     id: str
     name: str
@@ -237,7 +275,25 @@ class Point(_message.Message):
     status: PointStatus
     text: str
     text_sha256: str
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., number: _Optional[int] = ..., text: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., status: _Optional[_Union[PointStatus, str]] = ..., sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., stale_sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[PointRevision, _Mapping]]] = ..., pending_amendment_count: _Optional[int] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., number: _Optional[int] = ..., text: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., status: _Optional[_Union[PointStatus, str]] = ..., sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., stale_sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[PointRevision, _Mapping]]] = ..., pending_amendment_count: _Optional[int] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[PointAlternative, _Mapping]]] = ..., comment_count: _Optional[int] = ...) -> None: ...
+
+class PointAlternative(_message.Message):
+    __slots__ = ["amendment", "by_mediator", "counter_to", "kind", "proposer", "state", "text"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PROPOSER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    by_mediator: bool
+    counter_to: str
+    kind: AmendmentKind
+    proposer: str
+    state: AmendmentState
+    text: str
+    def __init__(self, amendment: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., text: _Optional[str] = ..., proposer: _Optional[str] = ..., by_mediator: bool = ..., state: _Optional[_Union[AmendmentState, str]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class PointRevision(_message.Message):
     __slots__ = ["amendment", "create_time", "revision", "sequence", "text", "text_sha256"]

@@ -111,12 +111,13 @@ class CloseVotingResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
 class CreateNegotiationRequest(_message.Message):
-    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "numbered_text", "participants", "points", "request_id", "title"]
+    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "numbered_text", "observers_may_comment", "participants", "points", "request_id", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MEDIATORS_MAY_CHANGE_FIELD_NUMBER: _ClassVar[int]
     NUMBERED_TEXT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVERS_MAY_COMMENT_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
@@ -126,11 +127,12 @@ class CreateNegotiationRequest(_message.Message):
     max_voting_duration: _duration_pb2.Duration
     mediators_may_change: bool
     numbered_text: str
+    observers_may_comment: bool
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     points: _containers.RepeatedScalarFieldContainer[str]
     request_id: str
     title: str
-    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
 
 class CreateNegotiationResponse(_message.Message):
     __slots__ = ["negotiation"]
@@ -274,6 +276,28 @@ class ListAmendmentsResponse(_message.Message):
     next_page_token: str
     def __init__(self, amendments: _Optional[_Iterable[_Union[_negotiation_pb2.Amendment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListCommentsRequest(_message.Message):
+    __slots__ = ["amendment", "negotiation", "page_size", "page_token", "point"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    negotiation: str
+    page_size: int
+    page_token: str
+    point: str
+    def __init__(self, negotiation: _Optional[str] = ..., point: _Optional[str] = ..., amendment: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCommentsResponse(_message.Message):
+    __slots__ = ["comments", "next_page_token"]
+    COMMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    comments: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Comment]
+    next_page_token: str
+    def __init__(self, comments: _Optional[_Iterable[_Union[_negotiation_pb2.Comment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListEventsRequest(_message.Message):
     __slots__ = ["after_sequence", "negotiation", "page_size", "page_token"]
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -310,9 +334,32 @@ class ListNegotiationsResponse(_message.Message):
     next_page_token: str
     def __init__(self, negotiations: _Optional[_Iterable[_Union[_negotiation_pb2.Negotiation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class PostCommentRequest(_message.Message):
+    __slots__ = ["amendment", "negotiation", "parent", "point", "request_id", "text"]
+    AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    amendment: str
+    negotiation: str
+    parent: str
+    point: str
+    request_id: str
+    text: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., point: _Optional[str] = ..., amendment: _Optional[str] = ..., parent: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class PostCommentResponse(_message.Message):
+    __slots__ = ["comment"]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    comment: _negotiation_pb2.Comment
+    def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
+
 class ProposeAmendmentRequest(_message.Message):
-    __slots__ = ["base_revision", "kind", "negotiation", "point", "rationale", "request_id", "text", "voting_deadline"]
+    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "request_id", "text", "voting_deadline"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
@@ -321,6 +368,7 @@ class ProposeAmendmentRequest(_message.Message):
     TEXT_FIELD_NUMBER: _ClassVar[int]
     VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     base_revision: int
+    counter_to: str
     kind: _negotiation_pb2.AmendmentKind
     negotiation: str
     point: str
@@ -328,7 +376,7 @@ class ProposeAmendmentRequest(_message.Message):
     request_id: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
 
 class ProposeAmendmentResponse(_message.Message):
     __slots__ = ["amendment"]
@@ -421,6 +469,20 @@ class ResumeNegotiationResponse(_message.Message):
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     negotiation: _negotiation_pb2.Negotiation
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
+class RetractCommentRequest(_message.Message):
+    __slots__ = ["name", "request_id"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RetractCommentResponse(_message.Message):
+    __slots__ = ["comment"]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    comment: _negotiation_pb2.Comment
+    def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
 
 class RevokeSignOffRequest(_message.Message):
     __slots__ = ["point", "request_id"]

@@ -176,6 +176,21 @@ class NegotiationServiceStub(object):
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.FromString,
                 )
+        self.PostComment = channel.unary_unary(
+                '/parley.v1.NegotiationService/PostComment',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.PostCommentRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.PostCommentResponse.FromString,
+                )
+        self.RetractComment = channel.unary_unary(
+                '/parley.v1.NegotiationService/RetractComment',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RetractCommentRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RetractCommentResponse.FromString,
+                )
+        self.ListComments = channel.unary_unary(
+                '/parley.v1.NegotiationService/ListComments',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.FromString,
+                )
 
 
 class NegotiationServiceServicer(object):
@@ -227,7 +242,9 @@ class NegotiationServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ProposeAmendment(self, request, context):
-        """Proposes an amendment and opens voting on it. Delegations only.
+        """Proposes an amendment and opens voting on it. Delegations, and
+        mediators (a compromise text, marked as the mediator's); only
+        delegations vote on it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -426,6 +443,29 @@ class NegotiationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PostComment(self, request, context):
+        """Posts a comment on a point or an amendment, or a reply to a comment.
+        Delegations and mediators; observers when the negotiation allows it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetractComment(self, request, context):
+        """Retracts a comment. Its author only. The log keeps what it said.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComments(self, request, context):
+        """Lists comments in the order they were posted, optionally only those of
+        one point or one amendment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NegotiationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -583,6 +623,21 @@ def add_NegotiationServiceServicer_to_server(servicer, server):
                     servicer.GetRedline,
                     request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.FromString,
                     response_serializer=parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.SerializeToString,
+            ),
+            'PostComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostComment,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.PostCommentRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.PostCommentResponse.SerializeToString,
+            ),
+            'RetractComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetractComment,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RetractCommentRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RetractCommentResponse.SerializeToString,
+            ),
+            'ListComments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComments,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1125,5 +1180,56 @@ class NegotiationService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/GetRedline',
             parley_dot_v1_dot_negotiation__service__pb2.GetRedlineRequest.SerializeToString,
             parley_dot_v1_dot_negotiation__service__pb2.GetRedlineResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PostComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/PostComment',
+            parley_dot_v1_dot_negotiation__service__pb2.PostCommentRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.PostCommentResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RetractComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RetractComment',
+            parley_dot_v1_dot_negotiation__service__pb2.RetractCommentRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RetractCommentResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListComments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/ListComments',
+            parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSLOBQoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSLhAgoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpoBCg1Qb2ludFJldmlzaW9uEhAKCHJldmlzaW9uGAEgASgDEgwKBHRleHQYAiABKAkSEwoLdGV4dF9zaGEyNTYYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEhAKCHNlcXVlbmNlGAUgASgDEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoHU2lnbk9mZhITCgtwYXJ0aWNpcGFudBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRItCglzaWduX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAki7gQKCUFtZW5kbWVudBIMCgRuYW1lGAEgASgJEhAKCHByb3Bvc2VyGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEigKBXN0YXRlGAggASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEh4KBXZvdGVzGAkgAygLMg8ucGFybGV5LnYxLlZvdGUSHwoFdGFsbHkYCiABKAsyEC5wYXJsZXkudjEuVGFsbHkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgNIAEoAxIUCgxyZXN1bHRfcG9pbnQYDiABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgPIAEoCRIRCglzdGFsZWRfYnkYECABKAkSFAoMcG9pbnRfbnVtYmVyGBEgASgFEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbm90X3ZvdGVkGD0gAygJEh0KFWRlY2lzaW9uX3J1bGVfdmVyc2lvbhg+IAEoBRIzChB2b3RpbmdfdGltZV9sZWZ0GD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIqMBCgRWb3RlEhMKC3BhcnRpY2lwYW50GAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCRItCgljYXN0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEg4KBm1lbWJlchgyIAEoCSLYAQoFVGFsbHkSDwoHYXBwcm92ZRgBIAEoBRIOCgZyZWplY3QYAiABKAUSDwoHYWJzdGFpbhgDIAEoBRIRCglub3Rfdm90ZWQYBCABKAUSGAoQYXBwcm92aW5nX3dlaWdodBgFIAEoAxIUCgx0b3RhbF93ZWlnaHQYBiABKAMSEgoKcXVvcnVtX21ldBgHIAEoCBIOCgZwYXNzZWQYCCABKAgSGgoSY2xvc2VkX2J5X21lZGlhdG9yGAkgASgIEhoKEmNsb3NlZF9ieV9kZWFkbGluZRg8IAEoCCLMAQoKQWNjZXB0YW5jZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIXCg9kb2N1bWVudF9zaGEyNTYYAiABKAkSLwoLYWNjZXB0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAQgASgDEg8KB2N1cnJlbnQYBSABKAgSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSI1Cg1DaGVja3BvaW50UmVmEhEKCXRyZWVfc2l6ZRgBIAEoAxIRCglyb290X2hhc2gYAiABKAwqtAEKEE5lZ290aWF0aW9uU3RhdGUSIQodTkVHT1RJQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZORUdPVElBVElPTl9TVEFURV9PUEVOEAESHwobTkVHT1RJQVRJT05fU1RBVEVfQ09OQ0xVREVEEAISHwobTkVHT1RJQVRJT05fU1RBVEVfU1VTUEVOREVEEAMSHwobTkVHT1RJQVRJT05fU1RBVEVfQUJBTkRPTkVEEAQqVwoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEwoPUk9MRV9ERUxFR0FUSU9OEAESEQoNUk9MRV9NRURJQVRPUhACEhEKDVJPTEVfT0JTRVJWRVIQAyqsAQoORGVjaXNpb25NZXRob2QSHwobREVDSVNJT05fTUVUSE9EX1VOU1BFQ0lGSUVEEAASHQoZREVDSVNJT05fTUVUSE9EX0NPTlNFTlNVUxABEh0KGURFQ0lTSU9OX01FVEhPRF9VTkFOSU1JVFkQAhIcChhERUNJU0lPTl9NRVRIT0RfTUFKT1JJVFkQAxIdChlERUNJU0lPTl9NRVRIT0RfUVVBTElGSUVEEAQqeAoLUG9pbnRTdGF0dXMSHAoYUE9JTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUUE9JTlRfU1RBVFVTX1BFTkRJTkcQARIXChNQT0lOVF9TVEFUVVNfQUdSRUVEEAISGAoUUE9JTlRfU1RBVFVTX0RFTEVURUQQAyqBAQoNQW1lbmRtZW50S2luZBIeChpBTUVORE1FTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkFNRU5ETUVOVF9LSU5EX1JFUExBQ0UQARIZChVBTUVORE1FTlRfS0lORF9JTlNFUlQQAhIZChVBTUVORE1FTlRfS0lORF9ERUxFVEUQAyr4AQoOQW1lbmRtZW50U3RhdGUSHwobQU1FTkRNRU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQU1FTkRNRU5UX1NUQVRFX09QRU4QARIaChZBTUVORE1FTlRfU1RBVEVfUEFTU0VEEAISGgoWQU1FTkRNRU5UX1NUQVRFX0ZBSUxFRBADEhsKF0FNRU5ETUVOVF9TVEFURV9BUFBMSUVEEAQSHAoYQU1FTkRNRU5UX1NUQVRFX1JFSkVDVEVEEAUSHQoZQU1FTkRNRU5UX1NUQVRFX1dJVEhEUkFXThAGEhkKFUFNRU5ETUVOVF9TVEFURV9TVEFMRRAHKnMKClZvdGVDaG9pY2USGwoXVk9URV9DSE9JQ0VfVU5TUEVDSUZJRUQQABIXChNWT1RFX0NIT0lDRV9BUFBST1ZFEAESFgoSVk9URV9DSE9JQ0VfUkVKRUNUEAISFwoTVk9URV9DSE9JQ0VfQUJTVEFJThADQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSKEBgoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUSNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSKrAwoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDGFsdGVybmF0aXZlcxhGIAMoCzIbLnBhcmxleS52MS5Qb2ludEFsdGVybmF0aXZlEhUKDWNvbW1lbnRfY291bnQYRyABKAUiwAEKEFBvaW50QWx0ZXJuYXRpdmUSEQoJYW1lbmRtZW50GAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIMCgR0ZXh0GAMgASgJEhAKCHByb3Bvc2VyGAQgASgJEhMKC2J5X21lZGlhdG9yGAUgASgIEigKBXN0YXRlGAYgASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhIKCmNvdW50ZXJfdG8YByABKAkimgEKDVBvaW50UmV2aXNpb24SEAoIcmV2aXNpb24YASABKAMSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCRIRCglhbWVuZG1lbnQYBCABKAkSEAoIc2VxdWVuY2UYBSABKAMSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsQBCgdTaWduT2ZmEhMKC3BhcnRpY2lwYW50GAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEi0KCXNpZ25fdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSLAoKY2hlY2twb2ludBgGIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmEg4KBm1lbWJlchgyIAEoCSKuBQoJQW1lbmRtZW50EgwKBG5hbWUYASABKAkSEAoIcHJvcG9zZXIYAiABKAkSJgoEa2luZBgDIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAQgASgJEhUKDWJhc2VfcmV2aXNpb24YBSABKAMSDAoEdGV4dBgGIAEoCRIRCglyYXRpb25hbGUYByABKAkSKAoFc3RhdGUYCCABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSHgoFdm90ZXMYCSADKAsyDy5wYXJsZXkudjEuVm90ZRIfCgV0YWxseRgKIAEoCzIQLnBhcmxleS52MS5UYWxseRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGA0gASgDEhQKDHJlc3VsdF9wb2ludBgOIAEoCRIYChByZWplY3Rpb25fcmVhc29uGA8gASgJEhEKCXN0YWxlZF9ieRgQIAEoCRIUCgxwb2ludF9udW1iZXIYESABKAUSMwoPdm90aW5nX2RlYWRsaW5lGDwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglub3Rfdm90ZWQYPSADKAkSHQoVZGVjaXNpb25fcnVsZV92ZXJzaW9uGD4gASgFEjMKEHZvdGluZ190aW1lX2xlZnQYPyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEwoLYnlfbWVkaWF0b3IYRiABKAgSEgoKY291bnRlcl90bxhHIAEoCRIVCg1jb21tZW50X2NvdW50GEggASgFIu8BCgdDb21tZW50EgwKBG5hbWUYASABKAkSDgoGYXV0aG9yGAIgASgJEg0KBXBvaW50GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIOCgZwYXJlbnQYBSABKAkSDAoEdGV4dBgGIAEoCRIRCglyZXRyYWN0ZWQYByABKAgSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJldHJhY3RfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYCiABKAMiowEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSDgoGbWVtYmVyGDIgASgJItgBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgSGgoSY2xvc2VkX2J5X2RlYWRsaW5lGDwgASgIIswBCgpBY2NlcHRhbmNlEhMKC3BhcnRpY2lwYW50GAEgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBCABKAMSDwoHY3VycmVudBgFIAEoCBIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIjUKDUNoZWNrcG9pbnRSZWYSEQoJdHJlZV9zaXplGAEgASgDEhEKCXJvb3RfaGFzaBgCIAEoDCq0AQoQTmVnb3RpYXRpb25TdGF0ZRIhCh1ORUdPVElBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk5FR09USUFUSU9OX1NUQVRFX09QRU4QARIfChtORUdPVElBVElPTl9TVEFURV9DT05DTFVERUQQAhIfChtORUdPVElBVElPTl9TVEFURV9TVVNQRU5ERUQQAxIfChtORUdPVElBVElPTl9TVEFURV9BQkFORE9ORUQQBCpXCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABITCg9ST0xFX0RFTEVHQVRJT04QARIRCg1ST0xFX01FRElBVE9SEAISEQoNUk9MRV9PQlNFUlZFUhADKqwBCg5EZWNpc2lvbk1ldGhvZBIfChtERUNJU0lPTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIdChlERUNJU0lPTl9NRVRIT0RfQ09OU0VOU1VTEAESHQoZREVDSVNJT05fTUVUSE9EX1VOQU5JTUlUWRACEhwKGERFQ0lTSU9OX01FVEhPRF9NQUpPUklUWRADEh0KGURFQ0lTSU9OX01FVEhPRF9RVUFMSUZJRUQQBCp4CgtQb2ludFN0YXR1cxIcChhQT0lOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRQT0lOVF9TVEFUVVNfUEVORElORxABEhcKE1BPSU5UX1NUQVRVU19BR1JFRUQQAhIYChRQT0lOVF9TVEFUVVNfREVMRVRFRBADKoEBCg1BbWVuZG1lbnRLaW5kEh4KGkFNRU5ETUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWQU1FTkRNRU5UX0tJTkRfUkVQTEFDRRABEhkKFUFNRU5ETUVOVF9LSU5EX0lOU0VSVBACEhkKFUFNRU5ETUVOVF9LSU5EX0RFTEVURRADKvgBCg5BbWVuZG1lbnRTdGF0ZRIfChtBTUVORE1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBTUVORE1FTlRfU1RBVEVfT1BFThABEhoKFkFNRU5ETUVOVF9TVEFURV9QQVNTRUQQAhIaChZBTUVORE1FTlRfU1RBVEVfRkFJTEVEEAMSGwoXQU1FTkRNRU5UX1NUQVRFX0FQUExJRUQQBBIcChhBTUVORE1FTlRfU1RBVEVfUkVKRUNURUQQBRIdChlBTUVORE1FTlRfU1RBVEVfV0lUSERSQVdOEAYSGQoVQU1FTkRNRU5UX1NUQVRFX1NUQUxFEAcqcwoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE1ZPVEVfQ0hPSUNFX0FQUFJPVkUQARIWChJWT1RFX0NIT0lDRV9SRUpFQ1QQAhIXChNWT1RFX0NIT0lDRV9BQlNUQUlOEANCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -111,6 +111,21 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
    * @generated from field: repeated parley.v1.Acceptance acceptances = 13;
    */
   acceptances: Acceptance[];
+
+  /**
+   * Whether observers may post comments. Delegations and mediators always
+   * may; observers only when the negotiation was created so.
+   *
+   * @generated from field: bool observers_may_comment = 70;
+   */
+  observersMayComment: boolean;
+
+  /**
+   * Number of comments posted, retracted ones included.
+   *
+   * @generated from field: int32 comment_count = 71;
+   */
+  commentCount: number;
 
   /**
    * Participants removed from the negotiation, in the order they left. Their
@@ -445,6 +460,24 @@ export type Point = Message<"parley.v1.Point"> & {
    * @generated from field: google.protobuf.Timestamp delete_time = 12;
    */
   deleteTime?: Timestamp | undefined;
+
+  /**
+   * The competing pending alternatives to the point's text: every OPEN or
+   * PASSED REPLACE or DELETE of it, in the order proposed. With the current
+   * text they form the bracketed choice `[current | A | B]`; applying one
+   * makes the others STALE. At most 16 are listed (the first proposed);
+   * `pending_amendment_count` counts them all, INSERTs after the point too.
+   *
+   * @generated from field: repeated parley.v1.PointAlternative alternatives = 70;
+   */
+  alternatives: PointAlternative[];
+
+  /**
+   * Number of comments on the point, replies and retracted ones included.
+   *
+   * @generated from field: int32 comment_count = 71;
+   */
+  commentCount: number;
 };
 
 /**
@@ -453,6 +486,70 @@ export type Point = Message<"parley.v1.Point"> & {
  */
 export const PointSchema: GenMessage<Point> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 5);
+
+/**
+ * PointAlternative is one pending amendment that would change or remove a
+ * point: one choice of its brackets.
+ *
+ * @generated from message parley.v1.PointAlternative
+ */
+export type PointAlternative = Message<"parley.v1.PointAlternative"> & {
+  /**
+   * The amendment's resource name.
+   *
+   * @generated from field: string amendment = 1;
+   */
+  amendment: string;
+
+  /**
+   * REPLACE or DELETE.
+   *
+   * @generated from field: parley.v1.AmendmentKind kind = 2;
+   */
+  kind: AmendmentKind;
+
+  /**
+   * The proposed text; empty for DELETE.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * The participant that proposed it.
+   *
+   * @generated from field: string proposer = 4;
+   */
+  proposer: string;
+
+  /**
+   * Whether the proposer is a mediator (a compromise text).
+   *
+   * @generated from field: bool by_mediator = 5;
+   */
+  byMediator: boolean;
+
+  /**
+   * OPEN or PASSED.
+   *
+   * @generated from field: parley.v1.AmendmentState state = 6;
+   */
+  state: AmendmentState;
+
+  /**
+   * The amendment it answers, if it is a counter-proposal.
+   *
+   * @generated from field: string counter_to = 7;
+   */
+  counterTo: string;
+};
+
+/**
+ * Describes the message parley.v1.PointAlternative.
+ * Use `create(PointAlternativeSchema)` to create a new message.
+ */
+export const PointAlternativeSchema: GenMessage<PointAlternative> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 6);
 
 /**
  * PointRevision is one version of a point's text.
@@ -508,7 +605,7 @@ export type PointRevision = Message<"parley.v1.PointRevision"> & {
  * Use `create(PointRevisionSchema)` to create a new message.
  */
 export const PointRevisionSchema: GenMessage<PointRevision> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 6);
+  messageDesc(file_parley_v1_negotiation, 7);
 
 /**
  * SignOff is a delegation's statement "I agree to this point at this revision".
@@ -573,7 +670,7 @@ export type SignOff = Message<"parley.v1.SignOff"> & {
  * Use `create(SignOffSchema)` to create a new message.
  */
 export const SignOffSchema: GenMessage<SignOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 7);
+  messageDesc(file_parley_v1_negotiation, 8);
 
 /**
  * Amendment is one delegation's proposal to change the document.
@@ -732,6 +829,31 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
    * @generated from field: google.protobuf.Duration voting_time_left = 63;
    */
   votingTimeLeft?: Duration | undefined;
+
+  /**
+   * Whether the proposer is a mediator: a mediator's proposal (a compromise
+   * text), voted on by the delegations like any other. Output only.
+   *
+   * @generated from field: bool by_mediator = 70;
+   */
+  byMediator: boolean;
+
+  /**
+   * The amendment this one answers (a counter-proposal), as a resource name;
+   * empty if it answers none. It names the same point (for an INSERT, the
+   * same anchor).
+   *
+   * @generated from field: string counter_to = 71;
+   */
+  counterTo: string;
+
+  /**
+   * Number of comments on the amendment, replies and retracted ones
+   * included. Output only.
+   *
+   * @generated from field: int32 comment_count = 72;
+   */
+  commentCount: number;
 };
 
 /**
@@ -739,7 +861,95 @@ export type Amendment = Message<"parley.v1.Amendment"> & {
  * Use `create(AmendmentSchema)` to create a new message.
  */
 export const AmendmentSchema: GenMessage<Amendment> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 8);
+  messageDesc(file_parley_v1_negotiation, 9);
+
+/**
+ * Comment is a remark on a point or on an amendment, or a reply to another
+ * comment. Comments are append-only: a retracted comment stays in the log,
+ * and listings show it retracted, without its text.
+ *
+ * @generated from message parley.v1.Comment
+ */
+export type Comment = Message<"parley.v1.Comment"> & {
+  /**
+   * Resource name: `negotiations/{negotiation_id}/comments/{comment_id}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The participant that posted it.
+   *
+   * @generated from field: string author = 2;
+   */
+  author: string;
+
+  /**
+   * The point discussed, as a resource name; set for a comment on a point
+   * and for every reply in its thread.
+   *
+   * @generated from field: string point = 3;
+   */
+  point: string;
+
+  /**
+   * The amendment discussed, as a resource name; set for a comment on an
+   * amendment and for every reply in its thread.
+   *
+   * @generated from field: string amendment = 4;
+   */
+  amendment: string;
+
+  /**
+   * The comment this one replies to; empty for a thread's first comment.
+   *
+   * @generated from field: string parent = 5;
+   */
+  parent: string;
+
+  /**
+   * The text; empty once retracted (the log keeps what it said).
+   *
+   * @generated from field: string text = 6;
+   */
+  text: string;
+
+  /**
+   * Whether its author retracted it.
+   *
+   * @generated from field: bool retracted = 7;
+   */
+  retracted: boolean;
+
+  /**
+   * When it was posted.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 8;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * When it was retracted; unset while it stands.
+   *
+   * @generated from field: google.protobuf.Timestamp retract_time = 9;
+   */
+  retractTime?: Timestamp | undefined;
+
+  /**
+   * Sequence number of the event that posted it.
+   *
+   * @generated from field: int64 sequence = 10;
+   */
+  sequence: bigint;
+};
+
+/**
+ * Describes the message parley.v1.Comment.
+ * Use `create(CommentSchema)` to create a new message.
+ */
+export const CommentSchema: GenMessage<Comment> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 10);
 
 /**
  * Vote is one delegation's position on an amendment.
@@ -796,7 +1006,7 @@ export type Vote = Message<"parley.v1.Vote"> & {
  * Use `create(VoteSchema)` to create a new message.
  */
 export const VoteSchema: GenMessage<Vote> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 9);
+  messageDesc(file_parley_v1_negotiation, 11);
 
 /**
  * Tally is the count of votes when voting closed.
@@ -880,7 +1090,7 @@ export type Tally = Message<"parley.v1.Tally"> & {
  * Use `create(TallySchema)` to create a new message.
  */
 export const TallySchema: GenMessage<Tally> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 10);
+  messageDesc(file_parley_v1_negotiation, 12);
 
 /**
  * Acceptance is a delegation's acceptance of the whole document.
@@ -945,7 +1155,7 @@ export type Acceptance = Message<"parley.v1.Acceptance"> & {
  * Use `create(AcceptanceSchema)` to create a new message.
  */
 export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 11);
+  messageDesc(file_parley_v1_negotiation, 13);
 
 /**
  * CheckpointRef names a checkpoint of a negotiation's audit log: a party
@@ -974,7 +1184,7 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  * Use `create(CheckpointRefSchema)` to create a new message.
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
-  messageDesc(file_parley_v1_negotiation, 12);
+  messageDesc(file_parley_v1_negotiation, 14);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.

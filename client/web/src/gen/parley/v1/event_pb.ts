@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSLDDQoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSABCCQoHcGF5bG9hZCKTAgoSTmVnb3RpYXRpb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJEiwKDHBhcnRpY2lwYW50cxgCIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIcChRtZWRpYXRvcnNfbWF5X2NoYW5nZRg8IAEoCBI6ChdkZWZhdWx0X3ZvdGluZ19kdXJhdGlvbhg9IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChNtYXhfdm90aW5nX2R1cmF0aW9uGD4gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLQAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJeChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIEg4KBm1lbWJlchgyIAEoCSI4ChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYMiABKAkiVgoLTWVtYmVyQWRkZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRoZWFkGAQgASgIIjQKDU1lbWJlclJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJIi4KE0FjY2VwdGFuY2VXaXRoZHJhd24SFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkiPwoQUGFydGljaXBhbnRBZGRlZBIrCgtwYXJ0aWNpcGFudBgBIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCIpChJQYXJ0aWNpcGFudFJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkiIwoSTmVnb3RpYXRpb25SZW5hbWVkEg0KBXRpdGxlGAEgASgJIrMBChNEZWNpc2lvblJ1bGVDaGFuZ2VkEi4KDWRlY2lzaW9uX3J1bGUYASABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEjwKB3dlaWdodHMYAiADKAsyKy5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZC5XZWlnaHRzRW50cnkaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiJgoUTmVnb3RpYXRpb25TdXNwZW5kZWQSDgoGcmVhc29uGAEgASgJIhQKEk5lZ290aWF0aW9uUmVzdW1lZCImChROZWdvdGlhdGlvbkFiYW5kb25lZBIOCgZyZWFzb24YASABKAkiXgoRVm90aW5nRGVhZGxpbmVTZXQSFAoMYW1lbmRtZW50X2lkGAEgASgJEjMKD3ZvdGluZ19kZWFkbGluZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLkAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCSJXCghWb3RlQ2FzdBIUCgxhbWVuZG1lbnRfaWQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJIkUKDFZvdGluZ0Nsb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSHwoFdGFsbHkYAiABKAsyEC5wYXJsZXkudjEuVGFsbHkiYQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIncKDlBvaW50U2lnbmVkT2ZmEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEiwKCmNoZWNrcG9pbnQYBCABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiI0Cg5TaWduT2ZmUmV2b2tlZBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyJZChBEb2N1bWVudEFjY2VwdGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -292,6 +292,22 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: AcceptanceWithdrawn;
     case: "acceptanceWithdrawn";
+  } | {
+    /**
+     * A member commented on a point or an amendment, or replied.
+     *
+     * @generated from field: parley.v1.CommentPosted comment_posted = 70;
+     */
+    value: CommentPosted;
+    case: "commentPosted";
+  } | {
+    /**
+     * A member retracted its comment.
+     *
+     * @generated from field: parley.v1.CommentRetracted comment_retracted = 71;
+     */
+    value: CommentRetracted;
+    case: "commentRetracted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -350,6 +366,13 @@ export type NegotiationCreated = Message<"parley.v1.NegotiationCreated"> & {
    * @generated from field: google.protobuf.Duration max_voting_duration = 62;
    */
   maxVotingDuration?: Duration | undefined;
+
+  /**
+   * Whether observers may post comments.
+   *
+   * @generated from field: bool observers_may_comment = 70;
+   */
+  observersMayComment: boolean;
 };
 
 /**
@@ -448,6 +471,14 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
    * @generated from field: google.protobuf.Timestamp voting_deadline = 60;
    */
   votingDeadline?: Timestamp | undefined;
+
+  /**
+   * The UUID of the amendment this one answers (a counter-proposal); empty
+   * if none.
+   *
+   * @generated from field: string counter_to = 70;
+   */
+  counterTo: string;
 };
 
 /**
@@ -969,6 +1000,78 @@ export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@_
   messageDesc(file_parley_v1_event, 19);
 
 /**
+ * CommentPosted records a comment by the actor.
+ *
+ * @generated from message parley.v1.CommentPosted
+ */
+export type CommentPosted = Message<"parley.v1.CommentPosted"> & {
+  /**
+   * The new comment's UUID.
+   *
+   * @generated from field: string comment_id = 1;
+   */
+  commentId: string;
+
+  /**
+   * The UUID of the point discussed; empty for a comment on an amendment.
+   *
+   * @generated from field: string point_id = 2;
+   */
+  pointId: string;
+
+  /**
+   * The UUID of the amendment discussed; empty for a comment on a point.
+   *
+   * @generated from field: string amendment_id = 3;
+   */
+  amendmentId: string;
+
+  /**
+   * The UUID of the comment replied to; empty for a thread's first comment.
+   * A reply discusses what its parent discusses.
+   *
+   * @generated from field: string parent_id = 4;
+   */
+  parentId: string;
+
+  /**
+   * The text.
+   *
+   * @generated from field: string text = 5;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.CommentPosted.
+ * Use `create(CommentPostedSchema)` to create a new message.
+ */
+export const CommentPostedSchema: GenMessage<CommentPosted> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 20);
+
+/**
+ * CommentRetracted records that the actor, the comment's author, retracted
+ * it. The CommentPosted event, and so its text, stays in the log.
+ *
+ * @generated from message parley.v1.CommentRetracted
+ */
+export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
+  /**
+   * The comment retracted.
+   *
+   * @generated from field: string comment_id = 1;
+   */
+  commentId: string;
+};
+
+/**
+ * Describes the message parley.v1.CommentRetracted.
+ * Use `create(CommentRetractedSchema)` to create a new message.
+ */
+export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 21);
+
+/**
  * ParticipantAdded records a new participant. A new delegation votes on the
  * amendments still OPEN, and voting on them closes only once it has voted.
  *
@@ -989,7 +1092,7 @@ export type ParticipantAdded = Message<"parley.v1.ParticipantAdded"> & {
  * Use `create(ParticipantAddedSchema)` to create a new message.
  */
 export const ParticipantAddedSchema: GenMessage<ParticipantAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 20);
+  messageDesc(file_parley_v1_event, 22);
 
 /**
  * ParticipantRemoved records that a participant left; its credential stops
@@ -1014,7 +1117,7 @@ export type ParticipantRemoved = Message<"parley.v1.ParticipantRemoved"> & {
  * Use `create(ParticipantRemovedSchema)` to create a new message.
  */
 export const ParticipantRemovedSchema: GenMessage<ParticipantRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 21);
+  messageDesc(file_parley_v1_event, 23);
 
 /**
  * NegotiationRenamed records a new title.
@@ -1035,7 +1138,7 @@ export type NegotiationRenamed = Message<"parley.v1.NegotiationRenamed"> & {
  * Use `create(NegotiationRenamedSchema)` to create a new message.
  */
 export const NegotiationRenamedSchema: GenMessage<NegotiationRenamed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 22);
+  messageDesc(file_parley_v1_event, 24);
 
 /**
  * DecisionRuleChanged records the decision rule for amendments proposed from
@@ -1064,7 +1167,7 @@ export type DecisionRuleChanged = Message<"parley.v1.DecisionRuleChanged"> & {
  * Use `create(DecisionRuleChangedSchema)` to create a new message.
  */
 export const DecisionRuleChangedSchema: GenMessage<DecisionRuleChanged> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 23);
+  messageDesc(file_parley_v1_event, 25);
 
 /**
  * NegotiationSuspended records a pause.
@@ -1085,7 +1188,7 @@ export type NegotiationSuspended = Message<"parley.v1.NegotiationSuspended"> & {
  * Use `create(NegotiationSuspendedSchema)` to create a new message.
  */
 export const NegotiationSuspendedSchema: GenMessage<NegotiationSuspended> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 24);
+  messageDesc(file_parley_v1_event, 26);
 
 /**
  * NegotiationResumed records the end of a pause.
@@ -1100,7 +1203,7 @@ export type NegotiationResumed = Message<"parley.v1.NegotiationResumed"> & {
  * Use `create(NegotiationResumedSchema)` to create a new message.
  */
 export const NegotiationResumedSchema: GenMessage<NegotiationResumed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 25);
+  messageDesc(file_parley_v1_event, 27);
 
 /**
  * NegotiationAbandoned records that the negotiation ended without agreement.
@@ -1121,7 +1224,7 @@ export type NegotiationAbandoned = Message<"parley.v1.NegotiationAbandoned"> & {
  * Use `create(NegotiationAbandonedSchema)` to create a new message.
  */
 export const NegotiationAbandonedSchema: GenMessage<NegotiationAbandoned> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 26);
+  messageDesc(file_parley_v1_event, 28);
 
 /**
  * VotingDeadlineSet records a new voting deadline for an OPEN amendment.
@@ -1149,5 +1252,5 @@ export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
  * Use `create(VotingDeadlineSetSchema)` to create a new message.
  */
 export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 27);
+  messageDesc(file_parley_v1_event, 29);
 
