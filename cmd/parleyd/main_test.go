@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,38 +21,21 @@ import (
 	"google.golang.org/grpc/status"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/servertest"
 )
-
-// lockedBuffer is written by the server's goroutines while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testMain is a parleyd running in the test's process.
 type testMain struct {
 	*Main
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *servertest.Buffer
+	stderr *servertest.Buffer
 }
 
 // newMain parses flags for a server on a free loopback port over dataDir.
 // env stands in for the environment.
 func newMain(t *testing.T, dataDir string, env map[string]string, args ...string) *testMain {
 	t.Helper()
-	m := &testMain{Main: NewMain(), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	m := &testMain{Main: NewMain(), stdout: &servertest.Buffer{}, stderr: &servertest.Buffer{}}
 	m.Stdout, m.Stderr = m.stdout, m.stderr
 	args = append([]string{"--listen", "127.0.0.1:0", "--data", dataDir}, args...)
 	if err := m.ParseFlags(args, func(k string) string { return env[k] }); err != nil {
@@ -282,7 +264,7 @@ func TestMain_PlaintextOffLoopback(t *testing.T) {
 	dir := t.TempDir()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:50051", "[::]:0"} {
 		m := NewMain()
-		m.Stdout, m.Stderr = &lockedBuffer{}, &lockedBuffer{}
+		m.Stdout, m.Stderr = &servertest.Buffer{}, &servertest.Buffer{}
 		if err := m.ParseFlags([]string{"--listen", addr, "--data", dir}, func(string) string { return "" }); err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +299,7 @@ func TestMain_ParseFlags(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"extra"}, {"--log-level", "loud"}, {"--no-such-flag"}} {
 		m := NewMain()
-		m.Stderr = &lockedBuffer{}
+		m.Stderr = &servertest.Buffer{}
 		if err := m.ParseFlags(args, func(string) string { return "" }); err == nil {
 			t.Errorf("ParseFlags(%q) accepted it", args)
 		}

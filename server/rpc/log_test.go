@@ -1,40 +1,21 @@
 package rpc_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/servertest"
 )
-
-// lockedBuffer is a log destination that the server's goroutines may share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // An operator reading the log must see who made each call: the line of a
 // call, unary or streamed, allowed or refused, names its caller (never its
 // token).
 func TestLog_NamesTheCaller(t *testing.T) {
-	var out lockedBuffer
+	var out servertest.Buffer
 	e := newEnvLogging(t, slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	n := e.createDemo()
 	ukraine := n.tokens["ukraine"]

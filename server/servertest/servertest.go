@@ -107,8 +107,8 @@ type Server struct {
 	// set them, for instance to TLS credentials, before calling Conn,
 	// Create or CreateDemo.
 	DialOptions []grpc.DialOption
-	Stdout      *syncBuffer
-	Stderr      *syncBuffer
+	Stdout      *Buffer
+	Stderr      *Buffer
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -157,7 +157,7 @@ func (s *Server) start() {
 	if err != nil {
 		s.tb.Fatal(err)
 	}
-	s.Stdout, s.Stderr = &syncBuffer{}, &syncBuffer{}
+	s.Stdout, s.Stderr = &Buffer{}, &Buffer{}
 	cmd.Stderr = s.Stderr
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatal(err)
@@ -360,19 +360,20 @@ func (s *Server) Create(ctx context.Context, req *parleyv1.CreateNegotiationRequ
 	return n
 }
 
-// syncBuffer is a bytes buffer safe for concurrent writes and reads.
-type syncBuffer struct {
+// Buffer is a bytes buffer safe for concurrent writes and reads: a process's
+// output, or a log that a server writes while its test reads it.
+type Buffer struct {
 	mu  sync.Mutex
 	buf strings.Builder
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
