@@ -410,12 +410,9 @@ func (d *decider) setDeadline(c SetVotingDeadline) error {
 	if err := d.act("set voting deadlines", RoleMediator); err != nil {
 		return err
 	}
-	a, err := d.amendment(c.AmendmentID)
+	a, err := d.openAmendment(c.AmendmentID)
 	if err != nil {
 		return err
-	}
-	if a.State != AmendmentStateOpen {
-		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
 	}
 	if err := d.checkDeadline(c.Deadline, a.ProposedAt); err != nil {
 		return err
@@ -434,12 +431,9 @@ func (d *decider) closeAtDeadline(c CloseVotingAtDeadline) error {
 	if err := d.takesChanges(true); err != nil {
 		return err
 	}
-	a, err := d.amendment(c.AmendmentID)
+	a, err := d.openAmendment(c.AmendmentID)
 	if err != nil {
 		return err
-	}
-	if a.State != AmendmentStateOpen {
-		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
 	}
 	if a.Deadline.IsZero() || d.m.At.Before(a.Deadline) {
 		return Errorf(EFAILEDPRECONDITION, "DEADLINE_NOT_REACHED", "the amendment's voting deadline has not passed")

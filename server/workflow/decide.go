@@ -205,6 +205,18 @@ func (d *decider) amendment(id string) (*Amendment, error) {
 	return a, nil
 }
 
+// openAmendment returns an amendment that is open for voting.
+func (d *decider) openAmendment(id string) (*Amendment, error) {
+	a, err := d.amendment(id)
+	if err != nil {
+		return nil, err
+	}
+	if a.State != AmendmentStateOpen {
+		return nil, Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
+	}
+	return a, nil
+}
+
 // livePoint returns a point that is in the document.
 func (d *decider) livePoint(id string) (*Point, error) {
 	p, ok := d.n.Points[id]
@@ -560,12 +572,9 @@ func (d *decider) castVote(c CastVote) error {
 	if c.Choice == ChoiceReject && reason == "" {
 		return Errorf(EINVALID, "REASON_REQUIRED", "a REJECT vote needs a reason")
 	}
-	a, err := d.amendment(c.AmendmentID)
+	a, err := d.openAmendment(c.AmendmentID)
 	if err != nil {
 		return err
-	}
-	if a.State != AmendmentStateOpen {
-		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
 	}
 	if v, ok := a.Votes[d.m.Actor]; ok && v.Choice == c.Choice && v.Reason == reason && memberOr(v.Member, v.Participant) == d.member() {
 		return nil
@@ -648,12 +657,9 @@ func (d *decider) closeVoting(c CloseVoting) error {
 	if err := d.act("close voting", RoleMediator); err != nil {
 		return err
 	}
-	a, err := d.amendment(c.AmendmentID)
+	a, err := d.openAmendment(c.AmendmentID)
 	if err != nil {
 		return err
-	}
-	if a.State != AmendmentStateOpen {
-		return Errorf(EFAILEDPRECONDITION, "VOTING_CLOSED", "voting on this amendment has closed: it is %s", a.State)
 	}
 	d.emit(VotingClosed{AmendmentID: a.ID, Tally: d.n.tally(a, "", 0, true)})
 	return nil
