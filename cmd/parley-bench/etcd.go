@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -36,16 +32,7 @@ func etcdBinary(flagValue string) (string, error) {
 	case "off":
 		return "", nil
 	case "auto":
-		if self, err := os.Executable(); err == nil {
-			beside := filepath.Join(filepath.Dir(self), "etcdbench")
-			if _, err := os.Stat(beside); err == nil {
-				return beside, nil
-			}
-		}
-		if path, err := exec.LookPath("etcdbench"); err == nil {
-			return path, nil
-		}
-		return "", nil
+		return findProgram("etcdbench"), nil
 	}
 	if _, err := os.Stat(flagValue); err != nil {
 		return "", fmt.Errorf("--etcd: %w", err)
@@ -56,34 +43,11 @@ func etcdBinary(flagValue string) (string, error) {
 func startEtcd(ctx context.Context, bin string, stderr io.Writer) (*etcdServer, error) {
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
+	addr, exited, err := startServing(cmd, "etcdbench")
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	e := &etcdServer{cmd: cmd, exited: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "etcdbench: serving on "); ok {
-				addr <- a
-			}
-		}
-	}()
-	go func() { cmd.Wait(); close(e.exited) }()
-	select {
-	case e.addr = <-addr:
-		return e, nil
-	case <-e.exited:
-		return nil, errors.New("etcdbench exited before serving")
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-e.exited
-		return nil, errors.New("etcdbench did not start within 60s")
-	}
+	return &etcdServer{addr: addr, cmd: cmd, exited: exited}, nil
 }
 
 func (e *etcdServer) stop() {

@@ -149,35 +149,12 @@ func (s *serverFlags) start(ctx context.Context, stderr io.Writer) (*server, err
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "PARLEY_ADMIN_TOKEN="+srv.adminToken)
 	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
+	if srv.addr, srv.exited, err = startServing(cmd, "parleyd"); err != nil {
 		return nil, err
 	}
 	srv.cmd = cmd
-	srv.exited = make(chan struct{})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "parleyd: serving on "); ok {
-				addr <- a
-			}
-		}
-	}()
-	go func() { cmd.Wait(); close(srv.exited) }()
-	select {
-	case srv.addr = <-addr:
-		srv.startTime = time.Since(began)
-	case <-srv.exited:
-		return nil, errors.New("parleyd exited before serving")
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		return nil, errors.New("parleyd did not start within 60s")
-	}
+	srv.startTime = time.Since(began)
 	return srv, nil
 }
 
@@ -185,16 +162,59 @@ func (s *serverFlags) binary() (string, error) {
 	if s.parleyd != "" {
 		return s.parleyd, nil
 	}
-	if self, err := os.Executable(); err == nil {
-		beside := filepath.Join(filepath.Dir(self), "parleyd")
-		if _, err := os.Stat(beside); err == nil {
-			return beside, nil
-		}
-	}
-	if path, err := exec.LookPath("parleyd"); err == nil {
+	if path := findProgram("parleyd"); path != "" {
 		return path, nil
 	}
 	return "", errors.New("no parleyd binary: build one with 'go build -o bin/ ./cmd/parleyd ./cmd/parley-bench' or pass --parleyd")
+}
+
+// findProgram finds a program beside this binary, then on PATH; "" if
+// neither has it.
+func findProgram(name string) string {
+	if self, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(beside); err == nil {
+			return beside
+		}
+	}
+	if path, err := exec.LookPath(name); err == nil {
+		return path
+	}
+	return ""
+}
+
+// startServing starts cmd and waits until it prints "<name>: serving on
+// ADDR", for at most a minute. It returns ADDR and a channel closed when the
+// process ends.
+func startServing(cmd *exec.Cmd, name string) (string, chan struct{}, error) {
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	exited := make(chan struct{})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), name+": serving on "); ok {
+				addr <- a
+			}
+		}
+	}()
+	go func() { cmd.Wait(); close(exited) }()
+	select {
+	case a := <-addr:
+		return a, exited, nil
+	case <-exited:
+		return "", nil, fmt.Errorf("%s exited before serving", name)
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		return "", nil, fmt.Errorf("%s did not start within 60s", name)
+	}
 }
 
 // pid returns the server's process id, or 0 for a --target server.
