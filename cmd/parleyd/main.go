@@ -220,7 +220,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.LogFormat, "log-format", LogText, "log `format`: text (key=value lines) or json (one object a line, for log collectors)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version (module version, commit, Go toolchain) and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: parleyd [flags]\n\nServes Parley negotiations over gRPC.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: parleyd [flags]\n\nServes Parley negotiations over gRPC and, with --http-listen (on with --demo), to browsers and HTTP clients\nover Connect, gRPC-Web and JSON, with the board.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
