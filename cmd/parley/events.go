@@ -285,6 +285,23 @@ func (a *app) numberingNote(numbering string) {
 	fmt.Fprintln(a.Stderr, "Points are named by their number now; '--numbering event' names them by their number when each event happened.")
 }
 
+// printEvents prints the log's events after a sequence number, to its end,
+// each with the point numbers the numbering gives.
+func (a *app) printEvents(ctx context.Context, negotiation string, after int64, points *pointNumbers) error {
+	for rec, err := range a.cl.Events(ctx, negotiation, after) {
+		if err != nil {
+			return err
+		}
+		if err := points.advance(rec); err != nil {
+			return err
+		}
+		if err := a.printEvent(a.Stdout, rec, points); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // eventNumbers returns the numbering asked for. The numbering at each event
 // folds the log from its start: the events up to after are read, not printed.
 func (a *app) eventNumbers(ctx context.Context, doc *client.Document, numbering string, after int64,
@@ -357,18 +374,7 @@ check them; points are named there by their ids.`,
 				return err
 			}
 			a.numberingNote(numbering)
-			for rec, err := range a.cl.Events(ctx, doc.Negotiation.GetName(), after) {
-				if err != nil {
-					return err
-				}
-				if err := points.advance(rec); err != nil {
-					return err
-				}
-				if err := a.printEvent(a.Stdout, rec, points); err != nil {
-					return err
-				}
-			}
-			return nil
+			return a.printEvents(ctx, doc.Negotiation.GetName(), after, points)
 		}),
 	}
 	cmd.Flags().Int64Var(&after, "after", 0, "only events after this sequence number")
@@ -434,18 +440,7 @@ happened, replayed ones included.`,
 				if !a.json() {
 					fmt.Fprintf(a.Stderr, "%s concluded at %s (event %d is the last).\n", name, timeText(doc.Negotiation.GetConcludeTime()), doc.Negotiation.GetLastSequence())
 				}
-				for rec, err := range a.cl.Events(ctx, name, after) {
-					if err != nil {
-						return err
-					}
-					if err := points.advance(rec); err != nil {
-						return err
-					}
-					if err := a.printEvent(a.Stdout, rec, points); err != nil {
-						return err
-					}
-				}
-				return nil
+				return a.printEvents(ctx, name, after, points)
 			}
 			if !a.json() {
 				fmt.Fprintf(a.Stderr, "Watching %s from event %d; Ctrl-C to stop.\n", name, after+1)
