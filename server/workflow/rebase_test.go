@@ -13,8 +13,13 @@ import (
 // as the server does before it calls the rules.
 func (f *fixture) rebaseCmd(staleID, rationale string) workflow.RebaseAmendment {
 	f.t.Helper()
-	c := workflow.RebaseAmendment{AmendmentID: f.newID("am"), StaleID: staleID, Rationale: rationale}
-	base, yours, theirs, current, ok := f.n.RebaseSource(staleID)
+	return rebaseOf(f.n, f.newID("am"), staleID, rationale)
+}
+
+// rebaseOf builds the command that re-proposes staleID as id on n.
+func rebaseOf(n *workflow.Negotiation, id, staleID, rationale string) workflow.RebaseAmendment {
+	c := workflow.RebaseAmendment{AmendmentID: id, StaleID: staleID, Rationale: rationale}
+	base, yours, theirs, current, ok := n.RebaseSource(staleID)
 	if !ok {
 		return c
 	}
