@@ -30,6 +30,10 @@ type Error struct {
 	Code    codes.Code
 	Reason  string
 	Message string
+	// Metadata holds the details the server gave with the reason (its
+	// google.rpc.ErrorInfo metadata), e.g. a REBASE_CONFLICT's conflicts
+	// (see RebaseConflicts); nil if none.
+	Metadata map[string]string
 
 	cause error
 }
@@ -122,6 +126,7 @@ func toError(err error) error {
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
 			out.Reason = info.GetReason()
+			out.Metadata = info.GetMetadata()
 			break
 		}
 	}

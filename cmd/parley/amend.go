@@ -153,7 +153,10 @@ may propose too: its compromise text is marked as the mediator's.
 --counter-to ID answers a pending amendment of the same point with another
 text (for an insert, another insert after the same point): the competing
 texts are shown as a bracketed choice [current | A | B] by 'parley doc',
-'parley status' and 'parley export', and applying one makes the others stale.`,
+'parley status' and 'parley export', and applying one makes the others stale.
+
+'parley amend rebase ID' re-proposes your STALE amendment on the point's
+current text, merged word by word with the change applied since.`,
 	}
 	var text, file, rationale, after, counter, deadline string
 	var base int64
@@ -272,7 +275,7 @@ texts are shown as a bracketed choice [current | A | B] by 'parley doc',
 	for _, c := range []*cobra.Command{replace, del} {
 		c.Flags().Int64Var(&base, "base-revision", 0, "the revision you drafted against (default: the current one); if the point changed since, the server refuses")
 	}
-	cmd.AddCommand(replace, insert, del)
+	cmd.AddCommand(replace, insert, del, a.rebaseCommand())
 	return cmd
 }
 
@@ -381,6 +384,9 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 	fmt.Fprintf(w, "%s\n", am.GetName())
 	if am.GetCounterTo() != "" {
 		fmt.Fprintf(w, "Counter-proposal to %s\n", shortID(am.GetCounterTo()))
+	}
+	if am.GetRebasedFrom() != "" {
+		fmt.Fprintf(w, "Re-proposed on the current text from %s, which went stale\n", shortID(am.GetRebasedFrom()))
 	}
 	if am.GetRationale() != "" {
 		fmt.Fprintf(w, "\nRationale: %s\n", am.GetRationale())

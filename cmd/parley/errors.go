@@ -47,7 +47,10 @@ type failure struct {
 	Code     string `json:"code"`    // the gRPC code, or INVALID_ARGUMENT for the command line, FAILED_PRECONDITION for the set-up, DATA_LOSS for a log that does not verify, UNKNOWN for a local failure
 	Reason   string `json:"reason"`  // the server's ErrorInfo reason, or the CLI's: USAGE, CONFIG, UNVERIFIED, LOCAL
 	Message  string `json:"message"` // what failed and why, as in the line
-	line     string
+	// Details are the server's details of the refusal (its ErrorInfo
+	// metadata), e.g. a REBASE_CONFLICT's conflicts; absent if none.
+	Details map[string]string `json:"details,omitempty"`
+	line    string
 }
 
 // Reasons of the failures that happen before, or without, a server's answer.
@@ -108,6 +111,7 @@ func (a *app) describe(cmd *cobra.Command, err error) failure {
 	case errors.As(err, &ce):
 		exit, message := a.describeCall(err, ce)
 		f.ExitCode, f.Code, f.Reason, f.Message, f.line = exit, client.CodeName(ce.Code), ce.Reason, message, prefix+message
+		f.Details = ce.Metadata
 		return f
 	}
 	return local(ExitFailed, codes.Unknown, reasonLocal, err.Error())

@@ -155,6 +155,9 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		if p.GetCounterTo() != "" {
 			what += ", countering " + shortID(p.GetCounterTo())
 		}
+		if p.GetRebasedFrom() != "" {
+			what += ", re-proposing " + shortID(p.GetRebasedFrom()) + " on the current text"
+		}
 		return fmt.Sprintf("proposed %s: %s", shortID(p.GetAmendmentId()), what)
 	case ev.GetVoteCast() != nil:
 		v := ev.GetVoteCast()

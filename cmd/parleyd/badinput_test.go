@@ -759,7 +759,88 @@ func TestBadInput(t *testing.T) {
 			return err
 		}},
 	}...)
-	negotiations := []string{plan.Name, small.Name, agreed.Name, unsigned.Name}
+	// Re-proposing stale amendments, in a negotiation of their own: north's
+	// amendments of points 1 (overlapping south's applied change) and 2
+	// (deleted since) are STALE, as is its INSERT after point 2; its
+	// amendment of point 3 was rebased once and the rebased one is OPEN.
+	rebasing := srv.Create(ctx, &parleyv1.CreateNegotiationRequest{Title: "Rebasing",
+		Participants: []*parleyv1.Participant{{Id: "north", Role: parleyv1.Role_ROLE_DELEGATION},
+			{Id: "south", Role: parleyv1.Role_ROLE_DELEGATION}, {Id: "chair", Role: parleyv1.Role_ROLE_MEDIATOR}},
+		DecisionRule: &parleyv1.DecisionRule{Method: parleyv1.DecisionMethod_DECISION_METHOD_MAJORITY},
+		Points:       []string{"First.", "Second.", "One two three four five.", "Fourth."}})
+	rebaseAs := func(id string) context.Context { return servertest.As(ctx, rebasing.Tokens[id]) }
+	rebasingDoc, err := svc.GetDocument(rebaseAs("north"), &parleyv1.GetDocumentRequest{Negotiation: rebasing.Name})
+	must("rebasing document", err)
+	rp := rebasingDoc.GetPoints()
+	rebasingPropose := func(who string, kind parleyv1.AmendmentKind, point *parleyv1.Point, text string) *parleyv1.Amendment {
+		t.Helper()
+		req := &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: rebasing.Name, Kind: kind, Point: point.GetName(), Text: text}
+		if kind != insert {
+			req.BaseRevision = 1
+		}
+		r, err := svc.ProposeAmendment(rebaseAs(who), req)
+		must(who+" proposes", err)
+		return r.GetAmendment()
+	}
+	rebasingApply := func(a *parleyv1.Amendment) {
+		t.Helper()
+		for _, voter := range []string{"north", "south"} {
+			_, err := svc.CastVote(rebaseAs(voter), &parleyv1.CastVoteRequest{RequestId: rid(), Amendment: a.GetName(), Choice: approve})
+			must("rebasing: vote", err)
+		}
+		_, err := svc.ApplyAmendment(rebaseAs("chair"), &parleyv1.ApplyAmendmentRequest{RequestId: rid(), Amendment: a.GetName()})
+		must("rebasing: apply", err)
+	}
+	conflicting := rebasingPropose("north", replace, rp[0], "First, as north drafts it.")
+	rebasingApply(rebasingPropose("south", replace, rp[0], "First, as south drafts it."))
+	onDeleted := rebasingPropose("north", replace, rp[1], "Second, amended.")
+	insertAfterDeleted := rebasingPropose("north", insert, rp[1], "After the second.")
+	rebasingApply(rebasingPropose("south", del, rp[1], ""))
+	mergeable := rebasingPropose("north", replace, rp[2], "Zero one two three four five.")
+	rebasingApply(rebasingPropose("south", replace, rp[2], "One two three four five six."))
+	rebased, err := svc.ProposeAmendment(rebaseAs("north"), &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: rebasing.Name, RebaseOf: mergeable.GetName()})
+	must("rebase", err)
+	if got := rebased.GetAmendment().GetText(); got != "Zero one two three four five six." {
+		t.Fatalf("setup: rebased text %q", got)
+	}
+	rebaseOf := func(who, stale string, mod func(r *parleyv1.ProposeAmendmentRequest)) func(context.Context) error {
+		return func(context.Context) error {
+			r := &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: rebasing.Name, RebaseOf: stale}
+			if mod != nil {
+				mod(r)
+			}
+			_, err := svc.ProposeAmendment(rebaseAs(who), r)
+			return err
+		}
+	}
+	cases = append(cases, []struct {
+		name   string
+		code   codes.Code
+		reason string // empty: the gRPC layer refuses it, without ErrorInfo
+		call   func(ctx context.Context) error
+	}{
+		{"rebase of an amendment that is not STALE", codes.FailedPrecondition, "AMENDMENT_NOT_STALE", rebaseOf("north", rebased.GetAmendment().GetName(), nil)},
+		{"rebase of another delegation's amendment", codes.PermissionDenied, "NOT_PROPOSER", rebaseOf("south", conflicting.GetName(), nil)},
+		{"rebase by the mediator of a delegation's amendment", codes.PermissionDenied, "NOT_PROPOSER", rebaseOf("chair", conflicting.GetName(), nil)},
+		{"rebase of an unknown amendment", codes.NotFound, "AMENDMENT_NOT_FOUND", rebaseOf("north", rebasing.Name+"/amendments/"+uuid.NewString(), nil)},
+		{"rebase of an amendment of another negotiation", codes.InvalidArgument, "REBASE_OTHER_NEGOTIATION", rebaseOf("north", open.GetName(), nil)},
+		{"rebase of something that is no amendment", codes.InvalidArgument, "NAME_INVALID", rebaseOf("north", rp[0].GetName(), nil)},
+		{"rebase onto a point deleted since", codes.FailedPrecondition, "POINT_DELETED", rebaseOf("north", onDeleted.GetName(), nil)},
+		{"rebase of an insert after a point deleted since", codes.FailedPrecondition, "POINT_DELETED", rebaseOf("north", insertAfterDeleted.GetName(), nil)},
+		{"rebase of overlapping changes", codes.FailedPrecondition, "REBASE_CONFLICT", rebaseOf("north", conflicting.GetName(), nil)},
+		{"rebase of an amendment rebased already", codes.FailedPrecondition, "ALREADY_REBASED", rebaseOf("north", mergeable.GetName(), nil)},
+		{"rebase with a text of its own", codes.InvalidArgument, "REBASE_FIELDS_NOT_ALLOWED", rebaseOf("north", conflicting.GetName(), func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Text = "Mine."
+		})},
+		{"rebase with a base revision", codes.InvalidArgument, "REBASE_FIELDS_NOT_ALLOWED", rebaseOf("north", conflicting.GetName(), func(r *parleyv1.ProposeAmendmentRequest) {
+			r.BaseRevision = 2
+		})},
+		{"rebase by a delegation of another negotiation", codes.PermissionDenied, "NOT_A_MEMBER", func(ctx context.Context) error {
+			_, err := svc.ProposeAmendment(as("ukraine"), &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: rebasing.Name, RebaseOf: conflicting.GetName()})
+			return err
+		}},
+	}...)
+	negotiations := []string{plan.Name, small.Name, agreed.Name, unsigned.Name, rebasing.Name}
 	// logs returns every negotiation's last sequence, and how many
 	// negotiations there are, as the administrator sees them.
 	logs := func() map[string]int64 {

@@ -116,6 +116,10 @@ func symbolIndex(r rune) int {
 	return int(r - 0x100)
 }
 
+// Tokens splits a text into the units a redline compares: words, runs of
+// white space, and single other characters. Joined, they give the text back.
+func Tokens(s string) []string { return tokenize(s) }
+
 // tokenize splits text into words, runs of white space, and single other
 // characters. A word keeps inner punctuation between letters or digits, so
 // that "600,000", "non-aggression" and "Ukraine’s" each stay one word.

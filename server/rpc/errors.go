@@ -54,7 +54,7 @@ func toStatus(ctx context.Context, logger *slog.Logger, method string, err error
 	if !ok {
 		code = codes.Unknown
 	}
-	st, detailErr := status.New(code, e.Message).WithDetails(&errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain})
+	st, detailErr := status.New(code, e.Message).WithDetails(&errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata})
 	if detailErr != nil {
 		return status.Error(code, e.Message)
 	}

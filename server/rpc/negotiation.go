@@ -342,6 +342,9 @@ func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*
 }
 
 func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.ProposeAmendmentResponse, error) {
+	if req.GetRebaseOf() != "" {
+		return s.rebaseAmendment(ctx, req)
+	}
 	nid, cmd, err := proposeCommand(req)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,8 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 	case workflow.AmendmentProposed:
 		out.Payload = &parleyv1.Event_AmendmentProposed{AmendmentProposed: &parleyv1.AmendmentProposed{
 			AmendmentId: p.AmendmentID, Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline)}}
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline),
+			RebasedFrom: p.RebasedFrom}}
 	case workflow.VoteCast:
 		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
 			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
@@ -145,7 +146,8 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 	case *parleyv1.Event_AmendmentProposed:
 		c := p.AmendmentProposed
 		e.Payload = workflow.AmendmentProposed{AmendmentID: c.GetAmendmentId(), Kind: Kind(c.GetKind()), PointID: c.GetPointId(),
-			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline())}
+			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline()),
+			RebasedFrom: c.GetRebasedFrom()}
 	case *parleyv1.Event_VoteCast:
 		c := p.VoteCast
 		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}

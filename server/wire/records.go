@@ -228,6 +228,11 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 			return nil, corrupt("amendment record %s: %v", id, err)
 		}
 	}
+	if rec.GetRebasedFrom() != "" {
+		if _, a.RebasedFrom, err = storedChild("stored amendment", rec.GetRebasedFrom(), "amendments"); err != nil {
+			return nil, corrupt("amendment record %s: %v", id, err)
+		}
+	}
 	if rec.GetStaledBy() != "" {
 		if _, a.StaledBy, err = storedChild("stored amendment", rec.GetStaledBy(), "amendments"); err != nil {
 			return nil, corrupt("amendment record %s: %v", id, err)

@@ -240,6 +240,9 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	if a.CounterTo != "" {
 		out.CounterTo = AmendmentName(n.ID, a.CounterTo)
 	}
+	if a.RebasedFrom != "" {
+		out.RebasedFrom = AmendmentName(n.ID, a.RebasedFrom)
+	}
 	out.DecisionRuleVersion = int32(max(a.RuleVersion, 1))
 	if a.State == workflow.AmendmentStateOpen {
 		out.NotVoted = n.NotVoted(a)

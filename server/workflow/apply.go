@@ -82,7 +82,7 @@ func (n *Negotiation) applyPayload(e Event) error {
 		}
 		n.Amendments[p.AmendmentID] = &Amendment{
 			ID: p.AmendmentID, Proposer: e.Actor, Kind: p.Kind, PointID: p.PointID,
-			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo,
+			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, RebasedFrom: p.RebasedFrom,
 			State: AmendmentStateOpen, Votes: map[string]Vote{},
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
 			Deadline: p.Deadline, RuleVersion: len(n.Rules),

@@ -35,6 +35,8 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 	switch c := cmd.(type) {
 	case ProposeAmendment:
 		err = d.propose(c)
+	case RebaseAmendment:
+		err = d.rebase(c)
 	case CastVote:
 		err = d.castVote(c)
 	case CloseVoting:

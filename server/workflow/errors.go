@@ -26,6 +26,9 @@ type Error struct {
 	Code    string
 	Reason  string
 	Message string
+	// Metadata, if any, gives a program the details of the refusal as
+	// lowerCamelCase keys (google.rpc.ErrorInfo's metadata on the wire).
+	Metadata map[string]string
 }
 
 func (e *Error) Error() string {

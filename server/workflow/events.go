@@ -44,6 +44,7 @@ type AmendmentProposed struct {
 	Rationale    string
 	CounterTo    string    // the amendment it answers; empty if none
 	Deadline     time.Time // zero: no deadline
+	RebasedFrom  string    // the STALE amendment it re-proposes on the current text; empty if none
 }
 
 // VoteCast records the actor's vote or change of vote.

@@ -283,6 +283,12 @@ func (m *model) textHash(t *rapid.T, pointID string) string {
 }
 
 func (m *model) text(t *rapid.T, pointID string) string {
+	// An edit of the current text, so that amendments that go stale can be
+	// re-proposed: two edits at either end merge, two at one end conflict.
+	if p, ok := m.n.Points[pointID]; ok && m.chance(t, 30, "edit of the current text") {
+		cur := p.Current().Text
+		return pick(t, []string{"Indeed, " + cur, cur + " Agreed.", cur + " Noted."}, "edit")
+	}
 	if m.chance(t, 85, "pool text") {
 		return pick(t, m.texts, "text")
 	}
@@ -326,7 +332,20 @@ func (m *model) command(t *rapid.T, focus int) (string, workflow.Command) {
 		if a, ok := m.n.Amendments[id]; ok {
 			right = []string{a.Proposer}
 		}
-		return m.actor(t, right), workflow.WithdrawAmendment{AmendmentID: id}
+		if k < 51 {
+			return m.actor(t, right), workflow.WithdrawAmendment{AmendmentID: id}
+		}
+		var stale []string
+		for _, a := range m.n.AmendmentOrder {
+			if m.n.Amendments[a].State == workflow.AmendmentStateStale {
+				stale = append(stale, a)
+			}
+		}
+		if len(stale) > 0 && m.chance(t, 80, "stale one") {
+			id = pick(t, stale, "stale amendment")
+			right = []string{m.n.Amendments[id].Proposer}
+		}
+		return m.actor(t, right), rebaseOf(m.n, m.newID("am"), id, "")
 	case k < 72:
 		p := m.pointID(t)
 		return m.actor(t, dels), workflow.SignOffPoint{PointID: p, Revision: m.revision(t, p), TextHash: m.textHash(t, p)}

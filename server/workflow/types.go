@@ -347,6 +347,7 @@ type Amendment struct {
 	// versions existed, meaning 1.
 	RuleVersion int
 	CounterTo   string // the amendment this one answers; empty if none
+	RebasedFrom string // the STALE amendment it re-proposes on the current text; empty if none
 }
 
 // RuleVersion is one decision rule of a negotiation with the delegations'

@@ -36,7 +36,9 @@ class ParleyError:
     message: str
     """The server's message."""
     metadata: dict
-    """The ErrorInfo's metadata map (Parley leaves it empty today)."""
+    """The ErrorInfo's metadata map: details of the refusal, e.g. a
+    ``REBASE_CONFLICT``'s ``conflicts``, ``currentRevision``, ``conflict1Words``,
+    ``conflict1Base``, ``conflict1Yours``, ``conflict1Theirs``; empty if none."""
 
     @property
     def code_name(self) -> str:

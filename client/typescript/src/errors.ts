@@ -20,6 +20,13 @@ export interface ParleyErrorInfo {
   domain: string;
   /** The server's message, without the code in front. */
   message: string;
+  /**
+   * The details the server gave with the reason (the ErrorInfo's metadata),
+   * e.g. a REBASE_CONFLICT's `conflicts`, `currentRevision` and
+   * `conflict1Words`, `conflict1Base`, `conflict1Yours`, `conflict1Theirs`;
+   * empty when none.
+   */
+  metadata: Record<string, string>;
   /** The error as a ConnectError. */
   cause: ConnectError;
 }
@@ -44,6 +51,7 @@ export function parleyError(err: unknown): ParleyErrorInfo {
     reason: info?.reason ?? "",
     domain: info?.domain ?? "",
     message: ce.rawMessage,
+    metadata: { ...(info?.metadata ?? {}) },
     cause: ce,
   };
 }

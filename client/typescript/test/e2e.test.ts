@@ -365,3 +365,45 @@ test("a watch cut off as too slow resumes where it was", async (t) => {
   assert.ok(cutOffs.length >= 1, `the server cut the watch off (log: ${strict.log.length} bytes)`);
   assert.match(strict.log, /stopped reading/);
 });
+
+// A stale amendment re-proposed on the current text: merged when its change
+// and the one applied since are apart, refused with the conflict shown when
+// they overlap.
+test("a stale amendment re-proposed on the current text", async () => {
+  const admin = connect(server.adminToken);
+  const { negotiation } = await admin.negotiation.createNegotiation({
+    title: "Rebasing",
+    participants: [
+      { id: "ukraine", role: Role.DELEGATION },
+      { id: "russia", role: Role.DELEGATION },
+      { id: "mediator", role: Role.MEDIATOR },
+    ],
+    decisionRule: { method: DecisionMethod.CONSENSUS },
+    points: ["Elections are held within 100 days."],
+  });
+  const name = negotiation!.name;
+  const as = async (id: string) => connect((await admin.admin.issueToken({ negotiation: name, participant: id })).token);
+  const [ukraine, russia, mediator] = [await as("ukraine"), await as("russia"), await as("mediator")];
+  const point = (await ukraine.negotiation.getDocument({ negotiation: name })).points[0];
+  const propose = (c: ParleyClient, text: string) =>
+    c.negotiation.proposeAmendment({ negotiation: name, kind: AmendmentKind.REPLACE, point: point.name, baseRevision: 1n, text });
+  const apart = (await propose(ukraine, "Free elections are held within 100 days.")).amendment!;
+  const overlapping = (await propose(ukraine, "Elections are held within 100 days of ratification.")).amendment!;
+  const applied = (await propose(russia, "Elections are held within 100 days of signature.")).amendment!;
+  for (const c of [ukraine, russia]) await c.negotiation.castVote({ amendment: applied.name, choice: VoteChoice.APPROVE });
+  await mediator.negotiation.applyAmendment({ amendment: applied.name });
+
+  const rebased = (await ukraine.negotiation.proposeAmendment({ negotiation: name, rebaseOf: apart.name })).amendment!;
+  assert.equal(rebased.text, "Free elections are held within 100 days of signature.");
+  assert.equal(rebased.rebasedFrom, apart.name);
+  assert.equal(rebased.baseRevision, 2n);
+  await assert.rejects(ukraine.negotiation.proposeAmendment({ negotiation: name, rebaseOf: overlapping.name }), (err: unknown) => {
+    const e = parleyError(err);
+    assert.equal(e.code, Code.FailedPrecondition);
+    assert.equal(e.reason, "REBASE_CONFLICT");
+    assert.equal(e.metadata.conflicts, "1");
+    assert.equal(e.metadata.conflict1Yours, " of ratification");
+    assert.equal(e.metadata.conflict1Theirs, " of signature");
+    return true;
+  });
+});

@@ -2,7 +2,7 @@
 // and what the signed-in participant may do with it.
 import { useEffect, useState } from "preact/hooks";
 import { newRequestId, refusal } from "./api.js";
-import { AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
+import { AmendmentKind, AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
 import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
 import { choiceName, describeAmendment, shortId, stateName, timeLeft, timeText } from "./format.js";
 import type { Store } from "./store.js";
@@ -80,6 +80,12 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
             · counter-proposal to <code>{shortId(a.counterTo)}</code>
           </>
         )}
+        {a.rebasedFrom && (
+          <span data-test="rebased-from">
+            {" "}
+            · re-proposed on the current text from <code>{shortId(a.rebasedFrom)}</code>
+          </span>
+        )}
       </p>
       {a.rationale && (
         <p class="rationale">
@@ -148,6 +154,15 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
           )}
           {(store.isDelegation || store.isMediator) && a.proposer === store.me.id && (open || passed) && (
             <Action label="Withdraw" run={() => neg.withdrawAmendment({ requestId: newRequestId(), name: a.name })} onDone={done} test="withdraw" />
+          )}
+          {(store.isDelegation || store.isMediator) && a.proposer === store.me.id && a.state === AmendmentState.STALE && a.kind !== AmendmentKind.INSERT && (
+            <Action
+              label="Re-propose on current text"
+              kind="primary"
+              run={() => neg.proposeAmendment({ requestId: newRequestId(), negotiation: a.name.slice(0, a.name.indexOf("/amendments/")), rebaseOf: a.name })}
+              onDone={done}
+              test="rebase"
+            />
           )}
           {store.isMediator && open && (
             <Action label="Close voting" run={() => neg.closeVoting({ requestId: newRequestId(), amendment: a.name })} onDone={done} test="close-voting" />

@@ -38,9 +38,10 @@ export function newRequestId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// Refusal is what the board shows when a call fails: the server's message and
-// its stable reason.
-export type Refusal = { message: string; reason: string; code: string };
+// Refusal is what the board shows when a call fails: the server's message,
+// its stable reason, and the details it gave with it (ErrorInfo metadata,
+// e.g. a REBASE_CONFLICT's conflicts).
+export type Refusal = { message: string; reason: string; code: string; details: Record<string, string> };
 
 export function refusal(err: unknown): Refusal {
   const ce = ConnectError.from(err);
@@ -49,7 +50,7 @@ export function refusal(err: unknown): Refusal {
   if (ce.code === Code.Unavailable || ce.code === Code.Unknown) {
     message = message || "The server cannot be reached.";
   }
-  return { message: message || Code[ce.code], reason: info?.reason ?? "", code: Code[ce.code] };
+  return { message: message || Code[ce.code], reason: info?.reason ?? "", code: Code[ce.code], details: info?.metadata ?? {} };
 }
 
 export function isCode(err: unknown, code: Code): boolean {

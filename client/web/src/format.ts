@@ -80,7 +80,7 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
     case "pointAdded":
       return `added a point to the initial text`;
     case "amendmentProposed":
-      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)}${p.value.counterTo ? ", countering " + p.value.counterTo.slice(0, 8) : ""})`;
+      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)}${p.value.counterTo ? ", countering " + p.value.counterTo.slice(0, 8) : ""}${p.value.rebasedFrom ? ", re-proposing " + p.value.rebasedFrom.slice(0, 8) : ""})`;
     case "voteCast":
       return `voted ${choiceName(p.value.choice)} on amendment ${p.value.amendmentId.slice(0, 8)}${p.value.reason ? ": “" + p.value.reason + "”" : ""}`;
     case "votingClosed":

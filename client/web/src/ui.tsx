@@ -23,11 +23,42 @@ export function useRoute(): string {
 
 export function RefusalNote({ refusal }: { refusal: Refusal | null }) {
   if (!refusal) return null;
+  if (refusal.reason === "REBASE_CONFLICT") return <ConflictNote refusal={refusal} />;
   return (
     <p class="refusal" role="alert" data-test="refusal">
       <strong>Refused:</strong> {refusal.message}
       {refusal.reason && <code class="reason">{refusal.reason}</code>}
     </p>
+  );
+}
+
+// ConflictNote shows why a stale amendment could not be re-proposed: for each
+// place where its change and the one applied since overlap, what the text
+// read, what the amendment makes of it, and what it reads now.
+function ConflictNote({ refusal }: { refusal: Refusal }) {
+  const d = refusal.details;
+  const total = Number(d.conflicts ?? "0");
+  const shown: { words: string; base: string; yours: string; theirs: string }[] = [];
+  for (let i = 1; d[`conflict${i}Words`] !== undefined; i++) {
+    shown.push({ words: d[`conflict${i}Words`], base: d[`conflict${i}Base`] ?? "", yours: d[`conflict${i}Yours`] ?? "", theirs: d[`conflict${i}Theirs`] ?? "" });
+  }
+  const text = (s: string) => (s === "" ? <em>nothing</em> : <q>{s}</q>);
+  return (
+    <div class="refusal" role="alert" data-test="refusal">
+      <p>
+        <strong>Not re-proposed:</strong> your change and the one applied since overlap in {total} {total === 1 ? "place" : "places"}. Redraft
+        against revision {d.currentRevision}.<code class="reason">{refusal.reason}</code>
+      </p>
+      <dl class="conflicts" data-test="conflicts">
+        {shown.map((c, i) => (
+          <div key={i} data-test="conflict">
+            <dt>At {c.words}</dt>
+            <dd>it read {text(c.base)}; yours reads {text(c.yours)}; it reads now {text(c.theirs)}</dd>
+          </div>
+        ))}
+      </dl>
+      {total > shown.length && <p>and {total - shown.length} more</p>}
+    </div>
   );
 }
 

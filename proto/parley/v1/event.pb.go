@@ -814,7 +814,11 @@ type AmendmentProposed struct {
 	VotingDeadline *timestamppb.Timestamp `protobuf:"bytes,60,opt,name=voting_deadline,json=votingDeadline,proto3" json:"voting_deadline,omitempty"`
 	// The UUID of the amendment this one answers (a counter-proposal); empty
 	// if none.
-	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	CounterTo string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	// The UUID of the STALE amendment this one re-proposes on the point's
+	// current text (ProposeAmendmentRequest.rebase_of); empty if none. `text`
+	// is then the merged text, so that no reader of the log merges again.
+	RebasedFrom   string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -901,6 +905,13 @@ func (x *AmendmentProposed) GetVotingDeadline() *timestamppb.Timestamp {
 func (x *AmendmentProposed) GetCounterTo() string {
 	if x != nil {
 		return x.CounterTo
+	}
+	return ""
+}
+
+func (x *AmendmentProposed) GetRebasedFrom() string {
+	if x != nil {
+		return x.RebasedFrom
 	}
 	return ""
 }
@@ -2432,7 +2443,7 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xba\x02\n" +
+	"textSha256\"\xdd\x02\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
@@ -2442,7 +2453,8 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\trationale\x18\x06 \x01(\tR\trationale\x12C\n" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
-	"counter_to\x18F \x01(\tR\tcounterTo\"t\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\x12!\n" +
+	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\"t\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +

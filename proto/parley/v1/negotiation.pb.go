@@ -1517,7 +1517,10 @@ type Amendment struct {
 	CounterTo string `protobuf:"bytes,71,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
 	// Number of comments on the amendment, replies and retracted ones
 	// included. Output only.
-	CommentCount  int32 `protobuf:"varint,72,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	CommentCount int32 `protobuf:"varint,72,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
+	// The STALE amendment this one re-proposes on its point's current text,
+	// as a resource name; empty if none. Output only.
+	RebasedFrom   string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1718,6 +1721,13 @@ func (x *Amendment) GetCommentCount() int32 {
 		return x.CommentCount
 	}
 	return 0
+}
+
+func (x *Amendment) GetRebasedFrom() string {
+	if x != nil {
+		return x.RebasedFrom
+	}
+	return ""
 }
 
 // Comment is a remark on a point or on an amendment, or a reply to another
@@ -2328,7 +2338,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xba\a\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\xdd\a\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -2358,7 +2368,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"byMediator\x12\x1d\n" +
 	"\n" +
 	"counter_to\x18G \x01(\tR\tcounterTo\x12#\n" +
-	"\rcomment_count\x18H \x01(\x05R\fcommentCount\"\xcb\x02\n" +
+	"\rcomment_count\x18H \x01(\x05R\fcommentCount\x12!\n" +
+	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\"\xcb\x02\n" +
 	"\aComment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x14\n" +

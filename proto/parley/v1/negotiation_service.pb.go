@@ -705,7 +705,37 @@ type ProposeAmendmentRequest struct {
 	// COUNTER_TARGET_NOT_PENDING) and name the same point: a REPLACE or DELETE
 	// answers a REPLACE or DELETE of the same point, an INSERT an INSERT after
 	// the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH).
-	CounterTo     string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	CounterTo string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	// Optional: re-propose a STALE amendment of the caller's participant on its
+	// point's current text, as a resource name. The server merges, word by
+	// word, the stale amendment's change (from the text it was drafted against
+	// to its text) with the change(s) applied since (from that text to the
+	// current one). When they do not overlap, the new amendment has the merged
+	// text, base_revision the current revision, the stale amendment's kind and
+	// point, its rationale unless `rationale` is given, and names it in
+	// `rebased_from`. Leave kind, point, base_revision, text and counter_to
+	// unset (else INVALID_ARGUMENT REBASE_FIELDS_NOT_ALLOWED); voting_deadline
+	// may be given.
+	//
+	// Refusals: an amendment of another negotiation (INVALID_ARGUMENT
+	// REBASE_OTHER_NEGOTIATION) or none (NOT_FOUND AMENDMENT_NOT_FOUND); of
+	// another participant (PERMISSION_DENIED NOT_PROPOSER); not STALE
+	// (FAILED_PRECONDITION AMENDMENT_NOT_STALE); its point, or an INSERT's
+	// anchor, deleted since (FAILED_PRECONDITION POINT_DELETED); a pending
+	// amendment rebased from it already (FAILED_PRECONDITION ALREADY_REBASED);
+	// the current text already reads as the merge would make it
+	// (FAILED_PRECONDITION REBASE_UNCHANGED); the point changed again while the
+	// server merged (ABORTED STALE_REVISION: retry); and changes that overlap
+	// (FAILED_PRECONDITION REBASE_CONFLICT). A REBASE_CONFLICT's ErrorInfo
+	// metadata shows the conflicts: `conflicts` (their number),
+	// `currentRevision`, and for each of the first three, N = 1 to 3,
+	// `conflictNWords` (the words of the drafted-against text it covers, e.g.
+	// "words 7–9" or "before word 7"), `conflictNBase` (what they read),
+	// `conflictNYours` (what the stale amendment makes of them) and
+	// `conflictNTheirs` (what the point reads there now), each at most 200
+	// bytes. A DELETE rebases only onto a text that reads as when it was
+	// drafted: deleting every word overlaps any change.
+	RebaseOf      string `protobuf:"bytes,90,opt,name=rebase_of,json=rebaseOf,proto3" json:"rebase_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -799,6 +829,13 @@ func (x *ProposeAmendmentRequest) GetVotingDeadline() *timestamppb.Timestamp {
 func (x *ProposeAmendmentRequest) GetCounterTo() string {
 	if x != nil {
 		return x.CounterTo
+	}
+	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetRebaseOf() string {
+	if x != nil {
+		return x.RebaseOf
 	}
 	return ""
 }
@@ -4477,7 +4514,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf6\x02\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -4489,7 +4526,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\trationale\x18\a \x01(\tR\trationale\x12C\n" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
-	"counter_to\x18F \x01(\tR\tcounterTo\"N\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\x12\x1b\n" +
+	"\trebase_of\x18Z \x01(\tR\brebaseOf\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +

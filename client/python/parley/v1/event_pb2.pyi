@@ -27,13 +27,14 @@ class AmendmentApplied(_message.Message):
     def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class AmendmentProposed(_message.Message):
-    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "text", "voting_deadline"]
+    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "rebased_from", "text", "voting_deadline"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
@@ -42,9 +43,10 @@ class AmendmentProposed(_message.Message):
     kind: _negotiation_pb2.AmendmentKind
     point_id: str
     rationale: str
+    rebased_from: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebased_from: _Optional[str] = ...) -> None: ...
 
 class AmendmentRejected(_message.Message):
     __slots__ = ["amendment_id", "reason"]

@@ -357,13 +357,14 @@ class PostCommentResponse(_message.Message):
     def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
 
 class ProposeAmendmentRequest(_message.Message):
-    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "request_id", "text", "voting_deadline"]
+    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "rebase_of", "request_id", "text", "voting_deadline"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    REBASE_OF_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     VOTING_DEADLINE_FIELD_NUMBER: _ClassVar[int]
@@ -373,10 +374,11 @@ class ProposeAmendmentRequest(_message.Message):
     negotiation: str
     point: str
     rationale: str
+    rebase_of: str
     request_id: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebase_of: _Optional[str] = ...) -> None: ...
 
 class ProposeAmendmentResponse(_message.Message):
     __slots__ = ["amendment"]
