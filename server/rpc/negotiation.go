@@ -396,8 +396,8 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 }
 
 // partsCommand maps a package deal's parts to the rules' parts: nil for
-// none (a single change). Each part's point must be of the negotiation; only
-// an INSERT may leave it out. A part's error names it, as the rules do.
+// none (a single change). Each part's point must be of the negotiation. A
+// part's error names it, as the rules do.
 func partsCommand(nid string, in []*parleyv1.AmendmentPart) ([]workflow.Part, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -410,7 +410,7 @@ func partsCommand(nid string, in []*parleyv1.AmendmentPart) ([]workflow.Part, er
 	parts := make([]workflow.Part, len(in))
 	for i, p := range in {
 		part := workflow.Part{Kind: wire.Kind(p.GetKind()), BaseRevision: p.GetBaseRevision(), Text: p.GetText()}
-		if p.GetPoint() != "" || p.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+		if p.GetPoint() != "" { // none: an INSERT at the start, else the rules' POINT_REQUIRED
 			pid, err := pointIn(nid, "parts["+strconv.Itoa(i)+"].point", p.GetPoint())
 			if err != nil {
 				return nil, workflow.Errorf(workflow.ErrorCode(err), workflow.ErrorReason(err), "part %d: %s", i+1, workflow.ErrorMessage(err))
