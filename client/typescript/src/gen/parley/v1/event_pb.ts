@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLkAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCSJXCghWb3RlQ2FzdBIUCgxhbWVuZG1lbnRfaWQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJIkUKDFZvdGluZ0Nsb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSHwoFdGFsbHkYAiABKAsyEC5wYXJsZXkudjEuVGFsbHkiYQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIncKDlBvaW50U2lnbmVkT2ZmEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEiwKCmNoZWNrcG9pbnQYBCABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiI0Cg5TaWduT2ZmUmV2b2tlZBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyJZChBEb2N1bWVudEFjY2VwdGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKMAgoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCRImCgVwYXJ0cxhQIAMoCzIXLnBhcmxleS52MS5Qcm9wb3NlZFBhcnQibQoMUHJvcG9zZWRQYXJ0EiYKBGtpbmQYASABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgCIAEoCRIVCg1iYXNlX3JldmlzaW9uGAMgASgDEgwKBHRleHQYBCABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5IogBChBBbWVuZG1lbnRBcHBsaWVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIQCghwb2ludF9pZBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAxITCgt0ZXh0X3NoYTI1NhgEIAEoCRIlCgVwYXJ0cxhQIAMoCzIWLnBhcmxleS52MS5BcHBsaWVkUGFydCJGCgtBcHBsaWVkUGFydBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCSI5ChFBbWVuZG1lbnRSZWplY3RlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSDgoGcmVhc29uGAIgASgJIioKEkFtZW5kbWVudFdpdGhkcmF3bhIUCgxhbWVuZG1lbnRfaWQYASABKAkiQwoPQW1lbmRtZW50U3RhbGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIaChJjYXVzZV9hbWVuZG1lbnRfaWQYAiABKAkidwoOUG9pbnRTaWduZWRPZmYSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLAoKY2hlY2twb2ludBgEIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIjQKDlNpZ25PZmZSZXZva2VkEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIlkKEERvY3VtZW50QWNjZXB0ZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJEiwKCmNoZWNrcG9pbnQYAiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiIvChROZWdvdGlhdGlvbkNvbmNsdWRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiXgoQQ3JlZGVudGlhbElzc3VlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkSDwoHcm90YXRlZBgDIAEoCBIOCgZtZW1iZXIYMiABKAkiOAoRQ3JlZGVudGlhbFJldm9rZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGDIgASgJIlYKC01lbWJlckFkZGVkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSDAoEaGVhZBgEIAEoCCI0Cg1NZW1iZXJSZW1vdmVkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgCIAEoCSIuChNBY2NlcHRhbmNlV2l0aGRyYXduEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJLChRDaGVja3BvaW50S2V5Um90YXRlZBIUCgx2ZXJpZmllcl9rZXkYASABKAkSHQoVcHJldmlvdXNfdmVyaWZpZXJfa2V5GAIgASgJImwKDUNvbW1lbnRQb3N0ZWQSEgoKY29tbWVudF9pZBgBIAEoCRIQCghwb2ludF9pZBgCIAEoCRIUCgxhbWVuZG1lbnRfaWQYAyABKAkSEQoJcGFyZW50X2lkGAQgASgJEgwKBHRleHQYBSABKAkiJgoQQ29tbWVudFJldHJhY3RlZBISCgpjb21tZW50X2lkGAEgASgJIj8KEFBhcnRpY2lwYW50QWRkZWQSKwoLcGFydGljaXBhbnQYASABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiKQoSUGFydGljaXBhbnRSZW1vdmVkEhMKC3BhcnRpY2lwYW50GAEgASgJIiMKEk5lZ290aWF0aW9uUmVuYW1lZBINCgV0aXRsZRgBIAEoCSKzAQoTRGVjaXNpb25SdWxlQ2hhbmdlZBIuCg1kZWNpc2lvbl9ydWxlGAEgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAIgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZUNoYW5nZWQuV2VpZ2h0c0VudHJ5Gi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIiYKFE5lZ290aWF0aW9uU3VzcGVuZGVkEg4KBnJlYXNvbhgBIAEoCSIUChJOZWdvdGlhdGlvblJlc3VtZWQiJgoUTmVnb3RpYXRpb25BYmFuZG9uZWQSDgoGcmVhc29uGAEgASgJIl4KEVZvdGluZ0RlYWRsaW5lU2V0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIzCg92b3RpbmdfZGVhZGxpbmUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -479,6 +479,16 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
    * @generated from field: string counter_to = 70;
    */
   counterTo: string;
+
+  /**
+   * A package deal's parts, in order: 2 or more changes on different points,
+   * voted once and applied together. Empty for a single change, which is
+   * `kind`, `point_id`, `base_revision` and `text` above; for a package those
+   * four are unset.
+   *
+   * @generated from field: repeated parley.v1.ProposedPart parts = 80;
+   */
+  parts: ProposedPart[];
 };
 
 /**
@@ -487,6 +497,48 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
  */
 export const AmendmentProposedSchema: GenMessage<AmendmentProposed> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 3);
+
+/**
+ * ProposedPart is one change of a package deal, as proposed.
+ *
+ * @generated from message parley.v1.ProposedPart
+ */
+export type ProposedPart = Message<"parley.v1.ProposedPart"> & {
+  /**
+   * What the part does.
+   *
+   * @generated from field: parley.v1.AmendmentKind kind = 1;
+   */
+  kind: AmendmentKind;
+
+  /**
+   * The point it changes, or inserts after; empty for an INSERT at the start.
+   *
+   * @generated from field: string point_id = 2;
+   */
+  pointId: string;
+
+  /**
+   * The revision of the point it was drafted against; 0 for INSERT.
+   *
+   * @generated from field: int64 base_revision = 3;
+   */
+  baseRevision: bigint;
+
+  /**
+   * The new text; empty for DELETE.
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.ProposedPart.
+ * Use `create(ProposedPartSchema)` to create a new message.
+ */
+export const ProposedPartSchema: GenMessage<ProposedPart> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 4);
 
 /**
  * VoteCast records a vote, or a change of vote, by the actor.
@@ -521,7 +573,7 @@ export type VoteCast = Message<"parley.v1.VoteCast"> & {
  * Use `create(VoteCastSchema)` to create a new message.
  */
 export const VoteCastSchema: GenMessage<VoteCast> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 4);
+  messageDesc(file_parley_v1_event, 5);
 
 /**
  * VotingClosed records the outcome of a vote.
@@ -549,7 +601,7 @@ export type VotingClosed = Message<"parley.v1.VotingClosed"> & {
  * Use `create(VotingClosedSchema)` to create a new message.
  */
 export const VotingClosedSchema: GenMessage<VotingClosed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 5);
+  messageDesc(file_parley_v1_event, 6);
 
 /**
  * AmendmentApplied records a change of the document.
@@ -584,6 +636,16 @@ export type AmendmentApplied = Message<"parley.v1.AmendmentApplied"> & {
    * @generated from field: string text_sha256 = 4;
    */
   textSha256: string;
+
+  /**
+   * A package deal's results, one per part in the order of its parts, all
+   * applied by this one event. Empty for a single change, whose result is
+   * `point_id`, `revision` and `text_sha256` above; for a package those are
+   * unset.
+   *
+   * @generated from field: repeated parley.v1.AppliedPart parts = 80;
+   */
+  parts: AppliedPart[];
 };
 
 /**
@@ -591,7 +653,43 @@ export type AmendmentApplied = Message<"parley.v1.AmendmentApplied"> & {
  * Use `create(AmendmentAppliedSchema)` to create a new message.
  */
 export const AmendmentAppliedSchema: GenMessage<AmendmentApplied> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 6);
+  messageDesc(file_parley_v1_event, 7);
+
+/**
+ * AppliedPart is what applying one part of a package deal did.
+ *
+ * @generated from message parley.v1.AppliedPart
+ */
+export type AppliedPart = Message<"parley.v1.AppliedPart"> & {
+  /**
+   * The point changed, created (INSERT: the new point's UUID) or removed
+   * (DELETE).
+   *
+   * @generated from field: string point_id = 1;
+   */
+  pointId: string;
+
+  /**
+   * The point's revision after the change; 0 for DELETE.
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * Lowercase hex SHA-256 of the point's new text; empty for DELETE.
+   *
+   * @generated from field: string text_sha256 = 3;
+   */
+  textSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.AppliedPart.
+ * Use `create(AppliedPartSchema)` to create a new message.
+ */
+export const AppliedPartSchema: GenMessage<AppliedPart> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 8);
 
 /**
  * AmendmentRejected records a mediator's rejection.
@@ -619,7 +717,7 @@ export type AmendmentRejected = Message<"parley.v1.AmendmentRejected"> & {
  * Use `create(AmendmentRejectedSchema)` to create a new message.
  */
 export const AmendmentRejectedSchema: GenMessage<AmendmentRejected> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 7);
+  messageDesc(file_parley_v1_event, 9);
 
 /**
  * AmendmentWithdrawn records a proposer's withdrawal.
@@ -640,7 +738,7 @@ export type AmendmentWithdrawn = Message<"parley.v1.AmendmentWithdrawn"> & {
  * Use `create(AmendmentWithdrawnSchema)` to create a new message.
  */
 export const AmendmentWithdrawnSchema: GenMessage<AmendmentWithdrawn> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 8);
+  messageDesc(file_parley_v1_event, 10);
 
 /**
  * AmendmentStaled records that an amendment can no longer apply.
@@ -668,7 +766,7 @@ export type AmendmentStaled = Message<"parley.v1.AmendmentStaled"> & {
  * Use `create(AmendmentStaledSchema)` to create a new message.
  */
 export const AmendmentStaledSchema: GenMessage<AmendmentStaled> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 9);
+  messageDesc(file_parley_v1_event, 11);
 
 /**
  * PointSignedOff records the actor's sign-off of a point.
@@ -711,7 +809,7 @@ export type PointSignedOff = Message<"parley.v1.PointSignedOff"> & {
  * Use `create(PointSignedOffSchema)` to create a new message.
  */
 export const PointSignedOffSchema: GenMessage<PointSignedOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 10);
+  messageDesc(file_parley_v1_event, 12);
 
 /**
  * SignOffRevoked records that the actor withdrew its sign-off of a point.
@@ -739,7 +837,7 @@ export type SignOffRevoked = Message<"parley.v1.SignOffRevoked"> & {
  * Use `create(SignOffRevokedSchema)` to create a new message.
  */
 export const SignOffRevokedSchema: GenMessage<SignOffRevoked> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 11);
+  messageDesc(file_parley_v1_event, 13);
 
 /**
  * DocumentAccepted records the actor's acceptance of the whole text.
@@ -768,7 +866,7 @@ export type DocumentAccepted = Message<"parley.v1.DocumentAccepted"> & {
  * Use `create(DocumentAcceptedSchema)` to create a new message.
  */
 export const DocumentAcceptedSchema: GenMessage<DocumentAccepted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 12);
+  messageDesc(file_parley_v1_event, 14);
 
 /**
  * NegotiationConcluded records that every delegation accepted the same text.
@@ -789,7 +887,7 @@ export type NegotiationConcluded = Message<"parley.v1.NegotiationConcluded"> & {
  * Use `create(NegotiationConcludedSchema)` to create a new message.
  */
 export const NegotiationConcludedSchema: GenMessage<NegotiationConcluded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 13);
+  messageDesc(file_parley_v1_event, 15);
 
 /**
  * CredentialIssued records a new token for a participant; any earlier token of
@@ -836,7 +934,7 @@ export type CredentialIssued = Message<"parley.v1.CredentialIssued"> & {
  * Use `create(CredentialIssuedSchema)` to create a new message.
  */
 export const CredentialIssuedSchema: GenMessage<CredentialIssued> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 14);
+  messageDesc(file_parley_v1_event, 16);
 
 /**
  * CredentialRevoked records that a participant's token stopped working.
@@ -865,7 +963,7 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
  * Use `create(CredentialRevokedSchema)` to create a new message.
  */
 export const CredentialRevokedSchema: GenMessage<CredentialRevoked> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 15);
+  messageDesc(file_parley_v1_event, 17);
 
 /**
  * MemberAdded records a new named member of a participant. It holds no
@@ -908,7 +1006,7 @@ export type MemberAdded = Message<"parley.v1.MemberAdded"> & {
  * Use `create(MemberAddedSchema)` to create a new message.
  */
 export const MemberAddedSchema: GenMessage<MemberAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 16);
+  messageDesc(file_parley_v1_event, 18);
 
 /**
  * MemberRemoved records that a member no longer acts for its participant.
@@ -939,7 +1037,7 @@ export type MemberRemoved = Message<"parley.v1.MemberRemoved"> & {
  * Use `create(MemberRemovedSchema)` to create a new message.
  */
 export const MemberRemovedSchema: GenMessage<MemberRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 17);
+  messageDesc(file_parley_v1_event, 19);
 
 /**
  * AcceptanceWithdrawn records that the actor took back its acceptance of the
@@ -961,7 +1059,7 @@ export type AcceptanceWithdrawn = Message<"parley.v1.AcceptanceWithdrawn"> & {
  * Use `create(AcceptanceWithdrawnSchema)` to create a new message.
  */
 export const AcceptanceWithdrawnSchema: GenMessage<AcceptanceWithdrawn> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 18);
+  messageDesc(file_parley_v1_event, 20);
 
 /**
  * CheckpointKeyRotated records that the server's operator replaced the key
@@ -997,7 +1095,7 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  * Use `create(CheckpointKeyRotatedSchema)` to create a new message.
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 19);
+  messageDesc(file_parley_v1_event, 21);
 
 /**
  * CommentPosted records a comment by the actor.
@@ -1047,7 +1145,7 @@ export type CommentPosted = Message<"parley.v1.CommentPosted"> & {
  * Use `create(CommentPostedSchema)` to create a new message.
  */
 export const CommentPostedSchema: GenMessage<CommentPosted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 20);
+  messageDesc(file_parley_v1_event, 22);
 
 /**
  * CommentRetracted records that the actor, the comment's author, retracted
@@ -1069,7 +1167,7 @@ export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
  * Use `create(CommentRetractedSchema)` to create a new message.
  */
 export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 21);
+  messageDesc(file_parley_v1_event, 23);
 
 /**
  * ParticipantAdded records a new participant. A new delegation votes on the
@@ -1092,7 +1190,7 @@ export type ParticipantAdded = Message<"parley.v1.ParticipantAdded"> & {
  * Use `create(ParticipantAddedSchema)` to create a new message.
  */
 export const ParticipantAddedSchema: GenMessage<ParticipantAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 22);
+  messageDesc(file_parley_v1_event, 24);
 
 /**
  * ParticipantRemoved records that a participant left; its credential stops
@@ -1117,7 +1215,7 @@ export type ParticipantRemoved = Message<"parley.v1.ParticipantRemoved"> & {
  * Use `create(ParticipantRemovedSchema)` to create a new message.
  */
 export const ParticipantRemovedSchema: GenMessage<ParticipantRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 23);
+  messageDesc(file_parley_v1_event, 25);
 
 /**
  * NegotiationRenamed records a new title.
@@ -1138,7 +1236,7 @@ export type NegotiationRenamed = Message<"parley.v1.NegotiationRenamed"> & {
  * Use `create(NegotiationRenamedSchema)` to create a new message.
  */
 export const NegotiationRenamedSchema: GenMessage<NegotiationRenamed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 24);
+  messageDesc(file_parley_v1_event, 26);
 
 /**
  * DecisionRuleChanged records the decision rule for amendments proposed from
@@ -1167,7 +1265,7 @@ export type DecisionRuleChanged = Message<"parley.v1.DecisionRuleChanged"> & {
  * Use `create(DecisionRuleChangedSchema)` to create a new message.
  */
 export const DecisionRuleChangedSchema: GenMessage<DecisionRuleChanged> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 25);
+  messageDesc(file_parley_v1_event, 27);
 
 /**
  * NegotiationSuspended records a pause.
@@ -1188,7 +1286,7 @@ export type NegotiationSuspended = Message<"parley.v1.NegotiationSuspended"> & {
  * Use `create(NegotiationSuspendedSchema)` to create a new message.
  */
 export const NegotiationSuspendedSchema: GenMessage<NegotiationSuspended> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 26);
+  messageDesc(file_parley_v1_event, 28);
 
 /**
  * NegotiationResumed records the end of a pause.
@@ -1203,7 +1301,7 @@ export type NegotiationResumed = Message<"parley.v1.NegotiationResumed"> & {
  * Use `create(NegotiationResumedSchema)` to create a new message.
  */
 export const NegotiationResumedSchema: GenMessage<NegotiationResumed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 27);
+  messageDesc(file_parley_v1_event, 29);
 
 /**
  * NegotiationAbandoned records that the negotiation ended without agreement.
@@ -1224,7 +1322,7 @@ export type NegotiationAbandoned = Message<"parley.v1.NegotiationAbandoned"> & {
  * Use `create(NegotiationAbandonedSchema)` to create a new message.
  */
 export const NegotiationAbandonedSchema: GenMessage<NegotiationAbandoned> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 28);
+  messageDesc(file_parley_v1_event, 30);
 
 /**
  * VotingDeadlineSet records a new voting deadline for an OPEN amendment.
@@ -1252,5 +1350,5 @@ export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
  * Use `create(VotingDeadlineSetSchema)` to create a new message.
  */
 export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 29);
+  messageDesc(file_parley_v1_event, 31);
 
