@@ -355,8 +355,14 @@ class EndToEnd(unittest.TestCase):
         applied = clients["mediator"].negotiation.ApplyAmendment(api.ApplyAmendmentRequest(amendment=pkg.name))
         self.assertEqual(applied.amendment.state, pb.AMENDMENT_STATE_APPLIED)
         self.assertEqual(len(applied.points), 3)
-        last = list(clients["ukraine"].events(name))[-1].event
+        listed = list(clients["ukraine"].events(name))
+        last = listed[-1].event
         self.assertEqual(last.WhichOneof("payload"), "amendment_applied", "one event applies the whole package")
+        # The leaf is the event as stored, and the log with the package in it
+        # still hashes to the signed checkpoint's root.
+        self.assertEqual(type(last).FromString(listed[-1].leaf), last)
+        cp = clients["ukraine"].audit.GetCheckpoint(audit_pb.GetCheckpointRequest(negotiation=name))
+        self.assertEqual(cp.root_hash, merkle_tree_hash([r.leaf for r in listed]))
         self.assertEqual([p.point_id for p in last.amendment_applied.parts], [p.id for p in applied.points])
         self.assertEqual(
             clients["ukraine"].document(name).text(),
