@@ -5,7 +5,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, equals, fromBinary } from "@bufbuild/protobuf";
 import {
   createParleyClient,
   watchEvents,
@@ -22,6 +22,7 @@ import {
   Role,
   VoteChoice,
   CastVoteRequestSchema,
+  EventSchema,
   readDocument,
   ParleyDocument,
   listNegotiations,
@@ -324,6 +325,8 @@ test("a package deal: voted once, applied by one event, refused when malformed",
   const events = await collect(listEvents(clients.ukraine.negotiation, name, {}));
   const last = events[events.length - 1].event?.payload;
   assert.equal(last?.case, "amendmentApplied", "one event applies the whole package");
+  // The leaf, the bytes the audit log hashes, decodes to the same event.
+  assert.ok(equals(EventSchema, fromBinary(EventSchema, events[events.length - 1].leaf), events[events.length - 1].event!));
   assert.deepEqual(last.value.parts.map((p) => p.pointId), applied.points.map((p) => p.id));
   const after = await readDocument(clients.ukraine.negotiation, name);
   assert.equal(
