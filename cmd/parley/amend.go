@@ -159,6 +159,9 @@ func (a *app) amendCommand() *cobra.Command {
 		Long: `amend proposes an amendment, which the delegations then vote on. A mediator
 may propose too: its compromise text is marked as the mediator's.
 
+'amend package' proposes a package deal: changes of several points in one
+amendment, voted once and applied together ("we give on 6 if you give on 19").
+
 --counter-to ID answers a pending amendment of the same point with another
 text (for an insert, another insert after the same point): the competing
 texts are shown as a bracketed choice [current | A | B] by 'parley doc',

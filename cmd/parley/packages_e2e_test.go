@@ -70,6 +70,15 @@ func TestPackageDealAndCounterProposal(t *testing.T) {
 		t.Fatalf("a parts file naming point 99: %s", line)
 	}
 
+	// A package from a file, for a text of several lines; withdrawn again.
+	if err := os.WriteFile(parts, []byte(`[{"kind": "insert", "point": 28, "text": "Line one.\nLine two."}, {"kind": "delete", "point": "27", "base_revision": 1}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = c.ok("amend", "package", "--parts-file", parts, "-o", "json")
+	fromFile := id(out)
+	contains("package from a file", out, `"text": "Line one.\nLine two."`, "AMENDMENT_KIND_DELETE")
+	contains("withdraw", c.ok("withdraw", fromFile), "Withdrew")
+
 	// A counter-proposal on point 7: Russia answers Ukraine's text.
 	seven := id(c.ok("amend", "replace", "7", "--text", "Ukraine will not join NATO while this agreement holds.", "-o", "json"))
 	counter := id(c.ok("--profile", "russia", "amend", "replace", "7", "--text", "Ukraine will never join NATO.", "--counter-to", seven, "-o", "json"))
