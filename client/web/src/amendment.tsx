@@ -74,7 +74,7 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
             mediator's proposal
           </span>
         )}{" "}
-        {a.parts.length > 0 ? `a package deal of ${a.parts.length} parts, voted and applied together` : `against revision ${String(a.baseRevision)}`} ·{" "}
+        {a.parts.length > 0 ? `· a package deal of ${a.parts.length} parts, voted and applied together` : `against revision ${String(a.baseRevision)}`} ·{" "}
         {timeText(a.createTime)}
         {a.counterTo && (
           <>
