@@ -450,6 +450,35 @@ func TestBoard(t *testing.T) {
 	shot.take(europe, "point-redline")
 	europe.do("back to the board", click(`a[href="#/"]`), visible(`[data-test="matrix"]`))
 
+	// A package deal trading point 6 for point 19, proposed through the API:
+	// every board shows both its parts, the delegations vote on it where they
+	// vote on any amendment, and the mediator's apply changes both points at
+	// once.
+	doc, err := api.GetDocument(servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.GetDocumentRequest{Negotiation: n.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	six, nineteen := doc.GetPoints()[5], doc.GetPoints()[18]
+	if _, err := api.ProposeAmendment(servertest.As(ctx, n.Tokens["ukraine"]), &parleyv1.ProposeAmendmentRequest{Negotiation: n.Name, Parts: []*parleyv1.AmendmentPart{
+		{Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: six.GetName(), BaseRevision: six.GetRevision(), Text: "The Armed Forces of Ukraine will be limited to 800,000 troops."},
+		{Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: nineteen.GetName(), BaseRevision: nineteen.GetRevision(), Text: "The plant's electricity will be shared under IAEA supervision."},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range everyone {
+		p.eventually("the package's parts", live, has(`[data-test="package-parts"]`, "Part 1: replace point 6")+` && `+has(`[data-test="package-parts"]`, "Part 2: replace point 19"))
+	}
+	shot.take(russia, "package")
+	for _, p := range delegations {
+		p.do("approve the package", click(`[data-test="vote-approve"]`))
+		mediator.eventually(p.name+"'s vote on the package", live, has(`[data-test="vote-`+p.name+`"]`, "approve"))
+	}
+	mediator.eventually("the package PASSED", live, has(`[data-test="queue"] [data-test="amendment-state"]`, "PASSED"))
+	mediator.do("apply the package", click(`[data-test="apply"]`))
+	for _, p := range everyone {
+		p.eventually("points 6 and 19 changed together", live, has(`[data-test="row-6"]`, "800,000")+` && `+has(`[data-test="row-19"]`, "shared under IAEA"))
+	}
+
 	// Accepting before every point is agreed is refused with the server's
 	// reason.
 	ukraine.do("accept too early", click(`[data-test="accept"]`))

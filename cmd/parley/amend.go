@@ -62,6 +62,9 @@ func (a *app) resolveAmendment(ctx context.Context, arg string) (string, error) 
 
 // pointText names the point an amendment is about.
 func pointText(am *parleyv1.Amendment) string {
+	if isPackage(am) {
+		return packagePointText(am)
+	}
 	num := am.GetPointNumber()
 	switch {
 	case am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && am.GetPoint() == "":
@@ -78,6 +81,9 @@ func pointText(am *parleyv1.Amendment) string {
 
 // describeAmendment says what an amendment does: "REPLACE point 6".
 func describeAmendment(am *parleyv1.Amendment) string {
+	if isPackage(am) {
+		return describeParts(am)
+	}
 	where := pointText(am)
 	if am.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && am.GetPointNumber() != 0 {
 		where = "point " + where
@@ -124,7 +130,10 @@ func (a *app) printAmendments(w io.Writer, doc *client.Document, list []*parleyv
 		if am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
 			text = "(delete) " + am.GetRationale()
 		}
-		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(am.GetName()), kindName(am.GetKind()), pointText(am),
+		if isPackage(am) {
+			text = packageText(am)
+		}
+		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortID(am.GetName()), kindText(am), pointText(am),
 			stateName(am.GetState()), proposerText(am), votesText(am, dels), firstLine(text, 50))
 	}
 	t.Flush()
@@ -149,6 +158,9 @@ func (a *app) amendCommand() *cobra.Command {
 		Short: "Propose an amendment: replace, insert or delete a point (delegations and mediators)",
 		Long: `amend proposes an amendment, which the delegations then vote on. A mediator
 may propose too: its compromise text is marked as the mediator's.
+
+'amend package' proposes a package deal: changes of several points in one
+amendment, voted once and applied together ("we give on 6 if you give on 19").
 
 --counter-to ID answers a pending amendment of the same point with another
 text (for an insert, another insert after the same point): the competing
@@ -275,7 +287,100 @@ current text, merged word by word with the change applied since.`,
 	for _, c := range []*cobra.Command{replace, del} {
 		c.Flags().Int64Var(&base, "base-revision", 0, "the revision you drafted against (default: the current one); if the point changed since, the server refuses")
 	}
-	cmd.AddCommand(replace, insert, del, a.rebaseCommand())
+	cmd.AddCommand(replace, insert, del, a.rebaseCommand(), a.packageCommand())
+	return cmd
+}
+
+func (a *app) packageCommand() *cobra.Command {
+	var parts []string
+	var partsFile, rationale, counter, deadline string
+	cmd := &cobra.Command{
+		Use:   "package --part 'replace N: TEXT' --part 'delete M' ...",
+		Short: "Propose a package deal: changes of several points, voted once and applied together",
+		Long: `package proposes one amendment of several parts, a trade such as "we give on
+point 6 if you give on point 19": the delegations vote on it once, and a
+mediator applies all its parts at once or none. Give each part with --part:
+
+  --part 'replace 6: New text of point 6'
+  --part 'replace 6@2: ...'         (drafted against revision 2 of point 6)
+  --part 'delete 19'
+  --part 'insert after 7: Text of a new point after point 7'
+  --part 'insert at start: Text of a new first point'
+
+or, for texts of several lines, all parts in a JSON file with --parts-file:
+
+  [{"kind": "replace", "point": 6, "text": "..."}, {"kind": "delete", "point": 19}]
+
+A package has 2 to 32 parts, each on another point. It goes stale if any of
+its points changes before it is applied.`,
+		Args: args(0, 0, ""),
+		RunE: a.run(func(ctx context.Context, _ []string) error {
+			var specs []partSpec
+			for _, p := range parts {
+				spec, err := parsePartFlag(p)
+				if err != nil {
+					return err
+				}
+				specs = append(specs, spec)
+			}
+			if partsFile != "" {
+				more, err := a.readPartsFile(partsFile)
+				if err != nil {
+					return err
+				}
+				specs = append(specs, more...)
+			}
+			if len(specs) < 2 {
+				return usagef("a package deal has at least two parts: give them with --part or --parts-file")
+			}
+			doc, err := a.document(ctx)
+			if err != nil {
+				return err
+			}
+			req := &parleyv1.ProposeAmendmentRequest{Negotiation: doc.Negotiation.GetName(), Rationale: rationale}
+			if req.Parts, err = partsRequest(doc, specs); err != nil {
+				return err
+			}
+			if counter != "" {
+				if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
+					return err
+				}
+			}
+			if deadline != "" {
+				at, err := parseWhen("--deadline", deadline)
+				if err != nil {
+					return err
+				}
+				req.VotingDeadline = timestamppb.New(at)
+			}
+			am, err := a.cl.ProposeAmendment(a.mutationContext(ctx, ""), req)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return printJSON(a.Stdout, am)
+			}
+			fmt.Fprintf(a.Stdout, "Proposed %s: %s", shortID(am.GetName()), describeAmendment(am))
+			if am.GetCounterTo() != "" {
+				fmt.Fprintf(a.Stdout, ", countering %s", shortID(am.GetCounterTo()))
+			}
+			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
+			if d := am.GetVotingDeadline(); d != nil {
+				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
+			}
+			fmt.Fprintln(a.Stdout, ".")
+			if err := a.printPackageRedlines(ctx, a.Stdout, am); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "\nDelegations vote on the whole package with: parley vote approve|reject|abstain %s\n", shortID(am.GetName()))
+			return nil
+		}),
+	}
+	cmd.Flags().StringArrayVar(&parts, "part", nil, "one part: 'replace N: TEXT', 'delete N', 'insert after N: TEXT' or 'insert at start: TEXT' (repeat it)")
+	cmd.Flags().StringVar(&partsFile, "parts-file", "", "read parts from a JSON file (- for standard input): a list of {kind, point, base_revision, text}")
+	cmd.Flags().StringVar(&rationale, "rationale", "", "why you propose it")
+	cmd.Flags().StringVar(&counter, "counter-to", "", "answer this pending amendment, which changes one of the package's points")
+	cmd.Flags().StringVar(&deadline, "deadline", "", "when the server closes voting: an RFC 3339 time or a duration from now (48h); default: the negotiation's, if any")
 	return cmd
 }
 
@@ -287,7 +392,8 @@ func (a *app) amendmentsCommand() *cobra.Command {
 		Long: `amendments lists amendments in the order they were proposed. Filter with
 --point N, --state open,passed (open, passed, failed, applied, rejected,
 withdrawn, stale, or pending for open and passed), --by DELEGATION and
---kind replace|insert|delete.`,
+--kind replace|insert|delete|package (a package deal shows under the point
+of each of its parts, and under --kind of any of its parts' kinds).`,
 		Args: args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
 			doc, err := a.document(ctx)
@@ -317,10 +423,11 @@ withdrawn, stale, or pending for open and passed), --by DELEGATION and
 				}
 			}
 			var wantKind parleyv1.AmendmentKind
-			if kind != "" {
+			wantPackage := strings.EqualFold(kind, "package")
+			if kind != "" && !wantPackage {
 				v, ok := parleyv1.AmendmentKind_value["AMENDMENT_KIND_"+strings.ToUpper(kind)]
 				if !ok || v == 0 {
-					return usagef("--kind %q: use replace, insert or delete", kind)
+					return usagef("--kind %q: use replace, insert, delete or package", kind)
 				}
 				wantKind = parleyv1.AmendmentKind(v)
 			}
@@ -330,7 +437,7 @@ withdrawn, stale, or pending for open and passed), --by DELEGATION and
 			}
 			list := all[:0]
 			for _, am := range all {
-				if (proposer == "" || am.GetProposer() == proposer) && (wantKind == 0 || am.GetKind() == wantKind) {
+				if (proposer == "" || am.GetProposer() == proposer) && (wantKind == 0 || hasKind(am, wantKind)) && (!wantPackage || isPackage(am)) {
 					list = append(list, am)
 				}
 			}
@@ -348,7 +455,7 @@ withdrawn, stale, or pending for open and passed), --by DELEGATION and
 	cmd.Flags().StringVar(&point, "point", "", "only amendments of point N (or inserting after it)")
 	cmd.Flags().StringVar(&states, "state", "", "only these states, comma-separated")
 	cmd.Flags().StringVar(&proposer, "by", "", "only those proposed by this delegation")
-	cmd.Flags().StringVar(&kind, "kind", "", "only replace, insert or delete")
+	cmd.Flags().StringVar(&kind, "kind", "", "only replace, insert, delete or package")
 	return cmd
 }
 
@@ -390,6 +497,11 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 	}
 	if am.GetRationale() != "" {
 		fmt.Fprintf(w, "\nRationale: %s\n", am.GetRationale())
+	}
+	if isPackage(am) {
+		if err := a.printPackageRedlines(ctx, w, am); err != nil {
+			return err
+		}
 	}
 	switch am.GetKind() {
 	case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
@@ -436,7 +548,11 @@ func (a *app) printAmendment(ctx context.Context, w io.Writer, am *parleyv1.Amen
 	case am.GetRejectionReason() != "":
 		fmt.Fprintf(w, "Rejected by the mediator: %s\n", am.GetRejectionReason())
 	case am.GetStaledBy() != "":
-		fmt.Fprintf(w, "Stale: amendment %s changed the point first; propose again against the new text.\n", shortID(am.GetStaledBy()))
+		what := "the point"
+		if isPackage(am) {
+			what = "one of its points"
+		}
+		fmt.Fprintf(w, "Stale: amendment %s changed %s first; propose again against the new text.\n", shortID(am.GetStaledBy()), what)
 	}
 	if am.GetCommentCount() > 0 {
 		comments, err := a.cl.Comments(ctx, &parleyv1.ListCommentsRequest{Negotiation: strings.Split(am.GetName(), "/amendments/")[0], Amendment: am.GetName()})
@@ -566,6 +682,21 @@ func (a *app) applyCommand() *cobra.Command {
 				return printJSON(a.Stdout, resp)
 			}
 			am, p := resp.GetAmendment(), resp.GetPoint()
+			if isPackage(am) {
+				fmt.Fprintf(a.Stdout, "Applied %s, all %d parts at once:\n", shortID(am.GetName()), len(am.GetParts()))
+				for i, part := range before.GetParts() {
+					after := resp.GetPoints()[i]
+					switch part.GetKind() {
+					case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
+						fmt.Fprintf(a.Stdout, "  point %d is now at revision %d (text sha256 %s)\n", after.GetNumber(), after.GetRevision(), shortHash(after.GetTextSha256()))
+					case parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+						fmt.Fprintf(a.Stdout, "  inserted point %d\n", after.GetNumber())
+					case parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE:
+						fmt.Fprintf(a.Stdout, "  deleted point %d\n", part.GetPointNumber())
+					}
+				}
+				fmt.Fprintln(a.Stdout, "Sign-offs of the changed points are now stale; the points are renumbered where points came or went.")
+			}
 			switch am.GetKind() {
 			case parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE:
 				fmt.Fprintf(a.Stdout, "Applied %s: point %d is now at revision %d (text sha256 %s).\n", shortID(am.GetName()),

@@ -29,6 +29,9 @@ func alternativeNote(alt *parleyv1.PointAlternative, labels map[string]string) s
 		parts[0] = alt.GetProposer() + "'s proposal (mediator)"
 	}
 	parts = append(parts, shortID(alt.GetAmendment()))
+	if n := alt.GetPackageParts(); n > 0 {
+		parts = append(parts, fmt.Sprintf("part of a package of %d", n))
+	}
 	if c := alt.GetCounterTo(); c != "" {
 		if l, ok := labels[c]; ok {
 			parts = append(parts, "counter to "+l)

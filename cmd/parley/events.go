@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -132,6 +133,30 @@ func (p *pointNumbers) name(id string) string {
 	return "a deleted point (" + shortID(id) + ")"
 }
 
+// proposedText says what one proposed change does: "REPLACE point 6
+// (revision 1)".
+func proposedText(kind parleyv1.AmendmentKind, pointID string, base int64, points *pointNumbers) string {
+	what := kindName(kind) + " "
+	switch {
+	case kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && pointID == "":
+		return what + "at start"
+	case kind == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
+		return what + "after " + points.name(pointID)
+	}
+	return what + fmt.Sprintf("%s (revision %d)", points.name(pointID), base)
+}
+
+// appliedText says what one applied part did.
+func appliedText(pointID string, revision int64, points *pointNumbers) string {
+	switch revision {
+	case 0:
+		return "deleted " + points.name(pointID)
+	case 1:
+		return "inserted " + points.name(pointID)
+	}
+	return fmt.Sprintf("%s now at revision %d", points.name(pointID), revision)
+}
+
 // describeEvent says what an event did, in a few words.
 func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 	switch {
@@ -143,14 +168,13 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return "added " + points.name(ev.GetPointAdded().GetPointId())
 	case ev.GetAmendmentProposed() != nil:
 		p := ev.GetAmendmentProposed()
-		what := kindName(p.GetKind()) + " "
-		switch {
-		case p.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT && p.GetPointId() == "":
-			what += "at start"
-		case p.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT:
-			what += "after " + points.name(p.GetPointId())
-		default:
-			what += fmt.Sprintf("%s (revision %d)", points.name(p.GetPointId()), p.GetBaseRevision())
+		what := proposedText(p.GetKind(), p.GetPointId(), p.GetBaseRevision(), points)
+		if len(p.GetParts()) > 0 {
+			var parts []string
+			for _, part := range p.GetParts() {
+				parts = append(parts, proposedText(part.GetKind(), part.GetPointId(), part.GetBaseRevision(), points))
+			}
+			what = fmt.Sprintf("PACKAGE of %d: %s", len(parts), strings.Join(parts, " + "))
 		}
 		if p.GetCounterTo() != "" {
 			what += ", countering " + shortID(p.GetCounterTo())
@@ -171,6 +195,13 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return fmt.Sprintf("voting on %s closed: %s (%s)", shortID(c.GetAmendmentId()), passedText(c.GetTally()), tallyText(c.GetTally()))
 	case ev.GetAmendmentApplied() != nil:
 		x := ev.GetAmendmentApplied()
+		if len(x.GetParts()) > 0 {
+			var parts []string
+			for _, part := range x.GetParts() {
+				parts = append(parts, appliedText(part.GetPointId(), part.GetRevision(), points))
+			}
+			return fmt.Sprintf("applied %s, all at once: %s", shortID(x.GetAmendmentId()), strings.Join(parts, "; "))
+		}
 		switch {
 		case x.GetRevision() == 0:
 			return fmt.Sprintf("applied %s: deleted %s", shortID(x.GetAmendmentId()), points.name(x.GetPointId()))

@@ -81,7 +81,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"token", "isue", "alpha"}, ExitUsage, `unknown command "isue" for "parley token": did you mean "parley token issue"?`},
 		{[]string{"negotiations", "craete"}, ExitUsage, `did you mean "parley negotiations create"?`},
 		{[]string{"stauts"}, ExitUsage, `unknown command "stauts" for "parley": did you mean "parley status"?`},
-		{[]string{"amend", "frobnicate"}, ExitUsage, `unknown command "frobnicate" for "parley amend": use delete, insert, rebase, replace`},
+		{[]string{"amend", "frobnicate"}, ExitUsage, `unknown command "frobnicate" for "parley amend": use delete, insert, package, rebase, replace`},
 		{[]string{"log", "--last", "0"}, ExitUsage, "--last 0: give how many of the latest events to show, 1 or more"},
 		{[]string{"log", "--last", "-1"}, ExitUsage, "--last -1"},
 		{[]string{"log", "--after", "-3"}, ExitUsage, "--after -3: give a sequence number, 0 or more"},

@@ -39,6 +39,21 @@ func (e *exporter) record() []recordEntry {
 	for i, am := range e.amendments {
 		r := recordEntry{title: fmt.Sprintf("A%d · %s · %s", i+1, describeAmendment(am), stateName(am.GetState())),
 			text: am.GetText(), amendment: am.GetName()}
+		if isPackage(am) {
+			// Every part with its text: the record shows the whole trade.
+			var texts []string
+			for j, p := range am.GetParts() {
+				line := fmt.Sprintf("Part %d, %s", j+1, describePart(p))
+				if p.GetBaseRevision() > 0 {
+					line += fmt.Sprintf(" (against revision %d)", p.GetBaseRevision())
+				}
+				if p.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
+					line += ": " + p.GetText()
+				}
+				texts = append(texts, line)
+			}
+			r.text = strings.Join(texts, "\n")
+		}
 		by := "Proposed by " + am.GetProposer()
 		if am.GetByMediator() {
 			by += " (the mediator's proposal)"

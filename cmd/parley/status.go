@@ -254,6 +254,9 @@ func (a *app) printPending(w io.Writer, v *statusView) {
 
 // pendingWhere names the place of an amendment for a summary line.
 func pendingWhere(am *parleyv1.Amendment) string {
+	if isPackage(am) {
+		return "points " + pointText(am)
+	}
 	if am.GetKind() == parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
 		return "insertions " + pointText(am)
 	}

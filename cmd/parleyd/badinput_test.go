@@ -840,6 +840,71 @@ func TestBadInput(t *testing.T) {
 			return err
 		}},
 	}...)
+	// Package deals: a valid one trades point 19 for point 20 and inserts
+	// after point 21; each case breaks it in one way.
+	packageAs := func(who string, mod func(r *parleyv1.ProposeAmendmentRequest)) func(context.Context) error {
+		return func(context.Context) error {
+			r := &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: plan.Name, Parts: []*parleyv1.AmendmentPart{
+				{Kind: replace, Point: pt[18].GetName(), BaseRevision: 1, Text: "Point 19, as traded."},
+				{Kind: del, Point: pt[19].GetName(), BaseRevision: 1},
+				{Kind: insert, Point: pt[20].GetName(), Text: "A new point after 21."},
+			}}
+			mod(r)
+			_, err := svc.ProposeAmendment(as(who), r)
+			return err
+		}
+	}
+	cases = append(cases, []struct {
+		name   string
+		code   codes.Code
+		reason string // empty: the gRPC layer refuses it, without ErrorInfo
+		call   func(ctx context.Context) error
+	}{
+		{"package with two parts on one point", codes.InvalidArgument, "PACKAGE_DUPLICATE_POINT", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[1] = &parleyv1.AmendmentPart{Kind: del, Point: pt[18].GetName(), BaseRevision: 1}
+		})},
+		{"package inserting after a point it deletes", codes.InvalidArgument, "PACKAGE_DUPLICATE_POINT", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[2].Point = pt[19].GetName()
+		})},
+		{"package part without a point", codes.InvalidArgument, "POINT_REQUIRED", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[0].Point = ""
+		})},
+		{"package of one part", codes.InvalidArgument, "PACKAGE_TOO_SMALL", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts = r.Parts[:1]
+		})},
+		{"package whose parts are empty", codes.InvalidArgument, "KIND_INVALID", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts = []*parleyv1.AmendmentPart{{}, {}}
+		})},
+		{"package with a kind of its own", codes.InvalidArgument, "PACKAGE_CONFLICT", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Kind, r.Point, r.BaseRevision, r.Text = replace, pt[2].GetName(), 1, "A new point 3."
+		})},
+		{"package of 33 parts", codes.InvalidArgument, "PACKAGE_TOO_LARGE", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			for len(r.Parts) < 33 {
+				r.Parts = append(r.Parts, &parleyv1.AmendmentPart{Kind: insert, Text: "More."})
+			}
+		})},
+		{"package part on a deleted point", codes.FailedPrecondition, "POINT_DELETED", func(ctx context.Context) error {
+			_, err := svc.ProposeAmendment(smallAs("south"), &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: small.Name,
+				Parts: []*parleyv1.AmendmentPart{{Kind: insert, Text: "A preamble."}, {Kind: replace, Point: deletedPoint.GetName(), BaseRevision: 1, Text: "Back."}}})
+			return err
+		}},
+		{"package part on an unknown point", codes.NotFound, "POINT_NOT_FOUND", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[0].Point = plan.Name + "/points/" + uuid.NewString()
+		})},
+		{"package part on a point of another negotiation", codes.InvalidArgument, "NAME_INVALID", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[0].Point = lastPoint.GetName()
+		})},
+		{"package part of an unknown base revision", codes.InvalidArgument, "REVISION_UNKNOWN", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[1].BaseRevision = 5
+		})},
+		{"package part of an outdated base revision", codes.Aborted, "STALE_REVISION", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[1] = &parleyv1.AmendmentPart{Kind: replace, Point: pt[5].GetName(), BaseRevision: 1, Text: "Point 6 again."}
+		})},
+		{"package part text over 16 KiB", codes.InvalidArgument, "TEXT_TOO_LONG", packageAs("ukraine", func(r *parleyv1.ProposeAmendmentRequest) {
+			r.Parts[2].Text = strings.Repeat("a", 16<<10+1)
+		})},
+		{"package by an observer", codes.PermissionDenied, "ROLE_NOT_ALLOWED", packageAs("press", func(*parleyv1.ProposeAmendmentRequest) {})},
+	}...)
 	negotiations := []string{plan.Name, small.Name, agreed.Name, unsigned.Name, rebasing.Name}
 	// logs returns every negotiation's last sequence, and how many
 	// negotiations there are, as the administrator sees them.

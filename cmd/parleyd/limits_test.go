@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -187,6 +188,39 @@ func TestLimits(t *testing.T) {
 		limitsWant(t, "vote reason", err, codes.InvalidArgument, "REASON_TOO_LONG")
 		if got := lastSequence(n.Name); got != before {
 			t.Fatalf("a refused vote added %d events", got-before)
+		}
+	})
+
+	t.Run("PackageDeal", func(t *testing.T) {
+		doc, err := api.GetDocument(ukraine, &parleyv1.GetDocumentRequest{Negotiation: n.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At the limit: a part for every point of the plan and INSERTs after
+		// the first points, each text as long as a point's may be.
+		var parts []*parleyv1.AmendmentPart
+		for i := 0; len(parts) < workflow.MaxPackageParts; i++ {
+			p := doc.GetPoints()[i%len(doc.GetPoints())]
+			part := &parleyv1.AmendmentPart{Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE, Point: p.GetName(), BaseRevision: p.GetRevision(),
+				Text: strings.Repeat(string(rune('a'+i%26)), workflow.MaxPointTextBytes)}
+			if i >= len(doc.GetPoints()) {
+				part.Kind, part.BaseRevision = parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT, 0
+			}
+			parts = append(parts, part)
+		}
+		propose := func(parts []*parleyv1.AmendmentPart) error {
+			_, err := api.ProposeAmendment(ukraine, &parleyv1.ProposeAmendmentRequest{Negotiation: n.Name, Parts: parts})
+			return err
+		}
+		before := lastSequence(n.Name)
+		over := append(slices.Clone(parts), &parleyv1.AmendmentPart{Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT, Text: "One more."})
+		limitsWant(t, "parts of a package", propose(over), codes.InvalidArgument, "PACKAGE_TOO_LARGE")
+		limitsWant(t, "too few parts of a package", propose(parts[:1]), codes.InvalidArgument, "PACKAGE_TOO_SMALL")
+		if got := lastSequence(n.Name); got != before {
+			t.Fatalf("refused packages added %d events", got-before)
+		}
+		if err := propose(parts); err != nil {
+			t.Fatalf("a package at the limits: %v", err)
 		}
 	})
 

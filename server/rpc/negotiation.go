@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -363,10 +364,20 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 		return "", workflow.ProposeAmendment{}, err
 	}
 	var pid string
-	if req.GetPoint() != "" || req.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT {
+	if len(req.GetParts()) == 0 && (req.GetPoint() != "" || req.GetKind() != parleyv1.AmendmentKind_AMENDMENT_KIND_INSERT) {
 		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
 			return "", workflow.ProposeAmendment{}, err
 		}
+	} else if req.GetPoint() != "" {
+		// A package with a point of its own is refused by the rules
+		// (PACKAGE_CONFLICT); the name need only be readable.
+		if pid, err = pointIn(nid, "point", req.GetPoint()); err != nil {
+			return "", workflow.ProposeAmendment{}, err
+		}
+	}
+	parts, err := partsCommand(nid, req.GetParts())
+	if err != nil {
+		return "", workflow.ProposeAmendment{}, err
 	}
 	deadline, err := deadlineOf("voting_deadline", req.GetVotingDeadline(), false)
 	if err != nil {
@@ -383,7 +394,35 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 		}
 	}
 	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
-		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline}, nil
+		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline,
+		Parts: parts}, nil
+}
+
+// partsCommand maps a package deal's parts to the rules' parts: nil for
+// none (a single change). Each part's point must be of the negotiation. A
+// part's error names it, as the rules do.
+func partsCommand(nid string, in []*parleyv1.AmendmentPart) ([]workflow.Part, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > workflow.MaxPackageParts {
+		// Refused before the names are parsed: the rules would refuse it
+		// anyway, and a huge list costs nothing more to look at.
+		return nil, workflow.Errorf(workflow.EINVALID, "PACKAGE_TOO_LARGE", "a package deal has 2 to %d parts, not %d", workflow.MaxPackageParts, len(in))
+	}
+	parts := make([]workflow.Part, len(in))
+	for i, p := range in {
+		part := workflow.Part{Kind: wire.Kind(p.GetKind()), BaseRevision: p.GetBaseRevision(), Text: p.GetText()}
+		if p.GetPoint() != "" { // none: an INSERT at the start, else the rules' POINT_REQUIRED
+			pid, err := pointIn(nid, "parts["+strconv.Itoa(i)+"].point", p.GetPoint())
+			if err != nil {
+				return nil, workflow.Errorf(workflow.ErrorCode(err), workflow.ErrorReason(err), "part %d: %s", i+1, workflow.ErrorMessage(err))
+			}
+			part.PointID = pid
+		}
+		parts[i] = part
+	}
+	return parts, nil
 }
 
 func (s *Server) GetAmendment(ctx context.Context, req *parleyv1.GetAmendmentRequest) (*parleyv1.GetAmendmentResponse, error) {
@@ -518,12 +557,31 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 	}
 	amendment := amendmentReply(aid)
 	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: uuid.NewString()}
+	// A package deal's INSERT parts each need an id for their new point.
+	// Its parts never change, so counting them before the command runs is
+	// safe; an error here is the command's to report.
+	_ = s.view(ctx, nid, func(n *workflow.Negotiation) error {
+		if a, ok := n.Amendments[aid]; ok {
+			for _, part := range a.Parts {
+				if part.Kind == workflow.KindInsert {
+					cmd.NewPointIDs = append(cmd.NewPointIDs, uuid.NewString())
+				}
+			}
+		}
+		return nil
+	})
 	return executeAs[*parleyv1.ApplyAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
 		reply := &parleyv1.ApplyAmendmentResponse{Amendment: amendment(n)}
 		for _, e := range events {
 			switch p := e.Payload.(type) {
 			case workflow.AmendmentApplied:
-				reply.Point = wire.PointToProto(n, n.Points[p.PointID], false)
+				for _, id := range p.PointIDs() {
+					reply.Points = append(reply.Points, wire.PointToProto(n, n.Points[id], false))
+				}
+				reply.Point = reply.Points[0]
+				if p.Parts == nil {
+					reply.Points = nil
+				}
 			case workflow.AmendmentStaled:
 				reply.StaledAmendments = append(reply.StaledAmendments, wire.AmendmentName(nid, p.AmendmentID))
 			}

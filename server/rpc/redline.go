@@ -63,7 +63,15 @@ func (s *Server) GetRedline(ctx context.Context, req *parleyv1.GetRedlineRequest
 	case *parleyv1.GetRedlineRequest_Revisions:
 		c, err = s.revisionsRedline(ctx, sub.Revisions)
 	case *parleyv1.GetRedlineRequest_Amendment:
-		c, err = s.amendmentRedline(ctx, sub.Amendment)
+		cs, err := s.amendmentRedline(ctx, sub.Amendment)
+		if err != nil {
+			return nil, err
+		}
+		out := &parleyv1.GetRedlineResponse{Changes: make([]*parleyv1.RedlineChange, len(cs))}
+		for i, c := range cs {
+			out.Changes[i] = c.diff()
+		}
+		return out, nil
 	case *parleyv1.GetRedlineRequest_Proposal:
 		c, err = s.proposalRedline(ctx, sub.Proposal)
 	default:
@@ -108,34 +116,43 @@ func (s *Server) revisionsRedline(ctx context.Context, r *parleyv1.RedlineRevisi
 }
 
 // amendmentRedline compares an amendment's text with the revision of its
-// point it was drafted against.
-func (s *Server) amendmentRedline(ctx context.Context, name string) (comparison, error) {
+// point it was drafted against: one comparison, or one per part of a package
+// deal, in the order of its parts.
+func (s *Server) amendmentRedline(ctx context.Context, name string) ([]comparison, error) {
 	nid, aid, err := wire.ParseAmendmentName("amendment", name)
 	if err != nil {
-		return comparison{}, err
+		return nil, err
 	}
-	var c comparison
-	return c, s.view(ctx, nid, func(n *workflow.Negotiation) error {
+	var cs []comparison
+	return cs, s.view(ctx, nid, func(n *workflow.Negotiation) error {
 		a, ok := n.Amendments[aid]
 		if !ok {
 			return workflow.Errorf(workflow.ENOTFOUND, "AMENDMENT_NOT_FOUND", "amendment %s not found", aid)
 		}
-		if a.Kind == workflow.KindInsert {
-			// The point it added, once applied, is not the anchor it names.
-			c = comparison{change: &parleyv1.RedlineChange{Kind: parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_ADDED}, after: a.Text}
-			return nil
-		}
-		p := n.Points[a.PointID]
-		c = comparison{
-			change: &parleyv1.RedlineChange{Point: wire.PointName(nid, a.PointID), Number: int32(n.PointNumber(a.PointID)), FromRevision: a.BaseRevision},
-			before: p.Revisions[a.BaseRevision-1].Text,
-			after:  a.Text,
-		}
-		if a.Kind == workflow.KindDelete {
-			c.change.Kind = parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_DELETED
+		for _, part := range a.Changes() {
+			cs = append(cs, partComparison(n, part))
 		}
 		return nil
 	})
+}
+
+// partComparison compares one change of an amendment with the revision of
+// its point it was drafted against.
+func partComparison(n *workflow.Negotiation, part workflow.Part) comparison {
+	if part.Kind == workflow.KindInsert {
+		// The point it added, once applied, is not the anchor it names.
+		return comparison{change: &parleyv1.RedlineChange{Kind: parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_ADDED}, after: part.Text}
+	}
+	p := n.Points[part.PointID]
+	c := comparison{
+		change: &parleyv1.RedlineChange{Point: wire.PointName(n.ID, part.PointID), Number: int32(n.PointNumber(part.PointID)), FromRevision: part.BaseRevision},
+		before: p.Revisions[part.BaseRevision-1].Text,
+		after:  part.Text,
+	}
+	if part.Kind == workflow.KindDelete {
+		c.change.Kind = parleyv1.RedlineChangeKind_REDLINE_CHANGE_KIND_DELETED
+	}
+	return c
 }
 
 // proposalRedline compares a drafted text with the point it would change,

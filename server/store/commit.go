@@ -481,8 +481,10 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 		d.amendments[p.AmendmentID] = true
 	case workflow.AmendmentApplied:
 		d.amendments[p.AmendmentID] = true
-		d.points[p.PointID] = true
-		d.order = d.order || n.Amendments[p.AmendmentID].Kind != workflow.KindReplace
+		for _, id := range p.PointIDs() {
+			d.points[id] = true
+		}
+		d.order = d.order || n.Amendments[p.AmendmentID].Reorders()
 	case workflow.AmendmentRejected:
 		d.amendments[p.AmendmentID] = true
 	case workflow.AmendmentWithdrawn:

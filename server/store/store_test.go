@@ -211,6 +211,44 @@ func TestExecute(t *testing.T) {
 		}
 	})
 
+	t.Run("OK/a package deal is stored whole", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db := mustOpenAt(t, path)
+		id, points := mustCreatePlan(t, db)
+		pkg, single := uuid.NewString(), uuid.NewString()
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "russia", Command: workflow.ProposeAmendment{
+			AmendmentID: single, Kind: workflow.KindReplace, PointID: points[18], BaseRevision: 1, Text: "Russia's point 19."}})
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{AmendmentID: pkg, Parts: []workflow.Part{
+			{Kind: workflow.KindReplace, PointID: points[5], BaseRevision: 1, Text: "Armed Forces of 800,000."},
+			{Kind: workflow.KindReplace, PointID: points[18], BaseRevision: 1, Text: "Point 19, as traded."},
+			{Kind: workflow.KindInsert, PointID: points[6], Text: "A new point after 7."},
+			{Kind: workflow.KindDelete, PointID: points[27], BaseRevision: 1},
+		}}})
+		checkProjections(t, db, id)
+		for _, d := range delegations {
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: d, Command: workflow.CastVote{AmendmentID: pkg, Choice: workflow.ChoiceApprove}})
+		}
+		newPoint := uuid.NewString()
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "mediator", Command: workflow.ApplyAmendment{AmendmentID: pkg, NewPointIDs: []string{newPoint}}})
+		checkProjections(t, db, id)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = mustOpenAt(t, path)
+		checkProjections(t, db, id)
+		err := db.View(id, func(n *workflow.Negotiation) error {
+			if len(n.Order) != 28 || n.PointNumber(newPoint) != 8 || n.PointNumber(points[27]) != 0 ||
+				n.Points[points[5]].Current().Revision != 2 || n.Amendments[single].State != workflow.AmendmentStateStale {
+				t.Errorf("after restart: %d points, new point numbered %d, point 28 numbered %d, point 6 at revision %d, the rival of point 19 %s",
+					len(n.Order), n.PointNumber(newPoint), n.PointNumber(points[27]), n.Points[points[5]].Current().Revision, n.Amendments[single].State)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("ErrNotFound", func(t *testing.T) {
 		db := MustOpenDB(t)
 		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: uuid.NewString(), Actor: "ukraine",

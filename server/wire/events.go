@@ -48,7 +48,7 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 		out.Payload = &parleyv1.Event_AmendmentProposed{AmendmentProposed: &parleyv1.AmendmentProposed{
 			AmendmentId: p.AmendmentID, Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID,
 			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline),
-			RebasedFrom: p.RebasedFrom}}
+			RebasedFrom: p.RebasedFrom, Parts: proposedPartsToProto(p.Parts)}}
 	case workflow.VoteCast:
 		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
 			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
@@ -57,7 +57,8 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			AmendmentId: p.AmendmentID, Tally: tallyToProto(p.Tally)}}
 	case workflow.AmendmentApplied:
 		out.Payload = &parleyv1.Event_AmendmentApplied{AmendmentApplied: &parleyv1.AmendmentApplied{
-			AmendmentId: p.AmendmentID, PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash}}
+			AmendmentId: p.AmendmentID, PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash,
+			Parts: appliedPartsToProto(p.Parts)}}
 	case workflow.AmendmentRejected:
 		out.Payload = &parleyv1.Event_AmendmentRejected{AmendmentRejected: &parleyv1.AmendmentRejected{
 			AmendmentId: p.AmendmentID, Reason: p.Reason}}
@@ -147,7 +148,7 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		c := p.AmendmentProposed
 		e.Payload = workflow.AmendmentProposed{AmendmentID: c.GetAmendmentId(), Kind: Kind(c.GetKind()), PointID: c.GetPointId(),
 			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline()),
-			RebasedFrom: c.GetRebasedFrom()}
+			RebasedFrom: c.GetRebasedFrom(), Parts: proposedPartsFromProto(c.GetParts())}
 	case *parleyv1.Event_VoteCast:
 		c := p.VoteCast
 		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}
@@ -156,7 +157,8 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.VotingClosed{AmendmentID: c.GetAmendmentId(), Tally: tallyFromProto(c.GetTally())}
 	case *parleyv1.Event_AmendmentApplied:
 		c := p.AmendmentApplied
-		e.Payload = workflow.AmendmentApplied{AmendmentID: c.GetAmendmentId(), PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256()}
+		e.Payload = workflow.AmendmentApplied{AmendmentID: c.GetAmendmentId(), PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256(),
+			Parts: appliedPartsFromProto(c.GetParts())}
 	case *parleyv1.Event_AmendmentRejected:
 		c := p.AmendmentRejected
 		e.Payload = workflow.AmendmentRejected{AmendmentID: c.GetAmendmentId(), Reason: c.GetReason()}
@@ -218,4 +220,51 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		return workflow.Event{}, corrupt("event %d has no known payload", pe.GetSequence())
 	}
 	return e, nil
+}
+
+// A package deal's parts in its events. No parts (a single change) is nil
+// both ways, so that an event of a single change reads back as written.
+
+func proposedPartsToProto(parts []workflow.Part) []*parleyv1.ProposedPart {
+	if parts == nil {
+		return nil
+	}
+	out := make([]*parleyv1.ProposedPart, len(parts))
+	for i, p := range parts {
+		out[i] = &parleyv1.ProposedPart{Kind: parleyv1.AmendmentKind(p.Kind), PointId: p.PointID, BaseRevision: p.BaseRevision, Text: p.Text}
+	}
+	return out
+}
+
+func proposedPartsFromProto(parts []*parleyv1.ProposedPart) []workflow.Part {
+	if len(parts) == 0 {
+		return nil
+	}
+	out := make([]workflow.Part, len(parts))
+	for i, p := range parts {
+		out[i] = workflow.Part{Kind: Kind(p.GetKind()), PointID: p.GetPointId(), BaseRevision: p.GetBaseRevision(), Text: p.GetText()}
+	}
+	return out
+}
+
+func appliedPartsToProto(parts []workflow.AppliedPart) []*parleyv1.AppliedPart {
+	if parts == nil {
+		return nil
+	}
+	out := make([]*parleyv1.AppliedPart, len(parts))
+	for i, p := range parts {
+		out[i] = &parleyv1.AppliedPart{PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash}
+	}
+	return out
+}
+
+func appliedPartsFromProto(parts []*parleyv1.AppliedPart) []workflow.AppliedPart {
+	if len(parts) == 0 {
+		return nil
+	}
+	out := make([]workflow.AppliedPart, len(parts))
+	for i, p := range parts {
+		out[i] = workflow.AppliedPart{PointID: p.GetPointId(), Revision: p.GetRevision(), TextHash: p.GetTextSha256()}
+	}
+	return out
 }

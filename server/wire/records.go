@@ -238,6 +238,17 @@ func amendmentFromRecord(rec *parleyv1.Amendment, ids interner) (*workflow.Amend
 			return nil, corrupt("amendment record %s: %v", id, err)
 		}
 	}
+	for _, rp := range rec.GetParts() {
+		part := workflow.Part{Kind: Kind(rp.GetKind()), BaseRevision: rp.GetBaseRevision(), Text: rp.GetText()}
+		for field, name := range map[*string]string{&part.PointID: rp.GetPoint(), &part.ResultPointID: rp.GetResultPoint()} {
+			if name != "" {
+				if _, *field, err = storedChild("stored amendment part point", name, "points"); err != nil {
+					return nil, corrupt("amendment record %s: %v", id, err)
+				}
+			}
+		}
+		a.Parts = append(a.Parts, part)
+	}
 	if rec.GetTally() != nil {
 		t := tallyFromProto(rec.GetTally())
 		a.Tally = &t

@@ -156,8 +156,10 @@ func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, histor
 		if len(out.Alternatives) == MaxAlternatives {
 			break
 		}
-		alt := &parleyv1.PointAlternative{Amendment: AmendmentName(n.ID, a.ID), Kind: parleyv1.AmendmentKind(a.Kind),
-			Text: a.Text, Proposer: a.Proposer, ByMediator: n.ByMediator(a), State: parleyv1.AmendmentState(a.State)}
+		part, _ := a.PartOn(p.ID)
+		alt := &parleyv1.PointAlternative{Amendment: AmendmentName(n.ID, a.ID), Kind: parleyv1.AmendmentKind(part.Kind),
+			Text: part.Text, Proposer: a.Proposer, ByMediator: n.ByMediator(a), State: parleyv1.AmendmentState(a.State),
+			PackageParts: int32(len(a.Parts))}
 		if a.CounterTo != "" {
 			alt.CounterTo = AmendmentName(n.ID, a.CounterTo)
 		}
@@ -257,6 +259,9 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	if a.StaledBy != "" {
 		out.StaledBy = AmendmentName(n.ID, a.StaledBy)
 	}
+	for _, part := range a.Parts {
+		out.Parts = append(out.Parts, partToProto(n, part))
+	}
 	if a.Tally != nil {
 		out.Tally = tallyToProto(*a.Tally)
 	}
@@ -276,6 +281,19 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 			}
 			out.Votes[i] = vote
 		}
+	}
+	return out
+}
+
+// partToProto returns one part of a package deal as the API shows it.
+func partToProto(n *workflow.Negotiation, p workflow.Part) *parleyv1.AmendmentPart {
+	out := &parleyv1.AmendmentPart{Kind: parleyv1.AmendmentKind(p.Kind), BaseRevision: p.BaseRevision, Text: p.Text}
+	if p.PointID != "" {
+		out.Point = PointName(n.ID, p.PointID)
+		out.PointNumber = int32(n.PointNumber(p.PointID))
+	}
+	if p.ResultPointID != "" {
+		out.ResultPoint = PointName(n.ID, p.ResultPointID)
 	}
 	return out
 }

@@ -87,10 +87,14 @@ func (n *Negotiation) applyPayload(e Event) error {
 			ProposedAt: e.At, UpdatedAt: e.At, Sequence: e.Sequence,
 			Deadline: p.Deadline, RuleVersion: len(n.Rules),
 		}
+		a := n.Amendments[p.AmendmentID]
+		if len(p.Parts) > 0 {
+			a.Parts = slices.Clone(p.Parts)
+		}
 		n.AmendmentOrder = append(n.AmendmentOrder, p.AmendmentID)
-		if p.PointID != "" {
-			n.derived.byPoint[p.PointID] = append(n.derived.byPoint[p.PointID], p.AmendmentID)
-			n.derived.pendingOf[p.PointID]++
+		for _, pid := range a.Points() {
+			n.derived.byPoint[pid] = append(n.derived.byPoint[pid], p.AmendmentID)
+			n.derived.pendingOf[pid]++
 		}
 		n.derived.pending++
 
@@ -121,10 +125,16 @@ func (n *Negotiation) applyPayload(e Event) error {
 		if err != nil {
 			return err
 		}
-		if err := n.applyChange(e, a, p); err != nil {
-			return err
+		if a.Parts != nil {
+			if err := n.applyPackage(e, a, p); err != nil {
+				return err
+			}
+		} else {
+			if err := n.applyChange(e, a, p); err != nil {
+				return err
+			}
+			a.ResultPointID = p.PointID
 		}
-		a.ResultPointID = p.PointID
 		n.settle(a, AmendmentStateApplied, e)
 
 	case AmendmentRejected:
@@ -256,9 +266,9 @@ func (n *Negotiation) settle(a *Amendment, state AmendmentState, e Event) {
 	a.State = state
 	a.UpdatedAt = e.At
 	n.derived.pending--
-	if a.PointID != "" {
-		if n.derived.pendingOf[a.PointID]--; n.derived.pendingOf[a.PointID] == 0 {
-			delete(n.derived.pendingOf, a.PointID)
+	for _, pid := range a.Points() {
+		if n.derived.pendingOf[pid]--; n.derived.pendingOf[pid] == 0 {
+			delete(n.derived.pendingOf, pid)
 		}
 	}
 }

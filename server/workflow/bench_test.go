@@ -8,14 +8,16 @@ import (
 	"github.com/parley-negotiation/parley/server/workflow"
 )
 
-// benchNegotiation folds a negotiation of 16 delegations, 28 points and 256
-// open amendments, as parley-bench's load sets up.
+// benchNegotiation folds a negotiation of 16 delegations, a mediator (a
+// negotiation needs one), 28 points and 256 open amendments, as
+// parley-bench's load sets up.
 func benchNegotiation(b *testing.B) (*workflow.Negotiation, []string) {
 	b.Helper()
 	create := workflow.CreateNegotiation{NegotiationID: "bench", Title: "bench", Rule: workflow.DecisionRule{Method: workflow.MethodConsensus}}
 	for i := range 16 {
 		create.Participants = append(create.Participants, workflow.Participant{ID: fmt.Sprintf("d%03d", i), Role: workflow.RoleDelegation})
 	}
+	create.Participants = append(create.Participants, workflow.Participant{ID: "mediator", Role: workflow.RoleMediator})
 	for i := range 28 {
 		create.Points = append(create.Points, workflow.NewPoint{ID: fmt.Sprintf("p%02d", i), Text: fmt.Sprintf("Point %d.", i+1)})
 	}
@@ -67,5 +69,39 @@ func BenchmarkCastVote(b *testing.B) {
 			}
 		}
 		i++
+	}
+}
+
+// BenchmarkPropose measures the rules' share of a proposal: a single change,
+// and package deals of 2 and 28 parts (every point of the plan), each
+// decided and folded on a negotiation with 256 open amendments.
+//
+//	go test ./server/workflow -run '^$' -bench Propose
+func BenchmarkPropose(b *testing.B) {
+	for _, size := range []int{1, 2, 28} {
+		b.Run(fmt.Sprintf("parts=%d", size), func(b *testing.B) {
+			n, _ := benchNegotiation(b)
+			at := time.Unix(1_800_000_001, 0).UTC()
+			i := 0
+			for b.Loop() {
+				cmd := workflow.ProposeAmendment{AmendmentID: fmt.Sprintf("new-%d", i), Kind: workflow.KindReplace, PointID: "p00", BaseRevision: 1, Text: "Another text."}
+				if size > 1 {
+					cmd = workflow.ProposeAmendment{AmendmentID: cmd.AmendmentID}
+					for p := range size {
+						cmd.Parts = append(cmd.Parts, workflow.Part{Kind: workflow.KindReplace, PointID: fmt.Sprintf("p%02d", p), BaseRevision: 1, Text: "Another text."})
+					}
+				}
+				events, err := workflow.Decide(n, workflow.Meta{Actor: "d001", At: at}, cmd)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range events {
+					if err := n.Apply(e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i++
+			}
+		})
 	}
 }

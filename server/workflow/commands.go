@@ -46,6 +46,10 @@ type ProposeAmendment struct {
 	Rationale    string
 	CounterTo    string    // optional: the id of the amendment this one answers
 	Deadline     time.Time // optional voting deadline; zero: the negotiation's default, if any
+	// Parts, if not nil, makes the amendment a package deal of these
+	// changes (ResultPointID unused); Kind, PointID, BaseRevision and Text
+	// must then be zero.
+	Parts []Part
 }
 
 // CastVote casts or changes the actor's vote.
@@ -63,6 +67,9 @@ type CloseVoting struct{ AmendmentID string }
 type ApplyAmendment struct {
 	AmendmentID string
 	NewPointID  string
+	// NewPointIDs are the ids a package deal's INSERT parts give their new
+	// points, in the order of its parts; more than needed are ignored.
+	NewPointIDs []string
 }
 
 // RejectAmendment rejects a passed amendment.

@@ -388,19 +388,74 @@ func (d *decider) propose(c ProposeAmendment) error {
 	if err := d.act("propose amendments", RoleDelegation, RoleMediator); err != nil {
 		return err
 	}
-	text := NormalizeText(c.Text)
-	switch c.Kind {
+	var parts []Part
+	var text string
+	if c.Parts != nil {
+		var err error
+		if err = d.checkProposal(c); err != nil {
+			return err
+		}
+		if parts, err = d.checkPackage(c); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if text, err = checkChangeText(c.Kind, c.Text); err != nil {
+			return err
+		}
+		if err := d.checkProposal(c); err != nil {
+			return err
+		}
+		if err := d.checkChangeTarget(Part{Kind: c.Kind, PointID: c.PointID, BaseRevision: c.BaseRevision, Text: text}); err != nil {
+			return err
+		}
+		parts = []Part{{Kind: c.Kind, PointID: c.PointID}}
+	}
+	if c.CounterTo != "" {
+		if err := d.checkCounter(c.CounterTo, parts); err != nil {
+			return err
+		}
+	}
+	deadline := c.Deadline
+	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
+		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
+	} else if !deadline.IsZero() {
+		if err := d.checkDeadline(deadline, d.m.At); err != nil {
+			return err
+		}
+	}
+	proposed := AmendmentProposed{AmendmentID: c.AmendmentID, Rationale: strings.TrimSpace(c.Rationale), CounterTo: c.CounterTo, Deadline: deadline}
+	if c.Parts != nil {
+		proposed.Parts = parts
+	} else {
+		proposed.Kind, proposed.PointID, proposed.BaseRevision, proposed.Text = c.Kind, c.PointID, c.BaseRevision, text
+	}
+	d.emit(proposed)
+	return nil
+}
+
+// checkChangeText checks the kind and text of one change and returns the
+// text normalized.
+func checkChangeText(kind AmendmentKind, text string) (string, error) {
+	text = NormalizeText(text)
+	switch kind {
 	case KindReplace, KindInsert:
 		if err := ValidatePointText("amendment text", text); err != nil {
-			return err
+			return "", err
 		}
 	case KindDelete:
 		if text != "" {
-			return Errorf(EINVALID, "TEXT_NOT_ALLOWED", "a DELETE amendment carries no text")
+			return "", Errorf(EINVALID, "TEXT_NOT_ALLOWED", "a DELETE amendment carries no text")
 		}
 	default:
-		return Errorf(EINVALID, "KIND_INVALID", "amendment kind must be REPLACE, INSERT or DELETE")
+		return "", Errorf(EINVALID, "KIND_INVALID", "amendment kind must be REPLACE, INSERT or DELETE")
 	}
+	return text, nil
+}
+
+// checkProposal checks what every proposal carries besides its changes: the
+// rationale and a new amendment id.
+func (d *decider) checkProposal(c ProposeAmendment) error {
 	rationale := strings.TrimSpace(c.Rationale)
 	if err := validateFreeText("rationale", "RATIONALE_TOO_LONG", rationale, MaxRationaleBytes); err != nil {
 		return err
@@ -411,6 +466,13 @@ func (d *decider) propose(c ProposeAmendment) error {
 	if _, exists := d.n.Amendments[c.AmendmentID]; exists {
 		return Errorf(EALREADYEXISTS, "AMENDMENT_EXISTS", "amendment %s exists already", c.AmendmentID)
 	}
+	return nil
+}
+
+// checkChangeTarget checks the point and base revision of one change, whose
+// text is normalized: a REPLACE or DELETE names a point of the document at
+// its current revision, an INSERT an anchor in it (or none) and no revision.
+func (d *decider) checkChangeTarget(c Part) error {
 	if c.Kind == KindInsert {
 		if c.BaseRevision != 0 {
 			return Errorf(EINVALID, "BASE_REVISION_INVALID", "an INSERT has no base revision; send 0")
@@ -423,58 +485,48 @@ func (d *decider) propose(c ProposeAmendment) error {
 		if len(d.n.Order) >= MaxPoints {
 			return Errorf(ERESOURCEEXHAUSTED, "TOO_MANY_POINTS", "the document has %d points, the limit", MaxPoints)
 		}
-	} else {
-		if c.PointID == "" {
-			return Errorf(EINVALID, "POINT_REQUIRED", "a %s amendment names the point it changes", c.Kind)
-		}
-		if c.BaseRevision < 1 {
-			return Errorf(EINVALID, "BASE_REVISION_INVALID", "base revision must be the revision the amendment was drafted against, 1 or more")
-		}
-		p, err := d.livePoint(c.PointID)
-		if err != nil {
-			return err
-		}
-		if current := p.Current(); c.BaseRevision > current.Revision {
-			return Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.BaseRevision, current.Revision)
-		} else if c.BaseRevision != current.Revision {
-			return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again and redraft", d.n.PointNumber(p.ID), current.Revision, c.BaseRevision)
-		} else if c.Kind == KindReplace && text == current.Text {
-			return Errorf(EINVALID, "TEXT_UNCHANGED", "the new text is the same as point %d's current text", d.n.PointNumber(p.ID))
-		}
-		if c.Kind == KindDelete && len(d.n.Order) == 1 {
-			return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
-		}
+		return nil
 	}
-	if c.CounterTo != "" {
-		if err := d.checkCounter(c); err != nil {
-			return err
-		}
+	if c.PointID == "" {
+		return Errorf(EINVALID, "POINT_REQUIRED", "a %s amendment names the point it changes", c.Kind)
 	}
-	deadline := c.Deadline
-	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
-		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
-	} else if !deadline.IsZero() {
-		if err := d.checkDeadline(deadline, d.m.At); err != nil {
-			return err
-		}
+	if c.BaseRevision < 1 {
+		return Errorf(EINVALID, "BASE_REVISION_INVALID", "base revision must be the revision the amendment was drafted against, 1 or more")
 	}
-	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: c.Kind, PointID: c.PointID,
-		BaseRevision: c.BaseRevision, Text: text, Rationale: rationale, CounterTo: c.CounterTo, Deadline: deadline})
+	p, err := d.livePoint(c.PointID)
+	if err != nil {
+		return err
+	}
+	if current := p.Current(); c.BaseRevision > current.Revision {
+		return Errorf(EINVALID, "REVISION_UNKNOWN", "point %d has no revision %d: it is at revision %d", d.n.PointNumber(p.ID), c.BaseRevision, current.Revision)
+	} else if c.BaseRevision != current.Revision {
+		return Errorf(EABORTED, "STALE_REVISION", "point %d is at revision %d, not %d: read it again and redraft", d.n.PointNumber(p.ID), current.Revision, c.BaseRevision)
+	} else if c.Kind == KindReplace && c.Text == current.Text {
+		return Errorf(EINVALID, "TEXT_UNCHANGED", "the new text is the same as point %d's current text", d.n.PointNumber(p.ID))
+	}
+	if c.Kind == KindDelete && len(d.n.Order) == 1 {
+		return Errorf(EFAILEDPRECONDITION, "LAST_POINT", "the last point of a document cannot be deleted")
+	}
 	return nil
 }
 
 // checkCounter checks that a counter-proposal answers a pending amendment of
 // the same point: a REPLACE or DELETE answers a REPLACE or DELETE of the same
 // point (they compete for its text), an INSERT an INSERT after the same point.
-func (d *decider) checkCounter(c ProposeAmendment) error {
-	target, ok := d.n.Amendments[c.CounterTo]
+// A package deal answers, or is answered by, an amendment with which one of
+// its parts shares a point in that way.
+func (d *decider) checkCounter(counterTo string, parts []Part) error {
+	target, ok := d.n.Amendments[counterTo]
 	if !ok {
-		return Errorf(ENOTFOUND, "COUNTER_TARGET_NOT_FOUND", "amendment %s, which this one would answer, is not in this negotiation", c.CounterTo)
+		return Errorf(ENOTFOUND, "COUNTER_TARGET_NOT_FOUND", "amendment %s, which this one would answer, is not in this negotiation", counterTo)
 	}
 	if !target.State.Pending() {
 		return Errorf(EFAILEDPRECONDITION, "COUNTER_TARGET_NOT_PENDING", "the amendment answered is %s: only an OPEN or PASSED amendment can be countered", target.State)
 	}
-	if target.PointID != c.PointID || (target.Kind == KindInsert) != (c.Kind == KindInsert) {
+	if !sharesPoint(target.Changes(), parts) {
+		if target.IsPackage() {
+			return Errorf(EINVALID, "COUNTER_POINT_MISMATCH", "a counter-proposal changes a point of the package deal it answers, as one of its parts does")
+		}
 		return Errorf(EINVALID, "COUNTER_POINT_MISMATCH", "a counter-proposal changes the same point as the amendment it answers (%s of point %d)", target.Kind, d.n.PointNumber(target.PointID))
 	}
 	return nil
@@ -678,6 +730,9 @@ func (d *decider) apply(c ApplyAmendment) error {
 	if a.State != AmendmentStatePassed {
 		return Errorf(EFAILEDPRECONDITION, "AMENDMENT_NOT_PASSED", "only a PASSED amendment can be applied; this one is %s", a.State)
 	}
+	if a.IsPackage() {
+		return d.applyPackage(a, c)
+	}
 	var staled []string
 	switch a.Kind {
 	case KindReplace, KindDelete:
@@ -699,9 +754,7 @@ func (d *decider) apply(c ApplyAmendment) error {
 		}
 		for _, other := range d.n.AmendmentsOfPoint(p.ID) {
 			o := d.n.Amendments[other]
-			// A new text outdates the other drafts of the point; a deletion
-			// also leaves the inserts anchored on it nowhere to go.
-			if other != a.ID && o.State.Pending() && (a.Kind == KindDelete || o.Kind != KindInsert) {
+			if other != a.ID && o.State.Pending() && outdatedBy(o, p.ID, a.Kind) {
 				staled = append(staled, other)
 			}
 		}

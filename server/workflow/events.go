@@ -45,6 +45,9 @@ type AmendmentProposed struct {
 	CounterTo    string    // the amendment it answers; empty if none
 	Deadline     time.Time // zero: no deadline
 	RebasedFrom  string    // the STALE amendment it re-proposes on the current text; empty if none
+	// Parts holds a package deal's changes; nil for a single change, which
+	// is Kind, PointID, BaseRevision and Text (zero for a package).
+	Parts []Part
 }
 
 // VoteCast records the actor's vote or change of vote.
@@ -66,6 +69,28 @@ type AmendmentApplied struct {
 	PointID     string // changed, created or removed point
 	Revision    int64  // the point's revision after the change; 0 for DELETE
 	TextHash    string // empty for DELETE
+	// Parts holds a package deal's results, one per part in order; nil for
+	// a single change, whose result is PointID, Revision and TextHash.
+	Parts []AppliedPart
+}
+
+// AppliedPart is the result of one part of a package deal.
+type AppliedPart struct {
+	PointID  string // changed, created or removed point
+	Revision int64  // the point's revision after the change; 0 for DELETE
+	TextHash string // empty for DELETE
+}
+
+// PointIDs returns the points the event changed, created or removed.
+func (p AmendmentApplied) PointIDs() []string {
+	if p.Parts == nil {
+		return []string{p.PointID}
+	}
+	ids := make([]string, len(p.Parts))
+	for i, part := range p.Parts {
+		ids[i] = part.PointID
+	}
+	return ids
 }
 
 // AmendmentRejected records a mediator's rejection.

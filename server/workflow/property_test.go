@@ -22,7 +22,7 @@ import (
 // off, accepting), so that a fair share of runs reach CONCLUDED and go on past
 // it.
 func TestRandomCommands(t *testing.T) {
-	var runs, concluded, restarts int
+	var runs, concluded, restarts, packages int
 	reasons := map[string]int{}
 	events := map[string]int{}
 	rapid.Check(t, func(t *rapid.T) {
@@ -49,13 +49,19 @@ func TestRandomCommands(t *testing.T) {
 		restarts += m.restarts
 		for _, e := range m.log {
 			events[strings.TrimPrefix(fmt.Sprintf("%T", e.Payload), "workflow.")]++
+			if p, ok := e.Payload.(workflow.AmendmentApplied); ok && p.Parts != nil {
+				packages++
+			}
 		}
 	})
-	t.Logf("%d of %d runs concluded; %d restarts; events: %v; refusals: %v", concluded, runs, restarts, events, reasons)
+	t.Logf("%d of %d runs concluded; %d restarts; %d package deals applied; events: %v; refusals: %v", concluded, runs, restarts, packages, events, reasons)
 	// The generator is meant to conclude about half the runs; a tenth is far
 	// below what chance allows and means the bias has stopped working.
 	if runs >= 50 && concluded*10 < runs {
 		t.Errorf("only %d of %d runs concluded", concluded, runs)
+	}
+	if runs >= 50 && packages == 0 {
+		t.Errorf("no package deal applied in %d runs", runs)
 	}
 	if runs >= 50 && restarts < runs {
 		t.Errorf("only %d restarts in %d runs: the rebuilt state is hardly used", restarts, runs)
@@ -322,7 +328,8 @@ func (m *model) command(t *rapid.T, focus int) (string, workflow.Command) {
 	case k < 36:
 		return m.actor(t, []string{mediator}), workflow.CloseVoting{AmendmentID: m.amendmentID(t)}
 	case k < 44:
-		return m.actor(t, []string{mediator}), workflow.ApplyAmendment{AmendmentID: m.amendmentID(t), NewPointID: m.newPointID(t)}
+		return m.actor(t, []string{mediator}), workflow.ApplyAmendment{AmendmentID: m.amendmentID(t), NewPointID: m.newPointID(t),
+			NewPointIDs: []string{m.newPointID(t), m.newPointID(t)}}
 	case k < 48:
 		reason := pick(t, []string{"Out of scope.", ""}, "reason")
 		return m.actor(t, []string{mediator}), workflow.RejectAmendment{AmendmentID: m.amendmentID(t), Reason: reason}
@@ -383,6 +390,22 @@ func (m *model) propose(t *rapid.T) (string, workflow.Command) {
 		kind = pick(t, []workflow.AmendmentKind{0, workflow.KindDelete + 1}, "bad kind")
 	}
 	c := workflow.ProposeAmendment{AmendmentID: id, Kind: kind, Rationale: "Why not."}
+	if m.chance(t, 15, "package") {
+		// Parts drafted as carelessly as single changes: on any point,
+		// at any revision, sometimes twice on one point.
+		for range 2 + uniform(t, 2, "parts") {
+			_, part := m.propose(t)
+			p := part.(workflow.ProposeAmendment)
+			c.Parts = append(c.Parts, workflow.Part{Kind: p.Kind, PointID: p.PointID, BaseRevision: p.BaseRevision, Text: p.Text})
+		}
+		if m.chance(t, 5, "one part only") {
+			c.Parts = c.Parts[:1]
+		}
+		if m.chance(t, 90, "no kind of its own") {
+			c.Kind = 0
+		}
+		return m.actor(t, m.n.Delegations()), c
+	}
 	if m.chance(t, 3, "long rationale") {
 		c.Rationale = strings.Repeat("r", workflow.MaxRationaleBytes+1)
 	}
@@ -443,7 +466,7 @@ func (m *model) helpful(t *rapid.T) (string, workflow.Command, bool) {
 		a := m.n.Amendments[pending[0]]
 		if a.State == workflow.AmendmentStatePassed {
 			if m.chance(t, 70, "apply") {
-				return mediator, workflow.ApplyAmendment{AmendmentID: a.ID, NewPointID: m.newID("np")}, true
+				return mediator, workflow.ApplyAmendment{AmendmentID: a.ID, NewPointID: m.newID("np"), NewPointIDs: []string{m.newID("np"), m.newID("np")}}, true
 			}
 			return mediator, workflow.RejectAmendment{AmendmentID: a.ID, Reason: "Not now."}, true
 		}
@@ -481,6 +504,9 @@ func (m *model) helpful(t *rapid.T) (string, workflow.Command, bool) {
 
 // validProposal is an amendment that Decide takes.
 func (m *model) validProposal(t *rapid.T) (string, workflow.Command, bool) {
+	if len(m.n.Order) >= 3 && m.chance(t, 30, "helpful package") {
+		return m.validPackage(t)
+	}
 	p := m.n.Points[pick(t, m.n.Order, "helpful point")]
 	kind := workflow.KindReplace + workflow.AmendmentKind(uniform(t, 3, "helpful kind"))
 	if kind == workflow.KindDelete && len(m.n.Order) == 1 {
@@ -499,6 +525,41 @@ func (m *model) validProposal(t *rapid.T) (string, workflow.Command, bool) {
 		c.Text = pick(t, others, "helpful text")
 	case workflow.KindDelete:
 		c.BaseRevision = p.Current().Revision
+	}
+	return pick(t, m.n.Delegations(), "helpful proposer"), c, true
+}
+
+// validPackage is a package deal that Decide takes: two or three changes of
+// different points, at most one of them a DELETE and an INSERT after none of
+// the points it deletes.
+func (m *model) validPackage(t *rapid.T) (string, workflow.Command, bool) {
+	order := slices.Clone(m.n.Order)
+	c := workflow.ProposeAmendment{AmendmentID: m.newID("am"), Rationale: "A trade."}
+	deleted := false
+	for i := range 2 + uniform(t, 2, "helpful parts") {
+		if i >= len(order) {
+			break
+		}
+		at := uniform(t, len(order), "helpful part point")
+		p := m.n.Points[order[at]]
+		order = slices.Delete(order, at, at+1) // each point once, as target or anchor
+		kind := workflow.KindReplace + workflow.AmendmentKind(uniform(t, 3, "helpful part kind"))
+		if kind == workflow.KindDelete && deleted {
+			kind = workflow.KindReplace
+		}
+		part := workflow.Part{Kind: kind, PointID: p.ID}
+		switch kind {
+		case workflow.KindInsert:
+			part.Text = pick(t, m.texts, "helpful part text")
+		case workflow.KindReplace:
+			part.BaseRevision = p.Current().Revision
+			others := slices.DeleteFunc(slices.Clone(m.texts), func(s string) bool { return s == p.Current().Text })
+			part.Text = pick(t, others, "helpful part text")
+		case workflow.KindDelete:
+			part.BaseRevision = p.Current().Revision
+			deleted = true
+		}
+		c.Parts = append(c.Parts, part)
 	}
 	return pick(t, m.n.Delegations(), "helpful proposer"), c, true
 }
@@ -667,14 +728,17 @@ func (m *model) check(t *rapid.T) {
 		pending++
 		// A pending amendment can always still be applied as drafted: this
 		// is why the apply-time checks of revision and deletion never fire.
-		switch a.Kind {
-		case workflow.KindInsert:
-			if a.PointID != "" && !inOrder[a.PointID] {
-				t.Fatalf("pending insert %s is anchored on %s, which is not in the document", id, a.PointID)
-			}
-		default:
-			if !inOrder[a.PointID] || n.Points[a.PointID].Current().Revision != a.BaseRevision {
-				t.Fatalf("pending amendment %s drafted against a text that is no longer current", id)
+		// So can every part of a pending package.
+		for _, part := range a.Changes() {
+			switch part.Kind {
+			case workflow.KindInsert:
+				if part.PointID != "" && !inOrder[part.PointID] {
+					t.Fatalf("pending insert %s is anchored on %s, which is not in the document", id, part.PointID)
+				}
+			default:
+				if !inOrder[part.PointID] || n.Points[part.PointID].Current().Revision != part.BaseRevision {
+					t.Fatalf("pending amendment %s drafted against a text that is no longer current", id)
+				}
 			}
 		}
 	}
@@ -683,8 +747,10 @@ func (m *model) check(t *rapid.T) {
 	}
 	perPoint := map[string]int{}
 	for _, a := range n.Amendments {
-		if a.State.Pending() && a.PointID != "" {
-			perPoint[a.PointID]++
+		if a.State.Pending() {
+			for _, pid := range a.Points() {
+				perPoint[pid]++
+			}
 		}
 	}
 	for pid := range n.Points {

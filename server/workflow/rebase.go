@@ -55,7 +55,7 @@ const (
 // a point deleted since): Decide then says why.
 func (n *Negotiation) RebaseSource(staleID string) (base, yours, theirs string, current int64, ok bool) {
 	a, found := n.Amendments[staleID]
-	if !found || a.State != AmendmentStateStale || a.Kind == KindInsert {
+	if !found || a.State != AmendmentStateStale || a.Kind == KindInsert || a.IsPackage() {
 		return "", "", "", 0, false
 	}
 	p, found := n.Points[a.PointID]
@@ -91,6 +91,11 @@ func (d *decider) rebase(c RebaseAmendment) error {
 	}
 	if old.State != AmendmentStateStale {
 		return Errorf(EFAILEDPRECONDITION, "AMENDMENT_NOT_STALE", "only a STALE amendment is re-proposed on the current text; this one is %s", old.State)
+	}
+	if old.IsPackage() {
+		// A trade is renegotiated as a trade: merging some parts and not
+		// others would offer the delegations a deal nobody proposed.
+		return Errorf(EFAILEDPRECONDITION, "PACKAGE_NOT_REBASED", "a package deal is not re-proposed part by part: propose the whole package again on the current texts")
 	}
 	if old.Kind == KindInsert {
 		// An INSERT goes stale only when the point it follows is deleted:

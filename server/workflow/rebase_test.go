@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -64,7 +65,7 @@ func TestRebase(t *testing.T) {
 		}
 		want := workflow.AmendmentProposed{AmendmentID: c.AmendmentID, Kind: workflow.KindReplace, PointID: "p1",
 			BaseRevision: 2, Text: both, Rationale: "because", RebasedFrom: stale}
-		if p != want {
+		if !reflect.DeepEqual(p, want) {
 			t.Fatalf("event\n got %+v\nwant %+v", p, want)
 		}
 		a := f.amendment(c.AmendmentID)
@@ -229,6 +230,15 @@ var rebaseRefusals = []refusal{
 		run: func(f *fixture) (string, workflow.Command) {
 			id := f.amend(workflow.KindReplace, "p1", "Applied.")
 			return ukraine, workflow.RebaseAmendment{AmendmentID: "am-new", StaleID: id, BaseRevision: 2, Text: "Applied, again."}
+		}},
+	{name: "a stale package deal", code: workflow.EFAILEDPRECONDITION, reason: "PACKAGE_NOT_REBASED",
+		run: func(f *fixture) (string, workflow.Command) {
+			pkg := f.proposePackage(tradeParts()...)
+			f.amend(workflow.KindReplace, "p1", "Point 1, changed first.")
+			if f.n.Amendments[pkg].State != workflow.AmendmentStateStale {
+				f.t.Fatalf("the package is %s, not STALE", f.n.Amendments[pkg].State)
+			}
+			return ukraine, workflow.RebaseAmendment{AmendmentID: "am-new", StaleID: pkg, BaseRevision: 2, Text: "Merged."}
 		}},
 	{name: "point deleted since", code: workflow.EFAILEDPRECONDITION, reason: "POINT_DELETED",
 		run: func(f *fixture) (string, workflow.Command) {

@@ -153,7 +153,7 @@ func TestProposeAmendment(t *testing.T) {
 			events := f.do(russia, tc.cmd)
 			want := workflow.AmendmentProposed{AmendmentID: "am-1", Kind: tc.cmd.Kind, PointID: tc.cmd.PointID,
 				BaseRevision: tc.cmd.BaseRevision, Text: tc.text, Rationale: "Shorter."}
-			if len(events) != 1 || events[0].Payload != want || events[0].Actor != russia {
+			if len(events) != 1 || !cmp.Equal(events[0].Payload, want) || events[0].Actor != russia {
 				t.Fatalf("events = %+v, want one %+v by %s", events, want, russia)
 			}
 			a := f.amendment("am-1")

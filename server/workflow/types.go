@@ -348,6 +348,22 @@ type Amendment struct {
 	RuleVersion int
 	CounterTo   string // the amendment this one answers; empty if none
 	RebasedFrom string // the STALE amendment it re-proposes on the current text; empty if none
+	// Parts holds a package deal's changes, 2 or more on different points,
+	// voted once and applied together. It is nil for a single change, whose
+	// one part is the amendment's own Kind, PointID, BaseRevision, Text and
+	// ResultPointID; those are zero for a package. Changes gives both shapes
+	// as parts.
+	Parts []Part
+}
+
+// Part is one change of an amendment: the whole of a single change, or one
+// of a package deal's.
+type Part struct {
+	Kind          AmendmentKind
+	PointID       string // target (REPLACE, DELETE) or anchor (INSERT; empty: at the start)
+	BaseRevision  int64
+	Text          string
+	ResultPointID string // once applied: the point changed, created or removed
 }
 
 // RuleVersion is one decision rule of a negotiation with the delegations'
@@ -440,7 +456,7 @@ func (n *Negotiation) DocumentHash() string { return n.derived.documentHash }
 func (n *Negotiation) PendingAmendments() int { return n.derived.pending }
 
 // AmendmentsOfPoint returns the ids of the amendments that target or anchor
-// on a point, in proposal order. The slice is shared: do not modify it.
+// on a point (a package deal by any of its parts), in proposal order. The slice is shared: do not modify it.
 func (n *Negotiation) AmendmentsOfPoint(pointID string) []string { return n.derived.byPoint[pointID] }
 
 // CommentsOf returns the ids of the comments on a point or an amendment,
@@ -462,15 +478,16 @@ func (n *Negotiation) ByMediator(a *Amendment) bool {
 	return p.Role == RoleMediator
 }
 
-// Alternatives returns the pending REPLACE and DELETE amendments of a point,
-// in proposal order: the choices of its brackets beside its current text.
+// Alternatives returns the pending amendments that replace or delete a
+// point, package deals with such a part included, in proposal order: the
+// choices of its brackets beside its current text.
 func (n *Negotiation) Alternatives(pointID string) []*Amendment {
 	if n.derived.pendingOf[pointID] == 0 {
 		return nil
 	}
 	var out []*Amendment
 	for _, id := range n.derived.byPoint[pointID] {
-		if a := n.Amendments[id]; a.State.Pending() && a.Kind != KindInsert {
+		if a := n.Amendments[id]; a.State.Pending() && a.ChangesPoint(pointID) {
 			out = append(out, a)
 		}
 	}
@@ -536,14 +553,14 @@ func (n *Negotiation) Reindex() {
 	}
 	for _, id := range n.AmendmentOrder {
 		a := n.Amendments[id]
-		if a.PointID != "" {
-			n.derived.byPoint[a.PointID] = append(n.derived.byPoint[a.PointID], id)
+		for _, pid := range a.Points() {
+			n.derived.byPoint[pid] = append(n.derived.byPoint[pid], id)
+			if a.State.Pending() {
+				n.derived.pendingOf[pid]++
+			}
 		}
 		if a.State.Pending() {
 			n.derived.pending++
-			if a.PointID != "" {
-				n.derived.pendingOf[a.PointID]++
-			}
 		}
 	}
 	n.renumber()

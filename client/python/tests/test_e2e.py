@@ -300,6 +300,76 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(base64.b64decode(root), merkle_tree_hash([r.leaf for r in listed]))
         self.assertEqual(cp.root_hash, base64.b64decode(root))
 
+    def test_package_deal_voted_once_and_applied_by_one_event(self):
+        admin = self.connect(self.server.admin_token)
+        name = admin.negotiation.CreateNegotiation(
+            api.CreateNegotiationRequest(
+                title="A trade",
+                participants=[pb.Participant(id=d, role=pb.ROLE_DELEGATION) for d in DELEGATIONS]
+                + [pb.Participant(id="mediator", role=pb.ROLE_MEDIATOR)],
+                decision_rule=pb.DecisionRule(method=pb.DECISION_METHOD_CONSENSUS),
+                numbered_text=TEXT,
+            )
+        ).negotiation.name
+        clients = {
+            pid: self.connect(admin.admin.IssueToken(admin_pb.IssueTokenRequest(negotiation=name, participant=pid)).token)
+            for pid in DELEGATIONS + ("mediator",)
+        }
+        doc = clients["ukraine"].document(name)
+        one, two, three = (doc.point_by_number(n) for n in (1, 2, 3))
+
+        # One amendment of three parts: a trade across the text.
+        pkg = clients["ukraine"].negotiation.ProposeAmendment(
+            api.ProposeAmendmentRequest(
+                negotiation=name,
+                rationale="A trade.",
+                parts=[
+                    pb.AmendmentPart(kind=pb.AMENDMENT_KIND_REPLACE, point=one.name, base_revision=one.revision, text="A ceasefire takes effect at once."),
+                    pb.AmendmentPart(kind=pb.AMENDMENT_KIND_DELETE, point=three.name, base_revision=three.revision),
+                    pb.AmendmentPart(kind=pb.AMENDMENT_KIND_INSERT, point=two.name, text="Elections are held within a year."),
+                ],
+            )
+        ).amendment
+        self.assertEqual(len(pkg.parts), 3)
+        self.assertEqual(pkg.kind, pb.AMENDMENT_KIND_UNSPECIFIED)
+        redline = clients["russia"].negotiation.GetRedline(api.GetRedlineRequest(amendment=pkg.name))
+        self.assertEqual(len(redline.changes), 3)
+
+        # Two parts on one point change nothing.
+        before = len(list(clients["ukraine"].events(name)))
+        with self.assertRaises(grpc.RpcError) as cm:
+            clients["russia"].negotiation.ProposeAmendment(
+                api.ProposeAmendmentRequest(
+                    negotiation=name,
+                    parts=[
+                        pb.AmendmentPart(kind=pb.AMENDMENT_KIND_DELETE, point=three.name, base_revision=1),
+                        pb.AmendmentPart(kind=pb.AMENDMENT_KIND_REPLACE, point=three.name, base_revision=1, text="Elections."),
+                    ],
+                )
+            )
+        self.assertEqual(parley_error(cm.exception).reason, "PACKAGE_DUPLICATE_POINT")
+        self.assertEqual(len(list(clients["ukraine"].events(name))), before)
+
+        for d in DELEGATIONS:
+            clients[d].negotiation.CastVote(api.CastVoteRequest(amendment=pkg.name, choice=pb.VOTE_CHOICE_APPROVE))
+        applied = clients["mediator"].negotiation.ApplyAmendment(api.ApplyAmendmentRequest(amendment=pkg.name))
+        self.assertEqual(applied.amendment.state, pb.AMENDMENT_STATE_APPLIED)
+        self.assertEqual(len(applied.points), 3)
+        listed = list(clients["ukraine"].events(name))
+        last = listed[-1].event
+        self.assertEqual(last.WhichOneof("payload"), "amendment_applied", "one event applies the whole package")
+        # The leaf is the event as stored, and the log with the package in it
+        # still hashes to the signed checkpoint's root.
+        self.assertEqual(type(last).FromString(listed[-1].leaf), last)
+        cp = clients["ukraine"].audit.GetCheckpoint(audit_pb.GetCheckpointRequest(negotiation=name))
+        self.assertEqual(cp.root_hash, merkle_tree_hash([r.leaf for r in listed]))
+        self.assertEqual([p.point_id for p in last.amendment_applied.parts], [p.id for p in applied.points])
+        self.assertEqual(
+            clients["ukraine"].document(name).text(),
+            "1. A ceasefire takes effect at once.\n2. All prisoners of war are exchanged.\n"
+            "— civilian detainees are returned as well.\n3. Elections are held within a year.\n",
+        )
+
     def test_suspended_negotiation_refuses_votes_until_resumed(self):
         admin = self.connect(self.server.admin_token)
         name = admin.negotiation.CreateNegotiation(

@@ -5,7 +5,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { create, equals, fromBinary } from "@bufbuild/protobuf";
 import {
   createParleyClient,
   watchEvents,
@@ -22,6 +22,7 @@ import {
   Role,
   VoteChoice,
   CastVoteRequestSchema,
+  EventSchema,
   readDocument,
   ParleyDocument,
   listNegotiations,
@@ -264,6 +265,74 @@ test("a short negotiation, watched from the first event", async (t) => {
   // From a sequence on: the rest of the log.
   const tail = await collect(listEvents(clients.press.negotiation, name, { afterSequence: 22n, pageSize: 3 }));
   assert.deepEqual(tail.map((r) => r.sequence), [23n, 24n, 25n, 26n, 27n, 28n, 29n, 30n]);
+});
+
+test("a package deal: voted once, applied by one event, refused when malformed", async () => {
+  const admin = connect(server.adminToken);
+  const { negotiation } = await admin.negotiation.createNegotiation({
+    title: "A trade",
+    participants: [
+      ...DELEGATIONS.map((id) => ({ id, role: Role.DELEGATION })),
+      { id: "mediator", role: Role.MEDIATOR },
+    ],
+    decisionRule: { method: DecisionMethod.CONSENSUS },
+    numberedText: TEXT,
+  });
+  const name = negotiation!.name;
+  const clients: Record<string, ParleyClient> = {};
+  for (const id of [...DELEGATIONS, "mediator"]) {
+    clients[id] = connect((await admin.admin.issueToken({ negotiation: name, participant: id })).token);
+  }
+  const doc = await readDocument(clients.ukraine.negotiation, name);
+  const [one, two, three] = [1, 2, 3].map((n) => doc.pointByNumber(n)!);
+
+  // "We give on the ceasefire if you give on the elections": one amendment
+  // of three parts.
+  const { amendment: pkg } = await clients.ukraine.negotiation.proposeAmendment({
+    negotiation: name,
+    rationale: "A trade.",
+    parts: [
+      { kind: AmendmentKind.REPLACE, point: one.name, baseRevision: one.revision, text: "A ceasefire takes effect at once." },
+      { kind: AmendmentKind.DELETE, point: three.name, baseRevision: three.revision },
+      { kind: AmendmentKind.INSERT, point: two.name, text: "Elections are held within a year." },
+    ],
+  });
+  assert.ok(pkg);
+  assert.equal(pkg.parts.length, 3);
+  assert.equal(pkg.kind, AmendmentKind.UNSPECIFIED, "a package's changes are in its parts only");
+  assert.deepEqual(pkg.parts.map((p) => p.pointNumber), [1, 3, 2]);
+  const redline = await clients.russia.negotiation.getRedline({ subject: { case: "amendment", value: pkg.name } });
+  assert.equal(redline.changes.length, 3, "the redline shows every part");
+
+  // A package of one part, or two parts on one point, changes nothing.
+  for (const [parts, reason] of [
+    [[{ kind: AmendmentKind.DELETE, point: three.name, baseRevision: 1n }], "PACKAGE_TOO_SMALL"],
+    [[{ kind: AmendmentKind.DELETE, point: three.name, baseRevision: 1n }, { kind: AmendmentKind.REPLACE, point: three.name, baseRevision: 1n, text: "Elections." }], "PACKAGE_DUPLICATE_POINT"],
+  ] as const) {
+    await assert.rejects(clients.russia.negotiation.proposeAmendment({ negotiation: name, parts: [...parts] }), (err: unknown) => {
+      assert.equal(parleyError(err).reason, reason);
+      return true;
+    });
+  }
+
+  for (const id of DELEGATIONS) {
+    await clients[id].negotiation.castVote({ amendment: pkg.name, choice: VoteChoice.APPROVE });
+  }
+  const applied = await clients.mediator.negotiation.applyAmendment({ amendment: pkg.name });
+  assert.equal(applied.amendment?.state, AmendmentState.APPLIED);
+  assert.equal(applied.points.length, 3);
+  assert.equal(applied.points[1].status, PointStatus.DELETED);
+  const events = await collect(listEvents(clients.ukraine.negotiation, name, {}));
+  const last = events[events.length - 1].event?.payload;
+  assert.equal(last?.case, "amendmentApplied", "one event applies the whole package");
+  // The leaf, the bytes the audit log hashes, decodes to the same event.
+  assert.ok(equals(EventSchema, fromBinary(EventSchema, events[events.length - 1].leaf), events[events.length - 1].event!));
+  assert.deepEqual(last.value.parts.map((p) => p.pointId), applied.points.map((p) => p.id));
+  const after = await readDocument(clients.ukraine.negotiation, name);
+  assert.equal(
+    after.text(),
+    "1. A ceasefire takes effect at once.\n2. All prisoners of war are exchanged.\n— civilian detainees are returned as well.\n3. Elections are held within a year.\n",
+  );
 });
 
 test("a participant added after creation, and removed: its token stops working", async () => {

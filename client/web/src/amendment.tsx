@@ -4,19 +4,20 @@ import { useEffect, useState } from "preact/hooks";
 import { newRequestId, refusal } from "./api.js";
 import { AmendmentKind, AmendmentState, VoteChoice, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
 import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
-import { choiceName, describeAmendment, shortId, stateName, timeLeft, timeText } from "./format.js";
+import { choiceName, describeAmendment, describePart, shortId, stateName, timeLeft, timeText } from "./format.js";
 import type { Store } from "./store.js";
 import { Action, Redline } from "./ui.js";
 import { Discussion } from "./discussion.js";
 
 // An amendment's redline never changes: it compares its text with the
 // revision it was drafted on. So it is read once per page load.
-const redlines = new Map<string, Promise<RedlineChange | undefined>>();
+// A package deal's redline has one change per part, in the order of its parts.
+const redlines = new Map<string, Promise<RedlineChange[]>>();
 
-export function amendmentRedline(store: Store, name: string): Promise<RedlineChange | undefined> {
+export function amendmentRedline(store: Store, name: string): Promise<RedlineChange[]> {
   let p = redlines.get(name);
   if (!p) {
-    p = store.api.neg.getRedline({ subject: { case: "amendment", value: name } }).then((r) => r.changes[0]);
+    p = store.api.neg.getRedline({ subject: { case: "amendment", value: name } }).then((r) => r.changes);
     p.catch(() => redlines.delete(name));
     redlines.set(name, p);
   }
@@ -24,13 +25,13 @@ export function amendmentRedline(store: Store, name: string): Promise<RedlineCha
 }
 
 export function AmendmentCard({ store, amendment: a }: { store: Store; amendment: Amendment }) {
-  const [change, setChange] = useState<RedlineChange | undefined>();
+  const [changes, setChanges] = useState<RedlineChange[] | undefined>();
   const [redlineError, setRedlineError] = useState("");
   const [reason, setReason] = useState("");
   useEffect(() => {
     let live = true;
     amendmentRedline(store, a.name).then(
-      (c) => live && setChange(c),
+      (c) => live && setChanges(c),
       (e) => live && setRedlineError(refusal(e).message),
     );
     return () => {
@@ -73,7 +74,8 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
             mediator's proposal
           </span>
         )}{" "}
-        against revision {String(a.baseRevision)} · {timeText(a.createTime)}
+        {a.parts.length > 0 ? `· a package deal of ${a.parts.length} parts, voted and applied together` : `against revision ${String(a.baseRevision)}`} ·{" "}
+        {timeText(a.createTime)}
         {a.counterTo && (
           <>
             {" "}
@@ -92,7 +94,27 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
           <span class="label">Rationale:</span> {a.rationale}
         </p>
       )}
-      {change ? <Redline change={change} /> : redlineError ? <p class="muted">Redline unavailable: {redlineError}</p> : <p class="muted">Loading the redline…</p>}
+      {changes ? (
+        a.parts.length > 0 ? (
+          <ol class="package-parts" data-test="package-parts">
+            {a.parts.map((part, i) => (
+              <li key={i} data-test={`package-part-${i + 1}`}>
+                <span class="label">
+                  Part {i + 1}: {describePart(part)}
+                  {part.baseRevision > 0n ? ` (against revision ${String(part.baseRevision)})` : ""}
+                </span>
+                {changes[i] && <Redline change={changes[i]} />}
+              </li>
+            ))}
+          </ol>
+        ) : (
+          changes[0] && <Redline change={changes[0]} />
+        )
+      ) : redlineError ? (
+        <p class="muted">Redline unavailable: {redlineError}</p>
+      ) : (
+        <p class="muted">Loading the redline…</p>
+      )}
       <table class="votes">
         <caption class="sr-only">Votes on amendment {id}</caption>
         <thead>

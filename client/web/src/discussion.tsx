@@ -156,7 +156,8 @@ export function Brackets({ store, point }: { store: Store; point: Point }) {
             <span class="meta">
               — {store.name(a.proposer)}
               {a.byMediator && <span class="badge badge-mediator"> mediator's proposal</span>}
-              {a.counterTo && <> · counter to {labels.get(a.counterTo) ?? shortId(a.counterTo)}</>} · <code>{shortId(a.amendment)}</code>
+              {a.counterTo && <> · counter to {labels.get(a.counterTo) ?? shortId(a.counterTo)}</>}
+              {a.packageParts > 0 && <span data-test="bracket-package"> · part of a package deal of {a.packageParts}</span>} · <code>{shortId(a.amendment)}</code>
             </span>
           </li>
         ))}

@@ -26,6 +26,13 @@ export function lastSegment(name: string): string {
 
 // describeAmendment says what an amendment does, as `parley status` does.
 export function describeAmendment(a: Amendment): string {
+  if (a.parts.length > 0) return `package deal: ${a.parts.map(describePart).join(" + ")}`;
+  return describePart(a);
+}
+
+// describePart says what one change does: a single amendment, or one part
+// of a package deal.
+export function describePart(a: { kind: AmendmentKind; point: string; pointNumber: number }): string {
   switch (a.kind) {
     case AmendmentKind.REPLACE:
       return `replace point ${a.pointNumber || "(gone)"}`;
@@ -79,13 +86,20 @@ export function describeEvent(e: Event, pointNumber: (pointId: string) => string
       return `created “${p.value.title}”`;
     case "pointAdded":
       return `added a point to the initial text`;
-    case "amendmentProposed":
-      return `proposed ${kindName(p.value.kind).toLowerCase()} ${p.value.pointId ? "of point " + pointNumber(p.value.pointId) : "at the start"} (amendment ${p.value.amendmentId.slice(0, 8)}${p.value.counterTo ? ", countering " + p.value.counterTo.slice(0, 8) : ""}${p.value.rebasedFrom ? ", re-proposing " + p.value.rebasedFrom.slice(0, 8) : ""})`;
+    case "amendmentProposed": {
+      const change = (c: { kind: AmendmentKind; pointId: string }) =>
+        `${kindName(c.kind).toLowerCase()} ${c.pointId ? "of point " + pointNumber(c.pointId) : "at the start"}`;
+      const what = p.value.parts.length > 0 ? `a package deal: ${p.value.parts.map(change).join(" + ")}` : change(p.value);
+      return `proposed ${what} (amendment ${p.value.amendmentId.slice(0, 8)}${p.value.counterTo ? ", countering " + p.value.counterTo.slice(0, 8) : ""}${p.value.rebasedFrom ? ", re-proposing " + p.value.rebasedFrom.slice(0, 8) : ""})`;
+    }
     case "voteCast":
       return `voted ${choiceName(p.value.choice)} on amendment ${p.value.amendmentId.slice(0, 8)}${p.value.reason ? ": “" + p.value.reason + "”" : ""}`;
     case "votingClosed":
       return `closed voting on amendment ${p.value.amendmentId.slice(0, 8)}: ${p.value.tally?.passed ? "passed" : "failed"}`;
     case "amendmentApplied":
+      if (p.value.parts.length > 0) {
+        return `applied package deal ${p.value.amendmentId.slice(0, 8)}, all at once, to points ${p.value.parts.map((x) => pointNumber(x.pointId)).join(", ")}`;
+      }
       return `applied amendment ${p.value.amendmentId.slice(0, 8)} to point ${pointNumber(p.value.pointId)}${p.value.revision ? " (revision " + p.value.revision + ")" : ""}`;
     case "amendmentRejected":
       return `rejected amendment ${p.value.amendmentId.slice(0, 8)}: “${p.value.reason}”`;

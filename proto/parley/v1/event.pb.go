@@ -818,7 +818,12 @@ type AmendmentProposed struct {
 	// The UUID of the STALE amendment this one re-proposes on the point's
 	// current text (ProposeAmendmentRequest.rebase_of); empty if none. `text`
 	// is then the merged text, so that no reader of the log merges again.
-	RebasedFrom   string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	RebasedFrom string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	// A package deal's parts, in order: 2 or more changes on different points,
+	// voted once and applied together. Empty for a single change, which is
+	// `kind`, `point_id`, `base_revision` and `text` above; for a package those
+	// four are unset.
+	Parts         []*ProposedPart `protobuf:"bytes,80,rep,name=parts,proto3" json:"parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -916,6 +921,86 @@ func (x *AmendmentProposed) GetRebasedFrom() string {
 	return ""
 }
 
+func (x *AmendmentProposed) GetParts() []*ProposedPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+// ProposedPart is one change of a package deal, as proposed.
+type ProposedPart struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the part does.
+	Kind AmendmentKind `protobuf:"varint,1,opt,name=kind,proto3,enum=parley.v1.AmendmentKind" json:"kind,omitempty"`
+	// The point it changes, or inserts after; empty for an INSERT at the start.
+	PointId string `protobuf:"bytes,2,opt,name=point_id,json=pointId,proto3" json:"point_id,omitempty"`
+	// The revision of the point it was drafted against; 0 for INSERT.
+	BaseRevision int64 `protobuf:"varint,3,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
+	// The new text; empty for DELETE.
+	Text          string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposedPart) Reset() {
+	*x = ProposedPart{}
+	mi := &file_parley_v1_event_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposedPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposedPart) ProtoMessage() {}
+
+func (x *ProposedPart) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposedPart.ProtoReflect.Descriptor instead.
+func (*ProposedPart) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProposedPart) GetKind() AmendmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AmendmentKind_AMENDMENT_KIND_UNSPECIFIED
+}
+
+func (x *ProposedPart) GetPointId() string {
+	if x != nil {
+		return x.PointId
+	}
+	return ""
+}
+
+func (x *ProposedPart) GetBaseRevision() int64 {
+	if x != nil {
+		return x.BaseRevision
+	}
+	return 0
+}
+
+func (x *ProposedPart) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 // VoteCast records a vote, or a change of vote, by the actor.
 type VoteCast struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -931,7 +1016,7 @@ type VoteCast struct {
 
 func (x *VoteCast) Reset() {
 	*x = VoteCast{}
-	mi := &file_parley_v1_event_proto_msgTypes[4]
+	mi := &file_parley_v1_event_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +1028,7 @@ func (x *VoteCast) String() string {
 func (*VoteCast) ProtoMessage() {}
 
 func (x *VoteCast) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[4]
+	mi := &file_parley_v1_event_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -956,7 +1041,7 @@ func (x *VoteCast) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteCast.ProtoReflect.Descriptor instead.
 func (*VoteCast) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *VoteCast) GetAmendmentId() string {
@@ -993,7 +1078,7 @@ type VotingClosed struct {
 
 func (x *VotingClosed) Reset() {
 	*x = VotingClosed{}
-	mi := &file_parley_v1_event_proto_msgTypes[5]
+	mi := &file_parley_v1_event_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1090,7 @@ func (x *VotingClosed) String() string {
 func (*VotingClosed) ProtoMessage() {}
 
 func (x *VotingClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[5]
+	mi := &file_parley_v1_event_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1103,7 @@ func (x *VotingClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VotingClosed.ProtoReflect.Descriptor instead.
 func (*VotingClosed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *VotingClosed) GetAmendmentId() string {
@@ -1045,14 +1130,19 @@ type AmendmentApplied struct {
 	// The point's revision after the change; 0 for DELETE.
 	Revision int64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Lowercase hex SHA-256 of the point's new text; empty for DELETE.
-	TextSha256    string `protobuf:"bytes,4,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	TextSha256 string `protobuf:"bytes,4,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	// A package deal's results, one per part in the order of its parts, all
+	// applied by this one event. Empty for a single change, whose result is
+	// `point_id`, `revision` and `text_sha256` above; for a package those are
+	// unset.
+	Parts         []*AppliedPart `protobuf:"bytes,80,rep,name=parts,proto3" json:"parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AmendmentApplied) Reset() {
 	*x = AmendmentApplied{}
-	mi := &file_parley_v1_event_proto_msgTypes[6]
+	mi := &file_parley_v1_event_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1154,7 @@ func (x *AmendmentApplied) String() string {
 func (*AmendmentApplied) ProtoMessage() {}
 
 func (x *AmendmentApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[6]
+	mi := &file_parley_v1_event_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1167,7 @@ func (x *AmendmentApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendmentApplied.ProtoReflect.Descriptor instead.
 func (*AmendmentApplied) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{6}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AmendmentApplied) GetAmendmentId() string {
@@ -1108,6 +1198,78 @@ func (x *AmendmentApplied) GetTextSha256() string {
 	return ""
 }
 
+func (x *AmendmentApplied) GetParts() []*AppliedPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+// AppliedPart is what applying one part of a package deal did.
+type AppliedPart struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point changed, created (INSERT: the new point's UUID) or removed
+	// (DELETE).
+	PointId string `protobuf:"bytes,1,opt,name=point_id,json=pointId,proto3" json:"point_id,omitempty"`
+	// The point's revision after the change; 0 for DELETE.
+	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Lowercase hex SHA-256 of the point's new text; empty for DELETE.
+	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppliedPart) Reset() {
+	*x = AppliedPart{}
+	mi := &file_parley_v1_event_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppliedPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppliedPart) ProtoMessage() {}
+
+func (x *AppliedPart) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppliedPart.ProtoReflect.Descriptor instead.
+func (*AppliedPart) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AppliedPart) GetPointId() string {
+	if x != nil {
+		return x.PointId
+	}
+	return ""
+}
+
+func (x *AppliedPart) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *AppliedPart) GetTextSha256() string {
+	if x != nil {
+		return x.TextSha256
+	}
+	return ""
+}
+
 // AmendmentRejected records a mediator's rejection.
 type AmendmentRejected struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1121,7 +1283,7 @@ type AmendmentRejected struct {
 
 func (x *AmendmentRejected) Reset() {
 	*x = AmendmentRejected{}
-	mi := &file_parley_v1_event_proto_msgTypes[7]
+	mi := &file_parley_v1_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1295,7 @@ func (x *AmendmentRejected) String() string {
 func (*AmendmentRejected) ProtoMessage() {}
 
 func (x *AmendmentRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[7]
+	mi := &file_parley_v1_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1308,7 @@ func (x *AmendmentRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendmentRejected.ProtoReflect.Descriptor instead.
 func (*AmendmentRejected) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AmendmentRejected) GetAmendmentId() string {
@@ -1174,7 +1336,7 @@ type AmendmentWithdrawn struct {
 
 func (x *AmendmentWithdrawn) Reset() {
 	*x = AmendmentWithdrawn{}
-	mi := &file_parley_v1_event_proto_msgTypes[8]
+	mi := &file_parley_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1186,7 +1348,7 @@ func (x *AmendmentWithdrawn) String() string {
 func (*AmendmentWithdrawn) ProtoMessage() {}
 
 func (x *AmendmentWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[8]
+	mi := &file_parley_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1199,7 +1361,7 @@ func (x *AmendmentWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendmentWithdrawn.ProtoReflect.Descriptor instead.
 func (*AmendmentWithdrawn) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{8}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AmendmentWithdrawn) GetAmendmentId() string {
@@ -1222,7 +1384,7 @@ type AmendmentStaled struct {
 
 func (x *AmendmentStaled) Reset() {
 	*x = AmendmentStaled{}
-	mi := &file_parley_v1_event_proto_msgTypes[9]
+	mi := &file_parley_v1_event_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1396,7 @@ func (x *AmendmentStaled) String() string {
 func (*AmendmentStaled) ProtoMessage() {}
 
 func (x *AmendmentStaled) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[9]
+	mi := &file_parley_v1_event_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1409,7 @@ func (x *AmendmentStaled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendmentStaled.ProtoReflect.Descriptor instead.
 func (*AmendmentStaled) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AmendmentStaled) GetAmendmentId() string {
@@ -1282,7 +1444,7 @@ type PointSignedOff struct {
 
 func (x *PointSignedOff) Reset() {
 	*x = PointSignedOff{}
-	mi := &file_parley_v1_event_proto_msgTypes[10]
+	mi := &file_parley_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1456,7 @@ func (x *PointSignedOff) String() string {
 func (*PointSignedOff) ProtoMessage() {}
 
 func (x *PointSignedOff) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[10]
+	mi := &file_parley_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1469,7 @@ func (x *PointSignedOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointSignedOff.ProtoReflect.Descriptor instead.
 func (*PointSignedOff) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PointSignedOff) GetPointId() string {
@@ -1351,7 +1513,7 @@ type SignOffRevoked struct {
 
 func (x *SignOffRevoked) Reset() {
 	*x = SignOffRevoked{}
-	mi := &file_parley_v1_event_proto_msgTypes[11]
+	mi := &file_parley_v1_event_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1525,7 @@ func (x *SignOffRevoked) String() string {
 func (*SignOffRevoked) ProtoMessage() {}
 
 func (x *SignOffRevoked) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[11]
+	mi := &file_parley_v1_event_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1538,7 @@ func (x *SignOffRevoked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOffRevoked.ProtoReflect.Descriptor instead.
 func (*SignOffRevoked) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SignOffRevoked) GetPointId() string {
@@ -1407,7 +1569,7 @@ type DocumentAccepted struct {
 
 func (x *DocumentAccepted) Reset() {
 	*x = DocumentAccepted{}
-	mi := &file_parley_v1_event_proto_msgTypes[12]
+	mi := &file_parley_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1581,7 @@ func (x *DocumentAccepted) String() string {
 func (*DocumentAccepted) ProtoMessage() {}
 
 func (x *DocumentAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[12]
+	mi := &file_parley_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1594,7 @@ func (x *DocumentAccepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentAccepted.ProtoReflect.Descriptor instead.
 func (*DocumentAccepted) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DocumentAccepted) GetDocumentSha256() string {
@@ -1460,7 +1622,7 @@ type NegotiationConcluded struct {
 
 func (x *NegotiationConcluded) Reset() {
 	*x = NegotiationConcluded{}
-	mi := &file_parley_v1_event_proto_msgTypes[13]
+	mi := &file_parley_v1_event_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1634,7 @@ func (x *NegotiationConcluded) String() string {
 func (*NegotiationConcluded) ProtoMessage() {}
 
 func (x *NegotiationConcluded) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[13]
+	mi := &file_parley_v1_event_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1647,7 @@ func (x *NegotiationConcluded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationConcluded.ProtoReflect.Descriptor instead.
 func (*NegotiationConcluded) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{13}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NegotiationConcluded) GetDocumentSha256() string {
@@ -1517,7 +1679,7 @@ type CredentialIssued struct {
 
 func (x *CredentialIssued) Reset() {
 	*x = CredentialIssued{}
-	mi := &file_parley_v1_event_proto_msgTypes[14]
+	mi := &file_parley_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1691,7 @@ func (x *CredentialIssued) String() string {
 func (*CredentialIssued) ProtoMessage() {}
 
 func (x *CredentialIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[14]
+	mi := &file_parley_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1704,7 @@ func (x *CredentialIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CredentialIssued.ProtoReflect.Descriptor instead.
 func (*CredentialIssued) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{14}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CredentialIssued) GetParticipant() string {
@@ -1587,7 +1749,7 @@ type CredentialRevoked struct {
 
 func (x *CredentialRevoked) Reset() {
 	*x = CredentialRevoked{}
-	mi := &file_parley_v1_event_proto_msgTypes[15]
+	mi := &file_parley_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1761,7 @@ func (x *CredentialRevoked) String() string {
 func (*CredentialRevoked) ProtoMessage() {}
 
 func (x *CredentialRevoked) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[15]
+	mi := &file_parley_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1774,7 @@ func (x *CredentialRevoked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CredentialRevoked.ProtoReflect.Descriptor instead.
 func (*CredentialRevoked) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CredentialRevoked) GetParticipant() string {
@@ -1647,7 +1809,7 @@ type MemberAdded struct {
 
 func (x *MemberAdded) Reset() {
 	*x = MemberAdded{}
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1821,7 @@ func (x *MemberAdded) String() string {
 func (*MemberAdded) ProtoMessage() {}
 
 func (x *MemberAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[16]
+	mi := &file_parley_v1_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1834,7 @@ func (x *MemberAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberAdded.ProtoReflect.Descriptor instead.
 func (*MemberAdded) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MemberAdded) GetParticipant() string {
@@ -1719,7 +1881,7 @@ type MemberRemoved struct {
 
 func (x *MemberRemoved) Reset() {
 	*x = MemberRemoved{}
-	mi := &file_parley_v1_event_proto_msgTypes[17]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1893,7 @@ func (x *MemberRemoved) String() string {
 func (*MemberRemoved) ProtoMessage() {}
 
 func (x *MemberRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[17]
+	mi := &file_parley_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1906,7 @@ func (x *MemberRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRemoved.ProtoReflect.Descriptor instead.
 func (*MemberRemoved) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MemberRemoved) GetParticipant() string {
@@ -1773,7 +1935,7 @@ type AcceptanceWithdrawn struct {
 
 func (x *AcceptanceWithdrawn) Reset() {
 	*x = AcceptanceWithdrawn{}
-	mi := &file_parley_v1_event_proto_msgTypes[18]
+	mi := &file_parley_v1_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +1947,7 @@ func (x *AcceptanceWithdrawn) String() string {
 func (*AcceptanceWithdrawn) ProtoMessage() {}
 
 func (x *AcceptanceWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[18]
+	mi := &file_parley_v1_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +1960,7 @@ func (x *AcceptanceWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptanceWithdrawn.ProtoReflect.Descriptor instead.
 func (*AcceptanceWithdrawn) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AcceptanceWithdrawn) GetDocumentSha256() string {
@@ -1829,7 +1991,7 @@ type CheckpointKeyRotated struct {
 
 func (x *CheckpointKeyRotated) Reset() {
 	*x = CheckpointKeyRotated{}
-	mi := &file_parley_v1_event_proto_msgTypes[19]
+	mi := &file_parley_v1_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2003,7 @@ func (x *CheckpointKeyRotated) String() string {
 func (*CheckpointKeyRotated) ProtoMessage() {}
 
 func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[19]
+	mi := &file_parley_v1_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2016,7 @@ func (x *CheckpointKeyRotated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointKeyRotated.ProtoReflect.Descriptor instead.
 func (*CheckpointKeyRotated) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CheckpointKeyRotated) GetVerifierKey() string {
@@ -1891,7 +2053,7 @@ type CommentPosted struct {
 
 func (x *CommentPosted) Reset() {
 	*x = CommentPosted{}
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +2065,7 @@ func (x *CommentPosted) String() string {
 func (*CommentPosted) ProtoMessage() {}
 
 func (x *CommentPosted) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[20]
+	mi := &file_parley_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +2078,7 @@ func (x *CommentPosted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommentPosted.ProtoReflect.Descriptor instead.
 func (*CommentPosted) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CommentPosted) GetCommentId() string {
@@ -1966,7 +2128,7 @@ type CommentRetracted struct {
 
 func (x *CommentRetracted) Reset() {
 	*x = CommentRetracted{}
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2140,7 @@ func (x *CommentRetracted) String() string {
 func (*CommentRetracted) ProtoMessage() {}
 
 func (x *CommentRetracted) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[21]
+	mi := &file_parley_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2153,7 @@ func (x *CommentRetracted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommentRetracted.ProtoReflect.Descriptor instead.
 func (*CommentRetracted) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CommentRetracted) GetCommentId() string {
@@ -2014,7 +2176,7 @@ type ParticipantAdded struct {
 
 func (x *ParticipantAdded) Reset() {
 	*x = ParticipantAdded{}
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2026,7 +2188,7 @@ func (x *ParticipantAdded) String() string {
 func (*ParticipantAdded) ProtoMessage() {}
 
 func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[22]
+	mi := &file_parley_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2039,7 +2201,7 @@ func (x *ParticipantAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantAdded.ProtoReflect.Descriptor instead.
 func (*ParticipantAdded) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ParticipantAdded) GetParticipant() *Participant {
@@ -2064,7 +2226,7 @@ type ParticipantRemoved struct {
 
 func (x *ParticipantRemoved) Reset() {
 	*x = ParticipantRemoved{}
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2238,7 @@ func (x *ParticipantRemoved) String() string {
 func (*ParticipantRemoved) ProtoMessage() {}
 
 func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[23]
+	mi := &file_parley_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2251,7 @@ func (x *ParticipantRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParticipantRemoved.ProtoReflect.Descriptor instead.
 func (*ParticipantRemoved) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ParticipantRemoved) GetParticipant() string {
@@ -2110,7 +2272,7 @@ type NegotiationRenamed struct {
 
 func (x *NegotiationRenamed) Reset() {
 	*x = NegotiationRenamed{}
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2122,7 +2284,7 @@ func (x *NegotiationRenamed) String() string {
 func (*NegotiationRenamed) ProtoMessage() {}
 
 func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[24]
+	mi := &file_parley_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2135,7 +2297,7 @@ func (x *NegotiationRenamed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationRenamed.ProtoReflect.Descriptor instead.
 func (*NegotiationRenamed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *NegotiationRenamed) GetTitle() string {
@@ -2159,7 +2321,7 @@ type DecisionRuleChanged struct {
 
 func (x *DecisionRuleChanged) Reset() {
 	*x = DecisionRuleChanged{}
-	mi := &file_parley_v1_event_proto_msgTypes[25]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +2333,7 @@ func (x *DecisionRuleChanged) String() string {
 func (*DecisionRuleChanged) ProtoMessage() {}
 
 func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[25]
+	mi := &file_parley_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +2346,7 @@ func (x *DecisionRuleChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionRuleChanged.ProtoReflect.Descriptor instead.
 func (*DecisionRuleChanged) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DecisionRuleChanged) GetDecisionRule() *DecisionRule {
@@ -2212,7 +2374,7 @@ type NegotiationSuspended struct {
 
 func (x *NegotiationSuspended) Reset() {
 	*x = NegotiationSuspended{}
-	mi := &file_parley_v1_event_proto_msgTypes[26]
+	mi := &file_parley_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2386,7 @@ func (x *NegotiationSuspended) String() string {
 func (*NegotiationSuspended) ProtoMessage() {}
 
 func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[26]
+	mi := &file_parley_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2399,7 @@ func (x *NegotiationSuspended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationSuspended.ProtoReflect.Descriptor instead.
 func (*NegotiationSuspended) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *NegotiationSuspended) GetReason() string {
@@ -2256,7 +2418,7 @@ type NegotiationResumed struct {
 
 func (x *NegotiationResumed) Reset() {
 	*x = NegotiationResumed{}
-	mi := &file_parley_v1_event_proto_msgTypes[27]
+	mi := &file_parley_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2430,7 @@ func (x *NegotiationResumed) String() string {
 func (*NegotiationResumed) ProtoMessage() {}
 
 func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[27]
+	mi := &file_parley_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2443,7 @@ func (x *NegotiationResumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationResumed.ProtoReflect.Descriptor instead.
 func (*NegotiationResumed) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 // NegotiationAbandoned records that the negotiation ended without agreement.
@@ -2295,7 +2457,7 @@ type NegotiationAbandoned struct {
 
 func (x *NegotiationAbandoned) Reset() {
 	*x = NegotiationAbandoned{}
-	mi := &file_parley_v1_event_proto_msgTypes[28]
+	mi := &file_parley_v1_event_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2307,7 +2469,7 @@ func (x *NegotiationAbandoned) String() string {
 func (*NegotiationAbandoned) ProtoMessage() {}
 
 func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[28]
+	mi := &file_parley_v1_event_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2320,7 +2482,7 @@ func (x *NegotiationAbandoned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NegotiationAbandoned.ProtoReflect.Descriptor instead.
 func (*NegotiationAbandoned) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{28}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *NegotiationAbandoned) GetReason() string {
@@ -2343,7 +2505,7 @@ type VotingDeadlineSet struct {
 
 func (x *VotingDeadlineSet) Reset() {
 	*x = VotingDeadlineSet{}
-	mi := &file_parley_v1_event_proto_msgTypes[29]
+	mi := &file_parley_v1_event_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2355,7 +2517,7 @@ func (x *VotingDeadlineSet) String() string {
 func (*VotingDeadlineSet) ProtoMessage() {}
 
 func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_event_proto_msgTypes[29]
+	mi := &file_parley_v1_event_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2368,7 +2530,7 @@ func (x *VotingDeadlineSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VotingDeadlineSet.ProtoReflect.Descriptor instead.
 func (*VotingDeadlineSet) Descriptor() ([]byte, []int) {
-	return file_parley_v1_event_proto_rawDescGZIP(), []int{29}
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *VotingDeadlineSet) GetAmendmentId() string {
@@ -2443,7 +2605,7 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xdd\x02\n" +
+	"textSha256\"\x8c\x03\n" +
 	"\x11AmendmentProposed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
@@ -2454,19 +2616,31 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
 	"counter_to\x18F \x01(\tR\tcounterTo\x12!\n" +
-	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\"t\n" +
+	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\x12-\n" +
+	"\x05parts\x18P \x03(\v2\x17.parley.v1.ProposedPartR\x05parts\"\x90\x01\n" +
+	"\fProposedPart\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x19\n" +
+	"\bpoint_id\x18\x02 \x01(\tR\apointId\x12#\n" +
+	"\rbase_revision\x18\x03 \x01(\x03R\fbaseRevision\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\"t\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n" +
 	"\fVotingClosed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12&\n" +
-	"\x05tally\x18\x02 \x01(\v2\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n" +
+	"\x05tally\x18\x02 \x01(\v2\x10.parley.v1.TallyR\x05tally\"\xbb\x01\n" +
 	"\x10AmendmentApplied\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12\x19\n" +
 	"\bpoint_id\x18\x02 \x01(\tR\apointId\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vtext_sha256\x18\x04 \x01(\tR\n" +
+	"textSha256\x12,\n" +
+	"\x05parts\x18P \x03(\v2\x16.parley.v1.AppliedPartR\x05parts\"e\n" +
+	"\vAppliedPart\x12\x19\n" +
+	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
+	"\vtext_sha256\x18\x03 \x01(\tR\n" +
 	"textSha256\"N\n" +
 	"\x11AmendmentRejected\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12\x16\n" +
@@ -2558,98 +2732,103 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
 	(*PointAdded)(nil),            // 2: parley.v1.PointAdded
 	(*AmendmentProposed)(nil),     // 3: parley.v1.AmendmentProposed
-	(*VoteCast)(nil),              // 4: parley.v1.VoteCast
-	(*VotingClosed)(nil),          // 5: parley.v1.VotingClosed
-	(*AmendmentApplied)(nil),      // 6: parley.v1.AmendmentApplied
-	(*AmendmentRejected)(nil),     // 7: parley.v1.AmendmentRejected
-	(*AmendmentWithdrawn)(nil),    // 8: parley.v1.AmendmentWithdrawn
-	(*AmendmentStaled)(nil),       // 9: parley.v1.AmendmentStaled
-	(*PointSignedOff)(nil),        // 10: parley.v1.PointSignedOff
-	(*SignOffRevoked)(nil),        // 11: parley.v1.SignOffRevoked
-	(*DocumentAccepted)(nil),      // 12: parley.v1.DocumentAccepted
-	(*NegotiationConcluded)(nil),  // 13: parley.v1.NegotiationConcluded
-	(*CredentialIssued)(nil),      // 14: parley.v1.CredentialIssued
-	(*CredentialRevoked)(nil),     // 15: parley.v1.CredentialRevoked
-	(*MemberAdded)(nil),           // 16: parley.v1.MemberAdded
-	(*MemberRemoved)(nil),         // 17: parley.v1.MemberRemoved
-	(*AcceptanceWithdrawn)(nil),   // 18: parley.v1.AcceptanceWithdrawn
-	(*CheckpointKeyRotated)(nil),  // 19: parley.v1.CheckpointKeyRotated
-	(*CommentPosted)(nil),         // 20: parley.v1.CommentPosted
-	(*CommentRetracted)(nil),      // 21: parley.v1.CommentRetracted
-	(*ParticipantAdded)(nil),      // 22: parley.v1.ParticipantAdded
-	(*ParticipantRemoved)(nil),    // 23: parley.v1.ParticipantRemoved
-	(*NegotiationRenamed)(nil),    // 24: parley.v1.NegotiationRenamed
-	(*DecisionRuleChanged)(nil),   // 25: parley.v1.DecisionRuleChanged
-	(*NegotiationSuspended)(nil),  // 26: parley.v1.NegotiationSuspended
-	(*NegotiationResumed)(nil),    // 27: parley.v1.NegotiationResumed
-	(*NegotiationAbandoned)(nil),  // 28: parley.v1.NegotiationAbandoned
-	(*VotingDeadlineSet)(nil),     // 29: parley.v1.VotingDeadlineSet
-	nil,                           // 30: parley.v1.DecisionRuleChanged.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
-	(*Participant)(nil),           // 32: parley.v1.Participant
-	(*DecisionRule)(nil),          // 33: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
-	(AmendmentKind)(0),            // 35: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 36: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 37: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 38: parley.v1.CheckpointRef
+	(*ProposedPart)(nil),          // 4: parley.v1.ProposedPart
+	(*VoteCast)(nil),              // 5: parley.v1.VoteCast
+	(*VotingClosed)(nil),          // 6: parley.v1.VotingClosed
+	(*AmendmentApplied)(nil),      // 7: parley.v1.AmendmentApplied
+	(*AppliedPart)(nil),           // 8: parley.v1.AppliedPart
+	(*AmendmentRejected)(nil),     // 9: parley.v1.AmendmentRejected
+	(*AmendmentWithdrawn)(nil),    // 10: parley.v1.AmendmentWithdrawn
+	(*AmendmentStaled)(nil),       // 11: parley.v1.AmendmentStaled
+	(*PointSignedOff)(nil),        // 12: parley.v1.PointSignedOff
+	(*SignOffRevoked)(nil),        // 13: parley.v1.SignOffRevoked
+	(*DocumentAccepted)(nil),      // 14: parley.v1.DocumentAccepted
+	(*NegotiationConcluded)(nil),  // 15: parley.v1.NegotiationConcluded
+	(*CredentialIssued)(nil),      // 16: parley.v1.CredentialIssued
+	(*CredentialRevoked)(nil),     // 17: parley.v1.CredentialRevoked
+	(*MemberAdded)(nil),           // 18: parley.v1.MemberAdded
+	(*MemberRemoved)(nil),         // 19: parley.v1.MemberRemoved
+	(*AcceptanceWithdrawn)(nil),   // 20: parley.v1.AcceptanceWithdrawn
+	(*CheckpointKeyRotated)(nil),  // 21: parley.v1.CheckpointKeyRotated
+	(*CommentPosted)(nil),         // 22: parley.v1.CommentPosted
+	(*CommentRetracted)(nil),      // 23: parley.v1.CommentRetracted
+	(*ParticipantAdded)(nil),      // 24: parley.v1.ParticipantAdded
+	(*ParticipantRemoved)(nil),    // 25: parley.v1.ParticipantRemoved
+	(*NegotiationRenamed)(nil),    // 26: parley.v1.NegotiationRenamed
+	(*DecisionRuleChanged)(nil),   // 27: parley.v1.DecisionRuleChanged
+	(*NegotiationSuspended)(nil),  // 28: parley.v1.NegotiationSuspended
+	(*NegotiationResumed)(nil),    // 29: parley.v1.NegotiationResumed
+	(*NegotiationAbandoned)(nil),  // 30: parley.v1.NegotiationAbandoned
+	(*VotingDeadlineSet)(nil),     // 31: parley.v1.VotingDeadlineSet
+	nil,                           // 32: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*Participant)(nil),           // 34: parley.v1.Participant
+	(*DecisionRule)(nil),          // 35: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 36: google.protobuf.Duration
+	(AmendmentKind)(0),            // 37: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 38: parley.v1.VoteChoice
+	(*Tally)(nil),                 // 39: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 40: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	31, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	33, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
-	4,  // 4: parley.v1.Event.vote_cast:type_name -> parley.v1.VoteCast
-	5,  // 5: parley.v1.Event.voting_closed:type_name -> parley.v1.VotingClosed
-	6,  // 6: parley.v1.Event.amendment_applied:type_name -> parley.v1.AmendmentApplied
-	7,  // 7: parley.v1.Event.amendment_rejected:type_name -> parley.v1.AmendmentRejected
-	8,  // 8: parley.v1.Event.amendment_withdrawn:type_name -> parley.v1.AmendmentWithdrawn
-	9,  // 9: parley.v1.Event.amendment_staled:type_name -> parley.v1.AmendmentStaled
-	10, // 10: parley.v1.Event.point_signed_off:type_name -> parley.v1.PointSignedOff
-	11, // 11: parley.v1.Event.sign_off_revoked:type_name -> parley.v1.SignOffRevoked
-	12, // 12: parley.v1.Event.document_accepted:type_name -> parley.v1.DocumentAccepted
-	13, // 13: parley.v1.Event.negotiation_concluded:type_name -> parley.v1.NegotiationConcluded
-	14, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
-	15, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
-	19, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
-	22, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
-	23, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
-	24, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
-	25, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
-	26, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
-	27, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
-	28, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
-	29, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
-	16, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
-	17, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
-	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
-	20, // 28: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
-	21, // 29: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
-	32, // 30: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	33, // 31: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	34, // 32: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
-	34, // 33: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
-	35, // 34: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	31, // 35: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
-	36, // 36: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	37, // 37: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	38, // 38: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	38, // 39: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	32, // 40: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
-	33, // 41: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
-	30, // 42: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
-	31, // 43: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	5,  // 4: parley.v1.Event.vote_cast:type_name -> parley.v1.VoteCast
+	6,  // 5: parley.v1.Event.voting_closed:type_name -> parley.v1.VotingClosed
+	7,  // 6: parley.v1.Event.amendment_applied:type_name -> parley.v1.AmendmentApplied
+	9,  // 7: parley.v1.Event.amendment_rejected:type_name -> parley.v1.AmendmentRejected
+	10, // 8: parley.v1.Event.amendment_withdrawn:type_name -> parley.v1.AmendmentWithdrawn
+	11, // 9: parley.v1.Event.amendment_staled:type_name -> parley.v1.AmendmentStaled
+	12, // 10: parley.v1.Event.point_signed_off:type_name -> parley.v1.PointSignedOff
+	13, // 11: parley.v1.Event.sign_off_revoked:type_name -> parley.v1.SignOffRevoked
+	14, // 12: parley.v1.Event.document_accepted:type_name -> parley.v1.DocumentAccepted
+	15, // 13: parley.v1.Event.negotiation_concluded:type_name -> parley.v1.NegotiationConcluded
+	16, // 14: parley.v1.Event.credential_issued:type_name -> parley.v1.CredentialIssued
+	17, // 15: parley.v1.Event.credential_revoked:type_name -> parley.v1.CredentialRevoked
+	21, // 16: parley.v1.Event.checkpoint_key_rotated:type_name -> parley.v1.CheckpointKeyRotated
+	24, // 17: parley.v1.Event.participant_added:type_name -> parley.v1.ParticipantAdded
+	25, // 18: parley.v1.Event.participant_removed:type_name -> parley.v1.ParticipantRemoved
+	26, // 19: parley.v1.Event.negotiation_renamed:type_name -> parley.v1.NegotiationRenamed
+	27, // 20: parley.v1.Event.decision_rule_changed:type_name -> parley.v1.DecisionRuleChanged
+	28, // 21: parley.v1.Event.negotiation_suspended:type_name -> parley.v1.NegotiationSuspended
+	29, // 22: parley.v1.Event.negotiation_resumed:type_name -> parley.v1.NegotiationResumed
+	30, // 23: parley.v1.Event.negotiation_abandoned:type_name -> parley.v1.NegotiationAbandoned
+	31, // 24: parley.v1.Event.voting_deadline_set:type_name -> parley.v1.VotingDeadlineSet
+	18, // 25: parley.v1.Event.member_added:type_name -> parley.v1.MemberAdded
+	19, // 26: parley.v1.Event.member_removed:type_name -> parley.v1.MemberRemoved
+	20, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
+	22, // 28: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
+	23, // 29: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
+	34, // 30: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	35, // 31: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	36, // 32: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	36, // 33: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	37, // 34: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	33, // 35: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	4,  // 36: parley.v1.AmendmentProposed.parts:type_name -> parley.v1.ProposedPart
+	37, // 37: parley.v1.ProposedPart.kind:type_name -> parley.v1.AmendmentKind
+	38, // 38: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	39, // 39: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	8,  // 40: parley.v1.AmendmentApplied.parts:type_name -> parley.v1.AppliedPart
+	40, // 41: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	40, // 42: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	34, // 43: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	35, // 44: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	32, // 45: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	33, // 46: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -2695,7 +2874,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

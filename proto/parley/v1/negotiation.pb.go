@@ -1181,7 +1181,11 @@ type PointAlternative struct {
 	// OPEN or PASSED.
 	State AmendmentState `protobuf:"varint,6,opt,name=state,proto3,enum=parley.v1.AmendmentState" json:"state,omitempty"`
 	// The amendment it answers, if it is a counter-proposal.
-	CounterTo     string `protobuf:"bytes,7,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	CounterTo string `protobuf:"bytes,7,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
+	// When the amendment is a package deal: its number of parts (`kind` and
+	// `text` are then those of its part on this point); 0 for a single
+	// change.
+	PackageParts  int32 `protobuf:"varint,80,opt,name=package_parts,json=packageParts,proto3" json:"package_parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1263,6 +1267,13 @@ func (x *PointAlternative) GetCounterTo() string {
 		return x.CounterTo
 	}
 	return ""
+}
+
+func (x *PointAlternative) GetPackageParts() int32 {
+	if x != nil {
+		return x.PackageParts
+	}
+	return 0
 }
 
 // PointRevision is one version of a point's text.
@@ -1520,7 +1531,13 @@ type Amendment struct {
 	CommentCount int32 `protobuf:"varint,72,opt,name=comment_count,json=commentCount,proto3" json:"comment_count,omitempty"`
 	// The STALE amendment this one re-proposes on its point's current text,
 	// as a resource name; empty if none. Output only.
-	RebasedFrom   string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	RebasedFrom string `protobuf:"bytes,90,opt,name=rebased_from,json=rebasedFrom,proto3" json:"rebased_from,omitempty"`
+	// A package deal's parts, in order: 2 to 32 changes (REPLACE, INSERT,
+	// DELETE) on different points, voted once and applied together by one
+	// event. Empty for a single change, which is `kind`, `point`,
+	// `base_revision`, `text`, `point_number` and `result_point` above; for a
+	// package those fields are unset and everything is in the parts.
+	Parts         []*AmendmentPart `protobuf:"bytes,80,rep,name=parts,proto3" json:"parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1730,6 +1747,107 @@ func (x *Amendment) GetRebasedFrom() string {
 	return ""
 }
 
+func (x *Amendment) GetParts() []*AmendmentPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+// AmendmentPart is one change of a package deal.
+type AmendmentPart struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the part does.
+	Kind AmendmentKind `protobuf:"varint,1,opt,name=kind,proto3,enum=parley.v1.AmendmentKind" json:"kind,omitempty"`
+	// The point it changes (REPLACE, DELETE) or inserts after (INSERT), as a
+	// resource name; empty for an INSERT at the start of the document.
+	Point string `protobuf:"bytes,2,opt,name=point,proto3" json:"point,omitempty"`
+	// The revision of `point` the part was drafted against; 0 for INSERT.
+	BaseRevision int64 `protobuf:"varint,3,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
+	// The new text for REPLACE and INSERT; empty for DELETE.
+	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	// Current display number of `point`; 0 when the part has no point or the
+	// point is no longer in the document. Output only.
+	PointNumber int32 `protobuf:"varint,5,opt,name=point_number,json=pointNumber,proto3" json:"point_number,omitempty"`
+	// Once the package is applied: the point the part changed, created or
+	// removed, as a resource name. Output only.
+	ResultPoint   string `protobuf:"bytes,6,opt,name=result_point,json=resultPoint,proto3" json:"result_point,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmendmentPart) Reset() {
+	*x = AmendmentPart{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmendmentPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmendmentPart) ProtoMessage() {}
+
+func (x *AmendmentPart) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmendmentPart.ProtoReflect.Descriptor instead.
+func (*AmendmentPart) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AmendmentPart) GetKind() AmendmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AmendmentKind_AMENDMENT_KIND_UNSPECIFIED
+}
+
+func (x *AmendmentPart) GetPoint() string {
+	if x != nil {
+		return x.Point
+	}
+	return ""
+}
+
+func (x *AmendmentPart) GetBaseRevision() int64 {
+	if x != nil {
+		return x.BaseRevision
+	}
+	return 0
+}
+
+func (x *AmendmentPart) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *AmendmentPart) GetPointNumber() int32 {
+	if x != nil {
+		return x.PointNumber
+	}
+	return 0
+}
+
+func (x *AmendmentPart) GetResultPoint() string {
+	if x != nil {
+		return x.ResultPoint
+	}
+	return ""
+}
+
 // Comment is a remark on a point or on an amendment, or a reply to another
 // comment. Comments are append-only: a retracted comment stays in the log,
 // and listings show it retracted, without its text.
@@ -1763,7 +1881,7 @@ type Comment struct {
 
 func (x *Comment) Reset() {
 	*x = Comment{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +1893,7 @@ func (x *Comment) String() string {
 func (*Comment) ProtoMessage() {}
 
 func (x *Comment) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[10]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +1906,7 @@ func (x *Comment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comment.ProtoReflect.Descriptor instead.
 func (*Comment) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{10}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Comment) GetName() string {
@@ -1883,7 +2001,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2013,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[11]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2026,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{11}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Vote) GetParticipant() string {
@@ -1982,7 +2100,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2112,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[12]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2125,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{12}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Tally) GetApprove() int32 {
@@ -2105,7 +2223,7 @@ type Acceptance struct {
 
 func (x *Acceptance) Reset() {
 	*x = Acceptance{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +2235,7 @@ func (x *Acceptance) String() string {
 func (*Acceptance) ProtoMessage() {}
 
 func (x *Acceptance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[13]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +2248,7 @@ func (x *Acceptance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Acceptance.ProtoReflect.Descriptor instead.
 func (*Acceptance) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{13}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Acceptance) GetParticipant() string {
@@ -2196,7 +2314,7 @@ type CheckpointRef struct {
 
 func (x *CheckpointRef) Reset() {
 	*x = CheckpointRef{}
-	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2208,7 +2326,7 @@ func (x *CheckpointRef) String() string {
 func (*CheckpointRef) ProtoMessage() {}
 
 func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_v1_negotiation_proto_msgTypes[14]
+	mi := &file_parley_v1_negotiation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2221,7 +2339,7 @@ func (x *CheckpointRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointRef.ProtoReflect.Descriptor instead.
 func (*CheckpointRef) Descriptor() ([]byte, []int) {
-	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{14}
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CheckpointRef) GetTreeSize() int64 {
@@ -2308,7 +2426,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\vdelete_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"deleteTime\x12?\n" +
 	"\falternatives\x18F \x03(\v2\x1b.parley.v1.PointAlternativeR\falternatives\x12#\n" +
-	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xff\x01\n" +
+	"\rcomment_count\x18G \x01(\x05R\fcommentCount\"\xa4\x02\n" +
 	"\x10PointAlternative\x12\x1c\n" +
 	"\tamendment\x18\x01 \x01(\tR\tamendment\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x12\n" +
@@ -2318,7 +2436,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"byMediator\x12/\n" +
 	"\x05state\x18\x06 \x01(\x0e2\x19.parley.v1.AmendmentStateR\x05state\x12\x1d\n" +
 	"\n" +
-	"counter_to\x18\a \x01(\tR\tcounterTo\"\xd7\x01\n" +
+	"counter_to\x18\a \x01(\tR\tcounterTo\x12#\n" +
+	"\rpackage_parts\x18P \x01(\x05R\fpackageParts\"\xd7\x01\n" +
 	"\rPointRevision\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
@@ -2338,7 +2457,7 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x06 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
 	"checkpoint\x12\x16\n" +
-	"\x06member\x182 \x01(\tR\x06member\"\xdd\a\n" +
+	"\x06member\x182 \x01(\tR\x06member\"\x8d\b\n" +
 	"\tAmendment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bproposer\x18\x02 \x01(\tR\bproposer\x12,\n" +
@@ -2369,7 +2488,15 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
 	"counter_to\x18G \x01(\tR\tcounterTo\x12#\n" +
 	"\rcomment_count\x18H \x01(\x05R\fcommentCount\x12!\n" +
-	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\"\xcb\x02\n" +
+	"\frebased_from\x18Z \x01(\tR\vrebasedFrom\x12.\n" +
+	"\x05parts\x18P \x03(\v2\x18.parley.v1.AmendmentPartR\x05parts\"\xd2\x01\n" +
+	"\rAmendmentPart\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.parley.v1.AmendmentKindR\x04kind\x12\x14\n" +
+	"\x05point\x18\x02 \x01(\tR\x05point\x12#\n" +
+	"\rbase_revision\x18\x03 \x01(\x03R\fbaseRevision\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12!\n" +
+	"\fpoint_number\x18\x05 \x01(\x05R\vpointNumber\x12!\n" +
+	"\fresult_point\x18\x06 \x01(\tR\vresultPoint\"\xcb\x02\n" +
 	"\aComment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x14\n" +
@@ -2473,7 +2600,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -2492,28 +2619,29 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*PointRevision)(nil),         // 14: parley.v1.PointRevision
 	(*SignOff)(nil),               // 15: parley.v1.SignOff
 	(*Amendment)(nil),             // 16: parley.v1.Amendment
-	(*Comment)(nil),               // 17: parley.v1.Comment
-	(*Vote)(nil),                  // 18: parley.v1.Vote
-	(*Tally)(nil),                 // 19: parley.v1.Tally
-	(*Acceptance)(nil),            // 20: parley.v1.Acceptance
-	(*CheckpointRef)(nil),         // 21: parley.v1.CheckpointRef
-	nil,                           // 22: parley.v1.DecisionRuleVersion.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(*AmendmentPart)(nil),         // 17: parley.v1.AmendmentPart
+	(*Comment)(nil),               // 18: parley.v1.Comment
+	(*Vote)(nil),                  // 19: parley.v1.Vote
+	(*Tally)(nil),                 // 20: parley.v1.Tally
+	(*Acceptance)(nil),            // 21: parley.v1.Acceptance
+	(*CheckpointRef)(nil),         // 22: parley.v1.CheckpointRef
+	nil,                           // 23: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
 	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	23, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	23, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
-	20, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
+	24, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	24, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	21, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
 	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
-	24, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
-	24, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	25, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	25, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
 	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
-	22, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	23, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
 	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
 	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
 	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
@@ -2521,32 +2649,34 @@ var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	15, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
 	15, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
 	14, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	23, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	24, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
 	13, // 20: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
 	4,  // 21: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
 	5,  // 22: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
-	23, // 23: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	23, // 24: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	21, // 25: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	24, // 23: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	24, // 24: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	22, // 25: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
 	4,  // 26: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
 	5,  // 27: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	18, // 28: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	19, // 29: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	23, // 30: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	23, // 31: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	23, // 32: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
-	24, // 33: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
-	23, // 34: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	23, // 35: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
-	6,  // 36: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	23, // 37: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	23, // 38: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	21, // 39: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	19, // 28: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	20, // 29: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	24, // 30: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	24, // 31: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	24, // 32: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	25, // 33: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	17, // 34: parley.v1.Amendment.parts:type_name -> parley.v1.AmendmentPart
+	4,  // 35: parley.v1.AmendmentPart.kind:type_name -> parley.v1.AmendmentKind
+	24, // 36: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	24, // 37: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 38: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	24, // 39: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	24, // 40: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	22, // 41: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -2560,7 +2690,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -704,7 +704,9 @@ type ProposeAmendmentRequest struct {
 	// COUNTER_TARGET_NOT_FOUND), be OPEN or PASSED (else FAILED_PRECONDITION
 	// COUNTER_TARGET_NOT_PENDING) and name the same point: a REPLACE or DELETE
 	// answers a REPLACE or DELETE of the same point, an INSERT an INSERT after
-	// the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH).
+	// the same point (else INVALID_ARGUMENT COUNTER_POINT_MISMATCH). A
+	// package deal counters, and is countered by, an amendment that shares a
+	// point with one of its parts in the same way.
 	CounterTo string `protobuf:"bytes,70,opt,name=counter_to,json=counterTo,proto3" json:"counter_to,omitempty"`
 	// Optional: re-propose a STALE amendment of the caller's participant on its
 	// point's current text, as a resource name. The server merges, word by
@@ -724,7 +726,8 @@ type ProposeAmendmentRequest struct {
 	// anchor, deleted since (FAILED_PRECONDITION POINT_DELETED); a pending
 	// amendment rebased from it already (FAILED_PRECONDITION ALREADY_REBASED);
 	// the current text already reads as the merge would make it
-	// (FAILED_PRECONDITION REBASE_UNCHANGED); the point changed again while the
+	// (FAILED_PRECONDITION REBASE_UNCHANGED); a package deal, which is proposed
+	// again whole (FAILED_PRECONDITION PACKAGE_NOT_REBASED); the point changed again while the
 	// server merged (ABORTED STALE_REVISION: retry); and changes that overlap
 	// (FAILED_PRECONDITION REBASE_CONFLICT). A REBASE_CONFLICT's ErrorInfo
 	// metadata shows the conflicts: `conflicts` (their number),
@@ -735,7 +738,18 @@ type ProposeAmendmentRequest struct {
 	// `conflictNTheirs` (what the point reads there now), each at most 200
 	// bytes. A DELETE rebases only onto a text that reads as when it was
 	// drafted: deleting every word overlaps any change.
-	RebaseOf      string `protobuf:"bytes,90,opt,name=rebase_of,json=rebaseOf,proto3" json:"rebase_of,omitempty"`
+	RebaseOf string `protobuf:"bytes,90,opt,name=rebase_of,json=rebaseOf,proto3" json:"rebase_of,omitempty"`
+	// A package deal: 2 to 32 changes on different points, voted once and
+	// applied together. Each part is checked as a single change is (kind,
+	// point, base revision, text; `point_number` and `result_point` are
+	// ignored). With parts, leave `kind`, `point`, `base_revision` and `text`
+	// unset (else INVALID_ARGUMENT PACKAGE_CONFLICT). Refused: one part alone
+	// (INVALID_ARGUMENT PACKAGE_TOO_SMALL: propose it as a single change), more
+	// than 32 (INVALID_ARGUMENT PACKAGE_TOO_LARGE), two parts that change the
+	// same point, two INSERTs after the same point, or an INSERT after a point
+	// another part deletes (INVALID_ARGUMENT PACKAGE_DUPLICATE_POINT). A part's
+	// own error names it: "part 2: ...".
+	Parts         []*AmendmentPart `protobuf:"bytes,80,rep,name=parts,proto3" json:"parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -838,6 +852,13 @@ func (x *ProposeAmendmentRequest) GetRebaseOf() string {
 		return x.RebaseOf
 	}
 	return ""
+}
+
+func (x *ProposeAmendmentRequest) GetParts() []*AmendmentPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
 }
 
 // ProposeAmendmentResponse is the response of ProposeAmendment.
@@ -1501,8 +1522,11 @@ type ApplyAmendmentResponse struct {
 	Point *Point `protobuf:"bytes,2,opt,name=point,proto3" json:"point,omitempty"`
 	// Amendments that went STALE because of this change.
 	StaledAmendments []string `protobuf:"bytes,3,rep,name=staled_amendments,json=staledAmendments,proto3" json:"staled_amendments,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// A package deal: every part's point after the change, in the order of its
+	// parts (`point` is the first of them).
+	Points        []*Point `protobuf:"bytes,80,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApplyAmendmentResponse) Reset() {
@@ -1552,6 +1576,13 @@ func (x *ApplyAmendmentResponse) GetPoint() *Point {
 func (x *ApplyAmendmentResponse) GetStaledAmendments() []string {
 	if x != nil {
 		return x.StaledAmendments
+	}
+	return nil
+}
+
+func (x *ApplyAmendmentResponse) GetPoints() []*Point {
+	if x != nil {
+		return x.Points
 	}
 	return nil
 }
@@ -4229,7 +4260,8 @@ type GetRedlineRequest_Revisions struct {
 type GetRedlineRequest_Amendment struct {
 	// An amendment's resource name: its text against the revision of its
 	// point it was drafted on (REPLACE), as a new point (INSERT), or the
-	// point's text at that revision removed (DELETE). One change.
+	// point's text at that revision removed (DELETE). One change; for a
+	// package deal one change per part, in the order of its parts.
 	Amendment string `protobuf:"bytes,2,opt,name=amendment,proto3,oneof"`
 }
 
@@ -4414,8 +4446,8 @@ func (x *RedlineProposal) GetText() string {
 // GetRedlineResponse is the response of GetRedline.
 type GetRedlineResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The changes: exactly one for `revisions`, `amendment` and `proposal`;
-	// this page of them for `document`.
+	// The changes: exactly one for `revisions`, `amendment` (one per part for
+	// a package deal) and `proposal`; this page of them for `document`.
 	Changes []*RedlineChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
 	// `document` only: token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -4514,7 +4546,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"b\n" +
 	"\x10GetPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf6\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x03\n" +
 	"\x17ProposeAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -4527,7 +4559,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
 	"counter_to\x18F \x01(\tR\tcounterTo\x12\x1b\n" +
-	"\trebase_of\x18Z \x01(\tR\brebaseOf\"N\n" +
+	"\trebase_of\x18Z \x01(\tR\brebaseOf\x12.\n" +
+	"\x05parts\x18P \x03(\v2\x18.parley.v1.AmendmentPartR\x05parts\"N\n" +
 	"\x18ProposeAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\")\n" +
 	"\x13GetAmendmentRequest\x12\x12\n" +
@@ -4569,11 +4602,12 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x15ApplyAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
-	"\tamendment\x18\x02 \x01(\tR\tamendment\"\xa1\x01\n" +
+	"\tamendment\x18\x02 \x01(\tR\tamendment\"\xcb\x01\n" +
 	"\x16ApplyAmendmentResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\x12&\n" +
 	"\x05point\x18\x02 \x01(\v2\x10.parley.v1.PointR\x05point\x12+\n" +
-	"\x11staled_amendments\x18\x03 \x03(\tR\x10staledAmendments\"m\n" +
+	"\x11staled_amendments\x18\x03 \x03(\tR\x10staledAmendments\x12(\n" +
+	"\x06points\x18P \x03(\v2\x10.parley.v1.PointR\x06points\"m\n" +
 	"\x16RejectAmendmentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
@@ -4902,13 +4936,14 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*Point)(nil),                      // 77: parley.v1.Point
 	(AmendmentKind)(0),                 // 78: parley.v1.AmendmentKind
 	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
-	(*Amendment)(nil),                  // 80: parley.v1.Amendment
-	(AmendmentState)(0),                // 81: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 82: parley.v1.VoteChoice
-	(*Event)(nil),                      // 83: parley.v1.Event
-	(*Member)(nil),                     // 84: parley.v1.Member
-	(*Comment)(nil),                    // 85: parley.v1.Comment
-	(*RedlineChange)(nil),              // 86: parley.v1.RedlineChange
+	(*AmendmentPart)(nil),              // 80: parley.v1.AmendmentPart
+	(*Amendment)(nil),                  // 81: parley.v1.Amendment
+	(AmendmentState)(0),                // 82: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 83: parley.v1.VoteChoice
+	(*Event)(nil),                      // 84: parley.v1.Event
+	(*Member)(nil),                     // 85: parley.v1.Member
+	(*Comment)(nil),                    // 86: parley.v1.Comment
+	(*RedlineChange)(nil),              // 87: parley.v1.RedlineChange
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
 	73, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
@@ -4923,121 +4958,123 @@ var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
 	77, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
 	78, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
 	79, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	80, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	81, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	80, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	80, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	82, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	80, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	77, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	80, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	77, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	77, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	76, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	83, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	73, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	84, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	76, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	76, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	73, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	76, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	74, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	72, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	76, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	79, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	80, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	85, // 47: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
-	85, // 48: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
-	85, // 49: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
-	69, // 50: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	70, // 51: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	78, // 52: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	86, // 53: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 54: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 55: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 56: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 57: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 58: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 59: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 60: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 61: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 62: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 63: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 64: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 65: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 66: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 67: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 68: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 69: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 70: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 71: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 72: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	46, // 73: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	48, // 74: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	50, // 75: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	52, // 76: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	54, // 77: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	56, // 78: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	58, // 79: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	60, // 80: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	39, // 81: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 82: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 83: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	68, // 84: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	62, // 85: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
-	64, // 86: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
-	66, // 87: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
-	1,  // 88: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 89: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 90: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 91: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 92: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 93: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 94: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 95: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 96: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 97: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 98: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 99: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 100: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 101: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 102: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 103: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 104: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 105: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 106: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	47, // 107: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	49, // 108: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	51, // 109: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	53, // 110: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	55, // 111: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	57, // 112: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	59, // 113: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	61, // 114: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	40, // 115: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 116: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 117: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	71, // 118: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	63, // 119: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
-	65, // 120: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
-	67, // 121: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
-	88, // [88:122] is the sub-list for method output_type
-	54, // [54:88] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	80, // 12: parley.v1.ProposeAmendmentRequest.parts:type_name -> parley.v1.AmendmentPart
+	81, // 13: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	81, // 14: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	82, // 15: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	81, // 16: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	81, // 17: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	83, // 18: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	81, // 19: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	81, // 20: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	81, // 21: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 22: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	77, // 23: parley.v1.ApplyAmendmentResponse.points:type_name -> parley.v1.Point
+	81, // 24: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	77, // 25: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	77, // 26: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	76, // 27: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34, // 28: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	84, // 29: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34, // 30: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	73, // 31: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	85, // 32: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	76, // 33: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	41, // 34: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	76, // 35: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 36: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	73, // 37: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	76, // 38: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 39: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 40: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	74, // 41: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	72, // 42: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	76, // 43: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 44: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 45: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	76, // 46: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	79, // 47: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	81, // 48: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	86, // 49: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	86, // 50: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	86, // 51: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	69, // 52: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	70, // 53: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	78, // 54: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	87, // 55: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	0,  // 56: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 57: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 58: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 59: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 60: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 61: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 62: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 63: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 64: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 65: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 66: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 67: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 68: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 69: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 70: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 71: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 72: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 73: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 74: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 75: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 76: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 77: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 78: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 79: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 80: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 81: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 82: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 83: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 84: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 85: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	68, // 86: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	62, // 87: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	64, // 88: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	66, // 89: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	1,  // 90: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 91: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 92: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 93: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 94: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 95: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 96: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 97: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 98: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 99: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 100: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 101: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 102: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 103: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 104: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 105: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 106: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 107: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 108: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 109: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 110: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 111: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 112: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 113: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 114: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 115: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 116: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 117: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 118: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 119: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	71, // 120: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	63, // 121: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	65, // 122: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	67, // 123: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	90, // [90:124] is the sub-list for method output_type
+	56, // [56:90] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }

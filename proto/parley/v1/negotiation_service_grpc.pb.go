@@ -96,7 +96,8 @@ type NegotiationServiceClient interface {
 	// Closes voting on an OPEN amendment and computes the outcome. Mediators
 	// only.
 	CloseVoting(ctx context.Context, in *CloseVotingRequest, opts ...grpc.CallOption) (*CloseVotingResponse, error)
-	// Applies a PASSED amendment to the document. Mediators only.
+	// Applies a PASSED amendment to the document. Mediators only. A package
+	// deal is applied whole by one event, or not at all.
 	ApplyAmendment(ctx context.Context, in *ApplyAmendmentRequest, opts ...grpc.CallOption) (*ApplyAmendmentResponse, error)
 	// Rejects a PASSED amendment. Mediators only.
 	RejectAmendment(ctx context.Context, in *RejectAmendmentRequest, opts ...grpc.CallOption) (*RejectAmendmentResponse, error)
@@ -560,7 +561,8 @@ type NegotiationServiceServer interface {
 	// Closes voting on an OPEN amendment and computes the outcome. Mediators
 	// only.
 	CloseVoting(context.Context, *CloseVotingRequest) (*CloseVotingResponse, error)
-	// Applies a PASSED amendment to the document. Mediators only.
+	// Applies a PASSED amendment to the document. Mediators only. A package
+	// deal is applied whole by one event, or not at all.
 	ApplyAmendment(context.Context, *ApplyAmendmentRequest) (*ApplyAmendmentResponse, error)
 	// Rejects a PASSED amendment. Mediators only.
 	RejectAmendment(context.Context, *RejectAmendmentRequest) (*RejectAmendmentResponse, error)

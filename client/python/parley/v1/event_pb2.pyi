@@ -15,23 +15,26 @@ class AcceptanceWithdrawn(_message.Message):
     def __init__(self, document_sha256: _Optional[str] = ...) -> None: ...
 
 class AmendmentApplied(_message.Message):
-    __slots__ = ["amendment_id", "point_id", "revision", "text_sha256"]
+    __slots__ = ["amendment_id", "parts", "point_id", "revision", "text_sha256"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
+    parts: _containers.RepeatedCompositeFieldContainer[AppliedPart]
     point_id: str
     revision: int
     text_sha256: str
-    def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, amendment_id: _Optional[str] = ..., point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[AppliedPart, _Mapping]]] = ...) -> None: ...
 
 class AmendmentProposed(_message.Message):
-    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "point_id", "rationale", "rebased_from", "text", "voting_deadline"]
+    __slots__ = ["amendment_id", "base_revision", "counter_to", "kind", "parts", "point_id", "rationale", "rebased_from", "text", "voting_deadline"]
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     POINT_ID_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     REBASED_FROM_FIELD_NUMBER: _ClassVar[int]
@@ -41,12 +44,13 @@ class AmendmentProposed(_message.Message):
     base_revision: int
     counter_to: str
     kind: _negotiation_pb2.AmendmentKind
+    parts: _containers.RepeatedCompositeFieldContainer[ProposedPart]
     point_id: str
     rationale: str
     rebased_from: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebased_from: _Optional[str] = ...) -> None: ...
+    def __init__(self, amendment_id: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebased_from: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[ProposedPart, _Mapping]]] = ...) -> None: ...
 
 class AmendmentRejected(_message.Message):
     __slots__ = ["amendment_id", "reason"]
@@ -69,6 +73,16 @@ class AmendmentWithdrawn(_message.Message):
     AMENDMENT_ID_FIELD_NUMBER: _ClassVar[int]
     amendment_id: str
     def __init__(self, amendment_id: _Optional[str] = ...) -> None: ...
+
+class AppliedPart(_message.Message):
+    __slots__ = ["point_id", "revision", "text_sha256"]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    point_id: str
+    revision: int
+    text_sha256: str
+    def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
 
 class CheckpointKeyRotated(_message.Message):
     __slots__ = ["previous_verifier_key", "verifier_key"]
@@ -314,6 +328,18 @@ class PointSignedOff(_message.Message):
     revision: int
     text_sha256: str
     def __init__(self, point_id: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., checkpoint: _Optional[_Union[_negotiation_pb2.CheckpointRef, _Mapping]] = ...) -> None: ...
+
+class ProposedPart(_message.Message):
+    __slots__ = ["base_revision", "kind", "point_id", "text"]
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    base_revision: int
+    kind: _negotiation_pb2.AmendmentKind
+    point_id: str
+    text: str
+    def __init__(self, kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point_id: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SignOffRevoked(_message.Message):
     __slots__ = ["point_id", "revision"]

@@ -61,7 +61,7 @@ class Acceptance(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., document_sha256: _Optional[str] = ..., accept_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., current: bool = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class Amendment(_message.Message):
-    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "decision_rule_version", "kind", "name", "not_voted", "point", "point_number", "proposer", "rationale", "rebased_from", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
+    __slots__ = ["base_revision", "by_mediator", "comment_count", "counter_to", "create_time", "decision_rule_version", "kind", "name", "not_voted", "parts", "point", "point_number", "proposer", "rationale", "rebased_from", "rejection_reason", "result_point", "sequence", "staled_by", "state", "tally", "text", "update_time", "votes", "voting_deadline", "voting_time_left"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
     COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class Amendment(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NOT_VOTED_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     POINT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PROPOSER_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +97,7 @@ class Amendment(_message.Message):
     kind: AmendmentKind
     name: str
     not_voted: _containers.RepeatedScalarFieldContainer[str]
+    parts: _containers.RepeatedCompositeFieldContainer[AmendmentPart]
     point: str
     point_number: int
     proposer: str
@@ -112,7 +114,23 @@ class Amendment(_message.Message):
     votes: _containers.RepeatedCompositeFieldContainer[Vote]
     voting_deadline: _timestamp_pb2.Timestamp
     voting_time_left: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_voted: _Optional[_Iterable[str]] = ..., decision_rule_version: _Optional[int] = ..., voting_time_left: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ..., rebased_from: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., proposer: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., state: _Optional[_Union[AmendmentState, str]] = ..., votes: _Optional[_Iterable[_Union[Vote, _Mapping]]] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., result_point: _Optional[str] = ..., rejection_reason: _Optional[str] = ..., staled_by: _Optional[str] = ..., point_number: _Optional[int] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., not_voted: _Optional[_Iterable[str]] = ..., decision_rule_version: _Optional[int] = ..., voting_time_left: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., by_mediator: bool = ..., counter_to: _Optional[str] = ..., comment_count: _Optional[int] = ..., rebased_from: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[AmendmentPart, _Mapping]]] = ...) -> None: ...
+
+class AmendmentPart(_message.Message):
+    __slots__ = ["base_revision", "kind", "point", "point_number", "result_point", "text"]
+    BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    POINT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    RESULT_POINT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    base_revision: int
+    kind: AmendmentKind
+    point: str
+    point_number: int
+    result_point: str
+    text: str
+    def __init__(self, kind: _Optional[_Union[AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., point_number: _Optional[int] = ..., result_point: _Optional[str] = ...) -> None: ...
 
 class CheckpointRef(_message.Message):
     __slots__ = ["root_hash", "tree_size"]
@@ -280,11 +298,12 @@ class Point(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., number: _Optional[int] = ..., text: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., status: _Optional[_Union[PointStatus, str]] = ..., sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., stale_sign_offs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[PointRevision, _Mapping]]] = ..., pending_amendment_count: _Optional[int] = ..., delete_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., alternatives: _Optional[_Iterable[_Union[PointAlternative, _Mapping]]] = ..., comment_count: _Optional[int] = ...) -> None: ...
 
 class PointAlternative(_message.Message):
-    __slots__ = ["amendment", "by_mediator", "counter_to", "kind", "proposer", "state", "text"]
+    __slots__ = ["amendment", "by_mediator", "counter_to", "kind", "package_parts", "proposer", "state", "text"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
     BY_MEDIATOR_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_PARTS_FIELD_NUMBER: _ClassVar[int]
     PROPOSER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -292,10 +311,11 @@ class PointAlternative(_message.Message):
     by_mediator: bool
     counter_to: str
     kind: AmendmentKind
+    package_parts: int
     proposer: str
     state: AmendmentState
     text: str
-    def __init__(self, amendment: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., text: _Optional[str] = ..., proposer: _Optional[str] = ..., by_mediator: bool = ..., state: _Optional[_Union[AmendmentState, str]] = ..., counter_to: _Optional[str] = ...) -> None: ...
+    def __init__(self, amendment: _Optional[str] = ..., kind: _Optional[_Union[AmendmentKind, str]] = ..., text: _Optional[str] = ..., proposer: _Optional[str] = ..., by_mediator: bool = ..., state: _Optional[_Union[AmendmentState, str]] = ..., counter_to: _Optional[str] = ..., package_parts: _Optional[int] = ...) -> None: ...
 
 class PointRevision(_message.Message):
     __slots__ = ["amendment", "create_time", "revision", "sequence", "text", "text_sha256"]

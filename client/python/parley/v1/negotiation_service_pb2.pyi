@@ -69,14 +69,16 @@ class ApplyAmendmentRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ...) -> None: ...
 
 class ApplyAmendmentResponse(_message.Message):
-    __slots__ = ["amendment", "point", "staled_amendments"]
+    __slots__ = ["amendment", "point", "points", "staled_amendments"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     STALED_AMENDMENTS_FIELD_NUMBER: _ClassVar[int]
     amendment: _negotiation_pb2.Amendment
     point: _negotiation_pb2.Point
+    points: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Point]
     staled_amendments: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., staled_amendments: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., staled_amendments: _Optional[_Iterable[str]] = ..., points: _Optional[_Iterable[_Union[_negotiation_pb2.Point, _Mapping]]] = ...) -> None: ...
 
 class CastVoteRequest(_message.Message):
     __slots__ = ["amendment", "choice", "reason", "request_id"]
@@ -357,11 +359,12 @@ class PostCommentResponse(_message.Message):
     def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
 
 class ProposeAmendmentRequest(_message.Message):
-    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "point", "rationale", "rebase_of", "request_id", "text", "voting_deadline"]
+    __slots__ = ["base_revision", "counter_to", "kind", "negotiation", "parts", "point", "rationale", "rebase_of", "request_id", "text", "voting_deadline"]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
     COUNTER_TO_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_FIELD_NUMBER: _ClassVar[int]
     REBASE_OF_FIELD_NUMBER: _ClassVar[int]
@@ -372,13 +375,14 @@ class ProposeAmendmentRequest(_message.Message):
     counter_to: str
     kind: _negotiation_pb2.AmendmentKind
     negotiation: str
+    parts: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.AmendmentPart]
     point: str
     rationale: str
     rebase_of: str
     request_id: str
     text: str
     voting_deadline: _timestamp_pb2.Timestamp
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebase_of: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., kind: _Optional[_Union[_negotiation_pb2.AmendmentKind, str]] = ..., point: _Optional[str] = ..., base_revision: _Optional[int] = ..., text: _Optional[str] = ..., rationale: _Optional[str] = ..., voting_deadline: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., counter_to: _Optional[str] = ..., rebase_of: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[_negotiation_pb2.AmendmentPart, _Mapping]]] = ...) -> None: ...
 
 class ProposeAmendmentResponse(_message.Message):
     __slots__ = ["amendment"]

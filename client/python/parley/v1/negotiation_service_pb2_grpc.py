@@ -288,7 +288,8 @@ class NegotiationServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ApplyAmendment(self, request, context):
-        """Applies a PASSED amendment to the document. Mediators only.
+        """Applies a PASSED amendment to the document. Mediators only. A package
+        deal is applied whole by one event, or not at all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

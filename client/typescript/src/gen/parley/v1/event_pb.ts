@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSL6AQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCRIUCgxyZWJhc2VkX2Zyb20YWiABKAkiVwoIVm90ZUNhc3QSFAoMYW1lbmRtZW50X2lkGAEgASgJEiUKBmNob2ljZRgCIAEoDjIVLnBhcmxleS52MS5Wb3RlQ2hvaWNlEg4KBnJlYXNvbhgDIAEoCSJFCgxWb3RpbmdDbG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEh8KBXRhbGx5GAIgASgLMhAucGFybGV5LnYxLlRhbGx5ImEKEEFtZW5kbWVudEFwcGxpZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhAKCHJldmlzaW9uGAMgASgDEhMKC3RleHRfc2hhMjU2GAQgASgJIjkKEUFtZW5kbWVudFJlamVjdGVkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiKgoSQW1lbmRtZW50V2l0aGRyYXduEhQKDGFtZW5kbWVudF9pZBgBIAEoCSJDCg9BbWVuZG1lbnRTdGFsZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEhoKEmNhdXNlX2FtZW5kbWVudF9pZBgCIAEoCSJ3Cg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiNAoOU2lnbk9mZlJldm9rZWQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMiWQoQRG9jdW1lbnRBY2NlcHRlZBIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkSLAoKY2hlY2twb2ludBgCIAEoCzIYLnBhcmxleS52MS5DaGVja3BvaW50UmVmIi8KFE5lZ290aWF0aW9uQ29uY2x1ZGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCSJeChBDcmVkZW50aWFsSXNzdWVkEhMKC3BhcnRpY2lwYW50GAEgASgJEhQKDHRva2VuX3NoYTI1NhgCIAEoCRIPCgdyb3RhdGVkGAMgASgIEg4KBm1lbWJlchgyIAEoCSI4ChFDcmVkZW50aWFsUmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYMiABKAkiVgoLTWVtYmVyQWRkZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIMCgRoZWFkGAQgASgIIjQKDU1lbWJlclJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkSDgoGbWVtYmVyGAIgASgJIi4KE0FjY2VwdGFuY2VXaXRoZHJhd24SFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIksKFENoZWNrcG9pbnRLZXlSb3RhdGVkEhQKDHZlcmlmaWVyX2tleRgBIAEoCRIdChVwcmV2aW91c192ZXJpZmllcl9rZXkYAiABKAkibAoNQ29tbWVudFBvc3RlZBISCgpjb21tZW50X2lkGAEgASgJEhAKCHBvaW50X2lkGAIgASgJEhQKDGFtZW5kbWVudF9pZBgDIAEoCRIRCglwYXJlbnRfaWQYBCABKAkSDAoEdGV4dBgFIAEoCSImChBDb21tZW50UmV0cmFjdGVkEhIKCmNvbW1lbnRfaWQYASABKAkiPwoQUGFydGljaXBhbnRBZGRlZBIrCgtwYXJ0aWNpcGFudBgBIAEoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudCIpChJQYXJ0aWNpcGFudFJlbW92ZWQSEwoLcGFydGljaXBhbnQYASABKAkiIwoSTmVnb3RpYXRpb25SZW5hbWVkEg0KBXRpdGxlGAEgASgJIrMBChNEZWNpc2lvblJ1bGVDaGFuZ2VkEi4KDWRlY2lzaW9uX3J1bGUYASABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEjwKB3dlaWdodHMYAiADKAsyKy5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZC5XZWlnaHRzRW50cnkaLgoMV2VpZ2h0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiJgoUTmVnb3RpYXRpb25TdXNwZW5kZWQSDgoGcmVhc29uGAEgASgJIhQKEk5lZ290aWF0aW9uUmVzdW1lZCImChROZWdvdGlhdGlvbkFiYW5kb25lZBIOCgZyZWFzb24YASABKAkiXgoRVm90aW5nRGVhZGxpbmVTZXQSFAoMYW1lbmRtZW50X2lkGAEgASgJEjMKD3ZvdGluZ19kZWFkbGluZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSKiAgoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCRIUCgxyZWJhc2VkX2Zyb20YWiABKAkSJgoFcGFydHMYUCADKAsyFy5wYXJsZXkudjEuUHJvcG9zZWRQYXJ0Im0KDFByb3Bvc2VkUGFydBImCgRraW5kGAEgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSEAoIcG9pbnRfaWQYAiABKAkSFQoNYmFzZV9yZXZpc2lvbhgDIAEoAxIMCgR0ZXh0GAQgASgJIlcKCFZvdGVDYXN0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkiRQoMVm90aW5nQ2xvc2VkEhQKDGFtZW5kbWVudF9pZBgBIAEoCRIfCgV0YWxseRgCIAEoCzIQLnBhcmxleS52MS5UYWxseSKIAQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkSJQoFcGFydHMYUCADKAsyFi5wYXJsZXkudjEuQXBwbGllZFBhcnQiRgoLQXBwbGllZFBhcnQSEAoIcG9pbnRfaWQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIncKDlBvaW50U2lnbmVkT2ZmEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEiwKCmNoZWNrcG9pbnQYBCABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiI0Cg5TaWduT2ZmUmV2b2tlZBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyJZChBEb2N1bWVudEFjY2VwdGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -488,6 +488,16 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
    * @generated from field: string rebased_from = 90;
    */
   rebasedFrom: string;
+
+  /**
+   * A package deal's parts, in order: 2 or more changes on different points,
+   * voted once and applied together. Empty for a single change, which is
+   * `kind`, `point_id`, `base_revision` and `text` above; for a package those
+   * four are unset.
+   *
+   * @generated from field: repeated parley.v1.ProposedPart parts = 80;
+   */
+  parts: ProposedPart[];
 };
 
 /**
@@ -496,6 +506,48 @@ export type AmendmentProposed = Message<"parley.v1.AmendmentProposed"> & {
  */
 export const AmendmentProposedSchema: GenMessage<AmendmentProposed> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 3);
+
+/**
+ * ProposedPart is one change of a package deal, as proposed.
+ *
+ * @generated from message parley.v1.ProposedPart
+ */
+export type ProposedPart = Message<"parley.v1.ProposedPart"> & {
+  /**
+   * What the part does.
+   *
+   * @generated from field: parley.v1.AmendmentKind kind = 1;
+   */
+  kind: AmendmentKind;
+
+  /**
+   * The point it changes, or inserts after; empty for an INSERT at the start.
+   *
+   * @generated from field: string point_id = 2;
+   */
+  pointId: string;
+
+  /**
+   * The revision of the point it was drafted against; 0 for INSERT.
+   *
+   * @generated from field: int64 base_revision = 3;
+   */
+  baseRevision: bigint;
+
+  /**
+   * The new text; empty for DELETE.
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message parley.v1.ProposedPart.
+ * Use `create(ProposedPartSchema)` to create a new message.
+ */
+export const ProposedPartSchema: GenMessage<ProposedPart> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 4);
 
 /**
  * VoteCast records a vote, or a change of vote, by the actor.
@@ -530,7 +582,7 @@ export type VoteCast = Message<"parley.v1.VoteCast"> & {
  * Use `create(VoteCastSchema)` to create a new message.
  */
 export const VoteCastSchema: GenMessage<VoteCast> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 4);
+  messageDesc(file_parley_v1_event, 5);
 
 /**
  * VotingClosed records the outcome of a vote.
@@ -558,7 +610,7 @@ export type VotingClosed = Message<"parley.v1.VotingClosed"> & {
  * Use `create(VotingClosedSchema)` to create a new message.
  */
 export const VotingClosedSchema: GenMessage<VotingClosed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 5);
+  messageDesc(file_parley_v1_event, 6);
 
 /**
  * AmendmentApplied records a change of the document.
@@ -593,6 +645,16 @@ export type AmendmentApplied = Message<"parley.v1.AmendmentApplied"> & {
    * @generated from field: string text_sha256 = 4;
    */
   textSha256: string;
+
+  /**
+   * A package deal's results, one per part in the order of its parts, all
+   * applied by this one event. Empty for a single change, whose result is
+   * `point_id`, `revision` and `text_sha256` above; for a package those are
+   * unset.
+   *
+   * @generated from field: repeated parley.v1.AppliedPart parts = 80;
+   */
+  parts: AppliedPart[];
 };
 
 /**
@@ -600,7 +662,43 @@ export type AmendmentApplied = Message<"parley.v1.AmendmentApplied"> & {
  * Use `create(AmendmentAppliedSchema)` to create a new message.
  */
 export const AmendmentAppliedSchema: GenMessage<AmendmentApplied> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 6);
+  messageDesc(file_parley_v1_event, 7);
+
+/**
+ * AppliedPart is what applying one part of a package deal did.
+ *
+ * @generated from message parley.v1.AppliedPart
+ */
+export type AppliedPart = Message<"parley.v1.AppliedPart"> & {
+  /**
+   * The point changed, created (INSERT: the new point's UUID) or removed
+   * (DELETE).
+   *
+   * @generated from field: string point_id = 1;
+   */
+  pointId: string;
+
+  /**
+   * The point's revision after the change; 0 for DELETE.
+   *
+   * @generated from field: int64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * Lowercase hex SHA-256 of the point's new text; empty for DELETE.
+   *
+   * @generated from field: string text_sha256 = 3;
+   */
+  textSha256: string;
+};
+
+/**
+ * Describes the message parley.v1.AppliedPart.
+ * Use `create(AppliedPartSchema)` to create a new message.
+ */
+export const AppliedPartSchema: GenMessage<AppliedPart> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 8);
 
 /**
  * AmendmentRejected records a mediator's rejection.
@@ -628,7 +726,7 @@ export type AmendmentRejected = Message<"parley.v1.AmendmentRejected"> & {
  * Use `create(AmendmentRejectedSchema)` to create a new message.
  */
 export const AmendmentRejectedSchema: GenMessage<AmendmentRejected> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 7);
+  messageDesc(file_parley_v1_event, 9);
 
 /**
  * AmendmentWithdrawn records a proposer's withdrawal.
@@ -649,7 +747,7 @@ export type AmendmentWithdrawn = Message<"parley.v1.AmendmentWithdrawn"> & {
  * Use `create(AmendmentWithdrawnSchema)` to create a new message.
  */
 export const AmendmentWithdrawnSchema: GenMessage<AmendmentWithdrawn> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 8);
+  messageDesc(file_parley_v1_event, 10);
 
 /**
  * AmendmentStaled records that an amendment can no longer apply.
@@ -677,7 +775,7 @@ export type AmendmentStaled = Message<"parley.v1.AmendmentStaled"> & {
  * Use `create(AmendmentStaledSchema)` to create a new message.
  */
 export const AmendmentStaledSchema: GenMessage<AmendmentStaled> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 9);
+  messageDesc(file_parley_v1_event, 11);
 
 /**
  * PointSignedOff records the actor's sign-off of a point.
@@ -720,7 +818,7 @@ export type PointSignedOff = Message<"parley.v1.PointSignedOff"> & {
  * Use `create(PointSignedOffSchema)` to create a new message.
  */
 export const PointSignedOffSchema: GenMessage<PointSignedOff> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 10);
+  messageDesc(file_parley_v1_event, 12);
 
 /**
  * SignOffRevoked records that the actor withdrew its sign-off of a point.
@@ -748,7 +846,7 @@ export type SignOffRevoked = Message<"parley.v1.SignOffRevoked"> & {
  * Use `create(SignOffRevokedSchema)` to create a new message.
  */
 export const SignOffRevokedSchema: GenMessage<SignOffRevoked> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 11);
+  messageDesc(file_parley_v1_event, 13);
 
 /**
  * DocumentAccepted records the actor's acceptance of the whole text.
@@ -777,7 +875,7 @@ export type DocumentAccepted = Message<"parley.v1.DocumentAccepted"> & {
  * Use `create(DocumentAcceptedSchema)` to create a new message.
  */
 export const DocumentAcceptedSchema: GenMessage<DocumentAccepted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 12);
+  messageDesc(file_parley_v1_event, 14);
 
 /**
  * NegotiationConcluded records that every delegation accepted the same text.
@@ -798,7 +896,7 @@ export type NegotiationConcluded = Message<"parley.v1.NegotiationConcluded"> & {
  * Use `create(NegotiationConcludedSchema)` to create a new message.
  */
 export const NegotiationConcludedSchema: GenMessage<NegotiationConcluded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 13);
+  messageDesc(file_parley_v1_event, 15);
 
 /**
  * CredentialIssued records a new token for a participant; any earlier token of
@@ -845,7 +943,7 @@ export type CredentialIssued = Message<"parley.v1.CredentialIssued"> & {
  * Use `create(CredentialIssuedSchema)` to create a new message.
  */
 export const CredentialIssuedSchema: GenMessage<CredentialIssued> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 14);
+  messageDesc(file_parley_v1_event, 16);
 
 /**
  * CredentialRevoked records that a participant's token stopped working.
@@ -874,7 +972,7 @@ export type CredentialRevoked = Message<"parley.v1.CredentialRevoked"> & {
  * Use `create(CredentialRevokedSchema)` to create a new message.
  */
 export const CredentialRevokedSchema: GenMessage<CredentialRevoked> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 15);
+  messageDesc(file_parley_v1_event, 17);
 
 /**
  * MemberAdded records a new named member of a participant. It holds no
@@ -917,7 +1015,7 @@ export type MemberAdded = Message<"parley.v1.MemberAdded"> & {
  * Use `create(MemberAddedSchema)` to create a new message.
  */
 export const MemberAddedSchema: GenMessage<MemberAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 16);
+  messageDesc(file_parley_v1_event, 18);
 
 /**
  * MemberRemoved records that a member no longer acts for its participant.
@@ -948,7 +1046,7 @@ export type MemberRemoved = Message<"parley.v1.MemberRemoved"> & {
  * Use `create(MemberRemovedSchema)` to create a new message.
  */
 export const MemberRemovedSchema: GenMessage<MemberRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 17);
+  messageDesc(file_parley_v1_event, 19);
 
 /**
  * AcceptanceWithdrawn records that the actor took back its acceptance of the
@@ -970,7 +1068,7 @@ export type AcceptanceWithdrawn = Message<"parley.v1.AcceptanceWithdrawn"> & {
  * Use `create(AcceptanceWithdrawnSchema)` to create a new message.
  */
 export const AcceptanceWithdrawnSchema: GenMessage<AcceptanceWithdrawn> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 18);
+  messageDesc(file_parley_v1_event, 20);
 
 /**
  * CheckpointKeyRotated records that the server's operator replaced the key
@@ -1006,7 +1104,7 @@ export type CheckpointKeyRotated = Message<"parley.v1.CheckpointKeyRotated"> & {
  * Use `create(CheckpointKeyRotatedSchema)` to create a new message.
  */
 export const CheckpointKeyRotatedSchema: GenMessage<CheckpointKeyRotated> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 19);
+  messageDesc(file_parley_v1_event, 21);
 
 /**
  * CommentPosted records a comment by the actor.
@@ -1056,7 +1154,7 @@ export type CommentPosted = Message<"parley.v1.CommentPosted"> & {
  * Use `create(CommentPostedSchema)` to create a new message.
  */
 export const CommentPostedSchema: GenMessage<CommentPosted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 20);
+  messageDesc(file_parley_v1_event, 22);
 
 /**
  * CommentRetracted records that the actor, the comment's author, retracted
@@ -1078,7 +1176,7 @@ export type CommentRetracted = Message<"parley.v1.CommentRetracted"> & {
  * Use `create(CommentRetractedSchema)` to create a new message.
  */
 export const CommentRetractedSchema: GenMessage<CommentRetracted> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 21);
+  messageDesc(file_parley_v1_event, 23);
 
 /**
  * ParticipantAdded records a new participant. A new delegation votes on the
@@ -1101,7 +1199,7 @@ export type ParticipantAdded = Message<"parley.v1.ParticipantAdded"> & {
  * Use `create(ParticipantAddedSchema)` to create a new message.
  */
 export const ParticipantAddedSchema: GenMessage<ParticipantAdded> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 22);
+  messageDesc(file_parley_v1_event, 24);
 
 /**
  * ParticipantRemoved records that a participant left; its credential stops
@@ -1126,7 +1224,7 @@ export type ParticipantRemoved = Message<"parley.v1.ParticipantRemoved"> & {
  * Use `create(ParticipantRemovedSchema)` to create a new message.
  */
 export const ParticipantRemovedSchema: GenMessage<ParticipantRemoved> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 23);
+  messageDesc(file_parley_v1_event, 25);
 
 /**
  * NegotiationRenamed records a new title.
@@ -1147,7 +1245,7 @@ export type NegotiationRenamed = Message<"parley.v1.NegotiationRenamed"> & {
  * Use `create(NegotiationRenamedSchema)` to create a new message.
  */
 export const NegotiationRenamedSchema: GenMessage<NegotiationRenamed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 24);
+  messageDesc(file_parley_v1_event, 26);
 
 /**
  * DecisionRuleChanged records the decision rule for amendments proposed from
@@ -1176,7 +1274,7 @@ export type DecisionRuleChanged = Message<"parley.v1.DecisionRuleChanged"> & {
  * Use `create(DecisionRuleChangedSchema)` to create a new message.
  */
 export const DecisionRuleChangedSchema: GenMessage<DecisionRuleChanged> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 25);
+  messageDesc(file_parley_v1_event, 27);
 
 /**
  * NegotiationSuspended records a pause.
@@ -1197,7 +1295,7 @@ export type NegotiationSuspended = Message<"parley.v1.NegotiationSuspended"> & {
  * Use `create(NegotiationSuspendedSchema)` to create a new message.
  */
 export const NegotiationSuspendedSchema: GenMessage<NegotiationSuspended> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 26);
+  messageDesc(file_parley_v1_event, 28);
 
 /**
  * NegotiationResumed records the end of a pause.
@@ -1212,7 +1310,7 @@ export type NegotiationResumed = Message<"parley.v1.NegotiationResumed"> & {
  * Use `create(NegotiationResumedSchema)` to create a new message.
  */
 export const NegotiationResumedSchema: GenMessage<NegotiationResumed> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 27);
+  messageDesc(file_parley_v1_event, 29);
 
 /**
  * NegotiationAbandoned records that the negotiation ended without agreement.
@@ -1233,7 +1331,7 @@ export type NegotiationAbandoned = Message<"parley.v1.NegotiationAbandoned"> & {
  * Use `create(NegotiationAbandonedSchema)` to create a new message.
  */
 export const NegotiationAbandonedSchema: GenMessage<NegotiationAbandoned> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 28);
+  messageDesc(file_parley_v1_event, 30);
 
 /**
  * VotingDeadlineSet records a new voting deadline for an OPEN amendment.
@@ -1261,5 +1359,5 @@ export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
  * Use `create(VotingDeadlineSetSchema)` to create a new message.
  */
 export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
-  messageDesc(file_parley_v1_event, 29);
+  messageDesc(file_parley_v1_event, 31);
 
