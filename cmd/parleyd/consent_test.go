@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/servertest"
 )
 
@@ -192,5 +195,130 @@ func TestBadConsent(t *testing.T) {
 	}
 	if len(got.GetNegotiation().GetSigningKeys()) != 3 || !got.GetNegotiation().GetSignaturesRequired() {
 		t.Errorf("the negotiation shows %d keys, signatures required %v; want 3, true", len(got.GetNegotiation().GetSigningKeys()), got.GetNegotiation().GetSignaturesRequired())
+	}
+}
+
+// TestSignedNegotiation concludes the 28-point plan with every consent
+// signed by the delegations' own keys, through the Go client against a real
+// parleyd, and verifies the whole log from scratch: every vote, sign-off
+// and acceptance carries a signature the verifier checks.
+func TestSignedNegotiation(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req := demo.CreateRequest()
+	req.RequestId, req.RequireSignatures = "", true
+	created := srv.Create(ctx, req)
+	key, err := parleyv1.NewAuditServiceClient(srv.Conn()).GetVerifierKey(servertest.As(ctx, srv.AdminToken), &parleyv1.GetVerifierKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(who string, signer *client.Signer) *client.Client {
+		v, err := client.NewLogVerifier(key.GetVerifierKey(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.New(srv.Addr, client.Options{Token: created.Tokens[who], Signer: signer, Verifier: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	delegations := map[string]*client.Client{}
+	for i, d := range demo.Delegations {
+		delegations[d] = dial(d, &client.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(10 + i)}, 32))})
+		if _, err := delegations[d].RegisterKey(ctx, created.Name, nil); err != nil {
+			t.Fatalf("%s registers its key: %v", d, err)
+		}
+	}
+	mediator := dial(demo.Mediator, nil)
+	ukraine := delegations["ukraine"]
+
+	doc, err := ukraine.Document(ctx, created.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Points) != 28 {
+		t.Fatalf("%d points, want 28", len(doc.Points))
+	}
+	a, err := ukraine.ProposeAmendment(ctx, &parleyv1.ProposeAmendmentRequest{Negotiation: created.Name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE,
+		Point: doc.Points[24].GetName(), BaseRevision: 1, Text: "Ukraine will hold elections 100 days after the ceasefire.", Rationale: "A date."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range demo.Delegations {
+		if _, err := delegations[d].CastVote(ctx, a.GetName(), parleyv1.VoteChoice_VOTE_CHOICE_APPROVE, ""); err != nil {
+			t.Fatalf("%s votes: %v", d, err)
+		}
+	}
+	if _, err := mediator.ApplyAmendment(ctx, a.GetName()); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range demo.Delegations {
+		doc, err := delegations[d].Document(ctx, created.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := delegations[d].SignOffPoints(ctx, created.Name, doc.Points); err != nil {
+				t.Fatalf("%s signs off every point: %v", d, err)
+			}
+			continue
+		}
+		for _, p := range doc.Points {
+			if _, err := delegations[d].SignOff(ctx, p); err != nil {
+				t.Fatalf("%s signs off point %d: %v", d, p.GetNumber(), err)
+			}
+		}
+	}
+	var concluded *parleyv1.Negotiation
+	for _, d := range demo.Delegations {
+		doc, err := delegations[d].Document(ctx, created.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if concluded, err = delegations[d].AcceptDocument(ctx, created.Name, doc.SHA256); err != nil {
+			t.Fatalf("%s accepts: %v", d, err)
+		}
+	}
+	if concluded.GetState() != parleyv1.NegotiationState_NEGOTIATION_STATE_CONCLUDED {
+		t.Fatalf("the negotiation is %v, want CONCLUDED", concluded.GetState())
+	}
+
+	// The whole log, from scratch, as any party would check it.
+	log, err := client.NewAuditLog(srv.Conn(), created.Name, key.GetVerifierKey(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := listAllEvents(t, servertest.As(ctx, srv.AdminToken), parleyv1.NewNegotiationServiceClient(srv.Conn()), created.Name, 1000)
+	if err := log.Add(events...); err != nil {
+		t.Fatalf("the signed log does not verify: %v", err)
+	}
+	if _, err := log.Sync(servertest.As(ctx, srv.AdminToken)); err != nil {
+		t.Fatal(err)
+	}
+	signed := map[string]int{}
+	for _, rec := range events {
+		e := rec.GetEvent()
+		var c *parleyv1.Consent
+		switch {
+		case e.GetVoteCast() != nil:
+			c = e.GetVoteCast().GetConsent()
+		case e.GetPointSignedOff() != nil:
+			c = e.GetPointSignedOff().GetConsent()
+		case e.GetDocumentAccepted() != nil:
+			c = e.GetDocumentAccepted().GetConsent()
+		default:
+			continue
+		}
+		if c == nil {
+			t.Errorf("event %d by %s is not signed", e.GetSequence(), e.GetActor())
+		}
+		signed[fmt.Sprintf("%T", e.GetPayload())]++
+	}
+	if signed["*parleyv1.Event_VoteCast"] != 4 || signed["*parleyv1.Event_PointSignedOff"] != 4*28 || signed["*parleyv1.Event_DocumentAccepted"] != 4 {
+		t.Errorf("signed events %v, want 4 votes, 112 sign-offs and 4 acceptances", signed)
 	}
 }
