@@ -231,3 +231,12 @@ func (c *Client) checkpointFor(ctx context.Context, negotiation string) (s *Sign
 	note, size, root, err = c.consentCheckpoint(ctx, negotiation)
 	return s, note, size, root, err
 }
+
+// RequireSignatures requires signed votes, sign-offs and acceptances in a
+// negotiation from now on (the administrator, or a mediator where the
+// negotiation lets mediators change it).
+func (c *Client) RequireSignatures(ctx context.Context, negotiation string) (*parleyv1.Negotiation, error) {
+	req := &parleyv1.RequireSignaturesRequest{RequestId: c.requestID(ctx), Negotiation: negotiation}
+	resp, err := invoke(ctx, c, req, c.svc.RequireSignatures)
+	return resp.GetNegotiation(), err
+}

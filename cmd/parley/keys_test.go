@@ -68,6 +68,9 @@ func TestSigningKey(t *testing.T) {
 		t.Fatalf("verify does not report the signed sign-off:\n%s", out)
 	}
 
+	if out := c.ok("negotiations", "show"); !strings.Contains(out, "signing key") || !strings.Contains(out, "of ukraine, registered at event 36, current") {
+		t.Fatalf("negotiations show does not list the key:\n%s", out)
+	}
 	c.ok("key", "rotate")
 	c.ok("sign-off", "3")
 	var v verification
@@ -81,6 +84,16 @@ func TestSigningKey(t *testing.T) {
 		t.Fatalf("the revoked key is not put aside: %v", err)
 	}
 	c.ok("verify")
+
+	// From now on the negotiation takes only signed consent.
+	admin := newCLI(t)
+	admin.ok("login", "--server", s.Addr, "--token", s.AdminToken, "--name", "admin")
+	if out := admin.ok("negotiations", "require-signatures", "-n", n.Name); !strings.Contains(out, "Signatures required from now on") {
+		t.Fatalf("require-signatures: %s", out)
+	}
+	if msg := c.fails(1, "sign-off", "6"); !strings.Contains(msg, "SIGNATURE_REQUIRED") {
+		t.Fatalf("an unsigned sign-off where signatures are required: %s", msg)
+	}
 
 	// Russia's key, read from the file $PARLEY_SIGNING_KEY_FILE names.
 	c.ok("login", "--import", tokens, "--as", "russia")
