@@ -166,6 +166,10 @@ func (d *decider) registerKey(c RegisterKey) error {
 	if _, used := d.n.SigningKeys[id]; used {
 		return Errorf(EALREADYEXISTS, "KEY_ALREADY_REGISTERED", "key %s was registered in this negotiation already; a key is registered once", id)
 	}
+	if c.Replaces == "" && len(c.ReplacesSignature) > 0 {
+		// Nothing would check it, and the log would keep it.
+		return Errorf(EINVALID, "SIGNATURE_MALFORMED", "replaces_signature goes with replaces, the key rotated out")
+	}
 	current, has := d.n.CurrentKey(d.m.Actor, d.member())
 	switch {
 	case has && c.Replaces == "":

@@ -227,6 +227,12 @@ var consentRefusals = []refusal{
 			c.Choice = workflow.ChoiceAbstain
 			return russia, c
 		}},
+	{name: "a first key with a rotation's second signature", code: workflow.EINVALID, reason: "SIGNATURE_MALFORMED",
+		run: func(f *fixture) (string, workflow.Command) {
+			c := registerCmd(f.t, ukraine, ukraineKey)
+			c.ReplacesSignature = make([]byte, 1<<20)
+			return ukraine, c
+		}},
 	{name: "key of 31 bytes", code: workflow.EINVALID, reason: "KEY_MALFORMED",
 		run: func(f *fixture) (string, workflow.Command) {
 			c := registerCmd(f.t, ukraine, ukraineKey)

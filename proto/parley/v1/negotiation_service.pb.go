@@ -4506,7 +4506,7 @@ type RegisterKeyRequest struct {
 	// KEY_ROTATION_REQUIRED).
 	Replaces string `protobuf:"bytes,5,opt,name=replaces,proto3" json:"replaces,omitempty"`
 	// Signature by the replaced key over the same statement; required with
-	// `replaces`.
+	// `replaces`, refused without it (INVALID_ARGUMENT SIGNATURE_MALFORMED).
 	ReplacesSignature []byte `protobuf:"bytes,6,opt,name=replaces_signature,json=replacesSignature,proto3" json:"replaces_signature,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

@@ -2472,7 +2472,7 @@ export type RegisterKeyRequest = Message<"parley.v1.RegisterKeyRequest"> & {
 
   /**
    * Signature by the replaced key over the same statement; required with
-   * `replaces`.
+   * `replaces`, refused without it (INVALID_ARGUMENT SIGNATURE_MALFORMED).
    *
    * @generated from field: bytes replaces_signature = 6;
    */
