@@ -156,7 +156,12 @@ func (a *app) changeCommands() []*cobra.Command {
 	for _, c := range []*cobra.Command{suspend, abandon} {
 		c.Flags().StringVar(&reason, "reason", "", "why")
 	}
-	return []*cobra.Command{add, remove, setRule, rename, suspend, resume, abandon}
+	requireSignatures := a.negotiationChange("require-signatures", "Require every vote, sign-off and acceptance from now on to be signed by its member's key (final)", 0, "",
+		func(ctx context.Context, name string, _ []string) (*parleyv1.Negotiation, string, error) {
+			n, err := a.cl.RequireSignatures(ctx, name)
+			return n, "Signatures required from now on:", err
+		})
+	return []*cobra.Command{add, remove, setRule, rename, suspend, resume, abandon, requireSignatures}
 }
 
 // deadlineCommand sets voting deadlines.

@@ -105,6 +105,16 @@ func (a *app) printNegotiation(w io.Writer, n *parleyv1.Negotiation) error {
 	if n.GetMediatorsMayChange() {
 		fmt.Fprintf(t, "changes\tby the administrator or a mediator\n")
 	}
+	if n.GetSignaturesRequired() {
+		fmt.Fprintf(t, "signatures\trequired since event %d\n", n.GetSignaturesRequiredSequence())
+	}
+	for _, k := range n.GetSigningKeys() {
+		state := "current"
+		if k.GetEndSequence() != 0 {
+			state = fmt.Sprintf("ended at event %d", k.GetEndSequence())
+		}
+		fmt.Fprintf(t, "signing key\t%s of %s, registered at event %d, %s\n", shortHash(k.GetKeyId()), memberText(k.GetParticipant(), k.GetMember()), k.GetSequence(), state)
+	}
 	fmt.Fprintf(t, "created\t%s\n", timeText(n.GetCreateTime()))
 	fmt.Fprintf(t, "document\t%d points, %d agreed, %s pending\n", n.GetPointCount(), n.GetAgreedPointCount(),
 		plural(int(n.GetPendingAmendmentCount()), "amendment", "amendments"))
@@ -152,6 +162,7 @@ func (a *app) createCommand() *cobra.Command {
 
 		mediatorsMayChange                bool
 		votingDuration, maxVotingDuration time.Duration
+		requireSignatures                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create --title TITLE --file TEXT --delegation ID... --mediator ID... [--rule RULE]",
@@ -183,7 +194,7 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 				return err
 			}
 			req := &parleyv1.CreateNegotiationRequest{Title: title, DecisionRule: decisionRule, MediatorsMayChange: mediatorsMayChange,
-				ObserversMayComment: observersComment}
+				ObserversMayComment: observersComment, RequireSignatures: requireSignatures}
 			if votingDuration > 0 {
 				req.DefaultVotingDuration = durationpb.New(votingDuration)
 			}
@@ -244,6 +255,7 @@ Rules: consensus (no delegation rejects, one approves), unanimity, majority
 	f.Float64Var(&threshold, "threshold", 0, "for --rule qualified: the percentage of the weight that must approve")
 	f.BoolVar(&mediatorsMayChange, "mediators-may-change", false, "let mediators add and remove participants, rename, change the rule, suspend, resume and abandon")
 	f.DurationVar(&votingDuration, "voting-duration", 0, "default voting deadline of new amendments, after their proposal (e.g. 72h; 0: none)")
+	f.BoolVar(&requireSignatures, "require-signatures", false, "require every vote, sign-off and acceptance to be signed by its member's registered key (see 'parley key')")
 	f.DurationVar(&maxVotingDuration, "max-voting-duration", 0, "the latest any voting deadline may be, after the proposal (0: the server's 366 days)")
 	return cmd
 }

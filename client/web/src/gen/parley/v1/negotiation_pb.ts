@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/negotiation.proto.
  */
 export const file_parley_v1_negotiation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSKEBgoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUSNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i1gEKE0RlY2lzaW9uUnVsZVZlcnNpb24SDwoHdmVyc2lvbhgBIAEoBRIuCg1kZWNpc2lvbl9ydWxlGAIgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRI8Cgd3ZWlnaHRzGAMgAygLMisucGFybGV5LnYxLkRlY2lzaW9uUnVsZVZlcnNpb24uV2VpZ2h0c0VudHJ5EhAKCHNlcXVlbmNlGAQgASgDGi4KDFdlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpoBCgtQYXJ0aWNpcGFudBIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSHQoEcm9sZRgDIAEoDjIPLnBhcmxleS52MS5Sb2xlEg4KBndlaWdodBgEIAEoBRIWCg5oYXNfY3JlZGVudGlhbBgFIAEoCBIiCgdtZW1iZXJzGDIgAygLMhEucGFybGV5LnYxLk1lbWJlciJQCgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgiaQoMRGVjaXNpb25SdWxlEikKBm1ldGhvZBgBIAEoDjIZLnBhcmxleS52MS5EZWNpc2lvbk1ldGhvZBIOCgZxdW9ydW0YAiABKAUSHgoWdGhyZXNob2xkX2Jhc2lzX3BvaW50cxgDIAEoBSKrAwoFUG9pbnQSDAoEbmFtZRgBIAEoCRIKCgJpZBgCIAEoCRIOCgZudW1iZXIYAyABKAUSDAoEdGV4dBgEIAEoCRIQCghyZXZpc2lvbhgFIAEoAxITCgt0ZXh0X3NoYTI1NhgGIAEoCRImCgZzdGF0dXMYByABKA4yFi5wYXJsZXkudjEuUG9pbnRTdGF0dXMSJQoJc2lnbl9vZmZzGAggAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoPc3RhbGVfc2lnbl9vZmZzGAkgAygLMhIucGFybGV5LnYxLlNpZ25PZmYSKwoJcmV2aXNpb25zGAogAygLMhgucGFybGV5LnYxLlBvaW50UmV2aXNpb24SHwoXcGVuZGluZ19hbWVuZG1lbnRfY291bnQYCyABKAUSLwoLZGVsZXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDGFsdGVybmF0aXZlcxhGIAMoCzIbLnBhcmxleS52MS5Qb2ludEFsdGVybmF0aXZlEhUKDWNvbW1lbnRfY291bnQYRyABKAUi1wEKEFBvaW50QWx0ZXJuYXRpdmUSEQoJYW1lbmRtZW50GAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIMCgR0ZXh0GAMgASgJEhAKCHByb3Bvc2VyGAQgASgJEhMKC2J5X21lZGlhdG9yGAUgASgIEigKBXN0YXRlGAYgASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEhIKCmNvdW50ZXJfdG8YByABKAkSFQoNcGFja2FnZV9wYXJ0cxhQIAEoBSKaAQoNUG9pbnRSZXZpc2lvbhIQCghyZXZpc2lvbhgBIAEoAxIMCgR0ZXh0GAIgASgJEhMKC3RleHRfc2hhMjU2GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIQCghzZXF1ZW5jZRgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAixAEKB1NpZ25PZmYSEwoLcGFydGljaXBhbnQYASABKAkSEAoIcmV2aXNpb24YAiABKAMSEwoLdGV4dF9zaGEyNTYYAyABKAkSLQoJc2lnbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIu0FCglBbWVuZG1lbnQSDAoEbmFtZRgBIAEoCRIQCghwcm9wb3NlchgCIAEoCRImCgRraW5kGAMgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYBCABKAkSFQoNYmFzZV9yZXZpc2lvbhgFIAEoAxIMCgR0ZXh0GAYgASgJEhEKCXJhdGlvbmFsZRgHIAEoCRIoCgVzdGF0ZRgIIAEoDjIZLnBhcmxleS52MS5BbWVuZG1lbnRTdGF0ZRIeCgV2b3RlcxgJIAMoCzIPLnBhcmxleS52MS5Wb3RlEh8KBXRhbGx5GAogASgLMhAucGFybGV5LnYxLlRhbGx5Ei8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYDSABKAMSFAoMcmVzdWx0X3BvaW50GA4gASgJEhgKEHJlamVjdGlvbl9yZWFzb24YDyABKAkSEQoJc3RhbGVkX2J5GBAgASgJEhQKDHBvaW50X251bWJlchgRIAEoBRIzCg92b3RpbmdfZGVhZGxpbmUYPCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCW5vdF92b3RlZBg9IAMoCRIdChVkZWNpc2lvbl9ydWxlX3ZlcnNpb24YPiABKAUSMwoQdm90aW5nX3RpbWVfbGVmdBg/IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhITCgtieV9tZWRpYXRvchhGIAEoCBISCgpjb3VudGVyX3RvGEcgASgJEhUKDWNvbW1lbnRfY291bnQYSCABKAUSFAoMcmViYXNlZF9mcm9tGFogASgJEicKBXBhcnRzGFAgAygLMhgucGFybGV5LnYxLkFtZW5kbWVudFBhcnQilwEKDUFtZW5kbWVudFBhcnQSJgoEa2luZBgBIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEg0KBXBvaW50GAIgASgJEhUKDWJhc2VfcmV2aXNpb24YAyABKAMSDAoEdGV4dBgEIAEoCRIUCgxwb2ludF9udW1iZXIYBSABKAUSFAoMcmVzdWx0X3BvaW50GAYgASgJIu8BCgdDb21tZW50EgwKBG5hbWUYASABKAkSDgoGYXV0aG9yGAIgASgJEg0KBXBvaW50GAMgASgJEhEKCWFtZW5kbWVudBgEIAEoCRIOCgZwYXJlbnQYBSABKAkSDAoEdGV4dBgGIAEoCRIRCglyZXRyYWN0ZWQYByABKAgSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJldHJhY3RfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYCiABKAMiowEKBFZvdGUSEwoLcGFydGljaXBhbnQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJEi0KCWNhc3RfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBSABKAMSDgoGbWVtYmVyGDIgASgJItgBCgVUYWxseRIPCgdhcHByb3ZlGAEgASgFEg4KBnJlamVjdBgCIAEoBRIPCgdhYnN0YWluGAMgASgFEhEKCW5vdF92b3RlZBgEIAEoBRIYChBhcHByb3Zpbmdfd2VpZ2h0GAUgASgDEhQKDHRvdGFsX3dlaWdodBgGIAEoAxISCgpxdW9ydW1fbWV0GAcgASgIEg4KBnBhc3NlZBgIIAEoCBIaChJjbG9zZWRfYnlfbWVkaWF0b3IYCSABKAgSGgoSY2xvc2VkX2J5X2RlYWRsaW5lGDwgASgIIswBCgpBY2NlcHRhbmNlEhMKC3BhcnRpY2lwYW50GAEgASgJEhcKD2RvY3VtZW50X3NoYTI1NhgCIAEoCRIvCgthY2NlcHRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIc2VxdWVuY2UYBCABKAMSDwoHY3VycmVudBgFIAEoCBIsCgpjaGVja3BvaW50GAYgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSDgoGbWVtYmVyGDIgASgJIjUKDUNoZWNrcG9pbnRSZWYSEQoJdHJlZV9zaXplGAEgASgDEhEKCXJvb3RfaGFzaBgCIAEoDCq0AQoQTmVnb3RpYXRpb25TdGF0ZRIhCh1ORUdPVElBVElPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFk5FR09USUFUSU9OX1NUQVRFX09QRU4QARIfChtORUdPVElBVElPTl9TVEFURV9DT05DTFVERUQQAhIfChtORUdPVElBVElPTl9TVEFURV9TVVNQRU5ERUQQAxIfChtORUdPVElBVElPTl9TVEFURV9BQkFORE9ORUQQBCpXCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABITCg9ST0xFX0RFTEVHQVRJT04QARIRCg1ST0xFX01FRElBVE9SEAISEQoNUk9MRV9PQlNFUlZFUhADKqwBCg5EZWNpc2lvbk1ldGhvZBIfChtERUNJU0lPTl9NRVRIT0RfVU5TUEVDSUZJRUQQABIdChlERUNJU0lPTl9NRVRIT0RfQ09OU0VOU1VTEAESHQoZREVDSVNJT05fTUVUSE9EX1VOQU5JTUlUWRACEhwKGERFQ0lTSU9OX01FVEhPRF9NQUpPUklUWRADEh0KGURFQ0lTSU9OX01FVEhPRF9RVUFMSUZJRUQQBCp4CgtQb2ludFN0YXR1cxIcChhQT0lOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRQT0lOVF9TVEFUVVNfUEVORElORxABEhcKE1BPSU5UX1NUQVRVU19BR1JFRUQQAhIYChRQT0lOVF9TVEFUVVNfREVMRVRFRBADKoEBCg1BbWVuZG1lbnRLaW5kEh4KGkFNRU5ETUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWQU1FTkRNRU5UX0tJTkRfUkVQTEFDRRABEhkKFUFNRU5ETUVOVF9LSU5EX0lOU0VSVBACEhkKFUFNRU5ETUVOVF9LSU5EX0RFTEVURRADKvgBCg5BbWVuZG1lbnRTdGF0ZRIfChtBTUVORE1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBTUVORE1FTlRfU1RBVEVfT1BFThABEhoKFkFNRU5ETUVOVF9TVEFURV9QQVNTRUQQAhIaChZBTUVORE1FTlRfU1RBVEVfRkFJTEVEEAMSGwoXQU1FTkRNRU5UX1NUQVRFX0FQUExJRUQQBBIcChhBTUVORE1FTlRfU1RBVEVfUkVKRUNURUQQBRIdChlBTUVORE1FTlRfU1RBVEVfV0lUSERSQVdOEAYSGQoVQU1FTkRNRU5UX1NUQVRFX1NUQUxFEAcqcwoKVm90ZUNob2ljZRIbChdWT1RFX0NIT0lDRV9VTlNQRUNJRklFRBAAEhcKE1ZPVEVfQ0hPSUNFX0FQUFJPVkUQARIWChJWT1RFX0NIT0lDRV9SRUpFQ1QQAhIXChNWT1RFX0NIT0lDRV9BQlNUQUlOEANCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChtwYXJsZXkvdjEvbmVnb3RpYXRpb24ucHJvdG8SCXBhcmxleS52MSL0BgoLTmVnb3RpYXRpb24SDAoEbmFtZRgBIAEoCRINCgV0aXRsZRgCIAEoCRIqCgVzdGF0ZRgDIAEoDjIbLnBhcmxleS52MS5OZWdvdGlhdGlvblN0YXRlEiwKDHBhcnRpY2lwYW50cxgEIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAUgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoNY29uY2x1ZGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPZG9jdW1lbnRfc2hhMjU2GAggASgJEhUKDWxhc3Rfc2VxdWVuY2UYCSABKAMSEwoLcG9pbnRfY291bnQYCiABKAUSGgoSYWdyZWVkX3BvaW50X2NvdW50GAsgASgFEh8KF3BlbmRpbmdfYW1lbmRtZW50X2NvdW50GAwgASgFEioKC2FjY2VwdGFuY2VzGA0gAygLMhUucGFybGV5LnYxLkFjY2VwdGFuY2USHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIEhUKDWNvbW1lbnRfY291bnQYRyABKAUSNAoUcmVtb3ZlZF9wYXJ0aWNpcGFudHMYPCADKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQSPgoWZGVjaXNpb25fcnVsZV92ZXJzaW9ucxg9IAMoCzIeLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGD4gASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YQCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGwoTc2lnbmF0dXJlc19yZXF1aXJlZBhkIAEoCBIkChxzaWduYXR1cmVzX3JlcXVpcmVkX3NlcXVlbmNlGGUgASgDEisKDHNpZ25pbmdfa2V5cxhmIAMoCzIVLnBhcmxleS52MS5TaWduaW5nS2V5ItYBChNEZWNpc2lvblJ1bGVWZXJzaW9uEg8KB3ZlcnNpb24YASABKAUSLgoNZGVjaXNpb25fcnVsZRgCIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgDIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVWZXJzaW9uLldlaWdodHNFbnRyeRIQCghzZXF1ZW5jZRgEIAEoAxouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASLGAQoLUGFydGljaXBhbnQSCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEh0KBHJvbGUYAyABKA4yDy5wYXJsZXkudjEuUm9sZRIOCgZ3ZWlnaHQYBCABKAUSFgoOaGFzX2NyZWRlbnRpYWwYBSABKAgSIgoHbWVtYmVycxgyIAMoCzIRLnBhcmxleS52MS5NZW1iZXISKgoLc2lnbmluZ19rZXkYZCABKAsyFS5wYXJsZXkudjEuU2lnbmluZ0tleSJ8CgZNZW1iZXISCgoCaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEgwKBGhlYWQYAyABKAgSFgoOaGFzX2NyZWRlbnRpYWwYBCABKAgSKgoLc2lnbmluZ19rZXkYZCABKAsyFS5wYXJsZXkudjEuU2lnbmluZ0tleSJpCgxEZWNpc2lvblJ1bGUSKQoGbWV0aG9kGAEgASgOMhkucGFybGV5LnYxLkRlY2lzaW9uTWV0aG9kEg4KBnF1b3J1bRgCIAEoBRIeChZ0aHJlc2hvbGRfYmFzaXNfcG9pbnRzGAMgASgFIqsDCgVQb2ludBIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgJEg4KBm51bWJlchgDIAEoBRIMCgR0ZXh0GAQgASgJEhAKCHJldmlzaW9uGAUgASgDEhMKC3RleHRfc2hhMjU2GAYgASgJEiYKBnN0YXR1cxgHIAEoDjIWLnBhcmxleS52MS5Qb2ludFN0YXR1cxIlCglzaWduX29mZnMYCCADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCg9zdGFsZV9zaWduX29mZnMYCSADKAsyEi5wYXJsZXkudjEuU2lnbk9mZhIrCglyZXZpc2lvbnMYCiADKAsyGC5wYXJsZXkudjEuUG9pbnRSZXZpc2lvbhIfChdwZW5kaW5nX2FtZW5kbWVudF9jb3VudBgLIAEoBRIvCgtkZWxldGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoMYWx0ZXJuYXRpdmVzGEYgAygLMhsucGFybGV5LnYxLlBvaW50QWx0ZXJuYXRpdmUSFQoNY29tbWVudF9jb3VudBhHIAEoBSLXAQoQUG9pbnRBbHRlcm5hdGl2ZRIRCglhbWVuZG1lbnQYASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEgwKBHRleHQYAyABKAkSEAoIcHJvcG9zZXIYBCABKAkSEwoLYnlfbWVkaWF0b3IYBSABKAgSKAoFc3RhdGUYBiABKA4yGS5wYXJsZXkudjEuQW1lbmRtZW50U3RhdGUSEgoKY291bnRlcl90bxgHIAEoCRIVCg1wYWNrYWdlX3BhcnRzGFAgASgFIpoBCg1Qb2ludFJldmlzaW9uEhAKCHJldmlzaW9uGAEgASgDEgwKBHRleHQYAiABKAkSEwoLdGV4dF9zaGEyNTYYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEhAKCHNlcXVlbmNlGAUgASgDEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoHU2lnbk9mZhITCgtwYXJ0aWNpcGFudBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRItCglzaWduX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAUgASgDEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAki7QUKCUFtZW5kbWVudBIMCgRuYW1lGAEgASgJEhAKCHByb3Bvc2VyGAIgASgJEiYKBGtpbmQYAyABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBINCgVwb2ludBgEIAEoCRIVCg1iYXNlX3JldmlzaW9uGAUgASgDEgwKBHRleHQYBiABKAkSEQoJcmF0aW9uYWxlGAcgASgJEigKBXN0YXRlGAggASgOMhkucGFybGV5LnYxLkFtZW5kbWVudFN0YXRlEh4KBXZvdGVzGAkgAygLMg8ucGFybGV5LnYxLlZvdGUSHwoFdGFsbHkYCiABKAsyEC5wYXJsZXkudjEuVGFsbHkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgNIAEoAxIUCgxyZXN1bHRfcG9pbnQYDiABKAkSGAoQcmVqZWN0aW9uX3JlYXNvbhgPIAEoCRIRCglzdGFsZWRfYnkYECABKAkSFAoMcG9pbnRfbnVtYmVyGBEgASgFEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJbm90X3ZvdGVkGD0gAygJEh0KFWRlY2lzaW9uX3J1bGVfdmVyc2lvbhg+IAEoBRIzChB2b3RpbmdfdGltZV9sZWZ0GD8gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2J5X21lZGlhdG9yGEYgASgIEhIKCmNvdW50ZXJfdG8YRyABKAkSFQoNY29tbWVudF9jb3VudBhIIAEoBRIUCgxyZWJhc2VkX2Zyb20YWiABKAkSJwoFcGFydHMYUCADKAsyGC5wYXJsZXkudjEuQW1lbmRtZW50UGFydCKXAQoNQW1lbmRtZW50UGFydBImCgRraW5kGAEgASgOMhgucGFybGV5LnYxLkFtZW5kbWVudEtpbmQSDQoFcG9pbnQYAiABKAkSFQoNYmFzZV9yZXZpc2lvbhgDIAEoAxIMCgR0ZXh0GAQgASgJEhQKDHBvaW50X251bWJlchgFIAEoBRIUCgxyZXN1bHRfcG9pbnQYBiABKAki7wEKB0NvbW1lbnQSDAoEbmFtZRgBIAEoCRIOCgZhdXRob3IYAiABKAkSDQoFcG9pbnQYAyABKAkSEQoJYW1lbmRtZW50GAQgASgJEg4KBnBhcmVudBgFIAEoCRIMCgR0ZXh0GAYgASgJEhEKCXJldHJhY3RlZBgHIAEoCBIvCgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmV0cmFjdF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgKIAEoAyKjAQoEVm90ZRITCgtwYXJ0aWNpcGFudBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkSLQoJY2FzdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgFIAEoAxIOCgZtZW1iZXIYMiABKAki2AEKBVRhbGx5Eg8KB2FwcHJvdmUYASABKAUSDgoGcmVqZWN0GAIgASgFEg8KB2Fic3RhaW4YAyABKAUSEQoJbm90X3ZvdGVkGAQgASgFEhgKEGFwcHJvdmluZ193ZWlnaHQYBSABKAMSFAoMdG90YWxfd2VpZ2h0GAYgASgDEhIKCnF1b3J1bV9tZXQYByABKAgSDgoGcGFzc2VkGAggASgIEhoKEmNsb3NlZF9ieV9tZWRpYXRvchgJIAEoCBIaChJjbG9zZWRfYnlfZGVhZGxpbmUYPCABKAgizAEKCkFjY2VwdGFuY2USEwoLcGFydGljaXBhbnQYASABKAkSFwoPZG9jdW1lbnRfc2hhMjU2GAIgASgJEi8KC2FjY2VwdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghzZXF1ZW5jZRgEIAEoAxIPCgdjdXJyZW50GAUgASgIEiwKCmNoZWNrcG9pbnQYBiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIOCgZtZW1iZXIYMiABKAkiNQoNQ2hlY2twb2ludFJlZhIRCgl0cmVlX3NpemUYASABKAMSEQoJcm9vdF9oYXNoGAIgASgMIn0KClNpZ25pbmdLZXkSDgoGa2V5X2lkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSEAoIc2VxdWVuY2UYAyABKAMSEwoLcGFydGljaXBhbnQYBCABKAkSDgoGbWVtYmVyGAUgASgJEhQKDGVuZF9zZXF1ZW5jZRgGIAEoAyJaCgdDb25zZW50Eg4KBmtleV9pZBgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSEQoJc2lnbmF0dXJlGAMgASgMKrQBChBOZWdvdGlhdGlvblN0YXRlEiEKHU5FR09USUFUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWTkVHT1RJQVRJT05fU1RBVEVfT1BFThABEh8KG05FR09USUFUSU9OX1NUQVRFX0NPTkNMVURFRBACEh8KG05FR09USUFUSU9OX1NUQVRFX1NVU1BFTkRFRBADEh8KG05FR09USUFUSU9OX1NUQVRFX0FCQU5ET05FRBAEKlcKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhMKD1JPTEVfREVMRUdBVElPThABEhEKDVJPTEVfTUVESUFUT1IQAhIRCg1ST0xFX09CU0VSVkVSEAMqrAEKDkRlY2lzaW9uTWV0aG9kEh8KG0RFQ0lTSU9OX01FVEhPRF9VTlNQRUNJRklFRBAAEh0KGURFQ0lTSU9OX01FVEhPRF9DT05TRU5TVVMQARIdChlERUNJU0lPTl9NRVRIT0RfVU5BTklNSVRZEAISHAoYREVDSVNJT05fTUVUSE9EX01BSk9SSVRZEAMSHQoZREVDSVNJT05fTUVUSE9EX1FVQUxJRklFRBAEKngKC1BvaW50U3RhdHVzEhwKGFBPSU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFBPSU5UX1NUQVRVU19QRU5ESU5HEAESFwoTUE9JTlRfU1RBVFVTX0FHUkVFRBACEhgKFFBPSU5UX1NUQVRVU19ERUxFVEVEEAMqgQEKDUFtZW5kbWVudEtpbmQSHgoaQU1FTkRNRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZBTUVORE1FTlRfS0lORF9SRVBMQUNFEAESGQoVQU1FTkRNRU5UX0tJTkRfSU5TRVJUEAISGQoVQU1FTkRNRU5UX0tJTkRfREVMRVRFEAMq+AEKDkFtZW5kbWVudFN0YXRlEh8KG0FNRU5ETUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFNRU5ETUVOVF9TVEFURV9PUEVOEAESGgoWQU1FTkRNRU5UX1NUQVRFX1BBU1NFRBACEhoKFkFNRU5ETUVOVF9TVEFURV9GQUlMRUQQAxIbChdBTUVORE1FTlRfU1RBVEVfQVBQTElFRBAEEhwKGEFNRU5ETUVOVF9TVEFURV9SRUpFQ1RFRBAFEh0KGUFNRU5ETUVOVF9TVEFURV9XSVRIRFJBV04QBhIZChVBTUVORE1FTlRfU1RBVEVfU1RBTEUQBypzCgpWb3RlQ2hvaWNlEhsKF1ZPVEVfQ0hPSUNFX1VOU1BFQ0lGSUVEEAASFwoTVk9URV9DSE9JQ0VfQVBQUk9WRRABEhYKElZPVEVfQ0hPSUNFX1JFSkVDVBACEhcKE1ZPVEVfQ0hPSUNFX0FCU1RBSU4QA0I/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Negotiation is one document under negotiation, with its participants, its
@@ -167,6 +167,31 @@ export type Negotiation = Message<"parley.v1.Negotiation"> & {
    * @generated from field: google.protobuf.Duration max_voting_duration = 64;
    */
   maxVotingDuration?: Duration | undefined;
+
+  /**
+   * Whether votes, sign-offs and acceptances must carry a Consent signed by
+   * the member's registered key: from creation (require_signatures) or from
+   * a SignaturesRequired event on.
+   *
+   * @generated from field: bool signatures_required = 100;
+   */
+  signaturesRequired: boolean;
+
+  /**
+   * The sequence of the event from which signatures are required (1 when
+   * from creation); 0 when they are not.
+   *
+   * @generated from field: int64 signatures_required_sequence = 101;
+   */
+  signaturesRequiredSequence: bigint;
+
+  /**
+   * Every signing key registered in the negotiation, current and past, in
+   * the order registered. Output only.
+   *
+   * @generated from field: repeated parley.v1.SigningKey signing_keys = 102;
+   */
+  signingKeys: SigningKey[];
 };
 
 /**
@@ -271,6 +296,14 @@ export type Participant = Message<"parley.v1.Participant"> & {
    * @generated from field: repeated parley.v1.Member members = 50;
    */
   members: Member[];
+
+  /**
+   * The signing key of the participant's default member, if it registered
+   * one and it is current (see Consent). Output only.
+   *
+   * @generated from field: parley.v1.SigningKey signing_key = 100;
+   */
+  signingKey?: SigningKey | undefined;
 };
 
 /**
@@ -319,6 +352,14 @@ export type Member = Message<"parley.v1.Member"> & {
    * @generated from field: bool has_credential = 4;
    */
   hasCredential: boolean;
+
+  /**
+   * The member's current signing key, if it registered one (see Consent).
+   * Output only.
+   *
+   * @generated from field: parley.v1.SigningKey signing_key = 100;
+   */
+  signingKey?: SigningKey | undefined;
 };
 
 /**
@@ -1272,6 +1313,129 @@ export type CheckpointRef = Message<"parley.v1.CheckpointRef"> & {
  */
 export const CheckpointRefSchema: GenMessage<CheckpointRef> = /*@__PURE__*/
   messageDesc(file_parley_v1_negotiation, 15);
+
+/**
+ * SigningKey is a member's Ed25519 public key, registered by a KeyRegistered
+ * event. docs/audit.md ("Signed consent") defines what it signs.
+ *
+ * @generated from message parley.v1.SigningKey
+ */
+export type SigningKey = Message<"parley.v1.SigningKey"> & {
+  /**
+   * Lowercase hex SHA-256 of `public_key`: the key id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * The raw 32-byte Ed25519 public key (RFC 8032).
+   *
+   * @generated from field: bytes public_key = 2;
+   */
+  publicKey: Uint8Array;
+
+  /**
+   * Sequence of the KeyRegistered event that made it current.
+   *
+   * @generated from field: int64 sequence = 3;
+   */
+  sequence: bigint;
+
+  /**
+   * The participant whose member holds it.
+   *
+   * @generated from field: string participant = 4;
+   */
+  participant: string;
+
+  /**
+   * The member that holds it (the participant id for its default member).
+   *
+   * @generated from field: string member = 5;
+   */
+  member: string;
+
+  /**
+   * Sequence of the KeyRevoked or rotating KeyRegistered event that ended
+   * it; 0 while it is current.
+   *
+   * @generated from field: int64 end_sequence = 6;
+   */
+  endSequence: bigint;
+};
+
+/**
+ * Describes the message parley.v1.SigningKey.
+ * Use `create(SigningKeySchema)` to create a new message.
+ */
+export const SigningKeySchema: GenMessage<SigningKey> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 16);
+
+/**
+ * Consent is a member's signature over what it consents to (a vote, a
+ * sign-off, an acceptance), bound to the history it verified.
+ *
+ * The signature is Ed25519 over PAE(payloadType, body), the pre-authentication
+ * encoding of DSSE v1:
+ *
+ *   PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body
+ *
+ * (SP one space, LEN the ASCII decimal byte count without leading zeros),
+ * with payloadType "application/vnd.parley.consent.v1" and body the UTF-8
+ * lines "name: value\n", in this order and no others:
+ *
+ *   parley-consent: v1
+ *   statement: vote | sign-off | acceptance | key-registration | key-revocation
+ *   negotiation: <negotiation resource name, "negotiations/<uuid>">
+ *   member: <member id as Event.member: the participant id for its default member>
+ *   participant: <participant id>
+ *   vote:             amendment, amendment-sha256, choice, reason-sha256
+ *   sign-off:         point, revision, text-sha256
+ *   acceptance:       document-sha256
+ *   key-registration: key, replaces
+ *   key-revocation:   key
+ *   vote, sign-off, acceptance: checkpoint-size, checkpoint-root
+ *
+ * Ids are bare UUIDs, hashes and checkpoint-root lowercase hex, integers ASCII
+ * decimal, choice the VoteChoice name without its prefix (APPROVE). The
+ * amendment digest is the hex SHA-256 of one line per part,
+ * "<KIND> <point id> <base revision> <hex sha256 of the part's text>\n".
+ * docs/audit.md gives every detail and client/consent/testdata test vectors.
+ *
+ * @generated from message parley.v1.Consent
+ */
+export type Consent = Message<"parley.v1.Consent"> & {
+  /**
+   * The key id (SigningKey.key_id) of the signing key; it must be the
+   * member's current key.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * The checkpoint of the audit log the member verified before signing: a
+   * size this log had, with the root it had at that size.
+   *
+   * @generated from field: parley.v1.CheckpointRef checkpoint = 2;
+   */
+  checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The 64-byte Ed25519 signature over PAE(payloadType, body).
+   *
+   * @generated from field: bytes signature = 3;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message parley.v1.Consent.
+ * Use `create(ConsentSchema)` to create a new message.
+ */
+export const ConsentSchema: GenMessage<Consent> = /*@__PURE__*/
+  messageDesc(file_parley_v1_negotiation, 17);
 
 /**
  * NegotiationState is the life-cycle state of a negotiation.
