@@ -78,6 +78,9 @@ type Event struct {
 	//	*Event_AcceptanceWithdrawn
 	//	*Event_CommentPosted
 	//	*Event_CommentRetracted
+	//	*Event_KeyRegistered
+	//	*Event_KeyRevoked
+	//	*Event_SignaturesRequired
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -423,6 +426,33 @@ func (x *Event) GetCommentRetracted() *CommentRetracted {
 	return nil
 }
 
+func (x *Event) GetKeyRegistered() *KeyRegistered {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_KeyRegistered); ok {
+			return x.KeyRegistered
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetKeyRevoked() *KeyRevoked {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_KeyRevoked); ok {
+			return x.KeyRevoked
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSignaturesRequired() *SignaturesRequired {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_SignaturesRequired); ok {
+			return x.SignaturesRequired
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -572,6 +602,21 @@ type Event_CommentRetracted struct {
 	CommentRetracted *CommentRetracted `protobuf:"bytes,71,opt,name=comment_retracted,json=commentRetracted,proto3,oneof"`
 }
 
+type Event_KeyRegistered struct {
+	// A member registered (or rotated) its signing key.
+	KeyRegistered *KeyRegistered `protobuf:"bytes,100,opt,name=key_registered,json=keyRegistered,proto3,oneof"`
+}
+
+type Event_KeyRevoked struct {
+	// A member's signing key stopped being valid.
+	KeyRevoked *KeyRevoked `protobuf:"bytes,101,opt,name=key_revoked,json=keyRevoked,proto3,oneof"`
+}
+
+type Event_SignaturesRequired struct {
+	// From this event on, votes, sign-offs and acceptances must be signed.
+	SignaturesRequired *SignaturesRequired `protobuf:"bytes,102,opt,name=signatures_required,json=signaturesRequired,proto3,oneof"`
+}
+
 func (*Event_NegotiationCreated) isEvent_Payload() {}
 
 func (*Event_PointAdded) isEvent_Payload() {}
@@ -630,6 +675,12 @@ func (*Event_CommentPosted) isEvent_Payload() {}
 
 func (*Event_CommentRetracted) isEvent_Payload() {}
 
+func (*Event_KeyRegistered) isEvent_Payload() {}
+
+func (*Event_KeyRevoked) isEvent_Payload() {}
+
+func (*Event_SignaturesRequired) isEvent_Payload() {}
+
 // NegotiationCreated starts every log.
 type NegotiationCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -648,8 +699,10 @@ type NegotiationCreated struct {
 	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
 	// Whether observers may post comments.
 	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Whether votes, sign-offs and acceptances must be signed from the start.
+	RequireSignatures bool `protobuf:"varint,100,opt,name=require_signatures,json=requireSignatures,proto3" json:"require_signatures,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *NegotiationCreated) Reset() {
@@ -727,6 +780,13 @@ func (x *NegotiationCreated) GetMaxVotingDuration() *durationpb.Duration {
 func (x *NegotiationCreated) GetObserversMayComment() bool {
 	if x != nil {
 		return x.ObserversMayComment
+	}
+	return false
+}
+
+func (x *NegotiationCreated) GetRequireSignatures() bool {
+	if x != nil {
+		return x.RequireSignatures
 	}
 	return false
 }
@@ -913,7 +973,9 @@ type VoteCast struct {
 	// The choice.
 	Choice VoteChoice `protobuf:"varint,2,opt,name=choice,proto3,enum=parley.v1.VoteChoice" json:"choice,omitempty"`
 	// The reason given.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The member's signature over the vote, if it signed it.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -967,6 +1029,13 @@ func (x *VoteCast) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *VoteCast) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
 }
 
 // VotingClosed records the outcome of a vote.
@@ -1264,7 +1333,9 @@ type PointSignedOff struct {
 	TextSha256 string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
 	// The checkpoint the delegation saw, if it sent one; the server checked
 	// that it is a prefix of its log.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member's signature over the sign-off, if it signed it.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1323,6 +1394,13 @@ func (x *PointSignedOff) GetTextSha256() string {
 func (x *PointSignedOff) GetCheckpoint() *CheckpointRef {
 	if x != nil {
 		return x.Checkpoint
+	}
+	return nil
+}
+
+func (x *PointSignedOff) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
 	}
 	return nil
 }
@@ -1389,7 +1467,9 @@ type DocumentAccepted struct {
 	DocumentSha256 string `protobuf:"bytes,1,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	// The checkpoint the delegation saw, if it sent one; the server checked
 	// that it is a prefix of its log.
-	Checkpoint    *CheckpointRef `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint *CheckpointRef `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The member's signature over the acceptance, if it signed it.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1434,6 +1514,13 @@ func (x *DocumentAccepted) GetDocumentSha256() string {
 func (x *DocumentAccepted) GetCheckpoint() *CheckpointRef {
 	if x != nil {
 		return x.Checkpoint
+	}
+	return nil
+}
+
+func (x *DocumentAccepted) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
 	}
 	return nil
 }
@@ -2374,11 +2461,215 @@ func (x *VotingDeadlineSet) GetVotingDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+// KeyRegistered records that a member (Event.actor, Event.member) made an
+// Ed25519 key its current signing key. `signature` is by the new key over the
+// key-registration statement (proof of possession); for a rotation,
+// `replaces` names the member's previous key and `replaces_signature` is by
+// that key over the same statement. A key is registered at most once in a
+// negotiation, for one member.
+type KeyRegistered struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key id: lowercase hex SHA-256 of `public_key`.
+	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The raw 32-byte Ed25519 public key.
+	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// The key id of the key it rotates out; empty for a first key.
+	Replaces string `protobuf:"bytes,3,opt,name=replaces,proto3" json:"replaces,omitempty"`
+	// Signature by the new key over the key-registration statement.
+	Signature []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	// Signature by the replaced key over the same statement; empty for a
+	// first key.
+	ReplacesSignature []byte `protobuf:"bytes,5,opt,name=replaces_signature,json=replacesSignature,proto3" json:"replaces_signature,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *KeyRegistered) Reset() {
+	*x = KeyRegistered{}
+	mi := &file_parley_v1_event_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyRegistered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyRegistered) ProtoMessage() {}
+
+func (x *KeyRegistered) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyRegistered.ProtoReflect.Descriptor instead.
+func (*KeyRegistered) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *KeyRegistered) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *KeyRegistered) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *KeyRegistered) GetReplaces() string {
+	if x != nil {
+		return x.Replaces
+	}
+	return ""
+}
+
+func (x *KeyRegistered) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *KeyRegistered) GetReplacesSignature() []byte {
+	if x != nil {
+		return x.ReplacesSignature
+	}
+	return nil
+}
+
+// KeyRevoked records that a member's signing key stopped being valid. The
+// member itself revokes it with a signature by that key over the
+// key-revocation statement; the administrator revokes it without one (a lost
+// key), naming the member. Consents signed before stay valid.
+type KeyRevoked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant whose member's key is revoked.
+	Participant string `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member (the participant id for its default member).
+	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The key id revoked.
+	KeyId string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Signature by the revoked key over the key-revocation statement; empty
+	// when the administrator revoked it.
+	Signature     []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyRevoked) Reset() {
+	*x = KeyRevoked{}
+	mi := &file_parley_v1_event_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyRevoked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyRevoked) ProtoMessage() {}
+
+func (x *KeyRevoked) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyRevoked.ProtoReflect.Descriptor instead.
+func (*KeyRevoked) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *KeyRevoked) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *KeyRevoked) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *KeyRevoked) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *KeyRevoked) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// SignaturesRequired records that from this event on every vote, sign-off
+// and acceptance must carry a Consent signed by the member's current key.
+// The administrator, or a mediator where mediators_may_change.
+type SignaturesRequired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignaturesRequired) Reset() {
+	*x = SignaturesRequired{}
+	mi := &file_parley_v1_event_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignaturesRequired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignaturesRequired) ProtoMessage() {}
+
+func (x *SignaturesRequired) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_event_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignaturesRequired.ProtoReflect.Descriptor instead.
+func (*SignaturesRequired) Descriptor() ([]byte, []int) {
+	return file_parley_v1_event_proto_rawDescGZIP(), []int{32}
+}
+
 var File_parley_v1_event_proto protoreflect.FileDescriptor
 
 const file_parley_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xf4\x12\n" +
+	"\x15parley/v1/event.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/v1/negotiation.proto\"\xc3\x14\n" +
 	"\x05Event\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
@@ -2417,8 +2708,12 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x0emember_removed\x184 \x01(\v2\x18.parley.v1.MemberRemovedH\x00R\rmemberRemoved\x12S\n" +
 	"\x14acceptance_withdrawn\x185 \x01(\v2\x1e.parley.v1.AcceptanceWithdrawnH\x00R\x13acceptanceWithdrawn\x12A\n" +
 	"\x0ecomment_posted\x18F \x01(\v2\x18.parley.v1.CommentPostedH\x00R\rcommentPosted\x12J\n" +
-	"\x11comment_retracted\x18G \x01(\v2\x1b.parley.v1.CommentRetractedH\x00R\x10commentRetractedB\t\n" +
-	"\apayload\"\xa8\x03\n" +
+	"\x11comment_retracted\x18G \x01(\v2\x1b.parley.v1.CommentRetractedH\x00R\x10commentRetracted\x12A\n" +
+	"\x0ekey_registered\x18d \x01(\v2\x18.parley.v1.KeyRegisteredH\x00R\rkeyRegistered\x128\n" +
+	"\vkey_revoked\x18e \x01(\v2\x15.parley.v1.KeyRevokedH\x00R\n" +
+	"keyRevoked\x12P\n" +
+	"\x13signatures_required\x18f \x01(\v2\x1d.parley.v1.SignaturesRequiredH\x00R\x12signaturesRequiredB\t\n" +
+	"\apayload\"\xd7\x03\n" +
 	"\x12NegotiationCreated\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12:\n" +
 	"\fparticipants\x18\x02 \x03(\v2\x16.parley.v1.ParticipantR\fparticipants\x12<\n" +
@@ -2426,7 +2721,8 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
 	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
 	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
-	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"\\\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\x12-\n" +
+	"\x12require_signatures\x18d \x01(\bR\x11requireSignatures\"\\\n" +
 	"\n" +
 	"PointAdded\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x12\n" +
@@ -2442,11 +2738,12 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\trationale\x18\x06 \x01(\tR\trationale\x12C\n" +
 	"\x0fvoting_deadline\x18< \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\x12\x1d\n" +
 	"\n" +
-	"counter_to\x18F \x01(\tR\tcounterTo\"t\n" +
+	"counter_to\x18F \x01(\tR\tcounterTo\"\xa2\x01\n" +
 	"\bVoteCast\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12-\n" +
 	"\x06choice\x18\x02 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"Y\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"Y\n" +
 	"\fVotingClosed\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12&\n" +
 	"\x05tally\x18\x02 \x01(\v2\x10.parley.v1.TallyR\x05tally\"\x8d\x01\n" +
@@ -2463,7 +2760,7 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\"b\n" +
 	"\x0fAmendmentStaled\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12,\n" +
-	"\x12cause_amendment_id\x18\x02 \x01(\tR\x10causeAmendmentId\"\xa2\x01\n" +
+	"\x12cause_amendment_id\x18\x02 \x01(\tR\x10causeAmendmentId\"\xd0\x01\n" +
 	"\x0ePointSignedOff\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
@@ -2471,15 +2768,17 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"textSha256\x128\n" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"G\n" +
+	"checkpoint\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"G\n" +
 	"\x0eSignOffRevoked\x12\x19\n" +
 	"\bpoint_id\x18\x01 \x01(\tR\apointId\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\"u\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\"\xa3\x01\n" +
 	"\x10DocumentAccepted\x12'\n" +
 	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\x128\n" +
 	"\n" +
 	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
-	"checkpoint\"?\n" +
+	"checkpoint\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"?\n" +
 	"\x14NegotiationConcluded\x12'\n" +
 	"\x0fdocument_sha256\x18\x01 \x01(\tR\x0edocumentSha256\"\x89\x01\n" +
 	"\x10CredentialIssued\x12 \n" +
@@ -2532,7 +2831,21 @@ const file_parley_v1_event_proto_rawDesc = "" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"{\n" +
 	"\x11VotingDeadlineSet\x12!\n" +
 	"\famendment_id\x18\x01 \x01(\tR\vamendmentId\x12C\n" +
-	"\x0fvoting_deadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadlineB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\x0fvoting_deadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0evotingDeadline\"\xae\x01\n" +
+	"\rKeyRegistered\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1a\n" +
+	"\breplaces\x18\x03 \x01(\tR\breplaces\x12\x1c\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\x12-\n" +
+	"\x12replaces_signature\x18\x05 \x01(\fR\x11replacesSignature\"{\n" +
+	"\n" +
+	"KeyRevoked\x12 \n" +
+	"\vparticipant\x18\x01 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\"\x14\n" +
+	"\x12SignaturesRequiredB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_event_proto_rawDescOnce sync.Once
@@ -2546,7 +2859,7 @@ func file_parley_v1_event_proto_rawDescGZIP() []byte {
 	return file_parley_v1_event_proto_rawDescData
 }
 
-var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_parley_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_parley_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: parley.v1.Event
 	(*NegotiationCreated)(nil),    // 1: parley.v1.NegotiationCreated
@@ -2578,18 +2891,22 @@ var file_parley_v1_event_proto_goTypes = []any{
 	(*NegotiationResumed)(nil),    // 27: parley.v1.NegotiationResumed
 	(*NegotiationAbandoned)(nil),  // 28: parley.v1.NegotiationAbandoned
 	(*VotingDeadlineSet)(nil),     // 29: parley.v1.VotingDeadlineSet
-	nil,                           // 30: parley.v1.DecisionRuleChanged.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
-	(*Participant)(nil),           // 32: parley.v1.Participant
-	(*DecisionRule)(nil),          // 33: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),   // 34: google.protobuf.Duration
-	(AmendmentKind)(0),            // 35: parley.v1.AmendmentKind
-	(VoteChoice)(0),               // 36: parley.v1.VoteChoice
-	(*Tally)(nil),                 // 37: parley.v1.Tally
-	(*CheckpointRef)(nil),         // 38: parley.v1.CheckpointRef
+	(*KeyRegistered)(nil),         // 30: parley.v1.KeyRegistered
+	(*KeyRevoked)(nil),            // 31: parley.v1.KeyRevoked
+	(*SignaturesRequired)(nil),    // 32: parley.v1.SignaturesRequired
+	nil,                           // 33: parley.v1.DecisionRuleChanged.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
+	(*Participant)(nil),           // 35: parley.v1.Participant
+	(*DecisionRule)(nil),          // 36: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),   // 37: google.protobuf.Duration
+	(AmendmentKind)(0),            // 38: parley.v1.AmendmentKind
+	(VoteChoice)(0),               // 39: parley.v1.VoteChoice
+	(*Consent)(nil),               // 40: parley.v1.Consent
+	(*Tally)(nil),                 // 41: parley.v1.Tally
+	(*CheckpointRef)(nil),         // 42: parley.v1.CheckpointRef
 }
 var file_parley_v1_event_proto_depIdxs = []int32{
-	31, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
+	34, // 0: parley.v1.Event.time:type_name -> google.protobuf.Timestamp
 	1,  // 1: parley.v1.Event.negotiation_created:type_name -> parley.v1.NegotiationCreated
 	2,  // 2: parley.v1.Event.point_added:type_name -> parley.v1.PointAdded
 	3,  // 3: parley.v1.Event.amendment_proposed:type_name -> parley.v1.AmendmentProposed
@@ -2619,25 +2936,31 @@ var file_parley_v1_event_proto_depIdxs = []int32{
 	18, // 27: parley.v1.Event.acceptance_withdrawn:type_name -> parley.v1.AcceptanceWithdrawn
 	20, // 28: parley.v1.Event.comment_posted:type_name -> parley.v1.CommentPosted
 	21, // 29: parley.v1.Event.comment_retracted:type_name -> parley.v1.CommentRetracted
-	32, // 30: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
-	33, // 31: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
-	34, // 32: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
-	34, // 33: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
-	35, // 34: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
-	31, // 35: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
-	36, // 36: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
-	37, // 37: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
-	38, // 38: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	38, // 39: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
-	32, // 40: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
-	33, // 41: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
-	30, // 42: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
-	31, // 43: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	30, // 30: parley.v1.Event.key_registered:type_name -> parley.v1.KeyRegistered
+	31, // 31: parley.v1.Event.key_revoked:type_name -> parley.v1.KeyRevoked
+	32, // 32: parley.v1.Event.signatures_required:type_name -> parley.v1.SignaturesRequired
+	35, // 33: parley.v1.NegotiationCreated.participants:type_name -> parley.v1.Participant
+	36, // 34: parley.v1.NegotiationCreated.decision_rule:type_name -> parley.v1.DecisionRule
+	37, // 35: parley.v1.NegotiationCreated.default_voting_duration:type_name -> google.protobuf.Duration
+	37, // 36: parley.v1.NegotiationCreated.max_voting_duration:type_name -> google.protobuf.Duration
+	38, // 37: parley.v1.AmendmentProposed.kind:type_name -> parley.v1.AmendmentKind
+	34, // 38: parley.v1.AmendmentProposed.voting_deadline:type_name -> google.protobuf.Timestamp
+	39, // 39: parley.v1.VoteCast.choice:type_name -> parley.v1.VoteChoice
+	40, // 40: parley.v1.VoteCast.consent:type_name -> parley.v1.Consent
+	41, // 41: parley.v1.VotingClosed.tally:type_name -> parley.v1.Tally
+	42, // 42: parley.v1.PointSignedOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	40, // 43: parley.v1.PointSignedOff.consent:type_name -> parley.v1.Consent
+	42, // 44: parley.v1.DocumentAccepted.checkpoint:type_name -> parley.v1.CheckpointRef
+	40, // 45: parley.v1.DocumentAccepted.consent:type_name -> parley.v1.Consent
+	35, // 46: parley.v1.ParticipantAdded.participant:type_name -> parley.v1.Participant
+	36, // 47: parley.v1.DecisionRuleChanged.decision_rule:type_name -> parley.v1.DecisionRule
+	33, // 48: parley.v1.DecisionRuleChanged.weights:type_name -> parley.v1.DecisionRuleChanged.WeightsEntry
+	34, // 49: parley.v1.VotingDeadlineSet.voting_deadline:type_name -> google.protobuf.Timestamp
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_event_proto_init() }
@@ -2676,6 +2999,9 @@ func file_parley_v1_event_proto_init() {
 		(*Event_AcceptanceWithdrawn)(nil),
 		(*Event_CommentPosted)(nil),
 		(*Event_CommentRetracted)(nil),
+		(*Event_KeyRegistered)(nil),
+		(*Event_KeyRevoked)(nil),
+		(*Event_SignaturesRequired)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2683,7 +3009,7 @@ func file_parley_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_event_proto_rawDesc), len(file_parley_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -502,8 +502,15 @@ type Negotiation struct {
 	// If set, no voting deadline may be later than this long after the
 	// amendment's proposal (otherwise the server's limit of 366 days).
 	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,64,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Whether votes, sign-offs and acceptances must carry a Consent signed by
+	// the member's registered key: from creation (require_signatures) or from
+	// a SignaturesRequired event on.
+	SignaturesRequired bool `protobuf:"varint,100,opt,name=signatures_required,json=signaturesRequired,proto3" json:"signatures_required,omitempty"`
+	// The sequence of the event from which signatures are required (1 when
+	// from creation); 0 when they are not.
+	SignaturesRequiredSequence int64 `protobuf:"varint,101,opt,name=signatures_required_sequence,json=signaturesRequiredSequence,proto3" json:"signatures_required_sequence,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Negotiation) Reset() {
@@ -676,6 +683,20 @@ func (x *Negotiation) GetMaxVotingDuration() *durationpb.Duration {
 	return nil
 }
 
+func (x *Negotiation) GetSignaturesRequired() bool {
+	if x != nil {
+		return x.SignaturesRequired
+	}
+	return false
+}
+
+func (x *Negotiation) GetSignaturesRequiredSequence() int64 {
+	if x != nil {
+		return x.SignaturesRequiredSequence
+	}
+	return 0
+}
+
 // DecisionRuleVersion is one decision rule a negotiation had, with the
 // delegations' weights under it.
 type DecisionRuleVersion struct {
@@ -769,7 +790,10 @@ type Participant struct {
 	// The participant's named members besides its default member (whose id is
 	// the participant's id and whose token is `has_credential`), in the order
 	// they were added. Output only: AdminService.AddMember adds them.
-	Members       []*Member `protobuf:"bytes,50,rep,name=members,proto3" json:"members,omitempty"`
+	Members []*Member `protobuf:"bytes,50,rep,name=members,proto3" json:"members,omitempty"`
+	// The signing key of the participant's default member, if it registered
+	// one and it is current (see Consent). Output only.
+	SigningKey    *SigningKey `protobuf:"bytes,100,opt,name=signing_key,json=signingKey,proto3" json:"signing_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -846,6 +870,13 @@ func (x *Participant) GetMembers() []*Member {
 	return nil
 }
 
+func (x *Participant) GetSigningKey() *SigningKey {
+	if x != nil {
+		return x.SigningKey
+	}
+	return nil
+}
+
 // Member is a person acting for a participant, with its own token. Votes,
 // sign-offs and acceptances stay the participant's; events name both the
 // participant and the member who acted.
@@ -863,6 +894,9 @@ type Member struct {
 	Head bool `protobuf:"varint,3,opt,name=head,proto3" json:"head,omitempty"`
 	// Whether the member currently holds a valid token. Output only.
 	HasCredential bool `protobuf:"varint,4,opt,name=has_credential,json=hasCredential,proto3" json:"has_credential,omitempty"`
+	// The member's current signing key, if it registered one (see Consent).
+	// Output only.
+	SigningKey    *SigningKey `protobuf:"bytes,100,opt,name=signing_key,json=signingKey,proto3" json:"signing_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -923,6 +957,13 @@ func (x *Member) GetHasCredential() bool {
 		return x.HasCredential
 	}
 	return false
+}
+
+func (x *Member) GetSigningKey() *SigningKey {
+	if x != nil {
+		return x.SigningKey
+	}
+	return nil
 }
 
 // DecisionRule says when an amendment passes.
@@ -2228,11 +2269,170 @@ func (x *CheckpointRef) GetRootHash() []byte {
 	return nil
 }
 
+// SigningKey is a member's Ed25519 public key, registered by a KeyRegistered
+// event. docs/audit.md ("Signed consent") defines what it signs.
+type SigningKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lowercase hex SHA-256 of `public_key`: the key id.
+	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The raw 32-byte Ed25519 public key (RFC 8032).
+	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// Sequence of the KeyRegistered event that made it current.
+	Sequence      int64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SigningKey) Reset() {
+	*x = SigningKey{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SigningKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SigningKey) ProtoMessage() {}
+
+func (x *SigningKey) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SigningKey.ProtoReflect.Descriptor instead.
+func (*SigningKey) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SigningKey) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *SigningKey) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *SigningKey) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+// Consent is a member's signature over what it consents to (a vote, a
+// sign-off, an acceptance), bound to the history it verified.
+//
+// The signature is Ed25519 over PAE(payloadType, body), the pre-authentication
+// encoding of DSSE v1:
+//
+//	PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body
+//
+// (SP one space, LEN the ASCII decimal byte count without leading zeros),
+// with payloadType "application/vnd.parley.consent.v1" and body the UTF-8
+// lines "name: value\n", in this order and no others:
+//
+//	parley-consent: v1
+//	statement: vote | sign-off | acceptance | key-registration | key-revocation
+//	negotiation: <negotiation resource name, "negotiations/<uuid>">
+//	member: <member id as Event.member: the participant id for its default member>
+//	participant: <participant id>
+//	vote:             amendment, amendment-sha256, choice, reason-sha256
+//	sign-off:         point, revision, text-sha256
+//	acceptance:       document-sha256
+//	key-registration: key, replaces
+//	key-revocation:   key
+//	vote, sign-off, acceptance: checkpoint-size, checkpoint-root
+//
+// Ids are bare UUIDs, hashes and checkpoint-root lowercase hex, integers ASCII
+// decimal, choice the VoteChoice name without its prefix (APPROVE). The
+// amendment digest is the hex SHA-256 of one line per part,
+// "<KIND> <point id> <base revision> <hex sha256 of the part's text>\n".
+// docs/audit.md gives every detail and client/consent/testdata test vectors.
+type Consent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key id (SigningKey.key_id) of the signing key; it must be the
+	// member's current key.
+	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The checkpoint of the audit log the member verified before signing: a
+	// size this log had, with the root it had at that size.
+	Checkpoint *CheckpointRef `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The 64-byte Ed25519 signature over PAE(payloadType, body).
+	Signature     []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Consent) Reset() {
+	*x = Consent{}
+	mi := &file_parley_v1_negotiation_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Consent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Consent) ProtoMessage() {}
+
+func (x *Consent) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Consent.ProtoReflect.Descriptor instead.
+func (*Consent) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Consent) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *Consent) GetCheckpoint() *CheckpointRef {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
+}
+
+func (x *Consent) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xba\b\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\t\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -2256,7 +2456,9 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x16decision_rule_versions\x18= \x03(\v2\x1e.parley.v1.DecisionRuleVersionR\x14decisionRuleVersions\x120\n" +
 	"\x14mediators_may_change\x18> \x01(\bR\x12mediatorsMayChange\x12Q\n" +
 	"\x17default_voting_duration\x18? \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
-	"\x13max_voting_duration\x18@ \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\"\x8c\x02\n" +
+	"\x13max_voting_duration\x18@ \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x12/\n" +
+	"\x13signatures_required\x18d \x01(\bR\x12signaturesRequired\x12@\n" +
+	"\x1csignatures_required_sequence\x18e \x01(\x03R\x1asignaturesRequiredSequence\"\x8c\x02\n" +
 	"\x13DecisionRuleVersion\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x05R\aversion\x12<\n" +
 	"\rdecision_rule\x18\x02 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
@@ -2264,19 +2466,23 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\bsequence\x18\x04 \x01(\x03R\bsequence\x1a:\n" +
 	"\fWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xd1\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x89\x02\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
 	"\x04role\x18\x03 \x01(\x0e2\x0f.parley.v1.RoleR\x04role\x12\x16\n" +
 	"\x06weight\x18\x04 \x01(\x05R\x06weight\x12%\n" +
 	"\x0ehas_credential\x18\x05 \x01(\bR\rhasCredential\x12+\n" +
-	"\amembers\x182 \x03(\v2\x11.parley.v1.MemberR\amembers\"v\n" +
+	"\amembers\x182 \x03(\v2\x11.parley.v1.MemberR\amembers\x126\n" +
+	"\vsigning_key\x18d \x01(\v2\x15.parley.v1.SigningKeyR\n" +
+	"signingKey\"\xae\x01\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x12\n" +
 	"\x04head\x18\x03 \x01(\bR\x04head\x12%\n" +
-	"\x0ehas_credential\x18\x04 \x01(\bR\rhasCredential\"\x8f\x01\n" +
+	"\x0ehas_credential\x18\x04 \x01(\bR\rhasCredential\x126\n" +
+	"\vsigning_key\x18d \x01(\v2\x15.parley.v1.SigningKeyR\n" +
+	"signingKey\"\x8f\x01\n" +
 	"\fDecisionRule\x121\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x19.parley.v1.DecisionMethodR\x06method\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x124\n" +
@@ -2405,7 +2611,19 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
-	"\troot_hash\x18\x02 \x01(\fR\brootHash*\xb4\x01\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash\"^\n" +
+	"\n" +
+	"SigningKey\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\x03R\bsequence\"x\n" +
+	"\aConsent\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x128\n" +
+	"\n" +
+	"checkpoint\x18\x02 \x01(\v2\x18.parley.v1.CheckpointRefR\n" +
+	"checkpoint\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature*\xb4\x01\n" +
 	"\x10NegotiationState\x12!\n" +
 	"\x1dNEGOTIATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16NEGOTIATION_STATE_OPEN\x10\x01\x12\x1f\n" +
@@ -2462,7 +2680,7 @@ func file_parley_v1_negotiation_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_v1_negotiation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_parley_v1_negotiation_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_parley_v1_negotiation_proto_goTypes = []any{
 	(NegotiationState)(0),         // 0: parley.v1.NegotiationState
 	(Role)(0),                     // 1: parley.v1.Role
@@ -2486,56 +2704,61 @@ var file_parley_v1_negotiation_proto_goTypes = []any{
 	(*Tally)(nil),                 // 19: parley.v1.Tally
 	(*Acceptance)(nil),            // 20: parley.v1.Acceptance
 	(*CheckpointRef)(nil),         // 21: parley.v1.CheckpointRef
-	nil,                           // 22: parley.v1.DecisionRuleVersion.WeightsEntry
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
+	(*SigningKey)(nil),            // 22: parley.v1.SigningKey
+	(*Consent)(nil),               // 23: parley.v1.Consent
+	nil,                           // 24: parley.v1.DecisionRuleVersion.WeightsEntry
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
 }
 var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	0,  // 0: parley.v1.Negotiation.state:type_name -> parley.v1.NegotiationState
 	9,  // 1: parley.v1.Negotiation.participants:type_name -> parley.v1.Participant
 	11, // 2: parley.v1.Negotiation.decision_rule:type_name -> parley.v1.DecisionRule
-	23, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
-	23, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
+	25, // 3: parley.v1.Negotiation.create_time:type_name -> google.protobuf.Timestamp
+	25, // 4: parley.v1.Negotiation.conclude_time:type_name -> google.protobuf.Timestamp
 	20, // 5: parley.v1.Negotiation.acceptances:type_name -> parley.v1.Acceptance
 	9,  // 6: parley.v1.Negotiation.removed_participants:type_name -> parley.v1.Participant
 	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
-	24, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
-	24, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
+	26, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
+	26, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
 	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
-	22, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	24, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
 	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
 	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
-	2,  // 14: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 15: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	15, // 16: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	15, // 17: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	14, // 18: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	23, // 19: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	13, // 20: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
-	4,  // 21: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 22: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
-	23, // 23: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	23, // 24: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	21, // 25: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 26: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 27: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	18, // 28: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	19, // 29: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	23, // 30: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	23, // 31: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	23, // 32: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
-	24, // 33: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
-	23, // 34: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	23, // 35: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
-	6,  // 36: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	23, // 37: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	23, // 38: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	21, // 39: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	22, // 14: parley.v1.Participant.signing_key:type_name -> parley.v1.SigningKey
+	22, // 15: parley.v1.Member.signing_key:type_name -> parley.v1.SigningKey
+	2,  // 16: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 17: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	15, // 18: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	15, // 19: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	14, // 20: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	25, // 21: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	13, // 22: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
+	4,  // 23: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 24: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
+	25, // 25: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	25, // 26: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	21, // 27: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 28: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 29: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	18, // 30: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	19, // 31: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	25, // 32: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 33: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	25, // 34: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	26, // 35: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	25, // 36: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 37: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 38: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	25, // 39: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	25, // 40: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	21, // 41: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	21, // 42: parley.v1.Consent.checkpoint:type_name -> parley.v1.CheckpointRef
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }
@@ -2549,7 +2772,7 @@ func file_parley_v1_negotiation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_proto_rawDesc), len(file_parley_v1_negotiation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

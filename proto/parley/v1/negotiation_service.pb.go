@@ -55,8 +55,11 @@ type CreateNegotiationRequest struct {
 	MaxVotingDuration *durationpb.Duration `protobuf:"bytes,62,opt,name=max_voting_duration,json=maxVotingDuration,proto3" json:"max_voting_duration,omitempty"`
 	// Whether observers may post comments; by default they only read.
 	ObserversMayComment bool `protobuf:"varint,70,opt,name=observers_may_comment,json=observersMayComment,proto3" json:"observers_may_comment,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Whether every vote, sign-off and acceptance must carry a Consent signed
+	// by the member's registered key, from the start.
+	RequireSignatures bool `protobuf:"varint,100,opt,name=require_signatures,json=requireSignatures,proto3" json:"require_signatures,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateNegotiationRequest) Reset() {
@@ -155,6 +158,13 @@ func (x *CreateNegotiationRequest) GetMaxVotingDuration() *durationpb.Duration {
 func (x *CreateNegotiationRequest) GetObserversMayComment() bool {
 	if x != nil {
 		return x.ObserversMayComment
+	}
+	return false
+}
+
+func (x *CreateNegotiationRequest) GetRequireSignatures() bool {
+	if x != nil {
+		return x.RequireSignatures
 	}
 	return false
 }
@@ -1189,7 +1199,16 @@ type CastVoteRequest struct {
 	// The caller's choice.
 	Choice VoteChoice `protobuf:"varint,3,opt,name=choice,proto3,enum=parley.v1.VoteChoice" json:"choice,omitempty"`
 	// Why; required for REJECT; at most 1024 bytes.
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The caller's signature over the vote (statement "vote"). Required once
+	// the negotiation requires signatures (else FAILED_PRECONDITION
+	// SIGNATURE_REQUIRED); checked whenever given: INVALID_ARGUMENT
+	// SIGNATURE_MALFORMED (key id, signature or checkpoint missing or of the
+	// wrong shape) or SIGNATURE_INVALID (it does not verify over this
+	// statement); FAILED_PRECONDITION KEY_UNKNOWN (never registered here),
+	// KEY_REVOKED (revoked or rotated out) or CHECKPOINT_UNKNOWN (this log
+	// never had that size and root); PERMISSION_DENIED KEY_OF_OTHER_MEMBER.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1250,6 +1269,13 @@ func (x *CastVoteRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *CastVoteRequest) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
 }
 
 // CastVoteResponse is the response of CastVote.
@@ -1646,7 +1672,10 @@ type SignOffPointRequest struct {
 	// delegation saw. The server checks its signature and that it is a prefix
 	// of the log (else FAILED_PRECONDITION CHECKPOINT_INVALID) and records it
 	// with the sign-off.
-	Checkpoint    string `protobuf:"bytes,5,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint string `protobuf:"bytes,5,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The caller's signature over the sign-off (statement "sign-off"), as in
+	// CastVoteRequest.consent.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1714,6 +1743,13 @@ func (x *SignOffPointRequest) GetCheckpoint() string {
 		return x.Checkpoint
 	}
 	return ""
+}
+
+func (x *SignOffPointRequest) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
 }
 
 // SignOffPointResponse is the response of SignOffPoint.
@@ -1875,7 +1911,10 @@ type AcceptDocumentRequest struct {
 	DocumentSha256 string `protobuf:"bytes,3,opt,name=document_sha256,json=documentSha256,proto3" json:"document_sha256,omitempty"`
 	// Optional: a checkpoint note the delegation saw, checked and recorded as
 	// in SignOffPointRequest.
-	Checkpoint    string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Checkpoint string `protobuf:"bytes,4,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The caller's signature over the acceptance (statement "acceptance"), as
+	// in CastVoteRequest.consent.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1936,6 +1975,13 @@ func (x *AcceptDocumentRequest) GetCheckpoint() string {
 		return x.Checkpoint
 	}
 	return ""
+}
+
+func (x *AcceptDocumentRequest) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
 }
 
 // AcceptDocumentResponse is the response of AcceptDocument.
@@ -2500,7 +2546,10 @@ type SignOffPointsItem struct {
 	// The revision agreed to, as in SignOffPointRequest.
 	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Lowercase hex SHA-256 of the text agreed to, as in SignOffPointRequest.
-	TextSha256    string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	TextSha256 string `protobuf:"bytes,3,opt,name=text_sha256,json=textSha256,proto3" json:"text_sha256,omitempty"`
+	// The caller's signature over this sign-off (one per point), as in
+	// SignOffPointRequest.consent.
+	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2554,6 +2603,13 @@ func (x *SignOffPointsItem) GetTextSha256() string {
 		return x.TextSha256
 	}
 	return ""
+}
+
+func (x *SignOffPointsItem) GetConsent() *Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
 }
 
 // SignOffPointsRequest is the request of SignOffPoints.
@@ -4430,11 +4486,388 @@ func (x *GetRedlineResponse) GetNextPageToken() string {
 	return ""
 }
 
+// RegisterKeyRequest is the request of RegisterKey.
+type RegisterKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The raw 32-byte Ed25519 public key (else INVALID_ARGUMENT KEY_MALFORMED).
+	// It must never have been registered in this negotiation (else
+	// ALREADY_EXISTS KEY_ALREADY_REGISTERED).
+	PublicKey []byte `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// Signature by the new key over the key-registration statement (else
+	// INVALID_ARGUMENT SIGNATURE_INVALID).
+	Signature []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The key id of the caller's current key when rotating; it must be the
+	// current one (else FAILED_PRECONDITION KEY_NOT_CURRENT). Empty for a first
+	// key; refused while the caller has a current key (FAILED_PRECONDITION
+	// KEY_ROTATION_REQUIRED).
+	Replaces string `protobuf:"bytes,5,opt,name=replaces,proto3" json:"replaces,omitempty"`
+	// Signature by the replaced key over the same statement; required with
+	// `replaces`.
+	ReplacesSignature []byte `protobuf:"bytes,6,opt,name=replaces_signature,json=replacesSignature,proto3" json:"replaces_signature,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RegisterKeyRequest) Reset() {
+	*x = RegisterKeyRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterKeyRequest) ProtoMessage() {}
+
+func (x *RegisterKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterKeyRequest.ProtoReflect.Descriptor instead.
+func (*RegisterKeyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *RegisterKeyRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RegisterKeyRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RegisterKeyRequest) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *RegisterKeyRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *RegisterKeyRequest) GetReplaces() string {
+	if x != nil {
+		return x.Replaces
+	}
+	return ""
+}
+
+func (x *RegisterKeyRequest) GetReplacesSignature() []byte {
+	if x != nil {
+		return x.ReplacesSignature
+	}
+	return nil
+}
+
+// RegisterKeyResponse is the response of RegisterKey.
+type RegisterKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key, now the caller's current key.
+	SigningKey    *SigningKey `protobuf:"bytes,1,opt,name=signing_key,json=signingKey,proto3" json:"signing_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterKeyResponse) Reset() {
+	*x = RegisterKeyResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterKeyResponse) ProtoMessage() {}
+
+func (x *RegisterKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterKeyResponse.ProtoReflect.Descriptor instead.
+func (*RegisterKeyResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *RegisterKeyResponse) GetSigningKey() *SigningKey {
+	if x != nil {
+		return x.SigningKey
+	}
+	return nil
+}
+
+// RevokeKeyRequest is the request of RevokeKey.
+type RevokeKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name.
+	Negotiation string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	// The key id to revoke; it must be the current key of the caller (or, for
+	// the administrator, of `participant`/`member`), else FAILED_PRECONDITION
+	// KEY_NOT_CURRENT.
+	KeyId string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Signature by that key over the key-revocation statement; required from a
+	// member, not given by the administrator.
+	Signature []byte `protobuf:"bytes,4,opt,name=signature,proto3" json:"signature,omitempty"`
+	// The administrator only: the participant whose member's key it revokes.
+	Participant string `protobuf:"bytes,5,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The administrator only: the member; empty for the default member.
+	Member        string `protobuf:"bytes,6,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeKeyRequest) Reset() {
+	*x = RevokeKeyRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeKeyRequest) ProtoMessage() {}
+
+func (x *RevokeKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeKeyRequest.ProtoReflect.Descriptor instead.
+func (*RevokeKeyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *RevokeKeyRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RevokeKeyRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+func (x *RevokeKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *RevokeKeyRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *RevokeKeyRequest) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *RevokeKeyRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+// RevokeKeyResponse is the response of RevokeKey.
+type RevokeKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeKeyResponse) Reset() {
+	*x = RevokeKeyResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[75]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeKeyResponse) ProtoMessage() {}
+
+func (x *RevokeKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[75]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeKeyResponse.ProtoReflect.Descriptor instead.
+func (*RevokeKeyResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{75}
+}
+
+// RequireSignaturesRequest is the request of RequireSignatures.
+type RequireSignaturesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe: a retry with the same id returns the first reply.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The negotiation's resource name. Refused with FAILED_PRECONDITION
+	// SIGNATURES_ALREADY_REQUIRED if they already are.
+	Negotiation   string `protobuf:"bytes,2,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequireSignaturesRequest) Reset() {
+	*x = RequireSignaturesRequest{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequireSignaturesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequireSignaturesRequest) ProtoMessage() {}
+
+func (x *RequireSignaturesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequireSignaturesRequest.ProtoReflect.Descriptor instead.
+func (*RequireSignaturesRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *RequireSignaturesRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequireSignaturesRequest) GetNegotiation() string {
+	if x != nil {
+		return x.Negotiation
+	}
+	return ""
+}
+
+// RequireSignaturesResponse is the response of RequireSignatures.
+type RequireSignaturesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The negotiation after the change.
+	Negotiation   *Negotiation `protobuf:"bytes,1,opt,name=negotiation,proto3" json:"negotiation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequireSignaturesResponse) Reset() {
+	*x = RequireSignaturesResponse{}
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequireSignaturesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequireSignaturesResponse) ProtoMessage() {}
+
+func (x *RequireSignaturesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_negotiation_service_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequireSignaturesResponse.ProtoReflect.Descriptor instead.
+func (*RequireSignaturesResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_negotiation_service_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *RequireSignaturesResponse) GetNegotiation() *Negotiation {
+	if x != nil {
+		return x.Negotiation
+	}
+	return nil
+}
+
 var File_parley_v1_negotiation_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\n" +
-	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\x8a\x04\n" +
+	"#parley/v1/negotiation_service.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15parley/v1/event.proto\x1a\x1bparley/v1/negotiation.proto\x1a\x17parley/v1/redline.proto\"\xb9\x04\n" +
 	"\x18CreateNegotiationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -4446,7 +4879,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x14mediators_may_change\x18< \x01(\bR\x12mediatorsMayChange\x12Q\n" +
 	"\x17default_voting_duration\x18= \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
 	"\x13max_voting_duration\x18> \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x122\n" +
-	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\"U\n" +
+	"\x15observers_may_comment\x18F \x01(\bR\x13observersMayComment\x12-\n" +
+	"\x12require_signatures\x18d \x01(\bR\x11requireSignatures\"U\n" +
 	"\x19CreateNegotiationResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"+\n" +
 	"\x15GetNegotiationRequest\x12\x12\n" +
@@ -4513,13 +4947,14 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"O\n" +
 	"\x19WithdrawAmendmentResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\x95\x01\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xc3\x01\n" +
 	"\x0fCastVoteRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12-\n" +
 	"\x06choice\x18\x03 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"F\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"F\n" +
 	"\x10CastVoteResponse\x122\n" +
 	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"Q\n" +
 	"\x12CloseVotingRequest\x12\x1d\n" +
@@ -4542,7 +4977,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"M\n" +
 	"\x17RejectAmendmentResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xa7\x01\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xd5\x01\n" +
 	"\x13SignOffPointRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
@@ -4552,7 +4987,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"textSha256\x12\x1e\n" +
 	"\n" +
 	"checkpoint\x18\x05 \x01(\tR\n" +
-	"checkpoint\">\n" +
+	"checkpoint\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\">\n" +
 	"\x14SignOffPointResponse\x12&\n" +
 	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"K\n" +
 	"\x14RevokeSignOffRequest\x12\x1d\n" +
@@ -4560,7 +4996,7 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
 	"\x05point\x18\x02 \x01(\tR\x05point\"?\n" +
 	"\x15RevokeSignOffResponse\x12&\n" +
-	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"\xa1\x01\n" +
+	"\x05point\x18\x01 \x01(\v2\x10.parley.v1.PointR\x05point\"\xcf\x01\n" +
 	"\x15AcceptDocumentRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -4568,7 +5004,8 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x0fdocument_sha256\x18\x03 \x01(\tR\x0edocumentSha256\x12\x1e\n" +
 	"\n" +
 	"checkpoint\x18\x04 \x01(\tR\n" +
-	"checkpoint\"R\n" +
+	"checkpoint\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"R\n" +
 	"\x16AcceptDocumentResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x98\x01\n" +
 	"\x11ListEventsRequest\x12 \n" +
@@ -4600,12 +5037,13 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
 	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"V\n" +
 	"\x1aWithdrawAcceptanceResponse\x128\n" +
-	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"f\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\"\x94\x01\n" +
 	"\x11SignOffPointsItem\x12\x14\n" +
 	"\x05point\x18\x01 \x01(\tR\x05point\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x1f\n" +
 	"\vtext_sha256\x18\x03 \x01(\tR\n" +
-	"textSha256\"\xab\x01\n" +
+	"textSha256\x12,\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"\xab\x01\n" +
 	"\x14SignOffPointsRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
@@ -4731,7 +5169,34 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"\x04text\x18\x05 \x01(\tR\x04text\"p\n" +
 	"\x12GetRedlineResponse\x122\n" +
 	"\achanges\x18\x01 \x03(\v2\x18.parley.v1.RedlineChangeR\achanges\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x89\x17\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdd\x01\n" +
+	"\x12RegisterKeyRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x03 \x01(\fR\tpublicKey\x12\x1c\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\x12\x1a\n" +
+	"\breplaces\x18\x05 \x01(\tR\breplaces\x12-\n" +
+	"\x12replaces_signature\x18\x06 \x01(\fR\x11replacesSignature\"M\n" +
+	"\x13RegisterKeyResponse\x126\n" +
+	"\vsigning_key\x18\x01 \x01(\v2\x15.parley.v1.SigningKeyR\n" +
+	"signingKey\"\xc2\x01\n" +
+	"\x10RevokeKeyRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\tsignature\x18\x04 \x01(\fR\tsignature\x12 \n" +
+	"\vparticipant\x18\x05 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x06 \x01(\tR\x06member\"\x13\n" +
+	"\x11RevokeKeyResponse\"[\n" +
+	"\x18RequireSignaturesRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12 \n" +
+	"\vnegotiation\x18\x02 \x01(\tR\vnegotiation\"U\n" +
+	"\x19RequireSignaturesResponse\x128\n" +
+	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation2\xff\x18\n" +
 	"\x12NegotiationService\x12^\n" +
 	"\x11CreateNegotiation\x12#.parley.v1.CreateNegotiationRequest\x1a$.parley.v1.CreateNegotiationResponse\x12U\n" +
 	"\x0eGetNegotiation\x12 .parley.v1.GetNegotiationRequest\x1a!.parley.v1.GetNegotiationResponse\x12[\n" +
@@ -4768,7 +5233,10 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"GetRedline\x12\x1c.parley.v1.GetRedlineRequest\x1a\x1d.parley.v1.GetRedlineResponse\x12L\n" +
 	"\vPostComment\x12\x1d.parley.v1.PostCommentRequest\x1a\x1e.parley.v1.PostCommentResponse\x12U\n" +
 	"\x0eRetractComment\x12 .parley.v1.RetractCommentRequest\x1a!.parley.v1.RetractCommentResponse\x12O\n" +
-	"\fListComments\x12\x1e.parley.v1.ListCommentsRequest\x1a\x1f.parley.v1.ListCommentsResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\fListComments\x12\x1e.parley.v1.ListCommentsRequest\x1a\x1f.parley.v1.ListCommentsResponse\x12L\n" +
+	"\vRegisterKey\x12\x1d.parley.v1.RegisterKeyRequest\x1a\x1e.parley.v1.RegisterKeyResponse\x12F\n" +
+	"\tRevokeKey\x12\x1b.parley.v1.RevokeKeyRequest\x1a\x1c.parley.v1.RevokeKeyResponse\x12^\n" +
+	"\x11RequireSignatures\x12#.parley.v1.RequireSignaturesRequest\x1a$.parley.v1.RequireSignaturesResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_negotiation_service_proto_rawDescOnce sync.Once
@@ -4782,7 +5250,7 @@ func file_parley_v1_negotiation_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_negotiation_service_proto_rawDescData
 }
 
-var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_parley_v1_negotiation_service_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*CreateNegotiationRequest)(nil),   // 0: parley.v1.CreateNegotiationRequest
 	(*CreateNegotiationResponse)(nil),  // 1: parley.v1.CreateNegotiationResponse
@@ -4856,150 +5324,170 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(*RedlineRevisions)(nil),           // 69: parley.v1.RedlineRevisions
 	(*RedlineProposal)(nil),            // 70: parley.v1.RedlineProposal
 	(*GetRedlineResponse)(nil),         // 71: parley.v1.GetRedlineResponse
-	nil,                                // 72: parley.v1.SetDecisionRuleRequest.WeightsEntry
-	(*Participant)(nil),                // 73: parley.v1.Participant
-	(*DecisionRule)(nil),               // 74: parley.v1.DecisionRule
-	(*durationpb.Duration)(nil),        // 75: google.protobuf.Duration
-	(*Negotiation)(nil),                // 76: parley.v1.Negotiation
-	(*Point)(nil),                      // 77: parley.v1.Point
-	(AmendmentKind)(0),                 // 78: parley.v1.AmendmentKind
-	(*timestamppb.Timestamp)(nil),      // 79: google.protobuf.Timestamp
-	(*Amendment)(nil),                  // 80: parley.v1.Amendment
-	(AmendmentState)(0),                // 81: parley.v1.AmendmentState
-	(VoteChoice)(0),                    // 82: parley.v1.VoteChoice
-	(*Event)(nil),                      // 83: parley.v1.Event
-	(*Member)(nil),                     // 84: parley.v1.Member
-	(*Comment)(nil),                    // 85: parley.v1.Comment
-	(*RedlineChange)(nil),              // 86: parley.v1.RedlineChange
+	(*RegisterKeyRequest)(nil),         // 72: parley.v1.RegisterKeyRequest
+	(*RegisterKeyResponse)(nil),        // 73: parley.v1.RegisterKeyResponse
+	(*RevokeKeyRequest)(nil),           // 74: parley.v1.RevokeKeyRequest
+	(*RevokeKeyResponse)(nil),          // 75: parley.v1.RevokeKeyResponse
+	(*RequireSignaturesRequest)(nil),   // 76: parley.v1.RequireSignaturesRequest
+	(*RequireSignaturesResponse)(nil),  // 77: parley.v1.RequireSignaturesResponse
+	nil,                                // 78: parley.v1.SetDecisionRuleRequest.WeightsEntry
+	(*Participant)(nil),                // 79: parley.v1.Participant
+	(*DecisionRule)(nil),               // 80: parley.v1.DecisionRule
+	(*durationpb.Duration)(nil),        // 81: google.protobuf.Duration
+	(*Negotiation)(nil),                // 82: parley.v1.Negotiation
+	(*Point)(nil),                      // 83: parley.v1.Point
+	(AmendmentKind)(0),                 // 84: parley.v1.AmendmentKind
+	(*timestamppb.Timestamp)(nil),      // 85: google.protobuf.Timestamp
+	(*Amendment)(nil),                  // 86: parley.v1.Amendment
+	(AmendmentState)(0),                // 87: parley.v1.AmendmentState
+	(VoteChoice)(0),                    // 88: parley.v1.VoteChoice
+	(*Consent)(nil),                    // 89: parley.v1.Consent
+	(*Event)(nil),                      // 90: parley.v1.Event
+	(*Member)(nil),                     // 91: parley.v1.Member
+	(*Comment)(nil),                    // 92: parley.v1.Comment
+	(*RedlineChange)(nil),              // 93: parley.v1.RedlineChange
+	(*SigningKey)(nil),                 // 94: parley.v1.SigningKey
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	73, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	74, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	75, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
-	75, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
-	76, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	76, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	77, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	77, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	78, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	79, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	80, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	81, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	80, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	80, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	82, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	80, // 18: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 19: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	80, // 20: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	77, // 21: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	80, // 22: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	77, // 23: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	77, // 24: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	76, // 25: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 26: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	83, // 27: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 28: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	73, // 29: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	84, // 30: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	76, // 31: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
-	41, // 32: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	76, // 33: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 34: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	73, // 35: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	76, // 36: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 37: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 38: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	74, // 39: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	72, // 40: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	76, // 41: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 42: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 43: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	76, // 44: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	79, // 45: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	80, // 46: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	85, // 47: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
-	85, // 48: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
-	85, // 49: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
-	69, // 50: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	70, // 51: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	78, // 52: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	86, // 53: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	0,  // 54: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 55: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 56: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 57: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 58: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 59: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 60: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 61: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 62: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 63: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 64: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 65: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 66: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 67: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 68: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 69: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 70: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 71: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 72: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	46, // 73: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	48, // 74: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	50, // 75: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	52, // 76: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	54, // 77: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	56, // 78: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	58, // 79: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	60, // 80: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	39, // 81: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 82: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 83: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	68, // 84: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	62, // 85: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
-	64, // 86: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
-	66, // 87: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
-	1,  // 88: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 89: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 90: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 91: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 92: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 93: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 94: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 95: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 96: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 97: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 98: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 99: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 100: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 101: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 102: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 103: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 104: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 105: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 106: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	47, // 107: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	49, // 108: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	51, // 109: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	53, // 110: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	55, // 111: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	57, // 112: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	59, // 113: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	61, // 114: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	40, // 115: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 116: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 117: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	71, // 118: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	63, // 119: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
-	65, // 120: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
-	67, // 121: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
-	88, // [88:122] is the sub-list for method output_type
-	54, // [54:88] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	79, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	80, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	81, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	81, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	82, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	82, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	83, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	83, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	84, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	85, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	86, // 12: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	86, // 13: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	87, // 14: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	86, // 15: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	86, // 16: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	88, // 17: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	89, // 18: parley.v1.CastVoteRequest.consent:type_name -> parley.v1.Consent
+	86, // 19: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	86, // 20: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	86, // 21: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	83, // 22: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	86, // 23: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	89, // 24: parley.v1.SignOffPointRequest.consent:type_name -> parley.v1.Consent
+	83, // 25: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	83, // 26: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	89, // 27: parley.v1.AcceptDocumentRequest.consent:type_name -> parley.v1.Consent
+	82, // 28: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34, // 29: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	90, // 30: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34, // 31: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	79, // 32: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	91, // 33: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	82, // 34: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	89, // 35: parley.v1.SignOffPointsItem.consent:type_name -> parley.v1.Consent
+	41, // 36: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	82, // 37: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 38: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	79, // 39: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	82, // 40: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 41: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 42: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	80, // 43: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	78, // 44: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	82, // 45: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 46: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 47: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82, // 48: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	85, // 49: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	86, // 50: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	92, // 51: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	92, // 52: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	92, // 53: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	69, // 54: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	70, // 55: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	84, // 56: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	93, // 57: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	94, // 58: parley.v1.RegisterKeyResponse.signing_key:type_name -> parley.v1.SigningKey
+	82, // 59: parley.v1.RequireSignaturesResponse.negotiation:type_name -> parley.v1.Negotiation
+	0,  // 60: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,  // 61: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,  // 62: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,  // 63: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,  // 64: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10, // 65: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12, // 66: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14, // 67: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16, // 68: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18, // 69: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20, // 70: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22, // 71: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24, // 72: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26, // 73: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28, // 74: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30, // 75: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32, // 76: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35, // 77: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37, // 78: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46, // 79: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48, // 80: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50, // 81: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52, // 82: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54, // 83: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56, // 84: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58, // 85: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60, // 86: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39, // 87: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42, // 88: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44, // 89: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	68, // 90: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	62, // 91: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	64, // 92: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	66, // 93: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	72, // 94: parley.v1.NegotiationService.RegisterKey:input_type -> parley.v1.RegisterKeyRequest
+	74, // 95: parley.v1.NegotiationService.RevokeKey:input_type -> parley.v1.RevokeKeyRequest
+	76, // 96: parley.v1.NegotiationService.RequireSignatures:input_type -> parley.v1.RequireSignaturesRequest
+	1,  // 97: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,  // 98: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,  // 99: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,  // 100: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,  // 101: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11, // 102: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13, // 103: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15, // 104: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17, // 105: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19, // 106: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21, // 107: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23, // 108: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25, // 109: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27, // 110: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29, // 111: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31, // 112: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33, // 113: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36, // 114: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38, // 115: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47, // 116: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49, // 117: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51, // 118: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53, // 119: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55, // 120: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57, // 121: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59, // 122: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61, // 123: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40, // 124: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43, // 125: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45, // 126: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	71, // 127: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	63, // 128: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	65, // 129: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	67, // 130: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	73, // 131: parley.v1.NegotiationService.RegisterKey:output_type -> parley.v1.RegisterKeyResponse
+	75, // 132: parley.v1.NegotiationService.RevokeKey:output_type -> parley.v1.RevokeKeyResponse
+	77, // 133: parley.v1.NegotiationService.RequireSignatures:output_type -> parley.v1.RequireSignaturesResponse
+	97, // [97:134] is the sub-list for method output_type
+	60, // [60:97] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }
@@ -5022,7 +5510,7 @@ func file_parley_v1_negotiation_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_negotiation_service_proto_rawDesc), len(file_parley_v1_negotiation_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   73,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -53,6 +53,9 @@ const (
 	NegotiationService_PostComment_FullMethodName        = "/parley.v1.NegotiationService/PostComment"
 	NegotiationService_RetractComment_FullMethodName     = "/parley.v1.NegotiationService/RetractComment"
 	NegotiationService_ListComments_FullMethodName       = "/parley.v1.NegotiationService/ListComments"
+	NegotiationService_RegisterKey_FullMethodName        = "/parley.v1.NegotiationService/RegisterKey"
+	NegotiationService_RevokeKey_FullMethodName          = "/parley.v1.NegotiationService/RevokeKey"
+	NegotiationService_RequireSignatures_FullMethodName  = "/parley.v1.NegotiationService/RequireSignatures"
 )
 
 // NegotiationServiceClient is the client API for NegotiationService service.
@@ -160,6 +163,15 @@ type NegotiationServiceClient interface {
 	// Lists comments in the order they were posted, optionally only those of
 	// one point or one amendment.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
+	// Registers the caller's Ed25519 signing key, or rotates it (then signed by
+	// the old key too). Delegations only. See Consent.
+	RegisterKey(ctx context.Context, in *RegisterKeyRequest, opts ...grpc.CallOption) (*RegisterKeyResponse, error)
+	// Revokes a member's signing key: the member itself with a signature by
+	// that key, or the administrator without one.
+	RevokeKey(ctx context.Context, in *RevokeKeyRequest, opts ...grpc.CallOption) (*RevokeKeyResponse, error)
+	// Requires from now on that votes, sign-offs and acceptances be signed.
+	// The administrator, or a mediator where mediators_may_change.
+	RequireSignatures(ctx context.Context, in *RequireSignaturesRequest, opts ...grpc.CallOption) (*RequireSignaturesResponse, error)
 }
 
 type negotiationServiceClient struct {
@@ -519,6 +531,36 @@ func (c *negotiationServiceClient) ListComments(ctx context.Context, in *ListCom
 	return out, nil
 }
 
+func (c *negotiationServiceClient) RegisterKey(ctx context.Context, in *RegisterKeyRequest, opts ...grpc.CallOption) (*RegisterKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterKeyResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RegisterKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RevokeKey(ctx context.Context, in *RevokeKeyRequest, opts ...grpc.CallOption) (*RevokeKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeKeyResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RevokeKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *negotiationServiceClient) RequireSignatures(ctx context.Context, in *RequireSignaturesRequest, opts ...grpc.CallOption) (*RequireSignaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequireSignaturesResponse)
+	err := c.cc.Invoke(ctx, NegotiationService_RequireSignatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NegotiationServiceServer is the server API for NegotiationService service.
 // All implementations must embed UnimplementedNegotiationServiceServer
 // for forward compatibility.
@@ -624,6 +666,15 @@ type NegotiationServiceServer interface {
 	// Lists comments in the order they were posted, optionally only those of
 	// one point or one amendment.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
+	// Registers the caller's Ed25519 signing key, or rotates it (then signed by
+	// the old key too). Delegations only. See Consent.
+	RegisterKey(context.Context, *RegisterKeyRequest) (*RegisterKeyResponse, error)
+	// Revokes a member's signing key: the member itself with a signature by
+	// that key, or the administrator without one.
+	RevokeKey(context.Context, *RevokeKeyRequest) (*RevokeKeyResponse, error)
+	// Requires from now on that votes, sign-offs and acceptances be signed.
+	// The administrator, or a mediator where mediators_may_change.
+	RequireSignatures(context.Context, *RequireSignaturesRequest) (*RequireSignaturesResponse, error)
 	mustEmbedUnimplementedNegotiationServiceServer()
 }
 
@@ -735,6 +786,15 @@ func (UnimplementedNegotiationServiceServer) RetractComment(context.Context, *Re
 }
 func (UnimplementedNegotiationServiceServer) ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListComments not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RegisterKey(context.Context, *RegisterKeyRequest) (*RegisterKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterKey not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RevokeKey(context.Context, *RevokeKeyRequest) (*RevokeKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeKey not implemented")
+}
+func (UnimplementedNegotiationServiceServer) RequireSignatures(context.Context, *RequireSignaturesRequest) (*RequireSignaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequireSignatures not implemented")
 }
 func (UnimplementedNegotiationServiceServer) mustEmbedUnimplementedNegotiationServiceServer() {}
 func (UnimplementedNegotiationServiceServer) testEmbeddedByValue()                            {}
@@ -1362,6 +1422,60 @@ func _NegotiationService_ListComments_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NegotiationService_RegisterKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RegisterKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RegisterKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RegisterKey(ctx, req.(*RegisterKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RevokeKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RevokeKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RevokeKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RevokeKey(ctx, req.(*RevokeKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NegotiationService_RequireSignatures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequireSignaturesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NegotiationServiceServer).RequireSignatures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NegotiationService_RequireSignatures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NegotiationServiceServer).RequireSignatures(ctx, req.(*RequireSignaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NegotiationService_ServiceDesc is the grpc.ServiceDesc for NegotiationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1500,6 +1614,18 @@ var NegotiationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListComments",
 			Handler:    _NegotiationService_ListComments_Handler,
+		},
+		{
+			MethodName: "RegisterKey",
+			Handler:    _NegotiationService_RegisterKey_Handler,
+		},
+		{
+			MethodName: "RevokeKey",
+			Handler:    _NegotiationService_RevokeKey_Handler,
+		},
+		{
+			MethodName: "RequireSignatures",
+			Handler:    _NegotiationService_RequireSignatures_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

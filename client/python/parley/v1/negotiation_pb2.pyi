@@ -144,6 +144,16 @@ class Comment(_message.Message):
     text: str
     def __init__(self, name: _Optional[str] = ..., author: _Optional[str] = ..., point: _Optional[str] = ..., amendment: _Optional[str] = ..., parent: _Optional[str] = ..., text: _Optional[str] = ..., retracted: bool = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., retract_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
+class Consent(_message.Message):
+    __slots__ = ["checkpoint", "key_id", "signature"]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: CheckpointRef
+    key_id: str
+    signature: bytes
+    def __init__(self, key_id: _Optional[str] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
 class DecisionRule(_message.Message):
     __slots__ = ["method", "quorum", "threshold_basis_points"]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -174,19 +184,21 @@ class DecisionRuleVersion(_message.Message):
     def __init__(self, version: _Optional[int] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., weights: _Optional[_Mapping[str, int]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class Member(_message.Message):
-    __slots__ = ["display_name", "has_credential", "head", "id"]
+    __slots__ = ["display_name", "has_credential", "head", "id", "signing_key"]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     HAS_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     HEAD_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
     display_name: str
     has_credential: bool
     head: bool
     id: str
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ...) -> None: ...
+    signing_key: SigningKey
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ..., signing_key: _Optional[_Union[SigningKey, _Mapping]] = ...) -> None: ...
 
 class Negotiation(_message.Message):
-    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "state", "title"]
+    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "signatures_required", "signatures_required_sequence", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
     AGREED_POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -205,6 +217,8 @@ class Negotiation(_message.Message):
     PENDING_AMENDMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
     REMOVED_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURES_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURES_REQUIRED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     acceptances: _containers.RepeatedCompositeFieldContainer[Acceptance]
@@ -225,25 +239,29 @@ class Negotiation(_message.Message):
     pending_amendment_count: int
     point_count: int
     removed_participants: _containers.RepeatedCompositeFieldContainer[Participant]
+    signatures_required: bool
+    signatures_required_sequence: int
     state: NegotiationState
     title: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., signatures_required: bool = ..., signatures_required_sequence: _Optional[int] = ...) -> None: ...
 
 class Participant(_message.Message):
-    __slots__ = ["display_name", "has_credential", "id", "members", "role", "weight"]
+    __slots__ = ["display_name", "has_credential", "id", "members", "role", "signing_key", "weight"]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     HAS_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
     display_name: str
     has_credential: bool
     id: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
     role: Role
+    signing_key: SigningKey
     weight: int
-    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., weight: _Optional[int] = ..., has_credential: bool = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., signing_key: _Optional[_Union[SigningKey, _Mapping]] = ...) -> None: ...
 
 class Point(_message.Message):
     __slots__ = ["alternatives", "comment_count", "delete_time", "id", "name", "number", "pending_amendment_count", "revision", "revisions", "sign_offs", "stale_sign_offs", "status", "text", "text_sha256"]
@@ -328,6 +346,16 @@ class SignOff(_message.Message):
     sign_time: _timestamp_pb2.Timestamp
     text_sha256: str
     def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
+
+class SigningKey(_message.Message):
+    __slots__ = ["key_id", "public_key", "sequence"]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    public_key: bytes
+    sequence: int
+    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class Tally(_message.Message):
     __slots__ = ["abstain", "approve", "approving_weight", "closed_by_deadline", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]

@@ -27,16 +27,18 @@ class AbandonNegotiationResponse(_message.Message):
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
 class AcceptDocumentRequest(_message.Message):
-    __slots__ = ["checkpoint", "document_sha256", "negotiation", "request_id"]
+    __slots__ = ["checkpoint", "consent", "document_sha256", "negotiation", "request_id"]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_SHA256_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     checkpoint: str
+    consent: _negotiation_pb2.Consent
     document_sha256: str
     negotiation: str
     request_id: str
-    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., document_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ...) -> None: ...
 
 class AcceptDocumentResponse(_message.Message):
     __slots__ = ["negotiation"]
@@ -79,16 +81,18 @@ class ApplyAmendmentResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., staled_amendments: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CastVoteRequest(_message.Message):
-    __slots__ = ["amendment", "choice", "reason", "request_id"]
+    __slots__ = ["amendment", "choice", "consent", "reason", "request_id"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
     CHOICE_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     amendment: str
     choice: _negotiation_pb2.VoteChoice
+    consent: _negotiation_pb2.Consent
     reason: str
     request_id: str
-    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ...) -> None: ...
 
 class CastVoteResponse(_message.Message):
     __slots__ = ["amendment"]
@@ -111,7 +115,7 @@ class CloseVotingResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
 class CreateNegotiationRequest(_message.Message):
-    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "numbered_text", "observers_may_comment", "participants", "points", "request_id", "title"]
+    __slots__ = ["decision_rule", "default_voting_duration", "max_voting_duration", "mediators_may_change", "numbered_text", "observers_may_comment", "participants", "points", "request_id", "require_signatures", "title"]
     DECISION_RULE_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
     MAX_VOTING_DURATION_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +125,7 @@ class CreateNegotiationRequest(_message.Message):
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_SIGNATURES_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     decision_rule: _negotiation_pb2.DecisionRule
     default_voting_duration: _duration_pb2.Duration
@@ -131,8 +136,9 @@ class CreateNegotiationRequest(_message.Message):
     participants: _containers.RepeatedCompositeFieldContainer[_negotiation_pb2.Participant]
     points: _containers.RepeatedScalarFieldContainer[str]
     request_id: str
+    require_signatures: bool
     title: str
-    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., title: _Optional[str] = ..., participants: _Optional[_Iterable[_Union[_negotiation_pb2.Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[_negotiation_pb2.DecisionRule, _Mapping]] = ..., points: _Optional[_Iterable[str]] = ..., numbered_text: _Optional[str] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., observers_may_comment: bool = ..., require_signatures: bool = ...) -> None: ...
 
 class CreateNegotiationResponse(_message.Message):
     __slots__ = ["negotiation"]
@@ -408,6 +414,28 @@ class RedlineRevisions(_message.Message):
     to_revision: int
     def __init__(self, point: _Optional[str] = ..., from_revision: _Optional[int] = ..., to_revision: _Optional[int] = ...) -> None: ...
 
+class RegisterKeyRequest(_message.Message):
+    __slots__ = ["negotiation", "public_key", "replaces", "replaces_signature", "request_id", "signature"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    public_key: bytes
+    replaces: str
+    replaces_signature: bytes
+    request_id: str
+    signature: bytes
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., public_key: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., replaces: _Optional[str] = ..., replaces_signature: _Optional[bytes] = ...) -> None: ...
+
+class RegisterKeyResponse(_message.Message):
+    __slots__ = ["signing_key"]
+    SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
+    signing_key: _negotiation_pb2.SigningKey
+    def __init__(self, signing_key: _Optional[_Union[_negotiation_pb2.SigningKey, _Mapping]] = ...) -> None: ...
+
 class RejectAmendmentRequest(_message.Message):
     __slots__ = ["amendment", "reason", "request_id"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
@@ -456,6 +484,20 @@ class RenameNegotiationResponse(_message.Message):
     negotiation: _negotiation_pb2.Negotiation
     def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
 
+class RequireSignaturesRequest(_message.Message):
+    __slots__ = ["negotiation", "request_id"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    negotiation: str
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ...) -> None: ...
+
+class RequireSignaturesResponse(_message.Message):
+    __slots__ = ["negotiation"]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    negotiation: _negotiation_pb2.Negotiation
+    def __init__(self, negotiation: _Optional[_Union[_negotiation_pb2.Negotiation, _Mapping]] = ...) -> None: ...
+
 class ResumeNegotiationRequest(_message.Message):
     __slots__ = ["negotiation", "request_id"]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
@@ -483,6 +525,26 @@ class RetractCommentResponse(_message.Message):
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     comment: _negotiation_pb2.Comment
     def __init__(self, comment: _Optional[_Union[_negotiation_pb2.Comment, _Mapping]] = ...) -> None: ...
+
+class RevokeKeyRequest(_message.Message):
+    __slots__ = ["key_id", "member", "negotiation", "participant", "request_id", "signature"]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    member: str
+    negotiation: str
+    participant: str
+    request_id: str
+    signature: bytes
+    def __init__(self, request_id: _Optional[str] = ..., negotiation: _Optional[str] = ..., key_id: _Optional[str] = ..., signature: _Optional[bytes] = ..., participant: _Optional[str] = ..., member: _Optional[str] = ...) -> None: ...
+
+class RevokeKeyResponse(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
 
 class RevokeSignOffRequest(_message.Message):
     __slots__ = ["point", "request_id"]
@@ -556,18 +618,20 @@ class SetVotingDeadlineResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
 
 class SignOffPointRequest(_message.Message):
-    __slots__ = ["checkpoint", "point", "request_id", "revision", "text_sha256"]
+    __slots__ = ["checkpoint", "consent", "point", "request_id", "revision", "text_sha256"]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
     checkpoint: str
+    consent: _negotiation_pb2.Consent
     point: str
     request_id: str
     revision: int
     text_sha256: str
-    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., checkpoint: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ...) -> None: ...
 
 class SignOffPointResponse(_message.Message):
     __slots__ = ["point"]
@@ -576,14 +640,16 @@ class SignOffPointResponse(_message.Message):
     def __init__(self, point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ...) -> None: ...
 
 class SignOffPointsItem(_message.Message):
-    __slots__ = ["point", "revision", "text_sha256"]
+    __slots__ = ["consent", "point", "revision", "text_sha256"]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     POINT_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    consent: _negotiation_pb2.Consent
     point: str
     revision: int
     text_sha256: str
-    def __init__(self, point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, point: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ...) -> None: ...
 
 class SignOffPointsRequest(_message.Message):
     __slots__ = ["checkpoint", "items", "negotiation", "request_id"]

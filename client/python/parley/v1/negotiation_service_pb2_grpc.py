@@ -191,6 +191,21 @@ class NegotiationServiceStub(object):
                 request_serializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.FromString,
                 )
+        self.RegisterKey = channel.unary_unary(
+                '/parley.v1.NegotiationService/RegisterKey',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyResponse.FromString,
+                )
+        self.RevokeKey = channel.unary_unary(
+                '/parley.v1.NegotiationService/RevokeKey',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyResponse.FromString,
+                )
+        self.RequireSignatures = channel.unary_unary(
+                '/parley.v1.NegotiationService/RequireSignatures',
+                request_serializer=parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesResponse.FromString,
+                )
 
 
 class NegotiationServiceServicer(object):
@@ -466,6 +481,30 @@ class NegotiationServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterKey(self, request, context):
+        """Registers the caller's Ed25519 signing key, or rotates it (then signed by
+        the old key too). Delegations only. See Consent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeKey(self, request, context):
+        """Revokes a member's signing key: the member itself with a signature by
+        that key, or the administrator without one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequireSignatures(self, request, context):
+        """Requires from now on that votes, sign-offs and acceptances be signed.
+        The administrator, or a mediator where mediators_may_change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NegotiationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -638,6 +677,21 @@ def add_NegotiationServiceServicer_to_server(servicer, server):
                     servicer.ListComments,
                     request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.FromString,
                     response_serializer=parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.SerializeToString,
+            ),
+            'RegisterKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterKey,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyResponse.SerializeToString,
+            ),
+            'RevokeKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeKey,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyResponse.SerializeToString,
+            ),
+            'RequireSignatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequireSignatures,
+                    request_deserializer=parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1231,5 +1285,56 @@ class NegotiationService(object):
         return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/ListComments',
             parley_dot_v1_dot_negotiation__service__pb2.ListCommentsRequest.SerializeToString,
             parley_dot_v1_dot_negotiation__service__pb2.ListCommentsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RegisterKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RegisterKey',
+            parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RegisterKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RevokeKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RevokeKey',
+            parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RevokeKeyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RequireSignatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.NegotiationService/RequireSignatures',
+            parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesRequest.SerializeToString,
+            parley_dot_v1_dot_negotiation__service__pb2.RequireSignaturesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { AmendmentKind, CheckpointRef, DecisionRule, Participant, Tally, VoteChoice } from "./negotiation_pb.js";
+import type { AmendmentKind, CheckpointRef, Consent, DecisionRule, Participant, Tally, VoteChoice } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/event.proto.
  */
 export const file_parley_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSKxDgoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIAEIJCgdwYXlsb2FkIrICChJOZWdvdGlhdGlvbkNyZWF0ZWQSDQoFdGl0bGUYASABKAkSLAoMcGFydGljaXBhbnRzGAIgAygLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50Ei4KDWRlY2lzaW9uX3J1bGUYAyABKAsyFy5wYXJsZXkudjEuRGVjaXNpb25SdWxlEhwKFG1lZGlhdG9yc19tYXlfY2hhbmdlGDwgASgIEjoKF2RlZmF1bHRfdm90aW5nX2R1cmF0aW9uGD0gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjYKE21heF92b3RpbmdfZHVyYXRpb24YPiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SHQoVb2JzZXJ2ZXJzX21heV9jb21tZW50GEYgASgIIkEKClBvaW50QWRkZWQSEAoIcG9pbnRfaWQYASABKAkSDAoEdGV4dBgCIAEoCRITCgt0ZXh0X3NoYTI1NhgDIAEoCSLkAQoRQW1lbmRtZW50UHJvcG9zZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5wYXJsZXkudjEuQW1lbmRtZW50S2luZBIQCghwb2ludF9pZBgDIAEoCRIVCg1iYXNlX3JldmlzaW9uGAQgASgDEgwKBHRleHQYBSABKAkSEQoJcmF0aW9uYWxlGAYgASgJEjMKD3ZvdGluZ19kZWFkbGluZRg8IAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKY291bnRlcl90bxhGIAEoCSJXCghWb3RlQ2FzdBIUCgxhbWVuZG1lbnRfaWQYASABKAkSJQoGY2hvaWNlGAIgASgOMhUucGFybGV5LnYxLlZvdGVDaG9pY2USDgoGcmVhc29uGAMgASgJIkUKDFZvdGluZ0Nsb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSHwoFdGFsbHkYAiABKAsyEC5wYXJsZXkudjEuVGFsbHkiYQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIncKDlBvaW50U2lnbmVkT2ZmEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDEhMKC3RleHRfc2hhMjU2GAMgASgJEiwKCmNoZWNrcG9pbnQYBCABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZiI0Cg5TaWduT2ZmUmV2b2tlZBIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAyJZChBEb2N1bWVudEFjY2VwdGVkEhcKD2RvY3VtZW50X3NoYTI1NhgBIAEoCRIsCgpjaGVja3BvaW50GAIgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
+  fileDesc("ChVwYXJsZXkvdjEvZXZlbnQucHJvdG8SCXBhcmxleS52MSLRDwoFRXZlbnQSEwoLbmVnb3RpYXRpb24YASABKAkSEAoIc2VxdWVuY2UYAiABKAMSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFYWN0b3IYBCABKAkSEgoKcmVxdWVzdF9pZBgFIAEoCRIOCgZtZW1iZXIYMiABKAkSPAoTbmVnb3RpYXRpb25fY3JlYXRlZBgKIAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvbkNyZWF0ZWRIABIsCgtwb2ludF9hZGRlZBgLIAEoCzIVLnBhcmxleS52MS5Qb2ludEFkZGVkSAASOgoSYW1lbmRtZW50X3Byb3Bvc2VkGAwgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFByb3Bvc2VkSAASKAoJdm90ZV9jYXN0GA0gASgLMhMucGFybGV5LnYxLlZvdGVDYXN0SAASMAoNdm90aW5nX2Nsb3NlZBgOIAEoCzIXLnBhcmxleS52MS5Wb3RpbmdDbG9zZWRIABI4ChFhbWVuZG1lbnRfYXBwbGllZBgPIAEoCzIbLnBhcmxleS52MS5BbWVuZG1lbnRBcHBsaWVkSAASOgoSYW1lbmRtZW50X3JlamVjdGVkGBAgASgLMhwucGFybGV5LnYxLkFtZW5kbWVudFJlamVjdGVkSAASPAoTYW1lbmRtZW50X3dpdGhkcmF3bhgRIAEoCzIdLnBhcmxleS52MS5BbWVuZG1lbnRXaXRoZHJhd25IABI2ChBhbWVuZG1lbnRfc3RhbGVkGBIgASgLMhoucGFybGV5LnYxLkFtZW5kbWVudFN0YWxlZEgAEjUKEHBvaW50X3NpZ25lZF9vZmYYEyABKAsyGS5wYXJsZXkudjEuUG9pbnRTaWduZWRPZmZIABI1ChBzaWduX29mZl9yZXZva2VkGBQgASgLMhkucGFybGV5LnYxLlNpZ25PZmZSZXZva2VkSAASOAoRZG9jdW1lbnRfYWNjZXB0ZWQYFSABKAsyGy5wYXJsZXkudjEuRG9jdW1lbnRBY2NlcHRlZEgAEkAKFW5lZ290aWF0aW9uX2NvbmNsdWRlZBgWIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvbkNvbmNsdWRlZEgAEjgKEWNyZWRlbnRpYWxfaXNzdWVkGBcgASgLMhsucGFybGV5LnYxLkNyZWRlbnRpYWxJc3N1ZWRIABI6ChJjcmVkZW50aWFsX3Jldm9rZWQYGCABKAsyHC5wYXJsZXkudjEuQ3JlZGVudGlhbFJldm9rZWRIABJBChZjaGVja3BvaW50X2tleV9yb3RhdGVkGCggASgLMh8ucGFybGV5LnYxLkNoZWNrcG9pbnRLZXlSb3RhdGVkSAASOAoRcGFydGljaXBhbnRfYWRkZWQYPCABKAsyGy5wYXJsZXkudjEuUGFydGljaXBhbnRBZGRlZEgAEjwKE3BhcnRpY2lwYW50X3JlbW92ZWQYPSABKAsyHS5wYXJsZXkudjEuUGFydGljaXBhbnRSZW1vdmVkSAASPAoTbmVnb3RpYXRpb25fcmVuYW1lZBg+IAEoCzIdLnBhcmxleS52MS5OZWdvdGlhdGlvblJlbmFtZWRIABI/ChVkZWNpc2lvbl9ydWxlX2NoYW5nZWQYPyABKAsyHi5wYXJsZXkudjEuRGVjaXNpb25SdWxlQ2hhbmdlZEgAEkAKFW5lZ290aWF0aW9uX3N1c3BlbmRlZBhAIAEoCzIfLnBhcmxleS52MS5OZWdvdGlhdGlvblN1c3BlbmRlZEgAEjwKE25lZ290aWF0aW9uX3Jlc3VtZWQYQSABKAsyHS5wYXJsZXkudjEuTmVnb3RpYXRpb25SZXN1bWVkSAASQAoVbmVnb3RpYXRpb25fYWJhbmRvbmVkGEIgASgLMh8ucGFybGV5LnYxLk5lZ290aWF0aW9uQWJhbmRvbmVkSAASOwoTdm90aW5nX2RlYWRsaW5lX3NldBhDIAEoCzIcLnBhcmxleS52MS5Wb3RpbmdEZWFkbGluZVNldEgAEi4KDG1lbWJlcl9hZGRlZBgzIAEoCzIWLnBhcmxleS52MS5NZW1iZXJBZGRlZEgAEjIKDm1lbWJlcl9yZW1vdmVkGDQgASgLMhgucGFybGV5LnYxLk1lbWJlclJlbW92ZWRIABI+ChRhY2NlcHRhbmNlX3dpdGhkcmF3bhg1IAEoCzIeLnBhcmxleS52MS5BY2NlcHRhbmNlV2l0aGRyYXduSAASMgoOY29tbWVudF9wb3N0ZWQYRiABKAsyGC5wYXJsZXkudjEuQ29tbWVudFBvc3RlZEgAEjgKEWNvbW1lbnRfcmV0cmFjdGVkGEcgASgLMhsucGFybGV5LnYxLkNvbW1lbnRSZXRyYWN0ZWRIABIyCg5rZXlfcmVnaXN0ZXJlZBhkIAEoCzIYLnBhcmxleS52MS5LZXlSZWdpc3RlcmVkSAASLAoLa2V5X3Jldm9rZWQYZSABKAsyFS5wYXJsZXkudjEuS2V5UmV2b2tlZEgAEjwKE3NpZ25hdHVyZXNfcmVxdWlyZWQYZiABKAsyHS5wYXJsZXkudjEuU2lnbmF0dXJlc1JlcXVpcmVkSABCCQoHcGF5bG9hZCLOAgoSTmVnb3RpYXRpb25DcmVhdGVkEg0KBXRpdGxlGAEgASgJEiwKDHBhcnRpY2lwYW50cxgCIAMoCzIWLnBhcmxleS52MS5QYXJ0aWNpcGFudBIuCg1kZWNpc2lvbl9ydWxlGAMgASgLMhcucGFybGV5LnYxLkRlY2lzaW9uUnVsZRIcChRtZWRpYXRvcnNfbWF5X2NoYW5nZRg8IAEoCBI6ChdkZWZhdWx0X3ZvdGluZ19kdXJhdGlvbhg9IAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI2ChNtYXhfdm90aW5nX2R1cmF0aW9uGD4gASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEh0KFW9ic2VydmVyc19tYXlfY29tbWVudBhGIAEoCBIaChJyZXF1aXJlX3NpZ25hdHVyZXMYZCABKAgiQQoKUG9pbnRBZGRlZBIQCghwb2ludF9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEhMKC3RleHRfc2hhMjU2GAMgASgJIuQBChFBbWVuZG1lbnRQcm9wb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSJgoEa2luZBgCIAEoDjIYLnBhcmxleS52MS5BbWVuZG1lbnRLaW5kEhAKCHBvaW50X2lkGAMgASgJEhUKDWJhc2VfcmV2aXNpb24YBCABKAMSDAoEdGV4dBgFIAEoCRIRCglyYXRpb25hbGUYBiABKAkSMwoPdm90aW5nX2RlYWRsaW5lGDwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjb3VudGVyX3RvGEYgASgJInwKCFZvdGVDYXN0EhQKDGFtZW5kbWVudF9pZBgBIAEoCRIlCgZjaG9pY2UYAiABKA4yFS5wYXJsZXkudjEuVm90ZUNob2ljZRIOCgZyZWFzb24YAyABKAkSIwoHY29uc2VudBhkIAEoCzISLnBhcmxleS52MS5Db25zZW50IkUKDFZvdGluZ0Nsb3NlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSHwoFdGFsbHkYAiABKAsyEC5wYXJsZXkudjEuVGFsbHkiYQoQQW1lbmRtZW50QXBwbGllZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSEAoIcmV2aXNpb24YAyABKAMSEwoLdGV4dF9zaGEyNTYYBCABKAkiOQoRQW1lbmRtZW50UmVqZWN0ZWQSFAoMYW1lbmRtZW50X2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIqChJBbWVuZG1lbnRXaXRoZHJhd24SFAoMYW1lbmRtZW50X2lkGAEgASgJIkMKD0FtZW5kbWVudFN0YWxlZBIUCgxhbWVuZG1lbnRfaWQYASABKAkSGgoSY2F1c2VfYW1lbmRtZW50X2lkGAIgASgJIpwBCg5Qb2ludFNpZ25lZE9mZhIQCghwb2ludF9pZBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoAxITCgt0ZXh0X3NoYTI1NhgDIAEoCRIsCgpjaGVja3BvaW50GAQgASgLMhgucGFybGV5LnYxLkNoZWNrcG9pbnRSZWYSIwoHY29uc2VudBhkIAEoCzISLnBhcmxleS52MS5Db25zZW50IjQKDlNpZ25PZmZSZXZva2VkEhAKCHBvaW50X2lkGAEgASgJEhAKCHJldmlzaW9uGAIgASgDIn4KEERvY3VtZW50QWNjZXB0ZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJEiwKCmNoZWNrcG9pbnQYAiABKAsyGC5wYXJsZXkudjEuQ2hlY2twb2ludFJlZhIjCgdjb25zZW50GGQgASgLMhIucGFybGV5LnYxLkNvbnNlbnQiLwoUTmVnb3RpYXRpb25Db25jbHVkZWQSFwoPZG9jdW1lbnRfc2hhMjU2GAEgASgJIl4KEENyZWRlbnRpYWxJc3N1ZWQSEwoLcGFydGljaXBhbnQYASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJEg8KB3JvdGF0ZWQYAyABKAgSDgoGbWVtYmVyGDIgASgJIjgKEUNyZWRlbnRpYWxSZXZva2VkEhMKC3BhcnRpY2lwYW50GAEgASgJEg4KBm1lbWJlchgyIAEoCSJWCgtNZW1iZXJBZGRlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEgwKBGhlYWQYBCABKAgiNAoNTWVtYmVyUmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkiLgoTQWNjZXB0YW5jZVdpdGhkcmF3bhIXCg9kb2N1bWVudF9zaGEyNTYYASABKAkiSwoUQ2hlY2twb2ludEtleVJvdGF0ZWQSFAoMdmVyaWZpZXJfa2V5GAEgASgJEh0KFXByZXZpb3VzX3ZlcmlmaWVyX2tleRgCIAEoCSJsCg1Db21tZW50UG9zdGVkEhIKCmNvbW1lbnRfaWQYASABKAkSEAoIcG9pbnRfaWQYAiABKAkSFAoMYW1lbmRtZW50X2lkGAMgASgJEhEKCXBhcmVudF9pZBgEIAEoCRIMCgR0ZXh0GAUgASgJIiYKEENvbW1lbnRSZXRyYWN0ZWQSEgoKY29tbWVudF9pZBgBIAEoCSI/ChBQYXJ0aWNpcGFudEFkZGVkEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50IikKElBhcnRpY2lwYW50UmVtb3ZlZBITCgtwYXJ0aWNpcGFudBgBIAEoCSIjChJOZWdvdGlhdGlvblJlbmFtZWQSDQoFdGl0bGUYASABKAkiswEKE0RlY2lzaW9uUnVsZUNoYW5nZWQSLgoNZGVjaXNpb25fcnVsZRgBIAEoCzIXLnBhcmxleS52MS5EZWNpc2lvblJ1bGUSPAoHd2VpZ2h0cxgCIAMoCzIrLnBhcmxleS52MS5EZWNpc2lvblJ1bGVDaGFuZ2VkLldlaWdodHNFbnRyeRouCgxXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASImChROZWdvdGlhdGlvblN1c3BlbmRlZBIOCgZyZWFzb24YASABKAkiFAoSTmVnb3RpYXRpb25SZXN1bWVkIiYKFE5lZ290aWF0aW9uQWJhbmRvbmVkEg4KBnJlYXNvbhgBIAEoCSJeChFWb3RpbmdEZWFkbGluZVNldBIUCgxhbWVuZG1lbnRfaWQYASABKAkSMwoPdm90aW5nX2RlYWRsaW5lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ0Cg1LZXlSZWdpc3RlcmVkEg4KBmtleV9pZBgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMEhAKCHJlcGxhY2VzGAMgASgJEhEKCXNpZ25hdHVyZRgEIAEoDBIaChJyZXBsYWNlc19zaWduYXR1cmUYBSABKAwiVAoKS2V5UmV2b2tlZBITCgtwYXJ0aWNpcGFudBgBIAEoCRIOCgZtZW1iZXIYAiABKAkSDgoGa2V5X2lkGAMgASgJEhEKCXNpZ25hdHVyZRgEIAEoDCIUChJTaWduYXR1cmVzUmVxdWlyZWRCP1o9Z2l0aHViLmNvbS9wYXJsZXktbmVnb3RpYXRpb24vcGFybGV5L3Byb3RvL3BhcmxleS92MTtwYXJsZXl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_parley_v1_negotiation]);
 
 /**
  * Event is one entry of a negotiation's audit log. The log is the truth: the
@@ -308,6 +308,30 @@ export type Event = Message<"parley.v1.Event"> & {
      */
     value: CommentRetracted;
     case: "commentRetracted";
+  } | {
+    /**
+     * A member registered (or rotated) its signing key.
+     *
+     * @generated from field: parley.v1.KeyRegistered key_registered = 100;
+     */
+    value: KeyRegistered;
+    case: "keyRegistered";
+  } | {
+    /**
+     * A member's signing key stopped being valid.
+     *
+     * @generated from field: parley.v1.KeyRevoked key_revoked = 101;
+     */
+    value: KeyRevoked;
+    case: "keyRevoked";
+  } | {
+    /**
+     * From this event on, votes, sign-offs and acceptances must be signed.
+     *
+     * @generated from field: parley.v1.SignaturesRequired signatures_required = 102;
+     */
+    value: SignaturesRequired;
+    case: "signaturesRequired";
   } | { case: undefined; value?: undefined };
 };
 
@@ -373,6 +397,13 @@ export type NegotiationCreated = Message<"parley.v1.NegotiationCreated"> & {
    * @generated from field: bool observers_may_comment = 70;
    */
   observersMayComment: boolean;
+
+  /**
+   * Whether votes, sign-offs and acceptances must be signed from the start.
+   *
+   * @generated from field: bool require_signatures = 100;
+   */
+  requireSignatures: boolean;
 };
 
 /**
@@ -514,6 +545,13 @@ export type VoteCast = Message<"parley.v1.VoteCast"> & {
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * The member's signature over the vote, if it signed it.
+   *
+   * @generated from field: parley.v1.Consent consent = 100;
+   */
+  consent?: Consent | undefined;
 };
 
 /**
@@ -704,6 +742,13 @@ export type PointSignedOff = Message<"parley.v1.PointSignedOff"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 4;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member's signature over the sign-off, if it signed it.
+   *
+   * @generated from field: parley.v1.Consent consent = 100;
+   */
+  consent?: Consent | undefined;
 };
 
 /**
@@ -761,6 +806,13 @@ export type DocumentAccepted = Message<"parley.v1.DocumentAccepted"> & {
    * @generated from field: parley.v1.CheckpointRef checkpoint = 2;
    */
   checkpoint?: CheckpointRef | undefined;
+
+  /**
+   * The member's signature over the acceptance, if it signed it.
+   *
+   * @generated from field: parley.v1.Consent consent = 100;
+   */
+  consent?: Consent | undefined;
 };
 
 /**
@@ -1253,4 +1305,122 @@ export type VotingDeadlineSet = Message<"parley.v1.VotingDeadlineSet"> & {
  */
 export const VotingDeadlineSetSchema: GenMessage<VotingDeadlineSet> = /*@__PURE__*/
   messageDesc(file_parley_v1_event, 29);
+
+/**
+ * KeyRegistered records that a member (Event.actor, Event.member) made an
+ * Ed25519 key its current signing key. `signature` is by the new key over the
+ * key-registration statement (proof of possession); for a rotation,
+ * `replaces` names the member's previous key and `replaces_signature` is by
+ * that key over the same statement. A key is registered at most once in a
+ * negotiation, for one member.
+ *
+ * @generated from message parley.v1.KeyRegistered
+ */
+export type KeyRegistered = Message<"parley.v1.KeyRegistered"> & {
+  /**
+   * The key id: lowercase hex SHA-256 of `public_key`.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * The raw 32-byte Ed25519 public key.
+   *
+   * @generated from field: bytes public_key = 2;
+   */
+  publicKey: Uint8Array;
+
+  /**
+   * The key id of the key it rotates out; empty for a first key.
+   *
+   * @generated from field: string replaces = 3;
+   */
+  replaces: string;
+
+  /**
+   * Signature by the new key over the key-registration statement.
+   *
+   * @generated from field: bytes signature = 4;
+   */
+  signature: Uint8Array;
+
+  /**
+   * Signature by the replaced key over the same statement; empty for a
+   * first key.
+   *
+   * @generated from field: bytes replaces_signature = 5;
+   */
+  replacesSignature: Uint8Array;
+};
+
+/**
+ * Describes the message parley.v1.KeyRegistered.
+ * Use `create(KeyRegisteredSchema)` to create a new message.
+ */
+export const KeyRegisteredSchema: GenMessage<KeyRegistered> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 30);
+
+/**
+ * KeyRevoked records that a member's signing key stopped being valid. The
+ * member itself revokes it with a signature by that key over the
+ * key-revocation statement; the administrator revokes it without one (a lost
+ * key), naming the member. Consents signed before stay valid.
+ *
+ * @generated from message parley.v1.KeyRevoked
+ */
+export type KeyRevoked = Message<"parley.v1.KeyRevoked"> & {
+  /**
+   * The participant whose member's key is revoked.
+   *
+   * @generated from field: string participant = 1;
+   */
+  participant: string;
+
+  /**
+   * The member (the participant id for its default member).
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * The key id revoked.
+   *
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * Signature by the revoked key over the key-revocation statement; empty
+   * when the administrator revoked it.
+   *
+   * @generated from field: bytes signature = 4;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message parley.v1.KeyRevoked.
+ * Use `create(KeyRevokedSchema)` to create a new message.
+ */
+export const KeyRevokedSchema: GenMessage<KeyRevoked> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 31);
+
+/**
+ * SignaturesRequired records that from this event on every vote, sign-off
+ * and acceptance must carry a Consent signed by the member's current key.
+ * The administrator, or a mediator where mediators_may_change.
+ *
+ * @generated from message parley.v1.SignaturesRequired
+ */
+export type SignaturesRequired = Message<"parley.v1.SignaturesRequired"> & {
+};
+
+/**
+ * Describes the message parley.v1.SignaturesRequired.
+ * Use `create(SignaturesRequiredSchema)` to create a new message.
+ */
+export const SignaturesRequiredSchema: GenMessage<SignaturesRequired> = /*@__PURE__*/
+  messageDesc(file_parley_v1_event, 32);
 
