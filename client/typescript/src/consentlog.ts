@@ -1,0 +1,408 @@
+// Checking the signed consent of a whole log (docs/audit.md, "Signed
+// consent", "Verifiers"): fold the events in order, keep each member's
+// current key and whether signatures are required, and check every vote,
+// sign-off and acceptance against the key current for its member at that
+// point of the log, with the checkpoint it names recomputed from the leaves.
+//
+// Like consent.ts this file needs only WebCrypto, and it reads events through
+// the structural types below, which the code generated for the client and for
+// the board both satisfy, so the board runs the same check as the client.
+
+import {
+  ConsentEncodingError,
+  keyIdOf,
+  sha256Hex,
+  toHex,
+  amendmentDigest,
+  verifyConsent,
+  type AmendmentPart,
+  type ConsentStatement,
+  type ConsentSubject,
+} from "./consent.js";
+
+/** Why a log's consent does not verify; the names docs/audit.md gives. */
+export type ConsentFailureReason =
+  | "CONSENT_UNSIGNED"
+  | "CONSENT_BAD_SIGNATURE"
+  | "CONSENT_KEY_NOT_CURRENT"
+  | "CONSENT_CHECKPOINT_UNKNOWN"
+  | "KEY_REGISTRATION_INVALID"
+  | "KEY_REVOCATION_INVALID"
+  | "LOG_MALFORMED";
+
+/** The evidence of one failure: which event, whose, and why. */
+export interface ConsentFailure {
+  sequence: bigint;
+  member: string;
+  participant: string;
+  reason: ConsentFailureReason;
+  detail: string;
+}
+
+/** One vote, sign-off or acceptance of the log, and what its check found. */
+export interface ConsentCheck {
+  sequence: bigint;
+  statement: "vote" | "sign-off" | "acceptance";
+  member: string;
+  participant: string;
+  /** The amendment id (vote), "<point id>@<revision>" (sign-off) or the document hash (acceptance). */
+  subject: string;
+  /** "signed": a valid signature by the member's current key; "unsigned": none, and none was required. */
+  status: "signed" | "unsigned" | "failed";
+  /** The signing key's id, when signed. */
+  keyId: string;
+}
+
+/** What verifyConsents found: every consent, the failures, and the keys current at the end. */
+export interface ConsentReport {
+  checks: ConsentCheck[];
+  failures: ConsentFailure[];
+  /** The sequence from which signatures were required; 0n if never. */
+  requiredFrom: bigint;
+  /** Each member's current key at the end of the log, by member id. */
+  keys: Map<string, { keyId: string; publicKey: Uint8Array; participant: string; sequence: bigint }>;
+}
+
+/** Thrown by assertConsents: the failures of a log, the first one in the message. */
+export class ConsentLogError extends Error {
+  override name = "ConsentLogError";
+  constructor(readonly failures: ConsentFailure[]) {
+    const f = failures[0];
+    super(
+      `signed consent does not verify: event ${f.sequence} (member ${f.member || "-"} of ${f.participant || "-"}): ${f.reason}: ${f.detail}` +
+        (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ""),
+    );
+  }
+}
+
+// The structural view of the generated messages this check reads.
+
+interface CheckpointRefLike {
+  treeSize: bigint;
+  rootHash: Uint8Array;
+}
+interface ConsentLike {
+  keyId: string;
+  checkpoint?: CheckpointRefLike;
+  signature: Uint8Array;
+}
+type Payload =
+  | { case: "negotiationCreated"; value: { requireSignatures: boolean } }
+  | { case: "amendmentProposed"; value: { amendmentId: string; kind: number; pointId: string; baseRevision: bigint; text: string } }
+  | { case: "voteCast"; value: { amendmentId: string; choice: number; reason: string; consent?: ConsentLike } }
+  | { case: "pointSignedOff"; value: { pointId: string; revision: bigint; textSha256: string; consent?: ConsentLike } }
+  | { case: "documentAccepted"; value: { documentSha256: string; consent?: ConsentLike } }
+  | { case: "keyRegistered"; value: { keyId: string; publicKey: Uint8Array; replaces: string; signature: Uint8Array; replacesSignature: Uint8Array } }
+  | { case: "keyRevoked"; value: { participant: string; member: string; keyId: string; signature: Uint8Array } }
+  | { case: "signaturesRequired"; value: object };
+
+/** The fields of Event this check reads (the generated Event has them all). */
+export interface EventLike {
+  negotiation: string;
+  sequence: bigint;
+  actor: string;
+  member: string;
+  payload: { case: string | undefined; value?: unknown };
+}
+
+/** An event as the log holds it: its decoded event and the exact leaf bytes stored. */
+export interface LoggedEvent {
+  sequence: bigint;
+  /** The leaf bytes (the event's protobuf encoding, as stored); their hash builds the Merkle tree. */
+  leaf: Uint8Array;
+  /** The event decoded from `leaf` (decode it yourself rather than trusting a second copy). */
+  event: EventLike;
+}
+
+// Enum numbers of proto/parley/v1/negotiation.proto (stable: protobuf never renumbers).
+const KIND_NAMES: Record<number, string> = { 1: "REPLACE", 2: "INSERT", 3: "DELETE" };
+const CHOICE_NAMES: Record<number, string> = { 1: "APPROVE", 2: "REJECT", 3: "ABSTAIN" };
+
+async function leafHash(leaf: Uint8Array): Promise<Uint8Array> {
+  const buf = new Uint8Array(leaf.length + 1);
+  buf.set(leaf, 1);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
+
+async function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
+  const buf = new Uint8Array(65);
+  buf[0] = 1;
+  buf.set(left, 1);
+  buf.set(right, 33);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
+
+/**
+ * The RFC 6962 Merkle tree of a growing log, kept as its perfect subtrees
+ * (a compact range): O(log n) memory, the root at any time.
+ */
+export class MerkleRange {
+  private stack: { size: number; hash: Uint8Array }[] = [];
+  /** The number of leaves added. */
+  size = 0;
+
+  /** Adds the next leaf, given its exact bytes. */
+  async addLeaf(leaf: Uint8Array): Promise<void> {
+    await this.addHash(await leafHash(leaf));
+  }
+
+  /** Adds the next leaf, given its leaf hash. */
+  async addHash(hash: Uint8Array): Promise<void> {
+    let cur = { size: 1, hash };
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1].size === cur.size) {
+      const left = this.stack.pop()!;
+      cur = { size: left.size * 2, hash: await nodeHash(left.hash, cur.hash) };
+    }
+    this.stack.push(cur);
+    this.size++;
+  }
+
+  /** The root hash of the leaves added so far (SHA-256 of nothing for none). */
+  async root(): Promise<Uint8Array> {
+    if (this.stack.length === 0) return new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array()));
+    let hash = this.stack[this.stack.length - 1].hash;
+    for (let j = this.stack.length - 2; j >= 0; j--) hash = await nodeHash(this.stack[j].hash, hash);
+    return hash;
+  }
+}
+
+// rootsAt returns the root of the first n leaves for each n in sizes, in one
+// pass over the leaf hashes.
+async function rootsAt(leafHashes: Uint8Array[], sizes: Set<number>): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  const range = new MerkleRange();
+  for (const h of leafHashes) {
+    await range.addHash(h);
+    if (sizes.has(range.size)) out.set(range.size, toHex(await range.root()));
+  }
+  return out;
+}
+
+type Key = { keyId: string; publicKey: Uint8Array; participant: string; member: string; sequence: bigint };
+
+/**
+ * Checks the signed consent of a whole log, given from its first event in
+ * order: every key registration's proof of possession (and, for a rotation,
+ * the old key's signature), every revocation, and every vote, sign-off and
+ * acceptance: signed by the key current for its member at that point, over
+ * the statement rebuilt from the event, naming a checkpoint this log had; and
+ * signed at all once signatures are required. Never throws for a bad log:
+ * the report lists the failures (see assertConsents).
+ */
+export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>): Promise<ConsentReport> {
+  const events: LoggedEvent[] = [];
+  for await (const r of records) events.push(r);
+
+  const failures: ConsentFailure[] = [];
+  const checks: ConsentCheck[] = [];
+  const fail = (e: EventLike, reason: ConsentFailureReason, detail: string) =>
+    failures.push({ sequence: e.sequence, member: memberOf(e), participant: e.actor, reason, detail });
+
+  // First pass: the leaf hashes, and the checkpoint sizes consents name.
+  const leafHashes: Uint8Array[] = [];
+  const sizes = new Set<number>();
+  for (let i = 0; i < events.length; i++) {
+    const { sequence, leaf, event } = events[i];
+    if (sequence !== BigInt(i + 1) || event.sequence !== sequence) {
+      fail(event, "LOG_MALFORMED", `event ${i + 1} of the log carries sequence ${sequence}/${event.sequence}`);
+      return { checks, failures, requiredFrom: 0n, keys: new Map() };
+    }
+    leafHashes.push(await leafHash(leaf));
+    const c = consentOf(event.payload as Payload);
+    const size = c?.checkpoint?.treeSize;
+    if (size !== undefined && size >= 1n && size < sequence) sizes.add(Number(size));
+  }
+  const roots = await rootsAt(leafHashes, sizes);
+
+  const current = new Map<string, Key>(); // member → its current key
+  const registered = new Map<string, Key>(); // every key id ever registered
+  const amendments = new Map<string, AmendmentPart[]>();
+  let requiredFrom = 0n;
+
+  for (const { event: e } of events) {
+    const p = e.payload as Payload;
+    const subject: ConsentSubject = { negotiation: e.negotiation, member: memberOf(e), participant: e.actor };
+    switch (p.case) {
+      case "negotiationCreated":
+        if (p.value.requireSignatures) requiredFrom = e.sequence;
+        break;
+      case "signaturesRequired":
+        if (requiredFrom === 0n) requiredFrom = e.sequence;
+        break;
+      case "amendmentProposed": {
+        const v = p.value;
+        amendments.set(v.amendmentId, [{ kind: KIND_NAMES[v.kind] ?? `KIND_${v.kind}`, pointId: v.pointId, baseRevision: v.baseRevision, text: v.text }]);
+        break;
+      }
+      case "keyRegistered": {
+        const v = p.value;
+        const problem = await checkRegistration(subject, v, current.get(subject.member), registered);
+        if (problem) {
+          fail(e, "KEY_REGISTRATION_INVALID", problem);
+          break;
+        }
+        const key = { keyId: v.keyId, publicKey: v.publicKey, participant: subject.participant, member: subject.member, sequence: e.sequence };
+        current.set(subject.member, key);
+        registered.set(v.keyId, key);
+        break;
+      }
+      case "keyRevoked": {
+        const v = p.value;
+        const member = v.member || v.participant;
+        const key = current.get(member);
+        if (!key || key.keyId !== v.keyId || key.participant !== v.participant) {
+          fail(e, "KEY_REVOCATION_INVALID", `key ${short(v.keyId)} is not the current key of member ${member} of ${v.participant}`);
+          break;
+        }
+        if (e.actor !== "admin") {
+          const s: ConsentStatement = { statement: "key-revocation", negotiation: e.negotiation, member, participant: v.participant, key: v.keyId };
+          if (subject.member !== member || subject.participant !== v.participant) {
+            fail(e, "KEY_REVOCATION_INVALID", `member ${subject.member} of ${subject.participant} revoked the key of member ${member} of ${v.participant}`);
+            break;
+          }
+          if (!(await verifyConsent(key.publicKey, s, v.signature))) {
+            fail(e, "KEY_REVOCATION_INVALID", "the revocation is not signed by the key it revokes");
+            break;
+          }
+        }
+        current.delete(member);
+        break;
+      }
+      case "voteCast":
+      case "pointSignedOff":
+      case "documentAccepted": {
+        const check = await checkConsent(e, p, subject, amendments, current, registered, roots, requiredFrom, fail);
+        checks.push(check);
+        break;
+      }
+    }
+  }
+  const keys = new Map<string, { keyId: string; publicKey: Uint8Array; participant: string; sequence: bigint }>();
+  for (const [m, k] of current) keys.set(m, { keyId: k.keyId, publicKey: k.publicKey, participant: k.participant, sequence: k.sequence });
+  return { checks, failures, requiredFrom, keys };
+}
+
+/** verifyConsents, throwing a ConsentLogError with the evidence if anything fails. */
+export async function assertConsents(records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>): Promise<ConsentReport> {
+  const report = await verifyConsents(records);
+  if (report.failures.length > 0) throw new ConsentLogError(report.failures);
+  return report;
+}
+
+function memberOf(e: EventLike): string {
+  return e.member || e.actor;
+}
+
+function short(keyId: string): string {
+  return keyId.slice(0, 12);
+}
+
+function consentOf(p: Payload): ConsentLike | undefined {
+  if (p.case === "voteCast" || p.case === "pointSignedOff" || p.case === "documentAccepted") return p.value.consent;
+  return undefined;
+}
+
+async function checkRegistration(
+  subject: ConsentSubject,
+  v: { keyId: string; publicKey: Uint8Array; replaces: string; signature: Uint8Array; replacesSignature: Uint8Array },
+  cur: Key | undefined,
+  registered: Map<string, Key>,
+): Promise<string> {
+  let id: string;
+  try {
+    id = await keyIdOf(v.publicKey);
+  } catch (err) {
+    return err instanceof ConsentEncodingError ? err.message : String(err);
+  }
+  if (id !== v.keyId) return `the key id ${short(v.keyId)} is not the hash of the public key (${short(id)})`;
+  const prior = registered.get(v.keyId);
+  if (prior) return `key ${short(v.keyId)} was registered before, at event ${prior.sequence} for member ${prior.member}`;
+  const s: ConsentStatement = { statement: "key-registration", ...subject, key: v.keyId, replaces: v.replaces };
+  if (!(await verifyConsent(v.publicKey, s, v.signature))) {
+    return `the proof of possession does not verify for member ${subject.member} of ${subject.participant}`;
+  }
+  if (v.replaces === "") {
+    if (cur) return `member ${subject.member} already has key ${short(cur.keyId)}: a new key must rotate it`;
+    return "";
+  }
+  if (!cur || cur.keyId !== v.replaces) return `the key it replaces, ${short(v.replaces)}, is not the member's current key`;
+  if (!(await verifyConsent(cur.publicKey, s, v.replacesSignature))) return "the rotation is not signed by the key it replaces";
+  return "";
+}
+
+async function checkConsent(
+  e: EventLike,
+  p: Extract<Payload, { case: "voteCast" | "pointSignedOff" | "documentAccepted" }>,
+  subject: ConsentSubject,
+  amendments: Map<string, AmendmentPart[]>,
+  current: Map<string, Key>,
+  registered: Map<string, Key>,
+  roots: Map<number, string>,
+  requiredFrom: bigint,
+  fail: (e: EventLike, reason: ConsentFailureReason, detail: string) => void,
+): Promise<ConsentCheck> {
+  const kind = p.case === "voteCast" ? "vote" : p.case === "pointSignedOff" ? "sign-off" : "acceptance";
+  const target =
+    p.case === "voteCast" ? p.value.amendmentId : p.case === "pointSignedOff" ? `${p.value.pointId}@${p.value.revision}` : p.value.documentSha256;
+  const check: ConsentCheck = { sequence: e.sequence, statement: kind, member: subject.member, participant: subject.participant, subject: target, status: "failed", keyId: "" };
+  const c = p.value.consent;
+  if (!c) {
+    if (requiredFrom !== 0n && e.sequence > requiredFrom) {
+      fail(e, "CONSENT_UNSIGNED", `the ${kind} is not signed, though signatures are required since event ${requiredFrom}`);
+    } else {
+      check.status = "unsigned";
+    }
+    return check;
+  }
+  check.keyId = c.keyId;
+  const key = current.get(subject.member);
+  if (!key || key.keyId !== c.keyId || key.participant !== subject.participant) {
+    const other = registered.get(c.keyId);
+    const why = !other
+      ? `key ${short(c.keyId)} was never registered in this log`
+      : other.member !== subject.member || other.participant !== subject.participant
+        ? `key ${short(c.keyId)} is the key of member ${other.member} of ${other.participant}`
+        : `key ${short(c.keyId)} was revoked or rotated out before this event`;
+    fail(e, "CONSENT_KEY_NOT_CURRENT", why);
+    return check;
+  }
+  const size = c.checkpoint?.treeSize ?? 0n;
+  const root = toHex(c.checkpoint?.rootHash ?? new Uint8Array());
+  if (size < 1n || size >= e.sequence || roots.get(Number(size)) !== root) {
+    fail(e, "CONSENT_CHECKPOINT_UNKNOWN", `the checkpoint it names (size ${size}, root ${short(root)}) is not this log before the event`);
+    return check;
+  }
+  const checkpoint = { checkpointSize: size, checkpointRoot: root };
+  let s: ConsentStatement;
+  try {
+    if (p.case === "voteCast") {
+      const parts = amendments.get(p.value.amendmentId);
+      if (!parts) {
+        fail(e, "CONSENT_BAD_SIGNATURE", `the vote is on amendment ${p.value.amendmentId}, which this log never proposed`);
+        return check;
+      }
+      s = {
+        statement: "vote",
+        ...subject,
+        ...checkpoint,
+        amendment: p.value.amendmentId,
+        amendmentSha256: await amendmentDigest(parts),
+        choice: CHOICE_NAMES[p.value.choice] ?? `CHOICE_${p.value.choice}`,
+        reasonSha256: await sha256Hex(p.value.reason),
+      };
+    } else if (p.case === "pointSignedOff") {
+      s = { statement: "sign-off", ...subject, ...checkpoint, point: p.value.pointId, revision: p.value.revision, textSha256: p.value.textSha256 };
+    } else {
+      s = { statement: "acceptance", ...subject, ...checkpoint, documentSha256: p.value.documentSha256 };
+    }
+    if (!(await verifyConsent(key.publicKey, s, c.signature))) {
+      fail(e, "CONSENT_BAD_SIGNATURE", `the signature by key ${short(c.keyId)} does not verify over this ${kind}`);
+      return check;
+    }
+  } catch (err) {
+    fail(e, "CONSENT_BAD_SIGNATURE", `the ${kind} cannot be encoded: ${err instanceof Error ? err.message : String(err)}`);
+    return check;
+  }
+  check.status = "signed";
+  return check;
+}
