@@ -509,8 +509,11 @@ type Negotiation struct {
 	// The sequence of the event from which signatures are required (1 when
 	// from creation); 0 when they are not.
 	SignaturesRequiredSequence int64 `protobuf:"varint,101,opt,name=signatures_required_sequence,json=signaturesRequiredSequence,proto3" json:"signatures_required_sequence,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// Every signing key registered in the negotiation, current and past, in
+	// the order registered. Output only.
+	SigningKeys   []*SigningKey `protobuf:"bytes,102,rep,name=signing_keys,json=signingKeys,proto3" json:"signing_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Negotiation) Reset() {
@@ -695,6 +698,13 @@ func (x *Negotiation) GetSignaturesRequiredSequence() int64 {
 		return x.SignaturesRequiredSequence
 	}
 	return 0
+}
+
+func (x *Negotiation) GetSigningKeys() []*SigningKey {
+	if x != nil {
+		return x.SigningKeys
+	}
+	return nil
 }
 
 // DecisionRuleVersion is one decision rule a negotiation had, with the
@@ -2278,7 +2288,14 @@ type SigningKey struct {
 	// The raw 32-byte Ed25519 public key (RFC 8032).
 	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
 	// Sequence of the KeyRegistered event that made it current.
-	Sequence      int64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	Sequence int64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The participant whose member holds it.
+	Participant string `protobuf:"bytes,4,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The member that holds it (the participant id for its default member).
+	Member string `protobuf:"bytes,5,opt,name=member,proto3" json:"member,omitempty"`
+	// Sequence of the KeyRevoked or rotating KeyRegistered event that ended
+	// it; 0 while it is current.
+	EndSequence   int64 `protobuf:"varint,6,opt,name=end_sequence,json=endSequence,proto3" json:"end_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2330,6 +2347,27 @@ func (x *SigningKey) GetPublicKey() []byte {
 func (x *SigningKey) GetSequence() int64 {
 	if x != nil {
 		return x.Sequence
+	}
+	return 0
+}
+
+func (x *SigningKey) GetParticipant() string {
+	if x != nil {
+		return x.Participant
+	}
+	return ""
+}
+
+func (x *SigningKey) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *SigningKey) GetEndSequence() int64 {
+	if x != nil {
+		return x.EndSequence
 	}
 	return 0
 }
@@ -2432,7 +2470,7 @@ var File_parley_v1_negotiation_proto protoreflect.FileDescriptor
 
 const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\n" +
-	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\t\n" +
+	"\x1bparley/v1/negotiation.proto\x12\tparley.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\t\n" +
 	"\vNegotiation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x121\n" +
@@ -2458,7 +2496,8 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x17default_voting_duration\x18? \x01(\v2\x19.google.protobuf.DurationR\x15defaultVotingDuration\x12I\n" +
 	"\x13max_voting_duration\x18@ \x01(\v2\x19.google.protobuf.DurationR\x11maxVotingDuration\x12/\n" +
 	"\x13signatures_required\x18d \x01(\bR\x12signaturesRequired\x12@\n" +
-	"\x1csignatures_required_sequence\x18e \x01(\x03R\x1asignaturesRequiredSequence\"\x8c\x02\n" +
+	"\x1csignatures_required_sequence\x18e \x01(\x03R\x1asignaturesRequiredSequence\x128\n" +
+	"\fsigning_keys\x18f \x03(\v2\x15.parley.v1.SigningKeyR\vsigningKeys\"\x8c\x02\n" +
 	"\x13DecisionRuleVersion\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x05R\aversion\x12<\n" +
 	"\rdecision_rule\x18\x02 \x01(\v2\x17.parley.v1.DecisionRuleR\fdecisionRule\x12E\n" +
@@ -2611,13 +2650,16 @@ const file_parley_v1_negotiation_proto_rawDesc = "" +
 	"\x06member\x182 \x01(\tR\x06member\"I\n" +
 	"\rCheckpointRef\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
-	"\troot_hash\x18\x02 \x01(\fR\brootHash\"^\n" +
+	"\troot_hash\x18\x02 \x01(\fR\brootHash\"\xbb\x01\n" +
 	"\n" +
 	"SigningKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x02 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x03 \x01(\x03R\bsequence\"x\n" +
+	"\bsequence\x18\x03 \x01(\x03R\bsequence\x12 \n" +
+	"\vparticipant\x18\x04 \x01(\tR\vparticipant\x12\x16\n" +
+	"\x06member\x18\x05 \x01(\tR\x06member\x12!\n" +
+	"\fend_sequence\x18\x06 \x01(\x03R\vendSequence\"x\n" +
 	"\aConsent\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x128\n" +
 	"\n" +
@@ -2721,44 +2763,45 @@ var file_parley_v1_negotiation_proto_depIdxs = []int32{
 	8,  // 7: parley.v1.Negotiation.decision_rule_versions:type_name -> parley.v1.DecisionRuleVersion
 	26, // 8: parley.v1.Negotiation.default_voting_duration:type_name -> google.protobuf.Duration
 	26, // 9: parley.v1.Negotiation.max_voting_duration:type_name -> google.protobuf.Duration
-	11, // 10: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
-	24, // 11: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
-	1,  // 12: parley.v1.Participant.role:type_name -> parley.v1.Role
-	10, // 13: parley.v1.Participant.members:type_name -> parley.v1.Member
-	22, // 14: parley.v1.Participant.signing_key:type_name -> parley.v1.SigningKey
-	22, // 15: parley.v1.Member.signing_key:type_name -> parley.v1.SigningKey
-	2,  // 16: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
-	3,  // 17: parley.v1.Point.status:type_name -> parley.v1.PointStatus
-	15, // 18: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
-	15, // 19: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
-	14, // 20: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
-	25, // 21: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
-	13, // 22: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
-	4,  // 23: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 24: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
-	25, // 25: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
-	25, // 26: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
-	21, // 27: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
-	4,  // 28: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
-	5,  // 29: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
-	18, // 30: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
-	19, // 31: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
-	25, // 32: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
-	25, // 33: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
-	25, // 34: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
-	26, // 35: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
-	25, // 36: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	25, // 37: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
-	6,  // 38: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
-	25, // 39: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
-	25, // 40: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
-	21, // 41: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
-	21, // 42: parley.v1.Consent.checkpoint:type_name -> parley.v1.CheckpointRef
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	22, // 10: parley.v1.Negotiation.signing_keys:type_name -> parley.v1.SigningKey
+	11, // 11: parley.v1.DecisionRuleVersion.decision_rule:type_name -> parley.v1.DecisionRule
+	24, // 12: parley.v1.DecisionRuleVersion.weights:type_name -> parley.v1.DecisionRuleVersion.WeightsEntry
+	1,  // 13: parley.v1.Participant.role:type_name -> parley.v1.Role
+	10, // 14: parley.v1.Participant.members:type_name -> parley.v1.Member
+	22, // 15: parley.v1.Participant.signing_key:type_name -> parley.v1.SigningKey
+	22, // 16: parley.v1.Member.signing_key:type_name -> parley.v1.SigningKey
+	2,  // 17: parley.v1.DecisionRule.method:type_name -> parley.v1.DecisionMethod
+	3,  // 18: parley.v1.Point.status:type_name -> parley.v1.PointStatus
+	15, // 19: parley.v1.Point.sign_offs:type_name -> parley.v1.SignOff
+	15, // 20: parley.v1.Point.stale_sign_offs:type_name -> parley.v1.SignOff
+	14, // 21: parley.v1.Point.revisions:type_name -> parley.v1.PointRevision
+	25, // 22: parley.v1.Point.delete_time:type_name -> google.protobuf.Timestamp
+	13, // 23: parley.v1.Point.alternatives:type_name -> parley.v1.PointAlternative
+	4,  // 24: parley.v1.PointAlternative.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 25: parley.v1.PointAlternative.state:type_name -> parley.v1.AmendmentState
+	25, // 26: parley.v1.PointRevision.create_time:type_name -> google.protobuf.Timestamp
+	25, // 27: parley.v1.SignOff.sign_time:type_name -> google.protobuf.Timestamp
+	21, // 28: parley.v1.SignOff.checkpoint:type_name -> parley.v1.CheckpointRef
+	4,  // 29: parley.v1.Amendment.kind:type_name -> parley.v1.AmendmentKind
+	5,  // 30: parley.v1.Amendment.state:type_name -> parley.v1.AmendmentState
+	18, // 31: parley.v1.Amendment.votes:type_name -> parley.v1.Vote
+	19, // 32: parley.v1.Amendment.tally:type_name -> parley.v1.Tally
+	25, // 33: parley.v1.Amendment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 34: parley.v1.Amendment.update_time:type_name -> google.protobuf.Timestamp
+	25, // 35: parley.v1.Amendment.voting_deadline:type_name -> google.protobuf.Timestamp
+	26, // 36: parley.v1.Amendment.voting_time_left:type_name -> google.protobuf.Duration
+	25, // 37: parley.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 38: parley.v1.Comment.retract_time:type_name -> google.protobuf.Timestamp
+	6,  // 39: parley.v1.Vote.choice:type_name -> parley.v1.VoteChoice
+	25, // 40: parley.v1.Vote.cast_time:type_name -> google.protobuf.Timestamp
+	25, // 41: parley.v1.Acceptance.accept_time:type_name -> google.protobuf.Timestamp
+	21, // 42: parley.v1.Acceptance.checkpoint:type_name -> parley.v1.CheckpointRef
+	21, // 43: parley.v1.Consent.checkpoint:type_name -> parley.v1.CheckpointRef
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_proto_init() }

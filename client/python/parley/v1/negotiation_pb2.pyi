@@ -198,7 +198,7 @@ class Member(_message.Message):
     def __init__(self, id: _Optional[str] = ..., display_name: _Optional[str] = ..., head: bool = ..., has_credential: bool = ..., signing_key: _Optional[_Union[SigningKey, _Mapping]] = ...) -> None: ...
 
 class Negotiation(_message.Message):
-    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "signatures_required", "signatures_required_sequence", "state", "title"]
+    __slots__ = ["acceptances", "agreed_point_count", "comment_count", "conclude_time", "create_time", "decision_rule", "decision_rule_versions", "default_voting_duration", "document_sha256", "last_sequence", "max_voting_duration", "mediators_may_change", "name", "observers_may_comment", "participants", "pending_amendment_count", "point_count", "removed_participants", "signatures_required", "signatures_required_sequence", "signing_keys", "state", "title"]
     ACCEPTANCES_FIELD_NUMBER: _ClassVar[int]
     AGREED_POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
     COMMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +219,7 @@ class Negotiation(_message.Message):
     REMOVED_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     SIGNATURES_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     SIGNATURES_REQUIRED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEYS_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     acceptances: _containers.RepeatedCompositeFieldContainer[Acceptance]
@@ -241,9 +242,10 @@ class Negotiation(_message.Message):
     removed_participants: _containers.RepeatedCompositeFieldContainer[Participant]
     signatures_required: bool
     signatures_required_sequence: int
+    signing_keys: _containers.RepeatedCompositeFieldContainer[SigningKey]
     state: NegotiationState
     title: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., signatures_required: bool = ..., signatures_required_sequence: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[NegotiationState, str]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule: _Optional[_Union[DecisionRule, _Mapping]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., conclude_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., document_sha256: _Optional[str] = ..., last_sequence: _Optional[int] = ..., point_count: _Optional[int] = ..., agreed_point_count: _Optional[int] = ..., pending_amendment_count: _Optional[int] = ..., acceptances: _Optional[_Iterable[_Union[Acceptance, _Mapping]]] = ..., observers_may_comment: bool = ..., comment_count: _Optional[int] = ..., removed_participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., decision_rule_versions: _Optional[_Iterable[_Union[DecisionRuleVersion, _Mapping]]] = ..., mediators_may_change: bool = ..., default_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., max_voting_duration: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., signatures_required: bool = ..., signatures_required_sequence: _Optional[int] = ..., signing_keys: _Optional[_Iterable[_Union[SigningKey, _Mapping]]] = ...) -> None: ...
 
 class Participant(_message.Message):
     __slots__ = ["display_name", "has_credential", "id", "members", "role", "signing_key", "weight"]
@@ -348,14 +350,20 @@ class SignOff(_message.Message):
     def __init__(self, participant: _Optional[str] = ..., revision: _Optional[int] = ..., text_sha256: _Optional[str] = ..., sign_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., checkpoint: _Optional[_Union[CheckpointRef, _Mapping]] = ..., member: _Optional[str] = ...) -> None: ...
 
 class SigningKey(_message.Message):
-    __slots__ = ["key_id", "public_key", "sequence"]
+    __slots__ = ["end_sequence", "key_id", "member", "participant", "public_key", "sequence"]
+    END_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    end_sequence: int
     key_id: str
+    member: str
+    participant: str
     public_key: bytes
     sequence: int
-    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., sequence: _Optional[int] = ...) -> None: ...
+    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[bytes] = ..., sequence: _Optional[int] = ..., participant: _Optional[str] = ..., member: _Optional[str] = ..., end_sequence: _Optional[int] = ...) -> None: ...
 
 class Tally(_message.Message):
     __slots__ = ["abstain", "approve", "approving_weight", "closed_by_deadline", "closed_by_mediator", "not_voted", "passed", "quorum_met", "reject", "total_weight"]
