@@ -164,6 +164,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		Rule:                  wire.Rule(req.GetDecisionRule()),
 		Points:                make([]workflow.NewPoint, len(texts)),
 		ObserversMayComment:   req.GetObserversMayComment(),
+		RequireSignatures:     req.GetRequireSignatures(),
 	}
 	for i, t := range texts {
 		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
@@ -490,8 +491,15 @@ func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := callerFrom(ctx).member(nid); err != nil {
+		return nil, err
+	}
+	signed, err := s.consentIn(nid, req.GetConsent())
+	if err != nil {
+		return nil, err
+	}
 	amendment := amendmentReply(aid)
-	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason()}
+	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason(), Consent: signed}
 	return executeAs[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.CastVoteResponse{Amendment: amendment(n)}
 	})
@@ -552,7 +560,11 @@ func (s *Server) SignOffPoint(ctx context.Context, req *parleyv1.SignOffPointReq
 	if err != nil {
 		return nil, err
 	}
-	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256(), Checkpoint: seen}
+	signed, err := s.consentIn(nid, req.GetConsent())
+	if err != nil {
+		return nil, err
+	}
+	cmd := workflow.SignOffPoint{PointID: pid, Revision: req.GetRevision(), TextHash: req.GetTextSha256(), Checkpoint: seen, Consent: signed}
 	return executeAs[*parleyv1.SignOffPointResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.SignOffPointResponse{Point: wire.PointToProto(n, n.Points[pid], false)}
 	})
@@ -580,7 +592,11 @@ func (s *Server) AcceptDocument(ctx context.Context, req *parleyv1.AcceptDocumen
 	if err != nil {
 		return nil, err
 	}
-	return executeAs[*parleyv1.AcceptDocumentResponse](ctx, s, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256(), Checkpoint: seen}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+	signed, err := s.consentIn(nid, req.GetConsent())
+	if err != nil {
+		return nil, err
+	}
+	return executeAs[*parleyv1.AcceptDocumentResponse](ctx, s, req, nid, workflow.AcceptDocument{DocumentHash: req.GetDocumentSha256(), Checkpoint: seen, Consent: signed}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.AcceptDocumentResponse{Negotiation: wire.NegotiationToProto(n)}
 	})
 }
@@ -717,7 +733,11 @@ func (s *Server) SignOffPoints(ctx context.Context, req *parleyv1.SignOffPointsR
 		if err != nil {
 			return nil, itemNameError(i, err)
 		}
-		cmd.Items[i] = workflow.SignOffItem{PointID: pid, Revision: item.GetRevision(), TextHash: item.GetTextSha256()}
+		signed, err := s.consentIn(nid, item.GetConsent())
+		if err != nil {
+			return nil, itemNameError(i, err)
+		}
+		cmd.Items[i] = workflow.SignOffItem{PointID: pid, Revision: item.GetRevision(), TextHash: item.GetTextSha256(), Consent: signed}
 	}
 	if cmd.Checkpoint, err = s.checkpointRef(nid, req.GetCheckpoint()); err != nil {
 		return nil, err

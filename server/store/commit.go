@@ -463,7 +463,8 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	case workflow.NegotiationCreated, workflow.DocumentAccepted, workflow.NegotiationConcluded,
 		workflow.ParticipantAdded, workflow.ParticipantRemoved, workflow.NegotiationRenamed, workflow.DecisionRuleChanged,
 		workflow.NegotiationSuspended, workflow.NegotiationResumed, workflow.NegotiationAbandoned,
-		workflow.MemberAdded, workflow.AcceptanceWithdrawn:
+		workflow.MemberAdded, workflow.AcceptanceWithdrawn,
+		workflow.KeyRegistered, workflow.KeyRevoked, workflow.SignaturesRequired:
 		d.meta = true
 	case workflow.VotingDeadlineSet:
 		d.amendments[p.AmendmentID] = true

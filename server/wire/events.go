@@ -40,7 +40,8 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 		out.Payload = &parleyv1.Event_NegotiationCreated{NegotiationCreated: &parleyv1.NegotiationCreated{
 			Title: p.Title, Participants: participantsToProto(nil, p.Participants), DecisionRule: ruleToProto(p.Rule),
 			MediatorsMayChange: p.MediatorsMayChange, DefaultVotingDuration: duration(p.DefaultVotingDuration),
-			MaxVotingDuration: duration(p.MaxVotingDuration), ObserversMayComment: p.ObserversMayComment}}
+			MaxVotingDuration: duration(p.MaxVotingDuration), ObserversMayComment: p.ObserversMayComment,
+			RequireSignatures: p.RequireSignatures}}
 	case workflow.PointAdded:
 		out.Payload = &parleyv1.Event_PointAdded{PointAdded: &parleyv1.PointAdded{
 			PointId: p.PointID, Text: p.Text, TextSha256: p.TextHash}}
@@ -50,7 +51,7 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			BaseRevision: p.BaseRevision, Text: p.Text, Rationale: p.Rationale, CounterTo: p.CounterTo, VotingDeadline: timestamp(p.Deadline)}}
 	case workflow.VoteCast:
 		out.Payload = &parleyv1.Event_VoteCast{VoteCast: &parleyv1.VoteCast{
-			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason}}
+			AmendmentId: p.AmendmentID, Choice: parleyv1.VoteChoice(p.Choice), Reason: p.Reason, Consent: ConsentToProto(p.Consent)}}
 	case workflow.VotingClosed:
 		out.Payload = &parleyv1.Event_VotingClosed{VotingClosed: &parleyv1.VotingClosed{
 			AmendmentId: p.AmendmentID, Tally: tallyToProto(p.Tally)}}
@@ -68,13 +69,14 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 			AmendmentId: p.AmendmentID, CauseAmendmentId: p.CauseAmendmentID}}
 	case workflow.PointSignedOff:
 		out.Payload = &parleyv1.Event_PointSignedOff{PointSignedOff: &parleyv1.PointSignedOff{
-			PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash, Checkpoint: CheckpointToProto(p.Checkpoint)}}
+			PointId: p.PointID, Revision: p.Revision, TextSha256: p.TextHash, Checkpoint: CheckpointToProto(p.Checkpoint),
+			Consent: ConsentToProto(p.Consent)}}
 	case workflow.SignOffRevoked:
 		out.Payload = &parleyv1.Event_SignOffRevoked{SignOffRevoked: &parleyv1.SignOffRevoked{
 			PointId: p.PointID, Revision: p.Revision}}
 	case workflow.DocumentAccepted:
 		out.Payload = &parleyv1.Event_DocumentAccepted{DocumentAccepted: &parleyv1.DocumentAccepted{
-			DocumentSha256: p.DocumentHash, Checkpoint: CheckpointToProto(p.Checkpoint)}}
+			DocumentSha256: p.DocumentHash, Checkpoint: CheckpointToProto(p.Checkpoint), Consent: ConsentToProto(p.Consent)}}
 	case workflow.NegotiationConcluded:
 		out.Payload = &parleyv1.Event_NegotiationConcluded{NegotiationConcluded: &parleyv1.NegotiationConcluded{
 			DocumentSha256: p.DocumentHash}}
@@ -121,6 +123,14 @@ func EventToProto(e workflow.Event) *parleyv1.Event {
 	case workflow.VotingDeadlineSet:
 		out.Payload = &parleyv1.Event_VotingDeadlineSet{VotingDeadlineSet: &parleyv1.VotingDeadlineSet{
 			AmendmentId: p.AmendmentID, VotingDeadline: timestamp(p.Deadline)}}
+	case workflow.KeyRegistered:
+		out.Payload = &parleyv1.Event_KeyRegistered{KeyRegistered: &parleyv1.KeyRegistered{
+			KeyId: p.KeyID, PublicKey: p.PublicKey, Replaces: p.Replaces, Signature: p.Signature, ReplacesSignature: p.ReplacesSignature}}
+	case workflow.KeyRevoked:
+		out.Payload = &parleyv1.Event_KeyRevoked{KeyRevoked: &parleyv1.KeyRevoked{
+			Participant: p.Participant, Member: p.Member, KeyId: p.KeyID, Signature: p.Signature}}
+	case workflow.SignaturesRequired:
+		out.Payload = &parleyv1.Event_SignaturesRequired{SignaturesRequired: &parleyv1.SignaturesRequired{}}
 	}
 	return out
 }
@@ -138,7 +148,8 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		c := p.NegotiationCreated
 		e.Payload = workflow.NegotiationCreated{Title: c.GetTitle(), Participants: Participants(c.GetParticipants()), Rule: Rule(c.GetDecisionRule()),
 			MediatorsMayChange: c.GetMediatorsMayChange(), DefaultVotingDuration: Duration(c.GetDefaultVotingDuration()),
-			MaxVotingDuration: Duration(c.GetMaxVotingDuration()), ObserversMayComment: c.GetObserversMayComment()}
+			MaxVotingDuration: Duration(c.GetMaxVotingDuration()), ObserversMayComment: c.GetObserversMayComment(),
+			RequireSignatures: c.GetRequireSignatures()}
 	case *parleyv1.Event_PointAdded:
 		c := p.PointAdded
 		e.Payload = workflow.PointAdded{PointID: c.GetPointId(), Text: c.GetText(), TextHash: c.GetTextSha256()}
@@ -148,7 +159,7 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 			BaseRevision: c.GetBaseRevision(), Text: c.GetText(), Rationale: c.GetRationale(), CounterTo: c.GetCounterTo(), Deadline: Time(c.GetVotingDeadline())}
 	case *parleyv1.Event_VoteCast:
 		c := p.VoteCast
-		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason()}
+		e.Payload = workflow.VoteCast{AmendmentID: c.GetAmendmentId(), Choice: Choice(c.GetChoice()), Reason: c.GetReason(), Consent: ConsentFromProto(c.GetConsent())}
 	case *parleyv1.Event_VotingClosed:
 		c := p.VotingClosed
 		e.Payload = workflow.VotingClosed{AmendmentID: c.GetAmendmentId(), Tally: tallyFromProto(c.GetTally())}
@@ -165,12 +176,14 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 		e.Payload = workflow.AmendmentStaled{AmendmentID: c.GetAmendmentId(), CauseAmendmentID: c.GetCauseAmendmentId()}
 	case *parleyv1.Event_PointSignedOff:
 		c := p.PointSignedOff
-		e.Payload = workflow.PointSignedOff{PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256(), Checkpoint: checkpointFromProto(c.GetCheckpoint())}
+		e.Payload = workflow.PointSignedOff{PointID: c.GetPointId(), Revision: c.GetRevision(), TextHash: c.GetTextSha256(), Checkpoint: checkpointFromProto(c.GetCheckpoint()),
+			Consent: ConsentFromProto(c.GetConsent())}
 	case *parleyv1.Event_SignOffRevoked:
 		c := p.SignOffRevoked
 		e.Payload = workflow.SignOffRevoked{PointID: c.GetPointId(), Revision: c.GetRevision()}
 	case *parleyv1.Event_DocumentAccepted:
-		e.Payload = workflow.DocumentAccepted{DocumentHash: p.DocumentAccepted.GetDocumentSha256(), Checkpoint: checkpointFromProto(p.DocumentAccepted.GetCheckpoint())}
+		e.Payload = workflow.DocumentAccepted{DocumentHash: p.DocumentAccepted.GetDocumentSha256(), Checkpoint: checkpointFromProto(p.DocumentAccepted.GetCheckpoint()),
+			Consent: ConsentFromProto(p.DocumentAccepted.GetConsent())}
 	case *parleyv1.Event_NegotiationConcluded:
 		e.Payload = workflow.NegotiationConcluded{DocumentHash: p.NegotiationConcluded.GetDocumentSha256()}
 	case *parleyv1.Event_CredentialIssued:
@@ -212,6 +225,15 @@ func EventFromProto(pe *parleyv1.Event) (workflow.Event, error) {
 	case *parleyv1.Event_VotingDeadlineSet:
 		c := p.VotingDeadlineSet
 		e.Payload = workflow.VotingDeadlineSet{AmendmentID: c.GetAmendmentId(), Deadline: Time(c.GetVotingDeadline())}
+	case *parleyv1.Event_KeyRegistered:
+		c := p.KeyRegistered
+		e.Payload = workflow.KeyRegistered{KeyID: c.GetKeyId(), PublicKey: c.GetPublicKey(), Replaces: c.GetReplaces(),
+			Signature: c.GetSignature(), ReplacesSignature: c.GetReplacesSignature()}
+	case *parleyv1.Event_KeyRevoked:
+		c := p.KeyRevoked
+		e.Payload = workflow.KeyRevoked{Participant: c.GetParticipant(), Member: c.GetMember(), KeyID: c.GetKeyId(), Signature: c.GetSignature()}
+	case *parleyv1.Event_SignaturesRequired:
+		e.Payload = workflow.SignaturesRequired{}
 	default:
 		return workflow.Event{}, corrupt("event %d has no known payload", pe.GetSequence())
 	}

@@ -58,6 +58,14 @@ func NegotiationFromRecords(r Records) (*workflow.Negotiation, error) {
 	if len(n.Removed) == 0 {
 		n.Removed = nil
 	}
+	n.SignaturesRequiredFrom = r.Meta.GetSignaturesRequiredSequence()
+	for _, k := range r.Meta.GetSigningKeys() {
+		if n.SigningKeys == nil {
+			n.SigningKeys = map[string]*workflow.SigningKey{}
+		}
+		n.SigningKeys[k.GetKeyId()] = &workflow.SigningKey{ID: k.GetKeyId(), PublicKey: k.GetPublicKey(), Participant: k.GetParticipant(),
+			Member: k.GetMember(), Sequence: k.GetSequence(), EndSequence: k.GetEndSequence()}
+	}
 	for _, v := range r.Meta.GetDecisionRuleVersions() {
 		n.Rules = append(n.Rules, workflow.RuleVersion{Rule: Rule(v.GetDecisionRule()), Weights: v.GetWeights(), Sequence: v.GetSequence()})
 	}

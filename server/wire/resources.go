@@ -64,6 +64,9 @@ func ParticipantToProto(n *workflow.Negotiation, p workflow.Participant) *parley
 	out := &parleyv1.Participant{Id: p.ID, DisplayName: p.DisplayName, Role: parleyv1.Role(p.Role), Weight: p.Weight}
 	if n != nil {
 		_, out.HasCredential = n.Credentials[p.ID]
+		if k, ok := n.CurrentKey(p.ID, p.ID); ok {
+			out.SigningKey = signingKeyToProto(k)
+		}
 	}
 	for _, m := range p.Members {
 		out.Members = append(out.Members, MemberToProto(n, p.ID, m))
@@ -77,6 +80,9 @@ func MemberToProto(n *workflow.Negotiation, participant string, m workflow.Membe
 	out := &parleyv1.Member{Id: m.ID, DisplayName: m.DisplayName, Head: m.Head}
 	if n != nil {
 		_, out.HasCredential = n.Credentials[workflow.MemberKey(participant, m.ID)]
+		if k, ok := n.CurrentKey(participant, m.ID); ok {
+			out.SigningKey = signingKeyToProto(k)
+		}
 	}
 	return out
 }
@@ -89,24 +95,29 @@ func ruleToProto(r workflow.DecisionRule) *parleyv1.DecisionRule {
 // are ordered by participant.
 func NegotiationToProto(n *workflow.Negotiation) *parleyv1.Negotiation {
 	out := &parleyv1.Negotiation{
-		Name:                  NegotiationName(n.ID),
-		Title:                 n.Title,
-		State:                 parleyv1.NegotiationState(n.State),
-		Participants:          participantsToProto(n, n.Participants),
-		DecisionRule:          ruleToProto(n.Rule),
-		CreateTime:            timestamp(n.CreatedAt),
-		ConcludeTime:          timestamp(n.ConcludedAt),
-		DocumentSha256:        n.DocumentHash(),
-		LastSequence:          n.LastSequence,
-		PointCount:            int32(len(n.Order)),
-		AgreedPointCount:      int32(n.AgreedPoints()),
-		PendingAmendmentCount: int32(n.PendingAmendments()),
-		ObserversMayComment:   n.ObserversMayComment,
-		CommentCount:          int32(len(n.CommentOrder)),
-		RemovedParticipants:   participantsToProto(nil, n.Removed),
-		MediatorsMayChange:    n.MediatorsMayChange,
-		DefaultVotingDuration: duration(n.DefaultVotingDuration),
-		MaxVotingDuration:     duration(n.MaxVotingDuration),
+		Name:                       NegotiationName(n.ID),
+		Title:                      n.Title,
+		State:                      parleyv1.NegotiationState(n.State),
+		Participants:               participantsToProto(n, n.Participants),
+		DecisionRule:               ruleToProto(n.Rule),
+		CreateTime:                 timestamp(n.CreatedAt),
+		ConcludeTime:               timestamp(n.ConcludedAt),
+		DocumentSha256:             n.DocumentHash(),
+		LastSequence:               n.LastSequence,
+		PointCount:                 int32(len(n.Order)),
+		AgreedPointCount:           int32(n.AgreedPoints()),
+		PendingAmendmentCount:      int32(n.PendingAmendments()),
+		ObserversMayComment:        n.ObserversMayComment,
+		CommentCount:               int32(len(n.CommentOrder)),
+		RemovedParticipants:        participantsToProto(nil, n.Removed),
+		MediatorsMayChange:         n.MediatorsMayChange,
+		DefaultVotingDuration:      duration(n.DefaultVotingDuration),
+		MaxVotingDuration:          duration(n.MaxVotingDuration),
+		SignaturesRequired:         n.SignaturesRequired(),
+		SignaturesRequiredSequence: n.SignaturesRequiredFrom,
+	}
+	for _, k := range n.KeysInOrder() {
+		out.SigningKeys = append(out.SigningKeys, signingKeyToProto(k))
 	}
 	for i, v := range n.Rules {
 		out.DecisionRuleVersions = append(out.DecisionRuleVersions, &parleyv1.DecisionRuleVersion{
@@ -327,6 +338,27 @@ func CheckpointToProto(c *workflow.CheckpointRef) *parleyv1.CheckpointRef {
 		return nil
 	}
 	return &parleyv1.CheckpointRef{TreeSize: c.TreeSize, RootHash: c.RootHash}
+}
+
+func signingKeyToProto(k *workflow.SigningKey) *parleyv1.SigningKey {
+	return &parleyv1.SigningKey{KeyId: k.ID, PublicKey: k.PublicKey, Sequence: k.Sequence,
+		Participant: k.Participant, Member: k.Member, EndSequence: k.EndSequence}
+}
+
+// ConsentToProto converts a consent; nil stays nil.
+func ConsentToProto(c *workflow.Consent) *parleyv1.Consent {
+	if c == nil {
+		return nil
+	}
+	return &parleyv1.Consent{KeyId: c.KeyID, Checkpoint: CheckpointToProto(c.Checkpoint), Signature: c.Signature}
+}
+
+// ConsentFromProto converts a consent; nil stays nil.
+func ConsentFromProto(c *parleyv1.Consent) *workflow.Consent {
+	if c == nil {
+		return nil
+	}
+	return &workflow.Consent{KeyID: c.GetKeyId(), Checkpoint: checkpointFromProto(c.GetCheckpoint()), Signature: c.GetSignature()}
 }
 
 func checkpointFromProto(c *parleyv1.CheckpointRef) *workflow.CheckpointRef {

@@ -61,6 +61,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 			ObserversMayComment: p.ObserversMayComment,
 			Comments:            map[string]*Comment{},
 		}
+		if p.RequireSignatures {
+			n.SignaturesRequiredFrom = e.Sequence
+		}
 		n.Reindex()
 
 	case PointAdded:
@@ -229,6 +232,9 @@ func (n *Negotiation) applyPayload(e Event) error {
 		c.Retracted, c.RetractedAt, c.Text = true, e.At, ""
 
 	default:
+		if known, err := n.applyKeyEvent(e); known {
+			return err
+		}
 		if known, err := n.applyChangeEvent(e); !known {
 			return corrupt("event %d has unknown payload %T", e.Sequence, e.Payload)
 		} else if err != nil {

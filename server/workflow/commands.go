@@ -28,6 +28,8 @@ type CreateNegotiation struct {
 	MediatorsMayChange    bool
 	DefaultVotingDuration time.Duration
 	MaxVotingDuration     time.Duration
+	// RequireSignatures requires signed consent from the start.
+	RequireSignatures bool
 }
 
 // NewPoint is an initial point with the id chosen for it.
@@ -53,6 +55,7 @@ type CastVote struct {
 	AmendmentID string
 	Choice      VoteChoice
 	Reason      string
+	Consent     *Consent // the member's signature, if it signed
 }
 
 // CloseVoting closes voting on an amendment.
@@ -80,6 +83,7 @@ type SignOffPoint struct {
 	Revision   int64
 	TextHash   string
 	Checkpoint *CheckpointRef // optional, recorded with the sign-off
+	Consent    *Consent       // the member's signature, if it signed
 }
 
 // RevokeSignOff withdraws the actor's sign-off of a point.
@@ -89,6 +93,7 @@ type RevokeSignOff struct{ PointID string }
 type AcceptDocument struct {
 	DocumentHash string
 	Checkpoint   *CheckpointRef // optional, recorded with the acceptance
+	Consent      *Consent       // the member's signature, if it signed
 }
 
 // IssueCredential gives a participant's member a token, by its hash. With
@@ -135,6 +140,7 @@ type SignOffItem struct {
 	PointID  string
 	Revision int64
 	TextHash string
+	Consent  *Consent // the member's signature of this sign-off, if it signed
 }
 
 // RevokeSignOffs withdraws the actor's sign-offs of many points: all or none.

@@ -89,6 +89,12 @@ func Decide(n *Negotiation, m Meta, cmd Command) ([]Event, error) {
 		err = d.postComment(c)
 	case RetractComment:
 		err = d.retractComment(c)
+	case RegisterKey:
+		err = d.registerKey(c)
+	case RevokeKey:
+		err = d.revokeKey(c)
+	case RequireSignatures:
+		err = d.requireSignatures()
 	default:
 		err = Errorf(EINTERNAL, "UNKNOWN_COMMAND", "unknown command %T", cmd)
 	}
@@ -263,7 +269,8 @@ func decideCreate(m Meta, c CreateNegotiation) ([]Event, error) {
 			At: m.At, Actor: m.Actor, RequestID: m.RequestID, Payload: p})
 	}
 	emit(NegotiationCreated{Title: title, Participants: participants, Rule: rule, MediatorsMayChange: c.MediatorsMayChange,
-		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration, ObserversMayComment: c.ObserversMayComment})
+		DefaultVotingDuration: c.DefaultVotingDuration, MaxVotingDuration: c.MaxVotingDuration, ObserversMayComment: c.ObserversMayComment,
+		RequireSignatures: c.RequireSignatures})
 	seen := make(map[string]bool, len(c.Points))
 	for i, p := range c.Points {
 		if p.ID == "" || seen[p.ID] {
@@ -576,10 +583,13 @@ func (d *decider) castVote(c CastVote) error {
 	if err != nil {
 		return err
 	}
+	if err := d.checkVoteConsent(c.Consent, a, c.Choice, reason); err != nil {
+		return err
+	}
 	if v, ok := a.Votes[d.m.Actor]; ok && v.Choice == c.Choice && v.Reason == reason && memberOr(v.Member, v.Participant) == d.member() {
 		return nil
 	}
-	d.emit(VoteCast{AmendmentID: a.ID, Choice: c.Choice, Reason: reason})
+	d.emit(VoteCast{AmendmentID: a.ID, Choice: c.Choice, Reason: reason, Consent: c.Consent})
 	voted := len(a.Votes)
 	if _, ok := a.Votes[d.m.Actor]; !ok {
 		voted++
@@ -774,11 +784,14 @@ func (d *decider) signOff(c SignOffPoint) error {
 		return err
 	}
 	p, record, err := d.checkSignOff(SignOffItem{PointID: c.PointID, Revision: c.Revision, TextHash: c.TextHash})
-	if err != nil || !record {
+	if err != nil {
 		return err
 	}
 	current := p.Current()
-	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
+	if err := d.checkSignOffConsent(c.Consent, p.ID, current); err != nil || !record {
+		return err
+	}
+	d.emit(PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint, Consent: c.Consent})
 	d.concludeIfComplete(map[string]bool{p.ID: true}, "")
 	return nil
 }
@@ -848,10 +861,13 @@ func (d *decider) signOffPoints(c SignOffPoints) error {
 		if err != nil {
 			return itemError(i, err)
 		}
+		if err := d.checkSignOffConsent(item.Consent, p.ID, p.Current()); err != nil {
+			return itemError(i, err)
+		}
 		if record {
 			current := p.Current()
 			signed[p.ID] = true
-			payloads = append(payloads, PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint})
+			payloads = append(payloads, PointSignedOff{PointID: p.ID, Revision: current.Revision, TextHash: current.TextHash, Checkpoint: c.Checkpoint, Consent: item.Consent})
 		}
 	}
 	for _, p := range payloads {
@@ -939,10 +955,13 @@ func (d *decider) accept(c AcceptDocument) error {
 	if c.DocumentHash != d.n.DocumentHash() {
 		return Errorf(EABORTED, "DOCUMENT_HASH_MISMATCH", "the hash given is not that of the current text: read the document again")
 	}
+	if err := d.checkAcceptanceConsent(c.Consent, c.DocumentHash); err != nil {
+		return err
+	}
 	if a, ok := d.n.Acceptances[d.m.Actor]; ok && a.DocumentHash == c.DocumentHash {
 		return nil
 	}
-	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash, Checkpoint: c.Checkpoint})
+	d.emit(DocumentAccepted{DocumentHash: c.DocumentHash, Checkpoint: c.Checkpoint, Consent: c.Consent})
 	d.concludeIfComplete(nil, d.m.Actor)
 	return nil
 }

@@ -25,6 +25,7 @@ type NegotiationCreated struct {
 	DefaultVotingDuration time.Duration
 	MaxVotingDuration     time.Duration
 	ObserversMayComment   bool
+	RequireSignatures     bool
 }
 
 // PointAdded appends one point of the initial document.
@@ -51,6 +52,7 @@ type VoteCast struct {
 	AmendmentID string
 	Choice      VoteChoice
 	Reason      string
+	Consent     *Consent
 }
 
 // VotingClosed records the outcome of a vote.
@@ -88,6 +90,7 @@ type PointSignedOff struct {
 	Revision   int64
 	TextHash   string
 	Checkpoint *CheckpointRef
+	Consent    *Consent
 }
 
 // SignOffRevoked records that the actor withdrew its sign-off of a point.
@@ -100,6 +103,7 @@ type SignOffRevoked struct {
 type DocumentAccepted struct {
 	DocumentHash string
 	Checkpoint   *CheckpointRef
+	Consent      *Consent
 }
 
 // NegotiationConcluded records that every delegation accepted the same text.

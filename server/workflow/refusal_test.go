@@ -805,7 +805,7 @@ func TestEveryReasonIsTested(t *testing.T) {
 	// always fail with EINVALID.
 	passed := regexp.MustCompile(`validate(?:Line|FreeText)\([^,]+, "([A-Z0-9_]+)"`)
 	want := map[string]bool{}
-	for _, file := range []string{"decide.go", "text.go", "apply.go", "changes.go"} {
+	for _, file := range []string{"decide.go", "text.go", "apply.go", "changes.go", "consent.go"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -828,6 +828,9 @@ func TestEveryReasonIsTested(t *testing.T) {
 		tested[r.code+"/"+r.reason] = true
 	}
 	for _, r := range changeRefusals {
+		tested[r.code+"/"+r.reason] = true
+	}
+	for _, r := range consentRefusals {
 		tested[r.code+"/"+r.reason] = true
 	}
 	for _, c := range parseCases {

@@ -263,6 +263,12 @@ type Negotiation struct {
 	// MaxVotingDuration, if not zero, bounds any voting deadline: at most
 	// this long after the amendment's proposal.
 	MaxVotingDuration time.Duration
+	// SigningKeys holds every signing key registered in the negotiation,
+	// current and past, by key id.
+	SigningKeys map[string]*SigningKey
+	// SignaturesRequiredFrom, if not zero, is the sequence of the event
+	// from which consent must be signed.
+	SignaturesRequiredFrom int64
 
 	derived derived
 }
@@ -278,7 +284,8 @@ type derived struct {
 	commentsOf   map[string][]string // point or amendment id → ids of the comments on it, in order
 	delegations  []string            // ids of the delegations, in order
 	documentHash string
-	docHasher    hash.Hash // has hashed the rendered document so far, for appends
+	docHasher    hash.Hash         // has hashed the rendered document so far, for appends
+	currentKey   map[string]string // MemberKey → id of the member's current signing key
 }
 
 // Point is one numbered provision.
@@ -545,6 +552,7 @@ func (n *Negotiation) Reindex() {
 			}
 		}
 	}
+	n.reindexKeys()
 	n.renumber()
 }
 
