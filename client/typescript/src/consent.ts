@@ -104,7 +104,13 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+// plain gives WebCrypto bytes it takes under the DOM's typing (an ArrayBuffer,
+// never a SharedArrayBuffer), copying only when it has to.
+function plain(b: Uint8Array): Uint8Array<ArrayBuffer> {
+  return b.buffer instanceof ArrayBuffer ? (b as Uint8Array<ArrayBuffer>) : new Uint8Array(b);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -119,7 +125,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 /** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes. */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === "string" ? utf8.encode(data) : data;
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", plain(bytes))));
 }
 
 /** The key id of a raw 32-byte Ed25519 public key: lowercase hex SHA-256 of it. */
@@ -280,7 +286,7 @@ export class ConsentSigner {
 
   /** The Ed25519 signature of arbitrary bytes (for tests against RFC 8032's vectors). */
   async signBytes(message: Uint8Array): Promise<Uint8Array> {
-    return new Uint8Array(await crypto.subtle.sign(ED25519, this.privateKey, message));
+    return new Uint8Array(await crypto.subtle.sign(ED25519, this.privateKey, plain(message)));
   }
 }
 
@@ -296,8 +302,8 @@ function base64UrlDecode(s: string): Uint8Array {
 export async function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if (publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = await crypto.subtle.importKey("raw", publicKey, ED25519, false, ["verify"]);
-    return await crypto.subtle.verify(ED25519, key, signature, message);
+    const key = await crypto.subtle.importKey("raw", plain(publicKey), ED25519, false, ["verify"]);
+    return await crypto.subtle.verify(ED25519, key, plain(signature), plain(message));
   } catch {
     return false; // a point not on the curve
   }

@@ -7,6 +7,11 @@ import type { Api } from "./api.js";
 import { Code, isCode, refusal } from "./api.js";
 import { verifyLog, type Verification } from "./checkpoint.js";
 import type { EventRecord } from "./gen/parley/v1/negotiation_service_pb.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { EventSchema } from "./gen/parley/v1/event_pb.js";
+import type { ConsentSigner } from "../../typescript/src/consent.js";
+import type { LoggedEvent } from "../../typescript/src/consentlog.js";
+import { loadSigner, verifyConsents, type ConsentReport } from "./signing.js";
 import {
   AmendmentState,
   Role,
@@ -42,6 +47,16 @@ export class Store {
   lastSequence = 0n; // the last event received from the stream
   verification: Verification = { state: "checking" };
   recentEvents: EventRecord[] = []; // the last events received live, newest last
+  // The signed-in member (the participant id for its default member), its
+  // signing key if this browser holds one, and the check of the log's signed
+  // consent (run once the negotiation has signing keys or requires them).
+  member = "";
+  signer: ConsentSigner | null = null;
+  consents: ConsentReport | null = null;
+  consentError = "";
+  private logged: LoggedEvent[] = [];
+  private checkingConsents = false;
+  private checkConsentsAgain = false;
 
   private listeners = new Set<() => void>();
   private staleCache = new Map<string, Set<string>>(); // `${point}@${revision}` → stale signers
@@ -76,6 +91,11 @@ export class Store {
 
   // start reads the board, then follows the log until stop.
   async start(): Promise<void> {
+    try {
+      this.signer = await loadSigner(this);
+    } catch {
+      this.signer = null; // no IndexedDB here (a private window may refuse it): the member signs nothing
+    }
     await this.read();
     if (this.state) this.lastSequence = this.state.loadedSequence;
     void this.verify();
@@ -233,11 +253,66 @@ export class Store {
           if (this.abort.signal.aborted) return;
           this.verification = { state: "unavailable", reason: refusal(e).message };
         }
+        void this.checkConsents();
         this.changed();
       } while (this.verifyAgain);
     } finally {
       this.verifying = false;
     }
+  }
+
+  // The member's current key as the server lists it, if any.
+  get registeredKey() {
+    return this.state?.negotiation.signingKeys.find((k) => k.participant === this.me.id && k.member === this.member && k.endSequence === 0n);
+  }
+
+  // checkConsents reads the events not read yet (their leaves) and checks the
+  // signed consent of the whole log again; calls during a check fold into one
+  // more. It does nothing for a negotiation without keys or requirement, so a
+  // board that does not sign keeps no copy of the log.
+  async checkConsents(): Promise<void> {
+    const n = this.state?.negotiation;
+    if (!n || (n.signingKeys.length === 0 && !n.signaturesRequired)) return;
+    if (this.checkingConsents) {
+      this.checkConsentsAgain = true;
+      return;
+    }
+    this.checkingConsents = true;
+    try {
+      do {
+        this.checkConsentsAgain = false;
+        try {
+          let pageToken = "";
+          do {
+            const after = BigInt(this.logged.length);
+            const page = await this.api.neg.listEvents({ negotiation: this.negotiationName, afterSequence: after, pageSize: 1000 }, { signal: this.abort.signal });
+            for (const rec of page.events) {
+              if (rec.sequence !== BigInt(this.logged.length + 1)) throw new Error(`the log skipped from event ${this.logged.length} to ${rec.sequence}`);
+              this.logged.push({ sequence: rec.sequence, leaf: rec.leaf, event: fromBinary(EventSchema, rec.leaf) });
+            }
+            pageToken = page.events.length > 0 ? page.nextPageToken : "";
+          } while (pageToken !== "");
+          this.consents = await verifyConsents(this.logged);
+          this.consentError = "";
+        } catch (e) {
+          if (this.abort.signal.aborted) return;
+          this.consentError = e instanceof Error && !("code" in e) ? e.message : refusal(e).message;
+        }
+        this.changed();
+      } while (this.checkConsentsAgain);
+    } finally {
+      this.checkingConsents = false;
+    }
+  }
+
+  // consentOf is the check of the latest signed or unsigned consent matching.
+  consentOf(statement: "vote" | "sign-off" | "acceptance", participant: string, subject?: string) {
+    const checks = this.consents?.checks ?? [];
+    for (let i = checks.length - 1; i >= 0; i--) {
+      const c = checks[i];
+      if (c.statement === statement && c.participant === participant && (subject === undefined || c.subject === subject)) return c;
+    }
+    return undefined;
   }
 
   signState(p: Point, delegation: string): SignState {
