@@ -158,7 +158,8 @@ type AuditLog struct {
 	verifiers   note.Verifiers // of key
 	knownKeys   []string       // every key trusted for this log, to read the trusted checkpoint on disk
 	trust       *TrustStore
-	tree        *compact.Range // over the leaves added so far
+	tree        *compact.Range  // over the leaves added so far
+	consents    *consentChecker // checks the signed consents of the leaves added
 	trusted     *Checkpoint
 
 	// OnKeyRotation, if set, hears of each key rotation the log follows:
@@ -197,6 +198,7 @@ func NewAuditLog(conn grpc.ClientConnInterface, negotiation, verifierKey string,
 		knownKeys:   []string{verifierKey},
 		trust:       trust,
 		tree:        rangeFactory.NewEmptyRange(0),
+		consents:    newConsentChecker(negotiation),
 	}
 	learned, err := trust.LoadKey(negotiation)
 	if err != nil {
@@ -210,6 +212,22 @@ func NewAuditLog(conn grpc.ClientConnInterface, negotiation, verifierKey string,
 		l.key, l.verifiers, l.knownKeys = learned, note.VerifierList(v), append(l.knownKeys, learned)
 	}
 	return l, nil
+}
+
+// ExpectKeys tells the log which signing keys (by key id) a member holds:
+// the caller's own. A key registered in that member's name that is not one
+// of them is then a failure (KEY_REGISTRATION_FOREIGN): only the member can
+// tell that its first key was registered by somebody else. member is the
+// participant id for its default member. Call it before Add.
+func (l *AuditLog) ExpectKeys(participant, member string, keyIDs ...string) {
+	if l.consents.own == nil {
+		l.consents.own = map[string]map[string]bool{}
+	}
+	set := map[string]bool{}
+	for _, id := range keyIDs {
+		set[id] = true
+	}
+	l.consents.own[participant+"/"+member] = set
 }
 
 // Size returns the number of events added.
@@ -240,7 +258,10 @@ func (l *AuditLog) Add(records ...*parleyv1.EventRecord) error {
 			return l.fail("EVENT_MISMATCH", fmt.Sprintf("the leaf served as event %d of %s says it is event %d of %s",
 				want, l.negotiation, e.GetSequence(), e.GetNegotiation()), "", nil)
 		}
-		if err := l.tree.Append(rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf()), nil); err != nil {
+		if err := l.consents.add(&e); err != nil {
+			return err
+		}
+		if err := l.tree.Append(rfc6962.DefaultHasher.HashLeaf(rec.GetLeaf()), l.consents.visit); err != nil {
 			return err
 		}
 	}

@@ -150,8 +150,25 @@ func (c *Client) WithdrawAmendment(ctx context.Context, amendment string) (*parl
 }
 
 // CastVote casts or changes the caller's vote. A REJECT needs a reason.
+// With Options.Signer the vote is signed, over the amendment as the client
+// reads it now.
 func (c *Client) CastVote(ctx context.Context, amendment string, choice parleyv1.VoteChoice, reason string) (*parleyv1.Amendment, error) {
 	req := &parleyv1.CastVoteRequest{RequestId: c.requestID(ctx), Amendment: amendment, Choice: choice, Reason: reason}
+	if s, err := c.signer(ctx); err != nil {
+		return nil, err
+	} else if s != nil {
+		a, err := c.Amendment(ctx, amendment)
+		if err != nil {
+			return nil, err
+		}
+		_, size, root, err := c.consentCheckpoint(ctx, negotiationOf(amendment))
+		if err != nil {
+			return nil, err
+		}
+		if req.Consent, err = s.VoteConsent(a, choice, reason, size, root); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := invoke(ctx, c, req, c.svc.CastVote)
 	return resp.GetAmendment(), err
 }
@@ -189,6 +206,17 @@ func (c *Client) SignOff(ctx context.Context, p *parleyv1.Point) (*parleyv1.Poin
 	}
 	req := &parleyv1.SignOffPointRequest{RequestId: c.requestID(ctx), Point: p.GetName(),
 		Revision: p.GetRevision(), TextSha256: p.GetTextSha256(), Checkpoint: seen}
+	if s, err := c.signer(ctx); err != nil {
+		return nil, err
+	} else if s != nil {
+		_, size, root, err := c.consentCheckpoint(ctx, negotiationOf(p.GetName()))
+		if err != nil {
+			return nil, err
+		}
+		if req.Consent, err = s.SignOffConsent(p, size, root); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := invoke(ctx, c, req, c.svc.SignOffPoint)
 	return resp.GetPoint(), err
 }
@@ -208,6 +236,17 @@ func (c *Client) AcceptDocument(ctx context.Context, negotiation, documentSHA256
 		return nil, err
 	}
 	req := &parleyv1.AcceptDocumentRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, DocumentSha256: documentSHA256, Checkpoint: seen}
+	if s, err := c.signer(ctx); err != nil {
+		return nil, err
+	} else if s != nil {
+		_, size, root, err := c.consentCheckpoint(ctx, negotiation)
+		if err != nil {
+			return nil, err
+		}
+		if req.Consent, err = s.AcceptanceConsent(negotiation, documentSHA256, size, root); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := invoke(ctx, c, req, c.svc.AcceptDocument)
 	return resp.GetNegotiation(), err
 }
@@ -292,8 +331,25 @@ func (c *Client) SignOffPoints(ctx context.Context, negotiation string, points [
 		return nil, err
 	}
 	req := &parleyv1.SignOffPointsRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Checkpoint: seen}
+	s, err := c.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var size uint64
+	var root []byte
+	if s != nil {
+		if _, size, root, err = c.consentCheckpoint(ctx, negotiation); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range points {
-		req.Items = append(req.Items, &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()})
+		item := &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()}
+		if s != nil {
+			if item.Consent, err = s.SignOffConsent(p, size, root); err != nil {
+				return nil, err
+			}
+		}
+		req.Items = append(req.Items, item)
 	}
 	return invoke(ctx, c, req, c.svc.SignOffPoints)
 }

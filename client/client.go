@@ -65,6 +65,10 @@ type Options struct {
 	// DialOptions are added after the client's own, for tests and special
 	// transports.
 	DialOptions []grpc.DialOption
+
+	// Signer, if set, signs every vote, sign-off and acceptance the Client
+	// sends with the member's key (see Signer).
+	Signer *Signer
 }
 
 // TLSOptions configure TLS to the server.
@@ -91,6 +95,7 @@ type Client struct {
 	verifier EventVerifier
 	newID    func() string
 	target   string
+	sign     *Signer
 }
 
 // New returns a client of the server at target ("host:port", or any gRPC
@@ -133,6 +138,7 @@ func New(target string, opts Options) (*Client, error) {
 		retry:    opts.Retry.withDefaults(),
 		onRetry:  opts.OnRetry,
 		verifier: opts.Verifier,
+		sign:     opts.Signer,
 		newID:    opts.NewRequestID,
 		target:   target,
 	}

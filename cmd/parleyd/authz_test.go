@@ -83,6 +83,10 @@ var authzMatrix = []authzRow{
 	// A comment is its participant's: any of ukraine's members may retract it.
 	{"parley.v1.NegotiationService/RetractComment", []authzWho{authzProposer, authzAide}},
 	{"parley.v1.NegotiationService/GetRedline", authzMember},
+	// Signing keys: each delegation member its own; the administrator
+	// revokes a lost one.
+	{"parley.v1.NegotiationService/RegisterKey", []authzWho{authzDelegation, authzAide}},
+	{"parley.v1.NegotiationService/RevokeKey", []authzWho{authzAdmin, authzDelegation, authzAide}},
 	{"parley.v1.AdminService/IssueToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RotateToken", []authzWho{authzAdmin}},
 	{"parley.v1.AdminService/RevokeToken", []authzWho{authzAdmin}},
@@ -105,6 +109,8 @@ var authzMatrix = []authzRow{
 	{"parley.v1.NegotiationService/ResumeNegotiation", []authzWho{authzAdmin}},
 	{"parley.v1.NegotiationService/AbandonNegotiation", []authzWho{authzAdmin}},
 	{"parley.v1.NegotiationService/RemoveParticipant", []authzWho{authzAdmin}},
+	// Last: from here on A takes only signed consent.
+	{"parley.v1.NegotiationService/RequireSignatures", []authzWho{authzAdmin}},
 }
 
 // authzPrincipal is one caller of the matrix.
@@ -400,6 +406,20 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		},
 		"parley.v1.NegotiationService/GetRedline": func(ctx context.Context) error {
 			_, err := api.GetRedline(ctx, &parleyv1.GetRedlineRequest{Subject: &parleyv1.GetRedlineRequest_Amendment{Amendment: amendment}})
+			return err
+		},
+		// A key without its proof of possession: refused after the check of
+		// who may call (SIGNATURE_INVALID), so nothing changes.
+		"parley.v1.NegotiationService/RegisterKey": func(ctx context.Context) error {
+			_, err := api.RegisterKey(ctx, &parleyv1.RegisterKeyRequest{Negotiation: a.Name, PublicKey: make([]byte, 32)})
+			return err
+		},
+		"parley.v1.NegotiationService/RevokeKey": func(ctx context.Context) error {
+			_, err := api.RevokeKey(ctx, &parleyv1.RevokeKeyRequest{Negotiation: a.Name, KeyId: strings.Repeat("ab", 32), Participant: "ukraine"})
+			return err
+		},
+		"parley.v1.NegotiationService/RequireSignatures": func(ctx context.Context) error {
+			_, err := api.RequireSignatures(ctx, &parleyv1.RequireSignaturesRequest{Negotiation: a.Name})
 			return err
 		},
 		"parley.v1.AuditService/GetCheckpoint": func(ctx context.Context) error {
