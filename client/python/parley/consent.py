@@ -37,6 +37,16 @@ def sha256_hex(data: Union[bytes, str]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Unicode's White_Space characters: what Go's strings.TrimSpace removes (str.strip
+# removes a few more, such as U+001C..U+001F).
+_SPACE = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def trim_reason(reason: str) -> str:
+    """A vote's reason as the server records it, trimmed exactly as Go's strings.TrimSpace: sign (and send) this one."""
+    return reason.strip(_SPACE)
+
+
 def key_id(public_key: bytes) -> str:
     """The key id of a raw 32-byte Ed25519 public key: lowercase hex SHA-256 of it."""
     if len(public_key) != 32:

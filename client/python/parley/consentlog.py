@@ -29,6 +29,7 @@ from parley.consent import (
     amendment_digest,
     key_id,
     sha256_hex,
+    trim_reason,
     verify_consent,
 )
 from parley.v1 import event_pb2
@@ -369,7 +370,7 @@ class ConsentSession:
             raise ValueError(f"amendment {amendment} is not in the log read")
         return self._consent(cp, VoteStatement(
             **self._subject(), checkpoint_size=cp.tree_size, checkpoint_root=cp.root_hash.hex(), amendment=aid,
-            amendment_sha256=amendment_digest(parts), choice=_CHOICE_NAMES[choice], reason_sha256=sha256_hex(reason),
+            amendment_sha256=amendment_digest(parts), choice=_CHOICE_NAMES[choice], reason_sha256=sha256_hex(trim_reason(reason)),
         ))
 
     def sign_off_consent(self, point: str, revision: int, text_sha256: str, cp: Optional["pb.CheckpointRef"] = None) -> "pb.Consent":
@@ -388,7 +389,8 @@ class ConsentSession:
         ))
 
     def cast_vote(self, amendment: str, choice: int, reason: str = "", **call_options) -> "api.CastVoteResponse":
-        """Casts a signed vote."""
+        """Casts a signed vote (the reason trimmed as the server records it)."""
+        reason = trim_reason(reason)
         consent = self.vote_consent(amendment, choice, reason)
         return self.client.negotiation.CastVote(
             api.CastVoteRequest(amendment=amendment, choice=choice, reason=reason, consent=consent), **call_options

@@ -18,6 +18,7 @@ from parley.consent import (
     key_id,
     pae,
     sha256_hex,
+    trim_reason,
     verify_consent,
     verify_ed25519,
 )
@@ -112,6 +113,11 @@ class EncodingTest(unittest.TestCase):
             with self.subTest(bad):
                 with self.assertRaises(ConsentEncodingError):
                     consent_body(dataclasses.replace(VOTE, **bad))
+
+    def test_trim_reason(self):
+        self.assertEqual(trim_reason(" \t\u0085\u00a0Not now.\u3000\n"), "Not now.")
+        self.assertEqual(trim_reason("\ufeffx\x1c"), "\ufeffx\x1c")  # no white space to Go
+        self.assertEqual(trim_reason("a  b"), "a  b")
 
     def test_amendment_digest(self):
         one = amendment_digest([AmendmentPart("REPLACE", "p1", 2, "New.")])

@@ -98,8 +98,9 @@ class SignedConsentEndToEnd(unittest.TestCase):
                      grpc.StatusCode.FAILED_PRECONDITION, "KEY_UNKNOWN")
 
         # Signed votes; voting closes; the mediator applies.
-        for pid in DELEGATIONS:
-            sessions[pid].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE)
+        # Ukraine's reason has white space around it, which the server trims: the session signs what is recorded.
+        sessions["ukraine"].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE, "  All for all.\n")
+        sessions["russia"].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE)
         clients["mediator"].negotiation.ApplyAmendment(api.ApplyAmendmentRequest(amendment=amendment.name))
 
         # Ukraine rotates its key; a consent by the rotated-out key is refused.

@@ -128,6 +128,18 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", plain(bytes))));
 }
 
+// Unicode's White_Space characters: what Go's strings.TrimSpace removes.
+const SPACE = "[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+const EDGE_SPACE = new RegExp(`^${SPACE}+|${SPACE}+$`, "g");
+
+/**
+ * A vote's reason as the server records it, trimmed of white space at both
+ * ends exactly as Go's strings.TrimSpace does: sign (and send) this one.
+ */
+export function trimReason(reason: string): string {
+  return reason.replace(EDGE_SPACE, "");
+}
+
 /** The key id of a raw 32-byte Ed25519 public key: lowercase hex SHA-256 of it. */
 export async function keyIdOf(publicKey: Uint8Array): Promise<string> {
   if (publicKey.length !== 32) throw new ConsentEncodingError(`an Ed25519 public key has 32 bytes, not ${publicKey.length}`);

@@ -59,6 +59,7 @@ export {
   fromHex,
   verifyConsent,
   verifyEd25519,
+  trimReason,
   type ConsentStatement,
   type ConsentSubject,
   type ConsentCheckpoint,

@@ -20,7 +20,7 @@ import type {
 import type { ParleyClient } from "./client.js";
 import { newRequestId } from "./client.js";
 import { listEvents } from "./paging.js";
-import { ConsentSigner, amendmentDigest, sha256Hex, toHex, type AmendmentPart, type ConsentStatement } from "./consent.js";
+import { ConsentSigner, amendmentDigest, sha256Hex, toHex, trimReason, type AmendmentPart, type ConsentStatement } from "./consent.js";
 import { MerkleRange, verifyConsents, assertConsents, type ConsentReport, type LoggedEvent } from "./consentlog.js";
 
 /** An EventRecord as consentlog reads it: the event decoded from the leaf bytes, not the server's second copy. */
@@ -108,7 +108,11 @@ export class ConsentSession {
     return create(ConsentSchema, { keyId: this.signer.keyId, checkpoint, signature: await this.signer.sign(s) });
   }
 
-  /** The Consent for a vote on an amendment (its resource name), as CastVoteRequest.consent. */
+  /**
+   * The Consent for a vote on an amendment (its resource name), as
+   * CastVoteRequest.consent. It signs the reason trimmed as the server records
+   * it (trimReason).
+   */
   async voteConsent(amendment: string, choice: VoteChoice, reason: string, options?: CallOptions): Promise<Consent> {
     return this.consent(async (cp) => {
       const id = idOf(amendment);
@@ -121,7 +125,7 @@ export class ConsentSession {
         amendment: id,
         amendmentSha256: await amendmentDigest(parts),
         choice: VoteChoice[choice],
-        reasonSha256: await sha256Hex(reason),
+        reasonSha256: await sha256Hex(trimReason(reason)),
       };
     }, options);
   }
@@ -138,8 +142,9 @@ export class ConsentSession {
 
   /** Casts a signed vote. */
   castVote(req: { amendment: string; choice: VoteChoice; reason?: string; requestId?: string }, options?: CallOptions): Promise<CastVoteResponse> {
-    return this.voteConsent(req.amendment, req.choice, req.reason ?? "", options).then((consent) =>
-      this.parley.negotiation.castVote({ requestId: req.requestId ?? newRequestId(), amendment: req.amendment, choice: req.choice, reason: req.reason ?? "", consent }, options),
+    const reason = trimReason(req.reason ?? "");
+    return this.voteConsent(req.amendment, req.choice, reason, options).then((consent) =>
+      this.parley.negotiation.castVote({ requestId: req.requestId ?? newRequestId(), amendment: req.amendment, choice: req.choice, reason, consent }, options),
     );
   }
 

@@ -14,6 +14,7 @@ import {
   pae,
   sha256Hex,
   toHex,
+  trimReason,
   verifyConsent,
   verifyEd25519,
   type VoteStatement,
@@ -112,6 +113,13 @@ test("ErrConsentEncoding: a value that would forge a line, a bad hash or number,
   assert.throws(() => consentBody({ ...vote, checkpointSize: -1 }), ConsentEncodingError);
   assert.throws(() => consentBody({ ...vote, checkpointSize: 1.5 }), ConsentEncodingError);
   assert.throws(() => consentBody({ ...vote, choice: "VOTE_CHOICE_APPROVE" }), ConsentEncodingError);
+});
+
+test("a reason is trimmed as Go's strings.TrimSpace trims it", () => {
+  assert.equal(trimReason(" \t\u0085\u00a0Not now.\u3000\n"), "Not now.");
+  assert.equal(trimReason("\ufeffx\ufeff"), "\ufeffx\ufeff", "U+FEFF is no white space to Go");
+  assert.equal(trimReason("a  b"), "a  b");
+  assert.equal(trimReason(""), "");
 });
 
 test("the amendment digest covers kind, point, base revision and text", async () => {

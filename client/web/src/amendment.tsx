@@ -8,7 +8,7 @@ import { choiceName, describeAmendment, shortId, stateName, timeLeft, timeText }
 import type { Store } from "./store.js";
 import { Action, Redline } from "./ui.js";
 import { Discussion } from "./discussion.js";
-import { voteConsent } from "./signing.js";
+import { trimReason, voteConsent } from "./signing.js";
 import { ConsentMark } from "./keys.js";
 
 // An amendment's redline never changes: it compares its text with the
@@ -56,7 +56,7 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
   };
   // Signed with the member's key when this browser holds one.
   const vote = (choice: VoteChoice) => async () =>
-    neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason, consent: await voteConsent(store, a, choice, reason) });
+    neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason: trimReason(reason), consent: await voteConsent(store, a, choice, reason) });
   const pointLink = a.point ? `#/points/${a.point.slice(a.point.lastIndexOf("/") + 1)}` : "";
 
   return (

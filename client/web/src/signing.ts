@@ -13,6 +13,7 @@ import {
   amendmentDigest,
   sha256Hex,
   toHex,
+  trimReason,
   type ConsentStatement,
   type WebCryptoKeyPair,
 } from "../../typescript/src/consent.js";
@@ -22,6 +23,7 @@ import type { Store } from "./store.js";
 
 export type { ConsentReport, ConsentCheck } from "../../typescript/src/consentlog.js";
 export { verifyConsents } from "../../typescript/src/consentlog.js";
+export { trimReason } from "../../typescript/src/consent.js";
 
 const dbName = "parley-signing-keys";
 const storeName = "keys";
@@ -120,7 +122,7 @@ export function voteConsent(store: Store, a: Amendment, choice: VoteChoice, reas
     amendment: idOf(a.name),
     amendmentSha256: await amendmentDigest([{ kind: AmendmentKind[a.kind], pointId: a.point ? idOf(a.point) : "", baseRevision: a.baseRevision, text: a.text }]),
     choice: VoteChoice[choice],
-    reasonSha256: await sha256Hex(reason),
+    reasonSha256: await sha256Hex(trimReason(reason)),
   }));
 }
 
