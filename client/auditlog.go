@@ -230,6 +230,10 @@ func (l *AuditLog) ExpectKeys(participant, member string, keyIDs ...string) {
 	l.consents.own[participant+"/"+member] = set
 }
 
+// SignedConsents returns how many signed votes, sign-offs and acceptances
+// of the events added were checked against their members' keys.
+func (l *AuditLog) SignedConsents() int { return l.consents.signed }
+
 // Size returns the number of events added.
 func (l *AuditLog) Size() uint64 { return l.tree.End() }
 

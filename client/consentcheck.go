@@ -53,6 +53,7 @@ type consentChecker struct {
 	keys        map[string]*signingKey     // key id → key, every key ever registered
 	current     map[string]string          // participant + "/" + member → current key id
 	own         map[string]map[string]bool // participant + "/" + member → the key ids it holds, if known
+	signed      int                        // signed consents checked
 
 	// For the root of the log at any past size: every leaf hash, and the
 	// hashes of perfect subtrees of at least 64 leaves.
@@ -163,6 +164,7 @@ func (c *consentChecker) checkConsent(e *parleyv1.Event, signed *parleyv1.Consen
 	if !consent.Verify(k.public, s, signed.GetSignature()) {
 		return c.fail(e, "CONSENT_BAD_SIGNATURE", "the signature is not key %s's over this %s", signed.GetKeyId(), s.Kind)
 	}
+	c.signed++
 	return nil
 }
 

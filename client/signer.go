@@ -206,3 +206,12 @@ func (c *Client) consentCheckpoint(ctx context.Context, negotiation string) (not
 	}
 	return "", uint64(resp.GetTreeSize()), resp.GetRootHash(), nil
 }
+
+// RevokeKeyOf revokes a member's key without its signature: the
+// administrator's way for a member who lost its key. member is empty for
+// the participant's default member.
+func (c *Client) RevokeKeyOf(ctx context.Context, negotiation, participant, member, keyID string) error {
+	req := &parleyv1.RevokeKeyRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, KeyId: keyID, Participant: participant, Member: member}
+	_, err := invoke(ctx, c, req, c.svc.RevokeKey)
+	return err
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 )
 
@@ -41,6 +44,7 @@ type loadConfig struct {
 	etcd        string
 	etcdBytes   int
 	jsonPath    string
+	signed      bool
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,6 +65,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&c.etcd, "etcd", "auto", "etcdbench `binary` to measure etcd Put beside parleyd (auto: beside this binary, then on PATH; off: skip)")
 	fs.IntVar(&c.etcdBytes, "etcd-bytes", 256, "size of each etcd Put's value")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
+	fs.BoolVar(&c.signed, "signed", true, "also measure CastVote signed with the delegation's key, beside the unsigned one")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -114,6 +119,15 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return bareBoltPhase(ctx, stderr, c.clients, c.writeBytes, c.warmup, c.duration)
 		}},
 	}
+	if c.signed {
+		steps = append(steps,
+			step{"unsigned vote", func() (Figure, error) {
+				return fx.run(ctx, stderr, fmt.Sprintf("CastVote unsigned, %d clients", c.clients), c.clients, c.warmup, c.duration, fx.mixOp(map[string]int{"vote": 1}))
+			}},
+			step{"signed vote", func() (Figure, error) {
+				return fx.run(ctx, stderr, fmt.Sprintf("CastVote signed, %d clients", c.clients), c.clients, c.warmup, c.duration, fx.mixOp(map[string]int{"signedvote": 1}))
+			}})
+	}
 	if etcd != nil {
 		steps = append(steps, step{"etcd", func() (Figure, error) {
 			return etcd.putPhase(ctx, stderr, fmt.Sprintf("etcd Put (%d B, distinct keys)", c.etcdBytes), c.clients, c.etcdBytes, c.warmup, c.duration)
@@ -126,6 +140,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}},
 			step{"solo vote", func() (Figure, error) {
 				return fx.run(ctx, stderr, "CastVote, one client alone", 1, c.warmup/2, c.solo, fx.mixOp(map[string]int{"vote": 1}))
+			}},
+			step{"solo signed vote", func() (Figure, error) {
+				if !c.signed {
+					return Figure{}, nil
+				}
+				return fx.run(ctx, stderr, "CastVote signed, one client alone", 1, c.warmup/2, c.solo, fx.mixOp(map[string]int{"signedvote": 1}))
 			}},
 			step{"solo bare bbolt", func() (Figure, error) {
 				f, err := bareBoltPhase(ctx, stderr, 1, c.writeBytes, c.warmup/2, c.solo)
@@ -148,11 +168,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			rounds[i] = append(rounds[i], f)
 		}
 	}
-	figures := make([]Figure, len(steps))
+	figures := make([]Figure, 0, len(steps))
 	byStep := map[string]Figure{}
 	for i, st := range steps {
-		figures[i] = mergeRounds(rounds[i])
-		byStep[st.name] = figures[i]
+		f := mergeRounds(rounds[i])
+		byStep[st.name] = f
+		if f.Name != "" {
+			figures = append(figures, f)
+		}
 	}
 	noop, work, bare := figures[0], figures[1], figures[2]
 	put, soloPut := byStep["etcd"], byStep["solo etcd"]
@@ -178,6 +201,18 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				Ceiling: soloBare.P50Millis, Target: "(information)", Met: true},
 		)
 	}
+	if c.signed {
+		unsigned, signed := byStep["unsigned vote"], byStep["signed vote"]
+		ratios = append(ratios,
+			Ratio{Name: fmt.Sprintf("signed CastVote ops/s beside unsigned, %d clients", c.clients), Value: signed.PerSecond,
+				Ceiling: unsigned.PerSecond, Target: "(information)", Met: true},
+			Ratio{Name: fmt.Sprintf("signed CastVote p99 ms beside unsigned, %d clients", c.clients), Value: signed.P99Millis,
+				Ceiling: unsigned.P99Millis, Target: "(information)", Met: true})
+		if c.solo > 0 {
+			ratios = append(ratios, Ratio{Name: "signed CastVote p50 ms beside unsigned, one client", Value: byStep["solo signed vote"].P50Millis,
+				Ceiling: soloVote.P50Millis, Target: "(information)", Met: true})
+		}
+	}
 	if etcd != nil {
 		ratios = append(ratios,
 			Ratio{Name: fmt.Sprintf("workload ops/s beside etcd Puts/s, %d clients", c.clients), Value: work.PerSecond,
@@ -197,7 +232,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	printRatios(stdout, ratios)
 	return writeJSON(c.jsonPath, map[string]any{"mode": "load", "machine": machine(), "config": map[string]any{
 		"clients": c.clients, "delegations": c.delegations, "points": c.points, "amendments": c.pool,
-		"mix": c.mix, "duration_s": c.duration.Seconds(), "rounds": c.rounds}, "figures": figures, "ratios": ratios})
+		"mix": c.mix, "duration_s": c.duration.Seconds(), "rounds": c.rounds, "signed": c.signed}, "figures": figures, "ratios": ratios})
 }
 
 func parseMix(s string) (map[string]int, error) {
@@ -212,10 +247,10 @@ func parseMix(s string) (map[string]int, error) {
 			}
 		}
 		switch name {
-		case "vote", "propose", "signoff", "read":
+		case "vote", "signedvote", "propose", "signoff", "read":
 			mix[name] = w
 		default:
-			return nil, fmt.Errorf("--mix: unknown operation %q (vote, propose, signoff, read)", name)
+			return nil, fmt.Errorf("--mix: unknown operation %q (vote, signedvote, propose, signoff, read)", name)
 		}
 	}
 	return mix, nil
@@ -229,8 +264,14 @@ type fixture struct {
 	negotiation string
 	tokens      []string // of the delegations, by index
 	amendments  []string
+	amended     map[string]*parleyv1.Amendment // by name, for signing votes
 	points      []*parleyv1.Point
-	runs        uint64 // phases run so far: each seeds its clients anew
+	// signers sign the votes of the delegations, by index (delegation 0
+	// never votes); checkpoint is the log's size and root they sign.
+	signers        []*client.Signer
+	checkpointSize uint64
+	checkpointRoot []byte
+	runs           uint64 // phases run so far: each seeds its clients anew
 }
 
 func newFixture(ctx context.Context, srv *server, delegations, points, pool int) (*fixture, error) {
@@ -257,7 +298,7 @@ func newFixture(ctx context.Context, srv *server, delegations, points, pool int)
 	if err != nil {
 		return nil, err
 	}
-	fx := &fixture{srv: srv, negotiation: created.GetNegotiation().GetName()}
+	fx := &fixture{srv: srv, negotiation: created.GetNegotiation().GetName(), amended: map[string]*parleyv1.Amendment{}}
 	admins := parleyv1.NewAdminServiceClient(conn)
 	for i := range delegations {
 		r, err := admins.IssueToken(admin, &parleyv1.IssueTokenRequest{Negotiation: fx.negotiation, Participant: fmt.Sprintf("d%03d", i)})
@@ -280,7 +321,30 @@ func newFixture(ctx context.Context, srv *server, delegations, points, pool int)
 			return nil, err
 		}
 		fx.amendments = append(fx.amendments, r.GetAmendment().GetName())
+		fx.amended[r.GetAmendment().GetName()] = r.GetAmendment()
 	}
+	// Every delegation registers a signing key, for the signed votes.
+	for i := range delegations {
+		id := fmt.Sprintf("d%03d", i)
+		seed := make([]byte, ed25519.SeedSize)
+		binary.BigEndian.PutUint64(seed, uint64(i+1))
+		s := &client.Signer{Key: ed25519.NewKeyFromSeed(seed), Participant: id, Member: id}
+		fx.signers = append(fx.signers, s)
+		reg, err := s.RegisterKeyRequest(fx.negotiation, nil)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := api.RegisterKey(as(ctx, fx.tokens[i]), reg); err != nil {
+			return nil, fmt.Errorf("register %s's key: %w", id, err)
+		}
+	}
+	// The checkpoint the signed votes name: a real one of this log, as a
+	// client that verified it would send.
+	cp, err := parleyv1.NewAuditServiceClient(conn).GetCheckpoint(admin, &parleyv1.GetCheckpointRequest{Negotiation: fx.negotiation})
+	if err != nil {
+		return nil, err
+	}
+	fx.checkpointSize, fx.checkpointRoot = uint64(cp.GetTreeSize()), cp.GetRootHash()
 	return fx, nil
 }
 
@@ -296,6 +360,7 @@ type clientState struct {
 	api    parleyv1.NegotiationServiceClient
 	health healthpb.HealthClient
 	token  string
+	signer *client.Signer
 	rng    *rand.Rand
 	choice map[string]parleyv1.VoteChoice
 	signed map[string]bool
@@ -320,6 +385,20 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 				}
 				st.choice[a] = next
 				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next})
+				return err
+			case "signedvote":
+				// The client's work is part of a signed vote: it signs each.
+				a := fx.amendments[st.rng.IntN(len(fx.amendments))]
+				next := parleyv1.VoteChoice_VOTE_CHOICE_APPROVE
+				if st.choice[a] == next {
+					next = parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN
+				}
+				st.choice[a] = next
+				signed, err := st.signer.VoteConsent(fx.amended[a], next, "", fx.checkpointSize, fx.checkpointRoot)
+				if err != nil {
+					return err
+				}
+				_, err = st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, Consent: signed})
 				return err
 			case "propose":
 				p := fx.points[st.rng.IntN(len(fx.points))]
@@ -370,7 +449,7 @@ func (fx *fixture) run(ctx context.Context, stderr io.Writer, name string, clien
 		// Clients spread over delegations 1…n-1: delegation 0 proposed the
 		// amendments and stays silent, so voting never closes.
 		states[i] = &clientState{conn: conn, api: parleyv1.NewNegotiationServiceClient(conn), health: healthpb.NewHealthClient(conn),
-			token: fx.tokens[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7+fx.runs)),
+			token: fx.tokens[1+i%(len(fx.tokens)-1)], signer: fx.signers[1+i%(len(fx.tokens)-1)], rng: rand.New(rand.NewPCG(uint64(i), 7+fx.runs)),
 			choice: map[string]parleyv1.VoteChoice{}, signed: map[string]bool{}}
 	}
 	ops := make([]opFunc, clients)

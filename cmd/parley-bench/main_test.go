@@ -43,7 +43,8 @@ func TestModes(t *testing.T) {
 	}{
 		{"load", []string{"--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "1s", "--warmup", "100ms", "--solo", "500ms",
 			"--mix", "vote:4,propose:1,signoff:1,read:1", "--etcd", etcd, "--rounds", "2"},
-			append([]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone"}, etcdFigures...)},
+			append([]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone",
+				"CastVote unsigned, 4 clients", "CastVote signed, 4 clients", "CastVote signed, one client alone"}, etcdFigures...)},
 		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
 			[]string{"commit → delivery, 1 watcher(s)", "commit → delivery, 20 watcher(s)"}},
 		{"scale", []string{"--points", "50", "--amendments", "200", "--delegations", "3", "--requests", "5"},

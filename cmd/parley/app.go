@@ -35,8 +35,11 @@ type app struct {
 	conn     Profile // the settings the client was made with
 	connName string  // the profile's name, "" if none
 	cl       *client.Client
-	cancel   context.CancelFunc
-	st       style
+	// signerInUse is the client's signer: the profile's signing key, if
+	// it has one; nil signs nothing.
+	signerInUse *client.Signer
+	cancel      context.CancelFunc
+	st          style
 }
 
 func (a *app) close() {
@@ -99,7 +102,7 @@ rebuilt from it does not verify (the output is the evidence).`,
 		a.amendmentCommand(), a.commentsCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
 	add("act", a.amendCommand(), a.voteCommand(), a.closeVoteCommand(), a.applyCommand(), a.rejectCommand(),
 		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand(), a.commentCommand(), a.retractCommand(), a.deadlineCommand())
-	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.membersCommand(), a.backupCommand())
+	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.membersCommand(), a.keyCommand(), a.backupCommand())
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
 	a.addToolCommands(root)
@@ -285,11 +288,16 @@ func (a *app) client() (*client.Client, error) {
 			return nil, err
 		}
 	}
+	if p.Role != "admin" {
+		if opts.Signer, err = a.signer(name); err != nil {
+			return nil, err
+		}
+	}
 	cl, err := client.New(p.Server, opts)
 	if err != nil {
 		return nil, configf("%v", err)
 	}
-	a.cl, a.conn, a.connName = cl, p, name
+	a.cl, a.conn, a.connName, a.signerInUse = cl, p, name, opts.Signer
 	return cl, nil
 }
 

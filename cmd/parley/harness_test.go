@@ -69,7 +69,7 @@ func newCLI(t *testing.T) *cli {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "PARLEY_CONFIG", "PARLEY_PROFILE", "PARLEY_SERVER", "PARLEY_TOKEN", "HOME", "XDG_CONFIG_HOME", "NO_COLOR", "GORACE":
+		case "PARLEY_CONFIG", "PARLEY_PROFILE", "PARLEY_SERVER", "PARLEY_TOKEN", "PARLEY_SIGNING_KEY_FILE", "HOME", "XDG_CONFIG_HOME", "NO_COLOR", "GORACE":
 			continue
 		}
 		env = append(env, kv)

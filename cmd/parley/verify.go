@@ -72,6 +72,9 @@ type verification struct {
 	Verified    bool   `json:"verified"`
 	// Rotations are the key rotations this run followed.
 	Rotations []client.KeyRotation `json:"key_rotations,omitempty"`
+	// SignedConsents is how many signed votes, sign-offs and acceptances
+	// were checked against their members' keys.
+	SignedConsents int `json:"signedConsents"`
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -81,7 +84,9 @@ func (a *app) verifyCommand() *cobra.Command {
 		Short: "Check the whole audit log from scratch, and the document against it",
 		Long: `Downloads every event of the negotiation and checks that each is in its place, that their
 Merkle tree has the root of a checkpoint signed by the server's key, and that the checkpoint is
-consistent with the last one this machine trusted (kept beside the profiles). Then it folds the
+consistent with the last one this machine trusted (kept beside the profiles). It checks every signed vote, sign-off and acceptance against the
+key its member had registered at that point of the log, and that none is unsigned where the
+negotiation requires signatures. Then it folds the
 events into the negotiation's state, as the server does, and checks that the document, the
 negotiation and the amendments the server serves are exactly that state.
 
@@ -125,6 +130,8 @@ not verify; the output is the evidence.`,
 			for _, r := range v.Rotations {
 				fmt.Fprintf(a.Stdout, "\nkey ROTATED  at event %d by the server's operator, from %s", r.Sequence, r.From)
 			}
+			fmt.Fprintf(a.Stdout, "\nconsent      %s checked against the keys registered at their point of the log; none missing where required",
+				plural(v.SignedConsents, "signed vote, sign-off or acceptance", "signed votes, sign-offs and acceptances"))
 			fmt.Fprintf(a.Stdout, "\nstate        rebuilt from the log, it is the served document (%s, sha256 %s) and its %s\n",
 				plural(v.Points, "point", "points"), v.Document, plural(v.Amendments, "amendment", "amendments"))
 			fmt.Fprintln(a.Stdout, "verified")
@@ -158,6 +165,9 @@ func (a *app) verifyLog(ctx context.Context, cl *client.Client, v *verification)
 			a.warnKeyRotation(r)
 			v.Rotations = append(v.Rotations, r)
 		}
+		if err := a.expectOwnKeys(ctx, cl, log); err != nil {
+			return err
+		}
 		var events []workflow.Event
 		for int64(log.Size()) < snapshot {
 			page, err := svc.ListEvents(ctx, &parleyv1.ListEventsRequest{Negotiation: v.Negotiation,
@@ -188,6 +198,7 @@ func (a *app) verifyLog(ctx context.Context, cl *client.Client, v *verification)
 			return err
 		}
 		v.Events, v.TreeSize, v.Checkpoint, v.Key = int64(log.Size()), cp.Size, cp.Note, log.Key()
+		v.SignedConsents = log.SignedConsents()
 		v.RootHash = base64.StdEncoding.EncodeToString(cp.Root)
 		n, err := workflow.Fold(events)
 		if err != nil {
@@ -261,6 +272,33 @@ func sameComments(n *workflow.Negotiation, comments []*parleyv1.Comment) error {
 			return fmt.Errorf("comment %s differs from the log:\nserved:  %v\nrebuilt: %v", served.GetName(), served, want)
 		}
 	}
+	return nil
+}
+
+// expectOwnKeys tells the log which signing keys this machine generated for
+// the caller, so that a key registered in its name by somebody else fails
+// the verification: only the member itself can tell.
+func (a *app) expectOwnKeys(ctx context.Context, cl *client.Client, log *client.AuditLog) error {
+	if a.conn.Role == "admin" {
+		return nil
+	}
+	path, err := a.keyPath(a.connName)
+	if err != nil {
+		return nil // no profile and no key file: nothing to expect
+	}
+	ids, err := knownKeyIDs(path)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	caller, err := cl.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	member := caller.GetMember().GetId()
+	if member == "" {
+		member = caller.GetParticipant().GetId()
+	}
+	log.ExpectKeys(caller.GetParticipant().GetId(), member, ids...)
 	return nil
 }
 
