@@ -100,8 +100,11 @@ const idOf = (name: string) => name.slice(name.lastIndexOf("/") + 1);
 // undefined when the member has no key here (the server then says whether a
 // signature was required).
 async function consent(store: Store, build: (cp: { checkpointSize: bigint; checkpointRoot: string }) => Promise<ConsentStatement> | ConsentStatement): Promise<Consent | undefined> {
+  // Only the member's current key signs: one rotated or revoked elsewhere
+  // would be refused, and no signature lets the server say whether one is
+  // required.
   const signer = store.signer;
-  if (!signer) return undefined;
+  if (!signer || store.registeredKey?.keyId !== signer.keyId) return undefined;
   const v = store.verification;
   if (v.state !== "verified") throw new Error("The log is not verified yet, so there is no checkpoint to sign: wait for the ✓ Verified mark.");
   const treeSize = BigInt(v.checkpoint.size);
