@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from parley.consent import (
     AcceptanceStatement,
@@ -85,6 +85,7 @@ class ConsentReport:
     checks: List[ConsentCheck] = field(default_factory=list)
     failures: List[ConsentFailure] = field(default_factory=list)
     required_from: int = 0
+    #: Each member's current key at the end of the log, by "<participant>/<member>".
     keys: Dict[str, SigningKeyState] = field(default_factory=dict)
 
     @property
@@ -140,6 +141,11 @@ def logged_events(records: Iterable["api.EventRecord"]) -> Iterable[Tuple[int, b
         yield rec.sequence, rec.leaf, event_pb2.Event.FromString(rec.leaf)
 
 
+def member_key(participant: str, member: str) -> str:
+    """The key of a member in the verifier's maps: "<participant>/<member>" (member ids are unique within a participant only)."""
+    return f"{participant}/{member}"
+
+
 def _member(e) -> str:
     return e.member or e.actor
 
@@ -148,11 +154,16 @@ def _short(kid: str) -> str:
     return kid[:12]
 
 
-def verify_consents(records: Iterable["api.EventRecord"]) -> ConsentReport:
+def verify_consents(
+    records: Iterable["api.EventRecord"], own_keys: Optional[Mapping[str, Iterable[str]]] = None
+) -> ConsentReport:
     """Checks the signed consent of a whole log given from its first event (EventRecords, e.g. Client.events).
 
+    ``own_keys`` maps "<participant>/<member>" to the key ids that member holds, when the verifier knows them
+    (its own): a key registered in its name that is not among them fails as KEY_REGISTRATION_FOREIGN.
     Never raises for a bad log: the report lists the failures (see assert_consents).
     """
+    own = {who: set(ids) for who, ids in (own_keys or {}).items()}
     events = list(logged_events(records))
     report = ConsentReport()
 
@@ -192,18 +203,23 @@ def verify_consents(records: Iterable["api.EventRecord"]) -> ConsentReport:
             amendments[v.amendment_id] = [AmendmentPart(_KIND_NAMES.get(v.kind, f"KIND_{v.kind}"), v.point_id, v.base_revision, v.text)]
         elif case == "key_registered":
             v = e.key_registered
-            problem = _check_registration(subject, v, current.get(subject["member"]), registered)
+            who = member_key(subject["participant"], subject["member"])
+            problem = _check_registration(subject, v, current.get(who), registered)
             if problem:
                 fail(e, "KEY_REGISTRATION_INVALID", problem)
                 continue
+            if who in own and v.key_id not in own[who]:
+                fail(e, "KEY_REGISTRATION_FOREIGN",
+                     f"key {_short(v.key_id)} was registered for member {subject['member']} of {subject['participant']}, who never held it: someone else registered it")
+                continue
             key = SigningKeyState(v.key_id, v.public_key, subject["participant"], subject["member"], e.sequence)
-            current[subject["member"]] = key
+            current[who] = key
             registered[v.key_id] = key
         elif case == "key_revoked":
             v = e.key_revoked
             member = v.member or v.participant
-            key = current.get(member)
-            if key is None or key.key_id != v.key_id or key.participant != v.participant:
+            key = current.get(member_key(v.participant, member))
+            if key is None or key.key_id != v.key_id:
                 fail(e, "KEY_REVOCATION_INVALID", f"key {_short(v.key_id)} is not the current key of member {member} of {v.participant}")
                 continue
             if e.actor != "admin":
@@ -214,16 +230,18 @@ def verify_consents(records: Iterable["api.EventRecord"]) -> ConsentReport:
                 if not verify_consent(key.public_key, s, v.signature):
                     fail(e, "KEY_REVOCATION_INVALID", "the revocation is not signed by the key it revokes")
                     continue
-            del current[member]
+            del current[member_key(v.participant, member)]
         elif case in ("vote_cast", "point_signed_off", "document_accepted"):
             report.checks.append(_check_consent(e, case, subject, amendments, current, registered, roots, report.required_from, fail))
     report.keys = dict(current)
     return report
 
 
-def assert_consents(records: Iterable["api.EventRecord"]) -> ConsentReport:
+def assert_consents(
+    records: Iterable["api.EventRecord"], own_keys: Optional[Mapping[str, Iterable[str]]] = None
+) -> ConsentReport:
     """verify_consents, raising ConsentLogError with the evidence if anything fails."""
-    report = verify_consents(records)
+    report = verify_consents(records, own_keys)
     if report.failures:
         raise ConsentLogError(report.failures)
     return report
@@ -276,8 +294,8 @@ def _check_consent(e, case, subject, amendments, current, registered, roots, req
         return check
     c = v.consent
     check.key_id = c.key_id
-    key = current.get(subject["member"])
-    if key is None or key.key_id != c.key_id or key.participant != subject["participant"]:
+    key = current.get(member_key(subject["participant"], subject["member"]))
+    if key is None or key.key_id != c.key_id:
         other = registered.get(c.key_id)
         if other is None:
             why = f"key {_short(c.key_id)} was never registered in this log"
@@ -442,6 +460,6 @@ class ConsentSession:
         )
 
 
-def verify_log_consents(client, negotiation: str) -> ConsentReport:
+def verify_log_consents(client, negotiation: str, own_keys: Optional[Mapping[str, Iterable[str]]] = None) -> ConsentReport:
     """Reads a negotiation's whole log through a Client and checks its signed consent."""
-    return verify_consents(client.events(negotiation))
+    return verify_consents(client.events(negotiation), own_keys)

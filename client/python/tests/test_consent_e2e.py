@@ -141,7 +141,7 @@ class SignedConsentEndToEnd(unittest.TestCase):
              "sign-off russia signed", "sign-off russia signed", "acceptance ukraine signed", "acceptance russia signed"],
         )
         self.assertEqual([c.key_id for c in report.checks if c.statement == "vote" and c.member == "russia"], [revoked.key_id])
-        self.assertEqual(report.keys["ukraine"].key_id, sessions["ukraine"].signer.key_id)
+        self.assertEqual(report.keys["ukraine/ukraine"].key_id, sessions["ukraine"].signer.key_id)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ class LogBuilder:
         s = build(dict(checkpoint_size=cp.tree_size, checkpoint_root=cp.root_hash.hex()))
         return pb.Consent(key_id=signer.key_id, checkpoint=cp, signature=signer.sign(s))
 
-    def register_key(self, actor, signer, replacing=None):
-        s = KeyRegistrationStatement(self.negotiation, actor, actor, signer.key_id, replacing.key_id if replacing else "")
-        return self.append(actor, key_registered=event_pb2.KeyRegistered(
+    def register_key(self, actor, signer, replacing=None, member=""):
+        s = KeyRegistrationStatement(self.negotiation, member or actor, actor, signer.key_id, replacing.key_id if replacing else "")
+        return self.append(actor, member, key_registered=event_pb2.KeyRegistered(
             key_id=signer.key_id, public_key=signer.public_key, replaces=s.replaces, signature=signer.sign(s),
             replaces_signature=replacing.sign(s) if replacing else b"",
         ))
@@ -68,11 +68,11 @@ class LogBuilder:
             kw["consent"] = self.consent(signer, lambda cp: SignOffStatement(self.negotiation, actor, actor, point, revision, TEXT, **cp))
         return self.append(actor, point_signed_off=event_pb2.PointSignedOff(point_id=point, revision=revision, text_sha256=TEXT, **kw))
 
-    def accept(self, actor, signer):
+    def accept(self, actor, signer, member=""):
         kw = {}
         if signer:
-            kw["consent"] = self.consent(signer, lambda cp: AcceptanceStatement(self.negotiation, actor, actor, DOC, **cp))
-        return self.append(actor, document_accepted=event_pb2.DocumentAccepted(document_sha256=DOC, **kw))
+            kw["consent"] = self.consent(signer, lambda cp: AcceptanceStatement(self.negotiation, member or actor, actor, DOC, **cp))
+        return self.append(actor, member, document_accepted=event_pb2.DocumentAccepted(document_sha256=DOC, **kw))
 
     def vote(self, actor, signer, choice, reason):
         digest = amendment_digest([AmendmentPart("REPLACE", POINT, 1, "New text.")])
@@ -116,7 +116,7 @@ class VerifyConsentsTest(unittest.TestCase):
             [(3, "sign-off", "russia", "unsigned"), (8, "vote", "russia", "signed"), (9, "sign-off", "ukraine", "signed"),
              (10, "acceptance", "ukraine", "signed"), (11, "acceptance", "russia", "signed")],
         )
-        self.assertEqual(report.keys["ukraine"].key_id, KEYS["ukraine"].key_id)
+        self.assertEqual(report.keys["ukraine/ukraine"].key_id, KEYS["ukraine"].key_id)
 
     def test_forged_acceptance(self):
         log = honest()
@@ -190,6 +190,19 @@ class VerifyConsentsTest(unittest.TestCase):
         e.document_accepted.consent.checkpoint.root_hash = bytes(32)
         log.records[10] = api.EventRecord(sequence=11, leaf=e.SerializeToString(), event=e)
         self.assertEqual(failures(log), [(11, "russia", "CONSENT_CHECKPOINT_UNKNOWN")])
+
+    def test_members_of_the_same_id_in_two_delegations(self):
+        log = honest()
+        a, b = ConsentSigner.from_seed(b"\x04" * 32), ConsentSigner.from_seed(b"\x05" * 32)
+        log.register_key("ukraine", a, member="legal-1")
+        log.register_key("russia", b, member="legal-1")
+        log.accept("ukraine", a, "legal-1")
+        log.accept("russia", b, "legal-1")
+        log.accept("russia", a, "legal-1")  # Ukraine's legal-1 key, on Russia's legal-1
+        report = verify_consents(log.records)
+        self.assertEqual([(f.sequence, f.participant, f.member, f.reason) for f in report.failures],
+                         [(16, "russia", "legal-1", "CONSENT_KEY_NOT_CURRENT")])
+        self.assertEqual(report.keys["russia/legal-1"].key_id, b.key_id)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,18 @@ class TamperedLogs(unittest.TestCase):
                     f.detail,
                 )
 
+    def test_own_keys_name_the_operators_key(self):
+        # Russia's key is the second of the shared vectors; here the operator registered its own in Russia's name.
+        keys = json.loads((DIR.parent / "vectors.json").read_text("utf-8"))["keys"]
+        own = {"ukraine/ukraine": [keys[0]["key_id"]], "russia/russia": [keys[1]["key_id"]]}
+
+        def read(name):
+            return json_format.Parse((DIR / f"{name}.json").read_text("utf-8"), api.ListEventsResponse()).events
+
+        f = verify_consents(read("operators-own-key-registered-for-another-member"), own).failures[0]
+        self.assertEqual((f.sequence, f.participant, f.member, f.reason), (9, "russia", "russia", "KEY_REGISTRATION_FOREIGN"))
+        self.assertEqual(verify_consents(read("honest"), own).failures, [])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -28,6 +28,7 @@ export type ConsentFailureReason =
   | "CONSENT_CHECKPOINT_UNKNOWN"
   | "KEY_REGISTRATION_INVALID"
   | "KEY_REVOCATION_INVALID"
+  | "KEY_REGISTRATION_FOREIGN"
   | "LOG_MALFORMED";
 
 /** The evidence of one failure: which event, whose, and why. */
@@ -59,8 +60,24 @@ export interface ConsentReport {
   failures: ConsentFailure[];
   /** The sequence from which signatures were required; 0n if never. */
   requiredFrom: bigint;
-  /** Each member's current key at the end of the log, by member id. */
-  keys: Map<string, { keyId: string; publicKey: Uint8Array; participant: string; sequence: bigint }>;
+  /** Each member's current key at the end of the log, by "<participant>/<member>". */
+  keys: Map<string, { keyId: string; publicKey: Uint8Array; participant: string; member: string; sequence: bigint }>;
+}
+
+/** Options of verifyConsents. */
+export interface ConsentOptions {
+  /**
+   * The key ids members hold, by "<participant>/<member>", when the verifier
+   * knows them (its own): a key registered in such a member's name that is not
+   * among them fails as KEY_REGISTRATION_FOREIGN — the operator registered a
+   * key of its own for that member.
+   */
+  ownKeys?: Record<string, readonly string[]>;
+}
+
+/** The key of a member in the maps of this file: "<participant>/<member>" (member ids are unique within a participant only). */
+export function memberKey(participant: string, member: string): string {
+  return `${participant}/${member}`;
 }
 
 /** Thrown by assertConsents: the failures of a log, the first one in the message. */
@@ -189,7 +206,10 @@ type Key = { keyId: string; publicKey: Uint8Array; participant: string; member: 
  * signed at all once signatures are required. Never throws for a bad log:
  * the report lists the failures (see assertConsents).
  */
-export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>): Promise<ConsentReport> {
+export async function verifyConsents(
+  records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>,
+  options: ConsentOptions = {},
+): Promise<ConsentReport> {
   const events: LoggedEvent[] = [];
   for await (const r of records) events.push(r);
 
@@ -214,7 +234,7 @@ export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncItera
   }
   const roots = await rootsAt(leafHashes, sizes);
 
-  const current = new Map<string, Key>(); // member → its current key
+  const current = new Map<string, Key>(); // "<participant>/<member>" → its current key
   const registered = new Map<string, Key>(); // every key id ever registered
   const amendments = new Map<string, AmendmentPart[]>();
   let requiredFrom = 0n;
@@ -236,21 +256,27 @@ export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncItera
       }
       case "keyRegistered": {
         const v = p.value;
-        const problem = await checkRegistration(subject, v, current.get(subject.member), registered);
+        const who = memberKey(subject.participant, subject.member);
+        const problem = await checkRegistration(subject, v, current.get(who), registered);
         if (problem) {
           fail(e, "KEY_REGISTRATION_INVALID", problem);
           break;
         }
+        const own = options.ownKeys?.[who];
+        if (own && !own.includes(v.keyId)) {
+          fail(e, "KEY_REGISTRATION_FOREIGN", `key ${short(v.keyId)} was registered for member ${subject.member} of ${subject.participant}, who never held it: someone else registered it`);
+          break;
+        }
         const key = { keyId: v.keyId, publicKey: v.publicKey, participant: subject.participant, member: subject.member, sequence: e.sequence };
-        current.set(subject.member, key);
+        current.set(who, key);
         registered.set(v.keyId, key);
         break;
       }
       case "keyRevoked": {
         const v = p.value;
         const member = v.member || v.participant;
-        const key = current.get(member);
-        if (!key || key.keyId !== v.keyId || key.participant !== v.participant) {
+        const key = current.get(memberKey(v.participant, member));
+        if (!key || key.keyId !== v.keyId) {
           fail(e, "KEY_REVOCATION_INVALID", `key ${short(v.keyId)} is not the current key of member ${member} of ${v.participant}`);
           break;
         }
@@ -265,7 +291,7 @@ export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncItera
             break;
           }
         }
-        current.delete(member);
+        current.delete(memberKey(v.participant, member));
         break;
       }
       case "voteCast":
@@ -277,14 +303,17 @@ export async function verifyConsents(records: Iterable<LoggedEvent> | AsyncItera
       }
     }
   }
-  const keys = new Map<string, { keyId: string; publicKey: Uint8Array; participant: string; sequence: bigint }>();
-  for (const [m, k] of current) keys.set(m, { keyId: k.keyId, publicKey: k.publicKey, participant: k.participant, sequence: k.sequence });
+  const keys: ConsentReport["keys"] = new Map();
+  for (const [who, k] of current) keys.set(who, { keyId: k.keyId, publicKey: k.publicKey, participant: k.participant, member: k.member, sequence: k.sequence });
   return { checks, failures, requiredFrom, keys };
 }
 
 /** verifyConsents, throwing a ConsentLogError with the evidence if anything fails. */
-export async function assertConsents(records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>): Promise<ConsentReport> {
-  const report = await verifyConsents(records);
+export async function assertConsents(
+  records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>,
+  options: ConsentOptions = {},
+): Promise<ConsentReport> {
+  const report = await verifyConsents(records, options);
   if (report.failures.length > 0) throw new ConsentLogError(report.failures);
   return report;
 }
@@ -355,8 +384,8 @@ async function checkConsent(
     return check;
   }
   check.keyId = c.keyId;
-  const key = current.get(subject.member);
-  if (!key || key.keyId !== c.keyId || key.participant !== subject.participant) {
+  const key = current.get(memberKey(subject.participant, subject.member));
+  if (!key || key.keyId !== c.keyId) {
     const other = registered.get(c.keyId);
     const why = !other
       ? `key ${short(c.keyId)} was never registered in this log`

@@ -77,6 +77,8 @@ export {
   assertConsents,
   ConsentLogError,
   MerkleRange,
+  memberKey,
+  type ConsentOptions,
   type ConsentReport,
   type ConsentCheck,
   type ConsentFailure,

@@ -21,7 +21,7 @@ import type { ParleyClient } from "./client.js";
 import { newRequestId } from "./client.js";
 import { listEvents } from "./paging.js";
 import { ConsentSigner, amendmentDigest, sha256Hex, toHex, trimReason, type AmendmentPart, type ConsentStatement } from "./consent.js";
-import { MerkleRange, verifyConsents, assertConsents, type ConsentReport, type LoggedEvent } from "./consentlog.js";
+import { MerkleRange, verifyConsents, assertConsents, type ConsentOptions, type ConsentReport, type LoggedEvent } from "./consentlog.js";
 
 /** An EventRecord as consentlog reads it: the event decoded from the leaf bytes, not the server's second copy. */
 export function loggedEvent(rec: EventRecord): LoggedEvent {
@@ -37,13 +37,13 @@ async function* logged(neg: Client<typeof NegotiationService>, negotiation: stri
  * verifyConsents). The report lists every consent and every failure, each
  * naming the event's sequence, the member and why.
  */
-export function verifyLogConsents(neg: Client<typeof NegotiationService>, negotiation: string): Promise<ConsentReport> {
-  return verifyConsents(logged(neg, negotiation));
+export function verifyLogConsents(neg: Client<typeof NegotiationService>, negotiation: string, options?: ConsentOptions): Promise<ConsentReport> {
+  return verifyConsents(logged(neg, negotiation), options);
 }
 
 /** verifyLogConsents that throws a ConsentLogError with the evidence if anything fails. */
-export function assertLogConsents(neg: Client<typeof NegotiationService>, negotiation: string): Promise<ConsentReport> {
-  return assertConsents(logged(neg, negotiation));
+export function assertLogConsents(neg: Client<typeof NegotiationService>, negotiation: string, options?: ConsentOptions): Promise<ConsentReport> {
+  return assertConsents(logged(neg, negotiation), options);
 }
 
 /** The last segment of a resource name ("negotiations/n/points/p" → "p"). */

@@ -154,7 +154,7 @@ test("a negotiation concluded with every consent signed, and the log verifies", 
     ],
   );
   assert.equal(report.checks.find((c) => c.statement === "sign-off" && c.member === "ukraine")?.keyId, next.keyId);
-  assert.equal(report.keys.get("ukraine")?.keyId, next.keyId);
+  assert.equal(report.keys.get("ukraine/ukraine")?.keyId, next.keyId);
   // Russia's vote stays valid, signed by the key it revoked later.
   assert.equal(report.checks.find((c) => c.statement === "vote" && c.member === "russia")?.keyId, revoked.keyId);
 });

@@ -60,11 +60,11 @@ class LogBuilder {
     return this.append(actor, { case: "pointSignedOff", value: { pointId: point, revision, textSha256: TEXT, consent } });
   }
 
-  async accept(actor: string, signer: ConsentSigner | undefined) {
+  async accept(actor: string, signer: ConsentSigner | undefined, member = "") {
     const consent = signer
-      ? await this.consent(signer, (cp) => ({ statement: "acceptance", negotiation: this.negotiation, member: actor, participant: actor, ...cp, documentSha256: DOC }))
+      ? await this.consent(signer, (cp) => ({ statement: "acceptance", negotiation: this.negotiation, member: member || actor, participant: actor, ...cp, documentSha256: DOC }))
       : undefined;
-    return this.append(actor, { case: "documentAccepted", value: { documentSha256: DOC, consent } });
+    return this.append(actor, { case: "documentAccepted", value: { documentSha256: DOC, consent } }, member);
   }
 
   async vote(actor: string, signer: ConsentSigner, choice: VoteChoice, reason: string) {
@@ -126,7 +126,7 @@ test("OK: the honest history verifies, every consent after the requirement signe
     "10 acceptance ukraine signed",
     "11 acceptance russia signed",
   ]);
-  assert.equal(report.keys.get("ukraine")?.keyId, k.ukraine.keyId);
+  assert.equal(report.keys.get("ukraine/ukraine")?.keyId, k.ukraine.keyId);
 });
 
 test("a forged acceptance: unsigned after the requirement, or signed by the operator's key", async () => {
@@ -234,4 +234,19 @@ test("a checkpoint the log never had", async () => {
   });
   const { failures } = await verifyConsents(tampered);
   assert.deepEqual(failures.map((f) => [f.sequence, f.reason]), [[11n, "CONSENT_CHECKPOINT_UNKNOWN"]]);
+});
+
+test("OK: two delegations' members of the same id hold their own keys", async () => {
+  const k = await keys();
+  const log = await honest(k);
+  const a = await ConsentSigner.fromSeed(new Uint8Array(32).fill(4));
+  const b = await ConsentSigner.fromSeed(new Uint8Array(32).fill(5));
+  await log.registerKey("ukraine", a, undefined, "legal-1");
+  await log.registerKey("russia", b, undefined, "legal-1");
+  await log.accept("ukraine", a, "legal-1");
+  await log.accept("russia", b, "legal-1");
+  await log.accept("russia", a, "legal-1"); // Ukraine's legal-1 key, on Russia's legal-1
+  const report = await verifyConsents(log.events);
+  assert.deepEqual(report.failures.map((f) => [f.sequence, f.participant, f.member, f.reason]), [[16n, "russia", "legal-1", "CONSENT_KEY_NOT_CURRENT"]]);
+  assert.equal(report.keys.get("russia/legal-1")?.keyId, b.keyId);
 });

@@ -41,3 +41,16 @@ for (const file of cases) {
     );
   });
 }
+
+test("a verifier told its members' own keys names the operator's key registered for another member", async () => {
+  // Russia's key is the second of the shared vectors; here the operator registered its own in Russia's name.
+  const vectors = JSON.parse(readFileSync(join(dir, "../vectors.json"), "utf8"));
+  const ownKeys = { "ukraine/ukraine": [vectors.keys[0].key_id], "russia/russia": [vectors.keys[1].key_id] };
+  const read = (name: string) => fromJson(ListEventsResponseSchema, JSON.parse(readFileSync(join(dir, `${name}.json`), "utf8"))).events.map(loggedEvent);
+  const { failures } = await verifyConsents(read("operators-own-key-registered-for-another-member"), { ownKeys });
+  assert.deepEqual(
+    failures.slice(0, 1).map((f) => [Number(f.sequence), f.participant, f.member, f.reason]),
+    [[9, "russia", "russia", "KEY_REGISTRATION_FOREIGN"]],
+  );
+  assert.deepEqual((await verifyConsents(read("honest"), { ownKeys })).failures, [], "the honest log registers only their own keys");
+});
