@@ -200,19 +200,13 @@ func (c *Client) RejectAmendment(ctx context.Context, amendment, reason string) 
 // With a LogVerifier, the sign-off also names the checkpoint of the log the
 // client has just verified, and the server records it.
 func (c *Client) SignOff(ctx context.Context, p *parleyv1.Point) (*parleyv1.Point, error) {
-	seen, err := c.seenCheckpoint(ctx, negotiationOf(p.GetName()))
+	s, seen, size, root, err := c.checkpointFor(ctx, negotiationOf(p.GetName()))
 	if err != nil {
 		return nil, err
 	}
 	req := &parleyv1.SignOffPointRequest{RequestId: c.requestID(ctx), Point: p.GetName(),
 		Revision: p.GetRevision(), TextSha256: p.GetTextSha256(), Checkpoint: seen}
-	if s, err := c.signer(ctx); err != nil {
-		return nil, err
-	} else if s != nil {
-		_, size, root, err := c.consentCheckpoint(ctx, negotiationOf(p.GetName()))
-		if err != nil {
-			return nil, err
-		}
+	if s != nil {
 		if req.Consent, err = s.SignOffConsent(p, size, root); err != nil {
 			return nil, err
 		}
@@ -231,18 +225,12 @@ func (c *Client) RevokeSignOff(ctx context.Context, point string) (*parleyv1.Poi
 // AcceptDocument accepts the whole document at the given hash, the
 // document_sha256 of the text the caller read (see Document.Verify).
 func (c *Client) AcceptDocument(ctx context.Context, negotiation, documentSHA256 string) (*parleyv1.Negotiation, error) {
-	seen, err := c.seenCheckpoint(ctx, negotiation)
+	s, seen, size, root, err := c.checkpointFor(ctx, negotiation)
 	if err != nil {
 		return nil, err
 	}
 	req := &parleyv1.AcceptDocumentRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, DocumentSha256: documentSHA256, Checkpoint: seen}
-	if s, err := c.signer(ctx); err != nil {
-		return nil, err
-	} else if s != nil {
-		_, size, root, err := c.consentCheckpoint(ctx, negotiation)
-		if err != nil {
-			return nil, err
-		}
+	if s != nil {
 		if req.Consent, err = s.AcceptanceConsent(negotiation, documentSHA256, size, root); err != nil {
 			return nil, err
 		}
@@ -326,22 +314,11 @@ func (c *Client) WithdrawAcceptance(ctx context.Context, negotiation string) (*p
 // since, the whole batch is refused and the error names the item. With a
 // LogVerifier the sign-offs name the checkpoint just verified, as SignOff.
 func (c *Client) SignOffPoints(ctx context.Context, negotiation string, points []*parleyv1.Point) (*parleyv1.SignOffPointsResponse, error) {
-	seen, err := c.seenCheckpoint(ctx, negotiation)
+	s, seen, size, root, err := c.checkpointFor(ctx, negotiation)
 	if err != nil {
 		return nil, err
 	}
 	req := &parleyv1.SignOffPointsRequest{RequestId: c.requestID(ctx), Negotiation: negotiation, Checkpoint: seen}
-	s, err := c.signer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var size uint64
-	var root []byte
-	if s != nil {
-		if _, size, root, err = c.consentCheckpoint(ctx, negotiation); err != nil {
-			return nil, err
-		}
-	}
 	for _, p := range points {
 		item := &parleyv1.SignOffPointsItem{Point: p.GetName(), Revision: p.GetRevision(), TextSha256: p.GetTextSha256()}
 		if s != nil {

@@ -215,3 +215,19 @@ func (c *Client) RevokeKeyOf(ctx context.Context, negotiation, participant, memb
 	_, err := invoke(ctx, c, req, c.svc.RevokeKey)
 	return err
 }
+
+// checkpointFor returns what a sign-off or an acceptance names: the signer
+// (nil without Options.Signer), the checkpoint note the LogVerifier has just
+// trusted (empty without one), and the size and root the consent signs.
+// One Sync serves both.
+func (c *Client) checkpointFor(ctx context.Context, negotiation string) (s *Signer, note string, size uint64, root []byte, err error) {
+	if s, err = c.signer(ctx); err != nil {
+		return nil, "", 0, nil, err
+	}
+	if s == nil {
+		note, err = c.seenCheckpoint(ctx, negotiation)
+		return nil, note, 0, nil, err
+	}
+	note, size, root, err = c.consentCheckpoint(ctx, negotiation)
+	return s, note, size, root, err
+}

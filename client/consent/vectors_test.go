@@ -207,3 +207,21 @@ func TestPAE(t *testing.T) {
 		t.Fatalf("PAE = %q, want %q", got, want)
 	}
 }
+
+// BenchmarkVerify is what the server spends on one signed consent, besides
+// the rest of the command.
+func BenchmarkVerify(b *testing.B) {
+	key := seedKey(1)
+	pub := key.Public().(ed25519.PublicKey)
+	s := consent.Statement{Kind: consent.SignOff, Negotiation: "negotiations/3f0e2a9c-5b7d-4e1f-a2c3-9d8e7f6a5b4c", Member: "ukraine", Participant: "ukraine",
+		Point: "6f1c2b1e-2d3a-4c5b-8e9f-0a1b2c3d4e5f", Revision: 3, TextSHA256: consent.Hash([]byte("text")), CheckpointSize: 1234, CheckpointRoot: make([]byte, 32)}
+	sig, err := consent.Sign(key, s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if !consent.Verify(pub, s, sig) {
+			b.Fatal("does not verify")
+		}
+	}
+}

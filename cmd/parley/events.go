@@ -162,7 +162,7 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		if v.GetReason() != "" {
 			s += ": " + firstLine(v.GetReason(), 60)
 		}
-		return s
+		return s + signedText(v.GetConsent())
 	case ev.GetVotingClosed() != nil:
 		c := ev.GetVotingClosed()
 		return fmt.Sprintf("voting on %s closed: %s (%s)", shortID(c.GetAmendmentId()), passedText(c.GetTally()), tallyText(c.GetTally()))
@@ -185,12 +185,12 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 		return fmt.Sprintf("%s went stale: %s changed its point first", shortID(s.GetAmendmentId()), shortID(s.GetCauseAmendmentId()))
 	case ev.GetPointSignedOff() != nil:
 		s := ev.GetPointSignedOff()
-		return fmt.Sprintf("signed off %s at revision %d", points.name(s.GetPointId()), s.GetRevision())
+		return fmt.Sprintf("signed off %s at revision %d", points.name(s.GetPointId()), s.GetRevision()) + signedText(s.GetConsent())
 	case ev.GetSignOffRevoked() != nil:
 		r := ev.GetSignOffRevoked()
 		return fmt.Sprintf("revoked the sign-off of %s (revision %d)", points.name(r.GetPointId()), r.GetRevision())
 	case ev.GetDocumentAccepted() != nil:
-		return "accepted the document, sha256 " + shortHash(ev.GetDocumentAccepted().GetDocumentSha256())
+		return "accepted the document, sha256 " + shortHash(ev.GetDocumentAccepted().GetDocumentSha256()) + signedText(ev.GetDocumentAccepted().GetConsent())
 	case ev.GetNegotiationConcluded() != nil:
 		return "CONCLUDED: every delegation accepted sha256 " + shortHash(ev.GetNegotiationConcluded().GetDocumentSha256())
 	case ev.GetCredentialIssued().GetRotated():
@@ -242,8 +242,26 @@ func describeEvent(ev *parleyv1.Event, points *pointNumbers) string {
 	case ev.GetVotingDeadlineSet() != nil:
 		d := ev.GetVotingDeadlineSet()
 		return fmt.Sprintf("set the voting deadline of %s to %s", shortID(d.GetAmendmentId()), timeText(d.GetVotingDeadline()))
+	case ev.GetKeyRegistered().GetReplaces() != "":
+		k := ev.GetKeyRegistered()
+		return fmt.Sprintf("rotated its signing key %s to %s", shortHash(k.GetReplaces()), shortHash(k.GetKeyId()))
+	case ev.GetKeyRegistered() != nil:
+		return "registered its signing key " + shortHash(ev.GetKeyRegistered().GetKeyId())
+	case ev.GetKeyRevoked() != nil:
+		k := ev.GetKeyRevoked()
+		return fmt.Sprintf("REVOKED the signing key %s of %s", shortHash(k.GetKeyId()), memberText(k.GetParticipant(), k.GetMember()))
+	case ev.GetSignaturesRequired() != nil:
+		return "REQUIRED signed votes, sign-offs and acceptances from now on"
 	}
 	return "an event of a kind this client does not know"
+}
+
+// signedText marks a consent signed by its member's key.
+func signedText(c *parleyv1.Consent) string {
+	if c == nil {
+		return ""
+	}
+	return ", signed with key " + shortHash(c.GetKeyId())
 }
 
 func (a *app) printEvent(w io.Writer, rec *parleyv1.EventRecord, points *pointNumbers) error {

@@ -61,6 +61,9 @@ func TestSigningKey(t *testing.T) {
 	if !strings.Contains(last, `"consent":{`) || !strings.Contains(last, `"signature"`) {
 		t.Fatalf("the sign-off is not signed:\n%s", last)
 	}
+	if out := c.ok("log", "--last", "2"); !strings.Contains(out, "registered its signing key ") || !strings.Contains(out, "signed off point 2 at revision 1, signed with key ") {
+		t.Fatalf("the log does not show the key and the signed sign-off:\n%s", out)
+	}
 	if out := c.ok("verify"); !strings.Contains(out, "consent      1 signed vote, sign-off or acceptance checked") {
 		t.Fatalf("verify does not report the signed sign-off:\n%s", out)
 	}

@@ -16,11 +16,23 @@ import (
 // rules check the rest (shape, key, signature). The log only grows, so a
 // checkpoint of it stays one until the command runs.
 func (s *Server) consentIn(negotiationID string, c *parleyv1.Consent) (*workflow.Consent, error) {
+	return s.consentInCached(negotiationID, c, nil)
+}
+
+// consentInCached is consentIn with the roots already looked up for a
+// batch, by tree size: the items of one batch mostly name one checkpoint.
+func (s *Server) consentInCached(negotiationID string, c *parleyv1.Consent, roots map[int64][]byte) (*workflow.Consent, error) {
 	out := wire.ConsentFromProto(c)
 	if out == nil || out.Checkpoint == nil || out.Checkpoint.TreeSize < 1 || len(out.Checkpoint.RootHash) != 32 {
 		return out, nil // nothing to look up; the rules refuse a malformed one
 	}
+	if root, ok := roots[out.Checkpoint.TreeSize]; ok && bytes.Equal(root, out.Checkpoint.RootHash) {
+		return out, nil
+	}
 	root, err := s.store.RootAt(negotiationID, uint64(out.Checkpoint.TreeSize))
+	if err == nil && roots != nil {
+		roots[out.Checkpoint.TreeSize] = root
+	}
 	if workflow.ErrorReason(err) == "TREE_SIZE_INVALID" || (err == nil && !bytes.Equal(root, out.Checkpoint.RootHash)) {
 		return nil, workflow.Errorf(workflow.EFAILEDPRECONDITION, "CHECKPOINT_UNKNOWN", "this log never had a root %x at size %d", out.Checkpoint.RootHash, out.Checkpoint.TreeSize)
 	}

@@ -728,12 +728,13 @@ func (s *Server) SignOffPoints(ctx context.Context, req *parleyv1.SignOffPointsR
 		return nil, err
 	}
 	cmd := workflow.SignOffPoints{Items: make([]workflow.SignOffItem, len(req.GetItems()))}
+	roots := map[int64][]byte{}
 	for i, item := range req.GetItems() {
 		pid, err := pointIn(nid, "point", item.GetPoint())
 		if err != nil {
 			return nil, itemNameError(i, err)
 		}
-		signed, err := s.consentIn(nid, item.GetConsent())
+		signed, err := s.consentInCached(nid, item.GetConsent(), roots)
 		if err != nil {
 			return nil, itemNameError(i, err)
 		}
