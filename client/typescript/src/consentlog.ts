@@ -183,19 +183,227 @@ export class MerkleRange {
   }
 }
 
-// rootsAt returns the root of the first n leaves for each n in sizes, in one
-// pass over the leaf hashes.
-async function rootsAt(leafHashes: Uint8Array[], sizes: Set<number>): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  const range = new MerkleRange();
-  for (const h of leafHashes) {
-    await range.addHash(h);
-    if (sizes.has(range.size)) out.set(range.size, toHex(await range.root()));
+// MerkleHistory is the tree of a growing log that can give its root at any
+// past size: it keeps every perfect subtree's hash (about 2n hashes), so the
+// root at size s is a fold of the O(log s) subtrees s decomposes into.
+class MerkleHistory {
+  private levels: Uint8Array[][] = [[]]; // levels[h][i]: the subtree of leaves [i·2^h, (i+1)·2^h)
+  size = 0;
+
+  async addLeaf(leaf: Uint8Array): Promise<void> {
+    let h = 0;
+    let i = this.size;
+    this.levels[0].push(await leafHash(leaf));
+    // A right child completes its parent.
+    while (i % 2 === 1) {
+      const hash = await nodeHash(this.levels[h][i - 1], this.levels[h][i]);
+      h++;
+      i = (i - 1) / 2;
+      (this.levels[h] ??= []).push(hash);
+    }
+    this.size++;
   }
-  return out;
+
+  /** The root of the first n leaves (1 ≤ n ≤ size), as lowercase hex. */
+  async rootAt(n: number): Promise<string> {
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    for (let h = this.levels.length - 1; h >= 0; h--) {
+      if (n & (2 ** h)) {
+        parts.push(this.levels[h][start / 2 ** h]);
+        start += 2 ** h;
+      }
+    }
+    let hash = parts[parts.length - 1];
+    for (let j = parts.length - 2; j >= 0; j--) hash = await nodeHash(parts[j], hash);
+    return toHex(hash);
+  }
 }
 
 type Key = { keyId: string; publicKey: Uint8Array; participant: string; member: string; sequence: bigint };
+
+/**
+ * Checks the signed consent of a log as it grows: add its events in order
+ * from the first, read report() at any time. What it keeps grows with the log
+ * (two hashes an event, for the roots of past checkpoints) but each event is
+ * checked once, so a board following a live log checks only what is new.
+ */
+export class ConsentVerifier {
+  private readonly checks: ConsentCheck[] = [];
+  private readonly failures: ConsentFailure[] = [];
+  private requiredFrom = 0n;
+  private readonly current = new Map<string, Key>(); // "<participant>/<member>" → its current key
+  private readonly registered = new Map<string, Key>(); // every key id ever registered
+  private readonly amendments = new Map<string, AmendmentPart[]>();
+  private readonly tree = new MerkleHistory();
+  private broken = false;
+
+  constructor(private readonly options: ConsentOptions = {}) {}
+
+  /** The number of events added. */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  private fail(e: EventLike, reason: ConsentFailureReason, detail: string): void {
+    this.failures.push({ sequence: e.sequence, member: memberOf(e), participant: e.actor, reason, detail });
+  }
+
+  /** Checks the next event of the log (its sequence must be size + 1) and folds it in. */
+  async add({ sequence, leaf, event: e }: LoggedEvent): Promise<void> {
+    if (this.broken) return;
+    const want = BigInt(this.tree.size + 1);
+    if (sequence !== want || e.sequence !== sequence) {
+      this.fail(e, "LOG_MALFORMED", `event ${want} of the log carries sequence ${sequence}/${e.sequence}`);
+      this.broken = true; // nothing after a gap can be checked
+      return;
+    }
+    await this.check(e);
+    await this.tree.addLeaf(leaf);
+  }
+
+  /** What was found so far. */
+  report(): ConsentReport {
+    const keys: ConsentReport["keys"] = new Map();
+    for (const [who, k] of this.current) keys.set(who, { keyId: k.keyId, publicKey: k.publicKey, participant: k.participant, member: k.member, sequence: k.sequence });
+    return { checks: this.checks.slice(), failures: this.failures.slice(), requiredFrom: this.requiredFrom, keys };
+  }
+
+  private async check(e: EventLike): Promise<void> {
+    const p = e.payload as Payload;
+    const subject: ConsentSubject = { negotiation: e.negotiation, member: memberOf(e), participant: e.actor };
+    switch (p.case) {
+      case "negotiationCreated":
+        if (p.value.requireSignatures) this.requiredFrom = e.sequence;
+        break;
+      case "signaturesRequired":
+        if (this.requiredFrom === 0n) this.requiredFrom = e.sequence;
+        break;
+      case "amendmentProposed": {
+        const v = p.value;
+        this.amendments.set(v.amendmentId, [{ kind: KIND_NAMES[v.kind] ?? `KIND_${v.kind}`, pointId: v.pointId, baseRevision: v.baseRevision, text: v.text }]);
+        break;
+      }
+      case "keyRegistered": {
+        const v = p.value;
+        const who = memberKey(subject.participant, subject.member);
+        const problem = await checkRegistration(subject, v, this.current.get(who), this.registered);
+        if (problem) {
+          this.fail(e, "KEY_REGISTRATION_INVALID", problem);
+          break;
+        }
+        const own = this.options.ownKeys?.[who];
+        if (own && !own.includes(v.keyId)) {
+          this.fail(e, "KEY_REGISTRATION_FOREIGN", `key ${short(v.keyId)} was registered for member ${subject.member} of ${subject.participant}, who never held it: someone else registered it`);
+          break;
+        }
+        const key = { keyId: v.keyId, publicKey: v.publicKey, participant: subject.participant, member: subject.member, sequence: e.sequence };
+        this.current.set(who, key);
+        this.registered.set(v.keyId, key);
+        break;
+      }
+      case "keyRevoked": {
+        const v = p.value;
+        const member = v.member || v.participant;
+        const key = this.current.get(memberKey(v.participant, member));
+        if (!key || key.keyId !== v.keyId) {
+          this.fail(e, "KEY_REVOCATION_INVALID", `key ${short(v.keyId)} is not the current key of member ${member} of ${v.participant}`);
+          break;
+        }
+        if (e.actor !== "admin") {
+          const s: ConsentStatement = { statement: "key-revocation", negotiation: e.negotiation, member, participant: v.participant, key: v.keyId };
+          if (subject.member !== member || subject.participant !== v.participant) {
+            this.fail(e, "KEY_REVOCATION_INVALID", `member ${subject.member} of ${subject.participant} revoked the key of member ${member} of ${v.participant}`);
+            break;
+          }
+          if (!(await verifyConsent(key.publicKey, s, v.signature))) {
+            this.fail(e, "KEY_REVOCATION_INVALID", "the revocation is not signed by the key it revokes");
+            break;
+          }
+        }
+        this.current.delete(memberKey(v.participant, member));
+        break;
+      }
+      case "voteCast":
+      case "pointSignedOff":
+      case "documentAccepted":
+        this.checks.push(await this.checkConsent(e, p, subject));
+        break;
+    }
+  }
+
+  private async checkConsent(
+    e: EventLike,
+    p: Extract<Payload, { case: "voteCast" | "pointSignedOff" | "documentAccepted" }>,
+    subject: ConsentSubject,
+  ): Promise<ConsentCheck> {
+    const kind = p.case === "voteCast" ? "vote" : p.case === "pointSignedOff" ? "sign-off" : "acceptance";
+    const target =
+      p.case === "voteCast" ? p.value.amendmentId : p.case === "pointSignedOff" ? `${p.value.pointId}@${p.value.revision}` : p.value.documentSha256;
+    const check: ConsentCheck = { sequence: e.sequence, statement: kind, member: subject.member, participant: subject.participant, subject: target, status: "failed", keyId: "" };
+    const c = p.value.consent;
+    if (!c) {
+      if (this.requiredFrom !== 0n && e.sequence > this.requiredFrom) {
+        this.fail(e, "CONSENT_UNSIGNED", `the ${kind} is not signed, though signatures are required since event ${this.requiredFrom}`);
+      } else {
+        check.status = "unsigned";
+      }
+      return check;
+    }
+    check.keyId = c.keyId;
+    const key = this.current.get(memberKey(subject.participant, subject.member));
+    if (!key || key.keyId !== c.keyId) {
+      const other = this.registered.get(c.keyId);
+      const why = !other
+        ? `key ${short(c.keyId)} was never registered in this log`
+        : other.member !== subject.member || other.participant !== subject.participant
+          ? `key ${short(c.keyId)} is the key of member ${other.member} of ${other.participant}`
+          : `key ${short(c.keyId)} was revoked or rotated out before this event`;
+      this.fail(e, "CONSENT_KEY_NOT_CURRENT", why);
+      return check;
+    }
+    // The events before this one are all in the tree: size < sequence.
+    const size = c.checkpoint?.treeSize ?? 0n;
+    const root = toHex(c.checkpoint?.rootHash ?? new Uint8Array());
+    if (size < 1n || size >= e.sequence || (await this.tree.rootAt(Number(size))) !== root) {
+      this.fail(e, "CONSENT_CHECKPOINT_UNKNOWN", `the checkpoint it names (size ${size}, root ${short(root)}) is not this log before the event`);
+      return check;
+    }
+    const checkpoint = { checkpointSize: size, checkpointRoot: root };
+    let s: ConsentStatement;
+    try {
+      if (p.case === "voteCast") {
+        const parts = this.amendments.get(p.value.amendmentId);
+        if (!parts) {
+          this.fail(e, "CONSENT_BAD_SIGNATURE", `the vote is on amendment ${p.value.amendmentId}, which this log never proposed`);
+          return check;
+        }
+        s = {
+          statement: "vote",
+          ...subject,
+          ...checkpoint,
+          amendment: p.value.amendmentId,
+          amendmentSha256: await amendmentDigest(parts),
+          choice: CHOICE_NAMES[p.value.choice] ?? `CHOICE_${p.value.choice}`,
+          reasonSha256: await sha256Hex(p.value.reason),
+        };
+      } else if (p.case === "pointSignedOff") {
+        s = { statement: "sign-off", ...subject, ...checkpoint, point: p.value.pointId, revision: p.value.revision, textSha256: p.value.textSha256 };
+      } else {
+        s = { statement: "acceptance", ...subject, ...checkpoint, documentSha256: p.value.documentSha256 };
+      }
+      if (!(await verifyConsent(key.publicKey, s, c.signature))) {
+        this.fail(e, "CONSENT_BAD_SIGNATURE", `the signature by key ${short(c.keyId)} does not verify over this ${kind}`);
+        return check;
+      }
+    } catch (err) {
+      this.fail(e, "CONSENT_BAD_SIGNATURE", `the ${kind} cannot be encoded: ${err instanceof Error ? err.message : String(err)}`);
+      return check;
+    }
+    check.status = "signed";
+    return check;
+  }
+}
 
 /**
  * Checks the signed consent of a whole log, given from its first event in
@@ -210,102 +418,9 @@ export async function verifyConsents(
   records: Iterable<LoggedEvent> | AsyncIterable<LoggedEvent>,
   options: ConsentOptions = {},
 ): Promise<ConsentReport> {
-  const events: LoggedEvent[] = [];
-  for await (const r of records) events.push(r);
-
-  const failures: ConsentFailure[] = [];
-  const checks: ConsentCheck[] = [];
-  const fail = (e: EventLike, reason: ConsentFailureReason, detail: string) =>
-    failures.push({ sequence: e.sequence, member: memberOf(e), participant: e.actor, reason, detail });
-
-  // First pass: the leaf hashes, and the checkpoint sizes consents name.
-  const leafHashes: Uint8Array[] = [];
-  const sizes = new Set<number>();
-  for (let i = 0; i < events.length; i++) {
-    const { sequence, leaf, event } = events[i];
-    if (sequence !== BigInt(i + 1) || event.sequence !== sequence) {
-      fail(event, "LOG_MALFORMED", `event ${i + 1} of the log carries sequence ${sequence}/${event.sequence}`);
-      return { checks, failures, requiredFrom: 0n, keys: new Map() };
-    }
-    leafHashes.push(await leafHash(leaf));
-    const c = consentOf(event.payload as Payload);
-    const size = c?.checkpoint?.treeSize;
-    if (size !== undefined && size >= 1n && size < sequence) sizes.add(Number(size));
-  }
-  const roots = await rootsAt(leafHashes, sizes);
-
-  const current = new Map<string, Key>(); // "<participant>/<member>" → its current key
-  const registered = new Map<string, Key>(); // every key id ever registered
-  const amendments = new Map<string, AmendmentPart[]>();
-  let requiredFrom = 0n;
-
-  for (const { event: e } of events) {
-    const p = e.payload as Payload;
-    const subject: ConsentSubject = { negotiation: e.negotiation, member: memberOf(e), participant: e.actor };
-    switch (p.case) {
-      case "negotiationCreated":
-        if (p.value.requireSignatures) requiredFrom = e.sequence;
-        break;
-      case "signaturesRequired":
-        if (requiredFrom === 0n) requiredFrom = e.sequence;
-        break;
-      case "amendmentProposed": {
-        const v = p.value;
-        amendments.set(v.amendmentId, [{ kind: KIND_NAMES[v.kind] ?? `KIND_${v.kind}`, pointId: v.pointId, baseRevision: v.baseRevision, text: v.text }]);
-        break;
-      }
-      case "keyRegistered": {
-        const v = p.value;
-        const who = memberKey(subject.participant, subject.member);
-        const problem = await checkRegistration(subject, v, current.get(who), registered);
-        if (problem) {
-          fail(e, "KEY_REGISTRATION_INVALID", problem);
-          break;
-        }
-        const own = options.ownKeys?.[who];
-        if (own && !own.includes(v.keyId)) {
-          fail(e, "KEY_REGISTRATION_FOREIGN", `key ${short(v.keyId)} was registered for member ${subject.member} of ${subject.participant}, who never held it: someone else registered it`);
-          break;
-        }
-        const key = { keyId: v.keyId, publicKey: v.publicKey, participant: subject.participant, member: subject.member, sequence: e.sequence };
-        current.set(who, key);
-        registered.set(v.keyId, key);
-        break;
-      }
-      case "keyRevoked": {
-        const v = p.value;
-        const member = v.member || v.participant;
-        const key = current.get(memberKey(v.participant, member));
-        if (!key || key.keyId !== v.keyId) {
-          fail(e, "KEY_REVOCATION_INVALID", `key ${short(v.keyId)} is not the current key of member ${member} of ${v.participant}`);
-          break;
-        }
-        if (e.actor !== "admin") {
-          const s: ConsentStatement = { statement: "key-revocation", negotiation: e.negotiation, member, participant: v.participant, key: v.keyId };
-          if (subject.member !== member || subject.participant !== v.participant) {
-            fail(e, "KEY_REVOCATION_INVALID", `member ${subject.member} of ${subject.participant} revoked the key of member ${member} of ${v.participant}`);
-            break;
-          }
-          if (!(await verifyConsent(key.publicKey, s, v.signature))) {
-            fail(e, "KEY_REVOCATION_INVALID", "the revocation is not signed by the key it revokes");
-            break;
-          }
-        }
-        current.delete(memberKey(v.participant, member));
-        break;
-      }
-      case "voteCast":
-      case "pointSignedOff":
-      case "documentAccepted": {
-        const check = await checkConsent(e, p, subject, amendments, current, registered, roots, requiredFrom, fail);
-        checks.push(check);
-        break;
-      }
-    }
-  }
-  const keys: ConsentReport["keys"] = new Map();
-  for (const [who, k] of current) keys.set(who, { keyId: k.keyId, publicKey: k.publicKey, participant: k.participant, member: k.member, sequence: k.sequence });
-  return { checks, failures, requiredFrom, keys };
+  const v = new ConsentVerifier(options);
+  for await (const r of records) await v.add(r);
+  return v.report();
 }
 
 /** verifyConsents, throwing a ConsentLogError with the evidence if anything fails. */
@@ -324,11 +439,6 @@ function memberOf(e: EventLike): string {
 
 function short(keyId: string): string {
   return keyId.slice(0, 12);
-}
-
-function consentOf(p: Payload): ConsentLike | undefined {
-  if (p.case === "voteCast" || p.case === "pointSignedOff" || p.case === "documentAccepted") return p.value.consent;
-  return undefined;
 }
 
 async function checkRegistration(
@@ -357,81 +467,4 @@ async function checkRegistration(
   if (!cur || cur.keyId !== v.replaces) return `the key it replaces, ${short(v.replaces)}, is not the member's current key`;
   if (!(await verifyConsent(cur.publicKey, s, v.replacesSignature))) return "the rotation is not signed by the key it replaces";
   return "";
-}
-
-async function checkConsent(
-  e: EventLike,
-  p: Extract<Payload, { case: "voteCast" | "pointSignedOff" | "documentAccepted" }>,
-  subject: ConsentSubject,
-  amendments: Map<string, AmendmentPart[]>,
-  current: Map<string, Key>,
-  registered: Map<string, Key>,
-  roots: Map<number, string>,
-  requiredFrom: bigint,
-  fail: (e: EventLike, reason: ConsentFailureReason, detail: string) => void,
-): Promise<ConsentCheck> {
-  const kind = p.case === "voteCast" ? "vote" : p.case === "pointSignedOff" ? "sign-off" : "acceptance";
-  const target =
-    p.case === "voteCast" ? p.value.amendmentId : p.case === "pointSignedOff" ? `${p.value.pointId}@${p.value.revision}` : p.value.documentSha256;
-  const check: ConsentCheck = { sequence: e.sequence, statement: kind, member: subject.member, participant: subject.participant, subject: target, status: "failed", keyId: "" };
-  const c = p.value.consent;
-  if (!c) {
-    if (requiredFrom !== 0n && e.sequence > requiredFrom) {
-      fail(e, "CONSENT_UNSIGNED", `the ${kind} is not signed, though signatures are required since event ${requiredFrom}`);
-    } else {
-      check.status = "unsigned";
-    }
-    return check;
-  }
-  check.keyId = c.keyId;
-  const key = current.get(memberKey(subject.participant, subject.member));
-  if (!key || key.keyId !== c.keyId) {
-    const other = registered.get(c.keyId);
-    const why = !other
-      ? `key ${short(c.keyId)} was never registered in this log`
-      : other.member !== subject.member || other.participant !== subject.participant
-        ? `key ${short(c.keyId)} is the key of member ${other.member} of ${other.participant}`
-        : `key ${short(c.keyId)} was revoked or rotated out before this event`;
-    fail(e, "CONSENT_KEY_NOT_CURRENT", why);
-    return check;
-  }
-  const size = c.checkpoint?.treeSize ?? 0n;
-  const root = toHex(c.checkpoint?.rootHash ?? new Uint8Array());
-  if (size < 1n || size >= e.sequence || roots.get(Number(size)) !== root) {
-    fail(e, "CONSENT_CHECKPOINT_UNKNOWN", `the checkpoint it names (size ${size}, root ${short(root)}) is not this log before the event`);
-    return check;
-  }
-  const checkpoint = { checkpointSize: size, checkpointRoot: root };
-  let s: ConsentStatement;
-  try {
-    if (p.case === "voteCast") {
-      const parts = amendments.get(p.value.amendmentId);
-      if (!parts) {
-        fail(e, "CONSENT_BAD_SIGNATURE", `the vote is on amendment ${p.value.amendmentId}, which this log never proposed`);
-        return check;
-      }
-      s = {
-        statement: "vote",
-        ...subject,
-        ...checkpoint,
-        amendment: p.value.amendmentId,
-        amendmentSha256: await amendmentDigest(parts),
-        choice: CHOICE_NAMES[p.value.choice] ?? `CHOICE_${p.value.choice}`,
-        reasonSha256: await sha256Hex(p.value.reason),
-      };
-    } else if (p.case === "pointSignedOff") {
-      s = { statement: "sign-off", ...subject, ...checkpoint, point: p.value.pointId, revision: p.value.revision, textSha256: p.value.textSha256 };
-    } else {
-      s = { statement: "acceptance", ...subject, ...checkpoint, documentSha256: p.value.documentSha256 };
-    }
-    if (!(await verifyConsent(key.publicKey, s, c.signature))) {
-      fail(e, "CONSENT_BAD_SIGNATURE", `the signature by key ${short(c.keyId)} does not verify over this ${kind}`);
-      return check;
-    }
-  } catch (err) {
-    fail(e, "CONSENT_BAD_SIGNATURE", `the ${kind} cannot be encoded: ${err instanceof Error ? err.message : String(err)}`);
-    return check;
-  }
-  check.status = "signed";
-  return check;
 }

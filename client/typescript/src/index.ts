@@ -75,6 +75,7 @@ export {
 export {
   verifyConsents,
   assertConsents,
+  ConsentVerifier,
   ConsentLogError,
   MerkleRange,
   memberKey,

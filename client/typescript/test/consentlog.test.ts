@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { clone, create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../src/gen/parley/v1/event_pb.js";
 import { AmendmentKind, ConsentSchema, VoteChoice } from "../src/gen/parley/v1/negotiation_pb.js";
-import { ConsentSigner, MerkleRange, amendmentDigest, sha256Hex, toHex, verifyConsents, type ConsentStatement, type LoggedEvent } from "../src/index.js";
+import { ConsentSigner, MerkleRange, amendmentDigest, fromHex, sha256Hex, toHex, verifyConsents, type ConsentStatement, type LoggedEvent } from "../src/index.js";
 
 const NEG = "negotiations/3f0e2a9c-5b7d-4e1f-a2c3-9d8e7f6a5b4c";
 const POINT = "6f1c2b1e-2d3a-4c5b-8e9f-0a1b2c3d4e5f";
@@ -249,4 +249,29 @@ test("OK: two delegations' members of the same id hold their own keys", async ()
   const report = await verifyConsents(log.events);
   assert.deepEqual(report.failures.map((f) => [f.sequence, f.participant, f.member, f.reason]), [[16n, "russia", "legal-1", "CONSENT_KEY_NOT_CURRENT"]]);
   assert.equal(report.keys.get("russia/legal-1")?.keyId, b.keyId);
+});
+
+test("the roots of every past size, as RFC 6962 defines them", async () => {
+  // A log of 70 events; every consent names an earlier size, up to the one before it.
+  const k = await keys();
+  const log = new LogBuilder();
+  await log.append("admin", { case: "negotiationCreated", value: { title: "Plan", requireSignatures: true } });
+  await log.registerKey("ukraine", k.ukraine);
+  const roots: string[] = [];
+  const range = new MerkleRange();
+  for (const r of log.events) {
+    await range.addLeaf(r.leaf);
+    roots.push(toHex(await range.root()));
+  }
+  for (let i = 0; i < 68; i++) {
+    const size = BigInt(1 + (i * 37) % log.events.length); // sizes all over the log so far
+    const s: ConsentStatement = { statement: "acceptance", negotiation: NEG, member: "ukraine", participant: "ukraine", checkpointSize: size, checkpointRoot: roots[Number(size) - 1], documentSha256: DOC };
+    const consent = create(ConsentSchema, { keyId: k.ukraine.keyId, checkpoint: { treeSize: size, rootHash: fromHex(roots[Number(size) - 1]) }, signature: await k.ukraine.sign(s) });
+    await log.append("ukraine", { case: "documentAccepted", value: { documentSha256: DOC, consent } });
+    await range.addLeaf(log.events[log.events.length - 1].leaf);
+    roots.push(toHex(await range.root()));
+  }
+  const report = await verifyConsents(log.events);
+  assert.deepEqual(report.failures, []);
+  assert.equal(report.checks.filter((c) => c.status === "signed").length, 68);
 });

@@ -22,7 +22,7 @@ import { newRequestId } from "./api.js";
 import type { Store } from "./store.js";
 
 export type { ConsentReport, ConsentCheck } from "../../typescript/src/consentlog.js";
-export { verifyConsents } from "../../typescript/src/consentlog.js";
+export { ConsentVerifier } from "../../typescript/src/consentlog.js";
 export { trimReason } from "../../typescript/src/consent.js";
 
 const dbName = "parley-signing-keys";

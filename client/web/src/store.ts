@@ -10,8 +10,7 @@ import type { EventRecord } from "./gen/parley/v1/negotiation_service_pb.js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { EventSchema } from "./gen/parley/v1/event_pb.js";
 import type { ConsentSigner } from "../../typescript/src/consent.js";
-import type { LoggedEvent } from "../../typescript/src/consentlog.js";
-import { loadSigner, verifyConsents, type ConsentReport } from "./signing.js";
+import { ConsentVerifier, loadSigner, type ConsentReport } from "./signing.js";
 import {
   AmendmentState,
   Role,
@@ -54,7 +53,7 @@ export class Store {
   signer: ConsentSigner | null = null;
   consents: ConsentReport | null = null;
   consentError = "";
-  private logged: LoggedEvent[] = [];
+  private consentVerifier = new ConsentVerifier(); // the log's events checked so far
   private checkingConsents = false;
   private checkConsentsAgain = false;
 
@@ -266,10 +265,10 @@ export class Store {
     return this.state?.negotiation.signingKeys.find((k) => k.participant === this.me.id && k.member === this.member && k.endSequence === 0n);
   }
 
-  // checkConsents reads the events not read yet (their leaves) and checks the
-  // signed consent of the whole log again; calls during a check fold into one
-  // more. It does nothing for a negotiation without keys or requirement, so a
-  // board that does not sign keeps no copy of the log.
+  // checkConsents reads the events not read yet and checks their signed
+  // consent, each event once; calls during a check fold into one more. It
+  // does nothing for a negotiation without keys or requirement, so a board
+  // that does not sign reads no more than before.
   async checkConsents(): Promise<void> {
     const n = this.state?.negotiation;
     if (!n || (n.signingKeys.length === 0 && !n.signaturesRequired)) return;
@@ -282,17 +281,16 @@ export class Store {
       do {
         this.checkConsentsAgain = false;
         try {
+          const v = this.consentVerifier;
           let pageToken = "";
           do {
-            const after = BigInt(this.logged.length);
-            const page = await this.api.neg.listEvents({ negotiation: this.negotiationName, afterSequence: after, pageSize: 1000 }, { signal: this.abort.signal });
-            for (const rec of page.events) {
-              if (rec.sequence !== BigInt(this.logged.length + 1)) throw new Error(`the log skipped from event ${this.logged.length} to ${rec.sequence}`);
-              this.logged.push({ sequence: rec.sequence, leaf: rec.leaf, event: fromBinary(EventSchema, rec.leaf) });
-            }
-            pageToken = page.events.length > 0 ? page.nextPageToken : "";
+            const before = v.size;
+            const page = await this.api.neg.listEvents({ negotiation: this.negotiationName, afterSequence: BigInt(before), pageSize: 1000 }, { signal: this.abort.signal });
+            for (const rec of page.events) await v.add({ sequence: rec.sequence, leaf: rec.leaf, event: fromBinary(EventSchema, rec.leaf) });
+            // A page that added nothing (a gap the verifier reported) ends the read.
+            pageToken = v.size > before ? page.nextPageToken : "";
           } while (pageToken !== "");
-          this.consents = await verifyConsents(this.logged);
+          this.consents = v.report();
           this.consentError = "";
         } catch (e) {
           if (this.abort.signal.aborted) return;
