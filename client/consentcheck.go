@@ -113,8 +113,8 @@ func (c *consentChecker) check(e *parleyv1.Event) error {
 	case *parleyv1.Event_VoteCast:
 		v := p.VoteCast
 		digest, ok := c.amendments[v.GetAmendmentId()]
-		if !ok {
-			return c.fail(e, "CONSENT_BAD_SIGNATURE", "a vote on amendment %s, which the log never proposed", v.GetAmendmentId())
+		if !ok && v.GetConsent() != nil {
+			return c.fail(e, "CONSENT_BAD_SIGNATURE", "a signed vote on amendment %s, which the log never proposed", v.GetAmendmentId())
 		}
 		s := c.statement(consent.Vote, e)
 		s.Amendment, s.AmendmentSHA256, s.Choice, s.ReasonSHA256 = v.GetAmendmentId(), digest, choiceName(v.GetChoice()), consent.Hash([]byte(v.GetReason()))

@@ -321,4 +321,18 @@ func TestSignedNegotiation(t *testing.T) {
 	if signed["*parleyv1.Event_VoteCast"] != 4 || signed["*parleyv1.Event_PointSignedOff"] != 4*28 || signed["*parleyv1.Event_DocumentAccepted"] != 4 {
 		t.Errorf("signed events %v, want 4 votes, 112 sign-offs and 4 acceptances", signed)
 	}
+
+	// The keys are part of the stored state: a restart loads them back.
+	before, err := mediator.Negotiation(ctx, created.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart()
+	after, err := mediator.Negotiation(ctx, created.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.GetSigningKeys()) != 4 || !after.GetSignaturesRequired() || !proto.Equal(before, after) {
+		t.Errorf("after a restart: %d keys, signatures required %v; the negotiation changed: %v", len(after.GetSigningKeys()), after.GetSignaturesRequired(), !proto.Equal(before, after))
+	}
 }
