@@ -294,6 +294,11 @@ def _check_consent(e, case, subject, amendments, current, registered, roots, req
         return check
     c = v.consent
     check.key_id = c.key_id
+    # A signed vote names its amendment by the log's own proposal; first, as the Go verifier does.
+    parts = amendments.get(v.amendment_id) if case == "vote_cast" else None
+    if case == "vote_cast" and parts is None:
+        fail(e, "CONSENT_BAD_SIGNATURE", f"a signed vote on amendment {v.amendment_id}, which this log never proposed")
+        return check
     key = current.get(member_key(subject["participant"], subject["member"]))
     if key is None or key.key_id != c.key_id:
         other = registered.get(c.key_id)
@@ -313,10 +318,6 @@ def _check_consent(e, case, subject, amendments, current, registered, roots, req
     cp = dict(checkpoint_size=size, checkpoint_root=root)
     try:
         if case == "vote_cast":
-            parts = amendments.get(v.amendment_id)
-            if parts is None:
-                fail(e, "CONSENT_BAD_SIGNATURE", f"the vote is on amendment {v.amendment_id}, which this log never proposed")
-                return check
             s = VoteStatement(
                 **subject, **cp, amendment=v.amendment_id, amendment_sha256=amendment_digest(parts),
                 choice=_CHOICE_NAMES.get(v.choice, f"CHOICE_{v.choice}"), reason_sha256=sha256_hex(v.reason),

@@ -351,6 +351,12 @@ export class ConsentVerifier {
       return check;
     }
     check.keyId = c.keyId;
+    // A signed vote names its amendment by the log's own proposal; first, as the Go verifier does.
+    const parts = p.case === "voteCast" ? this.amendments.get(p.value.amendmentId) : undefined;
+    if (p.case === "voteCast" && !parts) {
+      this.fail(e, "CONSENT_BAD_SIGNATURE", `a signed vote on amendment ${p.value.amendmentId}, which this log never proposed`);
+      return check;
+    }
     const key = this.current.get(memberKey(subject.participant, subject.member));
     if (!key || key.keyId !== c.keyId) {
       const other = this.registered.get(c.keyId);
@@ -373,17 +379,12 @@ export class ConsentVerifier {
     let s: ConsentStatement;
     try {
       if (p.case === "voteCast") {
-        const parts = this.amendments.get(p.value.amendmentId);
-        if (!parts) {
-          this.fail(e, "CONSENT_BAD_SIGNATURE", `the vote is on amendment ${p.value.amendmentId}, which this log never proposed`);
-          return check;
-        }
         s = {
           statement: "vote",
           ...subject,
           ...checkpoint,
           amendment: p.value.amendmentId,
-          amendmentSha256: await amendmentDigest(parts),
+          amendmentSha256: await amendmentDigest(parts!),
           choice: CHOICE_NAMES[p.value.choice] ?? `CHOICE_${p.value.choice}`,
           reasonSha256: await sha256Hex(p.value.reason),
         };

@@ -275,3 +275,13 @@ test("the roots of every past size, as RFC 6962 defines them", async () => {
   assert.deepEqual(report.failures, []);
   assert.equal(report.checks.filter((c) => c.status === "signed").length, 68);
 });
+
+test("a signed vote on an amendment the log never proposed", async () => {
+  const k = await keys();
+  const log = new LogBuilder();
+  await log.append("admin", { case: "negotiationCreated", value: { title: "Plan" } });
+  await log.registerKey("russia", k.russia);
+  await log.vote("russia", k.russia, VoteChoice.APPROVE, "");
+  const { failures } = await verifyConsents(log.events);
+  assert.deepEqual(failures.map((f) => [f.sequence, f.member, f.reason]), [[3n, "russia", "CONSENT_BAD_SIGNATURE"]]);
+});
