@@ -2,7 +2,8 @@
 // enums and service descriptors, under ./gen) and a thin layer over Connect's
 // clients: the bearer token, request ids on mutations, a resuming watch,
 // paging helpers (the whole document, point by number, every amendment or
-// event) and error helpers.
+// event), error helpers, and signed consent (consent.ts: the statement and
+// Ed25519; consentlog.ts: checking a log; signing.ts: a signing session).
 
 export * from "./gen/parley/v1/negotiation_pb.js";
 export * from "./gen/parley/v1/event_pb.js";
@@ -44,3 +45,46 @@ export {
   type ParleyErrorInfo,
 } from "./errors.js";
 export { Code, ConnectError } from "@connectrpc/connect";
+export {
+  CONSENT_PAYLOAD_TYPE,
+  ConsentSigner,
+  ConsentEncodingError,
+  consentBody,
+  consentMessage,
+  amendmentDigest,
+  pae,
+  keyIdOf,
+  sha256Hex,
+  toHex,
+  fromHex,
+  verifyConsent,
+  verifyEd25519,
+  trimReason,
+  type ConsentStatement,
+  type ConsentSubject,
+  type ConsentCheckpoint,
+  type VoteStatement,
+  type SignOffStatement,
+  type AcceptanceStatement,
+  type KeyRegistrationStatement,
+  type KeyRevocationStatement,
+  type AmendmentPart,
+  type WebCryptoKey,
+  type WebCryptoKeyPair,
+} from "./consent.js";
+export {
+  verifyConsents,
+  assertConsents,
+  ConsentVerifier,
+  ConsentLogError,
+  MerkleRange,
+  memberKey,
+  type ConsentOptions,
+  type ConsentReport,
+  type ConsentCheck,
+  type ConsentFailure,
+  type ConsentFailureReason,
+  type LoggedEvent,
+  type EventLike,
+} from "./consentlog.js";
+export { ConsentSession, verifyLogConsents, assertLogConsents, loggedEvent } from "./signing.js";

@@ -8,6 +8,8 @@ import { choiceName, describeAmendment, describePart, shortId, stateName, timeLe
 import type { Store } from "./store.js";
 import { Action, Redline } from "./ui.js";
 import { Discussion } from "./discussion.js";
+import { trimReason, voteConsent } from "./signing.js";
+import { ConsentMark } from "./keys.js";
 
 // An amendment's redline never changes: it compares its text with the
 // revision it was drafted on. So it is read once per page load.
@@ -53,7 +55,9 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
     setReason("");
     void store.read();
   };
-  const vote = (choice: VoteChoice) => () => neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason });
+  // Signed with the member's key when this browser holds one.
+  const vote = (choice: VoteChoice) => async () =>
+    neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason: trimReason(reason), consent: await voteConsent(store, a, choice, reason) });
   const pointLink = a.point ? `#/points/${a.point.slice(a.point.lastIndexOf("/") + 1)}` : "";
 
   return (
@@ -130,7 +134,10 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
             return (
               <tr key={d.id} data-test={`vote-${d.id}`}>
                 <th scope="row">{d.displayName || d.id}</th>
-                <td class={v ? `vote-${choiceName(v.choice)}` : "vote-none"}>{v ? choiceName(v.choice) : open ? "not yet voted" : "did not vote"}</td>
+                <td class={v ? `vote-${choiceName(v.choice)}` : "vote-none"}>
+                  {v ? choiceName(v.choice) : open ? "not yet voted" : "did not vote"}
+                  {v && <ConsentMark check={store.consentOf("vote", d.id, a.name.slice(a.name.lastIndexOf("/") + 1))} />}
+                </td>
                 <td>{v?.reason}</td>
               </tr>
             );

@@ -8,6 +8,7 @@ import { describeEvent, timeText } from "./format.js";
 import { equalBytes, leafHash, rootOf } from "./merkle.js";
 import type { Store } from "./store.js";
 import { Section } from "./ui.js";
+import { ConsentSummary } from "./keys.js";
 
 export function VerifiedMark({ store }: { store: Store }) {
   const v = store.verification;
@@ -139,6 +140,9 @@ export function AuditPage({ store }: { store: Store }) {
         <button type="button" class="btn btn-plain" onClick={() => void store.verify()} data-test="verify-again">
           Check again
         </button>
+      </Section>
+      <Section title="Signed consent" id="consent" test="consent">
+        <ConsentSummary store={store} />
       </Section>
       <Section title={`Event log (${events.length} events)`} id="events" test="events">
         {error && (

@@ -9,6 +9,8 @@ import { bracketLabel } from "./discussion.js";
 import type { Store } from "./store.js";
 import { AmendmentCard } from "./amendment.js";
 import { Action, Section } from "./ui.js";
+import { acceptanceConsent, signOffConsent } from "./signing.js";
+import { ConsentMark, KeyPanel } from "./keys.js";
 
 const marks = { signed: "✓", stale: "~", missing: "·" } as const;
 const words = { signed: "signed off", stale: "stale: signed an earlier revision", missing: "not yet" } as const;
@@ -231,13 +233,15 @@ function DelegationActions({ store }: { store: Store }) {
     const res = await store.api.neg.signOffPoints({
       requestId: newRequestId(),
       negotiation: store.negotiationName,
-      items: points.map((p) => ({ point: p.name, revision: p.revision, textSha256: p.textSha256 })),
+      // One signature a point, each over the same verified checkpoint.
+      items: await Promise.all(points.map(async (p) => ({ point: p.name, revision: p.revision, textSha256: p.textSha256, consent: await signOffConsent(store, p.name, p.revision, p.textSha256) }))),
       checkpoint: checkpointNote(store),
     });
     setProgress(`Signed off ${plural(res.signedOffCount, "point", "points")}.`);
   };
   return (
     <Section title={`Your delegation: ${store.name(me)}`} id="mine" test="mine">
+      <KeyPanel store={store} />
       <div class="row">
         <div>
           <p>
@@ -254,13 +258,22 @@ function DelegationActions({ store }: { store: Store }) {
           </p>
           {acceptance && (
             <p data-test="my-acceptance">
-              {acceptance.current ? "You accepted this text" : "You accepted an earlier text"} ({timeText(acceptance.acceptTime)}).
+              {acceptance.current ? "You accepted this text" : "You accepted an earlier text"} ({timeText(acceptance.acceptTime)}).{" "}
+              <ConsentMark check={store.consentOf("acceptance", me)} />
             </p>
           )}
           <Action
             label="Accept the document"
             kind="primary"
-            run={() => store.api.neg.acceptDocument({ requestId: newRequestId(), negotiation: store.negotiationName, documentSha256: st.documentSha256, checkpoint: checkpointNote(store) })}
+            run={async () =>
+              store.api.neg.acceptDocument({
+                requestId: newRequestId(),
+                negotiation: store.negotiationName,
+                documentSha256: st.documentSha256,
+                checkpoint: checkpointNote(store),
+                consent: await acceptanceConsent(store, st.documentSha256),
+              })
+            }
             onDone={() => void store.read()}
             test="accept"
           />

@@ -35,6 +35,7 @@ function App() {
       }
       storeToken(token);
       const s = new Store(api, caller.negotiation, caller.participant);
+      s.member = caller.member?.id || caller.participant.id;
       await s.start();
       current = s;
       setStore(s);

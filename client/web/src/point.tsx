@@ -11,6 +11,8 @@ import { AmendmentCard } from "./amendment.js";
 import { checkpointNote } from "./board.js";
 import { Action, Redline, RefusalNote, Section } from "./ui.js";
 import { Brackets, Discussion, bracketLabel } from "./discussion.js";
+import { signOffConsent } from "./signing.js";
+import { ConsentMark } from "./keys.js";
 
 export function PointPage({ store, pointId }: { store: Store; pointId: string }) {
   const name = `${store.negotiationName}/points/${pointId}`;
@@ -77,6 +79,7 @@ export function PointPage({ store, pointId }: { store: Store; pointId: string })
                   <th scope="row">{d.displayName || d.id}</th>
                   <td class={cur ? "cell-signed" : old ? "cell-stale" : "cell-missing"}>
                     {cur ? `✓ signed off revision ${cur.revision} (${timeText(cur.signTime)})` : old ? `~ stale: signed revision ${old.revision}, not the current one` : "· not yet"}
+                    {cur && <ConsentMark check={store.consentOf("sign-off", d.id, `${point.id}@${cur.revision}`)} />}
                   </td>
                 </tr>
               );
@@ -89,7 +92,16 @@ export function PointPage({ store, pointId }: { store: Store; pointId: string })
               label={`Sign off point ${point.number} at revision ${point.revision}`}
               kind="primary"
               disabled={!!mine}
-              run={() => store.api.neg.signOffPoint({ requestId: newRequestId(), point: point.name, revision: point.revision, textSha256: point.textSha256, checkpoint: checkpointNote(store) })}
+              run={async () =>
+                store.api.neg.signOffPoint({
+                  requestId: newRequestId(),
+                  point: point.name,
+                  revision: point.revision,
+                  textSha256: point.textSha256,
+                  checkpoint: checkpointNote(store),
+                  consent: await signOffConsent(store, point.name, point.revision, point.textSha256),
+                })
+              }
               onDone={() => void store.read()}
               test="sign-off"
             />

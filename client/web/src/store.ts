@@ -7,6 +7,10 @@ import type { Api } from "./api.js";
 import { Code, isCode, refusal } from "./api.js";
 import { verifyLog, type Verification } from "./checkpoint.js";
 import type { EventRecord } from "./gen/parley/v1/negotiation_service_pb.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { EventSchema } from "./gen/parley/v1/event_pb.js";
+import type { ConsentSigner } from "../../typescript/src/consent.js";
+import { ConsentVerifier, loadSigner, type ConsentReport } from "./signing.js";
 import {
   AmendmentState,
   Role,
@@ -42,6 +46,16 @@ export class Store {
   lastSequence = 0n; // the last event received from the stream
   verification: Verification = { state: "checking" };
   recentEvents: EventRecord[] = []; // the last events received live, newest last
+  // The signed-in member (the participant id for its default member), its
+  // signing key if this browser holds one, and the check of the log's signed
+  // consent (run once the negotiation has signing keys or requires them).
+  member = "";
+  signer: ConsentSigner | null = null;
+  consents: ConsentReport | null = null;
+  consentError = "";
+  private consentVerifier = new ConsentVerifier(); // the log's events checked so far
+  private checkingConsents = false;
+  private checkConsentsAgain = false;
 
   private listeners = new Set<() => void>();
   private staleCache = new Map<string, Set<string>>(); // `${point}@${revision}` → stale signers
@@ -76,6 +90,11 @@ export class Store {
 
   // start reads the board, then follows the log until stop.
   async start(): Promise<void> {
+    try {
+      this.signer = await loadSigner(this);
+    } catch {
+      this.signer = null; // no IndexedDB here (a private window may refuse it): the member signs nothing
+    }
     await this.read();
     if (this.state) this.lastSequence = this.state.loadedSequence;
     void this.verify();
@@ -233,11 +252,65 @@ export class Store {
           if (this.abort.signal.aborted) return;
           this.verification = { state: "unavailable", reason: refusal(e).message };
         }
+        void this.checkConsents();
         this.changed();
       } while (this.verifyAgain);
     } finally {
       this.verifying = false;
     }
+  }
+
+  // The member's current key as the server lists it, if any.
+  get registeredKey() {
+    return this.state?.negotiation.signingKeys.find((k) => k.participant === this.me.id && k.member === this.member && k.endSequence === 0n);
+  }
+
+  // checkConsents reads the events not read yet and checks their signed
+  // consent, each event once; calls during a check fold into one more. It
+  // does nothing for a negotiation without keys or requirement, so a board
+  // that does not sign reads no more than before.
+  async checkConsents(): Promise<void> {
+    const n = this.state?.negotiation;
+    if (!n || (n.signingKeys.length === 0 && !n.signaturesRequired)) return;
+    if (this.checkingConsents) {
+      this.checkConsentsAgain = true;
+      return;
+    }
+    this.checkingConsents = true;
+    try {
+      do {
+        this.checkConsentsAgain = false;
+        try {
+          const v = this.consentVerifier;
+          let pageToken = "";
+          do {
+            const before = v.size;
+            const page = await this.api.neg.listEvents({ negotiation: this.negotiationName, afterSequence: BigInt(before), pageSize: 1000 }, { signal: this.abort.signal });
+            for (const rec of page.events) await v.add({ sequence: rec.sequence, leaf: rec.leaf, event: fromBinary(EventSchema, rec.leaf) });
+            // A page that added nothing (a gap the verifier reported) ends the read.
+            pageToken = v.size > before ? page.nextPageToken : "";
+          } while (pageToken !== "");
+          this.consents = v.report();
+          this.consentError = "";
+        } catch (e) {
+          if (this.abort.signal.aborted) return;
+          this.consentError = e instanceof Error && !("code" in e) ? e.message : refusal(e).message;
+        }
+        this.changed();
+      } while (this.checkConsentsAgain);
+    } finally {
+      this.checkingConsents = false;
+    }
+  }
+
+  // consentOf is the check of the latest signed or unsigned consent matching.
+  consentOf(statement: "vote" | "sign-off" | "acceptance", participant: string, subject?: string) {
+    const checks = this.consents?.checks ?? [];
+    for (let i = checks.length - 1; i >= 0; i--) {
+      const c = checks[i];
+      if (c.statement === statement && c.participant === participant && (subject === undefined || c.subject === subject)) return c;
+    }
+    return undefined;
   }
 
   signState(p: Point, delegation: string): SignState {
