@@ -108,8 +108,14 @@ func (c *consentChecker) check(e *parleyv1.Event) error {
 		c.required = true
 	case *parleyv1.Event_AmendmentProposed:
 		a := p.AmendmentProposed
-		c.amendments[a.GetAmendmentId()] = consent.AmendmentDigest([]consent.Part{{Kind: kindName(a.GetKind()),
-			Point: a.GetPointId(), BaseRevision: a.GetBaseRevision(), Text: a.GetText()}})
+		parts := []consent.Part{{Kind: kindName(a.GetKind()), Point: a.GetPointId(), BaseRevision: a.GetBaseRevision(), Text: a.GetText()}}
+		if len(a.GetParts()) > 0 { // a package deal: its parts, and no change of its own
+			parts = parts[:0]
+			for _, p := range a.GetParts() {
+				parts = append(parts, consent.Part{Kind: kindName(p.GetKind()), Point: p.GetPointId(), BaseRevision: p.GetBaseRevision(), Text: p.GetText()})
+			}
+		}
+		c.amendments[a.GetAmendmentId()] = consent.AmendmentDigest(parts)
 	case *parleyv1.Event_VoteCast:
 		v := p.VoteCast
 		digest, ok := c.amendments[v.GetAmendmentId()]

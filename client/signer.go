@@ -75,13 +75,24 @@ func lastSegment(name string) string { return path.Base(name) }
 // VoteConsent signs a vote on amendment a, as the server records it: the
 // reason without leading or trailing white space.
 func (s *Signer) VoteConsent(a *parleyv1.Amendment, choice parleyv1.VoteChoice, reason string, size uint64, root []byte) (*parleyv1.Consent, error) {
-	point := ""
-	if a.GetPoint() != "" {
-		point = lastSegment(a.GetPoint())
+	pointID := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return lastSegment(name)
+	}
+	// A package deal's parts are what is consented to; a single change is
+	// its own one part.
+	parts := []consent.Part{{Kind: kindName(a.GetKind()), Point: pointID(a.GetPoint()), BaseRevision: a.GetBaseRevision(), Text: a.GetText()}}
+	if len(a.GetParts()) > 0 {
+		parts = parts[:0]
+		for _, p := range a.GetParts() {
+			parts = append(parts, consent.Part{Kind: kindName(p.GetKind()), Point: pointID(p.GetPoint()), BaseRevision: p.GetBaseRevision(), Text: p.GetText()})
+		}
 	}
 	st := s.statement(consent.Vote, negotiationOf(a.GetName()))
 	st.Amendment = lastSegment(a.GetName())
-	st.AmendmentSHA256 = consent.AmendmentDigest([]consent.Part{{Kind: kindName(a.GetKind()), Point: point, BaseRevision: a.GetBaseRevision(), Text: a.GetText()}})
+	st.AmendmentSHA256 = consent.AmendmentDigest(parts)
 	st.Choice, st.ReasonSHA256 = choiceName(choice), consent.Hash([]byte(strings.TrimSpace(reason)))
 	return s.sign(st, size, root)
 }

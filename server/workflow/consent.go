@@ -273,7 +273,12 @@ func (d *decider) checkConsent(c *Consent, s consent.Statement) error {
 // AmendmentDigest returns the digest of an amendment's parts that a vote's
 // consent signs.
 func AmendmentDigest(a *Amendment) string {
-	return consent.AmendmentDigest([]consent.Part{{Kind: a.Kind.String(), Point: a.PointID, BaseRevision: a.BaseRevision, Text: a.Text}})
+	changes := a.Changes()
+	parts := make([]consent.Part, len(changes))
+	for i, c := range changes {
+		parts[i] = consent.Part{Kind: c.Kind.String(), Point: c.PointID, BaseRevision: c.BaseRevision, Text: c.Text}
+	}
+	return consent.AmendmentDigest(parts)
 }
 
 func (d *decider) checkVoteConsent(c *Consent, a *Amendment, choice VoteChoice, reason string) error {

@@ -114,6 +114,23 @@ func TestSignedConsent(t *testing.T) {
 			t.Fatalf("state %s, want CONCLUDED", f.n.State)
 		}
 	})
+	t.Run("PackageDeal", func(t *testing.T) {
+		// A vote on a package deal consents to every part: a signature over
+		// the first part alone does not stand for the trade.
+		f := newFixture(t, requireSignatures)
+		f.do(ukraine, registerCmd(t, ukraine, ukraineKey))
+		pkg := f.proposePackage(tradeParts()...)
+		first := f.amendment(pkg).Parts[0]
+		s := statementOf(consent.Vote, ukraine)
+		s.Amendment, s.Choice, s.ReasonSHA256 = pkg, workflow.ChoiceApprove.String(), consent.Hash(nil)
+		s.AmendmentSHA256 = consent.AmendmentDigest([]consent.Part{{Kind: first.Kind.String(), Point: first.PointID, BaseRevision: first.BaseRevision, Text: first.Text}})
+		f.refuse(ukraine, workflow.CastVote{AmendmentID: pkg, Choice: workflow.ChoiceApprove, Consent: f.signed(ukraineKey, s)},
+			workflow.EINVALID, "SIGNATURE_INVALID")
+		f.do(ukraine, f.signedVote(ukraine, ukraineKey, pkg, workflow.ChoiceApprove, ""))
+		if got := f.amendment(pkg).Votes[ukraine]; got.Choice != workflow.ChoiceApprove {
+			t.Fatalf("ukraine's vote on the package: %+v", got)
+		}
+	})
 	t.Run("Batch", func(t *testing.T) {
 		f := newFixture(t, requireSignatures)
 		f.do(ukraine, registerCmd(t, ukraine, ukraineKey))

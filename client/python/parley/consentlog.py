@@ -200,7 +200,9 @@ def verify_consents(
                 report.required_from = e.sequence
         elif case == "amendment_proposed":
             v = e.amendment_proposed
-            amendments[v.amendment_id] = [AmendmentPart(_KIND_NAMES.get(v.kind, f"KIND_{v.kind}"), v.point_id, v.base_revision, v.text)]
+            # A package deal's parts are what is consented to; a single change is its own one part.
+            changes = list(v.parts) or [v]
+            amendments[v.amendment_id] = [AmendmentPart(_KIND_NAMES.get(c.kind, f"KIND_{c.kind}"), c.point_id, c.base_revision, c.text) for c in changes]
         elif case == "key_registered":
             v = e.key_registered
             who = member_key(subject["participant"], subject["member"])
@@ -371,7 +373,8 @@ class ConsentSession:
             e = event_pb2.Event.FromString(rec.leaf)
             if e.WhichOneof("payload") == "amendment_proposed":
                 v = e.amendment_proposed
-                self._amendments[v.amendment_id] = [AmendmentPart(_KIND_NAMES.get(v.kind, ""), v.point_id, v.base_revision, v.text)]
+                changes = list(v.parts) or [v]  # a package deal's parts, or the one change
+                self._amendments[v.amendment_id] = [AmendmentPart(_KIND_NAMES.get(c.kind, ""), c.point_id, c.base_revision, c.text) for c in changes]
         return pb.CheckpointRef(tree_size=self._tree.size, root_hash=self._tree.root())
 
     def _subject(self):

@@ -105,7 +105,7 @@ interface ConsentLike {
 }
 type Payload =
   | { case: "negotiationCreated"; value: { requireSignatures: boolean } }
-  | { case: "amendmentProposed"; value: { amendmentId: string; kind: number; pointId: string; baseRevision: bigint; text: string } }
+  | { case: "amendmentProposed"; value: { amendmentId: string; kind: number; pointId: string; baseRevision: bigint; text: string; parts?: readonly { kind: number; pointId: string; baseRevision: bigint; text: string }[] } }
   | { case: "voteCast"; value: { amendmentId: string; choice: number; reason: string; consent?: ConsentLike } }
   | { case: "pointSignedOff"; value: { pointId: string; revision: bigint; textSha256: string; consent?: ConsentLike } }
   | { case: "documentAccepted"; value: { documentSha256: string; consent?: ConsentLike } }
@@ -281,7 +281,9 @@ export class ConsentVerifier {
         break;
       case "amendmentProposed": {
         const v = p.value;
-        this.amendments.set(v.amendmentId, [{ kind: KIND_NAMES[v.kind] ?? `KIND_${v.kind}`, pointId: v.pointId, baseRevision: v.baseRevision, text: v.text }]);
+        // A package deal's parts are what is consented to; a single change is its own one part.
+        const changes = v.parts && v.parts.length > 0 ? v.parts : [v];
+        this.amendments.set(v.amendmentId, changes.map((c) => ({ kind: KIND_NAMES[c.kind] ?? `KIND_${c.kind}`, pointId: c.pointId, baseRevision: c.baseRevision, text: c.text })));
         break;
       }
       case "keyRegistered": {

@@ -88,7 +88,8 @@ export class ConsentSession {
       const e = fromBinary(EventSchema, rec.leaf);
       if (e.payload.case === "amendmentProposed") {
         const v = e.payload.value;
-        this.amendments.set(v.amendmentId, [{ kind: AmendmentKind[v.kind], pointId: v.pointId, baseRevision: v.baseRevision, text: v.text }]);
+        const changes = v.parts.length > 0 ? v.parts : [v]; // a package deal's parts, or the one change
+        this.amendments.set(v.amendmentId, changes.map((c) => ({ kind: AmendmentKind[c.kind], pointId: c.pointId, baseRevision: c.baseRevision, text: c.text })));
       }
     }
     return { treeSize: BigInt(this.tree.size), rootHash: await this.tree.root() };

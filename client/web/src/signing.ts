@@ -123,7 +123,8 @@ export function voteConsent(store: Store, a: Amendment, choice: VoteChoice, reas
     ...subject(store),
     ...cp,
     amendment: idOf(a.name),
-    amendmentSha256: await amendmentDigest([{ kind: AmendmentKind[a.kind], pointId: a.point ? idOf(a.point) : "", baseRevision: a.baseRevision, text: a.text }]),
+    // A package deal's parts are what is consented to; a single change is its own one part.
+    amendmentSha256: await amendmentDigest((a.parts.length > 0 ? a.parts : [a]).map((c) => ({ kind: AmendmentKind[c.kind], pointId: c.point ? idOf(c.point) : "", baseRevision: c.baseRevision, text: c.text }))),
     choice: VoteChoice[choice],
     reasonSha256: await sha256Hex(trimReason(reason)),
   }));

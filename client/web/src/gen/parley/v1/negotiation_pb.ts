@@ -1400,7 +1400,8 @@ export const SigningKeySchema: GenMessage<SigningKey> = /*@__PURE__*/
  * Ids are bare UUIDs, hashes and checkpoint-root lowercase hex, integers ASCII
  * decimal, choice the VoteChoice name without its prefix (APPROVE). The
  * amendment digest is the hex SHA-256 of one line per part,
- * "<KIND> <point id> <base revision> <hex sha256 of the part's text>\n".
+ * "<KIND> <point id> <base revision> <hex sha256 of the part's text>\n",
+ * over a package deal's `parts` in order, or the single change as one part.
  * docs/audit.md gives every detail and client/consent/testdata test vectors.
  *
  * @generated from message parley.v1.Consent
