@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/store"
@@ -38,7 +39,7 @@ func executeAs[T proto.Message](ctx context.Context, s *Server, req mutation, ne
 
 func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negotiationID string, cmd workflow.Command, reply replyFunc, secret bool) (T, error) {
 	var zero T
-	msg, err := s.run(ctx, req, negotiationID, cmd, zero.ProtoReflect().Type().New().Interface(), reply, secret)
+	msg, err := s.run(ctx, req, negotiationID, cmd, zero.ProtoReflect().Type(), reply, secret)
 	if err != nil {
 		return zero, err
 	}
@@ -46,8 +47,8 @@ func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negoti
 }
 
 // run executes cmd and returns its reply: the message built now, or the
-// stored reply decoded into out.
-func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc, secret bool) (proto.Message, error) {
+// stored reply decoded into a new message of type out.
+func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out protoreflect.MessageType, reply replyFunc, secret bool) (proto.Message, error) {
 	c := callerFrom(ctx)
 	if err := c.member(negotiationID); err != nil {
 		return nil, err
@@ -80,9 +81,11 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 		return nil, err
 	}
 	if res.Message != nil {
+		setEncodedReply(ctx, res.Message, res.Reply)
 		return res.Message, nil
 	}
-	return out, proto.Unmarshal(res.Reply, out)
+	msg := out.New().Interface()
+	return msg, proto.Unmarshal(res.Reply, msg)
 }
 
 func validateRequestID(id string) error {
