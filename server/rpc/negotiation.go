@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,11 +59,10 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 	}
 	var hash [sha256.Size]byte
 	if req.GetRequestId() != "" {
-		encoded, err := wire.Deterministic.Marshal(req)
-		if err != nil {
+		var err error
+		if hash, err = requestHash(req); err != nil {
 			return nil, err
 		}
-		hash = sha256.Sum256(encoded)
 	}
 	res, err := s.store.Execute(ctx, store.Exec{
 		NegotiationID: negotiationID,
@@ -87,6 +87,27 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 	msg := out.New().Interface()
 	return msg, proto.Unmarshal(res.Reply, msg)
 }
+
+// requestHash returns the SHA-256 of the request's deterministic encoding,
+// encoded into a buffer kept for the next request.
+func requestHash(req proto.Message) ([sha256.Size]byte, error) {
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	encoded, err := wire.Deterministic.MarshalAppend((*buf)[:0], req)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	if cap(encoded) <= maxPooledEncoding {
+		*buf = encoded
+	}
+	return sha256.Sum256(encoded), nil
+}
+
+// encodeBuffers holds buffers for encoding requests to hash them; one larger
+// than maxPooledEncoding (a text import) is not kept.
+var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledEncoding = 64 << 10
 
 func validateRequestID(id string) error {
 	if len(id) > MaxRequestIDBytes {
