@@ -54,10 +54,18 @@ func (c Caller) requireAdmin() error {
 
 type callerKey struct{}
 
-// callerSlot is where authentication, inside the logging interceptor, leaves
-// the caller for the line that the logging interceptor writes once the call
-// has ended: the context it holds is not the one the handler got.
-type callerSlot struct{ caller Caller }
+// callerSlot is what the interceptors of one call share, made once per call
+// by the logging interceptor: the caller, which authentication (inside the
+// logging interceptor) leaves for the line that the logging interceptor
+// writes once the call has ended, and which the handler reads; and, for a
+// unary call, its grant of reply memory. One allocation and one context value
+// per call, rather than one of each for the caller and the grant.
+type callerSlot struct {
+	caller        Caller
+	authenticated bool
+	grant         *replyGrant // set by replyUnary, to grantStore
+	grantStore    replyGrant
+}
 
 type callerSlotKey struct{}
 
@@ -67,17 +75,34 @@ func withCallerSlot(ctx context.Context) (context.Context, *callerSlot) {
 	return context.WithValue(ctx, callerSlotKey{}, slot), slot
 }
 
-// withCaller returns ctx carrying c, and leaves c in the call's slot.
+func slotFrom(ctx context.Context) *callerSlot {
+	slot, _ := ctx.Value(callerSlotKey{}).(*callerSlot)
+	return slot
+}
+
+// withCaller returns ctx carrying c: in the call's slot, or, for a context
+// without one, as a value of its own.
 func withCaller(ctx context.Context, c Caller) context.Context {
-	if slot, ok := ctx.Value(callerSlotKey{}).(*callerSlot); ok {
-		slot.caller = c
+	if slot := slotFrom(ctx); slot != nil {
+		slot.caller, slot.authenticated = c, true
+		return ctx
 	}
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
 func callerFrom(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey{}).(Caller)
+	c, _ := callerOf(ctx)
 	return c
+}
+
+// callerOf returns the caller of ctx, and whether the call was
+// authenticated.
+func callerOf(ctx context.Context) (Caller, bool) {
+	if slot := slotFrom(ctx); slot != nil && slot.authenticated {
+		return slot.caller, true
+	}
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
 }
 
 // authenticate finds the caller of a call from its bearer token.

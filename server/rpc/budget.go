@@ -82,6 +82,10 @@ func (s *Server) InFlightReplyBytes() int64 {
 type replyGrant struct {
 	m     *replyMemory
 	bytes atomic.Int64
+	// message is the call's reply and encoded its encoding, when the store
+	// encoded it: see setEncodedReply.
+	message proto.Message
+	encoded []byte
 }
 
 func (g *replyGrant) take(n int64) bool {
@@ -98,17 +102,50 @@ func (g *replyGrant) take(n int64) bool {
 type grantKey struct{}
 
 func grantFrom(ctx context.Context) *replyGrant {
+	if slot := slotFrom(ctx); slot != nil && slot.grant != nil {
+		return slot.grant
+	}
 	g, _ := ctx.Value(grantKey{}).(*replyGrant)
 	return g
 }
 
 // replyUnary gives each call a grant of reply memory and takes it back when
 // the handler returns. gRPC encodes the reply right after, and the codec
-// counts a large encoding from then until it is written out.
+// counts a large encoding from then until it is written out. A reply the
+// store has already encoded goes out as those bytes (encodedReply).
 func (s *Server) replyUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	g := &replyGrant{m: &s.replyMemory}
+	var g *replyGrant
+	if slot := slotFrom(ctx); slot != nil {
+		slot.grantStore.m = &s.replyMemory
+		g, slot.grant = &slot.grantStore, &slot.grantStore
+	} else {
+		g = &replyGrant{m: &s.replyMemory}
+		ctx = context.WithValue(ctx, grantKey{}, g)
+	}
 	defer func() { g.m.give(g.bytes.Load()) }()
-	return handler(context.WithValue(ctx, grantKey{}, g), req)
+	resp, err := handler(ctx, req)
+	if err == nil && g.encoded != nil && resp == any(g.message) {
+		return encodedReply{Message: g.message, encoded: g.encoded}, nil
+	}
+	return resp, err
+}
+
+// encodedReply is a reply with its encoding, as the store recorded it for
+// retries of the request: the codec sends those bytes rather than encoding
+// the reply again. It is also the reply itself, for any code that looks at
+// it as a message.
+type encodedReply struct {
+	proto.Message
+	encoded []byte
+}
+
+// setEncodedReply notes a reply of the call and its encoding, if the call
+// has a grant (it is served by gRPC) and the encoding is small enough to go
+// uncounted by the reply memory.
+func setEncodedReply(ctx context.Context, msg proto.Message, encoded []byte) {
+	if g := grantFrom(ctx); g != nil && msg != nil && encoded != nil && len(encoded) < countFrom {
+		g.message, g.encoded = msg, encoded
+	}
 }
 
 // page fills one reply of a list: it admits items while the page stays

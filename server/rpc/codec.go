@@ -41,9 +41,13 @@ func newRequestCodec(m *replyMemory) requestCodec {
 }
 
 // Marshal encodes as gRPC's own codec does (computing the size once, then
-// encoding with it). A message of countFrom bytes or more gets a buffer of its
+// encoding with it), except a reply the store has already encoded, which it
+// sends as it is. A message of countFrom bytes or more gets a buffer of its
 // own, counted until gRPC gives it back.
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(encodedReply); ok {
+		return mem.BufferSlice{mem.SliceBuffer(r.encoded)}, nil
+	}
 	msg, ok := v.(protov2.Message)
 	if !ok {
 		return c.CodecV2.Marshal(v)

@@ -7,10 +7,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/store"
@@ -39,7 +41,7 @@ func executeAs[T proto.Message](ctx context.Context, s *Server, req mutation, ne
 
 func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negotiationID string, cmd workflow.Command, reply replyFunc, secret bool) (T, error) {
 	var zero T
-	msg, err := s.run(ctx, req, negotiationID, cmd, zero.ProtoReflect().Type().New().Interface(), reply, secret)
+	msg, err := s.run(ctx, req, negotiationID, cmd, zero.ProtoReflect().Type(), reply, secret)
 	if err != nil {
 		return zero, err
 	}
@@ -47,8 +49,8 @@ func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negoti
 }
 
 // run executes cmd and returns its reply: the message built now, or the
-// stored reply decoded into out.
-func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out proto.Message, reply replyFunc, secret bool) (proto.Message, error) {
+// stored reply decoded into a new message of type out.
+func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out protoreflect.MessageType, reply replyFunc, secret bool) (proto.Message, error) {
 	c := callerFrom(ctx)
 	if err := c.member(negotiationID); err != nil {
 		return nil, err
@@ -58,11 +60,10 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 	}
 	var hash [sha256.Size]byte
 	if req.GetRequestId() != "" {
-		encoded, err := wire.Deterministic.Marshal(req)
-		if err != nil {
+		var err error
+		if hash, err = requestHash(req); err != nil {
 			return nil, err
 		}
-		hash = sha256.Sum256(encoded)
 	}
 	res, err := s.store.Execute(ctx, store.Exec{
 		NegotiationID: negotiationID,
@@ -81,10 +82,33 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 		return nil, err
 	}
 	if res.Message != nil {
+		setEncodedReply(ctx, res.Message, res.Reply)
 		return res.Message, nil
 	}
-	return out, proto.Unmarshal(res.Reply, out)
+	msg := out.New().Interface()
+	return msg, proto.Unmarshal(res.Reply, msg)
 }
+
+// requestHash returns the SHA-256 of the request's deterministic encoding,
+// encoded into a buffer kept for the next request.
+func requestHash(req proto.Message) ([sha256.Size]byte, error) {
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	encoded, err := wire.Deterministic.MarshalAppend((*buf)[:0], req)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	if cap(encoded) <= maxPooledEncoding {
+		*buf = encoded
+	}
+	return sha256.Sum256(encoded), nil
+}
+
+// encodeBuffers holds buffers for encoding requests to hash them; one larger
+// than maxPooledEncoding (a text import) is not kept.
+var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledEncoding = 64 << 10
 
 func validateRequestID(id string) error {
 	if len(id) > MaxRequestIDBytes {

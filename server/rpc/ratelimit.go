@@ -91,7 +91,7 @@ func (l *limiter) sweep(now time.Time) {
 // check refuses a call of the caller in ctx if its bucket is empty. Calls
 // without a caller (health, reflection) pass.
 func (l *limiter) check(ctx context.Context) error {
-	c, ok := ctx.Value(callerKey{}).(Caller)
+	c, ok := callerOf(ctx)
 	if !ok {
 		return nil
 	}

@@ -234,6 +234,9 @@ func (s *Server) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServe
 // logCall logs successful calls at debug level, so that a busy server's log
 // holds what went wrong, and refusals at info level with their reason.
 func (s *Server) logCall(ctx context.Context, method string, start time.Time, c Caller, err error) {
+	if err == nil && !s.logger.Enabled(ctx, slog.LevelDebug) {
+		return // the common case, without building a status to log
+	}
 	st := status.Convert(err)
 	level := slog.LevelDebug
 	if st.Code() != codes.OK {

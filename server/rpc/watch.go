@@ -83,7 +83,12 @@ func (h *hub) publish(negotiationID string, events []store.StoredEvent) {
 		drop++
 	}
 	if drop > 0 {
-		t.tail = append(t.tail[:0:0], t.tail[drop:]...)
+		// Dropped in place, not copied to a new slice at every commit (8 KiB
+		// each time once the tail is full): append reallocates the tail only
+		// when it reaches the end of its array, and the events dropped meanwhile
+		// are released now.
+		clear(t.tail[:drop])
+		t.tail = t.tail[drop:]
 	}
 	close(t.wake)
 	t.wake = make(chan struct{})

@@ -212,6 +212,12 @@ func TestVerify_FindsDamage(t *testing.T) {
 			altered[0] ^= 1
 			return nodes.Put(bytes.Clone(k), altered)
 		}, "LOG_CORRUPT"},
+		{"MerkleLowNodeWrong", func(tx *bolt.Tx, id string) error {
+			// A node below the stored levels, as a database written before
+			// holds them, that is not the hash of its event.
+			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
+			return nodes.Put(make([]byte, 9), make([]byte, 32))
+		}, "LOG_CORRUPT"},
 		{"MerkleNodeExtra", func(tx *bolt.Tx, id string) error {
 			nodes := negotiation(tx, id).Bucket([]byte("merkle"))
 			k, v := nodes.Cursor().Last()

@@ -57,6 +57,7 @@ func vote(id string, amendments []string, i int64) store.Exec {
 func BenchmarkExecute(b *testing.B) {
 	b.Run("writers=1", func(b *testing.B) {
 		db, id, amendments := benchVotes(b)
+		defer reportPages(b, db)()
 		var i int64
 		for b.Loop() {
 			if _, err := db.Execute(context.Background(), vote(id, amendments, i)); err != nil {
@@ -69,6 +70,7 @@ func BenchmarkExecute(b *testing.B) {
 		db, id, amendments := benchVotes(b)
 		var next atomic.Int64
 		b.SetParallelism(32) // × GOMAXPROCS goroutines
+		defer reportPages(b, db)()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -79,4 +81,13 @@ func BenchmarkExecute(b *testing.B) {
 			}
 		})
 	})
+}
+
+// reportPages reports, when the returned function is called at the end of
+// the benchmark, the pages bbolt wrote per vote (each its own pwrite).
+func reportPages(b *testing.B, db *store.DB) func() {
+	writes := db.PageWrites()
+	return func() {
+		b.ReportMetric(float64(db.PageWrites()-writes)/float64(b.N), "pages/vote")
+	}
 }

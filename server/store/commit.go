@@ -160,6 +160,17 @@ type batch struct {
 	deadline   time.Time        // the earliest voting deadline the batch indexed
 }
 
+// tokensChanged reports whether the batch changed the index of tokens: it
+// does with every change of a member's credential.
+func (b *batch) tokensChanged() bool {
+	for _, d := range b.dirty {
+		if len(d.credentials) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // dirty lists the projections of one negotiation to rewrite before commit.
 type dirty struct {
 	n           *workflow.Negotiation
@@ -203,6 +214,11 @@ func (db *DB) commit(ops []*op) {
 		}
 		return nil
 	})
+	if b.tokensChanged() {
+		// Before any caller hears of the commit, and whether or not it
+		// stood (a failed one changed nothing, but forgetting costs little).
+		db.tokens.invalidate()
+	}
 	for id, e := range b.locked {
 		if err != nil {
 			// The state in memory holds effects that were rolled back:

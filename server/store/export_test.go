@@ -17,3 +17,10 @@ func (db *DB) CachedNegotiations() int {
 // Queued returns the number of commands waiting for a commit: in the queue,
 // or taken from it by the committer while it waits for the running commit.
 func (db *DB) Queued() int { return int(db.waiting.Load()) }
+
+// PageWrites returns the number of page writes bbolt has made since the
+// file was opened.
+func (db *DB) PageWrites() int64 {
+	s := db.bolt.Stats()
+	return s.TxStats.GetWrite()
+}

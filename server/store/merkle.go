@@ -13,12 +13,26 @@ import (
 )
 
 // Each negotiation's events are the leaves of an RFC 6962 Merkle tree: leaf
-// i is event i+1. Every node of a perfect subtree is stored in the
-// negotiation's merkle bucket when it is completed, in the transaction that
-// appends its last leaf, so an append costs O(log n) writes and a proof reads
-// O(log n) nodes, never the log.
+// i is event i+1. Every node of a perfect subtree from lowestStoredLevel up is
+// stored in the negotiation's merkle bucket when it is completed, in the
+// transaction that appends its last leaf, so an append costs at most
+// O(log n) writes (and most appends none) and a proof reads O(log n) nodes,
+// never the log.
+//
+// A node below lowestStoredLevel covers fewer than 2^lowestStoredLevel
+// events: it is computed from them when a proof or the tree at start needs
+// it, a read of at most 15 stored events beside the node it replaces. Storing
+// those nodes cost most of a commit: a leaf and its parents land at the end of
+// a different key range per level, each on its own page of the bucket, and
+// bbolt reads, rewrites and writes every page a commit touches. Databases
+// written before keep their low nodes; nothing reads them, and Verify still
+// checks them against the log.
 
 var bucketMerkle = []byte("merkle")
+
+// lowestStoredLevel is the lowest level of the Merkle nodes that are stored:
+// a node of that level covers 16 events.
+const lowestStoredLevel = 4
 
 var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
@@ -37,7 +51,7 @@ func appendLeaf(nb *bolt.Bucket, tree *compact.Range, leaf []byte) error {
 	nodes := nb.Bucket(bucketMerkle)
 	var putErr error
 	err := tree.Append(LeafHash(leaf), func(id compact.NodeID, hash []byte) {
-		if putErr == nil {
+		if putErr == nil && id.Level >= lowestStoredLevel {
 			putErr = nodes.Put(nodeKey(id), append([]byte(nil), hash...))
 		}
 	})
@@ -62,6 +76,14 @@ func readNodes(nb *bolt.Bucket, ids []compact.NodeID) ([][]byte, error) {
 	nodes := nb.Bucket(bucketMerkle)
 	hashes := make([][]byte, len(ids))
 	for i, id := range ids {
+		if id.Level < lowestStoredLevel {
+			h, err := subtreeHash(nb.Bucket(bucketEvents), id)
+			if err != nil {
+				return nil, err
+			}
+			hashes[i] = h
+			continue
+		}
 		h := nodes.Get(nodeKey(id))
 		if len(h) != 32 {
 			return nil, workflow.Errorf(workflow.EINTERNAL, "LOG_CORRUPT", "merkle node %d/%d is missing", id.Level, id.Index)
@@ -69,6 +91,27 @@ func readNodes(nb *bolt.Bucket, ids []compact.NodeID) ([][]byte, error) {
 		hashes[i] = append([]byte(nil), h...)
 	}
 	return hashes, nil
+}
+
+// subtreeHash computes a node of the tree from the events it covers.
+func subtreeHash(events *bolt.Bucket, id compact.NodeID) ([]byte, error) {
+	begin, end := id.Index<<id.Level, (id.Index+1)<<id.Level
+	r := rangeFactory.NewEmptyRange(begin)
+	c := events.Cursor()
+	next := begin
+	for k, v := c.Seek(seqKey(int64(begin) + 1)); k != nil && next < end; k, v = c.Next() {
+		if binary.BigEndian.Uint64(k) != next+1 {
+			break
+		}
+		if err := r.Append(LeafHash(v), nil); err != nil {
+			return nil, err
+		}
+		next++
+	}
+	if hashes := r.Hashes(); next != end || len(hashes) != 1 {
+		return nil, workflow.Errorf(workflow.EINTERNAL, "LOG_CORRUPT", "event %d, under merkle node %d/%d, is missing", next+1, id.Level, id.Index)
+	}
+	return r.Hashes()[0], nil
 }
 
 // TreeHead returns the size and root hash of a negotiation's log as

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
@@ -140,4 +141,37 @@ func TestMerkleProofs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMerkleTreeAfterReopen checks the tree a restarted store loads, from
+// the stored nodes and the nodes computed from the newest events, at log
+// sizes on either side of the stored levels' boundaries.
+func TestMerkleTreeAfterReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, points := mustCreatePlan(t, db)
+	for _, size := range []int{31, 32, 33, 47, 48, 63, 64, 65} {
+		for range size - int(lastSequence(t, db, id)) {
+			mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+				AmendmentID: uuid.NewString(), Kind: workflow.KindInsert, PointID: points[0], Text: "New point."}})
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if db, err = store.Open(path, store.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		leaves := mustLeaves(t, db, id)
+		got, root, err := db.TreeHead(id)
+		if err != nil || got != uint64(size) || len(leaves) != size || !bytes.Equal(root, mth(leaves)) {
+			t.Fatalf("after reopening at %d events: tree head (%d, %x) %v, want (%d, %x)", size, got, root, err, size, mth(leaves))
+		}
+		if err := db.Verify(id); err != nil {
+			t.Fatalf("verify at %d events: %v", size, err)
+		}
+	}
+	db.Close()
 }

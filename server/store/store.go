@@ -58,6 +58,7 @@ type DB struct {
 	observer CommitObserver
 
 	lastCommit *lastCommitFile // written by the committer after each commit
+	tokens     tokenCache      // owners of tokens looked up lately
 
 	mu        sync.Mutex
 	cache     map[string]*entry // loaded negotiations by id
@@ -335,6 +336,10 @@ type Principal struct {
 // TokenOwner returns the participant whose current token has the given
 // SHA-256 (lowercase hex).
 func (db *DB) TokenOwner(tokenHash string) (Principal, bool, error) {
+	if p, ok := db.tokens.get(tokenHash); ok {
+		return p, true, nil
+	}
+	gen := db.tokens.generation()
 	var p Principal
 	var found bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {
@@ -346,7 +351,61 @@ func (db *DB) TokenOwner(tokenHash string) (Principal, bool, error) {
 		p = decodePrincipal(v)
 		return nil
 	})
+	if found && err == nil {
+		db.tokens.put(tokenHash, p, gen)
+	}
 	return p, found, err
+}
+
+// tokenCache keeps the owners of the tokens looked up lately, so that
+// authenticating a call does not take a read transaction of its own (every
+// call authenticates). A commit that changes the index of tokens empties it
+// before anyone hears of the commit, and a lookup that read the index before
+// such a commit does not fill it afterwards: a revoked or rotated token stops
+// working by the time its revocation is acknowledged, as without the cache.
+// Unknown tokens are never kept, so guessing cannot fill it.
+type tokenCache struct {
+	mu     sync.RWMutex
+	gen    uint64 // counts the invalidations
+	owners map[string]Principal
+}
+
+// maxCachedTokens bounds the cache; when full it starts again empty.
+const maxCachedTokens = 1 << 16
+
+func (c *tokenCache) get(hash string) (Principal, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.owners[hash]
+	return p, ok
+}
+
+func (c *tokenCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put keeps an owner read from the index, unless the index has changed since
+// gen was taken, before the read.
+func (c *tokenCache) put(hash string, p Principal, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if c.owners == nil || len(c.owners) >= maxCachedTokens {
+		c.owners = map[string]Principal{}
+	}
+	c.owners[hash] = p
+}
+
+// invalidate empties the cache after a commit that changed the index.
+func (c *tokenCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.owners = nil
 }
 
 // ErrClosed is returned for commands submitted after Close.
