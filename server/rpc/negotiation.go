@@ -63,7 +63,7 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 		}
 		hash = sha256.Sum256(encoded)
 	}
-	res, err := s.store.Execute(ctx, store.Exec{
+	res, err := s.execute(ctx, store.Exec{
 		NegotiationID: negotiationID,
 		Principal:     c.key(),
 		RequestID:     req.GetRequestId(),
@@ -121,7 +121,7 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 	if err := callerFrom(ctx).requireAdmin(); err != nil {
 		return nil, err
 	}
-	cmd, err := createCommand(req)
+	cmd, err := createCommandWith(req, func() string { return newID(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +134,11 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 // It checks what only the request shows (points given one way, the numbered
 // text); the rules check the rest.
 func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegotiation, error) {
+	return createCommandWith(req, uuid.NewString)
+}
+
+// createCommandWith is createCommand drawing the ids from newID.
+func createCommandWith(req *parleyv1.CreateNegotiationRequest, newID func() string) (workflow.CreateNegotiation, error) {
 	texts := req.GetPoints()
 	switch {
 	case len(texts) > 0 && req.GetNumberedText() != "":
@@ -158,7 +163,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		MediatorsMayChange:    req.GetMediatorsMayChange(),
 		DefaultVotingDuration: def,
 		MaxVotingDuration:     limit,
-		NegotiationID:         uuid.NewString(),
+		NegotiationID:         newID(),
 		Title:                 req.GetTitle(),
 		Participants:          wire.Participants(req.GetParticipants()),
 		Rule:                  wire.Rule(req.GetDecisionRule()),
@@ -166,7 +171,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		ObserversMayComment:   req.GetObserversMayComment(),
 	}
 	for i, t := range texts {
-		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
+		cmd.Points[i] = workflow.NewPoint{ID: newID(), Text: t}
 	}
 	return cmd, nil
 }
@@ -342,7 +347,7 @@ func (s *Server) GetPoint(ctx context.Context, req *parleyv1.GetPointRequest) (*
 }
 
 func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmendmentRequest) (*parleyv1.ProposeAmendmentResponse, error) {
-	nid, cmd, err := proposeCommand(req)
+	nid, cmd, err := proposeCommandWith(req, func() string { return newID(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -355,6 +360,11 @@ func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmen
 // command, choosing the amendment's id. Only an INSERT may leave the point
 // out (to insert at the start); a point must be in the same negotiation.
 func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.ProposeAmendment, error) {
+	return proposeCommandWith(req, uuid.NewString)
+}
+
+// proposeCommandWith is proposeCommand drawing the amendment's id from newID.
+func proposeCommandWith(req *parleyv1.ProposeAmendmentRequest, newID func() string) (string, workflow.ProposeAmendment, error) {
 	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
 	if err != nil {
 		return "", workflow.ProposeAmendment{}, err
@@ -379,7 +389,7 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 			return "", workflow.ProposeAmendment{}, workflow.Errorf(workflow.EINVALID, "COUNTER_OTHER_NEGOTIATION", "counter_to names an amendment of another negotiation: a counter-proposal answers one of its own negotiation")
 		}
 	}
-	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
+	return nid, workflow.ProposeAmendment{AmendmentID: newID(), Kind: wire.Kind(req.GetKind()), PointID: pid,
 		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline}, nil
 }
 
@@ -514,7 +524,7 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 		return nil, err
 	}
 	amendment := amendmentReply(aid)
-	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: uuid.NewString()}
+	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: newID(ctx)}
 	return executeAs[*parleyv1.ApplyAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
 		reply := &parleyv1.ApplyAmendmentResponse{Amendment: amendment(n)}
 		for _, e := range events {
