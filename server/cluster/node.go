@@ -54,8 +54,8 @@ type Config struct {
 	// SnapshotInterval is how often raft checks for the threshold; 0:
 	// raft's default (two minutes).
 	SnapshotInterval time.Duration
-	Logger            *slog.Logger
-	RaftLog           io.Writer // raft's own log lines; nil: discarded
+	Logger           *slog.Logger
+	RaftLog          io.Writer // raft's own log lines; nil: discarded
 }
 
 // Peer is a voter: its node id and raft address.
