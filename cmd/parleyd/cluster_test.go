@@ -55,7 +55,7 @@ func startCluster(t *testing.T, size int, extra ...string) *testCluster {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, n := range c.nodes {
-				t.Logf("node %d's log:\n%s", i+1, tail(n.Stderr.String(), 40))
+				t.Logf("node %d's log:\n%s", i+1, tail(n.Stderr.String(), 60))
 			}
 		}
 	})

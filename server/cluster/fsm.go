@@ -113,6 +113,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 	if errors.Is(out.err, store.ErrAlreadyApplied) {
 		return applied{err: out.err}
 	}
+
 	var refusal *workflow.Error
 	if out.err != nil && (!errors.As(out.err, &refusal) || refusal.Code == workflow.EINTERNAL) {
 		f.logger.Error("raft entry not applied", "index", l.Index, "err", out.err)
