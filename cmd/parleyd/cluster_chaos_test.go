@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"google.golang.org/grpc"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -122,9 +123,9 @@ func TestCluster_Chaos(t *testing.T) {
 	req.RequestId = ""
 	neg := c.nodes[(leader+1)%3].Create(ctx, req)
 	var doc *parleyv1.GetDocumentResponse
-	if err := c.onAny(ctx, 0, func(ctx context.Context, n *servertest.Server) error {
+	if err := c.onAny(ctx, 0, func(ctx context.Context, conn *grpc.ClientConn) error {
 		var err error
-		doc, err = parleyv1.NewNegotiationServiceClient(n.Conn()).GetDocument(servertest.As(ctx, c.adminToken), &parleyv1.GetDocumentRequest{Negotiation: neg.Name})
+		doc, err = parleyv1.NewNegotiationServiceClient(conn).GetDocument(servertest.As(ctx, c.adminToken), &parleyv1.GetDocumentRequest{Negotiation: neg.Name})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -133,8 +134,8 @@ func TestCluster_Chaos(t *testing.T) {
 	for i := range 2 {
 		r := &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: neg.Name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE,
 			Point: doc.GetPoints()[i].GetName(), BaseRevision: 1, Text: fmt.Sprintf("Chaos text %d.", i), Rationale: "chaos"}
-		if err := c.onAny(ctx, i, func(ctx context.Context, n *servertest.Server) error {
-			out, err := parleyv1.NewNegotiationServiceClient(n.Conn()).ProposeAmendment(servertest.As(ctx, neg.Tokens["europe"]), r)
+		if err := c.onAny(ctx, i, func(ctx context.Context, conn *grpc.ClientConn) error {
+			out, err := parleyv1.NewNegotiationServiceClient(conn).ProposeAmendment(servertest.As(ctx, neg.Tokens["europe"]), r)
 			if err == nil {
 				amendments = append(amendments, out.GetAmendment().GetName())
 			}
@@ -179,9 +180,9 @@ func TestCluster_Chaos(t *testing.T) {
 				r := &parleyv1.CastVoteRequest{RequestId: id, Amendment: in.amendment, Choice: in.choice, Reason: "vote " + id}
 				call := time.Now().UnixNano()
 				var reply *parleyv1.CastVoteResponse
-				err := c.onAny(ctx, client, func(ctx context.Context, n *servertest.Server) error {
+				err := c.onAny(ctx, client, func(ctx context.Context, conn *grpc.ClientConn) error {
 					var err error
-					reply, err = parleyv1.NewNegotiationServiceClient(n.Conn()).CastVote(servertest.As(ctx, neg.Tokens[chaosVoters[voter]]), r)
+					reply, err = parleyv1.NewNegotiationServiceClient(conn).CastVote(servertest.As(ctx, neg.Tokens[chaosVoters[voter]]), r)
 					return err
 				})
 				mu.Lock()
@@ -200,9 +201,9 @@ func TestCluster_Chaos(t *testing.T) {
 			in := chaosInput{amendment: amendments[rng.IntN(len(amendments))], read: true}
 			call := time.Now().UnixNano()
 			var reply *parleyv1.GetAmendmentResponse
-			err := c.onAny(ctx, id, func(ctx context.Context, n *servertest.Server) error {
+			err := c.onAny(ctx, id, func(ctx context.Context, conn *grpc.ClientConn) error {
 				var err error
-				reply, err = parleyv1.NewNegotiationServiceClient(n.Conn()).GetAmendment(servertest.As(ctx, c.adminToken), &parleyv1.GetAmendmentRequest{Name: in.amendment})
+				reply, err = parleyv1.NewNegotiationServiceClient(conn).GetAmendment(servertest.As(ctx, c.adminToken), &parleyv1.GetAmendmentRequest{Name: in.amendment})
 				return err
 			})
 			if err != nil {
@@ -221,16 +222,16 @@ func TestCluster_Chaos(t *testing.T) {
 		time.Sleep(time.Duration(200+rng.IntN(1300)) * time.Millisecond)
 		if i == kills/2 {
 			paused := c.leader()
-			c.nodes[paused].Signal(syscall.SIGSTOP)
+			c.nodes[paused].Signal(syscall.SIGSTOP) // it stays "running": calls to it time out
 			time.Sleep(3 * election)
 			c.nodes[paused].Signal(syscall.SIGCONT)
 			t.Logf("paused node %d (the leader) for %s", paused+1, 3*election)
 			time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
 		}
 		victim := c.leader()
-		c.nodes[victim].Kill()
+		c.kill(victim)
 		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
-		c.nodes[victim].Restart()
+		c.restart(victim)
 	}
 	time.Sleep(time.Second)
 	stopClients()

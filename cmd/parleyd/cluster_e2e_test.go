@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"google.golang.org/grpc"
 	"strings"
 	"sync"
 	"testing"
@@ -29,15 +30,14 @@ func (c *testCluster) watch(ctx context.Context, name string, first int) *resumi
 	go func() {
 		defer close(w.done)
 		for i := first; ctx.Err() == nil; i++ {
-			n := c.nodes[i%len(c.nodes)]
-			if !n.Running() {
+			if !c.running(i % len(c.nodes)) {
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
 			w.mu.Lock()
 			after := int64(len(w.events))
 			w.mu.Unlock()
-			svc := parleyv1.NewNegotiationServiceClient(n.Conn())
+			svc := parleyv1.NewNegotiationServiceClient(c.conns[i%len(c.conns)])
 			stream, err := svc.WatchEvents(servertest.As(ctx, c.adminToken), &parleyv1.WatchEventsRequest{Negotiation: name, AfterSequence: after})
 			if err != nil {
 				continue
@@ -84,8 +84,8 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 	watcher := c.watch(ctx, neg.Name, follower)
 
 	var points []*parleyv1.Point
-	if err := c.onAny(ctx, (leader+2)%3, func(ctx context.Context, n *servertest.Server) error {
-		doc, err := parleyv1.NewNegotiationServiceClient(n.Conn()).GetDocument(servertest.As(ctx, c.adminToken), &parleyv1.GetDocumentRequest{Negotiation: neg.Name})
+	if err := c.onAny(ctx, (leader+2)%3, func(ctx context.Context, conn *grpc.ClientConn) error {
+		doc, err := parleyv1.NewNegotiationServiceClient(conn).GetDocument(servertest.As(ctx, c.adminToken), &parleyv1.GetDocumentRequest{Negotiation: neg.Name})
 		points = doc.GetPoints()
 		return err
 	}); err != nil {
@@ -100,9 +100,9 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 		r := &parleyv1.ProposeAmendmentRequest{RequestId: rid(), Negotiation: neg.Name, Kind: parleyv1.AmendmentKind_AMENDMENT_KIND_REPLACE,
 			Point: points[0].GetName(), BaseRevision: 1, Text: text, Rationale: "cluster test"}
 		var out *parleyv1.ProposeAmendmentResponse
-		err := c.onAny(ctx, first, func(ctx context.Context, n *servertest.Server) error {
+		err := c.onAny(ctx, first, func(ctx context.Context, conn *grpc.ClientConn) error {
 			var err error
-			out, err = parleyv1.NewNegotiationServiceClient(n.Conn()).ProposeAmendment(servertest.As(ctx, neg.Tokens["ukraine"]), r)
+			out, err = parleyv1.NewNegotiationServiceClient(conn).ProposeAmendment(servertest.As(ctx, neg.Tokens["ukraine"]), r)
 			return err
 		})
 		if err != nil {
@@ -122,9 +122,9 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 	first := propose(follower, "An amendment to vote on.")
 	vote := &parleyv1.CastVoteRequest{RequestId: rid(), Amendment: first.GetName(), Choice: parleyv1.VoteChoice_VOTE_CHOICE_APPROVE}
 	var reply, again *parleyv1.CastVoteResponse
-	if err := c.onAny(ctx, follower, func(ctx context.Context, n *servertest.Server) error {
+	if err := c.onAny(ctx, follower, func(ctx context.Context, conn *grpc.ClientConn) error {
 		var err error
-		reply, err = parleyv1.NewNegotiationServiceClient(n.Conn()).CastVote(servertest.As(ctx, neg.Tokens["russia"]), vote)
+		reply, err = parleyv1.NewNegotiationServiceClient(conn).CastVote(servertest.As(ctx, neg.Tokens["russia"]), vote)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -133,13 +133,13 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 
 	// The leader dies; a new one serves.
 	killed := c.leader()
-	c.nodes[killed].Kill()
+	c.kill(killed)
 	died := time.Now()
 	propose((killed+1)%3, "Written after the leader died.")
 	t.Logf("first write acknowledged %s after the leader was killed", time.Since(died).Round(time.Millisecond))
-	if err := c.onAny(ctx, (killed+2)%3, func(ctx context.Context, n *servertest.Server) error {
+	if err := c.onAny(ctx, (killed+2)%3, func(ctx context.Context, conn *grpc.ClientConn) error {
 		var err error
-		again, err = parleyv1.NewNegotiationServiceClient(n.Conn()).CastVote(servertest.As(ctx, neg.Tokens["russia"]), vote)
+		again, err = parleyv1.NewNegotiationServiceClient(conn).CastVote(servertest.As(ctx, neg.Tokens["russia"]), vote)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 	}
 
 	// The killed node comes back and catches up from the log.
-	c.nodes[killed].Restart()
+	c.restart(killed)
 	for i := range 10 {
 		propose(killed, fmt.Sprintf("Written through the node that came back, %d.", i))
 	}
@@ -161,7 +161,7 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 	// A follower misses more than a snapshot's worth of entries and catches
 	// up from the leader's snapshot.
 	lagging := (c.leader() + 1) % 3
-	c.nodes[lagging].Kill()
+	c.kill(lagging)
 	for i := range 150 {
 		propose(i, fmt.Sprintf("Written while node %d is down, %d.", lagging+1, i))
 	}
@@ -169,7 +169,7 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 		l := c.nodes[c.leader()].Stderr.String()
 		return strings.Count(l, "snapshot complete") > 0
 	})
-	c.nodes[lagging].Restart()
+	c.restart(lagging)
 	propose(lagging, "Written through the node restored from a snapshot.")
 	log := c.converge(ctx, neg.Name)
 	if !strings.Contains(c.nodes[lagging].Stderr.String(), "restored a snapshot") {

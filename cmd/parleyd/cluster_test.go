@@ -10,11 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"google.golang.org/grpc"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,9 @@ import (
 type testCluster struct {
 	t          *testing.T
 	nodes      []*servertest.Server
+	conns      []*grpc.ClientConn // one per node, made at start: it reconnects across restarts
+	mu         sync.Mutex
+	up         []bool
 	adminToken string
 	verifier   note.Verifier
 }
@@ -79,9 +84,34 @@ func startCluster(t *testing.T, size int, extra ...string) *testCluster {
 		args := append([]string{"--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", addrs[i], "--peers", strings.Join(peers, ","),
 			"--cluster-ca", caFile, "--cluster-cert", certFile, "--cluster-key", keyFile,
 			"--http-listen", "off", "--rate-limit", "0"}, extra...)
-		c.nodes = append(c.nodes, servertest.StartIn(t, data, c.adminToken, args...))
+		n := servertest.StartIn(t, data, c.adminToken, args...)
+		c.nodes, c.conns, c.up = append(c.nodes, n), append(c.conns, n.Conn()), append(c.up, true)
 	}
 	return c
+}
+
+// running reports whether node i is up; clients may call it from any
+// goroutine (servertest.Server is the test goroutine's alone).
+func (c *testCluster) running(i int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up[i]
+}
+
+// kill kills node i with SIGKILL.
+func (c *testCluster) kill(i int) {
+	c.mu.Lock()
+	c.up[i] = false
+	c.mu.Unlock()
+	c.nodes[i].Kill()
+}
+
+// restart starts node i again on its folder and addresses.
+func (c *testCluster) restart(i int) {
+	c.nodes[i].Restart()
+	c.mu.Lock()
+	c.up[i] = true
+	c.mu.Unlock()
 }
 
 // freeAddress returns a loopback address with a port free now.
@@ -155,7 +185,7 @@ func (c *testCluster) leader() int {
 	for time.Now().Before(deadline) {
 		found := -1
 		for i, n := range c.nodes {
-			if !n.Running() {
+			if !c.running(i) {
 				continue
 			}
 			log := n.Stderr.String()
@@ -194,16 +224,15 @@ func retryable(err error) bool {
 // onAny runs call against the running nodes in turn, starting with node
 // first, until it succeeds or fails for a reason other than the node or the
 // cluster being unavailable.
-func (c *testCluster) onAny(ctx context.Context, first int, call func(ctx context.Context, n *servertest.Server) error) error {
+func (c *testCluster) onAny(ctx context.Context, first int, call func(ctx context.Context, conn *grpc.ClientConn) error) error {
 	c.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for i := first; ; i++ {
-		n := c.nodes[i%len(c.nodes)]
-		if !n.Running() {
+		if !c.running(i % len(c.nodes)) {
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := call(callCtx, n)
+		err := call(callCtx, c.conns[i%len(c.conns)])
 		cancel()
 		if err == nil || !retryable(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
@@ -215,7 +244,7 @@ func (c *testCluster) onAny(ctx context.Context, first int, call func(ctx contex
 // logOf returns every event of a negotiation as one node stores it.
 func (c *testCluster) logOf(ctx context.Context, node int, name string) [][]byte {
 	c.t.Helper()
-	svc := parleyv1.NewNegotiationServiceClient(c.nodes[node].Conn())
+	svc := parleyv1.NewNegotiationServiceClient(c.conns[node])
 	var leaves [][]byte
 	for _, e := range listAllEvents(c.t, stale(servertest.As(ctx, c.adminToken)), svc, name, 1000) {
 		leaves = append(leaves, e.GetLeaf())
@@ -227,7 +256,7 @@ func (c *testCluster) logOf(ctx context.Context, node int, name string) [][]byte
 // its signature with the cluster's one key.
 func (c *testCluster) checkpointOf(ctx context.Context, node int, name string) string {
 	c.t.Helper()
-	audit := parleyv1.NewAuditServiceClient(c.nodes[node].Conn())
+	audit := parleyv1.NewAuditServiceClient(c.conns[node])
 	cp, err := audit.GetCheckpoint(stale(servertest.As(ctx, c.adminToken)), &parleyv1.GetCheckpointRequest{Negotiation: name})
 	if err != nil {
 		c.t.Fatalf("node %d: checkpoint: %v", node+1, err)
@@ -248,8 +277,8 @@ func (c *testCluster) converge(ctx context.Context, name string) [][]byte {
 		var want [][]byte
 		var head string
 		same := true
-		for i, n := range c.nodes {
-			if !n.Running() {
+		for i := range c.nodes {
+			if !c.running(i) {
 				continue
 			}
 			leaves, cp := c.logOf(ctx, i, name), c.checkpointOf(ctx, i, name)

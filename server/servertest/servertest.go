@@ -153,9 +153,6 @@ func (s *Server) Signal(sig syscall.Signal) {
 	}
 }
 
-// Running reports whether the process was started and not killed since.
-func (s *Server) Running() bool { return s.cmd != nil }
-
 func (s *Server) start() {
 	s.tb.Helper()
 	args := append([]string{"--listen", "127.0.0.1:0", "--data", s.DataDir}, s.Args...)
