@@ -85,5 +85,5 @@ func (m *Main) newClusterNode() (*cluster.Node, []rpc.Option, error) {
 	}
 	node := cluster.New(cluster.Config{NodeID: c.NodeID, DataDir: m.Config.DataDir, Listener: ln, Advertise: advertise, TLS: tlsConfig,
 		Peers: peers, ElectionTimeout: c.ElectionTimeout, SnapshotThreshold: c.SnapshotThreshold, SnapshotInterval: c.SnapshotInterval, Logger: m.Logger, RaftLog: m.Stderr}, m.DB)
-	return node, []rpc.Option{rpc.WithReplicator(node)}, nil
+	return node, []rpc.Option{rpc.WithReplicator(node), rpc.WithClusterAdmin(node)}, nil
 }

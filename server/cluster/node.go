@@ -107,8 +107,7 @@ type Node struct {
 	conns     map[string]*grpc.ClientConn // raft address → connection to that node
 	readyTerm uint64                      // the term whose first entries this leader has applied
 	deadlines *deadline.Scheduler         // running while this node leads
-	stopLead  chan struct{}
-	leadDone  chan struct{}
+	closed    chan struct{} // closed by Close
 }
 
 // New returns a node that will replicate db. server must have been made with
@@ -120,7 +119,7 @@ func New(cfg Config, db *store.DB) *Node {
 	if cfg.RaftLog == nil {
 		cfg.RaftLog = io.Discard
 	}
-	return &Node{cfg: cfg, db: db, logger: cfg.Logger, conns: map[string]*grpc.ClientConn{}}
+	return &Node{cfg: cfg, db: db, logger: cfg.Logger, conns: map[string]*grpc.ClientConn{}, closed: make(chan struct{})}
 }
 
 // Start starts raft and the node-to-node service.
@@ -204,6 +203,7 @@ func (n *Node) Start(server *rpc.Server) error {
 	n.rpc.RegisterService(&nodeServiceDesc, n)
 	go n.rpc.Serve(n.mux.rpc)
 	go n.followLeadership(notify)
+	go n.reportHealth(n.closed)
 	return nil
 }
 
@@ -233,6 +233,12 @@ func (n *Node) catchUpSnapshot(snapshots raft.SnapshotStore) error {
 
 // Close stops the node: raft, the node-to-node service and its connections.
 func (n *Node) Close() error {
+	select {
+	case <-n.closed:
+		return nil
+	default:
+		close(n.closed)
+	}
 	var err error
 	if n.raft != nil {
 		err = n.raft.Shutdown().Error()

@@ -86,7 +86,7 @@ var secretMethods = map[string]bool{
 
 // clusterUnary replicates mutations and puts a read barrier before reads.
 func (s *Server) clusterUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if public(info.FullMethod) {
+	if public(info.FullMethod) || clusterLocalMethods[info.FullMethod] {
 		return handler(ctx, req)
 	}
 	m, ok := req.(mutation)

@@ -58,9 +58,10 @@ type Server struct {
 	replyMemory    replyMemory
 	watches        watchLimits
 
-	replicator  Replicator // nil on a single node
-	methodsOnce sync.Once
-	methods     map[string]func(ctx context.Context, dec func(any) error) (any, error) // see ApplyCall
+	replicator   Replicator   // nil on a single node
+	clusterAdmin ClusterAdmin // nil on a single node
+	methodsOnce  sync.Once
+	methods      map[string]func(ctx context.Context, dec func(any) error) (any, error) // see ApplyCall
 }
 
 // documentPage is a GetDocument reply and the version and page it is of.
