@@ -32,11 +32,18 @@ import (
 // testCluster is a cluster of real parleyd processes on loopback, talking
 // raft over mutual TLS with certificates made for the test.
 type testCluster struct {
-	t          *testing.T
-	nodes      []*servertest.Server
-	conns      []*grpc.ClientConn // one per node, made at start: it reconnects across restarts
-	mu         sync.Mutex
-	up         []bool
+	t     *testing.T
+	nodes []*servertest.Server
+	conns []*grpc.ClientConn // one per node, made at start: it reconnects across restarts
+	mu    sync.Mutex
+	up    []bool
+
+	dir        string
+	ca         *x509.Certificate
+	caKey      *ecdsa.PrivateKey
+	caFile     string
+	signingKey string   // the checkpoint key every node holds
+	extra      []string // flags of every node
 	adminToken string
 	verifier   note.Verifier
 }
@@ -56,7 +63,8 @@ func startCluster(t *testing.T, size int, extra ...string) *testCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, adminToken: "prl_cluster-admin-token-" + fmt.Sprint(time.Now().UnixNano()), verifier: verifier}
+	c := &testCluster{t: t, adminToken: "prl_cluster-admin-token-" + fmt.Sprint(time.Now().UnixNano()), verifier: verifier,
+		dir: dir, ca: caCert, caKey: caKey, caFile: caFile, signingKey: skey, extra: extra}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, n := range c.nodes {
@@ -71,47 +79,35 @@ func startCluster(t *testing.T, size int, extra ...string) *testCluster {
 		peers = append(peers, fmt.Sprintf("n%d=%s", i+1, addrs[i]))
 	}
 	for i := range size {
-		data := filepath.Join(dir, fmt.Sprintf("n%d", i+1))
-		if err := os.MkdirAll(data, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		// One checkpoint key for the cluster, in every node's folder.
-		if err := os.WriteFile(filepath.Join(data, "checkpoint-key"), []byte(skey+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		certFile, keyFile := filepath.Join(dir, fmt.Sprintf("n%d.pem", i+1)), filepath.Join(dir, fmt.Sprintf("n%d-key.pem", i+1))
-		newNodeCert(t, caCert, caKey, certFile, keyFile)
-		args := append([]string{"--node-id", fmt.Sprintf("n%d", i+1), "--raft-listen", addrs[i], "--peers", strings.Join(peers, ","),
-			"--cluster-ca", caFile, "--cluster-cert", certFile, "--cluster-key", keyFile,
-			"--http-listen", "off", "--rate-limit", "0"}, extra...)
-		n := servertest.StartIn(t, data, c.adminToken, args...)
-		c.nodes, c.conns, c.up = append(c.nodes, n), append(c.conns, n.Conn()), append(c.up, true)
+		c.startNode(addrs[i], "--peers", strings.Join(peers, ","))
 	}
 	return c
 }
 
-// running reports whether node i is up; clients may call it from any
-// goroutine (servertest.Server is the test goroutine's alone).
-func (c *testCluster) running(i int) bool {
+// startNode starts the next node, n<number>, with its raft on addr, its
+// own certificate and the cluster's checkpoint key.
+func (c *testCluster) startNode(addr string, args ...string) *servertest.Server {
+	t := c.t
+	t.Helper()
+	id := fmt.Sprintf("n%d", len(c.nodes)+1)
+	data := filepath.Join(c.dir, id)
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// One checkpoint key for the cluster, in every node's folder.
+	if err := os.WriteFile(filepath.Join(data, "checkpoint-key"), []byte(c.signingKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(c.dir, id+".pem"), filepath.Join(c.dir, id+"-key.pem")
+	newNodeCert(t, c.ca, c.caKey, certFile, keyFile)
+	all := append(append([]string{"--node-id", id, "--raft-listen", addr,
+		"--cluster-ca", c.caFile, "--cluster-cert", certFile, "--cluster-key", keyFile,
+		"--http-listen", "off", "--rate-limit", "0"}, c.extra...), args...)
+	n := servertest.StartIn(t, data, c.adminToken, all...)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.up[i]
-}
-
-// kill kills node i with SIGKILL.
-func (c *testCluster) kill(i int) {
-	c.mu.Lock()
-	c.up[i] = false
+	c.nodes, c.conns, c.up = append(c.nodes, n), append(c.conns, n.Conn()), append(c.up, true)
 	c.mu.Unlock()
-	c.nodes[i].Kill()
-}
-
-// restart starts node i again on its folder and addresses.
-func (c *testCluster) restart(i int) {
-	c.nodes[i].Restart()
-	c.mu.Lock()
-	c.up[i] = true
-	c.mu.Unlock()
+	return n
 }
 
 // freeAddress returns a loopback address with a port free now.
@@ -310,4 +306,28 @@ func (c *testCluster) converge(ctx context.Context, name string) [][]byte {
 func tail(log string, lines int) string {
 	all := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// running reports whether node i is up; clients may call it from any
+// goroutine (servertest.Server is the test goroutine's alone).
+func (c *testCluster) running(i int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.up[i]
+}
+
+// kill kills node i with SIGKILL.
+func (c *testCluster) kill(i int) {
+	c.mu.Lock()
+	c.up[i] = false
+	c.mu.Unlock()
+	c.nodes[i].Kill()
+}
+
+// restart starts node i again on its folder and addresses.
+func (c *testCluster) restart(i int) {
+	c.nodes[i].Restart()
+	c.mu.Lock()
+	c.up[i] = true
+	c.mu.Unlock()
 }
