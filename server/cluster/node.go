@@ -184,6 +184,16 @@ func (n *Node) Start(server *rpc.Server) error {
 		n.closeStores()
 		return err
 	}
+	if !existing {
+		if err := n.prepareNewState(len(cfg.Peers) > 0); err != nil {
+			n.closeStores()
+			return err
+		}
+		if n.fsm, err = newFSM(n.db, server, n.logger); err != nil {
+			n.closeStores()
+			return err
+		}
+	}
 	if !existing && len(cfg.Peers) > 0 {
 		var servers []raft.Server
 		for _, p := range cfg.Peers {
@@ -204,6 +214,32 @@ func (n *Node) Start(server *rpc.Server) error {
 	go n.rpc.Serve(n.mux.rpc)
 	go n.followLeadership(notify)
 	go n.reportHealth(n.closed)
+	return nil
+}
+
+// prepareNewState readies the store of a node whose raft state is new. A
+// node that bootstraps a cluster may start from a copy of a database (every
+// node the same copy: a single node's, or a backup): its raft log starts
+// again at the first entry, so the store forgets the index it had applied.
+// A node that joins a running cluster must start empty: it receives the
+// leader's snapshot or log, which would be applied twice on top of a copy.
+func (n *Node) prepareNewState(bootstrap bool) error {
+	if bootstrap {
+		applied, err := n.db.AppliedIndex()
+		if err != nil || applied == 0 {
+			return err
+		}
+		n.logger.Info("cluster: a new raft log starts on this database's content", "previous_applied_index", applied)
+		return n.db.ResetAppliedIndex()
+	}
+	has, err := n.db.HasNegotiations()
+	if err != nil {
+		return err
+	}
+	if has {
+		return errors.New("this node joins a cluster (no --peers) but its database holds negotiations: a joining node starts " +
+			"with an empty data folder and receives the cluster's state from the leader")
+	}
 	return nil
 }
 

@@ -206,3 +206,16 @@ func (db *DB) OnRestore(fn func()) {
 	defer db.mu.Unlock()
 	db.restored = append(db.restored, fn)
 }
+
+// ResetAppliedIndex forgets the applied raft index: for a database that seeds
+// a new cluster, whose raft log starts again from its first entry.
+func (db *DB) ResetAppliedIndex() error {
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketRaft); b != nil {
+			return b.Delete(keyApplied)
+		}
+		return nil
+	})
+}
