@@ -28,7 +28,11 @@ retiring it (docs/operations.md).`,
 		Short: "Show this node's role, the leader, the voters and the lag",
 		Args:  args(0, 0, ""),
 		RunE: a.run(func(ctx context.Context, _ []string) error {
-			st, err := a.cl.ClusterStatus(ctx)
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			st, err := cl.ClusterStatus(ctx)
 			if err != nil {
 				return err
 			}
@@ -50,7 +54,11 @@ retiring it (docs/operations.md).`,
 		Short: "Add a started node to the cluster's voters",
 		Args:  args(2, 2, "the new node's id and its raft address host:port"),
 		RunE: a.run(func(ctx context.Context, args []string) error {
-			nodes, err := a.cl.AddNode(ctx, args[0], args[1])
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			nodes, err := cl.AddNode(ctx, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -66,7 +74,11 @@ retiring it (docs/operations.md).`,
 		Short: "Remove a node from the cluster's voters",
 		Args:  args(1, 1, "the id of the node to remove"),
 		RunE: a.run(func(ctx context.Context, args []string) error {
-			nodes, err := a.cl.RemoveNode(ctx, args[0])
+			cl, err := a.client()
+			if err != nil {
+				return err
+			}
+			nodes, err := cl.RemoveNode(ctx, args[0])
 			if err != nil {
 				return err
 			}

@@ -20,8 +20,10 @@ var _ rpc.ClusterAdmin = (*Node)(nil)
 
 // Status returns this node's role, the leader, the voters and its lag.
 func (n *Node) Status() *parleyv1.ClusterStatusResponse {
+	// Raft's applied index counts the entries that never reach the store
+	// (its own no-op and configuration entries) too.
 	out := &parleyv1.ClusterStatusResponse{NodeId: n.cfg.NodeID, Term: n.raft.CurrentTerm(), CommitIndex: n.raft.CommitIndex(),
-		AppliedIndex: n.fsm.index.Load()}
+		AppliedIndex: max(n.fsm.index.Load(), n.raft.AppliedIndex())}
 	switch n.raft.State() {
 	case raft.Leader:
 		out.Role = parleyv1.ClusterRole_CLUSTER_ROLE_LEADER
