@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
@@ -129,6 +130,10 @@ func (n *Node) conn(addr string) (*grpc.ClientConn, error) {
 	}
 	c, err := grpc.NewClient("passthrough:///"+addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()), // the dialer below does mutual TLS
+		// A node that comes back after a crash is reached again within
+		// seconds, not after gRPC's default backoff of up to two minutes.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 2 * time.Second}),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) { return n.mux.dial(ctx, a, connRPC) }),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallRecvMsgSize(rpc.MaxSendMsgBytes), grpc.MaxCallSendMsgSize(rpc.MaxRecvMsgBytes+1<<20)))
 	if err != nil {
@@ -160,7 +165,10 @@ func (n *Node) forward(ctx context.Context, addr string, call rpc.Call) (proto.M
 			}
 			return reply, proto.Unmarshal(out, reply)
 		}
-		if !isNotLeader(err) || time.Now().After(until) {
+		// Sent again only when the leader surely did not append it, or
+		// when its request id makes a second append harmless: a call to a
+		// leader that died a moment ago then reaches the next one.
+		if !(isNotLeader(err) || call.Idempotent && status.Code(err) == codes.Unavailable) || time.Now().After(until) || ctx.Err() != nil {
 			return nil, err
 		}
 		if addr, err = n.nextLeader(ctx, addr); err != nil {

@@ -107,7 +107,7 @@ type Node struct {
 	conns     map[string]*grpc.ClientConn // raft address → connection to that node
 	readyTerm uint64                      // the term whose first entries this leader has applied
 	deadlines *deadline.Scheduler         // running while this node leads
-	closed    chan struct{} // closed by Close
+	closed    chan struct{}               // closed by Close
 }
 
 // New returns a node that will replicate db. server must have been made with

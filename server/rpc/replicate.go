@@ -34,6 +34,9 @@ type Call struct {
 	// TokenHash is, for IssueToken and RotateToken, the SHA-256 of the new
 	// token: the token itself stays on the node the client called.
 	TokenHash string `json:"token_hash,omitempty"`
+	// Idempotent says the request has a request id, so that sending it
+	// again after a failure of unknown outcome cannot apply it twice.
+	Idempotent bool `json:"-"`
 }
 
 // Stamp is what the leader chooses once for every node when it appends a
@@ -103,7 +106,8 @@ func (s *Server) clusterUnary(ctx context.Context, req any, info *grpc.UnaryServ
 		return nil, workflow.Errorf(workflow.EINVALID, "REQUEST_UNDECODABLE", "the request does not encode: %v", err)
 	}
 	c := callerFrom(ctx)
-	call := Call{Method: info.FullMethod, Request: request, Admin: c.Admin, Negotiation: c.NegotiationID, Participant: c.Participant, Member: c.Member}
+	call := Call{Method: info.FullMethod, Request: request, Admin: c.Admin, Negotiation: c.NegotiationID, Participant: c.Participant, Member: c.Member,
+		Idempotent: m.GetRequestId() != ""}
 	var token string
 	if secretMethods[info.FullMethod] {
 		token, call.TokenHash = credential.NewToken()
