@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -34,6 +35,8 @@ type chaosInput struct {
 	read      bool // a GetAmendment; otherwise a CastVote
 	voter     int
 	choice    parleyv1.VoteChoice
+	request   string // the vote's request id, for the diagnosis
+	node      int    // the node that answered a read, for the diagnosis
 }
 
 // votesModel is the specification the history must be linearizable against:
@@ -177,6 +180,7 @@ func TestCluster_Chaos(t *testing.T) {
 				// A reason of its own makes each vote a change, hence an
 				// event: an unchanged vote records nothing.
 				id := rid()
+				in.request = id
 				r := &parleyv1.CastVoteRequest{RequestId: id, Amendment: in.amendment, Choice: in.choice, Reason: "vote " + id}
 				call := time.Now().UnixNano()
 				var reply *parleyv1.CastVoteResponse
@@ -204,6 +208,11 @@ func TestCluster_Chaos(t *testing.T) {
 			err := c.onAny(ctx, id, func(ctx context.Context, conn *grpc.ClientConn) error {
 				var err error
 				reply, err = parleyv1.NewNegotiationServiceClient(conn).GetAmendment(servertest.As(ctx, c.adminToken), &parleyv1.GetAmendmentRequest{Name: in.amendment})
+				for i := range c.conns {
+					if c.conns[i] == conn {
+						in.node = i + 1
+					}
+				}
 				return err
 			})
 			if err != nil {
@@ -266,6 +275,7 @@ func TestCluster_Chaos(t *testing.T) {
 	result, info := porcupine.CheckOperationsVerbose(votesModel, history, time.Minute)
 	switch result {
 	case porcupine.Illegal:
+		chaosExplain(t, log, history)
 		path := fmt.Sprintf("%s/chaos-history.html", t.TempDir())
 		if f, err := os.Create(path); err == nil {
 			porcupine.Visualize(votesModel, info, f)
@@ -286,6 +296,93 @@ func TestCluster_Chaos(t *testing.T) {
 	for i, e := range seen {
 		if e.GetSequence() != int64(i+1) || string(e.GetLeaf()) != string(log[i]) {
 			t.Fatalf("the watcher's event %d is sequence %d or differs from the log", i+1, e.GetSequence())
+		}
+	}
+}
+
+// chaosExplain says, for a history that is not linearizable, which replies
+// of votes disagree with the log: the state right after each vote's event.
+func chaosExplain(t *testing.T, log [][]byte, history []porcupine.Operation) {
+	after := map[string]chaosVotes{} // request id → votes right after its event
+	states := map[string]chaosVotes{}
+	for _, leaf := range log {
+		var e parleyv1.Event
+		if proto.Unmarshal(leaf, &e) != nil || e.GetVoteCast() == nil {
+			continue
+		}
+		v := e.GetVoteCast()
+		a := v.GetAmendmentId()
+		st := states[a]
+		for i, id := range chaosVoters {
+			if e.GetActor() == id {
+				st[i] = v.GetChoice()
+			}
+		}
+		states[a] = st
+		after[e.GetRequestId()] = st
+	}
+	n := 0
+	for _, op := range history {
+		in := op.Input.(chaosInput)
+		if in.read {
+			continue
+		}
+		if want, ok := after[in.request]; ok && want != op.Output.(chaosVotes) && n < 20 {
+			n++
+			t.Logf("vote %s (%s %s): reply %v, the log says %v", in.request, chaosVoters[in.voter], in.choice, op.Output, want)
+		}
+	}
+	// Each read must show a state of the log between the last vote
+	// acknowledged before it began and the first vote begun after it ended.
+	position := map[string]int{}
+	sequence := map[string][]chaosVotes{}
+	st := map[string]chaosVotes{}
+	for _, leaf := range log {
+		var e parleyv1.Event
+		if proto.Unmarshal(leaf, &e) != nil || e.GetVoteCast() == nil {
+			continue
+		}
+		a := e.GetVoteCast().GetAmendmentId()
+		s := st[a]
+		for i, id := range chaosVoters {
+			if e.GetActor() == id {
+				s[i] = e.GetVoteCast().GetChoice()
+			}
+		}
+		st[a] = s
+		sequence[a] = append(sequence[a], s)
+		position[e.GetRequestId()] = len(sequence[a])
+	}
+	for _, r := range history {
+		in := r.Input.(chaosInput)
+		if !in.read {
+			continue
+		}
+		a := in.amendment[strings.LastIndex(in.amendment, "/")+1:]
+		lo, hi := 0, len(sequence[a])
+		for _, w := range history {
+			win := w.Input.(chaosInput)
+			if win.read || win.amendment != in.amendment {
+				continue
+			}
+			if w.Return < r.Call {
+				lo = max(lo, position[win.request])
+			}
+			if w.Call > r.Return {
+				hi = min(hi, position[win.request]-1)
+			}
+		}
+		ok := false
+		for k := lo; k <= hi; k++ {
+			var s chaosVotes
+			if k > 0 {
+				s = sequence[a][k-1]
+			}
+			ok = ok || s == r.Output.(chaosVotes)
+		}
+		if !ok && n < 40 {
+			n++
+			t.Logf("read on node %d of %s: %v, not a state of the log between positions %d and %d (took %s)", in.node, a[:8], r.Output, lo, hi, time.Duration(r.Return-r.Call))
 		}
 	}
 }

@@ -165,9 +165,15 @@ func TestCluster_SurvivesLosingAnyNode(t *testing.T) {
 	for i := range 150 {
 		propose(i, fmt.Sprintf("Written while node %d is down, %d.", lagging+1, i))
 	}
-	waitFor(t, 30*time.Second, "a snapshot on the leader", func() bool {
-		l := c.nodes[c.leader()].Stderr.String()
-		return strings.Count(l, "snapshot complete") > 0
+	// A snapshot taken after all of that compacts the log past what the
+	// lagging node has.
+	snapshotter := c.leader()
+	snapshots := strings.Count(c.nodes[snapshotter].Stderr.String(), "snapshot complete")
+	for i := range 70 {
+		propose(snapshotter, fmt.Sprintf("Written to pass the snapshot threshold, %d.", i))
+	}
+	waitFor(t, 30*time.Second, "a new snapshot on the leader", func() bool {
+		return strings.Count(c.nodes[snapshotter].Stderr.String(), "snapshot complete") > snapshots
 	})
 	c.restart(lagging)
 	propose(lagging, "Written through the node restored from a snapshot.")

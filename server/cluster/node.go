@@ -103,11 +103,14 @@ type Node struct {
 	transport *raft.NetworkTransport
 	rpc       *grpc.Server
 
-	mu        sync.Mutex
-	conns     map[string]*grpc.ClientConn // raft address → connection to that node
-	readyTerm uint64                      // the term whose first entries this leader has applied
-	deadlines *deadline.Scheduler         // running while this node leads
-	closed    chan struct{}               // closed by Close
+	mu    sync.Mutex
+	conns map[string]*grpc.ClientConn // raft address → connection to that node
+	// nextBarrier is the barrier that reads arriving now wait for; it starts
+	// once the one running (barrierRunning) ends.
+	nextBarrier    *barrierCall
+	barrierRunning bool
+	deadlines      *deadline.Scheduler // running while this node leads
+	closed         chan struct{}       // closed by Close
 }
 
 // New returns a node that will replicate db. server must have been made with
@@ -474,30 +477,59 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 	}
 }
 
-// readIndex returns the index of the last entry this leader has applied,
-// once it has confirmed that it still leads. Every write acknowledged to a
-// client was applied by the leader first, so a node that has applied this
-// index holds every write acknowledged before the read began. A new leader
-// first applies a barrier, so that its store holds every entry the previous
-// leader may have acknowledged.
+// readIndex returns an index that a node must have applied to read what
+// every write acknowledged before the call holds, and every write any node
+// had applied by then: the leader appends a barrier entry and waits until its
+// store has applied everything before it, and returns its store's index then.
+// The barrier's commit also proves that this node still leads. Reads that
+// arrive while a barrier is on its way share the next one, so that a barrier
+// costs one round of the log for many reads.
 func (n *Node) readIndex(ctx context.Context) (uint64, error) {
-	term := n.raft.CurrentTerm()
 	n.mu.Lock()
-	ready := n.readyTerm == term
-	n.mu.Unlock()
-	if !ready {
-		if err := wait(ctx, n.raft.Barrier(applyTimeout)); err != nil {
-			return 0, leadershipError(err)
+	if n.nextBarrier == nil {
+		n.nextBarrier = &barrierCall{done: make(chan struct{})}
+		if !n.barrierRunning {
+			n.barrierRunning = true
+			go n.runBarriers()
 		}
+	}
+	b := n.nextBarrier
+	n.mu.Unlock()
+	select {
+	case <-b.done:
+		return b.index, b.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// barrierCall is one barrier that reads wait for.
+type barrierCall struct {
+	done  chan struct{}
+	index uint64
+	err   error
+}
+
+// runBarriers runs the barriers that reads wait for, one after the other,
+// until none waits.
+func (n *Node) runBarriers() {
+	for {
 		n.mu.Lock()
-		n.readyTerm = term
+		b := n.nextBarrier
+		n.nextBarrier = nil
+		if b == nil {
+			n.barrierRunning = false
+			n.mu.Unlock()
+			return
+		}
 		n.mu.Unlock()
+		if err := n.raft.Barrier(applyTimeout).Error(); err != nil {
+			b.err = leadershipError(err)
+		} else {
+			b.index = n.fsm.index.Load()
+		}
+		close(b.done)
 	}
-	index := n.fsm.index.Load()
-	if err := wait(ctx, n.raft.VerifyLeader()); err != nil {
-		return 0, leadershipError(err)
-	}
-	return index, nil
 }
 
 func leadershipError(err error) error {
