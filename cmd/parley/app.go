@@ -102,7 +102,7 @@ rebuilt from it does not verify (the output is the evidence).`,
 		a.amendmentCommand(), a.commentsCommand(), a.logCommand(), a.watchCommand(), a.exportCommand(), a.negotiationsCommand(), a.verifyCommand())
 	add("act", a.amendCommand(), a.voteCommand(), a.closeVoteCommand(), a.applyCommand(), a.rejectCommand(),
 		a.withdrawCommand(), a.signOffCommand(), a.revokeCommand(), a.acceptCommand(), a.commentCommand(), a.retractCommand(), a.deadlineCommand())
-	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.membersCommand(), a.keyCommand(), a.backupCommand())
+	add("setup", a.loginCommand(), a.logoutCommand(), a.profilesCommand(), a.useCommand(), a.whoamiCommand(), a.tokenCommand(), a.membersCommand(), a.keyCommand(), a.backupCommand(), a.clusterCommand())
 	root.SetHelpCommandGroupID("setup")
 	root.SetCompletionCommandGroupID("setup")
 	a.addToolCommands(root)

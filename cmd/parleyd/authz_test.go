@@ -93,6 +93,11 @@ var authzMatrix = []authzRow{
 	{"parley.v1.AdminService/AddMember", []authzWho{authzAdmin, authzHead}},
 	{"parley.v1.AdminService/RemoveMember", []authzWho{authzAdmin, authzHead}},
 	{"parley.v1.AdminService/Backup", []authzWho{authzAdmin}},
+	// On this single node the cluster's RPCs are refused with
+	// FAILED_PRECONDITION NOT_A_CLUSTER, after the check of who may call.
+	{"parley.v1.AdminService/ClusterStatus", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/AddNode", []authzWho{authzAdmin}},
+	{"parley.v1.AdminService/RemoveNode", []authzWho{authzAdmin}},
 	{"parley.v1.AuditService/GetCheckpoint", authzMember},
 	{"parley.v1.AuditService/GetInclusionProof", authzMember},
 	{"parley.v1.AuditService/GetConsistencyProof", authzMember},
@@ -493,6 +498,18 @@ func authorizationOver(t *testing.T, protocol webProtocol) map[string]string {
 		},
 		"parley.v1.AdminService/RemoveMember": func(ctx context.Context) error {
 			_, err := adminAPI.RemoveMember(ctx, &parleyv1.RemoveMemberRequest{Negotiation: a.Name, Participant: "ukraine", Member: "extra"})
+			return err
+		},
+		"parley.v1.AdminService/ClusterStatus": func(ctx context.Context) error {
+			_, err := adminAPI.ClusterStatus(ctx, &parleyv1.ClusterStatusRequest{})
+			return err
+		},
+		"parley.v1.AdminService/AddNode": func(ctx context.Context) error {
+			_, err := adminAPI.AddNode(ctx, &parleyv1.AddNodeRequest{NodeId: "n4", Address: "127.0.0.1:1"})
+			return err
+		},
+		"parley.v1.AdminService/RemoveNode": func(ctx context.Context) error {
+			_, err := adminAPI.RemoveNode(ctx, &parleyv1.RemoveNodeRequest{NodeId: "n4"})
 			return err
 		},
 		"parley.v1.AdminService/Backup": func(ctx context.Context) error {

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/parley-negotiation/parley/server/cluster"
 	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/deadline"
 	"github.com/parley-negotiation/parley/server/metrics"
@@ -121,6 +122,9 @@ type Config struct {
 	WatchBacklog         int64
 	WatchStall           time.Duration
 	WatchStreamsPerToken int
+
+	// Cluster, with a node id, makes parleyd one node of a raft cluster.
+	Cluster ClusterConfig
 }
 
 // Default rate limit: far above what a person or a client tool does, well
@@ -143,6 +147,8 @@ type Main struct {
 
 	Logger *slog.Logger
 	DB     *store.DB
+	// Node is this server's place in its cluster; nil on a single node.
+	Node   *cluster.Node
 	Server *rpc.Server
 	// Deadlines closes votes whose deadlines passed, from the start on.
 	Deadlines *deadline.Scheduler
@@ -216,6 +222,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.RotateCheckpointKey, "rotate-checkpoint-key", false, "if <data>/checkpoint-key is missing or is not the key on record, make or take the new key anyway and record the rotation as an event in every negotiation's log; without it parleyd refuses to start then")
 	fs.DurationVar(&c.StopTimeout, "stop-timeout", c.StopTimeout, "how long a graceful stop waits for calls in flight")
 	m.webFlags(fs)
+	c.Cluster.clusterFlags(fs)
 	level := fs.String("log-level", "info", "log `level`: debug (every call), info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", LogText, "log `format`: text (key=value lines) or json (one object a line, for log collectors)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version (module version, commit, Go toolchain) and exit")
@@ -257,6 +264,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 		return fmt.Errorf("--watch-stall %s: must not be negative", c.WatchStall)
 	case c.WatchStreamsPerToken < 0:
 		return fmt.Errorf("--watch-streams-per-token %d: must be 0 (no cap) or more", c.WatchStreamsPerToken)
+	}
+	if err := c.Cluster.check(c); err != nil {
+		return err
 	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
@@ -333,10 +343,26 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	fmt.Fprintf(m.Stdout, "parleyd: checkpoints are signed by %s\n", signer.VerifierKey())
+	if c.Cluster.enabled() {
+		node, opts, err := m.newClusterNode()
+		if err != nil {
+			return err
+		}
+		m.Node, rpcOpts = node, append(rpcOpts, opts...)
+	}
 	m.Server = rpc.New(m.DB, adminToken, m.Logger, append(rpcOpts, rpc.WithCheckpointSigner(signer))...)
-	// Votes that came due while the server was down close now, before or
-	// while the first calls are served; the rules make each close once.
-	m.Deadlines = deadline.Start(m.DB, m.Logger)
+	if m.Node != nil {
+		// The leader alone closes votes at their deadlines, through raft.
+		if err := m.Node.Start(m.Server); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "parleyd: cluster node %s, raft on %s\n", c.Cluster.NodeID, m.Node.Address())
+	} else {
+		// Votes that came due while the server was down close now, before
+		// or while the first calls are served; the rules make each close
+		// once.
+		m.Deadlines = deadline.Start(m.DB, m.Logger)
+	}
 	var serverOpts []grpc.ServerOption
 	if tlsConfig != nil {
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tlsConfig)))
@@ -541,6 +567,11 @@ func (m *Main) Close() error {
 	}
 	if m.Deadlines != nil {
 		m.Deadlines.Stop()
+	}
+	if m.Node != nil {
+		if err := m.Node.Close(); err != nil {
+			m.Logger.Warn("cluster: stop raft", "err", err)
+		}
 	}
 	if m.DB != nil {
 		return m.DB.Close()

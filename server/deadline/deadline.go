@@ -28,6 +28,7 @@ const retryAfter = time.Second
 // Scheduler closes votes at their deadlines.
 type Scheduler struct {
 	db     *store.DB
+	exec   Executor
 	logger *slog.Logger
 	now    func() time.Time
 
@@ -43,13 +44,22 @@ type Scheduler struct {
 	closed  int
 }
 
+// Executor runs a command, as store.DB.Execute does.
+type Executor func(ctx context.Context, x store.Exec) (store.Result, error)
+
 // Start starts a scheduler on an open database; Stop stops it.
 func Start(db *store.DB, logger *slog.Logger) *Scheduler {
+	return StartWith(db, logger, db.Execute)
+}
+
+// StartWith starts a scheduler that reads the deadlines from db and closes
+// votes through exec: in a cluster, through the raft log, on the leader only.
+func StartWith(db *store.DB, logger *slog.Logger, exec Executor) *Scheduler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Scheduler{db: db, logger: logger, now: time.Now, wake: make(chan struct{}, 1), cancel: cancel,
+	s := &Scheduler{db: db, exec: exec, logger: logger, now: time.Now, wake: make(chan struct{}, 1), cancel: cancel,
 		done: make(chan struct{}), waiting: map[store.Deadline]bool{}}
 	db.OnDeadline(func(time.Time) {
 		s.mu.Lock()
@@ -149,7 +159,7 @@ func (s *Scheduler) closeDue(ctx context.Context) (time.Time, error) {
 // close closes one vote whose deadline has passed. A refusal by the rules is
 // not an error: the vote closed otherwise, or waits for a resume.
 func (s *Scheduler) close(ctx context.Context, d store.Deadline) error {
-	_, err := s.db.Execute(ctx, store.Exec{
+	_, err := s.exec(ctx, store.Exec{
 		NegotiationID: d.NegotiationID,
 		Actor:         workflow.AdminActor,
 		Command:       workflow.CloseVotingAtDeadline{AmendmentID: d.AmendmentID},

@@ -6,7 +6,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
-	"github.com/parley-negotiation/parley/server/credential"
 	"github.com/parley-negotiation/parley/server/wire"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
@@ -41,7 +40,7 @@ func issue[T proto.Message](ctx context.Context, s *Server, req credentialReques
 	if err != nil {
 		return zero, err
 	}
-	token, hash := credential.NewToken()
+	token, hash := newToken(ctx)
 	cmd := workflow.IssueCredential{Participant: req.GetParticipant(), Member: req.GetMember(), TokenHash: hash, Rotate: rotate}
 	return runAs[T](ctx, s, req, nid, cmd, func(*workflow.Negotiation, []workflow.Event) proto.Message {
 		return reply(token, hash)

@@ -119,7 +119,15 @@ func (s *Server) authenticate(ctx context.Context) (Caller, error) {
 	if credential.Equal(token, s.adminTokenHash) {
 		return Caller{Admin: true}, nil
 	}
-	return s.authenticateHash(credential.Hash(token))
+	hash := credential.Hash(token)
+	c, err := s.authenticateHash(hash)
+	if workflow.ErrorReason(err) == "TOKEN_INVALID" && s.replicator != nil && !staleRead(ctx) {
+		// A token issued a moment ago may not have reached this node yet.
+		if s.replicator.ReadBarrier(ctx) == nil {
+			c, err = s.authenticateHash(hash)
+		}
+	}
+	return c, err
 }
 
 // authenticateHash finds the participant whose current token has this hash.

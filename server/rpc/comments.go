@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -13,7 +12,7 @@ import (
 )
 
 func (s *Server) PostComment(ctx context.Context, req *parleyv1.PostCommentRequest) (*parleyv1.PostCommentResponse, error) {
-	nid, cmd, err := postCommentCommand(req)
+	nid, cmd, err := postCommentCommand(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -25,12 +24,12 @@ func (s *Server) PostComment(ctx context.Context, req *parleyv1.PostCommentReque
 // postCommentCommand maps a request to its negotiation's id and the rules'
 // command, choosing the comment's id. Every name given must be of the same
 // negotiation; the rules check that exactly one is given.
-func postCommentCommand(req *parleyv1.PostCommentRequest) (string, workflow.PostComment, error) {
+func postCommentCommand(ctx context.Context, req *parleyv1.PostCommentRequest) (string, workflow.PostComment, error) {
 	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
 	if err != nil {
 		return "", workflow.PostComment{}, err
 	}
-	cmd := workflow.PostComment{CommentID: uuid.NewString(), Text: req.GetText()}
+	cmd := workflow.PostComment{CommentID: newID(ctx), Text: req.GetText()}
 	if req.GetPoint() != "" {
 		if cmd.PointID, err = pointIn(nid, "point", req.GetPoint()); err != nil {
 			return "", cmd, err

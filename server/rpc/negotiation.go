@@ -65,7 +65,7 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 			return nil, err
 		}
 	}
-	res, err := s.store.Execute(ctx, store.Exec{
+	res, err := s.execute(ctx, store.Exec{
 		NegotiationID: negotiationID,
 		Principal:     c.key(),
 		RequestID:     req.GetRequestId(),
@@ -146,7 +146,7 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 	if err := callerFrom(ctx).requireAdmin(); err != nil {
 		return nil, err
 	}
-	cmd, err := createCommand(req)
+	cmd, err := createCommandWith(req, func() string { return newID(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +159,11 @@ func (s *Server) CreateNegotiation(ctx context.Context, req *parleyv1.CreateNego
 // It checks what only the request shows (points given one way, the numbered
 // text); the rules check the rest.
 func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegotiation, error) {
+	return createCommandWith(req, uuid.NewString)
+}
+
+// createCommandWith is createCommand drawing the ids from newID.
+func createCommandWith(req *parleyv1.CreateNegotiationRequest, newID func() string) (workflow.CreateNegotiation, error) {
 	texts := req.GetPoints()
 	switch {
 	case len(texts) > 0 && req.GetNumberedText() != "":
@@ -183,7 +188,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		MediatorsMayChange:    req.GetMediatorsMayChange(),
 		DefaultVotingDuration: def,
 		MaxVotingDuration:     limit,
-		NegotiationID:         uuid.NewString(),
+		NegotiationID:         newID(),
 		Title:                 req.GetTitle(),
 		Participants:          wire.Participants(req.GetParticipants()),
 		Rule:                  wire.Rule(req.GetDecisionRule()),
@@ -192,7 +197,7 @@ func createCommand(req *parleyv1.CreateNegotiationRequest) (workflow.CreateNegot
 		RequireSignatures:     req.GetRequireSignatures(),
 	}
 	for i, t := range texts {
-		cmd.Points[i] = workflow.NewPoint{ID: uuid.NewString(), Text: t}
+		cmd.Points[i] = workflow.NewPoint{ID: newID(), Text: t}
 	}
 	return cmd, nil
 }
@@ -371,7 +376,7 @@ func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmen
 	if req.GetRebaseOf() != "" {
 		return s.rebaseAmendment(ctx, req)
 	}
-	nid, cmd, err := proposeCommand(req)
+	nid, cmd, err := proposeCommandWith(req, func() string { return newID(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -384,6 +389,11 @@ func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmen
 // command, choosing the amendment's id. Only an INSERT may leave the point
 // out (to insert at the start); a point must be in the same negotiation.
 func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.ProposeAmendment, error) {
+	return proposeCommandWith(req, uuid.NewString)
+}
+
+// proposeCommandWith is proposeCommand drawing the amendment's id from newID.
+func proposeCommandWith(req *parleyv1.ProposeAmendmentRequest, newID func() string) (string, workflow.ProposeAmendment, error) {
 	nid, err := wire.ParseNegotiationName("negotiation", req.GetNegotiation())
 	if err != nil {
 		return "", workflow.ProposeAmendment{}, err
@@ -418,7 +428,7 @@ func proposeCommand(req *parleyv1.ProposeAmendmentRequest) (string, workflow.Pro
 			return "", workflow.ProposeAmendment{}, workflow.Errorf(workflow.EINVALID, "COUNTER_OTHER_NEGOTIATION", "counter_to names an amendment of another negotiation: a counter-proposal answers one of its own negotiation")
 		}
 	}
-	return nid, workflow.ProposeAmendment{AmendmentID: uuid.NewString(), Kind: wire.Kind(req.GetKind()), PointID: pid,
+	return nid, workflow.ProposeAmendment{AmendmentID: newID(), Kind: wire.Kind(req.GetKind()), PointID: pid,
 		BaseRevision: req.GetBaseRevision(), Text: req.GetText(), Rationale: req.GetRationale(), CounterTo: counter, Deadline: deadline,
 		Parts: parts}, nil
 }
@@ -588,7 +598,7 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 		return nil, err
 	}
 	amendment := amendmentReply(aid)
-	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: uuid.NewString()}
+	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: newID(ctx)}
 	// A package deal's INSERT parts each need an id for their new point.
 	// Its parts never change, so counting them before the command runs is
 	// safe; an error here is the command's to report.
@@ -596,7 +606,7 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 		if a, ok := n.Amendments[aid]; ok {
 			for _, part := range a.Parts {
 				if part.Kind == workflow.KindInsert {
-					cmd.NewPointIDs = append(cmd.NewPointIDs, uuid.NewString())
+					cmd.NewPointIDs = append(cmd.NewPointIDs, newID(ctx))
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 
-	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -48,7 +47,7 @@ func (s *Server) rebaseAmendment(ctx context.Context, req *parleyv1.ProposeAmend
 	}); err != nil {
 		return nil, err
 	}
-	cmd := workflow.RebaseAmendment{AmendmentID: uuid.NewString(), StaleID: staleID, BaseRevision: current,
+	cmd := workflow.RebaseAmendment{AmendmentID: newID(ctx), StaleID: staleID, BaseRevision: current,
 		Rationale: req.GetRationale(), Deadline: deadline}
 	if ok { // else the rules say what is wrong with the amendment
 		merged, conflicts := merge.Words(base, yours, theirs)

@@ -57,6 +57,11 @@ type Server struct {
 	documents      sync.Map // negotiation id → documentPage: the last page of its document served
 	replyMemory    replyMemory
 	watches        watchLimits
+
+	replicator   Replicator   // nil on a single node
+	clusterAdmin ClusterAdmin // nil on a single node
+	methodsOnce  sync.Once
+	methods      map[string]func(ctx context.Context, dec func(any) error) (any, error) // see ApplyCall
 }
 
 // documentPage is a GetDocument reply and the version and page it is of.
@@ -114,6 +119,10 @@ func New(db *store.DB, adminToken string, logger *slog.Logger, opts ...Option) *
 		s.signer = ephemeralSigner()
 	}
 	db.OnCommit(s.hub.publish)
+	db.OnRestore(func() {
+		s.documents.Clear()
+		s.hub.restart()
+	})
 	return s
 }
 
@@ -147,6 +156,10 @@ func (s *Server) GRPCServer(extra ...grpc.ServerOption) *grpc.Server {
 		stream = append(stream, s.rateStream)
 	}
 	unary = append(unary, s.replyUnary)
+	if s.replicator != nil {
+		unary = append(unary, s.clusterUnary)
+		stream = append(stream, s.clusterStream)
+	}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),

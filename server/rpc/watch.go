@@ -118,6 +118,18 @@ func (h *hub) since(negotiationID string, after int64, limit int) ([]*tailEvent,
 	return t.tail[i:min(len(t.tail), i+limit)], true
 }
 
+// restart drops every tail and wakes every watcher, which reads on from the
+// log: the store's content was replaced (a cluster restored a snapshot).
+func (h *hub) restart() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, t := range h.topics {
+		t.tail, t.bytes = nil, 0
+		close(t.wake)
+		t.wake = make(chan struct{})
+	}
+}
+
 func (h *hub) close() { h.once.Do(func() { close(h.closed) }) }
 
 // record returns the event's record, decoding it on first use.

@@ -130,6 +130,29 @@ func Start(tb testing.TB, args ...string) *Server {
 	return s
 }
 
+// StartIn starts parleyd as Start does, but on the given data folder and
+// with the given admin token: the nodes of a cluster share the token, and
+// their folders are prepared beforehand (the checkpoint key they share).
+func StartIn(tb testing.TB, dataDir, adminToken string, args ...string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, DataDir: dataDir, AdminToken: adminToken, Args: args}
+	s.start()
+	tb.Cleanup(func() {
+		s.Kill()
+		for _, c := range s.conns {
+			c.Close()
+		}
+	})
+	return s
+}
+
+// Signal sends a signal to the running process (SIGSTOP, SIGCONT...).
+func (s *Server) Signal(sig syscall.Signal) {
+	if s.cmd != nil {
+		s.cmd.Process.Signal(sig)
+	}
+}
+
 func (s *Server) start() {
 	s.tb.Helper()
 	args := append([]string{"--listen", "127.0.0.1:0", "--data", s.DataDir}, s.Args...)

@@ -183,10 +183,18 @@ type dirty struct {
 	comments    map[string]bool
 }
 
-func (db *DB) commit(ops []*op) {
+func (db *DB) commit(ops []*op) { db.commitAt(ops, time.Time{}, nil) }
+
+// commitAt commits ops as commit does, stamping their events with when (zero:
+// the clock's time now); inTx, if set, writes more in the same transaction
+// (see Apply).
+func (db *DB) commitAt(ops []*op, when time.Time, inTx func(*bolt.Tx) error) {
 	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}, unloadable: map[string]error{}}
 	start := db.now()
 	at := start.UTC().Round(0)
+	if !when.IsZero() {
+		at = when.UTC().Round(0)
+	}
 	var txid uint64
 	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
 		txid = uint64(tx.ID())
@@ -206,6 +214,11 @@ func (db *DB) commit(ops []*op) {
 		}
 		if err := b.flush(tx); err != nil {
 			return err
+		}
+		if inTx != nil {
+			if err := inTx(tx); err != nil {
+				return err
+			}
 		}
 		if db.commitHook != nil {
 			if err := db.commitHook(); err != nil {

@@ -65,6 +65,7 @@ type DB struct {
 	committed []func(negotiationID string, events []StoredEvent)
 
 	deadlineHooks []func(earliest time.Time)
+	restored      []func() // see OnRestore
 
 	commitMu   sync.Mutex   // held for each commit: by the committer, or by a lone writer (commitAlone)
 	waiting    atomic.Int64 // commands sent to the committer and not yet taken into a batch

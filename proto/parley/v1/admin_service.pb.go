@@ -21,6 +21,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ClusterRole is a node's role in the raft cluster.
+type ClusterRole int32
+
+const (
+	// Not set.
+	ClusterRole_CLUSTER_ROLE_UNSPECIFIED ClusterRole = 0
+	// The node leads: it appends every write to the log.
+	ClusterRole_CLUSTER_ROLE_LEADER ClusterRole = 1
+	// The node follows the leader; it forwards writes to it.
+	ClusterRole_CLUSTER_ROLE_FOLLOWER ClusterRole = 2
+	// The node has called an election and waits for its outcome.
+	ClusterRole_CLUSTER_ROLE_CANDIDATE ClusterRole = 3
+	// The node is stopping.
+	ClusterRole_CLUSTER_ROLE_SHUTDOWN ClusterRole = 4
+)
+
+// Enum value maps for ClusterRole.
+var (
+	ClusterRole_name = map[int32]string{
+		0: "CLUSTER_ROLE_UNSPECIFIED",
+		1: "CLUSTER_ROLE_LEADER",
+		2: "CLUSTER_ROLE_FOLLOWER",
+		3: "CLUSTER_ROLE_CANDIDATE",
+		4: "CLUSTER_ROLE_SHUTDOWN",
+	}
+	ClusterRole_value = map[string]int32{
+		"CLUSTER_ROLE_UNSPECIFIED": 0,
+		"CLUSTER_ROLE_LEADER":      1,
+		"CLUSTER_ROLE_FOLLOWER":    2,
+		"CLUSTER_ROLE_CANDIDATE":   3,
+		"CLUSTER_ROLE_SHUTDOWN":    4,
+	}
+)
+
+func (x ClusterRole) Enum() *ClusterRole {
+	p := new(ClusterRole)
+	*p = x
+	return p
+}
+
+func (x ClusterRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClusterRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_parley_v1_admin_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ClusterRole) Type() protoreflect.EnumType {
+	return &file_parley_v1_admin_service_proto_enumTypes[0]
+}
+
+func (x ClusterRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClusterRole.Descriptor instead.
+func (ClusterRole) EnumDescriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{0}
+}
+
 // IssueTokenRequest is the request of IssueToken.
 type IssueTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -753,6 +814,419 @@ func (x *BackupResponse) GetSha256() string {
 	return ""
 }
 
+// ClusterStatusRequest is the request of ClusterStatus.
+type ClusterStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterStatusRequest) Reset() {
+	*x = ClusterStatusRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterStatusRequest) ProtoMessage() {}
+
+func (x *ClusterStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterStatusRequest.ProtoReflect.Descriptor instead.
+func (*ClusterStatusRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{12}
+}
+
+// ClusterNode is a voter of the cluster.
+type ClusterNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its node id (--node-id).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Its raft address, where the other nodes reach it.
+	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterNode) Reset() {
+	*x = ClusterNode{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterNode) ProtoMessage() {}
+
+func (x *ClusterNode) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterNode.ProtoReflect.Descriptor instead.
+func (*ClusterNode) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ClusterNode) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ClusterNode) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+// ClusterStatusResponse is the reply of ClusterStatus.
+type ClusterStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the node that answers.
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Its role now.
+	Role ClusterRole `protobuf:"varint,2,opt,name=role,proto3,enum=parley.v1.ClusterRole" json:"role,omitempty"`
+	// The leader's node id and raft address; empty while there is none.
+	LeaderId string `protobuf:"bytes,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	// The leader's raft address.
+	LeaderAddress string `protobuf:"bytes,4,opt,name=leader_address,json=leaderAddress,proto3" json:"leader_address,omitempty"`
+	// The raft term.
+	Term uint64 `protobuf:"varint,5,opt,name=term,proto3" json:"term,omitempty"`
+	// The index of the last log entry this node knows to be committed.
+	CommitIndex uint64 `protobuf:"varint,6,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	// The index of the last entry this node's store has applied.
+	AppliedIndex uint64 `protobuf:"varint,7,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	// Entries committed and not yet applied here: commit_index minus
+	// applied_index, at least 0.
+	LagEntries uint64 `protobuf:"varint,8,opt,name=lag_entries,json=lagEntries,proto3" json:"lag_entries,omitempty"`
+	// For a follower: milliseconds since it last heard from the leader.
+	LastContactMs int64 `protobuf:"varint,9,opt,name=last_contact_ms,json=lastContactMs,proto3" json:"last_contact_ms,omitempty"`
+	// The voters of the cluster, in the order of its configuration.
+	Nodes         []*ClusterNode `protobuf:"bytes,10,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterStatusResponse) Reset() {
+	*x = ClusterStatusResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterStatusResponse) ProtoMessage() {}
+
+func (x *ClusterStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterStatusResponse.ProtoReflect.Descriptor instead.
+func (*ClusterStatusResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ClusterStatusResponse) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *ClusterStatusResponse) GetRole() ClusterRole {
+	if x != nil {
+		return x.Role
+	}
+	return ClusterRole_CLUSTER_ROLE_UNSPECIFIED
+}
+
+func (x *ClusterStatusResponse) GetLeaderId() string {
+	if x != nil {
+		return x.LeaderId
+	}
+	return ""
+}
+
+func (x *ClusterStatusResponse) GetLeaderAddress() string {
+	if x != nil {
+		return x.LeaderAddress
+	}
+	return ""
+}
+
+func (x *ClusterStatusResponse) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *ClusterStatusResponse) GetCommitIndex() uint64 {
+	if x != nil {
+		return x.CommitIndex
+	}
+	return 0
+}
+
+func (x *ClusterStatusResponse) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *ClusterStatusResponse) GetLagEntries() uint64 {
+	if x != nil {
+		return x.LagEntries
+	}
+	return 0
+}
+
+func (x *ClusterStatusResponse) GetLastContactMs() int64 {
+	if x != nil {
+		return x.LastContactMs
+	}
+	return 0
+}
+
+func (x *ClusterStatusResponse) GetNodes() []*ClusterNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+// AddNodeRequest is the request of AddNode.
+type AddNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new node's id (its --node-id).
+	NodeId string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Its raft address (its --raft-listen or --raft-advertise), host:port.
+	Address       string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddNodeRequest) Reset() {
+	*x = AddNodeRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddNodeRequest) ProtoMessage() {}
+
+func (x *AddNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddNodeRequest.ProtoReflect.Descriptor instead.
+func (*AddNodeRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AddNodeRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *AddNodeRequest) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+// AddNodeResponse is the reply of AddNode.
+type AddNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The voters after the change.
+	Nodes         []*ClusterNode `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddNodeResponse) Reset() {
+	*x = AddNodeResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddNodeResponse) ProtoMessage() {}
+
+func (x *AddNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddNodeResponse.ProtoReflect.Descriptor instead.
+func (*AddNodeResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AddNodeResponse) GetNodes() []*ClusterNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+// RemoveNodeRequest is the request of RemoveNode.
+type RemoveNodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the node to remove.
+	NodeId        string `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNodeRequest) Reset() {
+	*x = RemoveNodeRequest{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNodeRequest) ProtoMessage() {}
+
+func (x *RemoveNodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNodeRequest.ProtoReflect.Descriptor instead.
+func (*RemoveNodeRequest) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RemoveNodeRequest) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+// RemoveNodeResponse is the reply of RemoveNode.
+type RemoveNodeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The voters after the change.
+	Nodes         []*ClusterNode `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNodeResponse) Reset() {
+	*x = RemoveNodeResponse{}
+	mi := &file_parley_v1_admin_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNodeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNodeResponse) ProtoMessage() {}
+
+func (x *RemoveNodeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_v1_admin_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNodeResponse.ProtoReflect.Descriptor instead.
+func (*RemoveNodeResponse) Descriptor() ([]byte, []int) {
+	return file_parley_v1_admin_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RemoveNodeResponse) GetNodes() []*ClusterNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 var File_parley_v1_admin_service_proto protoreflect.FileDescriptor
 
 const file_parley_v1_admin_service_proto_rawDesc = "" +
@@ -806,7 +1280,39 @@ const file_parley_v1_admin_service_proto_rawDesc = "" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1d\n" +
 	"\n" +
 	"size_bytes\x18\x02 \x01(\x03R\tsizeBytes\x12\x16\n" +
-	"\x06sha256\x18\x03 \x01(\tR\x06sha2562\xcf\x03\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\"\x16\n" +
+	"\x14ClusterStatusRequest\"7\n" +
+	"\vClusterNode\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\"\xf3\x02\n" +
+	"\x15ClusterStatusResponse\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12*\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x16.parley.v1.ClusterRoleR\x04role\x12\x1b\n" +
+	"\tleader_id\x18\x03 \x01(\tR\bleaderId\x12%\n" +
+	"\x0eleader_address\x18\x04 \x01(\tR\rleaderAddress\x12\x12\n" +
+	"\x04term\x18\x05 \x01(\x04R\x04term\x12!\n" +
+	"\fcommit_index\x18\x06 \x01(\x04R\vcommitIndex\x12#\n" +
+	"\rapplied_index\x18\a \x01(\x04R\fappliedIndex\x12\x1f\n" +
+	"\vlag_entries\x18\b \x01(\x04R\n" +
+	"lagEntries\x12&\n" +
+	"\x0flast_contact_ms\x18\t \x01(\x03R\rlastContactMs\x12,\n" +
+	"\x05nodes\x18\n" +
+	" \x03(\v2\x16.parley.v1.ClusterNodeR\x05nodes\"C\n" +
+	"\x0eAddNodeRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\"?\n" +
+	"\x0fAddNodeResponse\x12,\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x16.parley.v1.ClusterNodeR\x05nodes\",\n" +
+	"\x11RemoveNodeRequest\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"B\n" +
+	"\x12RemoveNodeResponse\x12,\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x16.parley.v1.ClusterNodeR\x05nodes*\x96\x01\n" +
+	"\vClusterRole\x12\x1c\n" +
+	"\x18CLUSTER_ROLE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13CLUSTER_ROLE_LEADER\x10\x01\x12\x19\n" +
+	"\x15CLUSTER_ROLE_FOLLOWER\x10\x02\x12\x1a\n" +
+	"\x16CLUSTER_ROLE_CANDIDATE\x10\x03\x12\x19\n" +
+	"\x15CLUSTER_ROLE_SHUTDOWN\x10\x042\xb0\x05\n" +
 	"\fAdminService\x12I\n" +
 	"\n" +
 	"IssueToken\x12\x1c.parley.v1.IssueTokenRequest\x1a\x1d.parley.v1.IssueTokenResponse\x12L\n" +
@@ -814,7 +1320,11 @@ const file_parley_v1_admin_service_proto_rawDesc = "" +
 	"\vRevokeToken\x12\x1d.parley.v1.RevokeTokenRequest\x1a\x1e.parley.v1.RevokeTokenResponse\x12F\n" +
 	"\tAddMember\x12\x1b.parley.v1.AddMemberRequest\x1a\x1c.parley.v1.AddMemberResponse\x12O\n" +
 	"\fRemoveMember\x12\x1e.parley.v1.RemoveMemberRequest\x1a\x1f.parley.v1.RemoveMemberResponse\x12?\n" +
-	"\x06Backup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01B?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
+	"\x06Backup\x12\x18.parley.v1.BackupRequest\x1a\x19.parley.v1.BackupResponse0\x01\x12R\n" +
+	"\rClusterStatus\x12\x1f.parley.v1.ClusterStatusRequest\x1a .parley.v1.ClusterStatusResponse\x12@\n" +
+	"\aAddNode\x12\x19.parley.v1.AddNodeRequest\x1a\x1a.parley.v1.AddNodeResponse\x12I\n" +
+	"\n" +
+	"RemoveNode\x12\x1c.parley.v1.RemoveNodeRequest\x1a\x1d.parley.v1.RemoveNodeResponseB?Z=github.com/parley-negotiation/parley/proto/parley/v1;parleyv1b\x06proto3"
 
 var (
 	file_parley_v1_admin_service_proto_rawDescOnce sync.Once
@@ -828,42 +1338,61 @@ func file_parley_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_parley_v1_admin_service_proto_rawDescData
 }
 
-var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_parley_v1_admin_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_parley_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_parley_v1_admin_service_proto_goTypes = []any{
-	(*IssueTokenRequest)(nil),    // 0: parley.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),   // 1: parley.v1.IssueTokenResponse
-	(*RotateTokenRequest)(nil),   // 2: parley.v1.RotateTokenRequest
-	(*RotateTokenResponse)(nil),  // 3: parley.v1.RotateTokenResponse
-	(*RevokeTokenRequest)(nil),   // 4: parley.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),  // 5: parley.v1.RevokeTokenResponse
-	(*AddMemberRequest)(nil),     // 6: parley.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),    // 7: parley.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),  // 8: parley.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil), // 9: parley.v1.RemoveMemberResponse
-	(*BackupRequest)(nil),        // 10: parley.v1.BackupRequest
-	(*BackupResponse)(nil),       // 11: parley.v1.BackupResponse
-	(*Participant)(nil),          // 12: parley.v1.Participant
+	(ClusterRole)(0),              // 0: parley.v1.ClusterRole
+	(*IssueTokenRequest)(nil),     // 1: parley.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),    // 2: parley.v1.IssueTokenResponse
+	(*RotateTokenRequest)(nil),    // 3: parley.v1.RotateTokenRequest
+	(*RotateTokenResponse)(nil),   // 4: parley.v1.RotateTokenResponse
+	(*RevokeTokenRequest)(nil),    // 5: parley.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),   // 6: parley.v1.RevokeTokenResponse
+	(*AddMemberRequest)(nil),      // 7: parley.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),     // 8: parley.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),   // 9: parley.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),  // 10: parley.v1.RemoveMemberResponse
+	(*BackupRequest)(nil),         // 11: parley.v1.BackupRequest
+	(*BackupResponse)(nil),        // 12: parley.v1.BackupResponse
+	(*ClusterStatusRequest)(nil),  // 13: parley.v1.ClusterStatusRequest
+	(*ClusterNode)(nil),           // 14: parley.v1.ClusterNode
+	(*ClusterStatusResponse)(nil), // 15: parley.v1.ClusterStatusResponse
+	(*AddNodeRequest)(nil),        // 16: parley.v1.AddNodeRequest
+	(*AddNodeResponse)(nil),       // 17: parley.v1.AddNodeResponse
+	(*RemoveNodeRequest)(nil),     // 18: parley.v1.RemoveNodeRequest
+	(*RemoveNodeResponse)(nil),    // 19: parley.v1.RemoveNodeResponse
+	(*Participant)(nil),           // 20: parley.v1.Participant
 }
 var file_parley_v1_admin_service_proto_depIdxs = []int32{
-	12, // 0: parley.v1.AddMemberResponse.participant:type_name -> parley.v1.Participant
-	12, // 1: parley.v1.RemoveMemberResponse.participant:type_name -> parley.v1.Participant
-	0,  // 2: parley.v1.AdminService.IssueToken:input_type -> parley.v1.IssueTokenRequest
-	2,  // 3: parley.v1.AdminService.RotateToken:input_type -> parley.v1.RotateTokenRequest
-	4,  // 4: parley.v1.AdminService.RevokeToken:input_type -> parley.v1.RevokeTokenRequest
-	6,  // 5: parley.v1.AdminService.AddMember:input_type -> parley.v1.AddMemberRequest
-	8,  // 6: parley.v1.AdminService.RemoveMember:input_type -> parley.v1.RemoveMemberRequest
-	10, // 7: parley.v1.AdminService.Backup:input_type -> parley.v1.BackupRequest
-	1,  // 8: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
-	3,  // 9: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
-	5,  // 10: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
-	7,  // 11: parley.v1.AdminService.AddMember:output_type -> parley.v1.AddMemberResponse
-	9,  // 12: parley.v1.AdminService.RemoveMember:output_type -> parley.v1.RemoveMemberResponse
-	11, // 13: parley.v1.AdminService.Backup:output_type -> parley.v1.BackupResponse
-	8,  // [8:14] is the sub-list for method output_type
-	2,  // [2:8] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	20, // 0: parley.v1.AddMemberResponse.participant:type_name -> parley.v1.Participant
+	20, // 1: parley.v1.RemoveMemberResponse.participant:type_name -> parley.v1.Participant
+	0,  // 2: parley.v1.ClusterStatusResponse.role:type_name -> parley.v1.ClusterRole
+	14, // 3: parley.v1.ClusterStatusResponse.nodes:type_name -> parley.v1.ClusterNode
+	14, // 4: parley.v1.AddNodeResponse.nodes:type_name -> parley.v1.ClusterNode
+	14, // 5: parley.v1.RemoveNodeResponse.nodes:type_name -> parley.v1.ClusterNode
+	1,  // 6: parley.v1.AdminService.IssueToken:input_type -> parley.v1.IssueTokenRequest
+	3,  // 7: parley.v1.AdminService.RotateToken:input_type -> parley.v1.RotateTokenRequest
+	5,  // 8: parley.v1.AdminService.RevokeToken:input_type -> parley.v1.RevokeTokenRequest
+	7,  // 9: parley.v1.AdminService.AddMember:input_type -> parley.v1.AddMemberRequest
+	9,  // 10: parley.v1.AdminService.RemoveMember:input_type -> parley.v1.RemoveMemberRequest
+	11, // 11: parley.v1.AdminService.Backup:input_type -> parley.v1.BackupRequest
+	13, // 12: parley.v1.AdminService.ClusterStatus:input_type -> parley.v1.ClusterStatusRequest
+	16, // 13: parley.v1.AdminService.AddNode:input_type -> parley.v1.AddNodeRequest
+	18, // 14: parley.v1.AdminService.RemoveNode:input_type -> parley.v1.RemoveNodeRequest
+	2,  // 15: parley.v1.AdminService.IssueToken:output_type -> parley.v1.IssueTokenResponse
+	4,  // 16: parley.v1.AdminService.RotateToken:output_type -> parley.v1.RotateTokenResponse
+	6,  // 17: parley.v1.AdminService.RevokeToken:output_type -> parley.v1.RevokeTokenResponse
+	8,  // 18: parley.v1.AdminService.AddMember:output_type -> parley.v1.AddMemberResponse
+	10, // 19: parley.v1.AdminService.RemoveMember:output_type -> parley.v1.RemoveMemberResponse
+	12, // 20: parley.v1.AdminService.Backup:output_type -> parley.v1.BackupResponse
+	15, // 21: parley.v1.AdminService.ClusterStatus:output_type -> parley.v1.ClusterStatusResponse
+	17, // 22: parley.v1.AdminService.AddNode:output_type -> parley.v1.AddNodeResponse
+	19, // 23: parley.v1.AdminService.RemoveNode:output_type -> parley.v1.RemoveNodeResponse
+	15, // [15:24] is the sub-list for method output_type
+	6,  // [6:15] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_admin_service_proto_init() }
@@ -877,13 +1406,14 @@ func file_parley_v1_admin_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_v1_admin_service_proto_rawDesc), len(file_parley_v1_admin_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   12,
+			NumEnums:      1,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_parley_v1_admin_service_proto_goTypes,
 		DependencyIndexes: file_parley_v1_admin_service_proto_depIdxs,
+		EnumInfos:         file_parley_v1_admin_service_proto_enumTypes,
 		MessageInfos:      file_parley_v1_admin_service_proto_msgTypes,
 	}.Build()
 	File_parley_v1_admin_service_proto = out.File

@@ -19,12 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_IssueToken_FullMethodName   = "/parley.v1.AdminService/IssueToken"
-	AdminService_RotateToken_FullMethodName  = "/parley.v1.AdminService/RotateToken"
-	AdminService_RevokeToken_FullMethodName  = "/parley.v1.AdminService/RevokeToken"
-	AdminService_AddMember_FullMethodName    = "/parley.v1.AdminService/AddMember"
-	AdminService_RemoveMember_FullMethodName = "/parley.v1.AdminService/RemoveMember"
-	AdminService_Backup_FullMethodName       = "/parley.v1.AdminService/Backup"
+	AdminService_IssueToken_FullMethodName    = "/parley.v1.AdminService/IssueToken"
+	AdminService_RotateToken_FullMethodName   = "/parley.v1.AdminService/RotateToken"
+	AdminService_RevokeToken_FullMethodName   = "/parley.v1.AdminService/RevokeToken"
+	AdminService_AddMember_FullMethodName     = "/parley.v1.AdminService/AddMember"
+	AdminService_RemoveMember_FullMethodName  = "/parley.v1.AdminService/RemoveMember"
+	AdminService_Backup_FullMethodName        = "/parley.v1.AdminService/Backup"
+	AdminService_ClusterStatus_FullMethodName = "/parley.v1.AdminService/ClusterStatus"
+	AdminService_AddNode_FullMethodName       = "/parley.v1.AdminService/AddNode"
+	AdminService_RemoveNode_FullMethodName    = "/parley.v1.AdminService/RemoveNode"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -60,6 +63,21 @@ type AdminServiceClient interface {
 	// The last message carries the size and SHA-256 of all the bytes sent; a
 	// stream that ends without it is incomplete and must be thrown away.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error)
+	// Returns this node's place in its cluster: its role, the leader, the
+	// voters, and how far its store lags what the cluster has committed.
+	// Served by the node called, without asking the leader. On a single
+	// parleyd (not in cluster mode): FAILED_PRECONDITION, reason NOT_A_CLUSTER.
+	ClusterStatus(ctx context.Context, in *ClusterStatusRequest, opts ...grpc.CallOption) (*ClusterStatusResponse, error)
+	// Adds a node to the cluster as a voter: start it first with its own
+	// --node-id and --raft-listen and no --peers; the leader then sends it a
+	// snapshot of the store and the log after it. Called on any node; a
+	// follower passes it to the leader. Adding a node that is a voter already
+	// with the same address changes nothing.
+	AddNode(ctx context.Context, in *AddNodeRequest, opts ...grpc.CallOption) (*AddNodeResponse, error)
+	// Removes a node from the cluster's voters. Removing the leader makes
+	// another node leader. A node not in the cluster: NOT_FOUND, reason
+	// NODE_NOT_FOUND.
+	RemoveNode(ctx context.Context, in *RemoveNodeRequest, opts ...grpc.CallOption) (*RemoveNodeResponse, error)
 }
 
 type adminServiceClient struct {
@@ -139,6 +157,36 @@ func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
 
+func (c *adminServiceClient) ClusterStatus(ctx context.Context, in *ClusterStatusRequest, opts ...grpc.CallOption) (*ClusterStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClusterStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_ClusterStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) AddNode(ctx context.Context, in *AddNodeRequest, opts ...grpc.CallOption) (*AddNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddNodeResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RemoveNode(ctx context.Context, in *RemoveNodeRequest, opts ...grpc.CallOption) (*RemoveNodeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveNodeResponse)
+	err := c.cc.Invoke(ctx, AdminService_RemoveNode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -172,6 +220,21 @@ type AdminServiceServer interface {
 	// The last message carries the size and SHA-256 of all the bytes sent; a
 	// stream that ends without it is incomplete and must be thrown away.
 	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error
+	// Returns this node's place in its cluster: its role, the leader, the
+	// voters, and how far its store lags what the cluster has committed.
+	// Served by the node called, without asking the leader. On a single
+	// parleyd (not in cluster mode): FAILED_PRECONDITION, reason NOT_A_CLUSTER.
+	ClusterStatus(context.Context, *ClusterStatusRequest) (*ClusterStatusResponse, error)
+	// Adds a node to the cluster as a voter: start it first with its own
+	// --node-id and --raft-listen and no --peers; the leader then sends it a
+	// snapshot of the store and the log after it. Called on any node; a
+	// follower passes it to the leader. Adding a node that is a voter already
+	// with the same address changes nothing.
+	AddNode(context.Context, *AddNodeRequest) (*AddNodeResponse, error)
+	// Removes a node from the cluster's voters. Removing the leader makes
+	// another node leader. A node not in the cluster: NOT_FOUND, reason
+	// NODE_NOT_FOUND.
+	RemoveNode(context.Context, *RemoveNodeRequest) (*RemoveNodeResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -199,6 +262,15 @@ func (UnimplementedAdminServiceServer) RemoveMember(context.Context, *RemoveMemb
 }
 func (UnimplementedAdminServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
 	return status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedAdminServiceServer) ClusterStatus(context.Context, *ClusterStatusRequest) (*ClusterStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClusterStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) AddNode(context.Context, *AddNodeRequest) (*AddNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddNode not implemented")
+}
+func (UnimplementedAdminServiceServer) RemoveNode(context.Context, *RemoveNodeRequest) (*RemoveNodeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveNode not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -322,6 +394,60 @@ func _AdminService_Backup_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_BackupServer = grpc.ServerStreamingServer[BackupResponse]
 
+func _AdminService_ClusterStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClusterStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ClusterStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ClusterStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ClusterStatus(ctx, req.(*ClusterStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_AddNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddNode(ctx, req.(*AddNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RemoveNode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveNodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RemoveNode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RemoveNode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RemoveNode(ctx, req.(*RemoveNodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -348,6 +474,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveMember",
 			Handler:    _AdminService_RemoveMember_Handler,
+		},
+		{
+			MethodName: "ClusterStatus",
+			Handler:    _AdminService_ClusterStatus_Handler,
+		},
+		{
+			MethodName: "AddNode",
+			Handler:    _AdminService_AddNode_Handler,
+		},
+		{
+			MethodName: "RemoveNode",
+			Handler:    _AdminService_RemoveNode_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -54,6 +54,21 @@ class AdminServiceStub(object):
                 request_serializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.SerializeToString,
                 response_deserializer=parley_dot_v1_dot_admin__service__pb2.BackupResponse.FromString,
                 )
+        self.ClusterStatus = channel.unary_unary(
+                '/parley.v1.AdminService/ClusterStatus',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.ClusterStatusRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.ClusterStatusResponse.FromString,
+                )
+        self.AddNode = channel.unary_unary(
+                '/parley.v1.AdminService/AddNode',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.AddNodeRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.AddNodeResponse.FromString,
+                )
+        self.RemoveNode = channel.unary_unary(
+                '/parley.v1.AdminService/RemoveNode',
+                request_serializer=parley_dot_v1_dot_admin__service__pb2.RemoveNodeRequest.SerializeToString,
+                response_deserializer=parley_dot_v1_dot_admin__service__pb2.RemoveNodeResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -117,6 +132,36 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ClusterStatus(self, request, context):
+        """Returns this node's place in its cluster: its role, the leader, the
+        voters, and how far its store lags what the cluster has committed.
+        Served by the node called, without asking the leader. On a single
+        parleyd (not in cluster mode): FAILED_PRECONDITION, reason NOT_A_CLUSTER.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddNode(self, request, context):
+        """Adds a node to the cluster as a voter: start it first with its own
+        --node-id and --raft-listen and no --peers; the leader then sends it a
+        snapshot of the store and the log after it. Called on any node; a
+        follower passes it to the leader. Adding a node that is a voter already
+        with the same address changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveNode(self, request, context):
+        """Removes a node from the cluster's voters. Removing the leader makes
+        another node leader. A node not in the cluster: NOT_FOUND, reason
+        NODE_NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +194,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.Backup,
                     request_deserializer=parley_dot_v1_dot_admin__service__pb2.BackupRequest.FromString,
                     response_serializer=parley_dot_v1_dot_admin__service__pb2.BackupResponse.SerializeToString,
+            ),
+            'ClusterStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClusterStatus,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.ClusterStatusRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.ClusterStatusResponse.SerializeToString,
+            ),
+            'AddNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddNode,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.AddNodeRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.AddNodeResponse.SerializeToString,
+            ),
+            'RemoveNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveNode,
+                    request_deserializer=parley_dot_v1_dot_admin__service__pb2.RemoveNodeRequest.FromString,
+                    response_serializer=parley_dot_v1_dot_admin__service__pb2.RemoveNodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,5 +329,56 @@ class AdminService(object):
         return grpc.experimental.unary_stream(request, target, '/parley.v1.AdminService/Backup',
             parley_dot_v1_dot_admin__service__pb2.BackupRequest.SerializeToString,
             parley_dot_v1_dot_admin__service__pb2.BackupResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ClusterStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/ClusterStatus',
+            parley_dot_v1_dot_admin__service__pb2.ClusterStatusRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.ClusterStatusResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def AddNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/AddNode',
+            parley_dot_v1_dot_admin__service__pb2.AddNodeRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.AddNodeResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RemoveNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/parley.v1.AdminService/RemoveNode',
+            parley_dot_v1_dot_admin__service__pb2.RemoveNodeRequest.SerializeToString,
+            parley_dot_v1_dot_admin__service__pb2.RemoveNodeResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -2,8 +2,8 @@
 // @generated from file parley/v1/admin_service.proto (package parley.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Participant } from "./negotiation_pb.js";
 import { file_parley_v1_negotiation } from "./negotiation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file parley/v1/admin_service.proto.
  */
 export const file_parley_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxImEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjkKEklzc3VlVG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkiYgoSUm90YXRlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjoKE1JvdGF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJImIKElJldm9rZVRva2VuUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEhMKC3BhcnRpY2lwYW50GAMgASgJEg4KBm1lbWJlchgyIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIoQBChBBZGRNZW1iZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIMCgRoZWFkGAYgASgIIkAKEUFkZE1lbWJlclJlc3BvbnNlEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50ImMKE1JlbW92ZU1lbWJlclJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCRIOCgZtZW1iZXIYBCABKAkiQwoUUmVtb3ZlTWVtYmVyUmVzcG9uc2USKwoLcGFydGljaXBhbnQYASABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiDwoNQmFja3VwUmVxdWVzdCJCCg5CYWNrdXBSZXNwb25zZRIMCgRkYXRhGAEgASgMEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJMs8DCgxBZG1pblNlcnZpY2USSQoKSXNzdWVUb2tlbhIcLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVxdWVzdBodLnBhcmxleS52MS5Jc3N1ZVRva2VuUmVzcG9uc2USTAoLUm90YXRlVG9rZW4SHS5wYXJsZXkudjEuUm90YXRlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJvdGF0ZVRva2VuUmVzcG9uc2USTAoLUmV2b2tlVG9rZW4SHS5wYXJsZXkudjEuUmV2b2tlVG9rZW5SZXF1ZXN0Gh4ucGFybGV5LnYxLlJldm9rZVRva2VuUmVzcG9uc2USRgoJQWRkTWVtYmVyEhsucGFybGV5LnYxLkFkZE1lbWJlclJlcXVlc3QaHC5wYXJsZXkudjEuQWRkTWVtYmVyUmVzcG9uc2USTwoMUmVtb3ZlTWVtYmVyEh4ucGFybGV5LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy5wYXJsZXkudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USPwoGQmFja3VwEhgucGFybGV5LnYxLkJhY2t1cFJlcXVlc3QaGS5wYXJsZXkudjEuQmFja3VwUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3BhcmxleS1uZWdvdGlhdGlvbi9wYXJsZXkvcHJvdG8vcGFybGV5L3YxO3BhcmxleXYxYgZwcm90bzM", [file_parley_v1_negotiation]);
+  fileDesc("Ch1wYXJsZXkvdjEvYWRtaW5fc2VydmljZS5wcm90bxIJcGFybGV5LnYxImEKEUlzc3VlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjkKEklzc3VlVG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIUCgx0b2tlbl9zaGEyNTYYAiABKAkiYgoSUm90YXRlVG9rZW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGDIgASgJIjoKE1JvdGF0ZVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFAoMdG9rZW5fc2hhMjU2GAIgASgJImIKElJldm9rZVRva2VuUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhMKC25lZ290aWF0aW9uGAIgASgJEhMKC3BhcnRpY2lwYW50GAMgASgJEg4KBm1lbWJlchgyIAEoCSIVChNSZXZva2VUb2tlblJlc3BvbnNlIoQBChBBZGRNZW1iZXJSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEwoLbmVnb3RpYXRpb24YAiABKAkSEwoLcGFydGljaXBhbnQYAyABKAkSDgoGbWVtYmVyGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIMCgRoZWFkGAYgASgIIkAKEUFkZE1lbWJlclJlc3BvbnNlEisKC3BhcnRpY2lwYW50GAEgASgLMhYucGFybGV5LnYxLlBhcnRpY2lwYW50ImMKE1JlbW92ZU1lbWJlclJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRITCgtuZWdvdGlhdGlvbhgCIAEoCRITCgtwYXJ0aWNpcGFudBgDIAEoCRIOCgZtZW1iZXIYBCABKAkiQwoUUmVtb3ZlTWVtYmVyUmVzcG9uc2USKwoLcGFydGljaXBhbnQYASABKAsyFi5wYXJsZXkudjEuUGFydGljaXBhbnQiDwoNQmFja3VwUmVxdWVzdCJCCg5CYWNrdXBSZXNwb25zZRIMCgRkYXRhGAEgASgMEhIKCnNpemVfYnl0ZXMYAiABKAMSDgoGc2hhMjU2GAMgASgJIhYKFENsdXN0ZXJTdGF0dXNSZXF1ZXN0IioKC0NsdXN0ZXJOb2RlEgoKAmlkGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiiQIKFUNsdXN0ZXJTdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEiQKBHJvbGUYAiABKA4yFi5wYXJsZXkudjEuQ2x1c3RlclJvbGUSEQoJbGVhZGVyX2lkGAMgASgJEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEgwKBHRlcm0YBSABKAQSFAoMY29tbWl0X2luZGV4GAYgASgEEhUKDWFwcGxpZWRfaW5kZXgYByABKAQSEwoLbGFnX2VudHJpZXMYCCABKAQSFwoPbGFzdF9jb250YWN0X21zGAkgASgDEiUKBW5vZGVzGAogAygLMhYucGFybGV5LnYxLkNsdXN0ZXJOb2RlIjIKDkFkZE5vZGVSZXF1ZXN0Eg8KB25vZGVfaWQYASABKAkSDwoHYWRkcmVzcxgCIAEoCSI4Cg9BZGROb2RlUmVzcG9uc2USJQoFbm9kZXMYASADKAsyFi5wYXJsZXkudjEuQ2x1c3Rlck5vZGUiJAoRUmVtb3ZlTm9kZVJlcXVlc3QSDwoHbm9kZV9pZBgBIAEoCSI7ChJSZW1vdmVOb2RlUmVzcG9uc2USJQoFbm9kZXMYASADKAsyFi5wYXJsZXkudjEuQ2x1c3Rlck5vZGUqlgEKC0NsdXN0ZXJSb2xlEhwKGENMVVNURVJfUk9MRV9VTlNQRUNJRklFRBAAEhcKE0NMVVNURVJfUk9MRV9MRUFERVIQARIZChVDTFVTVEVSX1JPTEVfRk9MTE9XRVIQAhIaChZDTFVTVEVSX1JPTEVfQ0FORElEQVRFEAMSGQoVQ0xVU1RFUl9ST0xFX1NIVVRET1dOEAQysAUKDEFkbWluU2VydmljZRJJCgpJc3N1ZVRva2VuEhwucGFybGV5LnYxLklzc3VlVG9rZW5SZXF1ZXN0Gh0ucGFybGV5LnYxLklzc3VlVG9rZW5SZXNwb25zZRJMCgtSb3RhdGVUb2tlbhIdLnBhcmxleS52MS5Sb3RhdGVUb2tlblJlcXVlc3QaHi5wYXJsZXkudjEuUm90YXRlVG9rZW5SZXNwb25zZRJMCgtSZXZva2VUb2tlbhIdLnBhcmxleS52MS5SZXZva2VUb2tlblJlcXVlc3QaHi5wYXJsZXkudjEuUmV2b2tlVG9rZW5SZXNwb25zZRJGCglBZGRNZW1iZXISGy5wYXJsZXkudjEuQWRkTWVtYmVyUmVxdWVzdBocLnBhcmxleS52MS5BZGRNZW1iZXJSZXNwb25zZRJPCgxSZW1vdmVNZW1iZXISHi5wYXJsZXkudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBofLnBhcmxleS52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRI/CgZCYWNrdXASGC5wYXJsZXkudjEuQmFja3VwUmVxdWVzdBoZLnBhcmxleS52MS5CYWNrdXBSZXNwb25zZTABElIKDUNsdXN0ZXJTdGF0dXMSHy5wYXJsZXkudjEuQ2x1c3RlclN0YXR1c1JlcXVlc3QaIC5wYXJsZXkudjEuQ2x1c3RlclN0YXR1c1Jlc3BvbnNlEkAKB0FkZE5vZGUSGS5wYXJsZXkudjEuQWRkTm9kZVJlcXVlc3QaGi5wYXJsZXkudjEuQWRkTm9kZVJlc3BvbnNlEkkKClJlbW92ZU5vZGUSHC5wYXJsZXkudjEuUmVtb3ZlTm9kZVJlcXVlc3QaHS5wYXJsZXkudjEuUmVtb3ZlTm9kZVJlc3BvbnNlQj9aPWdpdGh1Yi5jb20vcGFybGV5LW5lZ290aWF0aW9uL3BhcmxleS9wcm90by9wYXJsZXkvdjE7cGFybGV5djFiBnByb3RvMw", [file_parley_v1_negotiation]);
 
 /**
  * IssueTokenRequest is the request of IssueToken.
@@ -411,6 +411,273 @@ export const BackupResponseSchema: GenMessage<BackupResponse> = /*@__PURE__*/
   messageDesc(file_parley_v1_admin_service, 11);
 
 /**
+ * ClusterStatusRequest is the request of ClusterStatus.
+ *
+ * @generated from message parley.v1.ClusterStatusRequest
+ */
+export type ClusterStatusRequest = Message<"parley.v1.ClusterStatusRequest"> & {
+};
+
+/**
+ * Describes the message parley.v1.ClusterStatusRequest.
+ * Use `create(ClusterStatusRequestSchema)` to create a new message.
+ */
+export const ClusterStatusRequestSchema: GenMessage<ClusterStatusRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 12);
+
+/**
+ * ClusterNode is a voter of the cluster.
+ *
+ * @generated from message parley.v1.ClusterNode
+ */
+export type ClusterNode = Message<"parley.v1.ClusterNode"> & {
+  /**
+   * Its node id (--node-id).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Its raft address, where the other nodes reach it.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message parley.v1.ClusterNode.
+ * Use `create(ClusterNodeSchema)` to create a new message.
+ */
+export const ClusterNodeSchema: GenMessage<ClusterNode> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 13);
+
+/**
+ * ClusterStatusResponse is the reply of ClusterStatus.
+ *
+ * @generated from message parley.v1.ClusterStatusResponse
+ */
+export type ClusterStatusResponse = Message<"parley.v1.ClusterStatusResponse"> & {
+  /**
+   * The id of the node that answers.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * Its role now.
+   *
+   * @generated from field: parley.v1.ClusterRole role = 2;
+   */
+  role: ClusterRole;
+
+  /**
+   * The leader's node id and raft address; empty while there is none.
+   *
+   * @generated from field: string leader_id = 3;
+   */
+  leaderId: string;
+
+  /**
+   * The leader's raft address.
+   *
+   * @generated from field: string leader_address = 4;
+   */
+  leaderAddress: string;
+
+  /**
+   * The raft term.
+   *
+   * @generated from field: uint64 term = 5;
+   */
+  term: bigint;
+
+  /**
+   * The index of the last log entry this node knows to be committed.
+   *
+   * @generated from field: uint64 commit_index = 6;
+   */
+  commitIndex: bigint;
+
+  /**
+   * The index of the last entry this node's store has applied.
+   *
+   * @generated from field: uint64 applied_index = 7;
+   */
+  appliedIndex: bigint;
+
+  /**
+   * Entries committed and not yet applied here: commit_index minus
+   * applied_index, at least 0.
+   *
+   * @generated from field: uint64 lag_entries = 8;
+   */
+  lagEntries: bigint;
+
+  /**
+   * For a follower: milliseconds since it last heard from the leader.
+   *
+   * @generated from field: int64 last_contact_ms = 9;
+   */
+  lastContactMs: bigint;
+
+  /**
+   * The voters of the cluster, in the order of its configuration.
+   *
+   * @generated from field: repeated parley.v1.ClusterNode nodes = 10;
+   */
+  nodes: ClusterNode[];
+};
+
+/**
+ * Describes the message parley.v1.ClusterStatusResponse.
+ * Use `create(ClusterStatusResponseSchema)` to create a new message.
+ */
+export const ClusterStatusResponseSchema: GenMessage<ClusterStatusResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 14);
+
+/**
+ * AddNodeRequest is the request of AddNode.
+ *
+ * @generated from message parley.v1.AddNodeRequest
+ */
+export type AddNodeRequest = Message<"parley.v1.AddNodeRequest"> & {
+  /**
+   * The new node's id (its --node-id).
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * Its raft address (its --raft-listen or --raft-advertise), host:port.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message parley.v1.AddNodeRequest.
+ * Use `create(AddNodeRequestSchema)` to create a new message.
+ */
+export const AddNodeRequestSchema: GenMessage<AddNodeRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 15);
+
+/**
+ * AddNodeResponse is the reply of AddNode.
+ *
+ * @generated from message parley.v1.AddNodeResponse
+ */
+export type AddNodeResponse = Message<"parley.v1.AddNodeResponse"> & {
+  /**
+   * The voters after the change.
+   *
+   * @generated from field: repeated parley.v1.ClusterNode nodes = 1;
+   */
+  nodes: ClusterNode[];
+};
+
+/**
+ * Describes the message parley.v1.AddNodeResponse.
+ * Use `create(AddNodeResponseSchema)` to create a new message.
+ */
+export const AddNodeResponseSchema: GenMessage<AddNodeResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 16);
+
+/**
+ * RemoveNodeRequest is the request of RemoveNode.
+ *
+ * @generated from message parley.v1.RemoveNodeRequest
+ */
+export type RemoveNodeRequest = Message<"parley.v1.RemoveNodeRequest"> & {
+  /**
+   * The id of the node to remove.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message parley.v1.RemoveNodeRequest.
+ * Use `create(RemoveNodeRequestSchema)` to create a new message.
+ */
+export const RemoveNodeRequestSchema: GenMessage<RemoveNodeRequest> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 17);
+
+/**
+ * RemoveNodeResponse is the reply of RemoveNode.
+ *
+ * @generated from message parley.v1.RemoveNodeResponse
+ */
+export type RemoveNodeResponse = Message<"parley.v1.RemoveNodeResponse"> & {
+  /**
+   * The voters after the change.
+   *
+   * @generated from field: repeated parley.v1.ClusterNode nodes = 1;
+   */
+  nodes: ClusterNode[];
+};
+
+/**
+ * Describes the message parley.v1.RemoveNodeResponse.
+ * Use `create(RemoveNodeResponseSchema)` to create a new message.
+ */
+export const RemoveNodeResponseSchema: GenMessage<RemoveNodeResponse> = /*@__PURE__*/
+  messageDesc(file_parley_v1_admin_service, 18);
+
+/**
+ * ClusterRole is a node's role in the raft cluster.
+ *
+ * @generated from enum parley.v1.ClusterRole
+ */
+export enum ClusterRole {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: CLUSTER_ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The node leads: it appends every write to the log.
+   *
+   * @generated from enum value: CLUSTER_ROLE_LEADER = 1;
+   */
+  LEADER = 1,
+
+  /**
+   * The node follows the leader; it forwards writes to it.
+   *
+   * @generated from enum value: CLUSTER_ROLE_FOLLOWER = 2;
+   */
+  FOLLOWER = 2,
+
+  /**
+   * The node has called an election and waits for its outcome.
+   *
+   * @generated from enum value: CLUSTER_ROLE_CANDIDATE = 3;
+   */
+  CANDIDATE = 3,
+
+  /**
+   * The node is stopping.
+   *
+   * @generated from enum value: CLUSTER_ROLE_SHUTDOWN = 4;
+   */
+  SHUTDOWN = 4,
+}
+
+/**
+ * Describes the enum parley.v1.ClusterRole.
+ */
+export const ClusterRoleSchema: GenEnum<ClusterRole> = /*@__PURE__*/
+  enumDesc(file_parley_v1_admin_service, 0);
+
+/**
  * AdminService manages participants' members and credentials and takes
  * backups. Administrator only, except that a head member of a participant
  * (Member.head) may add and remove its participant's other members and
@@ -490,6 +757,45 @@ export const AdminService: GenService<{
     methodKind: "server_streaming";
     input: typeof BackupRequestSchema;
     output: typeof BackupResponseSchema;
+  },
+  /**
+   * Returns this node's place in its cluster: its role, the leader, the
+   * voters, and how far its store lags what the cluster has committed.
+   * Served by the node called, without asking the leader. On a single
+   * parleyd (not in cluster mode): FAILED_PRECONDITION, reason NOT_A_CLUSTER.
+   *
+   * @generated from rpc parley.v1.AdminService.ClusterStatus
+   */
+  clusterStatus: {
+    methodKind: "unary";
+    input: typeof ClusterStatusRequestSchema;
+    output: typeof ClusterStatusResponseSchema;
+  },
+  /**
+   * Adds a node to the cluster as a voter: start it first with its own
+   * --node-id and --raft-listen and no --peers; the leader then sends it a
+   * snapshot of the store and the log after it. Called on any node; a
+   * follower passes it to the leader. Adding a node that is a voter already
+   * with the same address changes nothing.
+   *
+   * @generated from rpc parley.v1.AdminService.AddNode
+   */
+  addNode: {
+    methodKind: "unary";
+    input: typeof AddNodeRequestSchema;
+    output: typeof AddNodeResponseSchema;
+  },
+  /**
+   * Removes a node from the cluster's voters. Removing the leader makes
+   * another node leader. A node not in the cluster: NOT_FOUND, reason
+   * NODE_NOT_FOUND.
+   *
+   * @generated from rpc parley.v1.AdminService.RemoveNode
+   */
+  removeNode: {
+    methodKind: "unary";
+    input: typeof RemoveNodeRequestSchema;
+    output: typeof RemoveNodeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_parley_v1_admin_service, 0);
