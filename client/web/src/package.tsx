@@ -154,7 +154,7 @@ export function PackagePanel({ store, offerStart }: { store: Store; offerStart: 
         </ol>
       )}
       {draft.parts.length === 1 && <p class="muted">Add at least one more part: a package deal trades two changes or more.</p>}
-      <label for="package-rationale">Rationale</label>
+      <label for="package-rationale">Rationale of the package deal</label>
       <textarea id="package-rationale" ref={rationaleRef} rows={3} value={draft.rationale} onInput={(e) => draft.setRationale((e.target as HTMLTextAreaElement).value)} data-test="package-rationale" />
       {choices.length > 0 && (
         <>
