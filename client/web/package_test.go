@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
+	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/servertest"
 )
 
@@ -146,5 +147,35 @@ func TestBoardComposesAPackage(t *testing.T) {
 		parts[0].GetPointNumber() != 6 || parts[0].GetText() != sixText || parts[0].GetBaseRevision() != 1 ||
 		parts[1].GetPointNumber() != 19 || parts[1].GetText() != nineteenText {
 		t.Fatalf("the package proposed: %v", a)
+	}
+
+	// A part whose point changes while the draft is composed: the draft
+	// says so at once, and proposing it is refused, naming the part.
+	ukraine.do("back to the board", click(`nav a[href="#/"]`), visible(`[data-test="package-start"]`))
+	ukraine.do("open point 6", click(`a[aria-label="Point 6"]`), visible(`[data-test="propose"]`))
+	ukraine.do("draft a change of point 6", click(`[data-test="kind-replace"]`), fill(`[data-test="propose-text"]`, "The Armed Forces of Ukraine will be limited to 700,000 troops."),
+		click(`[data-test="package-add"]`))
+	ukraine.do("back to the board", click(`nav a[href="#/"]`), visible(`[data-test="package-draft"]`))
+	ukraine.do("open point 7", click(`a[aria-label="Point 7"]`), visible(`[data-test="propose"]`))
+	ukraine.do("draft a deletion of point 7", click(`[data-test="kind-delete"]`), click(`[data-test="package-add"]`))
+	ukraine.eventually("two parts", live, has(`[data-test="draft-part-2"]`, "Part 2: delete point 7"))
+	for _, d := range demo.Delegations {
+		if _, err := svc.CastVote(as(d), &parleyv1.CastVoteRequest{Amendment: countered.GetAmendment().GetName(), Choice: parleyv1.VoteChoice_VOTE_CHOICE_APPROVE}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.ApplyAmendment(as(demo.Mediator), &parleyv1.ApplyAmendmentRequest{Amendment: countered.GetAmendment().GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	ukraine.eventually("part 1 stale", live, has(`[data-test="draft-part-1"] [data-test="part-stale"]`, "Point 6 has changed since this part was drafted"))
+	before = logSize()
+	ukraine.do("propose the stale package", click(`[data-test="package-propose"]`))
+	ukraine.eventually("the refusal", live, has(`[data-test="package-refusal"]`, "STALE_REVISION")+` && `+
+		has(`[data-test="package-refusal"]`, "Part 1 was drafted against a text of point 6 that has changed since")+` && `+
+		has(`[data-test="draft-part-1"] [data-test="part-fault"]`, "to fix")+` && `+
+		`document.querySelector('[data-test="draft-part-2"] [data-test="part-fault"]') === null`)
+	shot.take(ukraine, "stale")
+	if after := logSize(); after != before {
+		t.Fatalf("a refused stale package changed the log: %d events before, %d after", before, after)
 	}
 }

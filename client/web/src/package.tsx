@@ -4,7 +4,7 @@
 // the draft, in words, and the draft is kept so that it can be fixed.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { newRequestId, refusal, type Refusal } from "./api.js";
-import type { Amendment } from "./gen/parley/v1/negotiation_pb.js";
+import { AmendmentKind, type Amendment } from "./gen/parley/v1/negotiation_pb.js";
 import type { RedlineChange } from "./gen/parley/v1/redline_pb.js";
 import { describeAmendment, describePart, lastSegment, plural, shortId } from "./format.js";
 import { explainPackageRefusal, type DraftPart, type PackageDraft } from "./packagedraft.js";
@@ -145,6 +145,7 @@ export function PackagePanel({ store, offerStart }: { store: Store; offerStart: 
                 </strong>
               )}{" "}
               {part.point !== "" && partNumberNow(store, part) > 0 && <a href={`#/points/${lastSegment(part.point)}`}>Open point {partNumberNow(store, part)}</a>}
+              <StaleNote store={store} part={part} />
               <PartRedline store={store} part={part} />
               <button type="button" class="btn btn-plain" onClick={() => remove(i)} data-test="draft-remove">
                 Remove part {i + 1}
@@ -192,10 +193,24 @@ export function PackagePanel({ store, offerStart }: { store: Store; offerStart: 
   );
 }
 
+// StaleNote says that a part's point has changed since the part was
+// drafted: the server would refuse the package (STALE_REVISION), and the
+// part's redline below is against the text it was drafted on.
+function StaleNote({ store, part }: { store: Store; part: DraftPart }) {
+  if (part.kind === AmendmentKind.INSERT) return null;
+  const now = store.state?.points.find((p) => p.name === part.point);
+  if (!now || now.revision <= part.baseRevision) return null;
+  return (
+    <p class="refusal" data-test="part-stale">
+      Point {now.number} has changed since this part was drafted: it is at revision {String(now.revision)} now. Remove the part and draft it again against the current text.
+    </p>
+  );
+}
+
 // PartRedline shows a part as the server reads it: GetRedline of the draft
-// against its point, checked as ProposeAmendment checks it, so a part whose
-// point changed since says so here before the package is sent. It reads
-// again when the board does (a point may have changed).
+// against the revision it was drafted on, checked as ProposeAmendment checks
+// its text and point, so a part whose point was deleted says so here before
+// the package is sent. It reads again when the board does.
 function PartRedline({ store, part }: { store: Store; part: DraftPart }) {
   const [change, setChange] = useState<RedlineChange | null>(null);
   const [err, setErr] = useState<Refusal | null>(null);
