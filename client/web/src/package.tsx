@@ -193,13 +193,20 @@ export function PackagePanel({ store, offerStart }: { store: Store; offerStart: 
   );
 }
 
-// StaleNote says that a part's point has changed since the part was
-// drafted: the server would refuse the package (STALE_REVISION), and the
-// part's redline below is against the text it was drafted on.
+// StaleNote says that a part's point has changed, or was deleted, since the
+// part was drafted: the server would refuse the package (STALE_REVISION,
+// POINT_DELETED), and the part's redline below is against the text it was
+// drafted on.
 function StaleNote({ store, part }: { store: Store; part: DraftPart }) {
-  if (part.kind === AmendmentKind.INSERT) return null;
-  const now = store.state?.points.find((p) => p.name === part.point);
-  if (!now || now.revision <= part.baseRevision) return null;
+  if (part.point === "" || !store.state) return null;
+  const now = store.state.points.find((p) => p.name === part.point);
+  if (!now)
+    return (
+      <p class="refusal" data-test="part-stale">
+        Point {part.pointNumber} has been deleted since this part was drafted. Remove the part.
+      </p>
+    );
+  if (part.kind === AmendmentKind.INSERT || now.revision <= part.baseRevision) return null;
   return (
     <p class="refusal" data-test="part-stale">
       Point {now.number} has changed since this part was drafted: it is at revision {String(now.revision)} now. Remove the part and draft it again against the current text.
@@ -208,13 +215,12 @@ function StaleNote({ store, part }: { store: Store; part: DraftPart }) {
 }
 
 // PartRedline shows a part as the server reads it: GetRedline of the draft
-// against the revision it was drafted on, checked as ProposeAmendment checks
-// its text and point, so a part whose point was deleted says so here before
-// the package is sent. It reads again when the board does.
+// against the revision it was drafted on, its text and point checked as
+// ProposeAmendment checks them. That redline never changes, so it is read
+// once per part.
 function PartRedline({ store, part }: { store: Store; part: DraftPart }) {
   const [change, setChange] = useState<RedlineChange | null>(null);
   const [err, setErr] = useState<Refusal | null>(null);
-  const seq = store.state?.loadedSequence ?? 0n;
   useEffect(() => {
     let live = true;
     store.api.neg
@@ -226,7 +232,7 @@ function PartRedline({ store, part }: { store: Store; part: DraftPart }) {
     return () => {
       live = false;
     };
-  }, [part, seq]);
+  }, [part]);
   if (err)
     return (
       <p class="refusal" data-test="part-problem">
