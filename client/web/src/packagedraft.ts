@@ -203,6 +203,8 @@ export function explainPackageRefusal(reason: string, message: string, pointName
       return { part, others: [], words: `${part ? P : "A part"} names a point or revision this negotiation does not have. Remove the part and draft it again on the point's page.` };
     case "TEXT_EMPTY":
       return { part, others: [], words: `${part ? P : "A part"} has no text. Remove it and draft it again with its text, or make it a deletion.` };
+    case "TEXT_UNCHANGED":
+      return { part, others: [], words: `${part ? P : "A part"} leaves ${part ? pointName(part) : "its point"} as it reads now. Remove it, or draft it again with the change.` };
     case "TEXT_TOO_LONG":
       return { part, others: [], words: `${part ? P : "A part"}'s text is longer than a point may be. Remove it and draft a shorter text.` };
     case "LAST_POINT":

@@ -76,6 +76,7 @@ test("refusals are explained in words, naming the parts at fault", () => {
     ["PACKAGE_TOO_SMALL", "a package deal has 2 to 32 parts, not 1: propose a single change as an amendment of its own", 0, [], /at least two changes/],
     ["STALE_REVISION", "part 2: point 19 changed since the package was drafted", 2, [], /^Part 2 was drafted against a text of point 19 that has changed since/],
     ["POINT_DELETED", "part 1: point … is deleted", 1, [], /^Part 1 changes point 6, which has been deleted/],
+    ["TEXT_UNCHANGED", "part 2: the new text is the same as point 19's current text", 2, [], /^Part 2 leaves point 19 as it reads now/],
     ["COUNTER_POINT_MISMATCH", "the amendment answered changes no point of this package", 0, [], /In answer to/],
   ];
   for (const [reason, message, part, others, words] of cases) {
