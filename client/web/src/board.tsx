@@ -11,6 +11,7 @@ import { AmendmentCard } from "./amendment.js";
 import { Action, Section } from "./ui.js";
 import { acceptanceConsent, signOffConsent } from "./signing.js";
 import { ConsentMark, KeyPanel } from "./keys.js";
+import { PackagePanel } from "./package.js";
 
 const marks = { signed: "✓", stale: "~", missing: "·" } as const;
 const words = { signed: "signed off", stale: "stale: signed an earlier revision", missing: "not yet" } as const;
@@ -81,6 +82,7 @@ export function Board({ store }: { store: Store }) {
           ))}
         </Section>
       )}
+      {(store.isDelegation || store.isMediator) && !concluded && <PackagePanel store={store} offerStart={true} />}
       <Matrix store={store} />
       {!concluded && <Blocking store={store} />}
     </>

@@ -7,6 +7,7 @@ import { connectApi, refusal } from "./api.js";
 import { Role } from "./gen/parley/v1/negotiation_pb.js";
 import { forgetToken, storeToken, storedToken, takeTokenFromFragment } from "./session.js";
 import { Store } from "./store.js";
+import { PackageDraft } from "./packagedraft.js";
 import { Board } from "./board.js";
 import { PointPage } from "./point.js";
 import { AuditPage, VerifiedMark } from "./audit.js";
@@ -56,6 +57,7 @@ function App() {
   const signOut = () => {
     store?.stop();
     forgetToken();
+    PackageDraft.forgetAll(sessionStorage);
     setStore(null);
     location.hash = "#/";
   };

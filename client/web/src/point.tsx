@@ -13,6 +13,7 @@ import { Action, Redline, RefusalNote, Section } from "./ui.js";
 import { Brackets, Discussion, bracketLabel } from "./discussion.js";
 import { signOffConsent } from "./signing.js";
 import { ConsentMark } from "./keys.js";
+import { PackagePanel, usePackageDraft } from "./package.js";
 
 export function PointPage({ store, pointId }: { store: Store; pointId: string }) {
   const name = `${store.negotiationName}/points/${pointId}`;
@@ -123,6 +124,7 @@ export function PointPage({ store, pointId }: { store: Store; pointId: string })
         </ol>
       </Section>
       {(store.isDelegation || store.isMediator) && !concluded && !deleted && <ProposeForm store={store} point={point} />}
+      {(store.isDelegation || store.isMediator) && !concluded && <PackagePanel store={store} offerStart={false} />}
       <Section title={`Amendments of this point (${amendments.length})`} id="point-amendments">
         {amendments.length === 0 && <p class="muted">None yet.</p>}
         {amendments.map((a) => (
@@ -195,6 +197,8 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
   const [preview, setPreview] = useState<RedlineChange | null>(null);
   const [sent, setSent] = useState("");
   const [counterTo, setCounterTo] = useState("");
+  const packageDraft = store.draft;
+  usePackageDraft(packageDraft);
   useEffect(() => {
     setText(point.text);
     setPreview(null);
@@ -264,6 +268,18 @@ function ProposeForm({ store, point }: { store: Store; point: Point }) {
       <textarea id="propose-rationale" rows={3} value={rationale} onInput={(e) => setRationale((e.target as HTMLTextAreaElement).value)} data-test="propose-rationale" />
       <div class="actions">
         <Action label="Show the redline" run={async () => setPreview((await store.api.neg.getRedline({ subject: { case: "proposal", value: draft } })).changes[0] ?? null)} test="preview" />
+        <button
+          type="button"
+          class="btn btn-plain"
+          onClick={() => {
+            const n = packageDraft.add({ kind: draft.kind, point: draft.point, pointNumber: point.number, baseRevision: draft.baseRevision, text: draft.text });
+            setSent(`Added as part ${n} of your package deal draft, below.`);
+            setPreview(null);
+          }}
+          data-test="package-add"
+        >
+          {packageDraft.started ? `Add to the package deal (as part ${packageDraft.parts.length + 1})` : "Start a package deal with this change"}
+        </button>
       </div>
       {preview && (
         <div class="preview" data-test="preview-redline">

@@ -11,6 +11,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { EventSchema } from "./gen/parley/v1/event_pb.js";
 import type { ConsentSigner } from "../../typescript/src/consent.js";
 import { ConsentVerifier, loadSigner, type ConsentReport } from "./signing.js";
+import { PackageDraft } from "./packagedraft.js";
 import {
   AmendmentState,
   Role,
@@ -40,6 +41,8 @@ export class Store {
   readonly api: Api;
   readonly negotiationName: string;
   readonly me: Participant;
+  // The package deal this participant is composing, if any.
+  readonly draft: PackageDraft;
   state: BoardState | null = null;
   loadError = "";
   link: Link = "connecting";
@@ -69,6 +72,7 @@ export class Store {
     this.api = api;
     this.negotiationName = negotiation;
     this.me = me;
+    this.draft = new PackageDraft(PackageDraft.keyFor(negotiation, me.id), tabStorage());
   }
 
   subscribe(fn: () => void): () => void {
@@ -321,5 +325,15 @@ export class Store {
 
   name(id: string): string {
     return this.state?.names.get(id) ?? id;
+  }
+}
+
+// tabStorage is the tab's sessionStorage, or null where the browser refuses
+// it (then a package draft lives as long as the page).
+function tabStorage(): Storage | null {
+  try {
+    return sessionStorage;
+  } catch {
+    return null;
   }
 }
