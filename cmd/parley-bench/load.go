@@ -31,23 +31,24 @@ import (
 func numCPU() int { return runtime.NumCPU() }
 
 type loadConfig struct {
-	server      serverFlags
-	clients     int
-	delegations int
-	points      int
-	pool        int
-	duration    time.Duration
-	rounds      int
-	warmup      time.Duration
-	solo        time.Duration
-	mix         string
-	writeBytes  int
-	etcd        string
-	etcdBytes   int
-	jsonPath    string
-	signed      bool
-	cluster     int
-	failovers   int
+	server       serverFlags
+	clients      int
+	delegations  int
+	points       int
+	pool         int
+	duration     time.Duration
+	rounds       int
+	warmup       time.Duration
+	solo         time.Duration
+	mix          string
+	writeBytes   int
+	etcd         string
+	etcdBytes    int
+	jsonPath     string
+	signed       bool
+	cluster      int
+	failovers    int
+	clusterFlags string
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,6 +71,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
 	fs.BoolVar(&c.signed, "signed", true, "also measure CastVote signed with the delegation's key, beside the unsigned one")
 	fs.IntVar(&c.cluster, "cluster", 0, "also start a cluster of this many `nodes` and measure CastVote on the single node, through the leader and through a follower in one run (0: no cluster)")
+	fs.StringVar(&c.clusterFlags, "cluster-flags", "", "with --cluster: more `flags` for the cluster's nodes only (e.g. --raft-election-timeout 500ms), after --server-flags")
 	fs.IntVar(&c.failovers, "failovers", 3, "with --cluster: SIGKILL the leader this many times after the phases and time a serving new leader")
 	if err := parseFlags(fs, args); err != nil {
 		return err
