@@ -170,20 +170,53 @@ func (c *cluster) leader(ctx context.Context) (*clusterNode, error) {
 	}
 }
 
-// leaderID asks the node which node leads.
-func (n *clusterNode) leaderID(ctx context.Context) (string, error) {
+// caughtUp waits, at most a minute, until every node has applied all it
+// knows committed and all have applied the same index: a node restarted
+// after a kill has replayed its log and caught up, as an operator waits for
+// before taking another node down.
+func (c *cluster) caughtUp(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		applied, settled := uint64(0), true
+		for _, n := range c.nodes {
+			st, err := n.status(ctx)
+			if err != nil || st.GetLagEntries() != 0 || st.GetLeaderId() == "" || (applied != 0 && st.GetAppliedIndex() != applied) {
+				settled = false
+				break
+			}
+			applied = st.GetAppliedIndex()
+		}
+		if settled {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the nodes have not caught up with each other after a minute")
+		}
+		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// status asks the node for its cluster status.
+func (n *clusterNode) status(ctx context.Context) (*parleyv1.ClusterStatusResponse, error) {
+	if n.srv == nil {
+		return nil, errors.New("node " + n.id + " is down")
+	}
 	conn, err := n.srv.dial()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	st, err := parleyv1.NewAdminServiceClient(conn).ClusterStatus(as(ctx, n.srv.adminToken), &parleyv1.ClusterStatusRequest{})
-	if err != nil {
-		return "", err
-	}
-	return st.GetLeaderId(), nil
+	return parleyv1.NewAdminServiceClient(conn).ClusterStatus(as(ctx, n.srv.adminToken), &parleyv1.ClusterStatusRequest{})
+}
+
+// leaderID asks the node which node leads.
+func (n *clusterNode) leaderID(ctx context.Context) (string, error) {
+	st, err := n.status(ctx)
+	return st.GetLeaderId(), err
 }
 
 // followers returns the running nodes that do not lead.
@@ -202,6 +235,9 @@ func (c *cluster) followers(leader *clusterNode) []*clusterNode {
 // and serving, the follower's forwarding included), then starts the killed
 // node again and waits until the cluster agrees on a leader.
 func (c *cluster) failover(ctx context.Context, fx *fixture) (time.Duration, error) {
+	if err := c.caughtUp(ctx); err != nil {
+		return 0, err
+	}
 	leader, err := c.leader(ctx)
 	if err != nil {
 		return 0, err
