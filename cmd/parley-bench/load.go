@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,21 +31,24 @@ import (
 func numCPU() int { return runtime.NumCPU() }
 
 type loadConfig struct {
-	server      serverFlags
-	clients     int
-	delegations int
-	points      int
-	pool        int
-	duration    time.Duration
-	rounds      int
-	warmup      time.Duration
-	solo        time.Duration
-	mix         string
-	writeBytes  int
-	etcd        string
-	etcdBytes   int
-	jsonPath    string
-	signed      bool
+	server       serverFlags
+	clients      int
+	delegations  int
+	points       int
+	pool         int
+	duration     time.Duration
+	rounds       int
+	warmup       time.Duration
+	solo         time.Duration
+	mix          string
+	writeBytes   int
+	etcd         string
+	etcdBytes    int
+	jsonPath     string
+	signed       bool
+	cluster      int
+	failovers    int
+	clusterFlags string
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,11 +70,20 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&c.etcdBytes, "etcd-bytes", 256, "size of each etcd Put's value")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
 	fs.BoolVar(&c.signed, "signed", true, "also measure CastVote signed with the delegation's key, beside the unsigned one")
+	fs.IntVar(&c.cluster, "cluster", 0, "also start a cluster of this many `nodes` and measure CastVote on the single node, through the leader and through a follower in one run (0: no cluster)")
+	fs.StringVar(&c.clusterFlags, "cluster-flags", "", "with --cluster: more `flags` for the cluster's nodes only (e.g. --raft-election-timeout 500ms), after --server-flags")
+	fs.IntVar(&c.failovers, "failovers", 3, "with --cluster: SIGKILL the leader this many times after the phases and time a serving new leader")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if c.delegations < 2 || c.clients < 1 || c.pool < 1 || c.points < 1 || c.rounds < 1 {
 		return fmt.Errorf("need --delegations >= 2 and positive --clients, --amendments, --points, --rounds")
+	}
+	if c.cluster != 0 {
+		if c.cluster < 2 || c.server.target != "" || c.failovers < 0 || (c.failovers > 0 && c.cluster < 3) {
+			return usageError{errors.New("--cluster needs at least 2 nodes (3 to survive a --failovers kill), no --target (the benchmark starts every server) and --failovers >= 0")}
+		}
+		return runClusterLoad(ctx, c, stdout, stderr)
 	}
 	mix, err := parseMix(c.mix)
 	if err != nil {

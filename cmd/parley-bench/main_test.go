@@ -45,6 +45,10 @@ func TestModes(t *testing.T) {
 			"--mix", "vote:4,propose:1,signoff:1,read:1", "--etcd", etcd, "--rounds", "2"},
 			append([]string{"no-op gRPC call (health check)", "workload: vote:4,propose:1,signoff:1,read:1", "CastVote, one client alone",
 				"CastVote unsigned, 4 clients", "CastVote signed, 4 clients", "CastVote signed, one client alone"}, etcdFigures...)},
+		{"load", []string{"--cluster", "3", "--failovers", "1", "--clients", "4", "--delegations", "3", "--amendments", "8", "--duration", "500ms",
+			"--warmup", "100ms", "--solo", "300ms", "--rounds", "2"},
+			[]string{"no-op gRPC call, single node", "CastVote, 4 clients, single node", "CastVote, 4 clients, cluster leader",
+				"CastVote, 4 clients, cluster follower", "CastVote, one client alone, cluster follower"}},
 		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
 			[]string{"commit → delivery, 1 watcher(s)", "commit → delivery, 20 watcher(s)"}},
 		{"scale", []string{"--points", "50", "--amendments", "200", "--delegations", "3", "--requests", "5"},
@@ -108,6 +112,7 @@ func TestCommandLine(t *testing.T) {
 		{nil, 2, "", "name a mode: load, fanout or scale"},
 		{[]string{"lod"}, 2, "", `unknown mode "lod": use load, fanout or scale`},
 		{[]string{"scale", "--points", "many"}, 2, "", `invalid value "many" for flag -points`},
+		{[]string{"load", "--cluster", "3", "--target", "127.0.0.1:1"}, 2, "", "--cluster needs"},
 	} {
 		t.Run(strings.Join(append([]string{"args"}, tc.args...), " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

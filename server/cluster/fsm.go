@@ -84,7 +84,7 @@ func newFSM(db *store.DB, server *rpc.Server, logger *slog.Logger) (*fsm, error)
 	return f, nil
 }
 
-var _ raft.FSM = (*fsm)(nil)
+var _ raft.BatchingFSM = (*fsm)(nil)
 
 func (f *fsm) Apply(l *raft.Log) any {
 	defer f.advance(l.Index)
@@ -95,28 +95,82 @@ func (f *fsm) Apply(l *raft.Log) any {
 		f.logger.Error("raft entry does not decode", "index", l.Index, "err", err)
 		return applied{err: fmt.Errorf("raft entry %d: %w", l.Index, err)}
 	}
-	stamp := rpc.Stamp{Index: l.Index, At: time.Unix(0, e.At).UTC(), Seed: e.Seed}
+	return f.apply(l.Index, e)
+}
+
+// ApplyBatch applies the entries raft committed together: each run of calls
+// that rpc.Batchable allows in one store transaction (one fsync for the run
+// instead of one per entry), the others one by one, in the log's order. The
+// store ends as applying every entry alone would leave it, whatever the
+// batches, which differ from node to node.
+func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	var run []int // positions in logs of the calls waiting for one transaction
+	var stamps []rpc.Stamp
+	var calls []rpc.Call
+	flush := func() {
+		if len(run) == 0 {
+			return
+		}
+		for j, a := range f.server.ApplyCalls(stamps, calls) {
+			out[run[j]] = f.settle(stamps[j].Index, applied{reply: a.Reply, err: a.Err})
+			f.advance(stamps[j].Index)
+		}
+		run, stamps, calls = run[:0], stamps[:0], calls[:0]
+	}
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue // a configuration: raft's alone
+		}
+		e, err := decodeEntry(l.Data)
+		if err == nil && e.Kind == kindCall && e.Call != nil && rpc.Batchable(*e.Call) {
+			run = append(run, i)
+			stamps = append(stamps, stampOf(l.Index, e))
+			calls = append(calls, *e.Call)
+			continue
+		}
+		flush()
+		out[i] = f.Apply(l)
+	}
+	flush()
+	if len(logs) > 0 {
+		f.advance(logs[len(logs)-1].Index)
+	}
+	return out
+}
+
+func stampOf(index uint64, e entry) rpc.Stamp {
+	return rpc.Stamp{Index: index, At: time.Unix(0, e.At).UTC(), Seed: e.Seed}
+}
+
+// apply applies one decoded entry in a transaction of its own.
+func (f *fsm) apply(index uint64, e entry) any {
+	stamp := stampOf(index, e)
 	var out applied
 	switch e.Kind {
 	case kindCall:
 		if e.Call == nil {
-			out.err = fmt.Errorf("raft entry %d: a call without the call", l.Index)
+			out.err = fmt.Errorf("raft entry %d: a call without the call", index)
 			break
 		}
 		out.reply, out.err = f.server.ApplyCall(stamp, *e.Call)
 	case kindDeadline:
-		_, out.err = f.db.Apply(l.Index, stamp.At, store.Exec{NegotiationID: e.Negotiation, Actor: workflow.AdminActor,
+		_, out.err = f.db.Apply(index, stamp.At, store.Exec{NegotiationID: e.Negotiation, Actor: workflow.AdminActor,
 			Command: workflow.CloseVotingAtDeadline{AmendmentID: e.Amendment}})
 	default:
-		out.err = fmt.Errorf("raft entry %d of unknown kind %q", l.Index, e.Kind)
+		out.err = fmt.Errorf("raft entry %d of unknown kind %q", index, e.Kind)
 	}
+	return f.settle(index, out)
+}
+
+// settle logs an entry that failed for another reason than the rules.
+func (f *fsm) settle(index uint64, out applied) any {
 	if errors.Is(out.err, store.ErrAlreadyApplied) {
 		return applied{err: out.err}
 	}
-
 	var refusal *workflow.Error
 	if out.err != nil && (!errors.As(out.err, &refusal) || refusal.Code == workflow.EINTERNAL) {
-		f.logger.Error("raft entry not applied", "index", l.Index, "err", out.err)
+		f.logger.Error("raft entry not applied", "index", index, "err", out.err)
 	}
 	return out
 }

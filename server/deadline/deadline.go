@@ -32,9 +32,10 @@ type Scheduler struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	wake   chan struct{}
-	cancel context.CancelFunc
-	done   chan struct{}
+	wake       chan struct{}
+	unregister func() // its hook on the store's commits
+	cancel     context.CancelFunc
+	done       chan struct{}
 
 	mu sync.Mutex
 	// waiting holds deadlines the rules refused for now (a suspended
@@ -61,7 +62,7 @@ func StartWith(db *store.DB, logger *slog.Logger, exec Executor) *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{db: db, exec: exec, logger: logger, now: time.Now, wake: make(chan struct{}, 1), cancel: cancel,
 		done: make(chan struct{}), waiting: map[store.Deadline]bool{}}
-	db.OnDeadline(func(time.Time) {
+	s.unregister = db.OnDeadline(func(time.Time) {
 		s.mu.Lock()
 		clear(s.waiting)
 		s.mu.Unlock()
@@ -74,6 +75,7 @@ func StartWith(db *store.DB, logger *slog.Logger, exec Executor) *Scheduler {
 // Stop stops the scheduler and waits for it. A closing in flight either
 // commits or not; the next start finds what is still due.
 func (s *Scheduler) Stop() {
+	s.unregister()
 	s.cancel()
 	<-s.done
 }

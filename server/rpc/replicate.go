@@ -158,6 +158,17 @@ type applying struct {
 
 	mu      sync.Mutex
 	counter uint64
+
+	// park, in a batch (ApplyCalls), takes the handler's command to the
+	// batch's transaction instead of a transaction of its own.
+	park chan<- *parked
+}
+
+// parked is a handler's command waiting in a batch for its transaction.
+type parked struct {
+	x      store.Exec
+	done   chan struct{} // closed once applied
+	result store.Applied
 }
 
 type applyingKey struct{}
@@ -204,6 +215,13 @@ func newToken(ctx context.Context) (token, hash string) {
 // execute runs x in the store: as the raft entry being applied, or at once.
 func (s *Server) execute(ctx context.Context, x store.Exec) (store.Result, error) {
 	if a := applyingFrom(ctx); a != nil {
+		if a.park != nil {
+			p := &parked{x: x, done: make(chan struct{})}
+			a.park <- p
+			a.park = nil // a handler executes one command
+			<-p.done
+			return p.result.Result, p.result.Err
+		}
 		return s.store.Apply(a.stamp.Index, a.stamp.At, x)
 	}
 	return s.store.Execute(ctx, x)
@@ -235,12 +253,16 @@ var errUnknownMethod = errors.New("the raft entry names a method this server doe
 // request record and builds the same reply. An entry the store holds already
 // returns store.ErrAlreadyApplied.
 func (s *Server) ApplyCall(stamp Stamp, call Call) (proto.Message, error) {
+	return s.applyCall(stamp, call, nil)
+}
+
+func (s *Server) applyCall(stamp Stamp, call Call, park chan<- *parked) (proto.Message, error) {
 	s.methodsOnce.Do(func() { s.methods = s.unaryMethods() })
 	handler := s.methods[call.Method]
 	if handler == nil {
 		return nil, errUnknownMethod
 	}
-	ctx := context.WithValue(context.Background(), applyingKey{}, &applying{stamp: stamp, tokenHash: call.TokenHash})
+	ctx := context.WithValue(context.Background(), applyingKey{}, &applying{stamp: stamp, tokenHash: call.TokenHash, park: park})
 	ctx = withCaller(ctx, Caller{Admin: call.Admin, NegotiationID: call.Negotiation, Participant: call.Participant, Member: call.Member})
 	grant := &replyGrant{m: &s.replyMemory}
 	defer func() { grant.m.give(grant.bytes.Load()) }()
@@ -254,4 +276,70 @@ func (s *Server) ApplyCall(stamp Stamp, call Call) (proto.Message, error) {
 		return nil, errUnknownMethod
 	}
 	return msg, nil
+}
+
+// Batchable reports whether ApplyCalls may carry the call out in one
+// transaction with its neighbours: its handler reads nothing from the store
+// before its command runs, so that it decides the same in a batch as after
+// its predecessors' commit. A CastVote with a consent looks its checkpoint up
+// in the store, and so do the calls left out here.
+func Batchable(call Call) bool {
+	switch call.Method {
+	case parleyv1.NegotiationService_CastVote_FullMethodName:
+		var req parleyv1.CastVoteRequest
+		return proto.Unmarshal(call.Request, &req) == nil && req.GetConsent() == nil
+	case parleyv1.NegotiationService_ProposeAmendment_FullMethodName:
+		var req parleyv1.ProposeAmendmentRequest
+		return proto.Unmarshal(call.Request, &req) == nil && req.GetRebaseOf() == ""
+	case parleyv1.NegotiationService_WithdrawAmendment_FullMethodName,
+		parleyv1.NegotiationService_CloseVoting_FullMethodName,
+		parleyv1.NegotiationService_RejectAmendment_FullMethodName,
+		parleyv1.NegotiationService_RevokeSignOff_FullMethodName:
+		return true
+	}
+	return false
+}
+
+// Applied is the reply or refusal of one replicated call.
+type Applied struct {
+	Reply proto.Message
+	Err   error
+}
+
+// ApplyCalls carries out consecutive replicated calls, each Batchable, as
+// the raft entries stamps[i].Index, in one store transaction
+// (store.ApplyBatch): each call's reply and refusal, and the store's bytes,
+// are those ApplyCall would give one by one. Each handler runs on its own
+// goroutine, one after the other: the next starts once the previous one has
+// handed its command over or returned, so the commands keep the entries'
+// order; they all resume once the transaction commits.
+func (s *Server) ApplyCalls(stamps []Stamp, calls []Call) []Applied {
+	out := make([]Applied, len(calls))
+	var waiting []*parked
+	var entries []store.Entry
+	var handlers sync.WaitGroup
+	for i := range calls {
+		park := make(chan *parked, 1)
+		returned := make(chan struct{})
+		handlers.Add(1)
+		go func() {
+			defer handlers.Done()
+			defer close(returned)
+			out[i].Reply, out[i].Err = s.applyCall(stamps[i], calls[i], park)
+		}()
+		select {
+		case p := <-park:
+			waiting = append(waiting, p)
+			entries = append(entries, store.Entry{Index: stamps[i].Index, At: stamps[i].At, Exec: p.x})
+		case <-returned: // refused before its command, or ran none
+		}
+	}
+	if len(entries) > 0 {
+		for j, a := range s.store.ApplyBatch(entries) {
+			waiting[j].result = a
+			close(waiting[j].done)
+		}
+	}
+	handlers.Wait()
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -89,5 +90,35 @@ func reportPages(b *testing.B, db *store.DB) func() {
 	writes := db.PageWrites()
 	return func() {
 		b.ReportMetric(float64(db.PageWrites()-writes)/float64(b.N), "pages/vote")
+	}
+}
+
+// BenchmarkApplyBatch measures votes applied as raft entries, fsync on: one
+// transaction per entry (Apply), and one per batch of 64 (ApplyBatch, raft's
+// largest batch by default).
+//
+//	go test ./server/store -run '^$' -bench ApplyBatch
+func BenchmarkApplyBatch(b *testing.B) {
+	at := time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC)
+	for _, size := range []int{1, 64} {
+		b.Run(fmt.Sprintf("entries=%d", size), func(b *testing.B) {
+			db, id, amendments := benchVotes(b)
+			defer reportPages(b, db)()
+			var index uint64
+			entries := make([]store.Entry, 0, size)
+			for b.Loop() {
+				index++
+				entries = append(entries, store.Entry{Index: index, At: at, Exec: vote(id, amendments, int64(index))})
+				if len(entries) < size {
+					continue
+				}
+				for _, a := range db.ApplyBatch(entries) {
+					if a.Err != nil {
+						b.Fatal(a.Err)
+					}
+				}
+				entries = entries[:0]
+			}
+		})
 	}
 }

@@ -57,6 +57,8 @@ type Result struct {
 type op struct {
 	ctx    context.Context
 	x      Exec
+	at     time.Time // the time of its events, if not the batch's (ApplyBatch)
+	entry  bool      // a raft entry of ApplyBatch: its projections written as Apply would
 	done   chan struct{}
 	result Result
 	err    error
@@ -208,8 +210,17 @@ func (db *DB) commitAt(ops []*op, when time.Time, inTx func(*bolt.Tx) error) {
 				o.err = err
 				continue
 			}
-			if err := db.execute(tx, b, o, at); err != nil {
+			opAt := at
+			if !o.at.IsZero() {
+				opAt = o.at.UTC().Round(0)
+			}
+			if err := db.execute(tx, b, o, opAt); err != nil {
 				return err
+			}
+			if o.entry {
+				if err := b.flushEntry(tx); err != nil {
+					return err
+				}
 			}
 		}
 		if err := b.flush(tx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -95,10 +96,26 @@ func (b *batch) indexDeadlines(tx *bolt.Tx, negotiationID string, d *dirty) erro
 }
 
 // OnDeadline registers fn to run after every commit that indexed a voting
-// deadline, with the earliest one it indexed. Like OnCommit, register before
-// the first command.
-func (db *DB) OnDeadline(fn func(earliest time.Time)) {
+// deadline, with the earliest one it indexed, until the returned function
+// unregisters it: a cluster node starts a deadline scheduler each time it
+// becomes the leader, and stops it when it no longer is.
+func (db *DB) OnDeadline(fn func(earliest time.Time)) (unregister func()) {
+	key := &fn
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	db.deadlineHooks = append(db.deadlineHooks, fn)
+	hooks := maps.Clone(db.deadlineHooks)
+	if hooks == nil {
+		hooks = map[*func(time.Time)]func(time.Time){}
+	}
+	hooks[key] = fn
+	db.deadlineHooks = hooks
+	return func() {
+		db.mu.Lock()
+		defer db.mu.Unlock()
+		if _, ok := db.deadlineHooks[key]; ok {
+			hooks := maps.Clone(db.deadlineHooks)
+			delete(hooks, key)
+			db.deadlineHooks = hooks
+		}
+	}
 }

@@ -24,3 +24,10 @@ func (db *DB) PageWrites() int64 {
 	s := db.bolt.Stats()
 	return s.TxStats.GetWrite()
 }
+
+// DeadlineHooks returns the number of functions registered with OnDeadline.
+func (db *DB) DeadlineHooks() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return len(db.deadlineHooks)
+}

@@ -64,7 +64,9 @@ type DB struct {
 	cache     map[string]*entry // loaded negotiations by id
 	committed []func(negotiationID string, events []StoredEvent)
 
-	deadlineHooks []func(earliest time.Time)
+	// deadlineHooks is replaced, never changed, so that a commit may run
+	// the hooks of its copy outside mu (see OnDeadline).
+	deadlineHooks map[*func(earliest time.Time)]func(earliest time.Time)
 	restored      []func() // see OnRestore
 
 	commitMu   sync.Mutex   // held for each commit: by the committer, or by a lone writer (commitAlone)
