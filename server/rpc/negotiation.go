@@ -587,6 +587,15 @@ func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*
 		return nil, err
 	}
 	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason(), Consent: signed}
+	if req.GetVoteOnly() {
+		// The lean reply: no conversion of the amendment and its votes to
+		// build, encode, send and decode at every vote.
+		voter := callerFrom(ctx).Actor()
+		return executeAs[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+			a := n.Amendments[aid]
+			return &parleyv1.CastVoteResponse{Vote: wire.VoteToProto(a.Votes[voter]), AmendmentState: parleyv1.AmendmentState(a.State)}
+		})
+	}
 	return executeOnAmendment[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
 		return &parleyv1.CastVoteResponse{Amendment: a}
 	})

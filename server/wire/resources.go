@@ -296,6 +296,15 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 	return out
 }
 
+// VoteToProto returns one vote as the API shows it.
+func VoteToProto(v workflow.Vote) *parleyv1.Vote {
+	out := &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice), Reason: v.Reason, Sequence: v.Sequence, Member: v.Member}
+	if !v.At.IsZero() {
+		out.CastTime = timestamppb.New(v.At)
+	}
+	return out
+}
+
 // partToProto returns one part of a package deal as the API shows it.
 func partToProto(n *workflow.Negotiation, p workflow.Part) *parleyv1.AmendmentPart {
 	out := &parleyv1.AmendmentPart{Kind: parleyv1.AmendmentKind(p.Kind), BaseRevision: p.BaseRevision, Text: p.Text}
