@@ -45,6 +45,7 @@ type loadConfig struct {
 	etcdBytes   int
 	jsonPath    string
 	signed      bool
+	fullReply   bool
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,6 +67,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&c.etcdBytes, "etcd-bytes", 256, "size of each etcd Put's value")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results as JSON to this `file`")
 	fs.BoolVar(&c.signed, "signed", true, "also measure CastVote signed with the delegation's key, beside the unsigned one")
+	fs.BoolVar(&c.fullReply, "full-reply", false, "votes ask for the whole amendment in reply, instead of the vote alone (vote_only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +102,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("set up: %w", err)
 	}
+	fx.voteOnly = !c.fullReply
 
 	// Each round runs every phase once, in turn; a figure is an operation
 	// over all its rounds, so that every operation meets the same share of
@@ -272,6 +275,7 @@ type fixture struct {
 	checkpointSize uint64
 	checkpointRoot []byte
 	runs           uint64 // phases run so far: each seeds its clients anew
+	voteOnly       bool   // votes ask for the lean reply, as clients that follow the amendment otherwise do
 }
 
 func newFixture(ctx context.Context, srv *server, delegations, points, pool int) (*fixture, error) {
@@ -384,7 +388,7 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 					next = parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN
 				}
 				st.choice[a] = next
-				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next})
+				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, VoteOnly: fx.voteOnly})
 				return err
 			case "signedvote":
 				// The client's work is part of a signed vote: it signs each.
@@ -398,7 +402,7 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 				if err != nil {
 					return err
 				}
-				_, err = st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, Consent: signed})
+				_, err = st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, Consent: signed, VoteOnly: fx.voteOnly})
 				return err
 			case "propose":
 				p := fx.points[st.rng.IntN(len(fx.points))]
