@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -655,10 +656,13 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 		}
 	}
 	amendments := nb.Bucket(bucketAmendments)
+	scratch := voteScratches.Get().(*wire.VoteScratch)
+	defer voteScratches.Put(scratch)
 	for id := range d.amendments {
 		m, ok := d.converted[id]
 		if !ok {
-			m = wire.AmendmentToProto(n, n.Amendments[id])
+			// Encoded and dropped at once: its votes' storage serves the next.
+			m = wire.AmendmentToProtoReusing(n, n.Amendments[id], scratch)
 		}
 		if err := put(amendments, []byte(id), m); err != nil {
 			return err
@@ -689,6 +693,10 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 	}
 	return nil
 }
+
+// voteScratches hold the storage of the votes of amendments converted for
+// their stored projection, reused from one commit to the next.
+var voteScratches = sync.Pool{New: func() any { return new(wire.VoteScratch) }}
 
 // negotiationBucket returns a negotiation's bucket, creating it with its
 // sub-buckets if create is set.
