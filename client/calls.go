@@ -151,26 +151,40 @@ func (c *Client) WithdrawAmendment(ctx context.Context, amendment string) (*parl
 
 // CastVote casts or changes the caller's vote. A REJECT needs a reason.
 // With Options.Signer the vote is signed, over the amendment as the client
-// reads it now.
+// reads it now. It returns the amendment after the vote; Vote is the lighter
+// call for a caller that does not need it.
 func (c *Client) CastVote(ctx context.Context, amendment string, choice parleyv1.VoteChoice, reason string) (*parleyv1.Amendment, error) {
-	req := &parleyv1.CastVoteRequest{RequestId: c.requestID(ctx), Amendment: amendment, Choice: choice, Reason: reason}
+	resp, err := c.castVote(ctx, &parleyv1.CastVoteRequest{RequestId: c.requestID(ctx), Amendment: amendment, Choice: choice, Reason: reason})
+	return resp.GetAmendment(), err
+}
+
+// Vote casts or changes the caller's vote as CastVote does, and returns the
+// vote as recorded and the amendment's state after it (PASSED or FAILED if
+// this vote closed it) instead of the whole amendment: the server then
+// converts, encodes and sends one vote rather than the amendment with every
+// vote.
+func (c *Client) Vote(ctx context.Context, amendment string, choice parleyv1.VoteChoice, reason string) (*parleyv1.Vote, parleyv1.AmendmentState, error) {
+	resp, err := c.castVote(ctx, &parleyv1.CastVoteRequest{RequestId: c.requestID(ctx), Amendment: amendment, Choice: choice, Reason: reason, VoteOnly: true})
+	return resp.GetVote(), resp.GetAmendmentState(), err
+}
+
+func (c *Client) castVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*parleyv1.CastVoteResponse, error) {
 	if s, err := c.signer(ctx); err != nil {
 		return nil, err
 	} else if s != nil {
-		a, err := c.Amendment(ctx, amendment)
+		a, err := c.Amendment(ctx, req.GetAmendment())
 		if err != nil {
 			return nil, err
 		}
-		_, size, root, err := c.consentCheckpoint(ctx, negotiationOf(amendment))
+		_, size, root, err := c.consentCheckpoint(ctx, negotiationOf(req.GetAmendment()))
 		if err != nil {
 			return nil, err
 		}
-		if req.Consent, err = s.VoteConsent(a, choice, reason, size, root); err != nil {
+		if req.Consent, err = s.VoteConsent(a, req.GetChoice(), req.GetReason(), size, root); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := invoke(ctx, c, req, c.svc.CastVote)
-	return resp.GetAmendment(), err
+	return invoke(ctx, c, req, c.svc.CastVote)
 }
 
 // CloseVoting closes voting on an amendment (mediators only).

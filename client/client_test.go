@@ -70,10 +70,23 @@ func TestClient_Negotiation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range demo.Delegations {
-		if a, err = p[d].CastVote(ctx, a.GetName(), parleyv1.VoteChoice_VOTE_CHOICE_APPROVE, ""); err != nil {
+	// Every delegation but the last votes with the lean reply (the vote and
+	// the state); the last gets the amendment its vote closed.
+	last := len(demo.Delegations) - 1
+	for _, d := range demo.Delegations[:last] {
+		v, state, err := p[d].Vote(ctx, a.GetName(), parleyv1.VoteChoice_VOTE_CHOICE_APPROVE, "")
+		if err != nil {
 			t.Fatalf("%s votes: %v", d, err)
 		}
+		if v.GetParticipant() != d || v.GetChoice() != parleyv1.VoteChoice_VOTE_CHOICE_APPROVE || state != parleyv1.AmendmentState_AMENDMENT_STATE_OPEN {
+			t.Fatalf("%s's vote: %v, amendment %v", d, v, state)
+		}
+	}
+	if a, err = p[demo.Delegations[last]].CastVote(ctx, a.GetName(), parleyv1.VoteChoice_VOTE_CHOICE_APPROVE, ""); err != nil {
+		t.Fatalf("%s votes: %v", demo.Delegations[last], err)
+	}
+	if len(a.GetVotes()) != len(demo.Delegations) {
+		t.Fatalf("the amendment shows %d votes, want %d", len(a.GetVotes()), len(demo.Delegations))
 	}
 	if a.GetState() != parleyv1.AmendmentState_AMENDMENT_STATE_PASSED {
 		t.Fatalf("after every vote: %v", a.GetState())

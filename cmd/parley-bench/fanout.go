@@ -147,17 +147,13 @@ func (fx *fixture) fanout(ctx context.Context, stderr io.Writer, watchers, conne
 	var seq int64
 	for time.Since(began) < d && ctx.Err() == nil {
 		<-tick.C
-		r, err := writer.CastVote(as(ctx, fx.tokens[1]), &parleyv1.CastVoteRequest{Amendment: fx.amendments[0], Choice: choice})
+		r, err := writer.CastVote(as(ctx, fx.tokens[1]), &parleyv1.CastVoteRequest{Amendment: fx.amendments[0], Choice: choice, VoteOnly: true})
 		if err != nil {
 			tick.Stop()
 			stopProgress()
 			return Figure{}, fmt.Errorf("writer: %w", err)
 		}
-		for _, v := range r.GetAmendment().GetVotes() {
-			if v.GetParticipant() == "d001" {
-				seq = v.GetSequence()
-			}
-		}
+		seq = r.GetVote().GetSequence()
 		choice = 4 - choice // APPROVE (1) ⇄ ABSTAIN (3)
 	}
 	tick.Stop()

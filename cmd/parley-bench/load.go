@@ -49,6 +49,7 @@ type loadConfig struct {
 	cluster      int
 	failovers    int
 	clusterFlags string
+	fullReply    bool
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +74,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&c.cluster, "cluster", 0, "also start a cluster of this many `nodes` and measure CastVote on the single node, through the leader and through a follower in one run (0: no cluster)")
 	fs.StringVar(&c.clusterFlags, "cluster-flags", "", "with --cluster: more `flags` for the cluster's nodes only (e.g. --raft-election-timeout 500ms), after --server-flags")
 	fs.IntVar(&c.failovers, "failovers", 3, "with --cluster: SIGKILL the leader this many times after the phases and time a serving new leader")
+	fs.BoolVar(&c.fullReply, "full-reply", false, "votes ask for the whole amendment in reply, instead of the vote alone (vote_only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -113,6 +115,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("set up: %w", err)
 	}
+	fx.voteOnly = !c.fullReply
 
 	// Each round runs every phase once, in turn; a figure is an operation
 	// over all its rounds, so that every operation meets the same share of
@@ -285,6 +288,7 @@ type fixture struct {
 	checkpointSize uint64
 	checkpointRoot []byte
 	runs           uint64 // phases run so far: each seeds its clients anew
+	voteOnly       bool   // votes ask for the lean reply, as clients that follow the amendment otherwise do
 }
 
 func newFixture(ctx context.Context, srv *server, delegations, points, pool int) (*fixture, error) {
@@ -397,7 +401,7 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 					next = parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN
 				}
 				st.choice[a] = next
-				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next})
+				_, err := st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, VoteOnly: fx.voteOnly})
 				return err
 			case "signedvote":
 				// The client's work is part of a signed vote: it signs each.
@@ -411,7 +415,7 @@ func (fx *fixture) mixOp(mix map[string]int) func(client int) opFunc {
 				if err != nil {
 					return err
 				}
-				_, err = st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, Consent: signed})
+				_, err = st.api.CastVote(as(ctx, st.token), &parleyv1.CastVoteRequest{RequestId: uuid.NewString(), Amendment: a, Choice: next, Consent: signed, VoteOnly: fx.voteOnly})
 				return err
 			case "propose":
 				p := fx.points[st.rng.IntN(len(fx.points))]

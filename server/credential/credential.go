@@ -41,7 +41,13 @@ func Hash(token string) string {
 // Equal compares a presented token with the hash of the expected one in
 // constant time.
 func Equal(presented, expectedHash string) bool {
-	return subtle.ConstantTimeCompare([]byte(Hash(presented)), []byte(expectedHash)) == 1
+	return HashEqual(Hash(presented), expectedHash)
+}
+
+// HashEqual compares the hash of a presented token with the hash of the
+// expected one in constant time: for a caller that needs the hash anyway.
+func HashEqual(presentedHash, expectedHash string) bool {
+	return subtle.ConstantTimeCompare([]byte(presentedHash), []byte(expectedHash)) == 1
 }
 
 // MinTokenBits is the least strength of a token an operator chooses (the

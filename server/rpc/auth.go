@@ -116,10 +116,10 @@ func (s *Server) authenticate(ctx context.Context) (Caller, error) {
 	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "bearer") || token == "" {
 		return Caller{}, workflow.Errorf(workflow.EUNAUTHENTICATED, "TOKEN_INVALID", "the authorization metadata must be one \"Bearer <token>\"")
 	}
-	if credential.Equal(token, s.adminTokenHash) {
+	hash := credential.Hash(token) // once, for both lookups
+	if credential.HashEqual(hash, s.adminTokenHash) {
 		return Caller{Admin: true}, nil
 	}
-	hash := credential.Hash(token)
 	c, err := s.authenticateHash(hash)
 	if workflow.ErrorReason(err) == "TOKEN_INVALID" && s.replicator != nil && !staleRead(ctx) {
 		// A token issued a moment ago may not have reached this node yet.

@@ -26,36 +26,44 @@ import (
 // each vote changes.
 //
 //	go test ./server/rpc -run '^$' -bench CastVote -benchmem
+//
+// The sub-benchmarks ending in ",vote_only" ask for the lean reply.
 func BenchmarkCastVote(b *testing.B) {
-	b.Run("clients=1", func(b *testing.B) {
-		api, voters, amendments := benchVoting(b)
-		var i int
-		for b.Loop() {
-			if err := benchVote(api, voters, amendments, i); err != nil {
-				b.Fatal(err)
-			}
-			i++
+	for _, voteOnly := range []bool{false, true} {
+		suffix := ""
+		if voteOnly {
+			suffix = ",vote_only"
 		}
-	})
-	b.Run("clients=64", func(b *testing.B) {
-		api, voters, amendments := benchVoting(b)
-		var next atomic.Int64
-		b.SetParallelism(32) // × GOMAXPROCS goroutines
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := benchVote(api, voters, amendments, int(next.Add(1))); err != nil {
-					b.Error(err)
-					return
+		b.Run("clients=1"+suffix, func(b *testing.B) {
+			api, voters, amendments := benchVoting(b)
+			var i int
+			for b.Loop() {
+				if err := benchVote(api, voters, amendments, i, voteOnly); err != nil {
+					b.Fatal(err)
 				}
+				i++
 			}
 		})
-	})
+		b.Run("clients=64"+suffix, func(b *testing.B) {
+			api, voters, amendments := benchVoting(b)
+			var next atomic.Int64
+			b.SetParallelism(32) // × GOMAXPROCS goroutines
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := benchVote(api, voters, amendments, int(next.Add(1)), voteOnly); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
 
 // benchVote casts the i-th vote: each delegation alternates its choice on
 // each amendment, so that every vote is a change.
-func benchVote(api parleyv1.NegotiationServiceClient, voters []context.Context, amendments []string, i int) error {
+func benchVote(api parleyv1.NegotiationServiceClient, voters []context.Context, amendments []string, i int, voteOnly bool) error {
 	voter := i % len(voters)
 	round := i / len(voters)
 	choice := parleyv1.VoteChoice_VOTE_CHOICE_APPROVE
@@ -63,7 +71,7 @@ func benchVote(api parleyv1.NegotiationServiceClient, voters []context.Context, 
 		choice = parleyv1.VoteChoice_VOTE_CHOICE_ABSTAIN
 	}
 	_, err := api.CastVote(voters[voter], &parleyv1.CastVoteRequest{RequestId: uuid.NewString(),
-		Amendment: amendments[round%len(amendments)], Choice: choice})
+		Amendment: amendments[round%len(amendments)], Choice: choice, VoteOnly: voteOnly})
 	return err
 }
 

@@ -86,10 +86,9 @@ func (s *Server) SetVotingDeadline(ctx context.Context, req *parleyv1.SetVotingD
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
 	cmd := workflow.SetVotingDeadline{AmendmentID: aid, Deadline: deadline}
-	return executeAs[*parleyv1.SetVotingDeadlineResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.SetVotingDeadlineResponse{Amendment: amendment(n)}
+	return executeOnAmendment[*parleyv1.SetVotingDeadlineResponse](ctx, s, req, nid, cmd, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.SetVotingDeadlineResponse{Amendment: a}
 	})
 }
 

@@ -48,11 +48,40 @@ func runAs[T proto.Message](ctx context.Context, s *Server, req mutation, negoti
 	return msg.(T), nil
 }
 
+// amendmentReplyFunc builds a reply around the amendment a command
+// touched, as the command left it.
+type amendmentReplyFunc func(a *parleyv1.Amendment, n *workflow.Negotiation, events []workflow.Event) proto.Message
+
+// executeOnAmendment runs cmd as executeAs does, for a reply built around
+// amendment aid: the store converts it once, for the reply and for the
+// projection it stores.
+func executeOnAmendment[T proto.Message](ctx context.Context, s *Server, req mutation, negotiationID string, cmd workflow.Command, aid string, reply amendmentReplyFunc) (T, error) {
+	var zero T
+	msg, err := s.runExec(ctx, req, store.Exec{NegotiationID: negotiationID, Command: cmd, AmendmentID: aid,
+		AmendmentReply: func(a *parleyv1.Amendment, n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
+			return reply(a, n, events), nil
+		}}, zero.ProtoReflect().Type())
+	if err != nil {
+		return zero, err
+	}
+	return msg.(T), nil
+}
+
 // run executes cmd and returns its reply: the message built now, or the
 // stored reply decoded into a new message of type out.
 func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cmd workflow.Command, out protoreflect.MessageType, reply replyFunc, secret bool) (proto.Message, error) {
+	return s.runExec(ctx, req, store.Exec{NegotiationID: negotiationID, Command: cmd,
+		Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
+			return reply(n, events), nil
+		},
+		SecretReply: secret}, out)
+}
+
+// runExec executes x, which names the negotiation, the command and how to
+// build the reply, for the caller of ctx and the request req.
+func (s *Server) runExec(ctx context.Context, req mutation, x store.Exec, out protoreflect.MessageType) (proto.Message, error) {
 	c := callerFrom(ctx)
-	if err := c.member(negotiationID); err != nil {
+	if err := c.member(x.NegotiationID); err != nil {
 		return nil, err
 	}
 	if err := validateRequestID(req.GetRequestId()); err != nil {
@@ -65,19 +94,8 @@ func (s *Server) run(ctx context.Context, req mutation, negotiationID string, cm
 			return nil, err
 		}
 	}
-	res, err := s.execute(ctx, store.Exec{
-		NegotiationID: negotiationID,
-		Principal:     c.key(),
-		RequestID:     req.GetRequestId(),
-		RequestHash:   hash,
-		Actor:         c.Actor(),
-		Member:        c.Member,
-		Command:       cmd,
-		Reply: func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error) {
-			return reply(n, events), nil
-		},
-		SecretReply: secret,
-	})
+	x.Principal, x.RequestID, x.RequestHash, x.Actor, x.Member = c.key(), req.GetRequestId(), hash, c.Actor(), c.Member
+	res, err := s.execute(ctx, x)
 	if err != nil {
 		return nil, err
 	}
@@ -380,8 +398,8 @@ func (s *Server) ProposeAmendment(ctx context.Context, req *parleyv1.ProposeAmen
 	if err != nil {
 		return nil, err
 	}
-	return executeAs[*parleyv1.ProposeAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.ProposeAmendmentResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[cmd.AmendmentID])}
+	return executeOnAmendment[*parleyv1.ProposeAmendmentResponse](ctx, s, req, nid, cmd, cmd.AmendmentID, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.ProposeAmendmentResponse{Amendment: a}
 	})
 }
 
@@ -546,19 +564,13 @@ func amendmentCall(name string) (nid, aid string, err error) {
 	return wire.ParseAmendmentName("amendment", name)
 }
 
-// amendmentReply returns the amendment as it is after the command.
-func amendmentReply(aid string) func(n *workflow.Negotiation) *parleyv1.Amendment {
-	return func(n *workflow.Negotiation) *parleyv1.Amendment { return wire.AmendmentToProto(n, n.Amendments[aid]) }
-}
-
 func (s *Server) WithdrawAmendment(ctx context.Context, req *parleyv1.WithdrawAmendmentRequest) (*parleyv1.WithdrawAmendmentResponse, error) {
 	nid, aid, err := wire.ParseAmendmentName("name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
-	return executeAs[*parleyv1.WithdrawAmendmentResponse](ctx, s, req, nid, workflow.WithdrawAmendment{AmendmentID: aid}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.WithdrawAmendmentResponse{Amendment: amendment(n)}
+	return executeOnAmendment[*parleyv1.WithdrawAmendmentResponse](ctx, s, req, nid, workflow.WithdrawAmendment{AmendmentID: aid}, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.WithdrawAmendmentResponse{Amendment: a}
 	})
 }
 
@@ -574,10 +586,18 @@ func (s *Server) CastVote(ctx context.Context, req *parleyv1.CastVoteRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
 	cmd := workflow.CastVote{AmendmentID: aid, Choice: wire.Choice(req.GetChoice()), Reason: req.GetReason(), Consent: signed}
-	return executeAs[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.CastVoteResponse{Amendment: amendment(n)}
+	if req.GetVoteOnly() {
+		// The lean reply: no conversion of the amendment and its votes to
+		// build, encode, send and decode at every vote.
+		voter := callerFrom(ctx).Actor()
+		return executeAs[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
+			a := n.Amendments[aid]
+			return &parleyv1.CastVoteResponse{Vote: wire.VoteToProto(a.Votes[voter]), AmendmentState: parleyv1.AmendmentState(a.State)}
+		})
+	}
+	return executeOnAmendment[*parleyv1.CastVoteResponse](ctx, s, req, nid, cmd, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CastVoteResponse{Amendment: a}
 	})
 }
 
@@ -586,9 +606,8 @@ func (s *Server) CloseVoting(ctx context.Context, req *parleyv1.CloseVotingReque
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
-	return executeAs[*parleyv1.CloseVotingResponse](ctx, s, req, nid, workflow.CloseVoting{AmendmentID: aid}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.CloseVotingResponse{Amendment: amendment(n)}
+	return executeOnAmendment[*parleyv1.CloseVotingResponse](ctx, s, req, nid, workflow.CloseVoting{AmendmentID: aid}, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.CloseVotingResponse{Amendment: a}
 	})
 }
 
@@ -597,7 +616,6 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
 	cmd := workflow.ApplyAmendment{AmendmentID: aid, NewPointID: newID(ctx)}
 	// A package deal's INSERT parts each need an id for their new point.
 	// Its parts never change, so counting them before the command runs is
@@ -612,8 +630,8 @@ func (s *Server) ApplyAmendment(ctx context.Context, req *parleyv1.ApplyAmendmen
 		}
 		return nil
 	})
-	return executeAs[*parleyv1.ApplyAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, events []workflow.Event) proto.Message {
-		reply := &parleyv1.ApplyAmendmentResponse{Amendment: amendment(n)}
+	return executeOnAmendment[*parleyv1.ApplyAmendmentResponse](ctx, s, req, nid, cmd, aid, func(a *parleyv1.Amendment, n *workflow.Negotiation, events []workflow.Event) proto.Message {
+		reply := &parleyv1.ApplyAmendmentResponse{Amendment: a}
 		for _, e := range events {
 			switch p := e.Payload.(type) {
 			case workflow.AmendmentApplied:
@@ -637,9 +655,8 @@ func (s *Server) RejectAmendment(ctx context.Context, req *parleyv1.RejectAmendm
 	if err != nil {
 		return nil, err
 	}
-	amendment := amendmentReply(aid)
-	return executeAs[*parleyv1.RejectAmendmentResponse](ctx, s, req, nid, workflow.RejectAmendment{AmendmentID: aid, Reason: req.GetReason()}, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.RejectAmendmentResponse{Amendment: amendment(n)}
+	return executeOnAmendment[*parleyv1.RejectAmendmentResponse](ctx, s, req, nid, workflow.RejectAmendment{AmendmentID: aid, Reason: req.GetReason()}, aid, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.RejectAmendmentResponse{Amendment: a}
 	})
 }
 

@@ -57,7 +57,7 @@ func (s *Server) rebaseAmendment(ctx context.Context, req *parleyv1.ProposeAmend
 				Base: c.Base, Yours: c.Yours, Theirs: c.Theirs})
 		}
 	}
-	return executeAs[*parleyv1.ProposeAmendmentResponse](ctx, s, req, nid, cmd, func(n *workflow.Negotiation, _ []workflow.Event) proto.Message {
-		return &parleyv1.ProposeAmendmentResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[cmd.AmendmentID])}
+	return executeOnAmendment[*parleyv1.ProposeAmendmentResponse](ctx, s, req, nid, cmd, cmd.AmendmentID, func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) proto.Message {
+		return &parleyv1.ProposeAmendmentResponse{Amendment: a}
 	})
 }

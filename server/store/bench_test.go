@@ -13,7 +13,6 @@ import (
 
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/store"
-	"github.com/parley-negotiation/parley/server/wire"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
 
@@ -44,9 +43,11 @@ func vote(id string, amendments []string, i int64) store.Exec {
 	return store.Exec{NegotiationID: id, Principal: id + "/" + voter, RequestID: fmt.Sprint(i),
 		RequestHash: sha256.Sum256([]byte(fmt.Sprint(i))), Actor: voter,
 		Command: workflow.CastVote{AmendmentID: aid, Choice: choice},
-		// The reply CastVote gives: the amendment with its votes.
-		Reply: func(n *workflow.Negotiation, _ []workflow.Event) (proto.Message, error) {
-			return &parleyv1.CastVoteResponse{Amendment: wire.AmendmentToProto(n, n.Amendments[aid])}, nil
+		// The reply CastVote gives without vote_only: the amendment with its
+		// votes, converted once for the reply and the stored projection.
+		AmendmentID: aid,
+		AmendmentReply: func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) (proto.Message, error) {
+			return &parleyv1.CastVoteResponse{Amendment: a}, nil
 		}}
 }
 

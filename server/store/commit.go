@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/wire"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
@@ -37,6 +39,13 @@ type Exec struct {
 	// Reply builds the reply from the state after the command and its
 	// events. It runs on the committer goroutine, before the commit.
 	Reply func(n *workflow.Negotiation, events []workflow.Event) (proto.Message, error)
+	// AmendmentReply, used instead of Reply, builds a reply around the
+	// amendment AmendmentID as the command left it (a vote's reply, for
+	// one). The store converts that amendment once, for the reply and for
+	// the projection it stores, unless a later command of the same commit
+	// changes it again.
+	AmendmentID    string
+	AmendmentReply func(a *parleyv1.Amendment, n *workflow.Negotiation, events []workflow.Event) (proto.Message, error)
 	// SecretReply marks a reply holding a secret (a token): the request
 	// record keeps no copy of it, and a retry is refused with ALREADY_EXISTS
 	// TOKEN_ALREADY_SHOWN instead of showing the secret again.
@@ -183,6 +192,44 @@ type dirty struct {
 	amendments  map[string]bool
 	credentials map[string]bool
 	comments    map[string]bool
+	// converted holds amendments converted for a reply that no event has
+	// changed since, so that the projection written at flush reuses them.
+	converted map[string]*parleyv1.Amendment
+}
+
+// forgetConversions drops the conversions an event may have made stale:
+// those of its amendment for a vote or the end of a vote (which change
+// nothing else an amendment shows), all of them for any other event.
+func (d *dirty) forgetConversions(ev workflow.Event) {
+	if len(d.converted) == 0 {
+		return
+	}
+	switch p := ev.Payload.(type) {
+	case workflow.VoteCast:
+		delete(d.converted, p.AmendmentID)
+	case workflow.VotingClosed:
+		delete(d.converted, p.AmendmentID)
+	default:
+		clear(d.converted)
+	}
+}
+
+// convertAmendment returns amendment id as the API shows it, converted once
+// for a reply and the stored projection.
+func (d *dirty) convertAmendment(id string) (*parleyv1.Amendment, error) {
+	if m, ok := d.converted[id]; ok {
+		return m, nil
+	}
+	a, ok := d.n.Amendments[id]
+	if !ok {
+		return nil, fmt.Errorf("amendment %s is not in the negotiation", id)
+	}
+	m := wire.AmendmentToProto(d.n, a)
+	if d.converted == nil {
+		d.converted = map[string]*parleyv1.Amendment{}
+	}
+	d.converted[id] = m
+	return m, nil
 }
 
 func (db *DB) commit(ops []*op) { db.commitAt(ops, time.Time{}, nil) }
@@ -359,11 +406,22 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 	if reqKey != nil {
 		rec = requestRecordHeader(x)
 	}
-	if x.Reply != nil {
-		msg, err := x.Reply(n, events)
+	var msg proto.Message
+	switch {
+	case x.AmendmentReply != nil:
+		a, err := d.convertAmendment(x.AmendmentID)
 		if err != nil {
 			return fmt.Errorf("build reply: %w", err)
 		}
+		if msg, err = x.AmendmentReply(a, n, events); err != nil {
+			return fmt.Errorf("build reply: %w", err)
+		}
+	case x.Reply != nil:
+		if msg, err = x.Reply(n, events); err != nil {
+			return fmt.Errorf("build reply: %w", err)
+		}
+	}
+	if msg != nil {
 		o.result.Message = msg
 		if reqKey != nil {
 			// Encoded once, straight after the record's header: one
@@ -486,6 +544,7 @@ func writeEvent(tx *bolt.Tx, d *dirty, ev workflow.Event) error {
 	if err := n.Apply(ev); err != nil {
 		return fmt.Errorf("fold event %d: %w", ev.Sequence, err)
 	}
+	d.forgetConversions(ev)
 	leaf, err := wire.MarshalEvent(ev)
 	if err != nil {
 		return fmt.Errorf("encode event %d: %w", ev.Sequence, err)
@@ -608,8 +667,15 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 		}
 	}
 	amendments := nb.Bucket(bucketAmendments)
+	scratch := voteScratches.Get().(*wire.VoteScratch)
+	defer voteScratches.Put(scratch)
 	for id := range d.amendments {
-		if err := put(amendments, []byte(id), wire.AmendmentToProto(n, n.Amendments[id])); err != nil {
+		m, ok := d.converted[id]
+		if !ok {
+			// Encoded and dropped at once: its votes' storage serves the next.
+			m = wire.AmendmentToProtoReusing(n, n.Amendments[id], scratch)
+		}
+		if err := put(amendments, []byte(id), m); err != nil {
 			return err
 		}
 	}
@@ -638,6 +704,10 @@ func writeProjections(nb *bolt.Bucket, d *dirty) error {
 	}
 	return nil
 }
+
+// voteScratches hold the storage of the votes of amendments converted for
+// their stored projection, reused from one commit to the next.
+var voteScratches = sync.Pool{New: func() any { return new(wire.VoteScratch) }}
 
 // negotiationBucket returns a negotiation's bucket, creating it with its
 // sub-buckets if create is set.

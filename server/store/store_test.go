@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
 	"github.com/parley-negotiation/parley/server/demo"
 	"github.com/parley-negotiation/parley/server/store"
 	"github.com/parley-negotiation/parley/server/workflow"
@@ -373,6 +375,68 @@ func TestExecute_Concurrent(t *testing.T) {
 		t.Fatalf("log has %d events, want %d", got, want)
 	}
 	checkProjections(t, db, id)
+}
+
+// Commands of one commit that each reply with the amendment they changed
+// get it as they left it, and the stored projection is the amendment as the
+// last of them left it: the conversion shared by a reply and the projection
+// is not reused once an event changes the amendment again.
+func TestExecute_BatchedAmendmentReplies(t *testing.T) {
+	db := MustOpenDB(t)
+	id, points := mustCreatePlan(t, db)
+	a, b := uuid.NewString(), uuid.NewString()
+	for _, aid := range []string{a, b} {
+		mustExec(t, db, store.Exec{NegotiationID: id, Actor: "ukraine", Command: workflow.ProposeAmendment{
+			AmendmentID: aid, Kind: workflow.KindReplace, PointID: points[0], BaseRevision: 1, Text: "Draft " + aid + "."}})
+	}
+	type reply struct {
+		voter string
+		a     *parleyv1.Amendment
+		err   error
+	}
+	replies := make(chan reply, 8)
+	vote := func(voter, aid string, choice workflow.VoteChoice) {
+		var got *parleyv1.Amendment
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: voter,
+			Command: workflow.CastVote{AmendmentID: aid, Choice: choice}, AmendmentID: aid,
+			AmendmentReply: func(a *parleyv1.Amendment, _ *workflow.Negotiation, _ []workflow.Event) (proto.Message, error) {
+				got = proto.Clone(a).(*parleyv1.Amendment)
+				return a, nil
+			}})
+		replies <- reply{voter, got, err}
+	}
+	release := holdCommitter(t, db, func() { vote("europe", b, workflow.ChoiceApprove) })
+	go vote("ukraine", a, workflow.ChoiceApprove)
+	go vote("russia", a, workflow.ChoiceAbstain)
+	go vote("united-states", a, workflow.ChoiceApprove)
+	go vote("ukraine", b, workflow.ChoiceAbstain)
+	go func() {
+		_, err := db.Execute(context.Background(), store.Exec{NegotiationID: id, Actor: "russia", Command: workflow.ProposeAmendment{
+			AmendmentID: uuid.NewString(), Kind: workflow.KindReplace, PointID: points[1], BaseRevision: 1, Text: "Another draft."}})
+		replies <- reply{voter: "proposal", err: err}
+	}()
+	release(5, nil)
+	for range 6 {
+		r := <-replies
+		if r.err != nil {
+			t.Fatalf("%s: %v", r.voter, r.err)
+		}
+		if r.a == nil {
+			continue
+		}
+		if !slices.ContainsFunc(r.a.GetVotes(), func(v *parleyv1.Vote) bool { return v.GetParticipant() == r.voter }) {
+			t.Errorf("the reply to %s's vote on %s shows no vote of %s: %v", r.voter, r.a.GetName(), r.voter, r.a.GetVotes())
+		}
+	}
+	checkProjections(t, db, id)
+	if err := db.View(id, func(n *workflow.Negotiation) error {
+		if got := len(n.Amendments[a].Votes); got != 3 {
+			t.Errorf("amendment a has %d votes, want 3", got)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestPreload(t *testing.T) {

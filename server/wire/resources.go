@@ -234,6 +234,27 @@ func signOffFromProto(s *parleyv1.SignOff) workflow.SignOff {
 // AmendmentToProto returns an amendment as the API shows it. Votes are
 // ordered by participant.
 func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.Amendment {
+	return amendmentToProto(n, a, nil)
+}
+
+// VoteScratch is storage for the votes of a converted amendment, which the
+// next conversion reuses: for a caller that encodes each amendment it
+// converts, and drops it, before it converts the next (the store writing
+// projections). The zero value is ready; one is for one goroutine at a time.
+type VoteScratch struct {
+	votes []parleyv1.Vote
+	times []timestamppb.Timestamp
+	ptrs  []*parleyv1.Vote
+	keys  []string
+}
+
+// AmendmentToProtoReusing converts as AmendmentToProto does, its votes held in
+// scratch: the amendment returned is valid until the next call with scratch.
+func AmendmentToProtoReusing(n *workflow.Negotiation, a *workflow.Amendment, scratch *VoteScratch) *parleyv1.Amendment {
+	return amendmentToProto(n, a, scratch)
+}
+
+func amendmentToProto(n *workflow.Negotiation, a *workflow.Amendment, scratch *VoteScratch) *parleyv1.Amendment {
 	out := &parleyv1.Amendment{
 		Name:            AmendmentName(n.ID, a.ID),
 		Proposer:        a.Proposer,
@@ -280,10 +301,16 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 		// Every vote of an amendment is converted at each vote (for the
 		// stored projection and the reply): one allocation for all the
 		// votes and one for all their times, rather than two per vote.
-		votes := make([]parleyv1.Vote, len(a.Votes))
-		times := make([]timestamppb.Timestamp, len(a.Votes))
-		out.Votes = make([]*parleyv1.Vote, len(a.Votes))
-		for i, id := range sortedKeys(a.Votes) {
+		var votes []parleyv1.Vote
+		var times []timestamppb.Timestamp
+		var keys []string
+		if scratch == nil {
+			votes, times, out.Votes = make([]parleyv1.Vote, len(a.Votes)), make([]timestamppb.Timestamp, len(a.Votes)), make([]*parleyv1.Vote, len(a.Votes))
+			keys = sortedKeys(a.Votes)
+		} else {
+			votes, times, out.Votes, keys = scratch.take(a.Votes)
+		}
+		for i, id := range keys {
 			v, vote := a.Votes[id], &votes[i]
 			vote.Participant, vote.Choice, vote.Reason, vote.Sequence, vote.Member = v.Participant, parleyv1.VoteChoice(v.Choice), v.Reason, v.Sequence, v.Member
 			if !v.At.IsZero() {
@@ -294,6 +321,35 @@ func AmendmentToProto(n *workflow.Negotiation, a *workflow.Amendment) *parleyv1.
 		}
 	}
 	return out
+}
+
+// VoteToProto returns one vote as the API shows it.
+func VoteToProto(v workflow.Vote) *parleyv1.Vote {
+	out := &parleyv1.Vote{Participant: v.Participant, Choice: parleyv1.VoteChoice(v.Choice), Reason: v.Reason, Sequence: v.Sequence, Member: v.Member}
+	if !v.At.IsZero() {
+		out.CastTime = timestamppb.New(v.At)
+	}
+	return out
+}
+
+// take returns storage for the votes of m, zeroed, and m's keys in order.
+func (s *VoteScratch) take(m map[string]workflow.Vote) ([]parleyv1.Vote, []timestamppb.Timestamp, []*parleyv1.Vote, []string) {
+	n := len(m)
+	if cap(s.votes) < n {
+		s.votes, s.times, s.ptrs, s.keys = make([]parleyv1.Vote, n), make([]timestamppb.Timestamp, n), make([]*parleyv1.Vote, n), make([]string, 0, n)
+	}
+	votes, times := s.votes[:n], s.times[:n]
+	for i := range votes {
+		votes[i] = parleyv1.Vote{}
+		times[i] = timestamppb.Timestamp{}
+	}
+	keys := s.keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s.keys = keys
+	return votes, times, s.ptrs[:n], keys
 }
 
 // partToProto returns one part of a package deal as the API shows it.

@@ -282,6 +282,9 @@ func AmendmentDigest(a *Amendment) string {
 }
 
 func (d *decider) checkVoteConsent(c *Consent, a *Amendment, choice VoteChoice, reason string) error {
+	if c == nil { // no statement to check: spare an unsigned vote the digests
+		return d.checkConsent(nil, consent.Statement{})
+	}
 	s := d.statement(consent.Vote)
 	s.Amendment, s.AmendmentSHA256, s.Choice, s.ReasonSHA256 = a.ID, AmendmentDigest(a), choice.String(), consent.Hash([]byte(reason))
 	return d.checkConsent(c, s)

@@ -410,12 +410,15 @@ class ConsentSession:
             **self._subject(), checkpoint_size=cp.tree_size, checkpoint_root=cp.root_hash.hex(), document_sha256=document_sha256,
         ))
 
-    def cast_vote(self, amendment: str, choice: int, reason: str = "", **call_options) -> "api.CastVoteResponse":
-        """Casts a signed vote (the reason trimmed as the server records it)."""
+    def cast_vote(self, amendment: str, choice: int, reason: str = "", *, vote_only: bool = False, **call_options) -> "api.CastVoteResponse":
+        """Casts a signed vote (the reason trimmed as the server records it).
+
+        With vote_only the reply carries the vote as recorded and the
+        amendment's state instead of the whole amendment."""
         reason = trim_reason(reason)
         consent = self.vote_consent(amendment, choice, reason)
         return self.client.negotiation.CastVote(
-            api.CastVoteRequest(amendment=amendment, choice=choice, reason=reason, consent=consent), **call_options
+            api.CastVoteRequest(amendment=amendment, choice=choice, reason=reason, consent=consent, vote_only=vote_only), **call_options
         )
 
     def sign_off_point(self, point: str, revision: int, text_sha256: str, **call_options) -> "api.SignOffPointResponse":

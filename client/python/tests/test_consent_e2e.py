@@ -100,7 +100,11 @@ class SignedConsentEndToEnd(unittest.TestCase):
         # Signed votes; voting closes; the mediator applies.
         # Ukraine's reason has white space around it, which the server trims: the session signs what is recorded.
         sessions["ukraine"].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE, "  All for all.\n")
-        sessions["russia"].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE)
+        # Russia asks for the lean reply: its vote and the state its vote left, not the amendment.
+        lean = sessions["russia"].cast_vote(amendment.name, pb.VOTE_CHOICE_APPROVE, vote_only=True)
+        self.assertFalse(lean.HasField("amendment"))
+        self.assertEqual(lean.vote.participant, "russia")
+        self.assertEqual(lean.amendment_state, pb.AMENDMENT_STATE_PASSED)
         clients["mediator"].negotiation.ApplyAmendment(api.ApplyAmendmentRequest(amendment=amendment.name))
 
         # Ukraine rotates its key; a consent by the rotated-out key is refused.

@@ -141,11 +141,17 @@ export class ConsentSession {
     return this.consent((cp) => ({ statement: "acceptance", ...this.subject(), ...cp, documentSha256 }), options);
   }
 
-  /** Casts a signed vote. */
-  castVote(req: { amendment: string; choice: VoteChoice; reason?: string; requestId?: string }, options?: CallOptions): Promise<CastVoteResponse> {
+  /**
+   * Casts a signed vote. With voteOnly the reply carries the vote as recorded
+   * and the amendment's state instead of the whole amendment.
+   */
+  castVote(req: { amendment: string; choice: VoteChoice; reason?: string; requestId?: string; voteOnly?: boolean }, options?: CallOptions): Promise<CastVoteResponse> {
     const reason = trimReason(req.reason ?? "");
     return this.voteConsent(req.amendment, req.choice, reason, options).then((consent) =>
-      this.parley.negotiation.castVote({ requestId: req.requestId ?? newRequestId(), amendment: req.amendment, choice: req.choice, reason, consent }, options),
+      this.parley.negotiation.castVote(
+        { requestId: req.requestId ?? newRequestId(), amendment: req.amendment, choice: req.choice, reason, consent, voteOnly: req.voteOnly ?? false },
+        options,
+      ),
     );
   }
 

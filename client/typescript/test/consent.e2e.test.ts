@@ -100,7 +100,11 @@ test("a negotiation concluded with every consent signed, and the log verifies", 
   // Signed votes; voting closes; the mediator applies.
   // Ukraine's reason has white space around it, which the server trims: the session signs what is recorded.
   await sessions.ukraine.castVote({ amendment: amendment!.name, choice: VoteChoice.APPROVE, reason: "  All for all.\n" });
-  await sessions.russia.castVote({ amendment: amendment!.name, choice: VoteChoice.APPROVE });
+  // Russia asks for the lean reply: its vote and the state its vote left, not the amendment.
+  const lean = await sessions.russia.castVote({ amendment: amendment!.name, choice: VoteChoice.APPROVE, voteOnly: true });
+  assert.equal(lean.amendment, undefined);
+  assert.equal(lean.vote?.participant, "russia");
+  assert.equal(lean.amendmentState, AmendmentState.PASSED);
   const passed = await clients.mediator.negotiation.getAmendment({ name: amendment!.name });
   assert.equal(passed.amendment?.state, AmendmentState.PASSED);
   await clients.mediator.negotiation.applyAmendment({ amendment: amendment!.name });

@@ -55,9 +55,11 @@ export function AmendmentCard({ store, amendment: a }: { store: Store; amendment
     setReason("");
     void store.read();
   };
-  // Signed with the member's key when this browser holds one.
+  // Signed with the member's key when this browser holds one. The board
+  // reads the amendment again afterwards (done), so it asks for the vote
+  // alone in reply.
   const vote = (choice: VoteChoice) => async () =>
-    neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason: trimReason(reason), consent: await voteConsent(store, a, choice, reason) });
+    neg.castVote({ requestId: newRequestId(), amendment: a.name, choice, reason: trimReason(reason), consent: await voteConsent(store, a, choice, reason), voteOnly: true });
   const pointLink = a.point ? `#/points/${a.point.slice(a.point.lastIndexOf("/") + 1)}` : "";
 
   return (

@@ -1266,7 +1266,13 @@ type CastVoteRequest struct {
 	// statement); FAILED_PRECONDITION KEY_UNKNOWN (never registered here),
 	// KEY_REVOKED (revoked or rotated out) or CHECKPOINT_UNKNOWN (this log
 	// never had that size and root); PERMISSION_DENIED KEY_OF_OTHER_MEMBER.
-	Consent       *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
+	Consent *Consent `protobuf:"bytes,100,opt,name=consent,proto3" json:"consent,omitempty"`
+	// Asks for the lean reply: the vote as recorded and the amendment's state
+	// (CastVoteResponse.vote and amendment_state) instead of the amendment
+	// with every vote, for a caller that follows the amendment otherwise
+	// (WatchEvents) or does not need it. Part of the request: a retry with the
+	// same request_id sets it the same way.
+	VoteOnly      bool `protobuf:"varint,5,opt,name=vote_only,json=voteOnly,proto3" json:"vote_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1336,13 +1342,27 @@ func (x *CastVoteRequest) GetConsent() *Consent {
 	return nil
 }
 
+func (x *CastVoteRequest) GetVoteOnly() bool {
+	if x != nil {
+		return x.VoteOnly
+	}
+	return false
+}
+
 // CastVoteResponse is the response of CastVote.
 type CastVoteResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The amendment after the vote; PASSED or FAILED if this vote closed it.
-	Amendment     *Amendment `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Not set when the request asked for vote_only.
+	Amendment *Amendment `protobuf:"bytes,1,opt,name=amendment,proto3" json:"amendment,omitempty"`
+	// The caller's vote as recorded; set only when the request asked for
+	// vote_only.
+	Vote *Vote `protobuf:"bytes,2,opt,name=vote,proto3" json:"vote,omitempty"`
+	// The amendment's state after the vote (PASSED or FAILED if this vote
+	// closed it); set only when the request asked for vote_only.
+	AmendmentState AmendmentState `protobuf:"varint,3,opt,name=amendment_state,json=amendmentState,proto3,enum=parley.v1.AmendmentState" json:"amendment_state,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CastVoteResponse) Reset() {
@@ -1380,6 +1400,20 @@ func (x *CastVoteResponse) GetAmendment() *Amendment {
 		return x.Amendment
 	}
 	return nil
+}
+
+func (x *CastVoteResponse) GetVote() *Vote {
+	if x != nil {
+		return x.Vote
+	}
+	return nil
+}
+
+func (x *CastVoteResponse) GetAmendmentState() AmendmentState {
+	if x != nil {
+		return x.AmendmentState
+	}
+	return AmendmentState_AMENDMENT_STATE_UNSPECIFIED
 }
 
 // CloseVotingRequest is the request of CloseVoting.
@@ -5018,16 +5052,19 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"O\n" +
 	"\x19WithdrawAmendmentResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xc3\x01\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"\xe0\x01\n" +
 	"\x0fCastVoteRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
 	"\tamendment\x18\x02 \x01(\tR\tamendment\x12-\n" +
 	"\x06choice\x18\x03 \x01(\x0e2\x15.parley.v1.VoteChoiceR\x06choice\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
-	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\"F\n" +
+	"\aconsent\x18d \x01(\v2\x12.parley.v1.ConsentR\aconsent\x12\x1b\n" +
+	"\tvote_only\x18\x05 \x01(\bR\bvoteOnly\"\xaf\x01\n" +
 	"\x10CastVoteResponse\x122\n" +
-	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\"Q\n" +
+	"\tamendment\x18\x01 \x01(\v2\x14.parley.v1.AmendmentR\tamendment\x12#\n" +
+	"\x04vote\x18\x02 \x01(\v2\x0f.parley.v1.VoteR\x04vote\x12B\n" +
+	"\x0famendment_state\x18\x03 \x01(\x0e2\x19.parley.v1.AmendmentStateR\x0eamendmentState\"Q\n" +
 	"\x12CloseVotingRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
@@ -5415,154 +5452,157 @@ var file_parley_v1_negotiation_service_proto_goTypes = []any{
 	(AmendmentState)(0),                // 88: parley.v1.AmendmentState
 	(VoteChoice)(0),                    // 89: parley.v1.VoteChoice
 	(*Consent)(nil),                    // 90: parley.v1.Consent
-	(*Event)(nil),                      // 91: parley.v1.Event
-	(*Member)(nil),                     // 92: parley.v1.Member
-	(*Comment)(nil),                    // 93: parley.v1.Comment
-	(*RedlineChange)(nil),              // 94: parley.v1.RedlineChange
-	(*SigningKey)(nil),                 // 95: parley.v1.SigningKey
+	(*Vote)(nil),                       // 91: parley.v1.Vote
+	(*Event)(nil),                      // 92: parley.v1.Event
+	(*Member)(nil),                     // 93: parley.v1.Member
+	(*Comment)(nil),                    // 94: parley.v1.Comment
+	(*RedlineChange)(nil),              // 95: parley.v1.RedlineChange
+	(*SigningKey)(nil),                 // 96: parley.v1.SigningKey
 }
 var file_parley_v1_negotiation_service_proto_depIdxs = []int32{
-	79, // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
-	80, // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	81, // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
-	81, // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
-	82, // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
-	82, // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	83, // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
-	83, // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
-	84, // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
-	85, // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	86, // 12: parley.v1.ProposeAmendmentRequest.parts:type_name -> parley.v1.AmendmentPart
-	87, // 13: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	87, // 14: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	88, // 15: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
-	87, // 16: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
-	87, // 17: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	89, // 18: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
-	90, // 19: parley.v1.CastVoteRequest.consent:type_name -> parley.v1.Consent
-	87, // 20: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
-	87, // 21: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
-	87, // 22: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	83, // 23: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
-	83, // 24: parley.v1.ApplyAmendmentResponse.points:type_name -> parley.v1.Point
-	87, // 25: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
-	90, // 26: parley.v1.SignOffPointRequest.consent:type_name -> parley.v1.Consent
-	83, // 27: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
-	83, // 28: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
-	90, // 29: parley.v1.AcceptDocumentRequest.consent:type_name -> parley.v1.Consent
-	82, // 30: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
-	34, // 31: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
-	91, // 32: parley.v1.EventRecord.event:type_name -> parley.v1.Event
-	34, // 33: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
-	79, // 34: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
-	92, // 35: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
-	82, // 36: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
-	90, // 37: parley.v1.SignOffPointsItem.consent:type_name -> parley.v1.Consent
-	41, // 38: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
-	82, // 39: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 40: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
-	79, // 41: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
-	82, // 42: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 43: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 44: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	80, // 45: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
-	78, // 46: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
-	82, // 47: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 48: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 49: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	82, // 50: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
-	85, // 51: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
-	87, // 52: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
-	93, // 53: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
-	93, // 54: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
-	93, // 55: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
-	69, // 56: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
-	70, // 57: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
-	84, // 58: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
-	94, // 59: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
-	95, // 60: parley.v1.RegisterKeyResponse.signing_key:type_name -> parley.v1.SigningKey
-	82, // 61: parley.v1.RequireSignaturesResponse.negotiation:type_name -> parley.v1.Negotiation
-	0,  // 62: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
-	2,  // 63: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
-	4,  // 64: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
-	6,  // 65: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
-	8,  // 66: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
-	10, // 67: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
-	12, // 68: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
-	14, // 69: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
-	16, // 70: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
-	18, // 71: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
-	20, // 72: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
-	22, // 73: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
-	24, // 74: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
-	26, // 75: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
-	28, // 76: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
-	30, // 77: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
-	32, // 78: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
-	35, // 79: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
-	37, // 80: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
-	46, // 81: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
-	48, // 82: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
-	50, // 83: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
-	52, // 84: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
-	54, // 85: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
-	56, // 86: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
-	58, // 87: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
-	60, // 88: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
-	39, // 89: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
-	42, // 90: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
-	44, // 91: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
-	68, // 92: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
-	62, // 93: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
-	64, // 94: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
-	66, // 95: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
-	72, // 96: parley.v1.NegotiationService.RegisterKey:input_type -> parley.v1.RegisterKeyRequest
-	74, // 97: parley.v1.NegotiationService.RevokeKey:input_type -> parley.v1.RevokeKeyRequest
-	76, // 98: parley.v1.NegotiationService.RequireSignatures:input_type -> parley.v1.RequireSignaturesRequest
-	1,  // 99: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
-	3,  // 100: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
-	5,  // 101: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
-	7,  // 102: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
-	9,  // 103: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
-	11, // 104: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
-	13, // 105: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
-	15, // 106: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
-	17, // 107: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
-	19, // 108: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
-	21, // 109: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
-	23, // 110: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
-	25, // 111: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
-	27, // 112: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
-	29, // 113: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
-	31, // 114: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
-	33, // 115: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
-	36, // 116: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
-	38, // 117: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
-	47, // 118: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
-	49, // 119: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
-	51, // 120: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
-	53, // 121: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
-	55, // 122: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
-	57, // 123: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
-	59, // 124: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
-	61, // 125: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
-	40, // 126: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
-	43, // 127: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
-	45, // 128: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
-	71, // 129: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
-	63, // 130: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
-	65, // 131: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
-	67, // 132: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
-	73, // 133: parley.v1.NegotiationService.RegisterKey:output_type -> parley.v1.RegisterKeyResponse
-	75, // 134: parley.v1.NegotiationService.RevokeKey:output_type -> parley.v1.RevokeKeyResponse
-	77, // 135: parley.v1.NegotiationService.RequireSignatures:output_type -> parley.v1.RequireSignaturesResponse
-	99, // [99:136] is the sub-list for method output_type
-	62, // [62:99] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	79,  // 0: parley.v1.CreateNegotiationRequest.participants:type_name -> parley.v1.Participant
+	80,  // 1: parley.v1.CreateNegotiationRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	81,  // 2: parley.v1.CreateNegotiationRequest.default_voting_duration:type_name -> google.protobuf.Duration
+	81,  // 3: parley.v1.CreateNegotiationRequest.max_voting_duration:type_name -> google.protobuf.Duration
+	82,  // 4: parley.v1.CreateNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 5: parley.v1.GetNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 6: parley.v1.ListNegotiationsResponse.negotiations:type_name -> parley.v1.Negotiation
+	82,  // 7: parley.v1.GetDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	83,  // 8: parley.v1.GetDocumentResponse.points:type_name -> parley.v1.Point
+	83,  // 9: parley.v1.GetPointResponse.point:type_name -> parley.v1.Point
+	84,  // 10: parley.v1.ProposeAmendmentRequest.kind:type_name -> parley.v1.AmendmentKind
+	85,  // 11: parley.v1.ProposeAmendmentRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	86,  // 12: parley.v1.ProposeAmendmentRequest.parts:type_name -> parley.v1.AmendmentPart
+	87,  // 13: parley.v1.ProposeAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	87,  // 14: parley.v1.GetAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	88,  // 15: parley.v1.ListAmendmentsRequest.states:type_name -> parley.v1.AmendmentState
+	87,  // 16: parley.v1.ListAmendmentsResponse.amendments:type_name -> parley.v1.Amendment
+	87,  // 17: parley.v1.WithdrawAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	89,  // 18: parley.v1.CastVoteRequest.choice:type_name -> parley.v1.VoteChoice
+	90,  // 19: parley.v1.CastVoteRequest.consent:type_name -> parley.v1.Consent
+	87,  // 20: parley.v1.CastVoteResponse.amendment:type_name -> parley.v1.Amendment
+	91,  // 21: parley.v1.CastVoteResponse.vote:type_name -> parley.v1.Vote
+	88,  // 22: parley.v1.CastVoteResponse.amendment_state:type_name -> parley.v1.AmendmentState
+	87,  // 23: parley.v1.CloseVotingResponse.amendment:type_name -> parley.v1.Amendment
+	87,  // 24: parley.v1.ApplyAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	83,  // 25: parley.v1.ApplyAmendmentResponse.point:type_name -> parley.v1.Point
+	83,  // 26: parley.v1.ApplyAmendmentResponse.points:type_name -> parley.v1.Point
+	87,  // 27: parley.v1.RejectAmendmentResponse.amendment:type_name -> parley.v1.Amendment
+	90,  // 28: parley.v1.SignOffPointRequest.consent:type_name -> parley.v1.Consent
+	83,  // 29: parley.v1.SignOffPointResponse.point:type_name -> parley.v1.Point
+	83,  // 30: parley.v1.RevokeSignOffResponse.point:type_name -> parley.v1.Point
+	90,  // 31: parley.v1.AcceptDocumentRequest.consent:type_name -> parley.v1.Consent
+	82,  // 32: parley.v1.AcceptDocumentResponse.negotiation:type_name -> parley.v1.Negotiation
+	34,  // 33: parley.v1.ListEventsResponse.events:type_name -> parley.v1.EventRecord
+	92,  // 34: parley.v1.EventRecord.event:type_name -> parley.v1.Event
+	34,  // 35: parley.v1.WatchEventsResponse.event:type_name -> parley.v1.EventRecord
+	79,  // 36: parley.v1.GetCallerResponse.participant:type_name -> parley.v1.Participant
+	93,  // 37: parley.v1.GetCallerResponse.member:type_name -> parley.v1.Member
+	82,  // 38: parley.v1.WithdrawAcceptanceResponse.negotiation:type_name -> parley.v1.Negotiation
+	90,  // 39: parley.v1.SignOffPointsItem.consent:type_name -> parley.v1.Consent
+	41,  // 40: parley.v1.SignOffPointsRequest.items:type_name -> parley.v1.SignOffPointsItem
+	82,  // 41: parley.v1.SignOffPointsResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 42: parley.v1.RevokeSignOffsResponse.negotiation:type_name -> parley.v1.Negotiation
+	79,  // 43: parley.v1.AddParticipantRequest.participant:type_name -> parley.v1.Participant
+	82,  // 44: parley.v1.AddParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 45: parley.v1.RemoveParticipantResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 46: parley.v1.RenameNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	80,  // 47: parley.v1.SetDecisionRuleRequest.decision_rule:type_name -> parley.v1.DecisionRule
+	78,  // 48: parley.v1.SetDecisionRuleRequest.weights:type_name -> parley.v1.SetDecisionRuleRequest.WeightsEntry
+	82,  // 49: parley.v1.SetDecisionRuleResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 50: parley.v1.SuspendNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 51: parley.v1.ResumeNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	82,  // 52: parley.v1.AbandonNegotiationResponse.negotiation:type_name -> parley.v1.Negotiation
+	85,  // 53: parley.v1.SetVotingDeadlineRequest.voting_deadline:type_name -> google.protobuf.Timestamp
+	87,  // 54: parley.v1.SetVotingDeadlineResponse.amendment:type_name -> parley.v1.Amendment
+	94,  // 55: parley.v1.PostCommentResponse.comment:type_name -> parley.v1.Comment
+	94,  // 56: parley.v1.RetractCommentResponse.comment:type_name -> parley.v1.Comment
+	94,  // 57: parley.v1.ListCommentsResponse.comments:type_name -> parley.v1.Comment
+	69,  // 58: parley.v1.GetRedlineRequest.revisions:type_name -> parley.v1.RedlineRevisions
+	70,  // 59: parley.v1.GetRedlineRequest.proposal:type_name -> parley.v1.RedlineProposal
+	84,  // 60: parley.v1.RedlineProposal.kind:type_name -> parley.v1.AmendmentKind
+	95,  // 61: parley.v1.GetRedlineResponse.changes:type_name -> parley.v1.RedlineChange
+	96,  // 62: parley.v1.RegisterKeyResponse.signing_key:type_name -> parley.v1.SigningKey
+	82,  // 63: parley.v1.RequireSignaturesResponse.negotiation:type_name -> parley.v1.Negotiation
+	0,   // 64: parley.v1.NegotiationService.CreateNegotiation:input_type -> parley.v1.CreateNegotiationRequest
+	2,   // 65: parley.v1.NegotiationService.GetNegotiation:input_type -> parley.v1.GetNegotiationRequest
+	4,   // 66: parley.v1.NegotiationService.ListNegotiations:input_type -> parley.v1.ListNegotiationsRequest
+	6,   // 67: parley.v1.NegotiationService.GetDocument:input_type -> parley.v1.GetDocumentRequest
+	8,   // 68: parley.v1.NegotiationService.GetPoint:input_type -> parley.v1.GetPointRequest
+	10,  // 69: parley.v1.NegotiationService.ProposeAmendment:input_type -> parley.v1.ProposeAmendmentRequest
+	12,  // 70: parley.v1.NegotiationService.GetAmendment:input_type -> parley.v1.GetAmendmentRequest
+	14,  // 71: parley.v1.NegotiationService.ListAmendments:input_type -> parley.v1.ListAmendmentsRequest
+	16,  // 72: parley.v1.NegotiationService.WithdrawAmendment:input_type -> parley.v1.WithdrawAmendmentRequest
+	18,  // 73: parley.v1.NegotiationService.CastVote:input_type -> parley.v1.CastVoteRequest
+	20,  // 74: parley.v1.NegotiationService.CloseVoting:input_type -> parley.v1.CloseVotingRequest
+	22,  // 75: parley.v1.NegotiationService.ApplyAmendment:input_type -> parley.v1.ApplyAmendmentRequest
+	24,  // 76: parley.v1.NegotiationService.RejectAmendment:input_type -> parley.v1.RejectAmendmentRequest
+	26,  // 77: parley.v1.NegotiationService.SignOffPoint:input_type -> parley.v1.SignOffPointRequest
+	28,  // 78: parley.v1.NegotiationService.RevokeSignOff:input_type -> parley.v1.RevokeSignOffRequest
+	30,  // 79: parley.v1.NegotiationService.AcceptDocument:input_type -> parley.v1.AcceptDocumentRequest
+	32,  // 80: parley.v1.NegotiationService.ListEvents:input_type -> parley.v1.ListEventsRequest
+	35,  // 81: parley.v1.NegotiationService.WatchEvents:input_type -> parley.v1.WatchEventsRequest
+	37,  // 82: parley.v1.NegotiationService.GetCaller:input_type -> parley.v1.GetCallerRequest
+	46,  // 83: parley.v1.NegotiationService.AddParticipant:input_type -> parley.v1.AddParticipantRequest
+	48,  // 84: parley.v1.NegotiationService.RemoveParticipant:input_type -> parley.v1.RemoveParticipantRequest
+	50,  // 85: parley.v1.NegotiationService.RenameNegotiation:input_type -> parley.v1.RenameNegotiationRequest
+	52,  // 86: parley.v1.NegotiationService.SetDecisionRule:input_type -> parley.v1.SetDecisionRuleRequest
+	54,  // 87: parley.v1.NegotiationService.SuspendNegotiation:input_type -> parley.v1.SuspendNegotiationRequest
+	56,  // 88: parley.v1.NegotiationService.ResumeNegotiation:input_type -> parley.v1.ResumeNegotiationRequest
+	58,  // 89: parley.v1.NegotiationService.AbandonNegotiation:input_type -> parley.v1.AbandonNegotiationRequest
+	60,  // 90: parley.v1.NegotiationService.SetVotingDeadline:input_type -> parley.v1.SetVotingDeadlineRequest
+	39,  // 91: parley.v1.NegotiationService.WithdrawAcceptance:input_type -> parley.v1.WithdrawAcceptanceRequest
+	42,  // 92: parley.v1.NegotiationService.SignOffPoints:input_type -> parley.v1.SignOffPointsRequest
+	44,  // 93: parley.v1.NegotiationService.RevokeSignOffs:input_type -> parley.v1.RevokeSignOffsRequest
+	68,  // 94: parley.v1.NegotiationService.GetRedline:input_type -> parley.v1.GetRedlineRequest
+	62,  // 95: parley.v1.NegotiationService.PostComment:input_type -> parley.v1.PostCommentRequest
+	64,  // 96: parley.v1.NegotiationService.RetractComment:input_type -> parley.v1.RetractCommentRequest
+	66,  // 97: parley.v1.NegotiationService.ListComments:input_type -> parley.v1.ListCommentsRequest
+	72,  // 98: parley.v1.NegotiationService.RegisterKey:input_type -> parley.v1.RegisterKeyRequest
+	74,  // 99: parley.v1.NegotiationService.RevokeKey:input_type -> parley.v1.RevokeKeyRequest
+	76,  // 100: parley.v1.NegotiationService.RequireSignatures:input_type -> parley.v1.RequireSignaturesRequest
+	1,   // 101: parley.v1.NegotiationService.CreateNegotiation:output_type -> parley.v1.CreateNegotiationResponse
+	3,   // 102: parley.v1.NegotiationService.GetNegotiation:output_type -> parley.v1.GetNegotiationResponse
+	5,   // 103: parley.v1.NegotiationService.ListNegotiations:output_type -> parley.v1.ListNegotiationsResponse
+	7,   // 104: parley.v1.NegotiationService.GetDocument:output_type -> parley.v1.GetDocumentResponse
+	9,   // 105: parley.v1.NegotiationService.GetPoint:output_type -> parley.v1.GetPointResponse
+	11,  // 106: parley.v1.NegotiationService.ProposeAmendment:output_type -> parley.v1.ProposeAmendmentResponse
+	13,  // 107: parley.v1.NegotiationService.GetAmendment:output_type -> parley.v1.GetAmendmentResponse
+	15,  // 108: parley.v1.NegotiationService.ListAmendments:output_type -> parley.v1.ListAmendmentsResponse
+	17,  // 109: parley.v1.NegotiationService.WithdrawAmendment:output_type -> parley.v1.WithdrawAmendmentResponse
+	19,  // 110: parley.v1.NegotiationService.CastVote:output_type -> parley.v1.CastVoteResponse
+	21,  // 111: parley.v1.NegotiationService.CloseVoting:output_type -> parley.v1.CloseVotingResponse
+	23,  // 112: parley.v1.NegotiationService.ApplyAmendment:output_type -> parley.v1.ApplyAmendmentResponse
+	25,  // 113: parley.v1.NegotiationService.RejectAmendment:output_type -> parley.v1.RejectAmendmentResponse
+	27,  // 114: parley.v1.NegotiationService.SignOffPoint:output_type -> parley.v1.SignOffPointResponse
+	29,  // 115: parley.v1.NegotiationService.RevokeSignOff:output_type -> parley.v1.RevokeSignOffResponse
+	31,  // 116: parley.v1.NegotiationService.AcceptDocument:output_type -> parley.v1.AcceptDocumentResponse
+	33,  // 117: parley.v1.NegotiationService.ListEvents:output_type -> parley.v1.ListEventsResponse
+	36,  // 118: parley.v1.NegotiationService.WatchEvents:output_type -> parley.v1.WatchEventsResponse
+	38,  // 119: parley.v1.NegotiationService.GetCaller:output_type -> parley.v1.GetCallerResponse
+	47,  // 120: parley.v1.NegotiationService.AddParticipant:output_type -> parley.v1.AddParticipantResponse
+	49,  // 121: parley.v1.NegotiationService.RemoveParticipant:output_type -> parley.v1.RemoveParticipantResponse
+	51,  // 122: parley.v1.NegotiationService.RenameNegotiation:output_type -> parley.v1.RenameNegotiationResponse
+	53,  // 123: parley.v1.NegotiationService.SetDecisionRule:output_type -> parley.v1.SetDecisionRuleResponse
+	55,  // 124: parley.v1.NegotiationService.SuspendNegotiation:output_type -> parley.v1.SuspendNegotiationResponse
+	57,  // 125: parley.v1.NegotiationService.ResumeNegotiation:output_type -> parley.v1.ResumeNegotiationResponse
+	59,  // 126: parley.v1.NegotiationService.AbandonNegotiation:output_type -> parley.v1.AbandonNegotiationResponse
+	61,  // 127: parley.v1.NegotiationService.SetVotingDeadline:output_type -> parley.v1.SetVotingDeadlineResponse
+	40,  // 128: parley.v1.NegotiationService.WithdrawAcceptance:output_type -> parley.v1.WithdrawAcceptanceResponse
+	43,  // 129: parley.v1.NegotiationService.SignOffPoints:output_type -> parley.v1.SignOffPointsResponse
+	45,  // 130: parley.v1.NegotiationService.RevokeSignOffs:output_type -> parley.v1.RevokeSignOffsResponse
+	71,  // 131: parley.v1.NegotiationService.GetRedline:output_type -> parley.v1.GetRedlineResponse
+	63,  // 132: parley.v1.NegotiationService.PostComment:output_type -> parley.v1.PostCommentResponse
+	65,  // 133: parley.v1.NegotiationService.RetractComment:output_type -> parley.v1.RetractCommentResponse
+	67,  // 134: parley.v1.NegotiationService.ListComments:output_type -> parley.v1.ListCommentsResponse
+	73,  // 135: parley.v1.NegotiationService.RegisterKey:output_type -> parley.v1.RegisterKeyResponse
+	75,  // 136: parley.v1.NegotiationService.RevokeKey:output_type -> parley.v1.RevokeKeyResponse
+	77,  // 137: parley.v1.NegotiationService.RequireSignatures:output_type -> parley.v1.RequireSignaturesResponse
+	101, // [101:138] is the sub-list for method output_type
+	64,  // [64:101] is the sub-list for method input_type
+	64,  // [64:64] is the sub-list for extension type_name
+	64,  // [64:64] is the sub-list for extension extendee
+	0,   // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_parley_v1_negotiation_service_proto_init() }

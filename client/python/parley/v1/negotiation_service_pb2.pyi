@@ -83,24 +83,30 @@ class ApplyAmendmentResponse(_message.Message):
     def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., point: _Optional[_Union[_negotiation_pb2.Point, _Mapping]] = ..., staled_amendments: _Optional[_Iterable[str]] = ..., points: _Optional[_Iterable[_Union[_negotiation_pb2.Point, _Mapping]]] = ...) -> None: ...
 
 class CastVoteRequest(_message.Message):
-    __slots__ = ["amendment", "choice", "consent", "reason", "request_id"]
+    __slots__ = ["amendment", "choice", "consent", "reason", "request_id", "vote_only"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
     CHOICE_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VOTE_ONLY_FIELD_NUMBER: _ClassVar[int]
     amendment: str
     choice: _negotiation_pb2.VoteChoice
     consent: _negotiation_pb2.Consent
     reason: str
     request_id: str
-    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ...) -> None: ...
+    vote_only: bool
+    def __init__(self, request_id: _Optional[str] = ..., amendment: _Optional[str] = ..., choice: _Optional[_Union[_negotiation_pb2.VoteChoice, str]] = ..., reason: _Optional[str] = ..., consent: _Optional[_Union[_negotiation_pb2.Consent, _Mapping]] = ..., vote_only: bool = ...) -> None: ...
 
 class CastVoteResponse(_message.Message):
-    __slots__ = ["amendment"]
+    __slots__ = ["amendment", "amendment_state", "vote"]
     AMENDMENT_FIELD_NUMBER: _ClassVar[int]
+    AMENDMENT_STATE_FIELD_NUMBER: _ClassVar[int]
+    VOTE_FIELD_NUMBER: _ClassVar[int]
     amendment: _negotiation_pb2.Amendment
-    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ...) -> None: ...
+    amendment_state: _negotiation_pb2.AmendmentState
+    vote: _negotiation_pb2.Vote
+    def __init__(self, amendment: _Optional[_Union[_negotiation_pb2.Amendment, _Mapping]] = ..., vote: _Optional[_Union[_negotiation_pb2.Vote, _Mapping]] = ..., amendment_state: _Optional[_Union[_negotiation_pb2.AmendmentState, str]] = ...) -> None: ...
 
 class CloseVotingRequest(_message.Message):
     __slots__ = ["amendment", "request_id"]
