@@ -52,7 +52,7 @@ func TestModes(t *testing.T) {
 		{"fanout", []string{"--watchers", "20", "--connections", "2", "--rate", "20", "--duration", "500ms"},
 			[]string{"commit → delivery, 1 watcher(s)", "commit → delivery, 20 watcher(s)"}},
 		{"scale", []string{"--points", "50", "--amendments", "200", "--delegations", "3", "--requests", "5"},
-			[]string{"GetDocument, 50 points, every page", "ListEvents, page of 1000 at a random place"}},
+			[]string{"GetDocument, 50 points, text only (omit_alternatives)", "GetDocument, 50 points with alternatives, every page", "ListEvents, page of 1000 at a random place"}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "figures.json")

@@ -211,6 +211,18 @@ func TestAlternatives(t *testing.T) {
 		alts[0].GetText() != "Seven, by Ukraine." || !alts[1].GetByMediator() || alts[1].GetCounterTo() != a.GetName() {
 		t.Fatalf("alternatives of point 7: %v", alts)
 	}
+	// A client that shows the text alone leaves the brackets out; the page
+	// read with them just before (and cached) must not be served instead.
+	bare, err := e.svc.GetDocument(e.as(n.tokens["russia"]), &parleyv1.GetDocumentRequest{Negotiation: n.name, OmitAlternatives: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := bare.GetPoints()[6]; len(p.GetAlternatives()) != 0 || p.GetPendingAmendmentCount() < 2 {
+		t.Fatalf("point 7 without alternatives: %v", p)
+	}
+	if got := len(document().GetAlternatives()); got != 2 {
+		t.Fatalf("after a read without them, the document shows %d alternatives of point 7, want 2", got)
+	}
 	e.pass(n, b)
 	if _, err := e.svc.ApplyAmendment(e.as(n.tokens[demo.Mediator]), &parleyv1.ApplyAmendmentRequest{RequestId: rid(), Amendment: b.GetName()}); err != nil {
 		t.Fatal(err)

@@ -301,9 +301,9 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 		// Every change of a negotiation appends an event, so its last
 		// sequence versions the whole reply: a page read again at the same
 		// version is the same page.
-		key := documentPage{sequence: n.LastSequence, start: int(token.After), size: size}
+		key := documentPage{sequence: n.LastSequence, start: int(token.After), size: size, bare: req.GetOmitAlternatives()}
 		if cached, ok := s.documents.Load(id); ok {
-			if page := cached.(documentPage); page.sequence == key.sequence && page.start == key.start && page.size == key.size {
+			if page, ok := cached.(documentPages).find(key); ok {
 				// The page is shared, but each call encodes its own copy.
 				if !grantFrom(ctx).take(int64(page.bytes)) {
 					return errServerBusy
@@ -323,7 +323,7 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 		start := min(int(token.After), len(n.Order))
 		end := min(start+size, len(n.Order))
 		for i, pid := range n.Order[start:end] {
-			point := wire.DocumentPoint(n, n.Points[pid], start+i+1)
+			point := wire.DocumentPoint(n, n.Points[pid], start+i+1, key.bare)
 			ok, err := p.admit(point)
 			if err != nil {
 				return err
@@ -339,7 +339,13 @@ func (s *Server) GetDocument(ctx context.Context, req *parleyv1.GetDocumentReque
 		}
 		if !p.starved {
 			key.reply, key.bytes = out, p.bytes
-			s.documents.Store(id, key)
+			// Two callers may add a page at once and one page be lost:
+			// it is built again by the next caller, nothing worse.
+			var pages documentPages
+			if cached, ok := s.documents.Load(id); ok {
+				pages = cached.(documentPages)
+			}
+			s.documents.Store(id, pages.with(key))
 		}
 		return nil
 	})

@@ -54,7 +54,7 @@ type Server struct {
 	refusals       *refusalLog
 	outerUnary     []grpc.UnaryServerInterceptor
 	outerStream    []grpc.StreamServerInterceptor
-	documents      sync.Map // negotiation id → documentPage: the last page of its document served
+	documents      sync.Map // negotiation id → documentPages: the pages of its document served lately
 	replyMemory    replyMemory
 	watches        watchLimits
 
@@ -69,8 +69,47 @@ type Server struct {
 type documentPage struct {
 	sequence    int64
 	start, size int
+	bare        bool // without the points' alternatives
 	reply       *parleyv1.GetDocumentResponse
 	bytes       int // its size, as counted against the reply memory
+}
+
+// maxCachedDocumentPages bounds the pages of one negotiation's document kept
+// for the next caller. A page stops at MaxPageBytes, so a large document
+// takes several; keeping only the last page served made a client reading
+// every page in turn miss at each call. Four pages hold a 10,000-point
+// document without its brackets (two pages; six with them, which miss as
+// before) at a bounded cost: a page kept costs several times its encoded
+// size in memory.
+const maxCachedDocumentPages = 4
+
+// documentPages are pages of one version (sequence) of a document, oldest
+// first. A value is never modified once stored: a new page makes a new value.
+type documentPages []documentPage
+
+// find returns the page of key's version, start, size and form.
+func (ps documentPages) find(key documentPage) (documentPage, bool) {
+	for _, p := range ps {
+		if p.sequence == key.sequence && p.start == key.start && p.size == key.size && p.bare == key.bare {
+			return p, true
+		}
+	}
+	return documentPage{}, false
+}
+
+// with returns the pages with page added: the pages of an older version are
+// dropped, and the oldest page beyond maxCachedDocumentPages.
+func (ps documentPages) with(page documentPage) documentPages {
+	out := make(documentPages, 0, maxCachedDocumentPages)
+	for _, p := range ps {
+		if p.sequence == page.sequence {
+			out = append(out, p)
+		}
+	}
+	if len(out) == maxCachedDocumentPages {
+		out = out[1:]
+	}
+	return append(out, page)
 }
 
 // WithOuterInterceptors adds interceptors right inside the recovery one,

@@ -144,12 +144,17 @@ func PointToProto(n *workflow.Negotiation, p *workflow.Point, history bool) *par
 }
 
 // DocumentPoint returns a point of the document whose number the caller
-// knows, without its history, as GetDocument shows it.
-func DocumentPoint(n *workflow.Negotiation, p *workflow.Point, number int) *parleyv1.Point {
-	return pointToProto(n, p, number, false)
+// knows, without its history, as GetDocument shows it; bare leaves out its
+// alternatives (GetDocumentRequest.omit_alternatives).
+func DocumentPoint(n *workflow.Negotiation, p *workflow.Point, number int, bare bool) *parleyv1.Point {
+	return pointToProtoWith(n, p, number, false, !bare)
 }
 
 func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, history bool) *parleyv1.Point {
+	return pointToProtoWith(n, p, number, history, true)
+}
+
+func pointToProtoWith(n *workflow.Negotiation, p *workflow.Point, number int, history, alternatives bool) *parleyv1.Point {
 	current := p.Current()
 	out := &parleyv1.Point{
 		Name:                  PointName(n.ID, p.ID),
@@ -164,7 +169,7 @@ func pointToProto(n *workflow.Negotiation, p *workflow.Point, number int, histor
 		CommentCount:          int32(len(n.CommentsOf(p.ID))),
 	}
 	for _, a := range n.Alternatives(p.ID) {
-		if len(out.Alternatives) == MaxAlternatives {
+		if !alternatives || len(out.Alternatives) == MaxAlternatives {
 			break
 		}
 		part, _ := a.PartOn(p.ID)

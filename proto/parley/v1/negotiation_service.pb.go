@@ -426,9 +426,14 @@ type GetDocumentRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of the previous page; empty for the first page.
 	// A token from before a change of the document is refused with ABORTED.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Leave out each point's `alternatives` (the pending amendments competing on
+	// it, the brackets). A client that shows the text alone asks for this: on
+	// a document with many pending amendments the alternatives are most of
+	// the reply's bytes.
+	OmitAlternatives bool `protobuf:"varint,4,opt,name=omit_alternatives,json=omitAlternatives,proto3" json:"omit_alternatives,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetDocumentRequest) Reset() {
@@ -480,6 +485,13 @@ func (x *GetDocumentRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *GetDocumentRequest) GetOmitAlternatives() bool {
+	if x != nil {
+		return x.OmitAlternatives
+	}
+	return false
 }
 
 // GetDocumentResponse is the response of GetDocument.
@@ -4996,12 +5008,13 @@ const file_parley_v1_negotiation_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"~\n" +
 	"\x18ListNegotiationsResponse\x12:\n" +
 	"\fnegotiations\x18\x01 \x03(\v2\x16.parley.v1.NegotiationR\fnegotiations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9f\x01\n" +
 	"\x12GetDocumentRequest\x12 \n" +
 	"\vnegotiation\x18\x01 \x01(\tR\vnegotiation\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xca\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12+\n" +
+	"\x11omit_alternatives\x18\x04 \x01(\bR\x10omitAlternatives\"\xca\x01\n" +
 	"\x13GetDocumentResponse\x128\n" +
 	"\vnegotiation\x18\x01 \x01(\v2\x16.parley.v1.NegotiationR\vnegotiation\x12(\n" +
 	"\x06points\x18\x02 \x03(\v2\x10.parley.v1.PointR\x06points\x12'\n" +

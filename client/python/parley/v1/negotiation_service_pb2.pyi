@@ -193,14 +193,16 @@ class GetCallerResponse(_message.Message):
     def __init__(self, admin: bool = ..., negotiation: _Optional[str] = ..., participant: _Optional[_Union[_negotiation_pb2.Participant, _Mapping]] = ..., member: _Optional[_Union[_negotiation_pb2.Member, _Mapping]] = ...) -> None: ...
 
 class GetDocumentRequest(_message.Message):
-    __slots__ = ["negotiation", "page_size", "page_token"]
+    __slots__ = ["negotiation", "omit_alternatives", "page_size", "page_token"]
     NEGOTIATION_FIELD_NUMBER: _ClassVar[int]
+    OMIT_ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     negotiation: str
+    omit_alternatives: bool
     page_size: int
     page_token: str
-    def __init__(self, negotiation: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, negotiation: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., omit_alternatives: bool = ...) -> None: ...
 
 class GetDocumentResponse(_message.Message):
     __slots__ = ["document_sha256", "negotiation", "next_page_token", "points"]
