@@ -405,10 +405,6 @@ func runClusterLoad(ctx context.Context, c loadConfig, stdout, stderr io.Writer)
 	fxFollower.srv = follower.srv
 
 	vote := map[string]int{"vote": 1}
-	type step struct {
-		name string
-		run  func() (Figure, error)
-	}
 	var steps []step
 	for _, target := range []struct {
 		name string
@@ -427,22 +423,13 @@ func runClusterLoad(ctx context.Context, c loadConfig, stdout, stderr io.Writer)
 			}})
 		}
 	}
-	rounds := make([][]Figure, len(steps))
-	for range c.rounds {
-		for i, st := range steps {
-			f, err := st.run()
-			if err != nil {
-				return err
-			}
-			rounds[i] = append(rounds[i], f)
-		}
+	byStep, err := runRounds(steps, c.rounds)
+	if err != nil {
+		return err
 	}
 	figures := make([]Figure, 0, len(steps))
-	byStep := map[string]Figure{}
-	for i, st := range steps {
-		f := mergeRounds(rounds[i])
-		byStep[st.name] = f
-		figures = append(figures, f)
+	for _, st := range steps {
+		figures = append(figures, byStep[st.name])
 	}
 	fmt.Fprintln(stdout)
 	printFigures(stdout, figures)

@@ -120,10 +120,6 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Each round runs every phase once, in turn; a figure is an operation
 	// over all its rounds, so that every operation meets the same share of
 	// what else the machine was doing.
-	type step struct {
-		name string
-		run  func() (Figure, error)
-	}
 	steps := []step{
 		{"no-op gRPC call (health check)", func() (Figure, error) {
 			return fx.run(ctx, stderr, "no-op gRPC call (health check)", c.clients, c.warmup, c.duration, fx.healthOp)
@@ -174,22 +170,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}})
 		}
 	}
-	rounds := make([][]Figure, len(steps))
-	for range c.rounds {
-		for i, st := range steps {
-			f, err := st.run()
-			if err != nil {
-				return err
-			}
-			rounds[i] = append(rounds[i], f)
-		}
+	byStep, err := runRounds(steps, c.rounds)
+	if err != nil {
+		return err
 	}
 	figures := make([]Figure, 0, len(steps))
-	byStep := map[string]Figure{}
-	for i, st := range steps {
-		f := mergeRounds(rounds[i])
-		byStep[st.name] = f
-		if f.Name != "" {
+	for _, st := range steps {
+		if f := byStep[st.name]; f.Name != "" {
 			figures = append(figures, f)
 		}
 	}
@@ -591,4 +578,31 @@ func bareBoltPhase(ctx context.Context, stderr io.Writer, writers, size int, war
 		}
 	}
 	return phase(ctx, stderr, fmt.Sprintf("bare bbolt write (%d B, group commit)", size), 0, ops, warmup, d)
+}
+
+// step is one phase of a run, measured once in each round.
+type step struct {
+	name string
+	run  func() (Figure, error)
+}
+
+// runRounds runs every step once per round, in turn, so that each meets the
+// same share of whatever else the machine is doing, and returns each step's
+// figure over all its rounds by the step's name.
+func runRounds(steps []step, rounds int) (map[string]Figure, error) {
+	measured := make([][]Figure, len(steps))
+	for range rounds {
+		for i, st := range steps {
+			f, err := st.run()
+			if err != nil {
+				return nil, err
+			}
+			measured[i] = append(measured[i], f)
+		}
+	}
+	byStep := make(map[string]Figure, len(steps))
+	for i, st := range steps {
+		byStep[st.name] = mergeRounds(measured[i])
+	}
+	return byStep, nil
 }
