@@ -176,18 +176,8 @@ current text, merged word by word with the change applied since.`,
 	propose := func(kind parleyv1.AmendmentKind) func(context.Context, []string) error {
 		return func(ctx context.Context, args []string) error {
 			req := &parleyv1.ProposeAmendmentRequest{Kind: kind, Rationale: rationale}
-			if counter != "" {
-				var err error
-				if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
-					return err
-				}
-			}
-			if deadline != "" {
-				at, err := parseWhen("--deadline", deadline)
-				if err != nil {
-					return err
-				}
-				req.VotingDeadline = timestamppb.New(at)
+			if err := a.fillProposal(ctx, req, counter, deadline); err != nil {
+				return err
 			}
 			if kind != parleyv1.AmendmentKind_AMENDMENT_KIND_DELETE {
 				switch {
@@ -341,17 +331,8 @@ its points changes before it is applied.`,
 			if req.Parts, err = partsRequest(doc, specs); err != nil {
 				return err
 			}
-			if counter != "" {
-				if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
-					return err
-				}
-			}
-			if deadline != "" {
-				at, err := parseWhen("--deadline", deadline)
-				if err != nil {
-					return err
-				}
-				req.VotingDeadline = timestamppb.New(at)
+			if err := a.fillProposal(ctx, req, counter, deadline); err != nil {
+				return err
 			}
 			am, err := a.cl.ProposeAmendment(a.mutationContext(ctx, ""), req)
 			if err != nil {
@@ -761,4 +742,24 @@ func (a *app) withdrawCommand() *cobra.Command {
 			fmt.Fprintf(a.Stdout, "Withdrew %s (%s).\n", shortID(am.GetName()), describeAmendment(am))
 			return nil
 		})
+}
+
+// fillProposal sets what every way of proposing takes the same way: the
+// amendment it counters (--counter-to, resolved to a name) and its voting
+// deadline (--deadline); empty flags leave them unset.
+func (a *app) fillProposal(ctx context.Context, req *parleyv1.ProposeAmendmentRequest, counter, deadline string) error {
+	if counter != "" {
+		var err error
+		if req.CounterTo, err = a.resolveAmendment(ctx, counter); err != nil {
+			return err
+		}
+	}
+	if deadline != "" {
+		at, err := parseWhen("--deadline", deadline)
+		if err != nil {
+			return err
+		}
+		req.VotingDeadline = timestamppb.New(at)
+	}
+	return nil
 }

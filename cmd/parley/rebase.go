@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parley-negotiation/parley/client"
 	parleyv1 "github.com/parley-negotiation/parley/proto/parley/v1"
@@ -40,12 +39,8 @@ amendment's unless --rationale gives another.`,
 			}
 			negotiation, _, _ := strings.Cut(name, "/amendments/")
 			req := &parleyv1.ProposeAmendmentRequest{Negotiation: negotiation, RebaseOf: name, Rationale: rationale}
-			if deadline != "" {
-				at, err := parseWhen("--deadline", deadline)
-				if err != nil {
-					return err
-				}
-				req.VotingDeadline = timestamppb.New(at)
+			if err := a.fillProposal(ctx, req, "", deadline); err != nil {
+				return err
 			}
 			am, err := a.cl.ProposeAmendment(a.mutationContext(ctx, ""), req)
 			if err != nil {
