@@ -265,19 +265,27 @@ func cellState(point int, delegation, state string) string {
 	return fmt.Sprintf(`document.querySelector('[data-test="cell-%d-%s"]')?.dataset.state === %q`, point, delegation, state)
 }
 
-// TestBoard plays a round of the demo negotiation through the board only,
-// in five browser contexts (the four delegations and the mediator), and
-// checks that every change shows in the other browsers within two seconds.
-func TestBoard(t *testing.T) {
+// startBoardServer skips the test without Chromium or under -short, and
+// starts parleyd serving the board on an HTTP address of its own, which it
+// returns: fixed for the test, so a restarted parleyd is found again there.
+func startBoardServer(t *testing.T) (*servertest.Server, string) {
+	t.Helper()
 	needChromium(t)
 	if testing.Short() {
 		t.Skip("starts parleyd and Chromium")
 	}
-	ctx := context.Background()
+	httpAddr := freeAddr(t)
+	return servertest.Start(t, "--http-listen", httpAddr), httpAddr
+}
+
+// TestBoard plays a round of the demo negotiation through the board only,
+// in five browser contexts (the four delegations and the mediator), and
+// checks that every change shows in the other browsers within two seconds.
+func TestBoard(t *testing.T) {
 	// A fixed HTTP port, so that the boards find parleyd again after its
 	// restart below.
-	httpAddr := freeAddr(t)
-	srv := servertest.Start(t, "--http-listen", httpAddr)
+	srv, httpAddr := startBoardServer(t)
+	ctx := context.Background()
 	n := srv.CreateDemo(ctx)
 	base := "http://" + httpAddr + "/"
 	browser := newBrowser(t)
@@ -570,13 +578,8 @@ func (p *page) attr(sel, name string) string {
 // the server's own key, of a history the server never had: the board must
 // say that the log check failed once the server's log moves on.
 func TestBoardCatchesARewrittenLog(t *testing.T) {
-	needChromium(t)
-	if testing.Short() {
-		t.Skip("starts parleyd and Chromium")
-	}
+	srv, httpAddr := startBoardServer(t)
 	ctx := context.Background()
-	httpAddr := freeAddr(t)
-	srv := servertest.Start(t, "--http-listen", httpAddr)
 	n := srv.CreateDemo(ctx)
 	browser := newBrowser(t)
 	shot := newShots(t)

@@ -20,13 +20,8 @@ import (
 // the vote lands signed by that key, and the signature verifies outside the
 // browser against the statement rebuilt from the log.
 func TestBoardSignsConsent(t *testing.T) {
-	needChromium(t)
-	if testing.Short() {
-		t.Skip("starts parleyd and Chromium")
-	}
+	srv, httpAddr := startBoardServer(t)
 	ctx := context.Background()
-	httpAddr := freeAddr(t)
-	srv := servertest.Start(t, "--http-listen", httpAddr)
 	req := demo.CreateRequest()
 	req.RequestId = ""
 	req.RequireSignatures = true

@@ -21,13 +21,8 @@ import (
 // Russia's proposal for point 6; Russia's board shows the package live with
 // its two parts.
 func TestBoardComposesAPackage(t *testing.T) {
-	needChromium(t)
-	if testing.Short() {
-		t.Skip("starts parleyd and Chromium")
-	}
+	srv, httpAddr := startBoardServer(t)
 	ctx := context.Background()
-	httpAddr := freeAddr(t)
-	srv := servertest.Start(t, "--http-listen", httpAddr)
 	n := srv.CreateDemo(ctx)
 	svc := parleyv1.NewNegotiationServiceClient(srv.Conn())
 	as := func(id string) context.Context { return servertest.As(ctx, n.Tokens[id]) }

@@ -17,13 +17,8 @@ import (
 // with the merged text, marked as re-proposed; the one that overlaps it is
 // refused, and the board shows where.
 func TestBoardRebase(t *testing.T) {
-	needChromium(t)
-	if testing.Short() {
-		t.Skip("starts parleyd and Chromium")
-	}
+	srv, httpAddr := startBoardServer(t)
 	ctx := context.Background()
-	httpAddr := freeAddr(t)
-	srv := servertest.Start(t, "--http-listen", httpAddr)
 	n := srv.CreateDemo(ctx)
 	svc := parleyv1.NewNegotiationServiceClient(srv.Conn())
 	as := func(id string) context.Context { return servertest.As(ctx, n.Tokens[id]) }
