@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,11 +45,7 @@ func TestCompletion(t *testing.T) {
 	s := servertest.Start(t)
 	c := newCLI(t)
 	n := s.CreateDemo(context.Background())
-	raw, _ := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
-	tokens := filepath.Join(c.dir, "demo-tokens.json")
-	if err := os.WriteFile(tokens, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokens := c.demoTokens(s, n)
 	c.ok("login", "--import", tokens, "--as", "ukraine")
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	points := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +15,7 @@ import (
 func faultsLogin(t *testing.T, c *cli, s *servertest.Server) string {
 	t.Helper()
 	n := s.CreateDemo(context.Background())
-	raw, _ := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
-	tokens := filepath.Join(c.dir, "demo-tokens.json")
-	if err := os.WriteFile(tokens, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokens := c.demoTokens(s, n)
 	c.ok("login", "--import", tokens, "--as", "ukraine")
 	c.ok("verify")
 	return n.Name

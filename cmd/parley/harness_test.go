@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-negotiation/parley/server/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the output of this run")
@@ -75,6 +78,22 @@ func newCLI(t *testing.T) *cli {
 		env = append(env, kv)
 	}
 	return &cli{t: t, bin: parleyBinary(t), dir: dir, env: env}
+}
+
+// demoTokens writes the tokens of demo negotiation n on server s as parleyd
+// --demo writes them (demo-tokens.json, mode 0600), for 'parley login
+// --import', and returns the file's path.
+func (c *cli) demoTokens(s *servertest.Server, n servertest.Negotiation) string {
+	c.t.Helper()
+	raw, err := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	path := filepath.Join(c.dir, "demo-tokens.json")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return path
 }
 
 // result is what one run printed and its exit code.

@@ -27,11 +27,7 @@ func TestSigningKey(t *testing.T) {
 	c := newCLI(t)
 	s := servertest.Start(t)
 	n := s.CreateDemo(context.Background())
-	raw, _ := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
-	tokens := filepath.Join(c.dir, "demo-tokens.json")
-	if err := os.WriteFile(tokens, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokens := c.demoTokens(s, n)
 	c.ok("login", "--import", tokens, "--as", "ukraine")
 
 	// Without a key nothing is signed.

@@ -280,11 +280,7 @@ func TestSetup(t *testing.T) {
 
 	// Import the demo's token file in one command.
 	n := s.CreateDemo(context.Background())
-	raw, _ := json.Marshal(map[string]any{"server": s.Addr, "negotiation": n.Name, "tokens": n.Tokens})
-	tokens := filepath.Join(c.dir, "demo-tokens.json")
-	if err := os.WriteFile(tokens, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokens := c.demoTokens(s, n)
 	out := c.ok("login", "--import", tokens, "--as", "ukraine")
 	if !strings.Contains(out, "Imported 5 profiles") || !strings.Contains(out, "Current profile: ukraine") {
 		t.Fatalf("import:\n%s", out)
