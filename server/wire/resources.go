@@ -168,18 +168,20 @@ func pointToProtoWith(n *workflow.Negotiation, p *workflow.Point, number int, hi
 		DeleteTime:            timestamp(p.DeletedAt),
 		CommentCount:          int32(len(n.CommentsOf(p.ID))),
 	}
-	for _, a := range n.Alternatives(p.ID) {
-		if !alternatives || len(out.Alternatives) == MaxAlternatives {
-			break
+	if alternatives { // left out, they cost nothing to compute either
+		for _, a := range n.Alternatives(p.ID) {
+			if len(out.Alternatives) == MaxAlternatives {
+				break
+			}
+			part, _ := a.PartOn(p.ID)
+			alt := &parleyv1.PointAlternative{Amendment: AmendmentName(n.ID, a.ID), Kind: parleyv1.AmendmentKind(part.Kind),
+				Text: part.Text, Proposer: a.Proposer, ByMediator: n.ByMediator(a), State: parleyv1.AmendmentState(a.State),
+				PackageParts: int32(len(a.Parts))}
+			if a.CounterTo != "" {
+				alt.CounterTo = AmendmentName(n.ID, a.CounterTo)
+			}
+			out.Alternatives = append(out.Alternatives, alt)
 		}
-		part, _ := a.PartOn(p.ID)
-		alt := &parleyv1.PointAlternative{Amendment: AmendmentName(n.ID, a.ID), Kind: parleyv1.AmendmentKind(part.Kind),
-			Text: part.Text, Proposer: a.Proposer, ByMediator: n.ByMediator(a), State: parleyv1.AmendmentState(a.State),
-			PackageParts: int32(len(a.Parts))}
-		if a.CounterTo != "" {
-			alt.CounterTo = AmendmentName(n.ID, a.CounterTo)
-		}
-		out.Alternatives = append(out.Alternatives, alt)
 	}
 	switch {
 	case p.Deleted:
