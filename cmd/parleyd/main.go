@@ -313,7 +313,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	var mx *metrics.Metrics
-	storeOpts := store.Options{Logger: m.Logger}
+	// A cluster node's raft log is its write-ahead log already.
+	storeOpts := store.Options{Logger: m.Logger, NoWriteAheadLog: c.Cluster.enabled()}
 	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst),
 		rpc.WithReplyMemory(c.ReplyMemory), rpc.WithWatchLimits(int(c.WatchBacklog), c.WatchStall, c.WatchStreamsPerToken)}
 	if c.MetricsListen != "" {

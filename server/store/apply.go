@@ -67,8 +67,7 @@ func (db *DB) Apply(index uint64, at time.Time, x Exec) (Result, error) {
 	if db.closed {
 		return Result{}, ErrClosed
 	}
-	db.commitMu.Lock()
-	defer db.commitMu.Unlock()
+	defer db.lockCommits()()
 	applied, err := db.AppliedIndex()
 	if err != nil {
 		return Result{}, err
@@ -132,8 +131,7 @@ func (db *DB) Restore(r io.Reader) error {
 	if db.closed {
 		return ErrClosed
 	}
-	db.commitMu.Lock()
-	defer db.commitMu.Unlock()
+	defer db.lockCommits()()
 	var txid uint64
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		txid = uint64(tx.ID())
@@ -159,6 +157,9 @@ func (db *DB) Restore(r io.Reader) error {
 			})
 		})
 	})
+	if err == nil && db.logging() {
+		err = db.checkpointLocked()
+	}
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -213,14 +214,13 @@ func (db *DB) OnRestore(fn func()) {
 // ResetAppliedIndex forgets the applied raft index: for a database that seeds
 // a new cluster, whose raft log starts again from its first entry.
 func (db *DB) ResetAppliedIndex() error {
-	db.commitMu.Lock()
-	defer db.commitMu.Unlock()
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	_, err := db.updateUnlogged(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketRaft); b != nil {
 			return b.Delete(keyApplied)
 		}
 		return nil
 	})
+	return err
 }
 
 // Entry is one raft entry for ApplyBatch: its index, the time the leader
@@ -259,8 +259,7 @@ func (db *DB) ApplyBatch(entries []Entry) []Applied {
 	if db.closed {
 		return fail(ErrClosed)
 	}
-	db.commitMu.Lock()
-	defer db.commitMu.Unlock()
+	defer db.lockCommits()()
 	applied, err := db.AppliedIndex()
 	if err != nil {
 		return fail(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -169,6 +170,7 @@ type batch struct {
 	order      []string         // negotiation ids in the order first touched
 	unloadable map[string]error // negotiations whose state did not load, and why
 	deadline   time.Time        // the earliest voting deadline the batch indexed
+	requests   [][2][]byte      // the request records written, key and value, for the log
 }
 
 // tokensChanged reports whether the batch changed the index of tokens: it
@@ -238,13 +240,13 @@ func (db *DB) commit(ops []*op) { db.commitAt(ops, time.Time{}, nil) }
 // the clock's time now); inTx, if set, writes more in the same transaction
 // (see Apply).
 func (db *DB) commitAt(ops []*op, when time.Time, inTx func(*bolt.Tx) error) {
-	b := &batch{locked: map[string]*entry{}, dirty: map[string]*dirty{}, unloadable: map[string]error{}}
+	b := newBatch()
 	start := db.now()
 	at := start.UTC().Round(0)
 	if !when.IsZero() {
 		at = when.UTC().Round(0)
 	}
-	var txid uint64
+	var txid, logged uint64
 	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
 		txid = uint64(tx.ID())
 		defer func() {
@@ -278,13 +280,36 @@ func (db *DB) commitAt(ops []*op, when time.Time, inTx func(*bolt.Tx) error) {
 				return err
 			}
 		}
+		if inTx == nil && db.logging() {
+			if logged, err = db.logBatch(txid, b); err != nil {
+				return err
+			}
+		}
 		if db.commitHook != nil {
+			// After the record, as a failing write of bbolt's file would.
 			if err := db.commitHook(); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err == nil && inTx != nil && db.logging() {
+		// A raft entry's commit writes more than a record holds: it is
+		// made durable by a checkpoint instead (see lockCommits).
+		err = db.checkpointLocked()
+	}
+	if err != nil && logged != 0 {
+		// bbolt could not commit what the log holds: erase the record,
+		// or recovery would apply a batch its callers were told failed.
+		if retractErr := db.wal.log.Retract(logged); retractErr != nil {
+			db.logger.Error("write-ahead log: cannot erase the record of a failed commit; writes are refused until a restart",
+				"err", retractErr)
+		}
+	}
+	committed := err == nil
+	if errors.Is(err, errNothingWritten) {
+		err, committed = nil, false
+	}
 	if b.tokensChanged() {
 		// Before any caller hears of the commit, and whether or not it
 		// stood (a failed one changed nothing, but forgetting costs little).
@@ -322,7 +347,9 @@ func (db *DB) commitAt(ops []*op, when time.Time, inTx func(*bolt.Tx) error) {
 			}
 		}
 	} else {
-		db.recordCommit(txid, b)
+		if committed {
+			db.recordCommit(txid, b)
+		}
 		db.logger.Debug("commit", "commands", len(ops), "took", db.now().Sub(start))
 		db.mu.Lock()
 		callbacks := db.committed
@@ -439,6 +466,7 @@ func (db *DB) execute(tx *bolt.Tx, b *batch, o *op, at time.Time) error {
 		if err := tx.Bucket(bucketRequests).Put(reqKey, rec); err != nil {
 			return err
 		}
+		b.requests = append(b.requests, [2][]byte{reqKey, rec})
 	}
 	return nil
 }

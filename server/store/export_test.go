@@ -31,3 +31,46 @@ func (db *DB) DeadlineHooks() int {
 	defer db.mu.Unlock()
 	return len(db.deadlineHooks)
 }
+
+// Crash abandons the database as a killed process would: the committer
+// stops, and the file is closed with no last checkpoint and no sync, the
+// write-ahead log left for the next Open.
+func (db *DB) Crash() {
+	db.sendMu.Lock()
+	db.closed = true
+	close(db.queue)
+	db.sendMu.Unlock()
+	<-db.stopped
+	if w := db.wal; w != nil {
+		close(w.stop)
+		<-w.stopped
+		w.mu.Lock()
+		if w.pin != nil {
+			w.pin.Rollback()
+		}
+		if w.log != nil {
+			w.log.Close()
+		}
+		w.file.Close()
+		w.mu.Unlock()
+	}
+	db.lastCommit.close()
+	removeOwner(db.path)
+	db.bolt.Close()
+}
+
+// Checkpoint takes a checkpoint now, if anything was logged since the last.
+func (db *DB) Checkpoint() error { return db.checkpoint() }
+
+// Logging reports whether commits go to the write-ahead log.
+func (db *DB) Logging() bool {
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	return db.logging()
+}
+
+// WithMmapSize sets the address space mapped in log mode.
+func WithMmapSize(o Options, size int) Options {
+	o.mmapSize = size
+	return o
+}

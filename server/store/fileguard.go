@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
+	"syscall"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // bbolt's file format (version 2): each of the first two pages holds a page
@@ -123,4 +126,31 @@ func openBolt(path string, opts *bolt.Options) (b *bolt.DB, err error) {
 		}
 	}()
 	return bolt.Open(path, 0o600, opts)
+}
+
+// lockedElsewhere reports, as Open would, a file another process holds open
+// with bbolt: recovery must not write a file that a running server uses.
+func lockedElsewhere(path string, timeout time.Duration) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("lock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			return inUse(path, berrors.ErrTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -25,9 +25,7 @@ func (db *DB) CheckpointKey() (string, error) {
 // SetCheckpointKey records the verifier key of the key that signs
 // checkpoints, durably.
 func (db *DB) SetCheckpointKey(verifierKey string) error {
-	var txid uint64
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		txid = uint64(tx.ID())
+	txid, err := db.updateUnlogged(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketServer).Put(keyCheckpointKey, []byte(verifierKey))
 	})
 	if err != nil {

@@ -76,6 +76,8 @@ type DB struct {
 	queue      chan *op
 	stopped    chan struct{} // closed when the committer has returned
 	commitHook func() error  // tests: runs inside each write transaction, before commit; an error rolls it back
+
+	wal *writeLog // nil unless in log mode (see wal.go)
 }
 
 // entry guards one negotiation's state. The committer holds the write lock
@@ -97,6 +99,15 @@ type Options struct {
 	LockTimeout time.Duration
 	// Observer, if set, hears of every commit.
 	Observer CommitObserver
+	// NoWriteAheadLog makes every commit sync bbolt's file (two fsyncs)
+	// instead of appending to the write-ahead log (one). A cluster node
+	// sets it: its raft log is already such a log.
+	NoWriteAheadLog bool
+	// CheckpointInterval is how often the database file is synced in log
+	// mode, while there are commits; zero means DefaultCheckpointInterval.
+	CheckpointInterval time.Duration
+
+	mmapSize int // tests: the address space mapped in log mode; zero means walMmapSize
 }
 
 // CommitObserver hears of every commit: how many commands shared it, how
@@ -121,31 +132,61 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	_, statErr := os.Stat(path)
 	existed := statErr == nil
-	b, err := openBolt(path, &bolt.Options{
+	boltOpts := &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
-	})
+	}
+	w, pending, next, err := prepareLog(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if w != nil {
+		boltOpts.InitialMmapSize = w.mmapSize
+	}
+	b, err := openBolt(path, boltOpts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, inUse(path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db := &DB{
+		path:     path,
+		bolt:     b,
+		logger:   opts.Logger,
+		now:      opts.Now,
+		observer: opts.Observer,
+		cache:    map[string]*entry{},
+		queue:    make(chan *op, 4*MaxBatch),
+		stopped:  make(chan struct{}),
+	}
+	var pin *bolt.Tx
+	if w != nil {
+		if pin, err = db.recoverLog(pending); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
 	// Checked under bbolt's lock, so that no other process commits between
 	// reading the file's transaction id and the record.
 	var fileTxid uint64
 	b.View(func(tx *bolt.Tx) error { fileTxid = uint64(tx.ID()); return nil })
-	if err := checkNotRolledBack(path, fileTxid, existed); err != nil {
+	fail := func(err error) (*DB, error) {
+		if pin != nil {
+			pin.Rollback()
+		}
 		b.Close()
 		return nil, err
+	}
+	if err := checkNotRolledBack(path, fileTxid, existed); err != nil {
+		return fail(err)
 	}
 	lastCommit, err := openLastCommit(path)
 	if err == nil {
 		err = writeOwner(path)
 	}
 	if err != nil {
-		b.Close()
-		return nil, err
+		return fail(err)
 	}
 	var txid uint64
 	err = b.Update(func(tx *bolt.Tx) error {
@@ -160,26 +201,28 @@ func Open(path string, opts Options) (*DB, error) {
 	if err == nil {
 		err = lastCommit.record(txid, "", 0)
 	}
+	if err == nil && w != nil {
+		if w.file, err = os.Open(path); err == nil {
+			w.pin = pin
+			pin = nil
+			if err = db.startLog(w, next); err != nil {
+				w.file.Close()
+				if w.pin != nil {
+					w.pin.Rollback()
+				}
+				db.wal = nil
+			}
+		}
+	}
 	if err != nil {
 		lastCommit.close()
 		removeOwner(path)
-		b.Close()
 		if classified := storageError(err); classified != nil {
 			err = fmt.Errorf("%w: %w", classified, err)
 		}
-		return nil, fmt.Errorf("initialize %s: %w", path, err)
+		return fail(fmt.Errorf("initialize %s: %w", path, err))
 	}
-	db := &DB{
-		path:       path,
-		bolt:       b,
-		lastCommit: lastCommit,
-		logger:     opts.Logger,
-		now:        opts.Now,
-		observer:   opts.Observer,
-		cache:      map[string]*entry{},
-		queue:      make(chan *op, 4*MaxBatch),
-		stopped:    make(chan struct{}),
-	}
+	db.lastCommit = lastCommit
 	go db.commitLoop()
 	return db, nil
 }
@@ -210,9 +253,13 @@ func (db *DB) Close() error {
 	close(db.queue)
 	db.sendMu.Unlock()
 	<-db.stopped
+	var logErr error
+	if db.wal != nil {
+		logErr = db.closeLog()
+	}
 	db.lastCommit.close()
 	removeOwner(db.path) // before the lock goes, so as never to remove the next owner's file
-	return db.bolt.Close()
+	return errors.Join(logErr, db.bolt.Close())
 }
 
 // entry returns the cache entry of a negotiation, creating an empty one.
