@@ -142,6 +142,9 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if w != nil {
 		boltOpts.InitialMmapSize = w.mmapSize
+		// The pin keeps every page freed since the checkpoint pending, and
+		// a synced freelist would write all of them at each commit.
+		boltOpts.NoFreelistSync = true
 	}
 	b, err := openBolt(path, boltOpts)
 	if errors.Is(err, berrors.ErrTimeout) {

@@ -47,6 +47,10 @@ const (
 	// checkpointBytes starts a checkpoint early when this much was logged
 	// since the last one, so that recovery has little to apply again.
 	checkpointBytes = 64 << 20
+	// checkpointCommits starts a checkpoint early after this many commits:
+	// bbolt keeps the pages each one freed pending while the pin holds, and
+	// goes through all of them at the start of every write transaction.
+	checkpointCommits = 256
 )
 
 // ErrLogFailed refuses writes once the log could not be made durable: what
@@ -69,6 +73,7 @@ type writeLog struct {
 	mu      sync.Mutex // held by the checkpointer for a whole checkpoint
 	pin     *bolt.Tx   // the read transaction on the last checkpoint
 	since   int64      // bytes logged since the last checkpoint
+	commits int        // commits logged since the last checkpoint
 	broken  error      // a failed sync of bbolt: no checkpoint is trusted after it
 	wake    chan struct{}
 	stop    chan struct{}
@@ -192,7 +197,8 @@ type checkpointRecord struct {
 	pageSize uint64
 	meta     []byte // the meta page of txid, as the sync left it
 
-	logged int64 // bytes logged up to it (not encoded)
+	logged  int64 // bytes logged up to it (not encoded)
+	commits int   // commits logged up to it (not encoded)
 }
 
 func encodeCheckpoint(c checkpointRecord) []byte {
@@ -564,7 +570,7 @@ func (db *DB) checkpointStart() (checkpointRecord, *bolt.Tx, error) {
 		return checkpointRecord{}, nil, fmt.Errorf("the meta page of transaction %d holds transaction %d (valid %v)", txid, m.txid, m.validFound)
 	}
 	w := db.wal
-	return checkpointRecord{txid: txid, through: w.log.Next() - 1, pageSize: pageSize, meta: meta, logged: w.since}, pin, nil
+	return checkpointRecord{txid: txid, through: w.log.Next() - 1, pageSize: pageSize, meta: meta, logged: w.since, commits: w.commits}, pin, nil
 }
 
 // checkpointFinish logs the checkpoint and moves the pin to it; the segments
@@ -586,6 +592,7 @@ func (db *DB) checkpointFinish(c checkpointRecord, pin *bolt.Tx) error {
 	}
 	w.pin = pin
 	w.since -= c.logged // what was logged during the sync waits for the next one
+	w.commits -= c.commits
 	return nil
 }
 
@@ -646,7 +653,8 @@ func (db *DB) logBatch(txid uint64, b *batch) (uint64, error) {
 		return 0, err
 	}
 	w.since += int64(len(record))
-	if w.since > checkpointBytes {
+	w.commits++
+	if w.since > checkpointBytes || w.commits == checkpointCommits {
 		select {
 		case w.wake <- struct{}{}:
 		default:
