@@ -74,3 +74,10 @@ func WithMmapSize(o Options, size int) Options {
 	o.mmapSize = size
 	return o
 }
+
+// WithManualCheckpoints makes the database take no checkpoint but the one at
+// open and those of Checkpoint.
+func WithManualCheckpoints(o Options) Options {
+	o.manualCheckpoints = true
+	return o
+}

@@ -107,7 +107,8 @@ type Options struct {
 	// mode, while there are commits; zero means DefaultCheckpointInterval.
 	CheckpointInterval time.Duration
 
-	mmapSize int // tests: the address space mapped in log mode; zero means walMmapSize
+	mmapSize          int  // tests: the address space mapped in log mode; zero means walMmapSize
+	manualCheckpoints bool // tests: no checkpoint but at open and those a test takes
 }
 
 // CommitObserver hears of every commit: how many commands shared it, how
@@ -142,9 +143,6 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if w != nil {
 		boltOpts.InitialMmapSize = w.mmapSize
-		// The pin keeps every page freed since the checkpoint pending, and
-		// a synced freelist would write all of them at each commit.
-		boltOpts.NoFreelistSync = true
 	}
 	b, err := openBolt(path, boltOpts)
 	if errors.Is(err, berrors.ErrTimeout) {

@@ -47,10 +47,14 @@ const (
 	// checkpointBytes starts a checkpoint early when this much was logged
 	// since the last one, so that recovery has little to apply again.
 	checkpointBytes = 64 << 20
-	// checkpointCommits starts a checkpoint early after this many commits:
-	// bbolt keeps the pages each one freed pending while the pin holds, and
-	// goes through all of them at the start of every write transaction.
-	checkpointCommits = 256
+	// checkpointCommits starts a checkpoint early after this many commits.
+	// The pin keeps the pages each commit frees pending, and bbolt writes
+	// every pending page into the freelist at each commit, and goes through
+	// them at the start of each write transaction: a short pin keeps both
+	// small. (bbolt's NoFreelistSync would not write them, but then scans
+	// the whole file at open, and panics on a damaged one where no recover
+	// can catch it.)
+	checkpointCommits = 32
 )
 
 // ErrLogFailed refuses writes once the log could not be made durable: what
@@ -74,6 +78,7 @@ type writeLog struct {
 	pin     *bolt.Tx   // the read transaction on the last checkpoint
 	since   int64      // bytes logged since the last checkpoint
 	commits int        // commits logged since the last checkpoint
+	manual  bool       // tests: no checkpoint but at open and those asked for
 	broken  error      // a failed sync of bbolt: no checkpoint is trusted after it
 	wake    chan struct{}
 	stop    chan struct{}
@@ -225,7 +230,7 @@ func prepareLog(path string, opts Options) (w *writeLog, pending []batchRecord, 
 	if opts.NoWriteAheadLog {
 		return nil, nil, 1, nil
 	}
-	w = &writeLog{dir: path + walSuffix, mmapSize: opts.mmapSize, interval: opts.CheckpointInterval}
+	w = &writeLog{dir: path + walSuffix, mmapSize: opts.mmapSize, interval: opts.CheckpointInterval, manual: opts.manualCheckpoints}
 	if w.mmapSize == 0 {
 		w.mmapSize = walMmapSize
 	}
@@ -475,6 +480,9 @@ func (db *DB) checkpointLoop() {
 		case <-w.stop:
 			return
 		case <-ticker.C:
+			if w.manual {
+				continue
+			}
 		case <-w.wake:
 		}
 		if err := db.checkpoint(); err != nil {
@@ -654,7 +662,7 @@ func (db *DB) logBatch(txid uint64, b *batch) (uint64, error) {
 	}
 	w.since += int64(len(record))
 	w.commits++
-	if w.since > checkpointBytes || w.commits == checkpointCommits {
+	if !w.manual && (w.since > checkpointBytes || w.commits == checkpointCommits) {
 		select {
 		case w.wake <- struct{}{}:
 		default:

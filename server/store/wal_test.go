@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -20,10 +20,11 @@ import (
 )
 
 // openLogged opens the database at path in log mode with no checkpoint but
-// the ones a test takes (and the one Open takes).
+// the ones a test takes (and the one Open takes), so that the test knows
+// what the last checkpoint's sync left on disk.
 func openLogged(tb testing.TB, path string) *store.DB {
 	tb.Helper()
-	db, err := store.Open(path, store.Options{CheckpointInterval: time.Hour})
+	db, err := store.Open(path, store.WithManualCheckpoints(store.Options{}))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,6 +101,29 @@ func TestRecovery(t *testing.T) {
 		sameDump(t, after, dump(t, db))
 	})
 
+	t.Run("OK/killed while checkpoints run", func(t *testing.T) {
+		// Checkpoints every 32 commits, taken while 8 writers commit.
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, points := mustCreatePlan(t, db)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() { writeSome(t, db, id, points, 10+w, 25) })
+		}
+		wg.Wait()
+		want := dump(t, db)
+		db.Crash()
+		db = openLogged(t, path)
+		defer db.Close()
+		sameDump(t, want, dump(t, db))
+		if err := db.VerifyAll(context.Background()); err != nil {
+			t.Fatalf("verify after recovery: %v", err)
+		}
+	})
+
 	t.Run("OK/power cut", func(t *testing.T) {
 		// What a power cut leaves: the file as the last checkpoint's sync
 		// left it, with any of the pages written since (none, some or all,
@@ -165,7 +189,7 @@ func TestRecovery(t *testing.T) {
 			}
 			// The last-commit record is not synced either: it may be lost.
 			os.Remove(filepath.Join(cutDir, "parley.db.last-commit"))
-			recovered, err := store.Open(filepath.Join(cutDir, "parley.db"), store.Options{CheckpointInterval: time.Hour})
+			recovered, err := store.Open(filepath.Join(cutDir, "parley.db"), store.WithManualCheckpoints(store.Options{}))
 			if err != nil {
 				t.Fatalf("seed %d: open after a power cut: %v", seed, err)
 			}
@@ -231,7 +255,7 @@ func TestRecovery(t *testing.T) {
 // next checkpoint, and its commits go on, synced by bbolt.
 func TestRecovery_LeavesLogMode(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
-	db, err := store.Open(path, store.WithMmapSize(store.Options{CheckpointInterval: time.Hour}, 1<<20))
+	db, err := store.Open(path, store.WithMmapSize(store.WithManualCheckpoints(store.Options{}), 1<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
