@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ const (
 	// bbolt remaps a growing file only once it outgrows its mapping, and a
 	// remap waits for every reader, the pin included: the checkpointer
 	// leaves log mode well before the file gets there (see leaveLog).
-	walMmapSize = 1 << 35
+	walMmapSize = (1 << 30) << (5 * (strconv.IntSize / 64)) // 32 GiB; 1 GiB where an int has 32 bits
 	// DefaultCheckpointInterval is how often the checkpointer syncs bbolt
 	// when there were commits since it last did.
 	DefaultCheckpointInterval = time.Second
