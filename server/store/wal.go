@@ -511,9 +511,11 @@ func (db *DB) checkpoint() error {
 	if err != nil {
 		return err
 	}
-	if err := w.log.Prepare(); err != nil {
-		pin.Rollback()
-		return err
+	if w.log.NeedsSpare() {
+		if err := w.log.Prepare(); err != nil {
+			pin.Rollback()
+			return err
+		}
 	}
 	if err := db.bolt.Sync(); err != nil {
 		pin.Rollback()
@@ -588,10 +590,6 @@ func (db *DB) checkpointStart() (checkpointRecord, *bolt.Tx, error) {
 // Retract).
 func (db *DB) checkpointFinish(c checkpointRecord, pin *bolt.Tx) error {
 	w := db.wal
-	if err := w.log.Cut(); err != nil {
-		pin.Rollback()
-		return err
-	}
 	if _, err := w.log.Append(recordCheckpoint, encodeCheckpoint(c)); err != nil {
 		pin.Rollback()
 		return err

@@ -114,3 +114,39 @@ func TestOpenRefusesSequenceZero(t *testing.T) {
 		t.Fatal("Open with next=0 succeeded: its first record would have an all-zero header when empty")
 	}
 }
+
+// A record that does not fit in what is left of its segment starts the next
+// one: the spare made ahead of need if there is one, else a new one.
+func TestRollOver(t *testing.T) {
+	dir := t.TempDir()
+	opts := wal.Options{SegmentSize: 4096}
+	l := mustOpen(t, dir, 1, opts)
+	var want []wal.Record
+	for i := range 4 {
+		want = append(want, mustAppend(t, l, 1, payload(i, 1500)))
+	}
+	if got := len(segments(t, dir)); got != 2 {
+		t.Fatalf("four records of 1.5 KB in segments of 4 KiB: %d segments, want 2", got)
+	}
+	if !l.NeedsSpare() {
+		t.Fatal("a segment past half full with no spare does not ask for one")
+	}
+	if err := l.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if l.NeedsSpare() {
+		t.Fatal("asks for a spare once it has one")
+	}
+	spares := len(segments(t, dir))
+	want = append(want, mustAppend(t, l, 1, payload(4, 3000))) // into the spare
+	if got := len(segments(t, dir)); got != spares {
+		t.Fatalf("the roll over made a segment (%d, want %d) where a spare was ready", got, spares)
+	}
+	want = append(want, mustAppend(t, l, 1, payload(5, 9000))) // larger than a segment: alone in one
+	want = append(want, mustAppend(t, l, 1, payload(6, 10)))
+	mustClose(t, l)
+	checkRecords(t, mustReadAll(t, dir), want)
+	if got := len(segments(t, dir)); got != spares+2 {
+		t.Fatalf("%d segments, want %d", got, spares+2)
+	}
+}

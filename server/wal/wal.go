@@ -69,7 +69,8 @@ type Log struct {
 	lastStart int64             // where the last record of the current segment starts; -1: none
 	next      uint64            // the next record's sequence number
 	last      map[uint64]uint64 // segment number → the last sequence number it holds (0: none)
-	spare     *segment          // the next segment, made ahead of the cut (see Prepare)
+	spare     *segment          // the next segment, made ahead of need (see Prepare)
+	reserved  uint64            // the highest segment number taken so far
 	failed    error
 	scratch   []byte
 }
@@ -139,6 +140,45 @@ func Open(dir string, next uint64, opts Options) (*Log, error) {
 func (l *Log) use(seg *segment) {
 	l.file, l.index, l.allocated, l.offset, l.lastStart = seg.file, seg.index, seg.allocated, 0, -1
 	l.last[seg.index] = 0
+	l.reserved = max(l.reserved, seg.index)
+}
+
+// reserveLocked takes a segment number above every one taken so far, so
+// that a segment made ahead (Prepare) and one made on the spot never share
+// a number. The caller holds l.mu.
+func (l *Log) reserveLocked() uint64 {
+	l.reserved++
+	return l.reserved
+}
+
+// rollLocked moves appends to the next segment: the spare if there is one
+// made after the current segment, else a new one made now. The caller holds
+// l.mu.
+func (l *Log) rollLocked() error {
+	seg := l.spare
+	l.spare = nil
+	if seg != nil && seg.index < l.index {
+		seg.file.Close()
+		os.Remove(seg.file.Name())
+		seg = nil
+	}
+	if seg == nil {
+		var err error
+		if seg, err = l.createSegment(l.reserveLocked()); err != nil {
+			return err
+		}
+	}
+	old := l.file
+	l.use(seg)
+	return old.Close()
+}
+
+// NeedsSpare reports whether the current segment is past half full with no
+// next segment made yet: the moment to call Prepare, off the append path.
+func (l *Log) NeedsSpare() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.file != nil && l.spare == nil && l.offset > l.opts.SegmentSize/2
 }
 
 // Append writes one record and waits until it is durable. It returns the
@@ -158,6 +198,11 @@ func (l *Log) Append(kind byte, data []byte) (uint64, error) {
 	}
 	seq := l.next
 	need := headerSize + len(data)
+	if l.offset > 0 && l.offset+int64(need) > l.opts.SegmentSize {
+		if err := l.rollLocked(); err != nil {
+			return 0, fmt.Errorf("write-ahead log: next segment: %w", err)
+		}
+	}
 	if cap(l.scratch) < need {
 		l.scratch = make([]byte, need)
 	}
@@ -254,7 +299,7 @@ func (l *Log) Prepare() error {
 		l.mu.Unlock()
 		return nil
 	}
-	index := l.index + 1
+	index := l.reserveLocked()
 	l.mu.Unlock()
 	seg, err := l.createSegment(index)
 	if err != nil {
@@ -262,7 +307,7 @@ func (l *Log) Prepare() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.spare != nil || l.file == nil || l.index+1 != index {
+	if l.spare != nil || l.file == nil || index < l.index {
 		seg.file.Close()
 		os.Remove(seg.file.Name())
 		return nil
@@ -272,7 +317,8 @@ func (l *Log) Prepare() error {
 }
 
 // Cut starts a new segment: records appended from now on go there. On a
-// segment that holds no record yet it does nothing.
+// segment that holds no record yet it does nothing. Appends start a new
+// segment by themselves once one is full; Cut is for starting one earlier.
 func (l *Log) Cut() error {
 	l.mu.Lock()
 	empty := l.file != nil && l.offset == 0
@@ -288,13 +334,10 @@ func (l *Log) Cut() error {
 	if l.failed != nil {
 		return l.failed
 	}
-	if l.spare == nil {
+	if l.file == nil {
 		return errors.New("write-ahead log: closed")
 	}
-	old := l.file
-	l.use(l.spare)
-	l.spare = nil
-	return old.Close()
+	return l.rollLocked()
 }
 
 // RemoveThrough deletes every segment but the current one whose records all
