@@ -47,7 +47,7 @@ const (
 	DefaultCheckpointInterval = time.Second
 	// checkpointBytes starts a checkpoint early when this much was logged
 	// since the last one, so that recovery has little to apply again.
-	checkpointBytes = 64 << 20
+	checkpointBytes = 16 << 20
 	// checkpointCommits starts a checkpoint early after this many commits.
 	// The pin keeps the pages each commit frees pending, and bbolt writes
 	// every pending page into the freelist at each commit, and goes through
@@ -470,7 +470,7 @@ func (db *DB) startLog(w *writeLog, next uint64) error {
 }
 
 // checkpointLoop syncs bbolt once a second while there are commits, and
-// sooner when much was logged.
+// sooner after many commits or much logged.
 func (db *DB) checkpointLoop() {
 	w := db.wal
 	defer close(w.stopped)

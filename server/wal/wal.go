@@ -30,8 +30,11 @@ const (
 	// make a reader allocate without limit.
 	MaxRecord     = 1 << 30
 	segmentSuffix = ".wal"
-	// DefaultSegmentSize is the space preallocated for each segment.
-	DefaultSegmentSize = 64 << 20
+	// DefaultSegmentSize is the space preallocated for each segment: about
+	// two seconds of records at the highest write rate measured, so that a
+	// data folder holds little more than 32 MiB of log (the segment and its
+	// spare), and tests that start many servers at once do not fill a disk.
+	DefaultSegmentSize = 16 << 20
 )
 
 // ErrCorrupt reports a log whose segments do not follow on from each other.
