@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,7 +71,14 @@ func (j *crashJournal) snapshot() []*crashOp {
 // restarts the server. Writers retry every write that got no reply with the
 // same request id until it is acknowledged, so at the end every write must be
 // in the log exactly once, and the state must be what the writes say.
-func TestCrash(t *testing.T) {
+func TestCrash(t *testing.T) { testCrash(t) }
+
+// TestCrash_WriteAheadLog is TestCrash with commits durable in the
+// write-ahead log: after each kill the database is opened without it, which
+// applies the log and drops it, and the server restarts with it again.
+func TestCrash_WriteAheadLog(t *testing.T) { testCrash(t, "--write-ahead-log") }
+
+func testCrash(t *testing.T, serverFlags ...string) {
 	if testing.Short() {
 		t.Skip("kills and restarts parleyd many times")
 	}
@@ -78,7 +87,7 @@ func TestCrash(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x9a7e1e))
 	t.Logf("random seed %d", seed)
 
-	s := servertest.Start(t, "--rate-limit", "0")
+	s := servertest.Start(t, append([]string{"--rate-limit", "0"}, serverFlags...)...)
 	ctx := context.Background()
 	n := s.CreateDemo(ctx)
 	nid, err := wire.ParseNegotiationName("name", n.Name)
@@ -147,6 +156,11 @@ func TestCrash(t *testing.T) {
 		s.Kill()
 		acked := journal.snapshot() // every one was answered before the kill
 		failed()
+		if slices.Contains(serverFlags, "--write-ahead-log") {
+			if _, err := os.Stat(dbPath + ".wal"); err != nil {
+				t.Fatalf("cycle %d: the killed server left no write-ahead log: %v", cycle, err)
+			}
+		}
 
 		db, state := dbcheckOpen(t, dbPath, nid)
 		crashVerifyLog(t, db, nid)

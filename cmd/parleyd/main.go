@@ -115,6 +115,10 @@ type Config struct {
 	// collector works harder as the heap nears it (runtime/debug).
 	MemoryLimit int64
 
+	// WriteAheadLog makes commits durable in a write-ahead log, one fsync
+	// each, with bbolt synced by checkpoints (docs/write-path.md).
+	WriteAheadLog bool
+
 	// Memory in flight: the bytes of replies being built and sent at once,
 	// and per watcher the bytes of events waiting for a client that is not
 	// reading, how long they may wait, and the streams one token may open.
@@ -201,6 +205,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.Float64Var(&c.AuthFailureLimit, "auth-failure-limit", c.AuthFailureLimit, "failed authentications a second each peer address may make on average; over it, every call from that address is refused with RESOURCE_EXHAUSTED AUTH_RATE_LIMITED until it refills; 0 disables the limit")
 	fs.IntVar(&c.AuthFailureBurst, "auth-failure-burst", c.AuthFailureBurst, "failed authentications a peer address may make at once before --auth-failure-limit applies")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "`address` to serve Prometheus metrics (/metrics) and Go profiles (/debug/pprof/) on, over plain HTTP; empty: off. Keep it on loopback or a private network")
+	fs.BoolVar(&c.WriteAheadLog, "write-ahead-log", false, "make each commit durable with one fsync of a write-ahead log (<data>/parley.db.wal) instead of two of the database file; pays where a sync is slow (see docs/write-path.md); single node only")
 	fs.Func("memory-limit", "soft limit on the server's memory, e.g. 200MiB or 1GiB: the garbage collector works harder near it; default: none (GOMEMLIMIT applies)", func(v string) error {
 		n, err := parseBytes(v)
 		c.MemoryLimit = n
@@ -268,6 +273,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if err := c.Cluster.check(c); err != nil {
 		return err
 	}
+	if c.WriteAheadLog && c.Cluster.enabled() {
+		return errors.New("--write-ahead-log is for a single node: a cluster node's raft log is its write-ahead log")
+	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
 }
@@ -313,8 +321,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	var mx *metrics.Metrics
-	// A cluster node's raft log is its write-ahead log already.
-	storeOpts := store.Options{Logger: m.Logger, NoWriteAheadLog: c.Cluster.enabled()}
+	storeOpts := store.Options{Logger: m.Logger, WriteAheadLog: c.WriteAheadLog}
 	rpcOpts := []rpc.Option{rpc.WithRateLimit(c.RateLimit, c.RateBurst), rpc.WithAuthFailureLimit(c.AuthFailureLimit, c.AuthFailureBurst),
 		rpc.WithReplyMemory(c.ReplyMemory), rpc.WithWatchLimits(int(c.WatchBacklog), c.WatchStall, c.WatchStreamsPerToken)}
 	if c.MetricsListen != "" {

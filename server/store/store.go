@@ -99,10 +99,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Observer, if set, hears of every commit.
 	Observer CommitObserver
-	// NoWriteAheadLog makes every commit sync bbolt's file (two fsyncs)
-	// instead of appending to the write-ahead log (one). A cluster node
-	// sets it: its raft log is already such a log.
-	NoWriteAheadLog bool
+	// WriteAheadLog makes a commit durable by appending it to a write-ahead
+	// log (one fsync) instead of syncing bbolt's file (two); see
+	// docs/write-path.md for when that pays. Whatever it says, a log left
+	// by a crash is applied at open, and then dropped if it is off.
+	WriteAheadLog bool
 	// CheckpointInterval is how often the database file is synced in log
 	// mode, while there are commits; zero means DefaultCheckpointInterval.
 	CheckpointInterval time.Duration
@@ -163,7 +164,13 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	var pin *bolt.Tx
 	if w != nil {
-		if pin, err = db.recoverLog(pending); err != nil {
+		if pin, err = db.recoverLog(pending); err == nil && !opts.WriteAheadLog {
+			err, pin, w = db.leaveRecovery(w, pin), nil, nil
+		}
+		if err != nil {
+			if pin != nil {
+				pin.Rollback()
+			}
 			b.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,9 +30,11 @@ func MustOpenDB(tb testing.TB) *store.DB {
 	return mustOpenAt(tb, filepath.Join(tb.TempDir(), "parley.db"))
 }
 
+// mustOpenAt opens the database at path, in log mode when
+// PARLEY_TEST_WRITE_AHEAD_LOG is set: CI runs the store's tests both ways.
 func mustOpenAt(tb testing.TB, path string) *store.DB {
 	tb.Helper()
-	db, err := store.Open(path, store.Options{})
+	db, err := store.Open(path, store.Options{WriteAheadLog: os.Getenv("PARLEY_TEST_WRITE_AHEAD_LOG") != ""})
 	if err != nil {
 		tb.Fatal(err)
 	}

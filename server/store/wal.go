@@ -225,11 +225,13 @@ func decodeCheckpoint(data []byte) (checkpointRecord, error) {
 
 // prepareLog reads the log beside the database file at path and, if it holds
 // a checkpoint, puts the file back to it. It returns the records to apply
-// again and the sequence number of the next record; a nil writeLog with
-// NoWriteAheadLog.
+// again and the sequence number of the next record; a nil writeLog if log
+// mode is off and no log was left by a crash.
 func prepareLog(path string, opts Options) (w *writeLog, pending []batchRecord, next uint64, err error) {
-	if opts.NoWriteAheadLog {
-		return nil, nil, 1, nil
+	if !opts.WriteAheadLog {
+		if _, err := os.Stat(path + walSuffix); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, 1, nil
+		}
 	}
 	w = &writeLog{dir: path + walSuffix, mmapSize: opts.mmapSize, interval: opts.CheckpointInterval, manual: opts.manualCheckpoints}
 	if w.mmapSize == 0 {
@@ -278,6 +280,22 @@ func (db *DB) recoverLog(pending []batchRecord) (*bolt.Tx, error) {
 		db.logger.Info("recovered from the write-ahead log", "transactions", len(pending))
 	}
 	return pin, nil
+}
+
+// leaveRecovery makes what recovery applied durable in bbolt's file and drops
+// the log, for a database opened with log mode off.
+func (db *DB) leaveRecovery(w *writeLog, pin *bolt.Tx) error {
+	err := db.bolt.Sync()
+	pin.Rollback()
+	if err != nil {
+		return fmt.Errorf("recover from the write-ahead log: sync: %w", err)
+	}
+	db.bolt.NoSync = false
+	if err := os.RemoveAll(w.dir); err != nil {
+		return fmt.Errorf("recover from the write-ahead log: remove it: %w", err)
+	}
+	db.logger.Info("write-ahead log applied and removed: log mode is off")
+	return nil
 }
 
 // readLog reads the log in dir: its last checkpoint, and the batch records

@@ -24,7 +24,7 @@ import (
 // what the last checkpoint's sync left on disk.
 func openLogged(tb testing.TB, path string) *store.DB {
 	tb.Helper()
-	db, err := store.Open(path, store.WithManualCheckpoints(store.Options{}))
+	db, err := store.Open(path, store.WithManualCheckpoints(store.Options{WriteAheadLog: true}))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestRecovery(t *testing.T) {
 	t.Run("OK/killed while checkpoints run", func(t *testing.T) {
 		// Checkpoints every 32 commits, taken while 8 writers commit.
 		path := filepath.Join(t.TempDir(), "parley.db")
-		db, err := store.Open(path, store.Options{})
+		db, err := store.Open(path, store.Options{WriteAheadLog: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,6 +122,30 @@ func TestRecovery(t *testing.T) {
 		if err := db.VerifyAll(context.Background()); err != nil {
 			t.Fatalf("verify after recovery: %v", err)
 		}
+	})
+
+	t.Run("OK/log mode off after a crash", func(t *testing.T) {
+		// A server restarted without --write-ahead-log after a crash in
+		// log mode applies the log, then drops it.
+		path := filepath.Join(t.TempDir(), "parley.db")
+		db := openLogged(t, path)
+		id, points := mustCreatePlan(t, db)
+		writeSome(t, db, id, points, 1, 10)
+		want := dump(t, db)
+		db.Crash()
+		db, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if db.Logging() {
+			t.Fatal("opened in log mode without WriteAheadLog")
+		}
+		if _, err := os.Stat(path + ".wal"); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the log outlived its recovery: %v", err)
+		}
+		sameDump(t, want, dump(t, db))
+		writeSome(t, db, id, points, 2, 1)
 	})
 
 	t.Run("OK/power cut", func(t *testing.T) {
@@ -189,7 +213,7 @@ func TestRecovery(t *testing.T) {
 			}
 			// The last-commit record is not synced either: it may be lost.
 			os.Remove(filepath.Join(cutDir, "parley.db.last-commit"))
-			recovered, err := store.Open(filepath.Join(cutDir, "parley.db"), store.WithManualCheckpoints(store.Options{}))
+			recovered, err := store.Open(filepath.Join(cutDir, "parley.db"), store.WithManualCheckpoints(store.Options{WriteAheadLog: true}))
 			if err != nil {
 				t.Fatalf("seed %d: open after a power cut: %v", seed, err)
 			}
@@ -241,7 +265,7 @@ func TestRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Remove(path + ".last-commit")
-		_, err = store.Open(path, store.Options{})
+		_, err = store.Open(path, store.Options{WriteAheadLog: true})
 		if err == nil || !strings.Contains(err.Error(), "does not describe") || !strings.Contains(err.Error(), ".wal") {
 			t.Fatalf("open of a replaced file beside a log: %v, want a refusal naming the log", err)
 		}
@@ -255,7 +279,7 @@ func TestRecovery(t *testing.T) {
 // next checkpoint, and its commits go on, synced by bbolt.
 func TestRecovery_LeavesLogMode(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
-	db, err := store.Open(path, store.WithMmapSize(store.WithManualCheckpoints(store.Options{}), 1<<20))
+	db, err := store.Open(path, store.WithMmapSize(store.WithManualCheckpoints(store.Options{WriteAheadLog: true}), 1<<20))
 	if err != nil {
 		t.Fatal(err)
 	}
