@@ -41,11 +41,8 @@ type boltMeta struct {
 // the file. Other damage to the meta pages is left to bbolt, which refuses it
 // with its own error.
 func checkFile(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	f, err := openIfExists(path)
+	if f == nil || err != nil {
 		return err
 	}
 	defer f.Close()
@@ -131,11 +128,8 @@ func openBolt(path string, opts *bolt.Options) (b *bolt.DB, err error) {
 // lockedElsewhere reports, as Open would, a file another process holds open
 // with bbolt: recovery must not write a file that a running server uses.
 func lockedElsewhere(path string, timeout time.Duration) error {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	f, err := openIfExists(path)
+	if f == nil || err != nil {
 		return err
 	}
 	defer f.Close()
@@ -153,4 +147,13 @@ func lockedElsewhere(path string, timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// openIfExists opens path for reading: nil and no error if there is no file.
+func openIfExists(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return f, err
 }
