@@ -80,7 +80,15 @@ func eventCount(t *testing.T, ctx context.Context, api parleyv1.NegotiationServi
 // refused with RESOURCE_EXHAUSTED STORAGE_FULL and changes nothing, and once
 // space is freed the same write succeeds, without a restart. The disk is a
 // small tmpfs, so the test needs to be root where mount works.
-func TestFaults_StorageFull(t *testing.T) {
+func TestFaults_StorageFull(t *testing.T) { testStorageFull(t) }
+
+// TestFaults_StorageFull_WriteAheadLog fills the disk under a parleyd that
+// commits through its write-ahead log: a write that finds no room in the log,
+// or whose bbolt commit finds none after its record was written (which is
+// then erased), is refused alike, and succeeds once space is back.
+func TestFaults_StorageFull_WriteAheadLog(t *testing.T) { testStorageFull(t, "--write-ahead-log") }
+
+func testStorageFull(t *testing.T, serverFlags ...string) {
 	t.Parallel()
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
@@ -94,7 +102,7 @@ func TestFaults_StorageFull(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	data := filepath.Join(mnt, "data")
-	s := servertest.Start(t, "--data", data) // the last --data wins
+	s := servertest.Start(t, append([]string{"--data", data}, serverFlags...)...) // the last --data wins
 	n := s.CreateDemo(ctx)
 	api := parleyv1.NewNegotiationServiceClient(s.Conn())
 	ukraine := servertest.As(ctx, n.Tokens["ukraine"])
