@@ -137,6 +137,25 @@ type keyInfo struct {
 	Action   string `json:"action"`
 }
 
+// withOwnKey returns what a command acting with this profile's own signing
+// key needs: the client, the key file's path and the negotiation. Without a
+// key it refuses with missing, a format given the path.
+func (a *app) withOwnKey(ctx context.Context, missing string) (cl *client.Client, path, negotiation string, err error) {
+	if cl, err = a.client(); err != nil {
+		return nil, "", "", err
+	}
+	if path, err = a.keyPath(a.connName); err != nil {
+		return nil, "", "", err
+	}
+	if a.signerInUse == nil {
+		return nil, "", "", configf(missing, path)
+	}
+	if negotiation, err = a.negotiationName(ctx); err != nil {
+		return nil, "", "", err
+	}
+	return cl, path, negotiation, nil
+}
+
 func (a *app) keyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",
@@ -195,18 +214,7 @@ your name, and 'parley verify' fails if it is not one this machine generated.`,
 		Short: "Register your signing key in the negotiation, with its proof of possession",
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, _ []string) error {
-			cl, err := a.client()
-			if err != nil {
-				return err
-			}
-			path, err := a.keyPath(a.connName)
-			if err != nil {
-				return err
-			}
-			if a.signerInUse == nil {
-				return configf("no signing key in %s: run 'parley key generate' first", path)
-			}
-			n, err := a.negotiationName(ctx)
+			cl, path, n, err := a.withOwnKey(ctx, "no signing key in %s: run 'parley key generate' first")
 			if err != nil {
 				return err
 			}
@@ -222,22 +230,11 @@ your name, and 'parley verify' fails if it is not one this machine generated.`,
 		Short: "Replace your registered key by a new one, signed by both",
 		Args:  cobra.NoArgs,
 		RunE: a.run(func(ctx context.Context, _ []string) error {
-			cl, err := a.client()
-			if err != nil {
-				return err
-			}
-			path, err := a.keyPath(a.connName)
+			cl, path, n, err := a.withOwnKey(ctx, "no signing key in %s to rotate: run 'parley key generate' and 'parley key register'")
 			if err != nil {
 				return err
 			}
 			old := a.signerInUse
-			if old == nil {
-				return configf("no signing key in %s to rotate: run 'parley key generate' and 'parley key register'", path)
-			}
-			n, err := a.negotiationName(ctx)
-			if err != nil {
-				return err
-			}
 			key, err := newKey()
 			if err != nil {
 				return err
