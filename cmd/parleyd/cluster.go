@@ -54,6 +54,8 @@ func (c *ClusterConfig) check(all *Config) error {
 		return errors.New("--node-id needs --raft-listen: the address for raft and the other nodes")
 	case all.Demo:
 		return errors.New("--demo is for a single node; create the negotiation through any node of the cluster instead")
+	case all.WriteAheadLog:
+		return errors.New("--write-ahead-log is for a single node: a cluster node's raft log is its write-ahead log")
 	case all.RotateCheckpointKey:
 		return errors.New("--rotate-checkpoint-key is for a single node: every node of a cluster holds the same checkpoint key (see docs/operations.md)")
 	case c.ElectionTimeout < 100*time.Millisecond:

@@ -26,18 +26,18 @@ func TestParseFlags_Reliability(t *testing.T) {
 		if c.RateLimit != DefaultRateLimit || c.RateBurst != DefaultRateBurst {
 			t.Fatalf("rate limit %g burst %d, want %d and %d", c.RateLimit, c.RateBurst, DefaultRateLimit, DefaultRateBurst)
 		}
-		if c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != "" || c.Verify {
-			t.Fatalf("TLS or --verify on by default: %+v", c)
+		if c.TLSCert != "" || c.TLSKey != "" || c.TLSClientCA != "" || c.Verify || c.WriteAheadLog {
+			t.Fatalf("TLS, --verify or --write-ahead-log on by default: %+v", c)
 		}
 	})
 
 	t.Run("OK", func(t *testing.T) {
 		c, err := parse("--rate-limit", "0", "--rate-burst", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem",
-			"--tls-client-ca", "ca.pem", "--verify")
+			"--tls-client-ca", "ca.pem", "--verify", "--write-ahead-log")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.RateLimit != 0 || c.TLSCert != "c.pem" || c.TLSKey != "k.pem" || c.TLSClientCA != "ca.pem" || !c.Verify {
+		if c.RateLimit != 0 || c.TLSCert != "c.pem" || c.TLSKey != "k.pem" || c.TLSClientCA != "ca.pem" || !c.Verify || !c.WriteAheadLog {
 			t.Fatalf("got %+v", c)
 		}
 	})
@@ -53,6 +53,7 @@ func TestParseFlags_Reliability(t *testing.T) {
 			{[]string{"--tls-cert", "c.pem"}, "go together"},
 			{[]string{"--tls-key", "k.pem"}, "go together"},
 			{[]string{"--tls-client-ca", "ca.pem"}, "needs TLS"},
+			{[]string{"--node-id", "n1", "--raft-listen", "127.0.0.1:0", "--write-ahead-log"}, "--write-ahead-log is for a single node"},
 		}
 		for _, tt := range tests {
 			if _, err := parse(tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -273,9 +273,6 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	if err := c.Cluster.check(c); err != nil {
 		return err
 	}
-	if c.WriteAheadLog && c.Cluster.enabled() {
-		return errors.New("--write-ahead-log is for a single node: a cluster node's raft log is its write-ahead log")
-	}
 	c.AdminToken = strings.TrimSpace(getenv("PARLEY_ADMIN_TOKEN"))
 	return nil
 }

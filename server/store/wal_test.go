@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parley-negotiation/parley/server/store"
+	"github.com/parley-negotiation/parley/server/wal"
 	"github.com/parley-negotiation/parley/server/workflow"
 )
 
@@ -273,6 +274,58 @@ func TestRecovery(t *testing.T) {
 			t.Fatal("the refused open wrote the file")
 		}
 	})
+}
+
+// A log that recovery cannot make sense of stops the open, with the file
+// left as it was.
+func TestRecovery_ErrLog(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kind byte
+		data []byte
+		want string
+	}{
+		{"ErrNoCheckpoint", 1, []byte{5, 0, 0}, "no checkpoint before them"}, // transaction 5, nothing in it
+		{"ErrUnknownKind", 9, []byte{1}, "unknown kind 9"},
+		{"ErrTruncatedRecord", 1, []byte{5, 3}, "record 1"}, // three negotiations announced, none there
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "parley.db")
+			db := mustOpenAt(t, path)
+			id, _ := mustCreatePlan(t, db)
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, err := wal.Open(path+".wal", 1, wal.Options{SegmentSize: 1 << 16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := log.Append(tc.kind, tc.data); err != nil {
+				t.Fatal(err)
+			}
+			log.Close()
+			for _, opts := range []store.Options{{}, {WriteAheadLog: true}} {
+				if _, err := store.Open(path, opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("open (log mode %v): %v, want an error with %q", opts.WriteAheadLog, err, tc.want)
+				}
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Fatal("the refused open wrote the database file")
+			}
+			// Set aside, the log no longer stands in the way.
+			if err := os.Rename(path+".wal", path+".wal.aside"); err != nil {
+				t.Fatal(err)
+			}
+			db = mustOpenAt(t, path)
+			if got := lastSequence(t, db, id); got == 0 {
+				t.Fatal("the negotiation is gone")
+			}
+		})
+	}
 }
 
 // A database that outgrows the space mapped for log mode leaves it at the
