@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,19 +44,11 @@ func (a *app) keyPath(profile string) (string, error) {
 
 // loadKey reads a signing key; a missing file gives nil and no error.
 func loadKey(path string) (ed25519.PrivateKey, error) {
-	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, configf("signing key: %v", err)
-	}
-	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, configf("signing key %s can be read by others (mode %04o): run 'chmod 600 %s', and rotate the key ('parley key rotate') if others may have read it", path, perm, path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, configf("signing key: %v", err)
+	raw, err := readPrivateFile(path, "signing key", func(perm fs.FileMode) error {
+		return configf("signing key %s can be read by others (mode %04o): run 'chmod 600 %s', and rotate the key ('parley key rotate') if others may have read it", path, perm, path)
+	})
+	if raw == nil || err != nil {
+		return nil, err
 	}
 	line, _, _ := strings.Cut(string(raw), "\n")
 	seed, err := hex.DecodeString(strings.TrimSpace(line))

@@ -58,19 +58,14 @@ func profilesPath(getenv func(string) string) (string, error) {
 // file that others can read is refused: it holds bearer tokens.
 func loadProfiles(path string) (*profileFile, error) {
 	f := &profileFile{Profiles: map[string]*Profile{}}
-	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	raw, err := readPrivateFile(path, "profile file", func(perm fs.FileMode) error {
+		return configf("profile file %s can be read by others (mode %04o) and it holds tokens: run 'chmod 600 %s', and rotate the tokens if others may have read them", path, perm, path)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
 		return f, nil
-	}
-	if err != nil {
-		return nil, configf("profile file: %v", err)
-	}
-	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return nil, configf("profile file %s can be read by others (mode %04o) and it holds tokens: run 'chmod 600 %s', and rotate the tokens if others may have read them", path, perm, path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, configf("profile file: %v", err)
 	}
 	if err := json.Unmarshal(raw, f); err != nil {
 		return nil, configf("profile file %s is not valid: %v", path, err)
@@ -147,4 +142,25 @@ func (p *Profile) String() string {
 		who = "admin"
 	}
 	return fmt.Sprintf("%s on %s", who, p.Server)
+}
+
+// readPrivateFile reads a file that holds secrets: nil and no error if it is
+// missing, and exposed's refusal if others may read it. label names the file
+// in the other errors.
+func readPrivateFile(path, label string, exposed func(perm fs.FileMode) error) ([]byte, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, configf("%s: %v", label, err)
+	}
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+		return nil, exposed(perm)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, configf("%s: %v", label, err)
+	}
+	return raw, nil
 }
