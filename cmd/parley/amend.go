@@ -229,18 +229,7 @@ current text, merged word by word with the change applied since.`,
 			if a.json() {
 				return printJSON(a.Stdout, am)
 			}
-			fmt.Fprintf(a.Stdout, "Proposed %s: %s", shortID(am.GetName()), describeAmendment(am))
-			if am.GetBaseRevision() > 0 {
-				fmt.Fprintf(a.Stdout, " (against revision %d)", am.GetBaseRevision())
-			}
-			if am.GetCounterTo() != "" {
-				fmt.Fprintf(a.Stdout, ", countering %s", shortID(am.GetCounterTo()))
-			}
-			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
-			if d := am.GetVotingDeadline(); d != nil {
-				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
-			}
-			fmt.Fprintln(a.Stdout, ".")
+			printProposed(a.Stdout, am)
 			if am.GetByMediator() {
 				fmt.Fprintln(a.Stdout, "It is marked as the mediator's proposal; the delegations vote on it like any other.")
 			}
@@ -341,15 +330,7 @@ its points changes before it is applied.`,
 			if a.json() {
 				return printJSON(a.Stdout, am)
 			}
-			fmt.Fprintf(a.Stdout, "Proposed %s: %s", shortID(am.GetName()), describeAmendment(am))
-			if am.GetCounterTo() != "" {
-				fmt.Fprintf(a.Stdout, ", countering %s", shortID(am.GetCounterTo()))
-			}
-			fmt.Fprintf(a.Stdout, ". Voting is %s", stateName(am.GetState()))
-			if d := am.GetVotingDeadline(); d != nil {
-				fmt.Fprintf(a.Stdout, " until %s", timeText(d))
-			}
-			fmt.Fprintln(a.Stdout, ".")
+			printProposed(a.Stdout, am) // a package has no base revision of its own: its parts do
 			if err := a.printPackageRedlines(ctx, a.Stdout, am); err != nil {
 				return err
 			}
@@ -762,4 +743,21 @@ func (a *app) fillProposal(ctx context.Context, req *parleyv1.ProposeAmendmentRe
 		req.VotingDeadline = timestamppb.New(at)
 	}
 	return nil
+}
+
+// printProposed says what was proposed, against which revision, countering
+// what, and how its vote stands.
+func printProposed(w io.Writer, am *parleyv1.Amendment) {
+	fmt.Fprintf(w, "Proposed %s: %s", shortID(am.GetName()), describeAmendment(am))
+	if am.GetBaseRevision() > 0 {
+		fmt.Fprintf(w, " (against revision %d)", am.GetBaseRevision())
+	}
+	if am.GetCounterTo() != "" {
+		fmt.Fprintf(w, ", countering %s", shortID(am.GetCounterTo()))
+	}
+	fmt.Fprintf(w, ". Voting is %s", stateName(am.GetState()))
+	if d := am.GetVotingDeadline(); d != nil {
+		fmt.Fprintf(w, " until %s", timeText(d))
+	}
+	fmt.Fprintln(w, ".")
 }

@@ -169,6 +169,18 @@ func validateVotingDurations(def, limit time.Duration) error {
 	return nil
 }
 
+// votingDeadline gives a new amendment's voting deadline: the one asked for,
+// checked, or else the negotiation's default duration from now (zero: none).
+func (d *decider) votingDeadline(requested time.Time) (time.Time, error) {
+	if requested.IsZero() {
+		if d.n.DefaultVotingDuration > 0 {
+			return d.m.At.Add(d.n.DefaultVotingDuration), nil
+		}
+		return time.Time{}, nil
+	}
+	return requested, d.checkDeadline(requested, d.m.At)
+}
+
 // checkDeadline checks a deadline for an amendment proposed at proposedAt:
 // after now, and within the negotiation's limit counted from the proposal.
 func (d *decider) checkDeadline(deadline, proposedAt time.Time) error {

@@ -423,13 +423,9 @@ func (d *decider) propose(c ProposeAmendment) error {
 			return err
 		}
 	}
-	deadline := c.Deadline
-	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
-		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
-	} else if !deadline.IsZero() {
-		if err := d.checkDeadline(deadline, d.m.At); err != nil {
-			return err
-		}
+	deadline, err := d.votingDeadline(c.Deadline)
+	if err != nil {
+		return err
 	}
 	proposed := AmendmentProposed{AmendmentID: c.AmendmentID, Rationale: strings.TrimSpace(c.Rationale), CounterTo: c.CounterTo, Deadline: deadline}
 	if c.Parts != nil {

@@ -133,13 +133,9 @@ func (d *decider) rebase(c RebaseAmendment) error {
 	if rationale == "" {
 		rationale = old.Rationale
 	}
-	deadline := c.Deadline
-	if deadline.IsZero() && d.n.DefaultVotingDuration > 0 {
-		deadline = d.m.At.Add(d.n.DefaultVotingDuration)
-	} else if !deadline.IsZero() {
-		if err := d.checkDeadline(deadline, d.m.At); err != nil {
-			return err
-		}
+	deadline, err := d.votingDeadline(c.Deadline)
+	if err != nil {
+		return err
 	}
 	d.emit(AmendmentProposed{AmendmentID: c.AmendmentID, Kind: old.Kind, PointID: p.ID, BaseRevision: current.Revision,
 		Text: text, Rationale: rationale, Deadline: deadline, RebasedFrom: old.ID})
