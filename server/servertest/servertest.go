@@ -119,15 +119,7 @@ type Server struct {
 // are passed on. The server is killed at the end of the test if still up.
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, DataDir: tb.TempDir(), AdminToken: "prl_test-admin-token-" + fmt.Sprint(time.Now().UnixNano()), Args: args}
-	s.start()
-	tb.Cleanup(func() {
-		s.Kill()
-		for _, c := range s.conns {
-			c.Close()
-		}
-	})
-	return s
+	return StartIn(tb, tb.TempDir(), "prl_test-admin-token-"+fmt.Sprint(time.Now().UnixNano()), args...)
 }
 
 // StartIn starts parleyd as Start does, but on the given data folder and

@@ -17,6 +17,7 @@ package store
 // it was written for.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -384,20 +385,7 @@ func restoreCheckpoint(path string, c *checkpointRecord, lastLogged uint64) erro
 }
 
 func readMetaPage(page []byte) boltMeta {
-	return readMeta(bytesReaderAt(page), 0)
-}
-
-type bytesReaderAt []byte
-
-func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(len(b)) {
-		return 0, errors.New("out of range")
-	}
-	n := copy(p, b[off:])
-	if n < len(p) {
-		return n, errors.New("short read")
-	}
-	return n, nil
+	return readMeta(bytes.NewReader(page), 0)
 }
 
 // replayOne applies one record again, in a transaction of the id it had.
@@ -535,13 +523,8 @@ func (db *DB) checkpoint() error {
 			return err
 		}
 	}
-	if err := db.bolt.Sync(); err != nil {
-		pin.Rollback()
-		// The kernel may have dropped the pages it failed to write:
-		// nothing after the last checkpoint is known to be on disk but
-		// through the log, which recovery applies again.
-		w.broken = fmt.Errorf("sync the database: %w", err)
-		return w.broken
+	if err := db.syncForCheckpoint(pin); err != nil {
+		return err
 	}
 	db.commitMu.Lock()
 	err = db.checkpointFinish(c, pin)
@@ -569,15 +552,27 @@ func (db *DB) checkpointLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := db.bolt.Sync(); err != nil {
-		pin.Rollback()
-		w.broken = fmt.Errorf("sync the database: %w", err)
-		return w.broken
+	if err := db.syncForCheckpoint(pin); err != nil {
+		return err
 	}
 	if err := db.checkpointFinish(c, pin); err != nil {
 		return err
 	}
 	return w.log.RemoveThrough(c.through)
+}
+
+// syncForCheckpoint syncs bbolt's file for the checkpoint pin stands for. A
+// failed sync drops the pin and ends checkpoints for the process: the kernel
+// may have dropped the pages it failed to write, so nothing after the last
+// checkpoint is known to be on disk but through the log, which recovery
+// applies again.
+func (db *DB) syncForCheckpoint(pin *bolt.Tx) error {
+	if err := db.bolt.Sync(); err != nil {
+		pin.Rollback()
+		db.wal.broken = fmt.Errorf("sync the database: %w", err)
+		return db.wal.broken
+	}
+	return nil
 }
 
 // checkpointStart pins the last committed transaction and copies its meta
